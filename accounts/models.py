@@ -1,0 +1,88 @@
+"""Staff members, their key pairs, and one-time sign-up links."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordinator")
+    CASEWORKER = "caseworker", _("Caseworker")
+    VERIFIER = "verifier", _("Verifier")
+    LOGISTICS = "logistics", _("Logistics")
+    ANALYST = "analyst", _("Analyst")
+
+
+class StaffManager(BaseUserManager["StaffMember"]):
+    def get_by_natural_key(self, username: str | None) -> StaffMember:
+        return self.get(username__iexact=username)
+
+
+class StaffMember(AbstractBaseUser):
+    """A member of staff. ``username`` is a handle, never a real name (T3: staff names are
+    sensitive). The private key exists here only sealed under a key derived from the password."""
+
+    username = models.CharField(max_length=40, unique=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    public_key = models.BinaryField(max_length=32)
+    sealed_private_key = models.BinaryField()
+    key_salt = models.BinaryField(max_length=16)
+    key_time_cost = models.PositiveIntegerField()
+    key_memory_kib = models.PositiveIntegerField()
+
+    USERNAME_FIELD = "username"
+    objects = StaffManager()
+
+    class Meta:
+        verbose_name = "staff member"
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+
+class SignupLink(models.Model):
+    """A one-time link that creates a staff account: the first coordinator's, or an invite.
+    Only a hash of the token is stored, so a database reader cannot use a pending link."""
+
+    class Purpose(models.TextChoices):
+        FIRST_COORDINATOR = "setup"
+        INVITE = "invite"
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    team = models.ForeignKey("casework.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
+class RecoveryKey(models.Model):
+    """The organisation recovery public key. Its private half is shown once at setup and
+    kept offline by the coordinators; the server never holds it."""
+
+    public_key = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        get_latest_by = "created_at"

@@ -1,0 +1,80 @@
+"""Per-case keys: creation, wrapping for members and the recovery key, unwrapping.
+
+Every ciphertext's context names the record and field it belongs to, so nothing here can be
+moved between rows (see sealbox.boxes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import sealbox
+from accounts.models import RecoveryKey, StaffMember
+from casework.models import Case, CaseKey, CaseKeyWrap
+
+
+class NoAccess(Exception):
+    """This member holds no key for this case (or their session key is gone)."""
+
+
+def wrap_ctx(case: Case, version: int) -> bytes:
+    return sealbox.context("case.wrap", case.public_id, version)
+
+
+def details_ctx(case: Case) -> bytes:
+    return sealbox.context("case.details", case.public_id)
+
+
+def message_key_ctx(message_id: uuid.UUID) -> bytes:
+    return sealbox.context("message.key", message_id.bytes)
+
+
+def message_body_ctx(message_id: uuid.UUID) -> bytes:
+    return sealbox.context("message.body", message_id.bytes)
+
+
+def attachment_ctx(field: str, attachment_id: uuid.UUID) -> bytes:
+    return sealbox.context(f"attachment.{field}", attachment_id.bytes)
+
+
+def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember]) -> CaseKey:
+    """A fresh key pair for ``case``, wrapped for ``members`` and the recovery key, then
+    forgotten: after this returns the private key exists only in its wraps."""
+    pair = sealbox.KeyPair.generate()
+    case_key = CaseKey.objects.create(case=case, version=version, public_key=pair.public_key)
+    ctx = wrap_ctx(case, version)
+    wraps = [
+        CaseKeyWrap(
+            case_key=case_key,
+            member=member,
+            sealed_private_key=sealbox.seal(bytes(member.public_key), pair.private_key, ctx=ctx),
+        )
+        for member in members
+    ]
+    recovery = RecoveryKey.objects.latest()
+    wraps.append(
+        CaseKeyWrap(
+            case_key=case_key,
+            for_recovery=True,
+            sealed_private_key=sealbox.seal(bytes(recovery.public_key), pair.private_key, ctx=ctx),
+        )
+    )
+    CaseKeyWrap.objects.bulk_create(wraps)
+    return case_key
+
+
+def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes) -> dict[int, bytes]:
+    """Every version of the case private key this member can open, by CaseKey id."""
+    wraps = CaseKeyWrap.objects.filter(case_key__case=case, member=member).select_related("case_key")
+    opened = {}
+    for wrap in wraps:
+        ctx = wrap_ctx(case, wrap.case_key.version)
+        opened[wrap.case_key_id] = sealbox.unseal(member_private_key, bytes(wrap.sealed_private_key), ctx=ctx)
+    if not opened:
+        raise NoAccess
+    return opened
+
+
+def current_case_key(case: Case) -> CaseKey:
+    return CaseKey.objects.get(case=case, version=case.key_version)

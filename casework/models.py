@@ -1,0 +1,176 @@
+"""Cases, their keys, the person's login credentials, messages and attachments.
+
+Plaintext columns are limited to what the server needs while nobody is logged in (urgency
+for deadlines, timestamps, which team holds a case). Everything the person writes is
+ciphertext; see docs/crypto.md for the key hierarchy.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+_PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_public_id() -> str:
+    """A short, random, unguessable reference staff can read aloud (not a sequence number)."""
+    return "".join(secrets.choice(_PUBLIC_ID_ALPHABET) for _ in range(10))
+
+
+class Urgency(models.TextChoices):
+    DANGER_NOW = "danger_now", _("In danger now")
+    IN_HIDING = "in_hiding", _("In hiding")
+    SAFE_FOR_NOW = "safe_for_now", _("Safe for now")
+
+
+URGENCY_ORDER = {Urgency.DANGER_NOW: 0, Urgency.IN_HIDING: 1, Urgency.SAFE_FOR_NOW: 2}
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    is_on_call = models.BooleanField(default=False)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE)
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "member"], name="unique_team_member")]
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+
+    public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    urgency = models.CharField(max_length=20, choices=Urgency.choices)
+    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="cases")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_person_message_at = models.DateTimeField(null=True, db_index=True)
+    under_duress_since = models.DateTimeField(null=True, blank=True)
+    key_version = models.PositiveIntegerField(default=1)
+    # Sealed to the case key: region, kinds of help, safe contact method, cover phrase, language.
+    details_ct = models.BinaryField()
+    # Which of the person's credentials replies are sealed to (the real one, never the duress one).
+    reply_credential = models.ForeignKey(
+        "PersonCredential", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class CaseKey(models.Model):
+    """One version of a case's X25519 key pair; the private half exists only in wraps."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="keys")
+    version = models.PositiveIntegerField()
+    public_key = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "version"], name="unique_case_key_version")]
+
+
+class CaseKeyWrap(models.Model):
+    """The case private key sealed to one staff member's public key, or to the recovery key."""
+
+    case_key = models.ForeignKey(CaseKey, on_delete=models.CASCADE, related_name="wraps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="wraps")
+    for_recovery = models.BooleanField(default=False)
+    sealed_private_key = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case_key", "member"], name="unique_wrap_per_member"),
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=False, for_recovery=False)
+                | models.Q(member__isnull=True, for_recovery=True),
+                name="wrap_has_exactly_one_holder",
+            ),
+        ]
+
+
+class PersonCredential(models.Model):
+    """What a codename (or codename + duress word) logs into. Found by a lookup id derived
+    with Argon2id from the codename and the instance secret; the codename itself is never
+    stored. ``public_key`` is derived from the codename too: replies are sealed to it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="credentials")
+    lookup_id = models.CharField(max_length=64, unique=True)
+    public_key = models.BinaryField(max_length=32)
+    is_duress = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        PERSON = "person"
+        STAFF = "staff"
+        AUTOMATIC = "automatic"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written after someone logged in with the duress word: possibly not the person.
+    after_duress = models.BooleanField(default=False)
+    body_ct = models.BinaryField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+
+class MessageKey(models.Model):
+    """The message's data key sealed to one reader: a case key version, or a credential."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="keys")
+    case_key = models.ForeignKey(CaseKey, null=True, on_delete=models.CASCADE, related_name="+")
+    credential = models.ForeignKey(PersonCredential, null=True, on_delete=models.CASCADE, related_name="+")
+    sealed_key = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case_key__isnull=False, credential__isnull=True)
+                | models.Q(case_key__isnull=True, credential__isnull=False),
+                name="message_key_has_exactly_one_reader",
+            )
+        ]
+
+
+class Attachment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    blob_name = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    # File name and type, encrypted under the message's data key.
+    meta_ct = models.BinaryField()
+    # The file's own stream key, encrypted under the message's data key.
+    file_key_ct = models.BinaryField()
+
+
+class CaseReadMark(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="read_marks")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "member"], name="unique_read_mark")]

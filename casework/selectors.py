@@ -1,0 +1,165 @@
+"""Reads that span models and decrypt: conversations for the person and for staff, the inbox.
+
+List views decrypt at most one page of rows; nothing decrypted is cached or stored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, QuerySet, Subquery
+
+import sealbox
+from accounts.models import StaffMember
+from casework import keys
+from casework.files import blob_store
+from casework.models import Attachment, Case, CaseKeyWrap, CaseReadMark, Message, MessageKey, PersonCredential
+from casework.services import CaseDetails
+
+INBOX_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: uuid.UUID
+    name: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: uuid.UUID
+    sender: str
+    author: str
+    created_at: datetime
+    body: str
+    after_duress: bool
+    attachments: list[AttachmentView] = field(default_factory=list)
+
+
+def _open_message(message: Message, data_key: bytes) -> MessageView:
+    body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message.id)).decode()
+    files = []
+    for item in message.attachments.all():
+        meta = json.loads(sealbox.decrypt(data_key, bytes(item.meta_ct), ctx=keys.attachment_ctx("meta", item.id)))
+        files.append(AttachmentView(item.id, meta["name"], meta["type"], item.size))
+    author = message.author.username if message.author else ""
+    return MessageView(message.id, message.sender, author, message.created_at, body, message.after_duress, files)
+
+
+def conversation_for_person(credential: PersonCredential, private_key: bytes) -> list[MessageView]:
+    wraps = (
+        MessageKey.objects.filter(credential=credential)
+        .select_related("message__author")
+        .prefetch_related("message__attachments")
+        .order_by("message__created_at")
+    )
+    return [
+        _open_message(w.message, sealbox.unseal(private_key, bytes(w.sealed_key), ctx=keys.message_key_ctx(w.message_id)))
+        for w in wraps
+    ]
+
+
+def conversation_for_staff(case: Case, member: StaffMember, member_private_key: bytes) -> list[MessageView]:
+    """Raises keys.NoAccess when the member holds no wrap for this case."""
+    case_keys = keys.case_private_keys(case, member, member_private_key)
+    wraps = (
+        MessageKey.objects.filter(case_key__case=case)
+        .select_related("message__author")
+        .prefetch_related("message__attachments")
+        .order_by("message__created_at")
+    )
+    views = []
+    for wrap in wraps:
+        private = case_keys.get(wrap.case_key_id)
+        if private is None:
+            continue  # written before this member was given the key (rotation)
+        data_key = sealbox.unseal(private, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
+        views.append(_open_message(wrap.message, data_key))
+    return views
+
+
+def case_details_for_staff(case: Case, case_private_key: bytes) -> CaseDetails:
+    return CaseDetails.from_json(sealbox.unseal(case_private_key, bytes(case.details_ct), ctx=keys.details_ctx(case)))
+
+
+def cases_visible_to(member: StaffMember) -> QuerySet[Case]:
+    """Cases this member holds a key for: the need-to-know boundary for every case view."""
+    return Case.objects.filter(keys__wraps__member=member).distinct()
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    case: Case
+    details: CaseDetails | None
+    unread: bool
+
+
+def inbox_page(member: StaffMember, member_private_key: bytes, page_number: int | str | None) -> tuple[Page[Case], list[InboxRow]]:
+    read_at = CaseReadMark.objects.filter(case=OuterRef("pk"), member=member).values("read_at")[:1]
+    cases = (
+        cases_visible_to(member)
+        .annotate(read_at=Subquery(read_at))
+        .order_by("-under_duress_since", "urgency", "-last_person_message_at", "-created_at")
+    )
+    page = Paginator(cases, INBOX_PAGE_SIZE).get_page(page_number)
+    rows = []
+    for case in page.object_list:
+        details = _details_or_none(case, member, member_private_key)
+        read_at_value = getattr(case, "read_at", None)
+        unread = read_at_value is None or (
+            case.last_person_message_at is not None and case.last_person_message_at > read_at_value
+        )
+        rows.append(InboxRow(case, details, unread))
+    return page, rows
+
+
+def _details_or_none(case: Case, member: StaffMember, member_private_key: bytes) -> CaseDetails | None:
+    wrap = (
+        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member)
+        .select_related("case_key")
+        .first()
+    )
+    if wrap is None:
+        return None
+    private = sealbox.unseal(member_private_key, bytes(wrap.sealed_private_key), ctx=keys.wrap_ctx(case, case.key_version))
+    return case_details_for_staff(case, private)
+
+
+def attachment_for_person(credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID) -> tuple[AttachmentView, Iterator[bytes]] | None:
+    wrap = MessageKey.objects.filter(credential=credential, message__attachments__id=attachment_id).first()
+    if wrap is None:
+        return None
+    data_key = sealbox.unseal(private_key, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
+    return _open_attachment(Attachment.objects.get(id=attachment_id, message_id=wrap.message_id), data_key)
+
+
+def attachment_for_staff(case: Case, member: StaffMember, member_private_key: bytes, attachment_id: uuid.UUID) -> tuple[AttachmentView, Iterator[bytes]] | None:
+    case_keys = keys.case_private_keys(case, member, member_private_key)
+    wrap = MessageKey.objects.filter(
+        case_key_id__in=list(case_keys), message__case=case, message__attachments__id=attachment_id
+    ).first()
+    if wrap is None:
+        return None
+    data_key = sealbox.unseal(case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
+    return _open_attachment(Attachment.objects.get(id=attachment_id, message_id=wrap.message_id), data_key)
+
+
+def _open_attachment(item: Attachment, data_key: bytes) -> tuple[AttachmentView, Iterator[bytes]]:
+    meta = json.loads(sealbox.decrypt(data_key, bytes(item.meta_ct), ctx=keys.attachment_ctx("meta", item.id)))
+    file_key = sealbox.decrypt(data_key, bytes(item.file_key_ct), ctx=keys.attachment_ctx("key", item.id))
+    view = AttachmentView(item.id, meta["name"], meta["type"], item.size)
+
+    def chunks() -> Iterator[bytes]:
+        with blob_store().open(item.blob_name) as handle:
+            yield from sealbox.decrypt_stream(handle, file_key, ctx=keys.attachment_ctx("file", item.id))
+
+    return view, chunks()
+
+

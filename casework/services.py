@@ -1,0 +1,241 @@
+"""Writes: every change to cases and conversations goes through these functions.
+
+Each runs in one transaction; encrypted files written before a failure are removed, so a
+crash mid-request leaves neither a half-written record nor an orphaned file.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import sealbox
+from accounts.models import StaffMember
+from casework import keys, texts
+from casework.files import blob_store
+from casework.models import (
+    Attachment,
+    Case,
+    CaseKey,
+    CaseReadMark,
+    Message,
+    MessageKey,
+    PersonCredential,
+    Team,
+)
+
+
+class IntakeUnavailable(Exception):
+    """No on-call team with members, or no recovery key: the hotline is not set up yet."""
+
+
+@dataclass(frozen=True, repr=False)
+class NewAttachment:
+    """A file already encrypted into the blob store by the upload handler, not yet recorded."""
+
+    attachment_id: uuid.UUID
+    blob_name: str
+    file_key: bytes
+    size: int
+    name: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    region: str
+    help_kinds: list[str]
+    language: str
+    contact_kind: str = ""
+    contact_value: str = ""
+    cover_phrase: str = ""
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.__dict__, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> CaseDetails:
+        return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True, repr=False)
+class PersonSession:
+    """What a codename login yields: the case, the credential and its derived key pair."""
+
+    case: Case
+    credential: PersonCredential
+    keypair: sealbox.KeyPair
+
+
+@dataclass
+class Readers:
+    case_key: CaseKey | None = None
+    credentials: list[PersonCredential] = field(default_factory=list)
+
+
+def derive_secrets(normalised: str) -> sealbox.CodenameSecrets:
+    return sealbox.derive_codename_secrets(normalised, pepper=settings.SP_PEPPER, params=settings.SP_ARGON2)
+
+
+def duress_phrase(normalised_codename: str, duress_word: str) -> str:
+    return f"{normalised_codename} {sealbox.normalise_codename(duress_word)}"
+
+
+def _discard_blobs(attachments: Iterable[NewAttachment]) -> None:
+    store = blob_store()
+    for item in attachments:
+        store.delete(item.blob_name)
+
+
+def case_open_from_intake(
+    *,
+    codename: str,
+    duress_word: str,
+    urgency: str,
+    details: CaseDetails,
+    body: str,
+    attachments: Sequence[NewAttachment],
+) -> Case:
+    """Open a case for a new request: keys for the on-call team, the person's credentials,
+    the first message, the automatic acknowledgement, and the decoy if a duress word was set."""
+    normalised = sealbox.normalise_codename(codename)
+    real = derive_secrets(normalised)
+    duress = derive_secrets(duress_phrase(normalised, duress_word)) if duress_word else None
+    try:
+        with transaction.atomic():
+            team = Team.objects.filter(is_on_call=True).order_by("pk").first()
+            members = list(team.members.filter(is_active=True)) if team else []
+            if not members:
+                raise IntakeUnavailable
+            case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
+            case_key = keys.case_key_create(case, version=1, members=members)
+            case.details_ct = sealbox.seal(bytes(case_key.public_key), details.to_json(), ctx=keys.details_ctx(case))
+            credential = _credential_create(case, real, is_duress=False)
+            case.reply_credential = credential
+            case.save(update_fields=["details_ct", "reply_credential"])
+            readers = Readers(case_key=case_key, credentials=[credential])
+            _message_create(case, Message.Sender.PERSON, body, readers, attachments=attachments)
+            _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), readers)
+            Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
+            if duress is not None:
+                decoy = Readers(credentials=[_credential_create(case, duress, is_duress=True)])
+                _message_create(case, Message.Sender.PERSON, texts.decoy_question(details.language), decoy)
+                _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), decoy)
+    except BaseException:
+        _discard_blobs(attachments)
+        raise
+    return case
+
+
+def _credential_create(case: Case, secrets: sealbox.CodenameSecrets, *, is_duress: bool) -> PersonCredential:
+    return PersonCredential.objects.create(
+        case=case,
+        lookup_id=secrets.lookup_id.hex(),
+        public_key=secrets.keypair.public_key,
+        is_duress=is_duress,
+    )
+
+
+def _message_create(
+    case: Case,
+    sender: str,
+    body: str,
+    readers: Readers,
+    *,
+    author: StaffMember | None = None,
+    after_duress: bool = False,
+    attachments: Sequence[NewAttachment] = (),
+) -> Message:
+    message_id = uuid.uuid4()
+    data_key = sealbox.random_key()
+    message = Message.objects.create(
+        id=message_id,
+        case=case,
+        sender=sender,
+        author=author,
+        after_duress=after_duress,
+        body_ct=sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message_id)),
+    )
+    key_ctx = keys.message_key_ctx(message_id)
+    wraps = [
+        MessageKey(message=message, credential=cred, sealed_key=sealbox.seal(bytes(cred.public_key), data_key, ctx=key_ctx))
+        for cred in readers.credentials
+    ]
+    if readers.case_key is not None:
+        sealed = sealbox.seal(bytes(readers.case_key.public_key), data_key, ctx=key_ctx)
+        wraps.append(MessageKey(message=message, case_key=readers.case_key, sealed_key=sealed))
+    MessageKey.objects.bulk_create(wraps)
+    Attachment.objects.bulk_create([_attachment_row(message, data_key, item) for item in attachments])
+    return message
+
+
+def _attachment_row(message: Message, data_key: bytes, item: NewAttachment) -> Attachment:
+    meta = json.dumps({"name": item.name, "type": item.content_type}, ensure_ascii=False).encode()
+    return Attachment(
+        id=item.attachment_id,
+        message=message,
+        blob_name=item.blob_name,
+        size=item.size,
+        meta_ct=sealbox.encrypt(data_key, meta, ctx=keys.attachment_ctx("meta", item.attachment_id)),
+        file_key_ct=sealbox.encrypt(data_key, item.file_key, ctx=keys.attachment_ctx("key", item.attachment_id)),
+    )
+
+
+def person_login(normalised_codename: str) -> PersonSession | None:
+    """One Argon2id derivation and one indexed lookup, whatever the outcome, so a real login,
+    a duress login and a wrong codename take the same time."""
+    derived = derive_secrets(normalised_codename)
+    credential = (
+        PersonCredential.objects.select_related("case")
+        .filter(lookup_id=derived.lookup_id.hex(), revoked_at__isnull=True)
+        .first()
+    )
+    if credential is None:
+        return None
+    if credential.is_duress:
+        case_mark_duress(credential.case)
+    return PersonSession(case=credential.case, credential=credential, keypair=derived.keypair)
+
+
+def case_mark_duress(case: Case) -> None:
+    """Silently flag the case: the person's screen shows nothing unusual."""
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk, under_duress_since__isnull=True).update(under_duress_since=now)
+    case.refresh_from_db(fields=["under_duress_since"])
+
+
+def message_post_from_person(*, session: PersonSession, body: str, attachments: Sequence[NewAttachment]) -> Message:
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=session.case.pk)
+            readers = Readers(case_key=keys.current_case_key(case), credentials=[session.credential])
+            after_duress = session.credential.is_duress or case.under_duress_since is not None
+            message = _message_create(
+                case, Message.Sender.PERSON, body, readers, after_duress=after_duress, attachments=attachments
+            )
+            case.last_person_message_at = message.created_at
+            case.save(update_fields=["last_person_message_at"])
+    except BaseException:
+        _discard_blobs(attachments)
+        raise
+    return message
+
+
+def message_post_from_staff(*, case: Case, member: StaffMember, body: str) -> Message:
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        credentials = [locked.reply_credential] if locked.reply_credential else []
+        readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
+        message = _message_create(locked, Message.Sender.STAFF, body, readers, author=member)
+        case_mark_read(case=locked, member=member)
+    return message
+
+
+def case_mark_read(*, case: Case, member: StaffMember) -> None:
+    CaseReadMark.objects.update_or_create(case=case, member=member, defaults={"read_at": timezone.now()})

@@ -1,0 +1,232 @@
+"""Settings for both faces. Everything comes from the environment (see config/env.py).
+
+SP_ENV selects the posture: ``development`` (default: var/ on this machine, localhost only),
+``test`` (cheap Argon2, used by the test suite) or ``production`` (fails closed: every secret
+and host must be given, or start-up raises ImproperlyConfigured).
+SP_FACE selects the face this process serves: ``intake`` or ``console``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import dev_secret, env_bool, env_int, env_list, env_path, env_secret, env_str
+from sealbox import PRODUCTION_ARGON2, Argon2Params
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SP_ENV = env_str("SP_ENV", "development")
+if SP_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("SP_ENV must be development, test or production")
+PRODUCTION = SP_ENV == "production"
+SP_FACE = env_str("SP_FACE", "console")
+if SP_FACE not in {"intake", "console"}:
+    raise ImproperlyConfigured("SP_FACE must be intake or console")
+VAR_DIR = env_path("SP_VAR_DIR", BASE_DIR / "var")
+
+
+def _secret(name: str, dev_file: str) -> str:
+    value = env_secret(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set in production")
+    return dev_secret(VAR_DIR / "secrets" / dev_file)
+
+
+SECRET_KEY = _secret("SP_SECRET_KEY", "django_secret_key")
+# The instance secret (pepper) for codename derivation. It never enters the database.
+_pepper_hex = _secret("SP_PEPPER", "pepper")
+try:
+    SP_PEPPER = bytes.fromhex(_pepper_hex)
+except ValueError:
+    raise ImproperlyConfigured("SP_PEPPER must be hexadecimal (64 characters or more)") from None
+if len(SP_PEPPER) < 32:
+    raise ImproperlyConfigured("SP_PEPPER must hold at least 32 bytes (64 hex characters)")
+
+SP_ARGON2 = Argon2Params(
+    time_cost=env_int("SP_ARGON2_TIME_COST", PRODUCTION_ARGON2.time_cost, minimum=1),
+    memory_kib=env_int("SP_ARGON2_MEMORY_KIB", PRODUCTION_ARGON2.memory_kib, minimum=8),
+)
+SP_ALLOW_WEAK_ARGON2 = env_bool("SP_ALLOW_WEAK_ARGON2", SP_ENV == "test")
+
+DEBUG = env_bool("SP_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("SP_DEBUG cannot be on in production")
+ALLOWED_HOSTS = env_list("SP_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("SP_ALLOWED_HOSTS must name this face's host name(s) in production")
+SP_CONSOLE_URL = env_str("SP_CONSOLE_URL", "http://127.0.0.1:8001")
+SP_INTAKE_URL = env_str("SP_INTAKE_URL", "http://127.0.0.1:8000")
+SECURE = env_bool("SP_HTTPS", PRODUCTION)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "core",
+    "accounts",
+    "casework",
+    "intake",
+]
+
+MIDDLEWARE = [
+    "core.middleware.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.vault.VaultMiddleware",
+]
+
+ROOT_URLCONF = f"config.urls_{SP_FACE}"
+WSGI_APPLICATION = f"config.wsgi_{SP_FACE}.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "core.context.site",
+            ],
+        },
+    },
+]
+
+_DB_ENGINE = env_str("SP_DB_ENGINE", "sqlite")
+if _DB_ENGINE == "postgresql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env_str("SP_DB_NAME", "safepassage"),
+            "USER": env_str("SP_DB_USER", ""),
+            "PASSWORD": env_secret("SP_DB_PASSWORD") or "",
+            "HOST": env_str("SP_DB_HOST", ""),
+            "PORT": env_str("SP_DB_PORT", ""),
+            "CONN_MAX_AGE": env_int("SP_DB_CONN_MAX_AGE", 60, minimum=0),
+            "TEST": {"NAME": env_str("SP_DB_TEST_NAME", "test_safepassage")},
+        }
+    }
+elif _DB_ENGINE == "sqlite":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_path("SP_SQLITE_PATH", VAR_DIR / "safepassage.sqlite3"),
+            "OPTIONS": {
+                # WAL lets the two faces and the worker read while one of them writes.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            # A file, not memory, so the canary test can search the raw bytes.
+            "TEST": {"NAME": str(VAR_DIR / "test" / "test.sqlite3")},
+        }
+    }
+else:
+    raise ImproperlyConfigured("SP_DB_ENGINE must be sqlite or postgresql")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.StaffMember"
+LOGIN_URL = "accounts:login"
+PASSWORD_HASHERS = ["accounts.hashers.SafePassageArgon2Hasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+
+# Sessions: server-side, cookie lives only until the browser closes (no persistent cookies).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_NAME = f"sp_{SP_FACE}"
+SESSION_COOKIE_AGE = env_int("SP_INTAKE_IDLE_SECONDS", 30 * 60) if SP_FACE == "intake" else env_int(
+    "SP_CONSOLE_IDLE_SECONDS", 8 * 3600
+)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = SECURE
+CSRF_USE_SESSIONS = True  # no separate, long-lived CSRF cookie
+CSRF_COOKIE_SECURE = SECURE
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env_bool("SP_SSL_REDIRECT", SECURE and not env_bool("SP_ONION", False))
+SECURE_HSTS_SECONDS = env_int("SP_HSTS_SECONDS", 63072000 if SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SP_BEHIND_PROXY", False) else None
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LANGUAGE_COOKIE_NAME = "sp_lang"
+LANGUAGE_COOKIE_AGE = None  # until the browser closes
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_SECURE = SECURE
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_str("SP_TIME_ZONE", "Europe/Moscow")
+
+# Uploads never touch the disk in plaintext: the intake face installs its own encrypting
+# handler per request, and these defaults keep anything else in memory and small.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+SP_FILE_STORE = env_path("SP_FILE_STORE", VAR_DIR / "files")
+SP_ATTACHMENT_MAX_BYTES = env_int("SP_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+SP_ATTACHMENTS_PER_MESSAGE = env_int("SP_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
+SP_MESSAGE_MAX_CHARS = env_int("SP_MESSAGE_MAX_CHARS", 20000, minimum=100)
+
+# Intake presentation: the site need not announce what it is.
+SP_SITE_NAME = {"ru": env_str("SP_SITE_NAME_RU", "Справочная"), "en": env_str("SP_SITE_NAME_EN", "Help desk")}
+SP_QUICK_EXIT_URL = env_str("SP_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
+
+# Codename logins: a global failure budget per window, no per-address state at all.
+SP_LOGIN_FAILURE_BUDGET = env_int("SP_LOGIN_FAILURE_BUDGET", 200, minimum=1)
+SP_LOGIN_WINDOW_SECONDS = env_int("SP_LOGIN_WINDOW_SECONDS", 600, minimum=10)
+SP_ARGON2_CONCURRENCY = env_int("SP_ARGON2_CONCURRENCY", 4, minimum=1)
+
+SP_INVITE_HOURS = env_int("SP_INVITE_HOURS", 72, minimum=1)
+SP_SETUP_HOURS = env_int("SP_SETUP_HOURS", 24, minimum=1)
+OTP_TOTP_ISSUER = env_str("SP_TOTP_ISSUER", "Safe Passage")
+
+# Logs carry no address, no user agent and no request body (see core/logging.py).
+SP_LOG_FILE = env_str("SP_LOG_FILE", "")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "core.logging.ScrubFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        **(
+            {"file": {"class": "logging.FileHandler", "filename": SP_LOG_FILE, "formatter": "plain", "filters": ["scrub"]}}
+            if SP_LOG_FILE
+            else {}
+        ),
+    },
+    "root": {"handlers": ["console", *(["file"] if SP_LOG_FILE else [])], "level": env_str("SP_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request logger would repeat paths of failed requests; keep only errors.
+        "django.request": {"level": "ERROR"},
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+    },
+}
+ADMINS: list[tuple[str, str]] = []  # error reports by mail would carry request data
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

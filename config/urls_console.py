@@ -1,0 +1,12 @@
+"""The staff face."""
+
+from django.urls import include, path
+
+from core import views as core_views
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("", include("casework.urls")),
+    path("language/", core_views.set_language, name="language"),
+    path("static/<str:name>", core_views.static_file, name="static"),
+]

@@ -1,0 +1,21 @@
+"""The public face. No URL here ever carries a codename or a case identifier."""
+
+from django.urls import path
+
+from core import views as core_views
+from intake import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("start/", views.start, name="start"),
+    path("request/", views.first_request, name="request"),
+    path("login/", views.login, name="login"),
+    path("conversation/", views.conversation, name="conversation"),
+    path("conversation/file/", views.download, name="download"),
+    path("logout/", views.logout, name="logout"),
+    path("exit/", views.quick_exit, name="exit"),
+    path("language/", core_views.set_language, name="language"),
+    path("static/<str:name>", core_views.static_file, name="static"),
+]
+handler404 = "intake.views.not_found"
+handler500 = "intake.views.server_error"

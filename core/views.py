@@ -1,0 +1,49 @@
+"""Views both faces share: their own static files, the language switch, CSRF failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+_STATIC_DIR = Path(__file__).resolve().parent / "static" / "core"
+# An allowlist, not a directory listing: each face serves exactly these files.
+STATIC_FILES = {
+    "intake.css": "text/css",
+    "console.css": "text/css",
+    "exit.js": "text/javascript",
+}
+
+
+def static_file(request: HttpRequest, name: str) -> FileResponse:
+    content_type = STATIC_FILES.get(name)
+    if content_type is None:
+        raise Http404
+    return FileResponse((_STATIC_DIR / name).open("rb"), content_type=f"{content_type}; charset=utf-8")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=None) or not target.startswith("/"):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if language in {code for code, _ in settings.LANGUAGES}:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=None,
+            httponly=True,
+            samesite="Strict",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "core/expired.html", status=403)

@@ -1,0 +1,227 @@
+"""The anonymous portal. Every page works without JavaScript and carries no identifier in
+its URL; everything about the person is in the session vault."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import sealbox
+from casework import selectors, services
+from core.vault import vault_clear, vault_start_fresh
+from intake import throttle
+from intake.forms import FirstRequestForm, LoginForm, ReplyForm
+from intake.session import pending_codename, pending_codename_keep, person_session, person_session_start
+from intake.uploads import EncryptingUploadHandler, UploadProblems
+
+_NOTICE = "notice"
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    if person_session(request) is not None:
+        return redirect("conversation")
+    return render(request, "intake/landing.html")
+
+
+@require_GET
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """Ends the session and leaves for an ordinary website, in one step."""
+    response = HttpResponseRedirect(settings.SP_QUICK_EXIT_URL)
+    vault_clear(request)
+    return response
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    codename = pending_codename(request)
+    if codename is None:
+        codename = sealbox.generate_codename(translation.get_language() or "ru")
+        pending_codename_keep(request, codename)
+    return render(request, "intake/start.html", {"codename": codename, "words": codename.split()})
+
+
+def _problems_text(problems: UploadProblems) -> list[str]:
+    limit_mb = settings.SP_ATTACHMENT_MAX_BYTES // (1024 * 1024)
+    texts = []
+    for name in problems.too_big:
+        texts.append(_("“%(name)s” is too big. Each file can be at most %(mb)d MB.") % {"name": name, "mb": limit_mb})
+    for name in problems.wrong_type:
+        texts.append(_("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name})
+    if problems.too_many:
+        texts.append(_("At most %(count)d files at a time.") % {"count": settings.SP_ATTACHMENTS_PER_MESSAGE})
+    return texts
+
+
+def _with_encrypting_uploads(request: HttpRequest) -> EncryptingUploadHandler:
+    handler = EncryptingUploadHandler(request)
+    request.upload_handlers = [handler]
+    return handler
+
+
+@csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
+@require_http_methods(["GET", "POST"])
+def first_request(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        handler = _with_encrypting_uploads(request)
+        return _first_request_post(request, handler)
+    if pending_codename(request) is None:
+        return redirect("start")
+    return render(request, "intake/request.html", {"form": FirstRequestForm()})
+
+
+@csrf_protect
+def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
+    codename = pending_codename(request)
+    if codename is None:
+        handler.discard_all()
+        return redirect("start")
+    form = FirstRequestForm(request.POST)
+    problems = _problems_text(handler.problems)
+    if not form.is_valid() or problems:
+        handler.discard_all()
+        return _render_request_again(request, form, problems)
+    data = form.cleaned_data
+    details = services.CaseDetails(
+        region=data["region"],
+        help_kinds=data["help_kinds"],
+        language=translation.get_language() or "ru",
+        contact_kind=data["contact_kind"],
+        contact_value=data["contact_value"],
+        cover_phrase=data["cover_phrase"],
+    )
+    try:
+        case = services.case_open_from_intake(
+            codename=codename,
+            duress_word=data["duress_word"],
+            urgency=data["urgency"],
+            details=details,
+            body=data["message"],
+            attachments=handler.accepted,
+        )
+    except services.IntakeUnavailable:
+        handler.discard_all()
+        return render(request, "intake/unavailable.html", status=503)
+    login = services.person_login(sealbox.normalise_codename(codename))
+    assert login is not None and login.case.pk == case.pk
+    vault_start_fresh(request)
+    person_session_start(request, login)
+    request.session[_NOTICE] = "sent"
+    return redirect("conversation")
+
+
+def _render_request_again(request: HttpRequest, form: FirstRequestForm, problems: list[str]) -> HttpResponse:
+    files_sent = bool(request.FILES) or bool(problems)
+    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent}
+    return render(request, "intake/request.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "intake/login.html", {"form": LoginForm()})
+    form = LoginForm(request.POST)
+    if throttle.logins_paused():
+        minutes = throttle.minutes_until_next_window()
+        return render(request, "intake/login.html", {"form": form, "paused_minutes": minutes}, status=429)
+    if not form.is_valid():
+        return render(request, "intake/login.html", {"form": form}, status=400)
+    session = services.person_login(form.cleaned_data["codename"])
+    if session is None:
+        throttle.login_failure_record()
+        return render(request, "intake/login.html", {"form": LoginForm(), "not_found": True}, status=400)
+    vault_start_fresh(request)
+    person_session_start(request, session)
+    return redirect("conversation")
+
+
+@csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
+@require_http_methods(["GET", "POST"])
+def conversation(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        handler = _with_encrypting_uploads(request)
+        return _conversation_post(request, handler)
+    session = person_session(request)
+    if session is None:
+        return redirect("login")
+    return _render_conversation(request, session, ReplyForm(), notice=request.session.pop(_NOTICE, ""))
+
+
+def _render_conversation(
+    request: HttpRequest, session: services.PersonSession, form: ReplyForm, *, notice: str = "", problems: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    messages = selectors.conversation_for_person(session.credential, session.keypair.private_key)
+    context = {"messages": messages, "form": form, "notice": notice, "problems": problems or []}
+    return render(request, "intake/conversation.html", context, status=status)
+
+
+@csrf_protect
+def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
+    session = person_session(request)
+    if session is None:
+        handler.discard_all()
+        return redirect("login")
+    form = ReplyForm(request.POST)
+    problems = _problems_text(handler.problems)
+    if form.is_valid() and not form.cleaned_data["message"] and not handler.accepted and not problems:
+        form.add_error("message", _("Please write a message or attach a file."))
+    if not form.is_valid() or problems:
+        handler.discard_all()
+        if request.FILES or problems:
+            problems.append(_("Your message was not sent yet. Please attach the files again."))
+        return _render_conversation(request, session, form, problems=problems, status=400)
+    services.message_post_from_person(session=session, body=form.cleaned_data["message"], attachments=handler.accepted)
+    request.session[_NOTICE] = "sent"
+    return HttpResponseRedirect(reverse("conversation"))
+
+
+@require_POST
+def download(request: HttpRequest) -> HttpResponse:
+    session = person_session(request)
+    if session is None:
+        return redirect("login")
+    try:
+        attachment_id = uuid.UUID(request.POST.get("attachment", ""))
+    except ValueError:
+        raise Http404 from None
+    found = selectors.attachment_for_person(session.credential, session.keypair.private_key, attachment_id)
+    if found is None:
+        raise Http404
+    return attachment_response(*found)
+
+
+def attachment_response(view: selectors.AttachmentView, chunks: Any) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=view.content_type)
+    response["Content-Length"] = str(view.size)
+    response["Content-Disposition"] = _content_disposition(view.name)
+    return response
+
+
+def _content_disposition(name: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    vault_clear(request)
+    return redirect("landing")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "intake/error.html", {"not_found": True}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/error.html", {"not_found": False}, status=500)
