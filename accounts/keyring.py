@@ -15,9 +15,12 @@ from core.vault import vault_get, vault_put
 _VAULT_NAME = "staff_private_key"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SealedKeyPair:
+    """A new key pair: the sealed form to store, and the private key for this session only."""
+
     public_key: bytes
+    private_key: bytes
     sealed_private_key: bytes
     salt: bytes
     params: sealbox.Argon2Params
@@ -33,7 +36,7 @@ def staff_keys_create(password: str) -> SealedKeyPair:
     params = settings.SP_ARGON2
     key = sealbox.derive_password_key(password, salt=salt, params=params)
     sealed = sealbox.encrypt(key, pair.private_key, ctx=_ctx(salt))
-    return SealedKeyPair(pair.public_key, sealed, salt, params)
+    return SealedKeyPair(pair.public_key, pair.private_key, sealed, salt, params)
 
 
 def apply_sealed_keys(member: StaffMember, keys: SealedKeyPair) -> None:

@@ -1,4 +1,13 @@
 from django.urls import path
 
+from accounts import views
+
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("signup/<str:token>/", views.signup, name="signup"),
+    path("enrol/totp/", views.enrol_totp, name="enrol_totp"),
+    path("enrol/recovery/", views.recovery, name="recovery"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("staff/", views.staff_list, name="staff"),
+]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import sealbox
-from accounts.models import StaffMember
+from accounts.models import RecoveryKey, StaffMember
 from casework import keys, texts
 from casework.files import blob_store
 from casework.models import (
@@ -111,7 +111,7 @@ def case_open_from_intake(
         with transaction.atomic():
             team = Team.objects.filter(is_on_call=True).order_by("pk").first()
             members = list(team.members.filter(is_active=True)) if team else []
-            if not members:
+            if not members or not RecoveryKey.objects.exists():
                 raise IntakeUnavailable
             case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
             case_key = keys.case_key_create(case, version=1, members=members)

@@ -1,4 +1,13 @@
 from django.urls import path
 
+from casework import views
+
 app_name = "casework"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("cases/<str:public_id>/", views.case_detail, name="case"),
+    path("cases/<str:public_id>/reply/", views.case_reply, name="reply"),
+    path("cases/<str:public_id>/read/", views.case_mark_read, name="mark_read"),
+    path("cases/<str:public_id>/files/<uuid:attachment_id>/", views.case_attachment, name="attachment"),
+]

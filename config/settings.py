@@ -129,7 +129,7 @@ elif _DB_ENGINE == "sqlite":
                 "timeout": 20,
             },
             # A file, not memory, so the canary test can search the raw bytes.
-            "TEST": {"NAME": str(VAR_DIR / "test" / "test.sqlite3")},
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 else:

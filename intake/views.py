@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import sealbox
 from casework import selectors, services
+from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
 from intake import throttle
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
@@ -196,21 +197,8 @@ def download(request: HttpRequest) -> HttpResponse:
     found = selectors.attachment_for_person(session.credential, session.keypair.private_key, attachment_id)
     if found is None:
         raise Http404
-    return attachment_response(*found)
-
-
-def attachment_response(view: selectors.AttachmentView, chunks: Any) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type=view.content_type)
-    response["Content-Length"] = str(view.size)
-    response["Content-Disposition"] = _content_disposition(view.name)
-    return response
-
-
-def _content_disposition(name: str) -> str:
-    from urllib.parse import quote
-
-    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in name)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    view, chunks = found
+    return attachment_response(view.name, view.content_type, view.size, chunks)
 
 
 @require_POST

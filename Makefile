@@ -1,0 +1,53 @@
+# Safe Passage — `make run` serves both faces, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres bench lint check lock messages browser-deps clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/base.txt -r requirements/dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py serve
+
+test: $(STAMP) browser-deps
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite: $(STAMP)
+	SP_DB_ENGINE=sqlite $(PY) -m pytest
+
+test-postgres: $(STAMP)
+	scripts/ensure-postgres
+	SP_DB_ENGINE=postgresql SP_DB_HOST=$${SP_DB_HOST:-127.0.0.1} SP_DB_USER=$${SP_DB_USER:-postgres} \
+	  SP_DB_NAME=test SP_DB_TEST_NAME=$${SP_DB_TEST_NAME:-test_safepassage} $(PY) -m pytest
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+check: $(STAMP)
+	scripts/deploy-check
+
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l ru --no-obsolete --no-location
+	$(PY) manage.py compilemessages
+
+lock:
+	$(PYTHON) -m piptools compile -q --generate-hashes --allow-unsafe --strip-extras -o requirements/base.txt requirements/base.in
+	$(PYTHON) -m piptools compile -q --generate-hashes --allow-unsafe --strip-extras -o requirements/dev.txt requirements/dev.in
+
+clean:
+	rm -rf $(VENV) var/test

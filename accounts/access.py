@@ -1,0 +1,51 @@
+"""Who may see a console page. Every console view is wrapped in exactly one of these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from accounts.keyring import session_private_key
+from accounts.models import StaffMember
+
+View = Callable[..., HttpResponse]
+
+
+def staff_member(request: HttpRequest) -> StaffMember:
+    user = request.user
+    assert isinstance(user, StaffMember)
+    return user
+
+
+def staff_required(view: View) -> View:
+    """Logged in with password and TOTP, and the private key unlocked in this session."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        verified = getattr(user, "is_verified", lambda: False)()
+        if not (user.is_authenticated and user.is_active and verified):
+            return redirect("accounts:login")
+        private_key = session_private_key(request)
+        if private_key is None:
+            return redirect("accounts:login")
+        request.staff_private_key = private_key  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def coordinator_required(view: View) -> View:
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not staff_member(request).is_coordinator:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

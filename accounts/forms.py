@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, StaffMember
+from casework.models import Team
+
+_SECRET = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+
+
+class EnrolForm(forms.Form):
+    username = forms.RegexField(
+        label=_("Handle"),
+        regex=r"^[\w.-]{3,40}$",
+        help_text=_("Not your real name: colleagues will see it. 3–40 letters, digits, dots or dashes."),
+        error_messages={"invalid": _("Use 3–40 letters, digits, dots or dashes.")},
+        widget=forms.TextInput(attrs=_SECRET),
+    )
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        if StaffMember.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This handle is taken."))
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password, again = data.get("password"), data.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", _("The two passwords are not the same."))
+        elif password:
+            try:
+                password_validation.validate_password(password, StaffMember(username=data.get("username", "")))
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("6-digit code from your authenticator app"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        error_messages={"invalid": _("The code is 6 digits.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class LoginForm(CodeForm):
+    username = forms.CharField(label=_("Handle"), max_length=40, widget=forms.TextInput(attrs=_SECRET))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    field_order = ["username", "password", "code"]
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"), required=False)

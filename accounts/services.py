@@ -1,0 +1,104 @@
+"""Staff account writes: sign-up links, enrolment, the recovery key, first-time setup."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import sealbox
+from accounts.keyring import apply_sealed_keys, staff_keys_create
+from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from casework.models import Team, TeamMembership
+
+ON_CALL_TEAM_NAME = "Hotline"
+
+
+class LinkNotUsable(Exception):
+    """The link is unknown, already used or expired."""
+
+
+def signup_link_create(*, purpose: str, role: str, team: Team | None, created_by: StaffMember | None) -> str:
+    """Create a one-time link and return its token; only the token's hash is stored."""
+    token = secrets.token_urlsafe(32)
+    hours = settings.SP_SETUP_HOURS if purpose == SignupLink.Purpose.FIRST_COORDINATOR else settings.SP_INVITE_HOURS
+    SignupLink.objects.create(
+        token_hash=SignupLink.hash_token(token),
+        purpose=purpose,
+        role=role,
+        team=team,
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(hours=hours),
+    )
+    return token
+
+
+def first_coordinator_link_create() -> str | None:
+    """A setup link for the first coordinator, or None when one already exists."""
+    if StaffMember.objects.filter(role=Role.COORDINATOR, is_active=True).exists():
+        return None
+    return signup_link_create(
+        purpose=SignupLink.Purpose.FIRST_COORDINATOR, role=Role.COORDINATOR, team=None, created_by=None
+    )
+
+
+def signup_link_find(token: str) -> SignupLink:
+    link = SignupLink.objects.filter(token_hash=SignupLink.hash_token(token)).first()
+    if link is None or not link.is_usable():
+        raise LinkNotUsable
+    return link
+
+
+@dataclass(frozen=True, repr=False)
+class Enrolment:
+    member: StaffMember
+    private_key: bytes
+    device: TOTPDevice
+
+
+def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
+    """Create the account a link was made for and use the link up, in one transaction."""
+    keys = staff_keys_create(password)
+    with transaction.atomic():
+        link = SignupLink.objects.select_for_update().filter(token_hash=SignupLink.hash_token(token)).first()
+        if link is None or not link.is_usable():
+            raise LinkNotUsable
+        member = StaffMember(username=username, role=link.role)
+        member.set_password(password)
+        apply_sealed_keys(member, keys)
+        member.save()
+        team = link.team or _on_call_team_get_or_create()
+        TeamMembership.objects.create(team=team, member=member)
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
+    return Enrolment(member=member, private_key=keys.private_key, device=device)
+
+
+def _on_call_team_get_or_create() -> Team:
+    team = Team.objects.filter(is_on_call=True).order_by("pk").first()
+    return team or Team.objects.create(name=ON_CALL_TEAM_NAME, is_on_call=True)
+
+
+def totp_confirm(device: TOTPDevice, code: str) -> bool:
+    if not device.verify_token(code.replace(" ", "")):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return True
+
+
+def recovery_key_create(*, created_by: StaffMember) -> str | None:
+    """Generate the organisation recovery key pair once; return the private half, encoded
+    for writing down, or None if a recovery key already exists. It is never stored."""
+    with transaction.atomic():
+        if RecoveryKey.objects.select_for_update().exists():
+            return None
+        pair = sealbox.KeyPair.generate()
+        RecoveryKey.objects.create(public_key=pair.public_key, created_by=created_by)
+    return sealbox.encode_recovery_key(pair.private_key)

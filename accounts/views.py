@@ -1,0 +1,141 @@
+"""Staff sign-up (first coordinator and invites), TOTP enrolment, login and logout."""
+
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth import login as django_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services
+from accounts.access import coordinator_required, staff_member
+from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm
+from accounts.keyring import session_remember_private_key, staff_private_key_unlock
+from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from core.vault import vault_clear, vault_start_fresh
+
+_ENROLLING = "enrolling_member"
+_RECOVERY = "show_recovery"
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = services.signup_link_find(token)
+    except services.LinkNotUsable:
+        return render(request, "accounts/link_expired.html", status=410)
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment = services.staff_enrol(
+                token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+            )
+        except services.LinkNotUsable:
+            return render(request, "accounts/link_expired.html", status=410)
+        vault_start_fresh(request)
+        request.session[_ENROLLING] = enrolment.member.pk
+        request.session[_RECOVERY] = link.purpose == SignupLink.Purpose.FIRST_COORDINATOR
+        session_remember_private_key(request, enrolment.private_key)
+        return redirect("accounts:enrol_totp")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/signup.html", {"form": form, "link": link}, status=status)
+
+
+def _enrolling(request: HttpRequest) -> tuple[StaffMember, TOTPDevice] | None:
+    member = StaffMember.objects.filter(pk=request.session.get(_ENROLLING), is_active=True).first()
+    device = TOTPDevice.objects.filter(user=member, confirmed=False).first() if member else None
+    return (member, device) if member and device else None
+
+
+@require_http_methods(["GET", "POST"])
+def enrol_totp(request: HttpRequest) -> HttpResponse:
+    found = _enrolling(request)
+    if found is None:
+        return redirect("accounts:login")
+    member, device = found
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_confirm(device, form.cleaned_data["code"]):
+            del request.session[_ENROLLING]
+            django_login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+            otp_login(request, device)
+            return redirect("accounts:recovery" if request.session.pop(_RECOVERY, False) else "casework:inbox")
+        form.add_error("code", _("This code is not right. Check the time on your phone and try the newest code."))
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
+    secret = device.bin_key.hex()
+    context = {"form": form, "qr_svg": qr_svg, "secret_b32": _base32(bytes.fromhex(secret)), "member": member}
+    return render(request, "accounts/enrol_totp.html", context, status=400 if form.errors else 200)
+
+
+def _base32(raw: bytes) -> str:
+    import base64
+
+    text = base64.b32encode(raw).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def recovery(request: HttpRequest) -> HttpResponse:
+    """Once, right after the first coordinator enrols: make the recovery key and show its
+    private half to be kept offline. New cases cannot be opened until it exists."""
+    if RecoveryKey.objects.exists():
+        return redirect("casework:inbox")
+    if request.method == "GET":
+        return render(request, "accounts/recovery.html", {"recovery_key": ""})
+    encoded = services.recovery_key_create(created_by=staff_member(request))
+    if encoded is None:
+        return redirect("casework:inbox")
+    return render(request, "accounts/recovery.html", {"recovery_key": encoded})
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        member = authenticate(request, username=data["username"], password=data["password"])
+        device = TOTPDevice.objects.filter(user=member, confirmed=True).first() if member else None
+        if isinstance(member, StaffMember) and device and device.verify_token(data["code"].replace(" ", "")):
+            private_key = staff_private_key_unlock(member, data["password"])
+            vault_start_fresh(request)
+            django_login(request, member)
+            otp_login(request, device)
+            session_remember_private_key(request, private_key)
+            return redirect("casework:inbox")
+        form = LoginForm()
+        form.add_error(None, _("The handle, password or code is not right."))
+    return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    vault_clear(request)
+    return redirect("accounts:login")
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def staff_list(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    invite_url = ""
+    if request.method == "POST" and form.is_valid():
+        token = services.signup_link_create(
+            purpose=SignupLink.Purpose.INVITE,
+            role=form.cleaned_data["role"],
+            team=form.cleaned_data["team"],
+            created_by=staff_member(request),
+        )
+        invite_url = f"{settings.SP_CONSOLE_URL}/signup/{token}/"
+        form = InviteForm()
+    members = StaffMember.objects.order_by("username").prefetch_related("teams")
+    context = {"form": form, "members": members, "invite_url": invite_url, "roles": dict(Role.choices)}
+    return render(request, "accounts/staff.html", context)
+
+

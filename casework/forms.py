@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply"),
+        max_length=settings.SP_MESSAGE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": _("The reply is empty."),
+            "max_length": _("The reply is too long (at most %(limit_value)d characters)."),
+        },
+    )

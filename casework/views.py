@@ -1,0 +1,84 @@
+"""Console views for cases: inbox, case page, reply, mark as read, attachments."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import staff_member, staff_required
+from accounts.models import RecoveryKey
+from casework import keys, selectors, services
+from casework.access import case_for_member
+from casework.forms import StaffReplyForm
+from core.downloads import attachment_response
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("casework:inbox")
+
+
+@staff_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    member = staff_member(request)
+    page, rows = selectors.inbox_page(member, request.staff_private_key, request.GET.get("page"))  # type: ignore[attr-defined]
+    context = {"page": page, "rows": rows, "needs_recovery_key": not RecoveryKey.objects.exists()}
+    return render(request, "casework/inbox.html", context)
+
+
+def _render_case(request: HttpRequest, public_id: str, form: StaffReplyForm, status: int = 200) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    private_key = request.staff_private_key  # type: ignore[attr-defined]
+    try:
+        case_keys = keys.case_private_keys(case, member, private_key)
+    except keys.NoAccess:
+        raise Http404 from None
+    current = keys.current_case_key(case)
+    details = selectors.case_details_for_staff(case, case_keys[current.pk]) if current.pk in case_keys else None
+    messages = selectors.conversation_for_staff(case, member, private_key)
+    context = {"case": case, "details": details, "messages": messages, "form": form}
+    return render(request, "casework/case.html", context, status=status)
+
+
+@staff_required
+@require_GET
+def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _render_case(request, public_id, StaffReplyForm())
+
+
+@staff_required
+@require_POST
+def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = StaffReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, form, status=400)
+    services.message_post_from_staff(case=case, member=member, body=form.cleaned_data["body"])
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def case_mark_read(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    services.case_mark_read(case=case, member=member)
+    return redirect("casework:inbox")
+
+
+@staff_required
+@require_http_methods(["GET"])
+def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    found = selectors.attachment_for_staff(case, member, request.staff_private_key, attachment_id)  # type: ignore[attr-defined]
+    if found is None:
+        raise Http404
+    view, chunks = found
+    return attachment_response(view.name, view.content_type, view.size, chunks)

@@ -1,0 +1,44 @@
+"""Fixtures shared by every test: the personas of tests/personas.py, built per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from casework.models import Team
+from tests.personas import FaceClient, PersonAtRisk, Staff, INTAKE, CONSOLE, make_coordinator, make_staff, open_case
+
+
+@pytest.fixture
+def coordinator(db: None) -> Staff:
+    return make_coordinator()
+
+
+@pytest.fixture
+def caseworker(coordinator: Staff) -> Staff:
+    return make_staff("caseworker", invited_by=coordinator)
+
+
+@pytest.fixture
+def outsider(coordinator: Staff) -> Staff:
+    other_team = Team.objects.create(name="Documentation")
+    return make_staff("outsider", team=other_team, invited_by=coordinator)
+
+
+@pytest.fixture
+def person(caseworker: Staff, outsider: Staff) -> PersonAtRisk:
+    return open_case(body="First message from the person.")
+
+
+@pytest.fixture
+def other_person(caseworker: Staff, outsider: Staff) -> PersonAtRisk:
+    return open_case(body="Another person's message.", duress_word="")
+
+
+@pytest.fixture
+def intake_client() -> FaceClient:
+    return FaceClient(INTAKE)
+
+
+@pytest.fixture
+def console_client() -> FaceClient:
+    return FaceClient(CONSOLE)

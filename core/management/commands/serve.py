@@ -1,0 +1,60 @@
+"""Serve both faces on localhost with gunicorn, as `make run` does.
+
+Each face is its own gunicorn process with its own URLconf: the intake portal never has the
+console's routes loaded. Access logs are off: gunicorn's default format records addresses.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the intake portal and the staff console on two localhost ports."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        faces = {"intake": settings.SP_INTAKE_URL, "console": settings.SP_CONSOLE_URL}
+        processes = [self._start(face, url, options["workers"]) for face, url in faces.items()]
+        self.stdout.write(f"Intake portal (for people asking for help): {settings.SP_INTAKE_URL}/")
+        self.stdout.write(f"Staff console:                               {settings.SP_CONSOLE_URL}/")
+        call_command("setup_link", stdout=self.stdout)
+        self.stdout.write("Press Ctrl+C to stop.")
+        self._wait(processes)
+
+    def _start(self, face: str, url: str, workers: int) -> subprocess.Popen[bytes]:
+        netloc = urlsplit(url).netloc
+        env = {**os.environ, "SP_FACE": face}
+        command = [
+            sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
+            "--bind", netloc, "--workers", str(workers), "--timeout", "300",
+            "--error-logfile", "-", "--log-level", "warning",
+        ]  # fmt: skip
+        return subprocess.Popen(command, env=env)  # noqa: S603 (fixed argv, no shell)
+
+    def _wait(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        try:
+            while all(p.poll() is None for p in processes):
+                try:
+                    processes[0].wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    continue
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(timeout=30)

@@ -1,0 +1,57 @@
+"""The whole path: a person asks for help, a caseworker reads and answers, the person reads it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from casework.models import Case
+from tests.personas import FaceClient, INTAKE, Staff
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+def _start_and_get_codename(client: FaceClient) -> str:
+    page = client.get("/start/").content.decode()
+    words = re.findall(r"<span>([^<]+)</span>", page.split('class="codename"')[1].split("</p>")[0])
+    assert len(words) == 6
+    return " ".join(words)
+
+
+@pytest.mark.django_db
+def test_a_person_asks_for_help_and_reads_the_caseworkers_answer(caseworker: Staff, tmp_path) -> None:
+    intake = FaceClient(INTAKE)
+    codename = _start_and_get_codename(intake)
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG)
+    with photo.open("rb") as handle:
+        response = intake.post(
+            "/request/",
+            {
+                "urgency": "danger_now",
+                "region": "chechnya",
+                "help_kinds": ["leave_region", "legal"],
+                "message": "They took my friend yesterday.",
+                "attachments": handle,
+            },
+        )
+    assert response.status_code == 302 and response["Location"] == "/conversation/"
+    assert "They took my friend yesterday." in intake.get("/conversation/").content.decode()
+
+    case = Case.objects.get()
+    console = caseworker.console()
+    inbox = console.get("/inbox/").content.decode()
+    assert case.public_id in inbox and "chechnya" in inbox
+    page = console.get(f"/cases/{case.public_id}/").content.decode()
+    assert "They took my friend yesterday." in page and "photo.png" in page
+    attachment_url = re.search(r'href="(/cases/[^"]+/files/[^"]+/)"', page).group(1)
+    download = console.get(attachment_url)
+    assert b"".join(download.streaming_content) == PNG
+
+    assert console.post(f"/cases/{case.public_id}/reply/", {"body": "We can help. Stay where you are."}).status_code == 302
+
+    intake.post("/logout/")
+    again = FaceClient(INTAKE)
+    assert again.post("/login/", {"codename": codename.upper().replace(" ", ",  ")}).status_code == 302
+    assert "We can help. Stay where you are." in again.get("/conversation/").content.decode()
