@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from casework.models import Team
-from tests.personas import FaceClient, PersonAtRisk, Staff, INTAKE, CONSOLE, make_coordinator, make_staff, open_case
+from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, Staff, make_coordinator, make_staff, open_case
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ View = Callable[..., HttpResponse]
 
 def staff_member(request: HttpRequest) -> StaffMember:
     user = request.user
-    assert isinstance(user, StaffMember)
+    if not isinstance(user, StaffMember):
+        raise PermissionDenied
     return user
 
 

@@ -21,7 +21,9 @@ class EnrolForm(forms.Form):
         widget=forms.TextInput(attrs=_SECRET),
     )
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password_again = forms.CharField(label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]
@@ -53,7 +55,9 @@ class CodeForm(forms.Form):
 
 class LoginForm(CodeForm):
     username = forms.CharField(label=_("Handle"), max_length=40, widget=forms.TextInput(attrs=_SECRET))
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     field_order = ["username", "password", "code"]
 

@@ -137,5 +137,3 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     members = StaffMember.objects.order_by("username").prefetch_related("teams")
     context = {"form": form, "members": members, "invite_url": invite_url, "roles": dict(Role.choices)}
     return render(request, "accounts/staff.html", context)
-
-

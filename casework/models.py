@@ -65,9 +65,7 @@ class Case(models.Model):
     # Sealed to the case key: region, kinds of help, safe contact method, cover phrase, language.
     details_ct = models.BinaryField()
     # Which of the person's credentials replies are sealed to (the real one, never the duress one).
-    reply_credential = models.ForeignKey(
-        "PersonCredential", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    reply_credential = models.ForeignKey("PersonCredential", null=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return self.public_id

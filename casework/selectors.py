@@ -61,7 +61,9 @@ def conversation_for_person(credential: PersonCredential, private_key: bytes) ->
         .order_by("message__created_at")
     )
     return [
-        _open_message(w.message, sealbox.unseal(private_key, bytes(w.sealed_key), ctx=keys.message_key_ctx(w.message_id)))
+        _open_message(
+            w.message, sealbox.unseal(private_key, bytes(w.sealed_key), ctx=keys.message_key_ctx(w.message_id))
+        )
         for w in wraps
     ]
 
@@ -101,7 +103,9 @@ class InboxRow:
     unread: bool
 
 
-def inbox_page(member: StaffMember, member_private_key: bytes, page_number: int | str | None) -> tuple[Page[Case], list[InboxRow]]:
+def inbox_page(
+    member: StaffMember, member_private_key: bytes, page_number: int | str | None
+) -> tuple[Page[Case], list[InboxRow]]:
     read_at = CaseReadMark.objects.filter(case=OuterRef("pk"), member=member).values("read_at")[:1]
     cases = (
         cases_visible_to(member)
@@ -128,11 +132,15 @@ def _details_or_none(case: Case, member: StaffMember, member_private_key: bytes)
     )
     if wrap is None:
         return None
-    private = sealbox.unseal(member_private_key, bytes(wrap.sealed_private_key), ctx=keys.wrap_ctx(case, case.key_version))
+    private = sealbox.unseal(
+        member_private_key, bytes(wrap.sealed_private_key), ctx=keys.wrap_ctx(case, case.key_version)
+    )
     return case_details_for_staff(case, private)
 
 
-def attachment_for_person(credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID) -> tuple[AttachmentView, Iterator[bytes]] | None:
+def attachment_for_person(
+    credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID
+) -> tuple[AttachmentView, Iterator[bytes]] | None:
     wrap = MessageKey.objects.filter(credential=credential, message__attachments__id=attachment_id).first()
     if wrap is None:
         return None
@@ -140,14 +148,18 @@ def attachment_for_person(credential: PersonCredential, private_key: bytes, atta
     return _open_attachment(Attachment.objects.get(id=attachment_id, message_id=wrap.message_id), data_key)
 
 
-def attachment_for_staff(case: Case, member: StaffMember, member_private_key: bytes, attachment_id: uuid.UUID) -> tuple[AttachmentView, Iterator[bytes]] | None:
+def attachment_for_staff(
+    case: Case, member: StaffMember, member_private_key: bytes, attachment_id: uuid.UUID
+) -> tuple[AttachmentView, Iterator[bytes]] | None:
     case_keys = keys.case_private_keys(case, member, member_private_key)
     wrap = MessageKey.objects.filter(
         case_key_id__in=list(case_keys), message__case=case, message__attachments__id=attachment_id
     ).first()
     if wrap is None:
         return None
-    data_key = sealbox.unseal(case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
+    data_key = sealbox.unseal(
+        case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
+    )
     return _open_attachment(Attachment.objects.get(id=attachment_id, message_id=wrap.message_id), data_key)
 
 
@@ -161,5 +173,3 @@ def _open_attachment(item: Attachment, data_key: bytes) -> tuple[AttachmentView,
             yield from sealbox.decrypt_stream(handle, file_key, ctx=keys.attachment_ctx("file", item.id))
 
     return view, chunks()
-
-

@@ -164,7 +164,9 @@ def _message_create(
     )
     key_ctx = keys.message_key_ctx(message_id)
     wraps = [
-        MessageKey(message=message, credential=cred, sealed_key=sealbox.seal(bytes(cred.public_key), data_key, ctx=key_ctx))
+        MessageKey(
+            message=message, credential=cred, sealed_key=sealbox.seal(bytes(cred.public_key), data_key, ctx=key_ctx)
+        )
         for cred in readers.credentials
     ]
     if readers.case_key is not None:

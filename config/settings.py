@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.vault.VaultMiddleware",
 ]
 
@@ -150,8 +151,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_NAME = f"sp_{SP_FACE}"
-SESSION_COOKIE_AGE = env_int("SP_INTAKE_IDLE_SECONDS", 30 * 60) if SP_FACE == "intake" else env_int(
-    "SP_CONSOLE_IDLE_SECONDS", 8 * 3600
+SESSION_COOKIE_AGE = (
+    env_int("SP_INTAKE_IDLE_SECONDS", 30 * 60) if SP_FACE == "intake" else env_int("SP_CONSOLE_IDLE_SECONDS", 8 * 3600)
 )
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
@@ -216,7 +217,14 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
         **(
-            {"file": {"class": "logging.FileHandler", "filename": SP_LOG_FILE, "formatter": "plain", "filters": ["scrub"]}}
+            {
+                "file": {
+                    "class": "logging.FileHandler",
+                    "filename": SP_LOG_FILE,
+                    "formatter": "plain",
+                    "filters": ["scrub"],
+                }
+            }
             if SP_LOG_FILE
             else {}
         ),

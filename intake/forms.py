@@ -45,7 +45,9 @@ class MessageField(forms.CharField):
             widget=forms.Textarea(attrs={"rows": 6, **_SECRET_ATTRS}),
             error_messages={
                 "required": _("Please write a few words about what is happening."),
-                "max_length": _("The message is too long (at most %(limit_value)d characters). Please split it in two."),
+                "max_length": _(
+                    "The message is too long (at most %(limit_value)d characters). Please split it in two."
+                ),
             },
             **kwargs,
         )
@@ -70,8 +72,15 @@ class FirstRequestForm(forms.Form):
         required=False,
     )
     message = MessageField(label=_("Your message"))
-    contact_kind = forms.ChoiceField(label=_("Another safe way to reach you (optional)"), choices=CONTACT_KINDS, required=False)
-    contact_value = forms.CharField(label=_("Number, name or address there"), max_length=200, required=False, widget=forms.TextInput(attrs=_SECRET_ATTRS))
+    contact_kind = forms.ChoiceField(
+        label=_("Another safe way to reach you (optional)"), choices=CONTACT_KINDS, required=False
+    )
+    contact_value = forms.CharField(
+        label=_("Number, name or address there"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs=_SECRET_ATTRS),
+    )
     cover_phrase = forms.CharField(
         label=_("A harmless phrase we will start with there, so you know it is us"),
         max_length=200,

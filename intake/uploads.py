@@ -142,7 +142,8 @@ class EncryptingUploadHandler(FileUploadHandler):
                 self._start_writing()
             except SkipFile:
                 return None
-        assert self._writer is not None and self._blob_cm is not None
+        if self._writer is None or self._blob_cm is None:
+            raise RuntimeError("upload finished without an open encrypted stream")
         self._writer.close()
         self._blob_cm.__exit__(None, None, None)
         attachment = NewAttachment(

@@ -57,7 +57,9 @@ def _problems_text(problems: UploadProblems) -> list[str]:
     for name in problems.too_big:
         texts.append(_("“%(name)s” is too big. Each file can be at most %(mb)d MB.") % {"name": name, "mb": limit_mb})
     for name in problems.wrong_type:
-        texts.append(_("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name})
+        texts.append(
+            _("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name}
+        )
     if problems.too_many:
         texts.append(_("At most %(count)d files at a time.") % {"count": settings.SP_ATTACHMENTS_PER_MESSAGE})
     return texts
@@ -113,7 +115,8 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         handler.discard_all()
         return render(request, "intake/unavailable.html", status=503)
     login = services.person_login(sealbox.normalise_codename(codename))
-    assert login is not None and login.case.pk == case.pk
+    if login is None or login.case.pk != case.pk:
+        raise RuntimeError("a new case's own codename does not open it")
     vault_start_fresh(request)
     person_session_start(request, login)
     request.session[_NOTICE] = "sent"
@@ -158,7 +161,13 @@ def conversation(request: HttpRequest) -> HttpResponse:
 
 
 def _render_conversation(
-    request: HttpRequest, session: services.PersonSession, form: ReplyForm, *, notice: str = "", problems: list[str] | None = None, status: int = 200
+    request: HttpRequest,
+    session: services.PersonSession,
+    form: ReplyForm,
+    *,
+    notice: str = "",
+    problems: list[str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     messages = selectors.conversation_for_person(session.credential, session.keypair.private_key)
     context = {"messages": messages, "form": form, "notice": notice, "problems": problems or []}

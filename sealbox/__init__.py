@@ -34,7 +34,7 @@ from sealbox.kdf import (
     derive_password_key,
 )
 from sealbox.recovery import decode_recovery_key, encode_recovery_key
-from sealbox.stream import StreamError, decrypt_stream, encrypt_stream, StreamReader, StreamWriter
+from sealbox.stream import StreamError, StreamReader, StreamWriter, decrypt_stream, encrypt_stream
 
 __all__ = [
     "CODENAME_WORDS",

@@ -31,9 +31,7 @@ class Argon2Params:
     parallelism: int = 1
 
     def is_production_strength(self) -> bool:
-        return (
-            self.memory_kib >= PRODUCTION_ARGON2.memory_kib and self.time_cost >= PRODUCTION_ARGON2.time_cost
-        )
+        return self.memory_kib >= PRODUCTION_ARGON2.memory_kib and self.time_cost >= PRODUCTION_ARGON2.time_cost
 
 
 # RFC 9106's second recommended option is 64 MiB; t=3 follows the OWASP guidance for it.

@@ -101,7 +101,11 @@ class PersonAtRisk:
 
 
 def open_case(
-    *, body: str = "Please help, they are looking for me.", duress_word: str = "gosling", language: str = "en", **details: Any
+    *,
+    body: str = "Please help, they are looking for me.",
+    duress_word: str = "gosling",
+    language: str = "en",
+    **details: Any,
 ) -> PersonAtRisk:
     codename = sealbox.generate_codename(language)
     case = services.case_open_from_intake(

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from casework.models import Case
-from tests.personas import FaceClient, INTAKE, Staff
+from tests.personas import INTAKE, FaceClient, Staff
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
@@ -49,7 +49,9 @@ def test_a_person_asks_for_help_and_reads_the_caseworkers_answer(caseworker: Sta
     download = console.get(attachment_url)
     assert b"".join(download.streaming_content) == PNG
 
-    assert console.post(f"/cases/{case.public_id}/reply/", {"body": "We can help. Stay where you are."}).status_code == 302
+    assert (
+        console.post(f"/cases/{case.public_id}/reply/", {"body": "We can help. Stay where you are."}).status_code == 302
+    )
 
     intake.post("/logout/")
     again = FaceClient(INTAKE)
