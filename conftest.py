@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from casework.models import Team
 from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, Staff, make_coordinator, make_staff, open_case
+
+
+@pytest.fixture(autouse=True)
+def _own_file_store(settings: Any, tmp_path: Path) -> Path:
+    """Each test gets an empty encrypted file store, so leftovers are its own."""
+    settings.SP_FILE_STORE = tmp_path / "files"
+    return settings.SP_FILE_STORE
 
 
 @pytest.fixture

@@ -109,7 +109,6 @@ def login(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             session_remember_private_key(request, private_key)
             return redirect("casework:inbox")
-        form = LoginForm()
         form.add_error(None, _("The handle, password or code is not right."))
     return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
 

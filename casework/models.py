@@ -129,6 +129,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Written after someone logged in with the duress word: possibly not the person.
     after_duress = models.BooleanField(default=False)
+    # Part of the harmless conversation shown instead of the real one after a duress login.
+    is_decoy = models.BooleanField(default=False)
     body_ct = models.BinaryField()
 
     class Meta:

@@ -12,13 +12,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case as DbCase
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 import sealbox
 from accounts.models import StaffMember
 from casework import keys
 from casework.files import blob_store
-from casework.models import Attachment, Case, CaseKeyWrap, CaseReadMark, Message, MessageKey, PersonCredential
+from casework.models import (
+    URGENCY_ORDER,
+    Attachment,
+    Case,
+    CaseKeyWrap,
+    CaseReadMark,
+    Message,
+    MessageKey,
+    PersonCredential,
+)
 from casework.services import CaseDetails
 
 INBOX_PAGE_SIZE = 25
@@ -40,6 +50,7 @@ class MessageView:
     created_at: datetime
     body: str
     after_duress: bool
+    is_decoy: bool
     attachments: list[AttachmentView] = field(default_factory=list)
 
 
@@ -50,12 +61,19 @@ def _open_message(message: Message, data_key: bytes) -> MessageView:
         meta = json.loads(sealbox.decrypt(data_key, bytes(item.meta_ct), ctx=keys.attachment_ctx("meta", item.id)))
         files.append(AttachmentView(item.id, meta["name"], meta["type"], item.size))
     author = message.author.username if message.author else ""
-    return MessageView(message.id, message.sender, author, message.created_at, body, message.after_duress, files)
+    return MessageView(
+        message.id, message.sender, author, message.created_at, body, message.after_duress, message.is_decoy, files
+    )
 
 
-def conversation_for_person(credential: PersonCredential, private_key: bytes) -> list[MessageView]:
+def _person_visible(decoy: bool) -> Q:
+    return Q(message__is_decoy=True) | Q(message__after_duress=True) if decoy else Q(message__is_decoy=False)
+
+
+def conversation_for_person(credential: PersonCredential, private_key: bytes, *, decoy: bool) -> list[MessageView]:
+    """The real conversation, or, after a duress login, the decoy and what was written since."""
     wraps = (
-        MessageKey.objects.filter(credential=credential)
+        MessageKey.objects.filter(_person_visible(decoy), credential=credential)
         .select_related("message__author")
         .prefetch_related("message__attachments")
         .order_by("message__created_at")
@@ -91,6 +109,11 @@ def case_details_for_staff(case: Case, case_private_key: bytes) -> CaseDetails:
     return CaseDetails.from_json(sealbox.unseal(case_private_key, bytes(case.details_ct), ctx=keys.details_ctx(case)))
 
 
+def urgency_rank() -> DbCase:
+    """Most urgent first, whatever the stored labels sort like."""
+    return DbCase(*(When(urgency=value, then=Value(rank)) for value, rank in URGENCY_ORDER.items()), default=Value(9))
+
+
 def cases_visible_to(member: StaffMember) -> QuerySet[Case]:
     """Cases this member holds a key for: the need-to-know boundary for every case view."""
     return Case.objects.filter(keys__wraps__member=member).distinct()
@@ -110,7 +133,12 @@ def inbox_page(
     cases = (
         cases_visible_to(member)
         .annotate(read_at=Subquery(read_at))
-        .order_by("-under_duress_since", "urgency", "-last_person_message_at", "-created_at")
+        .order_by(
+            F("under_duress_since").desc(nulls_last=True),
+            urgency_rank(),
+            F("last_person_message_at").desc(nulls_last=True),
+            "-created_at",
+        )
     )
     page = Paginator(cases, INBOX_PAGE_SIZE).get_page(page_number)
     rows = []
@@ -139,9 +167,11 @@ def _details_or_none(case: Case, member: StaffMember, member_private_key: bytes)
 
 
 def attachment_for_person(
-    credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID
+    credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID, *, decoy: bool
 ) -> tuple[AttachmentView, Iterator[bytes]] | None:
-    wrap = MessageKey.objects.filter(credential=credential, message__attachments__id=attachment_id).first()
+    wrap = MessageKey.objects.filter(
+        _person_visible(decoy), credential=credential, message__attachments__id=attachment_id
+    ).first()
     if wrap is None:
         return None
     data_key = sealbox.unseal(private_key, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))

@@ -72,6 +72,12 @@ class PersonSession:
     credential: PersonCredential
     keypair: sealbox.KeyPair
 
+    @property
+    def shows_decoy(self) -> bool:
+        """After a duress login, every login to the case sees the decoy until staff clear it:
+        whoever forced the danger word out may also try the phrase without it."""
+        return self.credential.is_duress or self.case.under_duress_since is not None
+
 
 @dataclass
 class Readers:
@@ -124,9 +130,14 @@ def case_open_from_intake(
             _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), readers)
             Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
             if duress is not None:
-                decoy = Readers(credentials=[_credential_create(case, duress, is_duress=True)])
-                _message_create(case, Message.Sender.PERSON, texts.decoy_question(details.language), decoy)
-                _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), decoy)
+                # The decoy is readable with both phrases: once the danger word has been used,
+                # the real codename shows it too (see person_login), so a captor who drops the
+                # last word still sees nothing real. Staff see it, marked, to know what was shown.
+                duress_credential = _credential_create(case, duress, is_duress=True)
+                decoy = Readers(case_key=case_key, credentials=[duress_credential, credential])
+                question, ack = texts.decoy_question(details.language), texts.acknowledgement(details.language)
+                _message_create(case, Message.Sender.PERSON, question, decoy, is_decoy=True)
+                _message_create(case, Message.Sender.AUTOMATIC, ack, decoy, is_decoy=True)
     except BaseException:
         _discard_blobs(attachments)
         raise
@@ -150,6 +161,7 @@ def _message_create(
     *,
     author: StaffMember | None = None,
     after_duress: bool = False,
+    is_decoy: bool = False,
     attachments: Sequence[NewAttachment] = (),
 ) -> Message:
     message_id = uuid.uuid4()
@@ -160,6 +172,7 @@ def _message_create(
         sender=sender,
         author=author,
         after_duress=after_duress,
+        is_decoy=is_decoy,
         body_ct=sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message_id)),
     )
     key_ctx = keys.message_key_ctx(message_id)
@@ -216,8 +229,14 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
     try:
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=session.case.pk)
-            readers = Readers(case_key=keys.current_case_key(case), credentials=[session.credential])
             after_duress = session.credential.is_duress or case.under_duress_since is not None
+            # Under duress, whatever is written shows in the decoy, whichever phrase opens it.
+            readers = Readers(
+                case_key=keys.current_case_key(case),
+                credentials=list(case.credentials.filter(revoked_at__isnull=True))
+                if after_duress
+                else [session.credential],
+            )
             message = _message_create(
                 case, Message.Sender.PERSON, body, readers, after_duress=after_duress, attachments=attachments
             )

@@ -54,21 +54,20 @@ def _read_cookie(request: HttpRequest) -> bytes | None:
     return key if len(key) == sealbox.KEY_BYTES else None
 
 
-def _ctx(request: HttpRequest, name: str) -> bytes:
-    # Bound to the session so a vault entry cannot be replayed into another session.
-    return sealbox.context("vault", name, request.session.session_key or "")
+def _ctx(name: str) -> bytes:
+    # Not bound to the session key: Django's login() cycles it. An entry copied into another
+    # session is useless anyway, since only this browser's cookie holds the key that opens it.
+    return sealbox.context("vault", name)
 
 
 def vault_put(request: HttpRequest, name: str, secret: bytes) -> None:
-    """Keep ``secret`` for this session. Call after the session key is final (after login)."""
-    if request.session.session_key is None:
-        request.session.save()
+    """Keep ``secret`` for as long as this browser session lasts."""
     key = request._vault_key  # type: ignore[attr-defined]
     if key is None:
         key = sealbox.random_key()
         request._vault_key = key  # type: ignore[attr-defined]
         request._vault_new_key = key  # type: ignore[attr-defined]
-    sealed = sealbox.encrypt(key, secret, ctx=_ctx(request, name))
+    sealed = sealbox.encrypt(key, secret, ctx=_ctx(name))
     request.session[_SESSION_PREFIX + name] = base64.b64encode(sealed).decode()
 
 
@@ -78,7 +77,7 @@ def vault_get(request: HttpRequest, name: str) -> bytes | None:
     if key is None or stored is None:
         return None
     try:
-        return sealbox.decrypt(key, base64.b64decode(stored), ctx=_ctx(request, name))
+        return sealbox.decrypt(key, base64.b64decode(stored), ctx=_ctx(name))
     except sealbox.CryptoError:
         return None
 

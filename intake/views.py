@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -61,7 +62,11 @@ def _problems_text(problems: UploadProblems) -> list[str]:
             _("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name}
         )
     if problems.too_many:
-        texts.append(_("At most %(count)d files at a time.") % {"count": settings.SP_ATTACHMENTS_PER_MESSAGE})
+        count = settings.SP_ATTACHMENTS_PER_MESSAGE
+        texts.append(
+            ngettext("At most %(count)d file at a time.", "At most %(count)d files at a time.", count)
+            % {"count": count}
+        )
     return texts
 
 
@@ -169,7 +174,9 @@ def _render_conversation(
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    messages = selectors.conversation_for_person(session.credential, session.keypair.private_key)
+    messages = selectors.conversation_for_person(
+        session.credential, session.keypair.private_key, decoy=session.shows_decoy
+    )
     context = {"messages": messages, "form": form, "notice": notice, "problems": problems or []}
     return render(request, "intake/conversation.html", context, status=status)
 
@@ -203,7 +210,9 @@ def download(request: HttpRequest) -> HttpResponse:
         attachment_id = uuid.UUID(request.POST.get("attachment", ""))
     except ValueError:
         raise Http404 from None
-    found = selectors.attachment_for_person(session.credential, session.keypair.private_key, attachment_id)
+    found = selectors.attachment_for_person(
+        session.credential, session.keypair.private_key, attachment_id, decoy=session.shows_decoy
+    )
     if found is None:
         raise Http404
     view, chunks = found

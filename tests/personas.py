@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.test import Client, override_settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -47,12 +48,17 @@ class Staff:
 
     def code(self) -> str:
         self.device.refresh_from_db()
-        self.device.last_t = -1  # tests log in faster than the 30-second TOTP step
-        self.device.save(update_fields=["last_t"])
+        # Tests log in faster than the 30-second TOTP step and right after deliberate failures,
+        # which django-otp's throttling would otherwise make wait.
+        self.device.last_t = -1
+        self.device.throttle_reset(commit=False)
+        self.device.save(update_fields=["last_t", "throttling_failure_count", "throttling_failure_timestamp"])
         return totp_now(self.device)
 
-    def console(self) -> FaceClient:
+    def console(self, *, language: str | None = None) -> FaceClient:
         client = FaceClient(CONSOLE)
+        if language:
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         response = client.post(
             "/login/", {"username": self.member.username, "password": self.password, "code": self.code()}
         )
@@ -92,8 +98,10 @@ class PersonAtRisk:
     duress_word: str
     case: Case
 
-    def intake(self, *, duress: bool = False) -> FaceClient:
+    def intake(self, *, duress: bool = False, language: str | None = None) -> FaceClient:
         client = FaceClient(INTAKE)
+        if language:
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         phrase = f"{self.codename} {self.duress_word}" if duress else self.codename
         response = client.post("/login/", {"codename": phrase})
         assert response.status_code == 302, response.content[:2000]

@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         token = first_coordinator_link_create()
         if token is None:
-            self.stdout.write("A coordinator account exists already: log in at " f"{settings.SP_CONSOLE_URL}/login/")
+            self.stdout.write(f"A coordinator account exists already: log in at {settings.SP_CONSOLE_URL}/login/")
             return
         hours = settings.SP_SETUP_HOURS
         self.stdout.write(f"One-time setup link for the first coordinator (valid {hours} h):")

@@ -1,0 +1,93 @@
+"""The danger word (T4): a harmless decoy for whoever forces the phone open, a silent alarm
+for staff, and no way back to the real conversation by dropping the word."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import sealbox
+from casework import services
+from casework.models import Case, Message
+from tests.personas import PersonAtRisk, Staff
+
+
+def _thread_shape(html: str) -> list[str]:
+    """The page with every message text and time removed: what structure alone reveals."""
+    thread = html.split('<ol class="thread">')[1].split("</ol>")[0]
+    return re.findall(r"<(\w+)[^>]*class=\"(\w+)\"", thread)
+
+
+def test_the_danger_word_opens_a_harmless_decoy_and_flags_the_case(person: PersonAtRisk) -> None:
+    page = person.intake(duress=True).get("/conversation/").content.decode()
+    assert "First message from the person." not in page
+    assert any(q in page for q in services.texts.DECOY_QUESTIONS["en"])
+    person.case.refresh_from_db()
+    assert person.case.under_duress_since is not None
+
+
+def test_the_decoy_has_the_same_shape_as_the_real_conversation(person: PersonAtRisk) -> None:
+    real = person.intake().get("/conversation/").content.decode()
+    decoy = person.intake(duress=True).get("/conversation/").content.decode()
+    assert _thread_shape(real) == _thread_shape(decoy)
+    for marker in ("duress", "danger", "decoy", "опасн"):
+        assert marker not in decoy.lower().split("<main>")[1].split("</main>")[0].replace("danger word", "")
+
+
+def test_dropping_the_danger_word_after_a_duress_login_still_shows_only_the_decoy(person: PersonAtRisk) -> None:
+    person.intake(duress=True)
+    page = person.intake().get("/conversation/").content.decode()
+    assert "First message from the person." not in page
+    assert any(q in page for q in services.texts.DECOY_QUESTIONS["en"])
+
+
+def test_messages_after_a_duress_login_are_marked_for_staff(person: PersonAtRisk, caseworker: Staff) -> None:
+    forced = person.intake(duress=True)
+    assert forced.post("/conversation/", {"message": "Meet me at the station at six."}).status_code == 302
+    assert "Meet me at the station at six." in forced.get("/conversation/").content.decode()
+    message = Message.objects.get(case=person.case, sender="person", after_duress=True)
+    assert not message.is_decoy
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
+    assert "Meet me at the station at six." in page
+    assert "after duress login: may not be the person" in page
+    assert "DURESS" in page
+
+
+def test_staff_replies_do_not_reach_the_decoy(person: PersonAtRisk, caseworker: Staff) -> None:
+    person.intake(duress=True)
+    caseworker.console().post(f"/cases/{person.case.public_id}/reply/", {"body": "The safe house is on Lenin street."})
+    for duress in (True, False):
+        page = person.intake(duress=duress).get("/conversation/").content.decode()
+        assert "Lenin street" not in page
+
+
+def test_the_inbox_shows_a_case_under_duress_first(person: PersonAtRisk, other_person: PersonAtRisk, caseworker: Staff) -> None:
+    person.intake(duress=True)
+    inbox = caseworker.console(language="en").get("/inbox/").content.decode()
+    assert inbox.index(person.case.public_id) < inbox.index(other_person.case.public_id)
+    assert "DURESS" in inbox
+
+
+def test_real_duress_and_wrong_logins_cost_exactly_one_derivation(
+    person: PersonAtRisk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same work whatever the outcome: timing does not tell a decoy from the real thing."""
+    calls: list[str] = []
+    real_derive = sealbox.derive_codename_secrets
+
+    def counting(normalised: str, **kwargs: object) -> sealbox.CodenameSecrets:
+        calls.append(normalised)
+        return real_derive(normalised, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sealbox, "derive_codename_secrets", counting)
+    for phrase in (person.codename, f"{person.codename} {person.duress_word}", f"{person.codename} wrong"):
+        calls.clear()
+        services.person_login(sealbox.normalise_codename(phrase))
+        assert len(calls) == 1
+
+
+def test_a_case_without_a_danger_word_has_no_decoy(other_person: PersonAtRisk) -> None:
+    assert not Message.objects.filter(case=other_person.case, is_decoy=True).exists()
+    assert other_person.case.credentials.count() == 1
+    assert Case.objects.filter(pk=other_person.case.pk, under_duress_since__isnull=True).exists()
