@@ -161,7 +161,9 @@ CSRF_USE_SESSIONS = True  # no separate, long-lived CSRF cookie
 CSRF_COOKIE_SECURE = SECURE
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": browsers then send "Origin: null" with every same-origin POST and the CSRF
+# check rejects it. "same-origin" still gives other sites (the quick-exit target) nothing.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SP_SSL_REDIRECT", SECURE and not env_bool("SP_ONION", False))
 SECURE_HSTS_SECONDS = env_int("SP_HSTS_SECONDS", 63072000 if SECURE else 0)
@@ -201,7 +203,6 @@ SP_QUICK_EXIT_URL = env_str("SP_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
 # Codename logins: a global failure budget per window, no per-address state at all.
 SP_LOGIN_FAILURE_BUDGET = env_int("SP_LOGIN_FAILURE_BUDGET", 200, minimum=1)
 SP_LOGIN_WINDOW_SECONDS = env_int("SP_LOGIN_WINDOW_SECONDS", 600, minimum=10)
-SP_ARGON2_CONCURRENCY = env_int("SP_ARGON2_CONCURRENCY", 4, minimum=1)
 
 SP_INVITE_HOURS = env_int("SP_INVITE_HOURS", 72, minimum=1)
 SP_SETUP_HOURS = env_int("SP_SETUP_HOURS", 24, minimum=1)
@@ -212,7 +213,10 @@ SP_LOG_FILE = env_str("SP_LOG_FILE", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub": {"()": "core.logging.ScrubFilter"}},
+    "filters": {
+        "scrub": {"()": "core.logging.ScrubFilter"},
+        "drop_template_context": {"()": "core.logging.DropTemplateContext"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
@@ -234,6 +238,8 @@ LOGGING = {
         # Django's request logger would repeat paths of failed requests; keep only errors.
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # At DEBUG it would attach the whole template context (decrypted messages) to a record.
+        "django.template": {"filters": ["drop_template_context"]},
     },
 }
 ADMINS: list[tuple[str, str]] = []  # error reports by mail would carry request data
