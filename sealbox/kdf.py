@@ -9,12 +9,12 @@ unnecessary (the same choice SecureDrop makes for its source identifiers).
 
 One derivation yields 64 bytes, split with BLAKE2b into independent sub-keys:
     lookup_id   — stored, indexed, finds the login credential
-    payload_key — opens the credential's encrypted payload (real or duress)
     private_key — the X25519 key replies to this person are sealed to
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import nacl.hash
@@ -42,7 +42,6 @@ PRODUCTION_ARGON2 = Argon2Params(time_cost=3, memory_kib=64 * 1024, parallelism=
 @dataclass(frozen=True, repr=False)
 class CodenameSecrets:
     lookup_id: bytes
-    payload_key: bytes
     keypair: KeyPair
 
     def __repr__(self) -> str:
@@ -76,13 +75,15 @@ def derive_codename_secrets(normalised: str, *, pepper: bytes, params: Argon2Par
     master = _argon2id(keyed, salt, params, 64)
     return CodenameSecrets(
         lookup_id=_subkey(master, b"sp.lookup.v1"),
-        payload_key=_subkey(master, b"sp.payload.v1"),
         keypair=KeyPair.from_private(_subkey(master, b"sp.x25519.v1")),
     )
 
 
 def derive_password_key(password: str, *, salt: bytes, params: Argon2Params) -> bytes:
-    """The key that seals a staff member's private key. ``salt`` is 16 random bytes per member."""
+    """The key that seals a staff member's private key. ``salt`` is 16 random bytes per member.
+
+    The password is NFKC-normalised first, so the same password typed on a keyboard that
+    composes accents differently still opens the key."""
     if len(salt) != 16:
         raise ValueError("the salt is 16 bytes")
-    return _argon2id(password.encode("utf-8"), salt, params, KEY_BYTES)
+    return _argon2id(unicodedata.normalize("NFKC", password).encode("utf-8"), salt, params, KEY_BYTES)

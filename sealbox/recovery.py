@@ -48,7 +48,7 @@ def encode_recovery_key(private_key: bytes) -> str:
 
 
 def decode_recovery_key(text: str) -> bytes:
-    cleaned = text.upper().replace(" ", "").replace("-", "")
+    cleaned = "".join(text.upper().split()).replace("-", "")
     cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
     if not cleaned.startswith(_PREFIX) or any(c not in _ALPHABET for c in cleaned[len(_PREFIX) :]):
         raise ValueError("this is not a recovery key")

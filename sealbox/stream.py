@@ -87,16 +87,16 @@ class StreamReader:
     def __init__(self, source: BinaryIO, key: bytes, *, ctx: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise CryptoError("keys are 32 bytes")
-        prefix = source.read(8)
+        self._source = source
+        prefix = self._read(8)
         if len(prefix) != 8 or prefix[:4] != MAGIC:
             raise StreamError("not an encrypted file")
         self._chunk_size = int.from_bytes(prefix[4:], "big")
         if not 0 < self._chunk_size <= _MAX_CHUNK:
             raise StreamError("bad chunk size")
-        header = source.read(HEADER_BYTES)
+        header = self._read(HEADER_BYTES)
         if len(header) != HEADER_BYTES:
             raise StreamError("truncated header")
-        self._source = source
         self._ad = prefix + ctx
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         try:
@@ -104,9 +104,20 @@ class StreamReader:
         except nacl.exceptions.CryptoError as exc:
             raise StreamError("bad stream header") from exc
 
+    def _read(self, size: int) -> bytes:
+        """Read ``size`` bytes, or fewer only at the end: sockets and object stores may return less."""
+        parts = []
+        while size:
+            part = self._source.read(size)
+            if not part:
+                break
+            parts.append(part)
+            size -= len(part)
+        return b"".join(parts)
+
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            chunk = self._source.read(self._chunk_size + OVERHEAD)
+            chunk = self._read(self._chunk_size + OVERHEAD)
             if not chunk:
                 raise StreamError("the file ends before its last chunk: truncated")
             try:
@@ -114,7 +125,7 @@ class StreamReader:
             except nacl.exceptions.CryptoError as exc:
                 raise StreamError("a chunk was changed, reordered or belongs to another file") from exc
             if tag == _TAG_FINAL:
-                if self._source.read(1):
+                if self._read(1):
                     raise StreamError("data after the last chunk")
                 yield plain
                 return

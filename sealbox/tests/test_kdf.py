@@ -25,9 +25,9 @@ OTHER_PEPPER = bytes(range(1, 33))
 CODENAME = "гора лес река туман мост берег"
 
 
-def secrets_for(codename: str, pepper: bytes = PEPPER) -> tuple[bytes, bytes, bytes]:
+def secrets_for(codename: str, pepper: bytes = PEPPER) -> tuple[bytes, bytes]:
     derived = derive_codename_secrets(codename, pepper=pepper, params=CHEAP)
-    return derived.lookup_id, derived.payload_key, derived.keypair.private_key
+    return derived.lookup_id, derived.keypair.private_key
 
 
 # --- codename secrets -------------------------------------------------------------------------
@@ -57,10 +57,10 @@ def test_a_one_letter_change_gives_a_different_lookup_id(data: st.DataObject) ->
 
 @settings(max_examples=25, deadline=None)
 @given(st.text(min_size=1, max_size=60))
-def test_lookup_id_payload_key_and_private_key_are_independent(codename: str) -> None:
+def test_lookup_id_and_private_key_are_independent(codename: str) -> None:
     derived = derive_codename_secrets(codename, pepper=PEPPER, params=CHEAP)
-    parts = {derived.lookup_id, derived.payload_key, derived.keypair.private_key, derived.keypair.public_key}
-    assert len(parts) == 4
+    parts = {derived.lookup_id, derived.keypair.private_key, derived.keypair.public_key}
+    assert len(parts) == 3
     assert all(len(part) == 32 for part in parts)
 
 
@@ -88,7 +88,7 @@ def test_it_accepts_an_instance_secret_of_exactly_32_bytes_or_more() -> None:
 def test_codename_secrets_repr_shows_nothing_secret() -> None:
     derived = derive_codename_secrets(CODENAME, pepper=PEPPER, params=CHEAP)
     shown = repr(derived) + str(derived)
-    for secret in (derived.lookup_id, derived.payload_key, derived.keypair.private_key):
+    for secret in (derived.lookup_id, derived.keypair.private_key):
         assert secret.hex()[:8] not in shown
     assert CODENAME not in shown
 
@@ -147,7 +147,6 @@ def test_it_tells_test_parameters_from_production_strength(params: Argon2Params,
 
 KAT_PASSWORD_KEY_HEX = "92dc5d67019623868bde079275e522f4b7e8213d3414ed85cbc2ac8a41117288"
 KAT_LOOKUP_ID_HEX = "c262d18c3e44820a838540e97cfb78281e3f73c8cc5bd6b18ed632e93b5310a6"
-KAT_PAYLOAD_KEY_HEX = "cd074d59fb48605ac34b54d703f78ea02b79c0ba2224a0fef8de6ae42f4feb7d"
 KAT_PRIVATE_KEY_HEX = "6a9858f962b3b9c54e8bfa6ee48bf7f9b140d70fc4dbfb4bb0de8ee4b07e9b3f"
 KAT_PUBLIC_KEY_HEX = "ea1ff2e3d48b1de3d7a12c4a4d9f15c7f0c2b0aa25ffff1261818cfe33d68529"
 
@@ -173,7 +172,6 @@ def test_a_password_key_is_plain_argon2id_of_the_utf8_password() -> None:
 def test_derive_codename_secrets_matches_its_known_answer() -> None:
     derived = derive_codename_secrets(CODENAME, pepper=PEPPER, params=CHEAP)
     assert derived.lookup_id.hex() == KAT_LOOKUP_ID_HEX
-    assert derived.payload_key.hex() == KAT_PAYLOAD_KEY_HEX
     assert derived.keypair.private_key.hex() == KAT_PRIVATE_KEY_HEX
     assert derived.keypair.public_key.hex() == KAT_PUBLIC_KEY_HEX
 
@@ -190,7 +188,6 @@ def test_codename_secrets_follow_the_documented_derivation() -> None:
         secret=keyed, salt=salt, time_cost=1, memory_cost=64, parallelism=1, hash_len=64, type=Type.ID
     )
     assert blake(master, 32, b"sp.lookup.v1").hex() == KAT_LOOKUP_ID_HEX
-    assert blake(master, 32, b"sp.payload.v1").hex() == KAT_PAYLOAD_KEY_HEX
     assert blake(master, 32, b"sp.x25519.v1").hex() == KAT_PRIVATE_KEY_HEX
 
 
@@ -241,3 +238,12 @@ def test_the_low_level_path_agrees_with_hash_secret_raw_when_secret_and_ad_are_e
         secret=b"pw", salt=SALT, time_cost=1, memory_cost=64, parallelism=1, hash_len=32, type=Type.ID
     )
     assert via_core == via_raw
+
+
+def test_a_password_opens_the_same_key_however_its_accents_are_composed() -> None:
+    salt = bytes(range(16))
+    composed, decomposed = "пароль-\u0451ж-caf\u00e9", "пароль-\u0435\u0308ж-cafe\u0301"
+    assert composed != decomposed
+    assert derive_password_key(composed, salt=salt, params=CHEAP) == derive_password_key(
+        decomposed, salt=salt, params=CHEAP
+    )

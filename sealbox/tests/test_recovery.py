@@ -133,3 +133,10 @@ def test_it_refuses_characters_outside_the_alphabet(bad: str) -> None:
 def test_it_only_encodes_32_byte_keys(key: bytes) -> None:
     with pytest.raises(ValueError):
         encode_recovery_key(key)
+
+
+def test_a_key_pasted_with_newlines_tabs_and_no_break_spaces_is_accepted() -> None:
+    key = bytes(range(32))
+    encoded = encode_recovery_key(key)
+    messy = encoded.replace("-", "\n", 3).replace("-", "\t", 2).replace("-", "\u00a0", 1)
+    assert decode_recovery_key(messy) == key

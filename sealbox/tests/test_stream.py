@@ -318,3 +318,24 @@ def test_it_refuses_a_stream_that_ends_without_the_final_tag_even_from_a_key_hol
     )
     with pytest.raises(StreamError):
         decrypted(prefix + header + first + unfinished)
+
+
+class _Trickle(io.RawIOBase):
+    """A source that hands out at most 7 bytes a read, as a socket or object store may."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(min(size, 7) if size >= 0 else 7)
+
+
+def test_it_decrypts_from_a_source_that_returns_short_reads() -> None:
+    key, ctx = random_key(), context("attachment.file", b"trickle")
+    plaintext = bytes(range(256)) * 40
+    sink = io.BytesIO()
+    encrypt_stream([plaintext], sink, key, ctx=ctx, chunk_size=100)
+    assert b"".join(decrypt_stream(_Trickle(sink.getvalue()), key, ctx=ctx)) == plaintext  # type: ignore[arg-type]
