@@ -32,7 +32,8 @@ class SecurityHeadersMiddleware:
         # Nothing is kept in the browser cache: a seized phone must not hold page copies.
         response["Cache-Control"] = "no-store, max-age=0"
         response["Pragma"] = "no-cache"
-        response["Referrer-Policy"] = "no-referrer"
+        # Nothing for other sites; same-origin keeps the Origin header the CSRF check needs.
+        response["Referrer-Policy"] = "same-origin"
         response["Permissions-Policy"] = PERMISSIONS_POLICY
         response["Cross-Origin-Resource-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"

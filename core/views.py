@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.faces import is_intake
+
 _STATIC_DIR = Path(__file__).resolve().parent / "static" / "core"
 # An allowlist, not a directory listing: each face serves exactly these files.
 STATIC_FILES = {
@@ -46,4 +48,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "core/expired.html", status=403)
+    # Framed by the face's own layout, so the intake's expired page keeps its quick exit (T2).
+    base = "intake/base.html" if is_intake(request) else "console/base.html"
+    return render(request, "core/expired.html", {"base_template": base}, status=403)

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 import sealbox
 from casework.models import Urgency
@@ -45,8 +46,11 @@ class MessageField(forms.CharField):
             widget=forms.Textarea(attrs={"rows": 6, **_SECRET_ATTRS}),
             error_messages={
                 "required": _("Please write a few words about what is happening."),
-                "max_length": _(
-                    "The message is too long (at most %(limit_value)d characters). Please split it in two."
+                # Plural by the limit: Russian needs three forms of "characters".
+                "max_length": ngettext_lazy(
+                    "The message is too long (at most %(limit_value)d character). Please split it in two.",
+                    "The message is too long (at most %(limit_value)d characters). Please split it in two.",
+                    "limit_value",
                 ),
             },
             **kwargs,
@@ -133,7 +137,11 @@ class LoginForm(forms.Form):
             raise forms.ValidationError(_("A secret phrase is made of words. Please check what you typed.")) from None
         if len(normalised.split()) < sealbox.CODENAME_WORDS:
             raise forms.ValidationError(
-                _("A secret phrase has %(count)d words. Please check that none is missing."),
+                ngettext_lazy(
+                    "A secret phrase has %(count)d word. Please check that none is missing.",
+                    "A secret phrase has %(count)d words. Please check that none is missing.",
+                    "count",
+                ),
                 params={"count": sealbox.CODENAME_WORDS},
             )
         return normalised

@@ -18,6 +18,18 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
+def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
+    """No access log (its default format records the client address and user agent), and
+    the error log through core.logging's scrubbing logger: gunicorn's own warnings about
+    malformed requests name the client address."""
+    return [
+        sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
+        "--bind", urlsplit(url).netloc, "--workers", str(workers), "--timeout", "300",
+        "--error-logfile", "-", "--log-level", "warning",
+        "--logger-class", "core.logging.ScrubbingGunicornLogger",
+    ]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Serve the intake portal and the staff console on two localhost ports."
 
@@ -34,14 +46,8 @@ class Command(BaseCommand):
         self._wait(processes)
 
     def _start(self, face: str, url: str, workers: int) -> subprocess.Popen[bytes]:
-        netloc = urlsplit(url).netloc
         env = {**os.environ, "SP_FACE": face}
-        command = [
-            sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
-            "--bind", netloc, "--workers", str(workers), "--timeout", "300",
-            "--error-logfile", "-", "--log-level", "warning",
-        ]  # fmt: skip
-        return subprocess.Popen(command, env=env)  # noqa: S603 (fixed argv, no shell)
+        return subprocess.Popen(gunicorn_argv(face, url, workers), env=env)  # noqa: S603 (fixed argv, no shell)
 
     def _wait(self, processes: list[subprocess.Popen[bytes]]) -> None:
         try:
