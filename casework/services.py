@@ -17,7 +17,7 @@ from django.utils import timezone
 
 import sealbox
 from accounts.models import RecoveryKey, StaffMember
-from casework import keys, texts
+from casework import choices, keys, texts
 from casework.files import blob_store
 from casework.models import (
     Attachment,
@@ -55,6 +55,18 @@ class CaseDetails:
     contact_kind: str = ""
     contact_value: str = ""
     cover_phrase: str = ""
+
+    @property
+    def region_label(self) -> str:
+        return choices.label(choices.REGIONS, self.region)
+
+    @property
+    def help_labels(self) -> list[str]:
+        return [choices.label(choices.HELP_KINDS, kind) for kind in self.help_kinds]
+
+    @property
+    def contact_label(self) -> str:
+        return choices.label(choices.CONTACT_KINDS, self.contact_kind)
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, ensure_ascii=False).encode()

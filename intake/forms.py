@@ -8,34 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 import sealbox
+from casework.choices import CONTACT_KINDS, HELP_KINDS, REGIONS
 from casework.models import Urgency
 
-# Coarse on purpose: never an address, a town is already too much for some places.
-REGIONS = [
-    ("chechnya", _("Chechnya")),
-    ("north_caucasus", _("Another North Caucasus republic")),
-    ("moscow", _("Moscow or Moscow region")),
-    ("st_petersburg", _("St Petersburg or Leningrad region")),
-    ("russia_other", _("Elsewhere in Russia")),
-    ("abroad", _("Outside Russia")),
-    ("not_said", _("I prefer not to say")),
-]
-HELP_KINDS = [
-    ("leave_region", _("Leave the region")),
-    ("leave_country", _("Leave the country")),
-    ("legal", _("Legal help")),
-    ("medical", _("Medical help")),
-    ("other", _("Something else")),
-]
-CONTACT_KINDS = [
-    ("", _("No other way — only here")),
-    ("signal", "Signal"),
-    ("telegram", "Telegram"),
-    ("whatsapp", "WhatsApp"),
-    ("email", _("E-mail")),
-    ("phone", _("Phone")),
-    ("other", _("Other")),
-]
 _SECRET_ATTRS = {"autocomplete": "off", "autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
 
 

@@ -42,7 +42,7 @@ def test_a_person_asks_for_help_and_reads_the_caseworkers_answer(caseworker: Sta
     case = Case.objects.get()
     console = caseworker.console()
     inbox = console.get("/inbox/").content.decode()
-    assert case.public_id in inbox and "chechnya" in inbox
+    assert case.public_id in inbox and "Чечня" in inbox
     page = console.get(f"/cases/{case.public_id}/").content.decode()
     assert "They took my friend yesterday." in page and "photo.png" in page
     attachment_url = re.search(r'href="(/cases/[^"]+/files/[^"]+/)"', page).group(1)
