@@ -197,7 +197,7 @@ SP_ATTACHMENTS_PER_MESSAGE = env_int("SP_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
 SP_MESSAGE_MAX_CHARS = env_int("SP_MESSAGE_MAX_CHARS", 20000, minimum=100)
 
 # Intake presentation: the site need not announce what it is.
-SP_SITE_NAME = {"ru": env_str("SP_SITE_NAME_RU", "Справочная"), "en": env_str("SP_SITE_NAME_EN", "Help desk")}
+SP_SITE_NAME = {"ru": env_str("SP_SITE_NAME_RU", "Справочная"), "en": env_str("SP_SITE_NAME_EN", "Information desk")}
 SP_QUICK_EXIT_URL = env_str("SP_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
 
 # Codename logins: a global failure budget per window, no per-address state at all.

@@ -1,0 +1,573 @@
+"""Who may reach which URL, generated from both URLconfs.
+
+Every URL pattern of both faces is declared in MATRIX below with the outcome each persona gets
+for GET and POST. A new view cannot ship without being declared here: the URLconfs are walked
+and compared with the matrix, and a pattern the matrix does not know fails the suite.
+
+Each persona is one browser (one cookie jar) used on both faces, which is stricter than
+production, where the faces live on different hosts: a person's intake session presented to
+the console, or a caseworker's console session presented to the intake, must open nothing.
+
+Besides status codes and redirect targets, every response body is searched for the secrets of
+the world (the person's message and file, the other person's message, the decoy conversation,
+the case identifier, the codename). A secret may appear only where the matrix says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls.exceptions import Resolver404
+
+from accounts import services as account_services
+from accounts.models import SignupLink
+from casework import texts
+from casework.models import Attachment, Team
+from core.views import STATIC_FILES
+from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, make_coordinator, make_staff, open_case
+
+FACES = {"intake": INTAKE, "console": CONSOLE}
+PERSONAS = ("anonymous", "person", "person_under_duress", "other_person", "caseworker", "outsider", "coordinator")
+PERSON_PERSONAS = ("person", "person_under_duress", "other_person")
+STAFF_PERSONAS = ("caseworker", "outsider", "coordinator")
+METHODS = ("GET", "POST")
+
+# The secrets searched for in every response. Each names strings (or bytes) of the world.
+MESSAGE = "person's message and file name"
+FILE = "person's file contents"
+OTHER = "other person's message"
+DECOY = "decoy conversation"
+CASE = "person's case identifier"
+CODENAME = "person's codename"
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME)
+
+# A small PNG with a marker no template could contain by accident.
+PNG = b"\x89PNG\r\n\x1a\n" + b"matrix-file-" + uuid.uuid4().hex.encode() + b"\x00" * 64
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    location: str | None = None  # for redirects; may name world values as {case} or {quick_exit}
+    sees: frozenset[str] = frozenset()  # secrets that must appear; every other secret must not
+
+
+def ok(*sees: str) -> Expect:
+    return Expect(200, sees=frozenset(sees))
+
+
+def to(location: str) -> Expect:
+    return Expect(302, location)
+
+
+NOT_ALLOWED = Expect(405)
+NOT_FOUND = Expect(404)
+FORBIDDEN = Expect(403)
+TO_INTAKE_LOGIN = to("/login/")
+TO_CONSOLE_LOGIN = to("/login/")
+
+
+def everyone(expect: Expect, **overrides: Expect) -> dict[str, Expect]:
+    unknown = set(overrides) - set(PERSONAS)
+    assert not unknown, f"unknown personas {unknown}"
+    return {persona: overrides.get(persona, expect) for persona in PERSONAS}
+
+
+def staff(expect: Expect, *, anonymous: Expect = TO_CONSOLE_LOGIN, **overrides: Expect) -> dict[str, Expect]:
+    """Console pages behind staff_required: anyone without a staff session goes to the login."""
+    by_persona = {persona: anonymous for persona in ("anonymous", *PERSON_PERSONAS)}
+    by_persona.update({persona: expect for persona in STAFF_PERSONAS})
+    by_persona.update(overrides)
+    return by_persona
+
+
+def people(expect: Expect, *, anonymous: Expect = TO_INTAKE_LOGIN, **overrides: Expect) -> dict[str, Expect]:
+    """Intake pages behind the codename login: anyone without a person session goes to the login."""
+    by_persona = {persona: anonymous for persona in ("anonymous", *STAFF_PERSONAS)}
+    by_persona.update({persona: expect for persona in PERSON_PERSONAS})
+    by_persona.update(overrides)
+    return by_persona
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern: how to build a concrete URL and what each persona gets from it."""
+
+    face: str
+    name: str
+    route: str
+    get: Mapping[str, Expect]
+    post: Mapping[str, Expect]
+    kwargs: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, str] = field(default_factory=dict)  # the POST body, may name world values
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.face, self.name, self.route)
+
+
+MATRIX = [
+    # --- intake: the anonymous portal -----------------------------------------------------
+    Route(
+        "intake",
+        "landing",
+        "",
+        get=everyone(ok(), **{p: to("/conversation/") for p in PERSON_PERSONAS}),
+        post=everyone(NOT_ALLOWED),
+    ),
+    Route("intake", "start", "start/", get=everyone(ok()), post=everyone(NOT_ALLOWED)),
+    Route(
+        # Without a codename handed out by /start/ in this session there is nothing to request.
+        "intake",
+        "request",
+        "request/",
+        get=everyone(to("/start/")),
+        post=everyone(to("/start/")),
+        data={"urgency": "danger_now", "region": "chechnya", "message": "A request from the matrix."},
+    ),
+    Route(
+        # An empty phrase fails validation before any Argon2 derivation or failure count.
+        "intake",
+        "login",
+        "login/",
+        get=everyone(ok()),
+        post=everyone(Expect(400)),
+        data={"codename": ""},
+    ),
+    Route(
+        "intake",
+        "conversation",
+        "conversation/",
+        get=people(ok(), person=ok(MESSAGE), person_under_duress=ok(DECOY), other_person=ok(OTHER)),
+        post=people(to("/conversation/")),
+        data={"message": "A message from the matrix."},
+    ),
+    Route(
+        "intake",
+        "download",
+        "conversation/file/",
+        get=everyone(NOT_ALLOWED),
+        post=people(NOT_FOUND, person=ok(FILE)),
+        data={"attachment": "{attachment}"},
+    ),
+    Route("intake", "logout", "logout/", get=everyone(NOT_ALLOWED), post=everyone(to("/"))),
+    Route("intake", "exit", "exit/", get=everyone(to("{quick_exit}")), post=everyone(NOT_ALLOWED)),
+    Route(
+        "intake",
+        "language",
+        "language/",
+        get=everyone(NOT_ALLOWED),
+        post=everyone(to("/")),
+        data={"language": "en", "next": "/"},
+    ),
+    Route(
+        # The static view answers any method; it only ever serves the public allowlisted files.
+        "intake",
+        "static",
+        "static/<str:name>",
+        get=everyone(ok()),
+        post=everyone(ok()),
+        kwargs={"name": "intake.css"},
+    ),
+    # --- console: the staff face ----------------------------------------------------------
+    Route(
+        # A sign-up link is itself the credential: whoever holds it sees the enrolment form.
+        "console",
+        "accounts:signup",
+        "signup/<str:token>/",
+        get=everyone(ok()),
+        post=everyone(Expect(400)),
+        kwargs={"token": "{signup_token}"},
+    ),
+    Route(
+        "console", "accounts:enrol_totp", "enrol/totp/", get=everyone(TO_CONSOLE_LOGIN), post=everyone(TO_CONSOLE_LOGIN)
+    ),
+    Route(
+        # The recovery key already exists, so even the coordinator is sent on to the inbox.
+        "console",
+        "accounts:recovery",
+        "enrol/recovery/",
+        get=staff(FORBIDDEN, coordinator=to("/inbox/")),
+        post=staff(FORBIDDEN, coordinator=to("/inbox/")),
+    ),
+    Route(
+        "console",
+        "accounts:login",
+        "login/",
+        get=everyone(ok()),
+        post=everyone(Expect(400)),
+        data={"username": "", "password": "", "code": ""},
+    ),
+    Route("console", "accounts:logout", "logout/", get=everyone(NOT_ALLOWED), post=everyone(TO_CONSOLE_LOGIN)),
+    Route(
+        # An empty invite form is shown again (status 200) with its errors; no link is made.
+        "console",
+        "accounts:staff",
+        "staff/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=ok()),
+    ),
+    Route("console", "casework:home", "", get=everyone(to("/inbox/")), post=everyone(NOT_ALLOWED)),
+    Route(
+        "console",
+        "casework:inbox",
+        "inbox/",
+        get=staff(ok(), caseworker=ok(CASE), coordinator=ok(CASE)),
+        post=staff(NOT_ALLOWED),
+    ),
+    Route(
+        "console",
+        "casework:case",
+        "cases/<str:public_id>/",
+        # Staff see the decoy too, marked as such, to know what a captor was shown.
+        get=staff(NOT_FOUND, caseworker=ok(MESSAGE, CASE, DECOY), coordinator=ok(MESSAGE, CASE, DECOY)),
+        post=staff(NOT_ALLOWED),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        "console",
+        "casework:reply",
+        "cases/<str:public_id>/reply/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"body": "A reply from the matrix."},
+    ),
+    Route(
+        "console",
+        "casework:mark_read",
+        "cases/<str:public_id>/read/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/inbox/"), coordinator=to("/inbox/")),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        "console",
+        "casework:attachment",
+        "cases/<str:public_id>/files/<uuid:attachment_id>/",
+        get=staff(NOT_FOUND, caseworker=ok(FILE), coordinator=ok(FILE)),
+        post=staff(NOT_ALLOWED),
+        kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
+    ),
+    Route(
+        "console",
+        "language",
+        "language/",
+        get=everyone(NOT_ALLOWED),
+        post=everyone(to("/")),
+        data={"language": "en", "next": "/"},
+    ),
+    Route(
+        "console",
+        "static",
+        "static/<str:name>",
+        get=everyone(ok()),
+        post=everyone(ok()),
+        kwargs={"name": "console.css"},
+    ),
+]
+ROUTES = {route.key: route for route in MATRIX}
+
+# The one intake pattern with a converter: it names a public file from a fixed allowlist
+# (core.views.STATIC_FILES), never a person, a case or a secret.
+INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
+# Paths both faces answer, each with its own view; the faces share only these core views.
+SHARED_VIEWS = {"set_language", "static_file"}
+VIEW_MODULES = {"intake": {"intake.views", "core.views"}, "console": {"accounts.views", "casework.views", "core.views"}}
+
+
+# --- discovering the URLconfs -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Discovered:
+    face: str
+    name: str
+    route: str
+    callback: Any
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.face, self.name, self.route)
+
+
+def _walk(patterns: list[Any], face: str, prefix: str = "", namespaces: tuple[str, ...] = ()) -> Iterator[Discovered]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            namespace = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from _walk(entry.url_patterns, face, prefix + str(entry.pattern), namespace)
+        elif isinstance(entry, URLPattern):
+            name = ":".join((*namespaces, entry.name)) if entry.name else f"<unnamed {entry.callback.__qualname__}>"
+            yield Discovered(face, name, prefix + str(entry.pattern), entry.callback)
+        else:  # pragma: no cover - Django has only these two kinds
+            raise AssertionError(f"unexpected URL entry {entry!r}")
+
+
+def discover(face: str) -> list[Discovered]:
+    return list(_walk(get_resolver(FACES[face]).url_patterns, face))
+
+
+def discover_all() -> list[Discovered]:
+    return [found for face in FACES for found in discover(face)]
+
+
+# --- the world every request runs against ---------------------------------------------------
+
+
+@dataclass
+class World:
+    values: dict[str, str]  # placeholders for kwargs, POST bodies and redirect targets
+    secrets: dict[str, list[str | bytes]]
+    jars: dict[str, Any]  # persona -> cookie jar after logging in
+    person: PersonAtRisk
+
+    def fill(self, template: str) -> str:
+        return template.format(**self.values)
+
+    def browser(self, persona: str, urlconf: str) -> FaceClient:
+        """A fresh client holding a copy of the persona's cookies, so no test changes another's."""
+        if persona == "person_under_duress":
+            # Logged in inside the test's own savepoint: a duress login flags the whole case
+            # (the real codename then shows the decoy too), and the rollback undoes that.
+            jar = self.person.intake(duress=True).cookies
+        else:
+            jar = copy.deepcopy(self.jars[persona])
+        client = FaceClient(urlconf)
+        client.cookies = jar
+        return client
+
+
+@pytest.fixture(scope="module")
+def module_file_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("files")
+
+
+@pytest.fixture(autouse=True)
+def _own_file_store(settings: Any, module_file_store: Path) -> Path:
+    """The world's attachment lives in the module's store, not in a fresh one per test."""
+    settings.SP_FILE_STORE = module_file_store
+    return module_file_store
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, module_file_store: Path) -> Iterator[World]:
+    """Built once for the module inside a transaction that is rolled back at the end; each
+    test runs in its own savepoint inside it (the django_db mark), so tests cannot see each
+    other's writes, and the logins are paid once, not once per test."""
+    with django_db_blocker.unblock(), override_settings(SP_FILE_STORE=module_file_store), transaction.atomic():
+        yield _build_world()
+        transaction.set_rollback(True)
+
+
+def _build_world() -> World:
+    coordinator = make_coordinator()
+    caseworker = make_staff("caseworker", invited_by=coordinator)
+    outsider = make_staff("outsider", team=Team.objects.create(name="Documentation"), invited_by=coordinator)
+    marker = uuid.uuid4().hex[:12]  # so no template text can pass for a secret
+    person_words = f"Words of the person {marker}"
+    other_words = f"Words of the other person {marker}"
+    person = open_case(body=person_words)
+    other_person = open_case(body=other_words, duress_word="")
+
+    person_client = person.intake()
+    file_name = f"matrix-{marker}.png"
+    attachment_id = _upload_attachment(person_client, person, file_name)
+    signup_token = account_services.signup_link_create(
+        purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
+    )
+    jars = {
+        "anonymous": FaceClient(INTAKE).cookies,
+        "person": person_client.cookies,
+        "other_person": other_person.intake().cookies,
+        "caseworker": caseworker.console().cookies,
+        "outsider": outsider.console().cookies,
+        "coordinator": coordinator.console().cookies,
+    }
+    return World(
+        values={
+            "case": person.case.public_id,
+            "attachment": str(attachment_id),
+            "signup_token": signup_token,
+            "quick_exit": settings.SP_QUICK_EXIT_URL,
+        },
+        secrets={
+            MESSAGE: [person_words, file_name],
+            FILE: [PNG],
+            OTHER: [other_words],
+            DECOY: list(texts.DECOY_QUESTIONS["en"]),
+            CASE: [person.case.public_id],
+            CODENAME: [person.codename],
+        },
+        jars=jars,
+        person=person,
+    )
+
+
+def _upload_attachment(client: FaceClient, person: PersonAtRisk, file_name: str) -> uuid.UUID:
+    """Through the real intake view, so the file passes the streaming encrypting upload handler."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(file_name, PNG, content_type="image/png")
+    response = client.post("/conversation/", {"message": "", "attachments": upload})
+    assert response.status_code == 302, response.content[:2000]
+    return Attachment.objects.get(message__case=person.case).id
+
+
+# --- the matrix itself ---------------------------------------------------------------------
+
+
+def test_every_url_pattern_of_both_faces_is_declared_in_the_access_matrix() -> None:
+    discovered = discover_all()
+    keys = [found.key for found in discovered]
+    assert len(keys) == len(set(keys)), f"a pattern is declared twice in a URLconf: {sorted(keys)}"
+    missing = [
+        f"add {face} {name!r} ({route!r}) to the access matrix"
+        for face, name, route in keys
+        if (face, name, route) not in ROUTES
+    ]
+    stale = [
+        f"remove {face} {name!r} ({route!r}) from the access matrix: no such pattern"
+        for face, name, route in ROUTES
+        if (face, name, route) not in keys
+    ]
+    assert not missing and not stale, "\n".join(missing + stale)
+
+
+def test_the_matrix_says_what_every_persona_gets_for_every_method() -> None:
+    for route in MATRIX:
+        for method, outcomes in (("GET", route.get), ("POST", route.post)):
+            assert set(outcomes) == set(PERSONAS), f"{route.face} {route.name} {method}: declare exactly {PERSONAS}"
+            for persona, expect in outcomes.items():
+                assert (expect.location is not None) == (300 <= expect.status < 400), (route.name, method, persona)
+                assert set(expect.sees) <= set(SECRETS), (route.name, method, persona)
+
+
+MATRIX_CASES = [
+    pytest.param(route.key, persona, method, id=f"{route.face}:{route.name}-{persona}-{method}")
+    for route in MATRIX
+    for persona in PERSONAS
+    for method in METHODS
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "persona", "method"), MATRIX_CASES)
+def test_each_persona_gets_exactly_what_the_matrix_allows(
+    world: World, key: tuple[str, str, str], persona: str, method: str
+) -> None:
+    route = ROUTES[key]
+    expect = (route.get if method == "GET" else route.post)[persona]
+    urlconf = FACES[route.face]
+    client = world.browser(persona, urlconf)
+    url = reverse(route.name, urlconf=urlconf, kwargs={k: world.fill(v) for k, v in route.kwargs.items()})
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, {k: world.fill(v) for k, v in route.data.items()})
+    body = _body(response)
+
+    assert response.status_code == expect.status, f"{method} {url} as {persona}: {body[:1000]!r}"
+    location = response.headers.get("Location")
+    assert location == (world.fill(expect.location) if expect.location else None)
+    for secret in SECRETS:
+        shown = _shows(body, world.secrets[secret], every=secret != DECOY)
+        hidden = not _shows(body, world.secrets[secret], every=False)
+        if secret in expect.sees:
+            assert shown, f"{method} {url} as {persona} should show the {secret}"
+        else:
+            assert hidden, f"{method} {url} as {persona} must not show the {secret}"
+    assert person_codename_absent(location or "", world), f"{method} {url} redirects to a URL with the codename"
+    if route.face == "intake":
+        assert world.values["case"] not in (location or ""), f"{method} {url} redirects to a URL with the case id"
+
+
+def person_codename_absent(text: str, world: World) -> bool:
+    codename = str(world.secrets[CODENAME][0])
+    return not any(codename.replace(" ", sep) in text for sep in (" ", "+", "%20", "-", "_", ",", ""))
+
+
+def _body(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        # Consuming the stream closes the response the way the test client expects; closing it
+        # again would fire request_finished and drop the connection out of the test's transaction.
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+def _shows(body: bytes, needles: list[str | bytes], *, every: bool) -> bool:
+    """Whether the body shows every (or any) needle, raw or HTML-escaped."""
+    text = html.unescape(body.decode("utf-8", errors="replace"))
+    found = [
+        (needle in body) if isinstance(needle, bytes) else (needle.encode() in body or needle in text)
+        for needle in needles
+    ]
+    return all(found) if every else any(found)
+
+
+# --- the two faces stay apart --------------------------------------------------------------
+
+# Paths both faces answer, each face with its own view (or the shared core view).
+SHARED_ROUTES = {"", "login/", "logout/", "language/", "static/<str:name>"}
+# Stand-ins for identifiers: resolving needs a well-formed URL, not a real case.
+DUMMY_VALUES = {
+    "case": "CASE-0000",
+    "attachment": str(uuid.UUID(int=0)),
+    "signup_token": "not-a-token",
+    "quick_exit": "",
+}
+
+
+def _concrete_url(route: Route) -> str:
+    kwargs = {k: v.format(**DUMMY_VALUES) for k, v in route.kwargs.items()}
+    return reverse(route.name, urlconf=FACES[route.face], kwargs=kwargs)
+
+
+@pytest.mark.parametrize("route", MATRIX, ids=lambda r: f"{r.face}:{r.name}")
+def test_a_url_of_one_face_does_not_reach_a_view_of_the_other(route: Route) -> None:
+    other = "console" if route.face == "intake" else "intake"
+    url = _concrete_url(route)
+    if route.route not in SHARED_ROUTES:
+        with pytest.raises(Resolver404):
+            resolve(url, urlconf=FACES[other])
+        return
+    match = resolve(url, urlconf=FACES[other])
+    assert match.func.__module__ in VIEW_MODULES[other], f"{url} on the {other} face reaches {match.func.__module__}"
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_each_face_routes_only_to_its_own_views(face: str) -> None:
+    for found in discover(face):
+        module = found.callback.__module__
+        assert module in VIEW_MODULES[face], f"{face} {found.route!r} is served by {module}"
+        if module == "core.views":
+            assert found.callback.__name__ in SHARED_VIEWS, f"{face} {found.route!r}: {found.callback.__name__}"
+
+
+def test_no_intake_url_pattern_carries_an_identifier() -> None:
+    """A URL ends up in the browser history; the intake's never name a person or a case."""
+    for found in discover("intake"):
+        if found.key in INTAKE_CONVERTERS_ALLOWED:
+            continue
+        assert "<" not in found.route and "(" not in found.route, (
+            f"intake {found.name!r} takes a parameter: {found.route!r}"
+        )
+
+
+@pytest.mark.django_db
+def test_the_one_intake_parameter_only_names_allowlisted_public_files() -> None:
+    client = FaceClient(INTAKE)
+    for name in STATIC_FILES:
+        assert client.get(f"/static/{name}").status_code == 200
+    for name in ("settings.py", "..%2Fviews.py", "intake.css.bak", "ABCD-1234"):
+        assert client.get(f"/static/{name}").status_code == 404
