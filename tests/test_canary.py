@@ -1,0 +1,485 @@
+"""The canary test of DESIGN.md (encryption invariants 1, 2 and 5).
+
+Unique strings go in through every free-text input of both faces, through the real views:
+the first request (message, contact, cover phrase, danger word, attachment contents and
+names), the conversation, the codename login (right, wrong and with the danger word), the
+staff sign-up and login password, and a staff reply. With the rows committed, the test then
+searches every place a seized server would give up: the raw SQLite file with its -wal and
+-shm files (or a pg_dump), the file store, the log file, every log record at DEBUG level,
+the decoded session rows and anything else under SP_VAR_DIR. A canary is looked for as UTF-8,
+UTF-16-LE, hex (PostgreSQL dumps bytea as hex), JSON \\u escapes and base64 at all three
+alignments: plaintext wrapped in an encoding is still plaintext.
+
+Control markers written on purpose into each place must be found, so the search is proven
+to work and the test cannot pass by looking in the wrong place.
+
+The search helpers here are shared with tests/test_no_ip_logging.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import struct
+import subprocess
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+import sealbox
+from accounts.models import StaffMember
+from casework.models import Case, Team
+from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, totp_now
+
+# ---------------------------------------------------------------------------------------------
+# Searching raw bytes for a secret in every encoding it could plausibly be stored in
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Needle:
+    label: str  # which input the secret came from, for the failure message
+    form: str  # how it is encoded
+    data: bytes
+
+
+def _base64_pieces(raw: bytes) -> Iterator[tuple[str, bytes]]:
+    """The parts of a base64 text that depend only on ``raw``, wherever ``raw`` starts.
+
+    A secret starting at byte offset k (mod 3) of the encoded data shares its first 6-bit
+    groups with the bytes before it; those characters are dropped, as is the last partial group.
+    """
+    for offset in range(3):
+        usable = len(raw) - (len(raw) + offset) % 3
+        encoded = base64.b64encode(b"\0" * offset + raw[:usable])
+        piece = encoded[math.ceil(8 * offset / 6) :]
+        # Say so when the piece covers only a prefix: two secrets sharing it both match.
+        form = f"base64@{offset}" + (f" (first {usable} bytes)" if usable < len(raw) else "")
+        yield form, piece
+        urlsafe = piece.replace(b"+", b"-").replace(b"/", b"_")
+        if urlsafe != piece:
+            yield f"urlsafe-{form}", urlsafe
+
+
+def needles_for(label: str, text: str) -> list[Needle]:
+    raw = text.encode()
+    forms: dict[str, bytes] = {
+        "utf-8": raw,
+        "utf-16-le": text.encode("utf-16-le"),
+        "hex": raw.hex().encode(),
+    }
+    if not text.isascii():
+        escaped = json.dumps(text)[1:-1].encode()
+        forms["json-escaped"] = escaped
+        forms["json-escaped-upper"] = re.sub(rb"\\u([0-9a-f]{4})", lambda m: b"\\u" + m.group(1).upper(), escaped)
+    forms.update(_base64_pieces(raw))
+    return [Needle(label, form, data) for form, data in forms.items()]
+
+
+def find_needles(haystack: bytes, needles: Iterable[Needle]) -> list[Needle]:
+    return [needle for needle in needles if needle.data in haystack]
+
+
+@dataclass(frozen=True)
+class Finding:
+    needle: Needle
+    place: str
+
+    def __str__(self) -> str:
+        return f"{self.needle.label!r} found as {self.needle.form} in {self.place}"
+
+
+def search_places(places: Iterable[tuple[str, bytes]], needles: list[Needle]) -> list[Finding]:
+    return [Finding(needle, place) for place, haystack in places for needle in find_needles(haystack, needles)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The places a seized server gives up
+# ---------------------------------------------------------------------------------------------
+
+
+def database_places() -> list[tuple[str, bytes]]:
+    """The raw store of the engine in use: SQLite's files as they are, or a pg_dump."""
+    if connection.vendor == "sqlite":
+        database = Path(connection.settings_dict["NAME"])
+        assert database.is_file(), f"the test database is not a file: {database}"
+        paths = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+        return [(f"SQLite file {path.name}", path.read_bytes()) for path in paths if path.exists()]
+    assert connection.vendor == "postgresql", connection.vendor
+    return [("pg_dump of the test database", pg_dump())]
+
+
+def pg_dump() -> bytes:
+    conf = connection.settings_dict
+    command = ["pg_dump", "--no-password", "-h", conf["HOST"] or "127.0.0.1", "-U", conf["USER"] or "postgres"]
+    if conf["PORT"]:
+        command += ["-p", str(conf["PORT"])]
+    env = {**os.environ, **({"PGPASSWORD": conf["PASSWORD"]} if conf["PASSWORD"] else {})}
+    result = subprocess.run([*command, conf["NAME"]], capture_output=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return result.stdout
+
+
+def file_places(root: Path, *, skip: Iterable[Path] = ()) -> list[tuple[str, bytes]]:
+    """Every file's contents, and its path (a file name is data too)."""
+    skipped = {path.resolve() for path in skip}
+    places = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.resolve() not in skipped:
+            places.append((f"file {path}", path.read_bytes()))
+            places.append((f"file name {path}", str(path.relative_to(root)).encode()))
+    return places
+
+
+def session_places() -> list[tuple[str, bytes]]:
+    """Session rows decoded as the session engine reads them (they may be compressed)."""
+    store = SessionStore()
+    places = []
+    for row in Session.objects.all():
+        decoded = store.decode(row.session_data)
+        places.append((f"decoded session {row.session_key[:6]}…", repr(decoded).encode()))
+        places.append((f"decoded session {row.session_key[:6]}… as JSON", json.dumps(decoded).encode()))
+    return places
+
+
+def log_record_places(records: Iterable[logging.LogRecord]) -> list[tuple[str, bytes]]:
+    """Each record's message and every attribute, since another formatter may print any of them."""
+    places = []
+    for record in records:
+        where = f"log record {record.name}:{record.levelname}"
+        attributes = {key: value for key, value in vars(record).items() if key not in {"msg", "args"}}
+        places.append((where, f"{record.getMessage()}\n{record.msg!r}\n{record.args!r}\n{attributes!r}".encode()))
+    return places
+
+
+class LogFile:
+    """The part of settings.SP_LOG_FILE written since the test began (canaries are new)."""
+
+    def __init__(self) -> None:
+        assert settings.SP_LOG_FILE, "the test settings must log to a file"
+        self.path = Path(settings.SP_LOG_FILE)
+        self.start = self.path.stat().st_size if self.path.exists() else 0
+
+    def places(self) -> list[tuple[str, bytes]]:
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            return [(f"log file {self.path.name}", handle.read())]
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog at DEBUG for every logger, including those that do not propagate to the root,
+    and SQL statements with their parameters logged too."""
+    caplog.set_level(logging.DEBUG)
+    for name in list(logging.root.manager.loggerDict):
+        caplog.set_level(logging.DEBUG, logger=name)
+    isolated = [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.propagate
+    ]
+    for logger in isolated:
+        logger.addHandler(caplog.handler)
+    debug_cursor = connection.force_debug_cursor
+    connection.force_debug_cursor = True
+    try:
+        yield caplog
+    finally:
+        connection.force_debug_cursor = debug_cursor
+        for logger in isolated:
+            logger.removeHandler(caplog.handler)
+
+
+# ---------------------------------------------------------------------------------------------
+# Canaries and the files that carry them
+# ---------------------------------------------------------------------------------------------
+
+_CYRILLIC_LOWER = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+
+
+def latin_canary() -> str:
+    return f"CANARY-{uuid.uuid4().hex}"
+
+
+def cyrillic_canary() -> str:
+    return f"КАНАРЕЙКА{uuid.uuid4().hex}"
+
+
+def cyrillic_letters(count: int) -> str:
+    """Letters only: codename and danger-word fields drop digits and punctuation."""
+    return "".join(secrets.choice(_CYRILLIC_LOWER) for _ in range(count))
+
+
+class Canaries:
+    """Every secret written in, by the input it went through."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, str] = {}
+
+    def pair(self, label: str) -> str:
+        """A Latin and a Cyrillic canary together, as one input's text."""
+        latin, cyrillic = latin_canary(), cyrillic_canary()
+        self.secrets[f"{label} (latin)"] = latin
+        self.secrets[f"{label} (cyrillic)"] = cyrillic
+        return f"{latin} {cyrillic}"
+
+    def add(self, label: str, text: str) -> str:
+        self.secrets[label] = text
+        return text
+
+    def needles(self) -> list[Needle]:
+        return [needle for label, text in self.secrets.items() for needle in needles_for(label, text)]
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_with_text(latin: str, cyrillic: str) -> bytes:
+    """A real 1x1 PNG whose comment chunks (tEXt, and iTXt for UTF-8) carry the canaries."""
+    header = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    comment = _png_chunk(b"tEXt", b"Comment\0" + latin.encode("latin-1"))
+    international = _png_chunk(b"iTXt", b"Comment\0\0\0\0\0" + cyrillic.encode())
+    pixels = _png_chunk(b"IDAT", zlib.compress(b"\0\xff\x00\x00"))
+    return b"\x89PNG\r\n\x1a\n" + header + comment + international + pixels + _png_chunk(b"IEND", b"")
+
+
+def pdf_with_text(latin: str, cyrillic: str, *, padding: int = 0) -> bytes:
+    """A one-page PDF showing the Latin canary, with the Cyrillic one in a comment; padding
+    pushes the canaries past the upload handler's first chunk."""
+    stream = f"BT /F1 12 Tf 20 50 Td ({latin}) Tj ET".encode()
+    body = (
+        b"%PDF-1.4\n%" + cyrillic.encode() + b"\n" + b"%" + b"0" * padding + b"\n"
+        b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+        b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 400 100] /Contents 4 0 R >> endobj\n"
+        b"4 0 obj << /Length " + str(len(stream)).encode() + b" >> stream\n" + stream + b"\nendstream endobj\n"
+    )
+    return body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def attachment(canaries: Canaries, label: str, kind: str, *, padding: int = 0) -> SimpleUploadedFile:
+    """A file whose name and contents each carry their own canaries."""
+    name = canaries.pair(f"{label} file name").replace(" ", "-")
+    latin, cyrillic = latin_canary(), cyrillic_canary()
+    canaries.add(f"{label} contents (latin)", latin)
+    canaries.add(f"{label} contents (cyrillic)", cyrillic)
+    if kind == "png":
+        return SimpleUploadedFile(f"{name}.png", png_with_text(latin, cyrillic), content_type="image/png")
+    content = pdf_with_text(latin, cyrillic, padding=padding)
+    return SimpleUploadedFile(f"{name}.pdf", content, content_type="application/pdf")
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving the inputs through the real views
+# ---------------------------------------------------------------------------------------------
+
+
+def codename_from_start_page(client: FaceClient) -> str:
+    page = client.get("/start/").content.decode()
+    words = re.findall(r"<span>([^<]+)</span>", page.split('class="codename"')[1].split("</p>")[0])
+    assert len(words) == sealbox.CODENAME_WORDS, page[:2000]
+    return " ".join(words)
+
+
+def add_codename(canaries: Canaries, label: str, codename: str, *typed: str) -> None:
+    """A codename is searched in its normalised form and as each phrase was typed."""
+    canaries.add(f"{label} (normalised)", sealbox.normalise_codename(codename))
+    for number, phrase in enumerate(typed, start=1):
+        canaries.add(f"{label} (as typed, #{number})", phrase)
+
+
+def staff_signs_up_through_an_invitation(coordinator: Staff, password: str) -> Staff:
+    """The coordinator invites, the newcomer signs up and enrols TOTP: the password goes
+    through the real sign-up form, then through the real login form."""
+    page = coordinator.console().post("/staff/", {"role": "caseworker", "team": ""}).content.decode()
+    token = re.search(r"/signup/([^/<\s]+)/", page)
+    assert token is not None, page[:2000]
+    newcomer = FaceClient(CONSOLE)
+    form = {"username": "canary-keeper", "password": password, "password_again": password}
+    response = newcomer.post(f"/signup/{token.group(1)}/", form)
+    assert response.status_code == 302, response.content[:2000]
+    device = TOTPDevice.objects.get(user__username="canary-keeper")
+    assert newcomer.post("/enrol/totp/", {"code": totp_now(device)}).status_code == 302
+    assert newcomer.post("/logout/").status_code == 302
+    return Staff(StaffMember.objects.get(username="canary-keeper"), password, device)
+
+
+@dataclass
+class Scenario:
+    canaries: Canaries
+    sessions: list[FaceClient]  # kept logged in so their session rows are searched too
+
+
+def run_every_input(coordinator: Staff) -> Scenario:
+    canaries = Canaries()
+    password = canaries.pair("staff password")
+    staff = staff_signs_up_through_an_invitation(coordinator, password)
+    console = staff.console()
+
+    # Someone who only looked at a codename: it waits in their session vault.
+    onlooker = FaceClient(INTAKE)
+    add_codename(canaries, "pending codename", codename_from_start_page(onlooker))
+
+    intake = FaceClient(INTAKE)
+    codename = codename_from_start_page(intake)
+    danger_word = canaries.add("danger word (as typed)", "Канарейка" + cyrillic_letters(16))
+    canaries.add("danger word (normalised)", sealbox.normalise_codename(danger_word))
+    first = {
+        "urgency": "danger_now",
+        "region": "chechnya",
+        "help_kinds": ["leave_region", "legal"],
+        "message": canaries.pair("first message"),
+        "contact_kind": "signal",
+        "contact_value": canaries.pair("contact value"),
+        "cover_phrase": canaries.pair("cover phrase"),
+        "duress_word": danger_word,
+        "attachments": [attachment(canaries, "first photo", "png"), attachment(canaries, "first document", "pdf")],
+    }
+    response = intake.post("/request/", first)
+    assert response.status_code == 302 and response["Location"] == "/conversation/", response.content[:3000]
+    conversation = intake.get("/conversation/").content.decode()
+    assert first["message"] in conversation and first["attachments"][1].name in conversation
+
+    case = Case.objects.get()
+    page = console.get(f"/cases/{case.public_id}/").content.decode()
+    assert first["message"] in page and first["contact_value"] in page and first["cover_phrase"] in page
+    files = re.findall(r'href="(/cases/[^"]+/files/[^"]+/)"', page)
+    assert len(files) == 2
+    downloaded = {b"".join(console.get(url).streaming_content) for url in files}
+    assert downloaded == {upload.file.getvalue() for upload in first["attachments"]}
+    reply = canaries.pair("staff reply")
+    assert console.post(f"/cases/{case.public_id}/reply/", {"body": reply}).status_code == 302
+    assert console.get("/inbox/").status_code == 200
+
+    assert intake.post("/logout/").status_code == 302
+    person = FaceClient(INTAKE)
+    typed_again = "  " + codename.title().replace(" ", " - ") + "."
+    assert person.post("/login/", {"codename": typed_again}).status_code == 302
+    assert reply in person.get("/conversation/").content.decode()
+    later = {
+        "message": canaries.pair("later message"),
+        "attachments": attachment(canaries, "later", "pdf", padding=300_000),
+    }
+    assert person.post("/conversation/", later).status_code == 302
+    conversation = person.get("/conversation/").content.decode()
+    assert later["message"] in conversation
+    file_id = re.findall(r'name="attachment" value="([^"]+)"', conversation)[-1]
+    download = person.post("/conversation/file/", {"attachment": file_id})
+    assert b"".join(download.streaming_content) == later["attachments"].file.getvalue()
+
+    # Captors force the danger-word login and write something (last: the real codename
+    # shows the decoy from then on).
+    forced_phrase = f"{codename.upper()}, {danger_word}"
+    add_codename(canaries, "codename", codename, forced_phrase, typed_again)
+    canaries.add("duress phrase (normalised)", sealbox.normalise_codename(forced_phrase))
+    captors = FaceClient(INTAKE)
+    assert captors.post("/login/", {"codename": forced_phrase}).status_code == 302
+    under_duress = canaries.pair("message after duress")
+    assert captors.post("/conversation/", {"message": under_duress}).status_code == 302
+    assert captors.post("/logout/").status_code == 302
+    case.refresh_from_db()
+    assert case.under_duress_since is not None
+    assert under_duress in console.get(f"/cases/{case.public_id}/").content.decode()
+
+    # Mistyped secrets are secrets too.
+    wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
+    assert FaceClient(INTAKE).post("/login/", {"codename": wrong_phrase}).status_code == 400
+    wrong_password = canaries.pair("wrong staff password")
+    bad_login = {"username": staff.member.username, "password": wrong_password, "code": staff.code()}
+    assert FaceClient(CONSOLE).post("/login/", bad_login).status_code == 400
+    return Scenario(canaries, [onlooker, person, console])
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_search_finds_a_secret_in_every_encoding() -> None:
+    secret = cyrillic_canary()
+    needles = needles_for("secret", secret)
+    raw = secret.encode()
+    for prefix in (b"", b"x", b"xy", b"xyz"):
+        for encoded in (base64.b64encode(prefix + raw + b"tail"), base64.urlsafe_b64encode(prefix + raw)):
+            assert find_needles(b"<" + encoded + b">", needles), (prefix, encoded)
+    for hidden in (
+        secret.encode("utf-16-le"),
+        b"\\x" + raw.hex().encode(),
+        json.dumps({"k": secret}).encode(),
+        re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), json.dumps({"k": secret})).encode(),
+    ):
+        assert find_needles(b"..." + hidden + b"...", needles), hidden
+    assert not find_needles(base64.b64encode(b"unrelated " * 20), needles)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs: pytest.LogCaptureFixture) -> None:
+    log_file = LogFile()
+    scenario = run_every_input(coordinator)
+
+    # Controls: markers put in each place on purpose, which the same search must find.
+    controls = Canaries()
+    Team.objects.create(name=controls.add("team name (latin)", latin_canary()))
+    Team.objects.create(name=controls.add("team name (cyrillic)", cyrillic_canary()))
+    Case.objects.create(urgency="safe_for_now", details_ct=controls.add("bytes column", latin_canary()).encode())
+    logging.getLogger("tests.canary").debug("control %s", controls.add("debug log line", cyrillic_canary()))
+    hidden = controls.add("base64 in a log line", latin_canary())
+    logging.getLogger("tests.canary").info("control %s", base64.b64encode(b"z" + hidden.encode()).decode())
+    session = SessionStore()
+    session["control"] = controls.add("session value", cyrillic_canary())
+    session.create()
+    stray = Path(settings.SP_FILE_STORE) / f"control-{uuid.uuid4().hex}"
+    stray.write_bytes(controls.add("file in the store", latin_canary()).encode("utf-16-le"))
+
+    try:
+        places = {
+            "database": database_places(),
+            "file store": file_places(Path(settings.SP_FILE_STORE)),
+            "log file": log_file.places(),
+            "log records": log_record_places(all_logs.records),
+            "sessions": session_places(),
+        }
+        database = str(connection.settings_dict["NAME"])
+        searched = {Path(database), Path(f"{database}-wal"), Path(f"{database}-shm"), log_file.path}
+        searched |= set(Path(settings.SP_FILE_STORE).rglob("*"))
+        places["var"] = file_places(Path(settings.VAR_DIR), skip=searched)
+    finally:
+        stray.unlink()
+
+    expected_in = {
+        "team name (latin)": "database",
+        "team name (cyrillic)": "database",
+        "bytes column": "database",
+        "debug log line": "log file",
+        "base64 in a log line": "log file",
+        "session value": "sessions",
+        "file in the store": "file store",
+    }
+    for label, group in expected_in.items():
+        assert search_places(places[group], needles_for(label, controls.secrets[label])), (
+            f"control {label!r} not found in {group}"
+        )
+    assert search_places(places["log records"], needles_for("x", controls.secrets["debug log line"])), (
+        "caplog missed a record"
+    )
+
+    leaks = [str(finding) for group in places.values() for finding in search_places(group, scenario.canaries.needles())]
+    assert not leaks, "plaintext found:\n" + "\n".join(leaks)
