@@ -9,6 +9,7 @@ import pytest
 
 from casework.models import Team
 from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, Staff, make_coordinator, make_staff, open_case
+from tests.plaintext_search import all_logs  # noqa: F401  (a fixture for every test module)
 
 
 @pytest.fixture(autouse=True)

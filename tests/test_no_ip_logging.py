@@ -27,19 +27,17 @@ from casework.models import Case, Team
 from core.logging import MASK, ScrubbingGunicornLogger, ScrubFilter
 from core.management.commands.serve import gunicorn_argv
 from tests.personas import CONSOLE, INTAKE, FaceClient, Staff
-from tests.test_canary import (
+from tests.plaintext_search import (
     LogFile,
     Needle,
-    all_logs,  # noqa: F401 (a fixture)
-    codename_from_start_page,
     database_places,
     file_places,
     log_record_places,
     needles_for,
-    png_with_text,
     search_places,
     session_places,
 )
+from tests.test_canary import codename_from_start_page, png_with_text
 
 ADDRESSES = {
     "ipv4": {"REMOTE_ADDR": "203.0.113.77", "HTTP_X_FORWARDED_FOR": "198.51.100.23", "HTTP_X_REAL_IP": "198.51.100.24"},
@@ -102,7 +100,7 @@ def run_the_hotline(staff: Staff, headers: dict[str, str]) -> None:
 def test_no_client_address_or_user_agent_is_stored_or_logged(
     family: str,
     caseworker: Staff,
-    all_logs: pytest.LogCaptureFixture,  # noqa: F811
+    all_logs: pytest.LogCaptureFixture,
 ) -> None:
     log_file = LogFile()
     headers = {**ADDRESSES[family], "HTTP_USER_AGENT": f"CanaryAgent/{uuid.uuid4()}"}

@@ -1,0 +1,189 @@
+"""Real Chromium against both faces, served on loopback by this test process.
+
+Each face gets its own HTTP server thread bound to its own URLconf, as the two production
+processes would be; the server threads reach the same test database as the test itself
+(hence transactional tests: the threads see only committed rows). Nothing leaves 127.0.0.1:
+even the quick-exit destination is a tiny local server.
+
+Playwright's sync API marks its asyncio loop as running in this thread between calls, which
+trips Django's async-safety guard on every ORM call the test makes itself (fixtures, asserts
+on the database). The guard is lifted only while a browser test runs, through monkeypatch, and
+the connections opened meanwhile are closed before Playwright stops (see `browser`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from socketserver import BaseServer
+from typing import Any
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connections
+from django.http import HttpResponse
+from django.test.testcases import QuietWSGIRequestHandler
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+from tests.personas import CONSOLE, INTAKE
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No network chatter of Chromium's own (updates, sync, QUIC probes): the tests stay on loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 740}
+TIMEOUT_MS = 10_000
+EXIT_PATH = "/pogoda/"
+
+
+class FaceHandler(WSGIHandler):
+    """Django's WSGI handler serving one face's URLconf, whatever settings.ROOT_URLCONF says."""
+
+    def __init__(self, urlconf: str) -> None:
+        super().__init__()
+        self.urlconf = urlconf
+
+    def get_response(self, request: WSGIRequest) -> HttpResponse:
+        # BaseHandler.resolve_request() routes by request.urlconf and installs it for reverse(),
+        # so redirects and error handlers stay within this face.
+        request.urlconf = self.urlconf
+        return super().get_response(request)
+
+
+class FaceServer(ThreadedWSGIServer):
+    # Non-daemon request threads are joined by server_close(): each closes its database
+    # connection on its way out, so the flush after the test (and PostgreSQL's DROP DATABASE
+    # at the end of the run) never meets a connection left open by a server thread.
+    daemon_threads = False
+
+
+def _serve(server: BaseServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name=f"browser-test-{server.server_address}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _stop(server: BaseServer, thread: threading.Thread) -> None:
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Faces:
+    intake: str
+    console: str
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return str(CHROMIUM)
+    reason = f"Debian's Chromium is not installed at {CHROMIUM}: run `make browser-deps` (scripts/install-chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}. CI must run the browser tests, not skip them.", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def faces(transactional_db: None) -> Iterator[Faces]:
+    """Both faces on 127.0.0.1, each on a port of its own."""
+    started = []
+    urls = []
+    for urlconf in (INTAKE, CONSOLE):
+        server = FaceServer(("127.0.0.1", 0), QuietWSGIRequestHandler, allow_reuse_address=False)
+        server.set_app(FaceHandler(urlconf))
+        started.append((server, _serve(server)))
+        urls.append(f"http://127.0.0.1:{server.server_address[1]}")
+    yield Faces(intake=urls[0], console=urls[1])
+    for server, thread in started:
+        _stop(server, thread)
+
+
+class _WeatherServer(ThreadingHTTPServer):
+    referers: list[str | None]
+
+
+class _WeatherPage(BaseHTTPRequestHandler):
+    server: _WeatherServer
+
+    def do_GET(self) -> None:
+        if self.path == EXIT_PATH:  # not the favicon the browser may ask for on its own
+            self.server.referers.append(self.headers.get("Referer"))
+        body = b"<!doctype html><title>Weather</title><p>weather</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the test output is for failures
+        pass
+
+
+@dataclass(frozen=True)
+class ExitSite:
+    url: str
+    referers: list[str | None]  # the Referer header of each visit: the portal must send none
+
+
+@pytest.fixture
+def exit_site(settings: Any) -> Iterator[ExitSite]:
+    """An ordinary-looking website on loopback, set as the quick-exit destination."""
+    server = _WeatherServer(("127.0.0.1", 0), _WeatherPage)
+    server.referers = []
+    thread = _serve(server)
+    site = ExitSite(url=f"http://127.0.0.1:{server.server_address[1]}{EXIT_PATH}", referers=server.referers)
+    settings.SP_QUICK_EXIT_URL = site.url
+    yield site
+    _stop(server, thread)
+
+
+@pytest.fixture
+def browser(chromium_path: str, faces: Faces, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    """One Chromium per test. It depends on `faces` so that it closes first: its connections
+    end, the server threads finish, then the servers stop and the database is flushed."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # While Playwright's loop counts as running, asgiref gives this thread a second,
+            # context-bound set of database connections. Close them before the loop stops, or
+            # they outlive the test and PostgreSQL refuses to drop the test database.
+            connections.close_all()
+
+
+NewContext = Callable[..., BrowserContext]
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[NewContext]:
+    """A fresh browser profile (cookies, history) per call; JavaScript off unless asked for,
+    as in Tor Browser's "Safest" setting. Every person and every staff member gets their own:
+    both faces run on 127.0.0.1, and cookies do not tell ports apart."""
+    opened: list[BrowserContext] = []
+
+    def make(*, javascript: bool = False, **options: Any) -> BrowserContext:
+        context = browser.new_context(java_script_enabled=javascript, accept_downloads=True, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()
