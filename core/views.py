@@ -49,5 +49,8 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # Framed by the face's own layout, so the intake's expired page keeps its quick exit (T2).
+    # What the person typed is shown back (it was never stored), so a long message written
+    # while the session ran out is not lost: they can copy it and start again.
     base = "intake/base.html" if is_intake(request) else "console/base.html"
-    return render(request, "core/expired.html", {"base_template": base}, status=403)
+    typed = request.POST.get("message", "") if is_intake(request) and request.method == "POST" else ""
+    return render(request, "core/expired.html", {"base_template": base, "typed": typed}, status=403)

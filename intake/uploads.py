@@ -79,6 +79,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         super().__init__(request)
         self.problems = UploadProblems()
         self.accepted: list[NewAttachment] = []
+        self.recorded = False  # set once a service has stored the accepted files with a message
         self._reset()
 
     def _reset(self) -> None:

@@ -4,6 +4,8 @@ its URL; everything about the person is in the session vault."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -70,18 +72,25 @@ def _problems_text(problems: UploadProblems) -> list[str]:
     return texts
 
 
-def _with_encrypting_uploads(request: HttpRequest) -> EncryptingUploadHandler:
+@contextmanager
+def _encrypting_uploads(request: HttpRequest) -> Iterator[EncryptingUploadHandler]:
+    """Install the encrypting handler; whatever it encrypted is removed again unless the view
+    recorded it (invalid form, refused CSRF token, crash: no orphaned ciphertext is left)."""
     handler = EncryptingUploadHandler(request)
     request.upload_handlers = [handler]
-    return handler
+    try:
+        yield handler
+    finally:
+        if not handler.recorded:
+            handler.discard_all()
 
 
 @csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
 @require_http_methods(["GET", "POST"])
 def first_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        handler = _with_encrypting_uploads(request)
-        return _first_request_post(request, handler)
+        with _encrypting_uploads(request) as handler:
+            return _first_request_post(request, handler)
     if pending_codename(request) is None:
         return redirect("start")
     return render(request, "intake/request.html", {"form": FirstRequestForm()})
@@ -91,12 +100,10 @@ def first_request(request: HttpRequest) -> HttpResponse:
 def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
     codename = pending_codename(request)
     if codename is None:
-        handler.discard_all()
         return redirect("start")
     form = FirstRequestForm(request.POST)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
-        handler.discard_all()
         return _render_request_again(request, form, problems)
     data = form.cleaned_data
     details = services.CaseDetails(
@@ -117,8 +124,8 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
             attachments=handler.accepted,
         )
     except services.IntakeUnavailable:
-        handler.discard_all()
         return render(request, "intake/unavailable.html", status=503)
+    handler.recorded = True
     login = services.person_login(sealbox.normalise_codename(codename))
     if login is None or login.case.pk != case.pk:
         raise RuntimeError("a new case's own codename does not open it")
@@ -157,8 +164,8 @@ def login(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def conversation(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        handler = _with_encrypting_uploads(request)
-        return _conversation_post(request, handler)
+        with _encrypting_uploads(request) as handler:
+            return _conversation_post(request, handler)
     session = person_session(request)
     if session is None:
         return redirect("login")
@@ -185,18 +192,17 @@ def _render_conversation(
 def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
     session = person_session(request)
     if session is None:
-        handler.discard_all()
         return redirect("login")
     form = ReplyForm(request.POST)
     problems = _problems_text(handler.problems)
     if form.is_valid() and not form.cleaned_data["message"] and not handler.accepted and not problems:
         form.add_error("message", _("Please write a message or attach a file."))
     if not form.is_valid() or problems:
-        handler.discard_all()
         if request.FILES or problems:
             problems.append(_("Your message was not sent yet. Please attach the files again."))
         return _render_conversation(request, session, form, problems=problems, status=400)
     services.message_post_from_person(session=session, body=form.cleaned_data["message"], attachments=handler.accepted)
+    handler.recorded = True
     request.session[_NOTICE] = "sent"
     return HttpResponseRedirect(reverse("conversation"))
 

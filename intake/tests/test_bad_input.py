@@ -185,3 +185,18 @@ def test_a_crash_while_replying_keeps_the_conversation_as_it_was(
     assert Message.objects.filter(case=person.case, sender="person", is_decoy=False).count() == 1
     assert _stored_blobs() == []
     assert "First message from the person." in person.intake().get("/conversation/").content.decode()
+
+
+def test_an_expired_form_shows_back_what_was_typed_and_keeps_no_file(caseworker: Staff) -> None:
+    """The session ran out while the person was writing: the post is refused (its CSRF token is
+    gone), nothing is stored, and the long message is shown back so it is not lost."""
+    client = FaceClient(INTAKE, enforce_csrf_checks=True)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    long_text = "Everything that happened to me since Tuesday. " * 20
+    response = client.post("/request/", {**REQUEST, "message": long_text, "attachments": _upload("p.png", PNG)})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "This page has expired" in page and "Copy it before you leave this page" in page
+    assert long_text.strip()[:300] in page
+    assert not Case.objects.exists()
+    assert _stored_blobs() == []
