@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import sealbox
 from accounts.models import RecoveryKey, StaffMember
-from casework.models import Case, CaseKey, CaseKeyWrap
+from casework.models import Case, CaseKey, CaseKeyWrap, Message
 
 
 class NoAccess(Exception):
@@ -30,8 +30,18 @@ def message_key_ctx(message_id: uuid.UUID) -> bytes:
     return sealbox.context("message.key", message_id.bytes)
 
 
-def message_body_ctx(message_id: uuid.UUID) -> bytes:
-    return sealbox.context("message.body", message_id.bytes)
+def message_body_ctx(message: Message) -> bytes:
+    """Binds the body to everything shown beside it: changing the case, the sender, the author
+    or a duress or decoy flag in the database makes the message fail to open."""
+    return sealbox.context(
+        "message.body",
+        message.id.bytes,
+        message.case.public_id,
+        message.sender,
+        str(message.author_id or ""),
+        "after-duress" if message.after_duress else "-",
+        "decoy" if message.is_decoy else "-",
+    )
 
 
 def attachment_ctx(field: str, attachment_id: uuid.UUID) -> bytes:

@@ -55,7 +55,7 @@ class MessageView:
 
 
 def _open_message(message: Message, data_key: bytes) -> MessageView:
-    body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message.id)).decode()
+    body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message)).decode()
     files = []
     for item in message.attachments.all():
         meta = json.loads(sealbox.decrypt(data_key, bytes(item.meta_ct), ctx=keys.attachment_ctx("meta", item.id)))
@@ -74,7 +74,7 @@ def conversation_for_person(credential: PersonCredential, private_key: bytes, *,
     """The real conversation, or, after a duress login, the decoy and what was written since."""
     wraps = (
         MessageKey.objects.filter(_person_visible(decoy), credential=credential)
-        .select_related("message__author")
+        .select_related("message__author", "message__case")
         .prefetch_related("message__attachments")
         .order_by("message__created_at")
     )
@@ -91,7 +91,7 @@ def conversation_for_staff(case: Case, member: StaffMember, member_private_key: 
     case_keys = keys.case_private_keys(case, member, member_private_key)
     wraps = (
         MessageKey.objects.filter(case_key__case=case)
-        .select_related("message__author")
+        .select_related("message__author", "message__case")
         .prefetch_related("message__attachments")
         .order_by("message__created_at")
     )

@@ -101,8 +101,20 @@ def derive_secrets(normalised: str) -> sealbox.CodenameSecrets:
     return sealbox.derive_codename_secrets(normalised, pepper=settings.SP_PEPPER, params=settings.SP_ARGON2)
 
 
-def duress_phrase(normalised_codename: str, duress_word: str) -> str:
-    return f"{normalised_codename} {sealbox.normalise_codename(duress_word)}"
+class DuressWordInCodename(ValueError):
+    """The danger word is the codename's own last word: both phrases would be the same."""
+
+
+def duress_phrase(codename: str, duress_word: str) -> str:
+    """The codename with its last word replaced by the danger word.
+
+    Replacing rather than adding keeps both phrases six words long: someone who forced the
+    phrase out of a person cannot tell from its length that a danger word was used."""
+    words = sealbox.normalise_codename(codename).split()
+    word = sealbox.normalise_codename(duress_word)
+    if word == words[-1]:
+        raise DuressWordInCodename
+    return " ".join([*words[:-1], word])
 
 
 def _discard_blobs(attachments: Iterable[NewAttachment]) -> None:
@@ -119,9 +131,10 @@ def case_open_from_intake(
     details: CaseDetails,
     body: str,
     attachments: Sequence[NewAttachment],
-) -> Case:
+) -> PersonSession:
     """Open a case for a new request: keys for the on-call team, the person's credentials,
-    the first message, the automatic acknowledgement, and the decoy if a duress word was set."""
+    the first message, the automatic acknowledgement, and the decoy if a duress word was set.
+    Returns the person's logged-in session, so the codename is not derived a third time."""
     normalised = sealbox.normalise_codename(codename)
     real = derive_secrets(normalised)
     duress = derive_secrets(duress_phrase(normalised, duress_word)) if duress_word else None
@@ -153,7 +166,7 @@ def case_open_from_intake(
     except BaseException:
         _discard_blobs(attachments)
         raise
-    return case
+    return PersonSession(case=case, credential=credential, keypair=real.keypair)
 
 
 def _credential_create(case: Case, secrets: sealbox.CodenameSecrets, *, is_duress: bool) -> PersonCredential:
@@ -178,15 +191,11 @@ def _message_create(
 ) -> Message:
     message_id = uuid.uuid4()
     data_key = sealbox.random_key()
-    message = Message.objects.create(
-        id=message_id,
-        case=case,
-        sender=sender,
-        author=author,
-        after_duress=after_duress,
-        is_decoy=is_decoy,
-        body_ct=sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message_id)),
+    message = Message(
+        id=message_id, case=case, sender=sender, author=author, after_duress=after_duress, is_decoy=is_decoy
     )
+    message.body_ct = sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message))
+    message.save(force_insert=True)
     key_ctx = keys.message_key_ctx(message_id)
     wraps = [
         MessageKey(

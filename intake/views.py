@@ -115,7 +115,7 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         cover_phrase=data["cover_phrase"],
     )
     try:
-        case = services.case_open_from_intake(
+        login = services.case_open_from_intake(
             codename=codename,
             duress_word=data["duress_word"],
             urgency=data["urgency"],
@@ -125,10 +125,10 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         )
     except services.IntakeUnavailable:
         return render(request, "intake/unavailable.html", status=503)
+    except services.DuressWordInCodename:
+        form.add_error("duress_word", _("This word is part of your secret phrase. Please choose another word."))
+        return _render_request_again(request, form, [])
     handler.recorded = True
-    login = services.person_login(sealbox.normalise_codename(codename))
-    if login is None or login.case.pk != case.pk:
-        raise RuntimeError("a new case's own codename does not open it")
     vault_start_fresh(request)
     person_session_start(request, login)
     request.session[_NOTICE] = "sent"

@@ -102,7 +102,7 @@ class PersonAtRisk:
         client = FaceClient(INTAKE)
         if language:
             client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-        phrase = f"{self.codename} {self.duress_word}" if duress else self.codename
+        phrase = services.duress_phrase(self.codename, self.duress_word) if duress else self.codename
         response = client.post("/login/", {"codename": phrase})
         assert response.status_code == 302, response.content[:2000]
         return client
@@ -129,4 +129,4 @@ def open_case(
         body=body,
         attachments=[],
     )
-    return PersonAtRisk(codename, duress_word, case)
+    return PersonAtRisk(codename, duress_word, case.case)

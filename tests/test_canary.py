@@ -232,7 +232,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
 
     # Captors force the danger-word login and write something (last: the real codename
     # shows the decoy from then on).
-    forced_phrase = f"{codename.upper()}, {danger_word}"
+    forced_phrase = ", ".join([*codename.upper().split()[:-1], danger_word])
     add_codename(canaries, "codename", codename, forced_phrase, typed_again)
     canaries.add("duress phrase (normalised)", sealbox.normalise_codename(forced_phrase))
     captors = FaceClient(INTAKE)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import sealbox
-from casework import services
+from casework import selectors, services
 from casework.models import Case, Message
 from tests.personas import PersonAtRisk, Staff
 
@@ -81,7 +81,8 @@ def test_real_duress_and_wrong_logins_cost_exactly_one_derivation(
         return real_derive(normalised, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sealbox, "derive_codename_secrets", counting)
-    for phrase in (person.codename, f"{person.codename} {person.duress_word}", f"{person.codename} wrong"):
+    wrong = services.duress_phrase(person.codename, "wrong")
+    for phrase in (person.codename, services.duress_phrase(person.codename, person.duress_word), wrong):
         calls.clear()
         services.person_login(sealbox.normalise_codename(phrase))
         assert len(calls) == 1
@@ -91,3 +92,37 @@ def test_a_case_without_a_danger_word_has_no_decoy(other_person: PersonAtRisk) -
     assert not Message.objects.filter(case=other_person.case, is_decoy=True).exists()
     assert other_person.case.credentials.count() == 1
     assert Case.objects.filter(pk=other_person.case.pk, under_duress_since__isnull=True).exists()
+
+
+def test_the_duress_phrase_has_as_many_words_as_the_codename(person: PersonAtRisk) -> None:
+    """A captor who knows the software cannot tell from the length that a danger word was used."""
+    forced = services.duress_phrase(person.codename, person.duress_word)
+    assert len(forced.split()) == len(person.codename.split()) == sealbox.CODENAME_WORDS
+    assert forced.split()[:-1] == person.codename.split()[:-1]
+
+
+def test_the_old_appended_form_opens_nothing(person: PersonAtRisk) -> None:
+    assert services.person_login(sealbox.normalise_codename(f"{person.codename} {person.duress_word}")) is None
+
+
+def test_a_danger_word_equal_to_the_last_codename_word_is_refused() -> None:
+    with pytest.raises(services.DuressWordInCodename):
+        services.duress_phrase("one two three four five six", "Six")
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [{"after_duress": True}, {"is_decoy": True}, {"sender": "staff"}],
+    ids=["duress flag", "decoy flag", "sender"],
+)
+def test_a_message_whose_flags_were_changed_in_the_database_does_not_open(
+    person: PersonAtRisk, tampering: dict[str, object]
+) -> None:
+    """Someone with write access to the database cannot relabel what staff and the person see."""
+    first = Message.objects.get(case=person.case, sender="person", is_decoy=False)
+    Message.objects.filter(pk=first.pk).update(**tampering)
+    derived = services.derive_secrets(sealbox.normalise_codename(person.codename))
+    with pytest.raises(sealbox.CryptoError):
+        selectors.conversation_for_person(
+            person.case.reply_credential, derived.keypair.private_key, decoy=bool(tampering.get("is_decoy"))
+        )

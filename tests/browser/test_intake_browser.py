@@ -193,7 +193,7 @@ def test_the_danger_word_opens_a_harmless_lookalike_and_silently_flags_the_case(
     real_shape = _shape(page)
     _log_out(page, faces.intake)
 
-    _log_in(page, faces.intake, f"{codename} {DANGER_WORD}")
+    _log_in(page, faces.intake, " ".join([*codename.split()[:-1], DANGER_WORD]))
     decoy_text = page.locator("body").inner_text()
     decoy_html = page.content()
     assert FIRST_MESSAGE not in decoy_text and FIRST_MESSAGE not in decoy_html
