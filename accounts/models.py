@@ -6,6 +6,7 @@ import hashlib
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,7 @@ class StaffMember(AbstractBaseUser):
 
     class Meta:
         verbose_name = "staff member"
+        constraints = [models.UniqueConstraint(Lower("username"), name="unique_username_ignoring_case")]
 
     def __str__(self) -> str:
         return self.username
@@ -80,6 +82,8 @@ class RecoveryKey(models.Model):
     """The organisation recovery public key. Its private half is shown once at setup and
     kept offline by the coordinators; the server never holds it."""
 
+    # One recovery key per organisation (rotation will add a procedure, not a second row).
+    slot = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
     public_key = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")

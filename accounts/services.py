@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -68,6 +68,8 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         link = SignupLink.objects.select_for_update().filter(token_hash=SignupLink.hash_token(token)).first()
         if link is None or not link.is_usable():
             raise LinkNotUsable
+        if link.purpose == SignupLink.Purpose.FIRST_COORDINATOR:
+            _first_coordinator_links_retire(except_for=link)
         member = StaffMember(username=username, role=link.role)
         member.set_password(password)
         apply_sealed_keys(member, keys)
@@ -78,6 +80,16 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
     return Enrolment(member=member, private_key=keys.private_key, device=device)
+
+
+def _first_coordinator_links_retire(*, except_for: SignupLink) -> None:
+    """A setup link makes the first coordinator only: once one is used, or once a coordinator
+    exists, every other setup link printed earlier (scrollback, logs) stops working."""
+    if StaffMember.objects.filter(role=Role.COORDINATOR).exists():
+        raise LinkNotUsable
+    SignupLink.objects.filter(purpose=SignupLink.Purpose.FIRST_COORDINATOR, used_at__isnull=True).exclude(
+        pk=except_for.pk
+    ).update(used_at=timezone.now())
 
 
 def _on_call_team_get_or_create() -> Team:
@@ -93,12 +105,32 @@ def totp_confirm(device: TOTPDevice, code: str) -> bool:
     return True
 
 
+class RecoveryKeyExists(Exception):
+    pass
+
+
+def recovery_key_confirm(*, private_key: bytes, typed_group: str, created_by: StaffMember) -> RecoveryKey:
+    """Store the recovery public key once the coordinator has typed back the last group of
+    the written-down private key, proving it was seen. Raises ValueError on a wrong group and
+    RecoveryKeyExists if one was stored meanwhile (the singleton constraint decides races)."""
+    expected = sealbox.encode_recovery_key(private_key).rsplit("-", 1)[1]
+    if "".join(typed_group.split()).upper() != expected:
+        raise ValueError("the typed group does not match")
+    public_key = sealbox.KeyPair.from_private(private_key).public_key
+    try:
+        with transaction.atomic():
+            return RecoveryKey.objects.create(public_key=public_key, created_by=created_by)
+    except IntegrityError:
+        raise RecoveryKeyExists from None
+
+
 def recovery_key_create(*, created_by: StaffMember) -> str | None:
-    """Generate the organisation recovery key pair once; return the private half, encoded
-    for writing down, or None if a recovery key already exists. It is never stored."""
-    with transaction.atomic():
-        if RecoveryKey.objects.select_for_update().exists():
-            return None
-        pair = sealbox.KeyPair.generate()
-        RecoveryKey.objects.create(public_key=pair.public_key, created_by=created_by)
-    return sealbox.encode_recovery_key(pair.private_key)
+    """Generate and store a recovery key in one step (set-up scripts and tests); returns the
+    encoded private half, or None if one exists. The console confirms instead (see views)."""
+    pair = sealbox.KeyPair.generate()
+    encoded = sealbox.encode_recovery_key(pair.private_key)
+    try:
+        recovery_key_confirm(private_key=pair.private_key, typed_group=encoded.rsplit("-", 1)[1], created_by=created_by)
+    except RecoveryKeyExists:
+        return None
+    return encoded

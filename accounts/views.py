@@ -18,10 +18,12 @@ from accounts.access import coordinator_required, staff_member
 from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm
 from accounts.keyring import session_remember_private_key, staff_private_key_unlock
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
-from core.vault import vault_clear, vault_start_fresh
+import sealbox
+from core.vault import vault_clear, vault_get, vault_put, vault_start_fresh
 
 _ENROLLING = "enrolling_member"
 _RECOVERY = "show_recovery"
+_PENDING_RECOVERY = "pending_recovery_key"
 
 
 @require_http_methods(["GET", "POST"])
@@ -83,16 +85,35 @@ def _base32(raw: bytes) -> str:
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def recovery(request: HttpRequest) -> HttpResponse:
-    """Once, right after the first coordinator enrols: make the recovery key and show its
-    private half to be kept offline. New cases cannot be opened until it exists."""
+    """Once, right after the first coordinator enrols: make the recovery key, show its private
+    half to be written down, and store the public half only when the coordinator types back
+    the key's last group. Until then the pending key lives only in the session vault, so a
+    double click or a reload shows a key that is still the one that will count."""
     if RecoveryKey.objects.exists():
         return redirect("casework:inbox")
-    if request.method == "GET":
-        return render(request, "accounts/recovery.html", {"recovery_key": ""})
-    encoded = services.recovery_key_create(created_by=staff_member(request))
-    if encoded is None:
-        return redirect("casework:inbox")
-    return render(request, "accounts/recovery.html", {"recovery_key": encoded})
+    pending = vault_get(request, _PENDING_RECOVERY) or None
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "create" or (action == "confirm" and pending is None):
+        pending = sealbox.KeyPair.generate().private_key
+        vault_put(request, _PENDING_RECOVERY, pending)
+        return _render_recovery(request, pending)
+    if action == "confirm" and pending is not None:
+        try:
+            stored = services.recovery_key_confirm(
+                private_key=pending, typed_group=request.POST.get("last_group", ""), created_by=staff_member(request)
+            )
+        except ValueError:
+            return _render_recovery(request, pending, wrong_group=True)
+        except services.RecoveryKeyExists:
+            return redirect("casework:inbox")
+        vault_put(request, _PENDING_RECOVERY, b"")
+        return render(request, "accounts/recovery_done.html", {"public_key": bytes(stored.public_key).hex()})
+    return render(request, "accounts/recovery.html", {"recovery_key": ""})
+
+
+def _render_recovery(request: HttpRequest, private_key: bytes, *, wrong_group: bool = False) -> HttpResponse:
+    context = {"recovery_key": sealbox.encode_recovery_key(private_key), "wrong_group": wrong_group}
+    return render(request, "accounts/recovery.html", context, status=400 if wrong_group else 200)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,8 +6,11 @@ moved between rows (see sealbox.boxes).
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Iterable
+
+from django.conf import settings
 
 import sealbox
 from accounts.models import RecoveryKey, StaffMember
@@ -62,16 +65,31 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
         )
         for member in members
     ]
-    recovery = RecoveryKey.objects.latest()
+    recovery = recovery_public_key()
     wraps.append(
         CaseKeyWrap(
             case_key=case_key,
             for_recovery=True,
-            sealed_private_key=sealbox.seal(bytes(recovery.public_key), pair.private_key, ctx=ctx),
+            sealed_private_key=sealbox.seal(recovery, pair.private_key, ctx=ctx),
         )
     )
     CaseKeyWrap.objects.bulk_create(wraps)
     return case_key
+
+
+class RecoveryKeyMismatch(Exception):
+    """The recovery public key in the database is not the one pinned in the configuration."""
+
+
+def recovery_public_key() -> bytes:
+    """The organisation recovery public key, checked against SP_RECOVERY_PUBLIC_KEY when that is
+    set: someone able to write to the database must not be able to swap in a key of their own
+    and so gain every new case."""
+    stored = bytes(RecoveryKey.objects.get().public_key)
+    pinned = settings.SP_RECOVERY_PUBLIC_KEY
+    if pinned and not hmac.compare_digest(pinned, stored):
+        raise RecoveryKeyMismatch
+    return stored
 
 
 def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes) -> dict[int, bytes]:

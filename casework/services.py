@@ -7,6 +7,7 @@ crash mid-request leaves neither a half-written record nor an orphaned file.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import sealbox
-from accounts.models import RecoveryKey, StaffMember
+from accounts.models import RecoveryKey, Role, StaffMember
 from casework import choices, keys, texts
 from casework.files import blob_store
 from casework.models import (
@@ -29,6 +30,12 @@ from casework.models import (
     PersonCredential,
     Team,
 )
+
+
+# Roles whose work needs a new case's content; logistics and analysts see cases only once
+# the casework rules give them a reason to (need-to-know).
+CASE_READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
+logger = logging.getLogger(__name__)
 
 
 class IntakeUnavailable(Exception):
@@ -141,11 +148,15 @@ def case_open_from_intake(
     try:
         with transaction.atomic():
             team = Team.objects.filter(is_on_call=True).order_by("pk").first()
-            members = list(team.members.filter(is_active=True)) if team else []
+            members = list(team.members.filter(is_active=True, role__in=CASE_READER_ROLES)) if team else []
             if not members or not RecoveryKey.objects.exists():
                 raise IntakeUnavailable
             case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
-            case_key = keys.case_key_create(case, version=1, members=members)
+            try:
+                case_key = keys.case_key_create(case, version=1, members=members)
+            except keys.RecoveryKeyMismatch:
+                logger.error("The stored recovery public key differs from SP_RECOVERY_PUBLIC_KEY: intake refused.")
+                raise IntakeUnavailable from None
             case.details_ct = sealbox.seal(bytes(case_key.public_key), details.to_json(), ctx=keys.details_ctx(case))
             credential = _credential_create(case, real, is_duress=False)
             case.reply_credential = credential

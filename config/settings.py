@@ -205,6 +205,16 @@ SP_LOGIN_FAILURE_BUDGET = env_int("SP_LOGIN_FAILURE_BUDGET", 200, minimum=1)
 SP_LOGIN_WINDOW_SECONDS = env_int("SP_LOGIN_WINDOW_SECONDS", 600, minimum=10)
 
 SP_INVITE_HOURS = env_int("SP_INVITE_HOURS", 72, minimum=1)
+
+# The organisation recovery public key, pinned outside the database (hex, shown by the console
+# when the key is created). When set, new cases are refused if the stored key differs.
+_recovery_pin = env_str("SP_RECOVERY_PUBLIC_KEY", "").strip()
+try:
+    SP_RECOVERY_PUBLIC_KEY = bytes.fromhex(_recovery_pin)
+except ValueError:
+    raise ImproperlyConfigured("SP_RECOVERY_PUBLIC_KEY must be the 64 hex characters the console showed") from None
+if _recovery_pin and len(SP_RECOVERY_PUBLIC_KEY) != 32:
+    raise ImproperlyConfigured("SP_RECOVERY_PUBLIC_KEY must be the 64 hex characters the console showed")
 SP_SETUP_HOURS = env_int("SP_SETUP_HOURS", 24, minimum=1)
 OTP_TOTP_ISSUER = env_str("SP_TOTP_ISSUER", "Safe Passage")
 

@@ -46,4 +46,12 @@ def check_intake_exit_and_hosts(app_configs: Any, **kwargs: Any) -> list[Warning
         problems.append(Warning("The quick-exit address should be an https:// site.", id="core.W001"))
     if settings.PRODUCTION and any(host in {"*", ".*"} for host in settings.ALLOWED_HOSTS):
         problems.append(Warning("SP_ALLOWED_HOSTS must not be a wildcard.", id="core.W002"))
+    if settings.PRODUCTION and not settings.SP_RECOVERY_PUBLIC_KEY:
+        problems.append(
+            Warning(
+                "The recovery public key is not pinned: someone able to write to the database could swap it.",
+                hint="Set SP_RECOVERY_PUBLIC_KEY to the value the console showed when the key was created.",
+                id="core.W003",
+            )
+        )
     return problems

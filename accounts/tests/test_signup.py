@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+import sealbox
 from accounts import services
 from accounts.models import RecoveryKey, SignupLink, StaffMember
 from tests.personas import CONSOLE, PASSWORD, FaceClient, Staff, totp_now
@@ -24,9 +27,13 @@ def test_the_first_coordinator_signs_up_enrols_totp_and_gets_the_recovery_key_on
     assert "<svg" in page
     response = client.post("/enrol/totp/", {"code": totp_now(member.totpdevice_set.get())})
     assert response.status_code == 302 and response["Location"] == "/enrol/recovery/"
-    shown = client.post("/enrol/recovery/").content.decode()
-    assert "SPRK1-" in shown
-    assert RecoveryKey.objects.count() == 1
+    shown = client.post("/enrol/recovery/", {"action": "create"}).content.decode()
+    encoded = re.search(r"SPRK1-[0-9A-Z-]+", shown).group(0)
+    assert not RecoveryKey.objects.exists()  # not before the coordinator proves they wrote it down
+    done = client.post("/enrol/recovery/", {"action": "confirm", "last_group": encoded[-4:].lower()})
+    assert "SP_RECOVERY_PUBLIC_KEY=" in done.content.decode()
+    stored = RecoveryKey.objects.get()
+    assert bytes(stored.public_key) == sealbox.KeyPair.from_private(sealbox.decode_recovery_key(encoded)).public_key
     assert client.get("/enrol/recovery/")["Location"] == "/inbox/"  # never shown again
     assert client.get("/inbox/").status_code == 200
     assert services.first_coordinator_link_create() is None
@@ -99,3 +106,62 @@ def test_only_coordinators_invite(coordinator: Staff, caseworker: Staff) -> None
     page = coordinator.console().post("/staff/", {"role": "verifier"}).content.decode()
     assert "/signup/" in page
     assert SignupLink.objects.filter(purpose="invite", role="verifier", used_at__isnull=True).count() == 1
+
+
+def _coordinator_at_recovery_step() -> FaceClient:
+    token = services.first_coordinator_link_create()
+    client = FaceClient(CONSOLE)
+    client.post(f"/signup/{token}/", NEW)
+    member = StaffMember.objects.get(username="new.member")
+    client.post("/enrol/totp/", {"code": totp_now(member.totpdevice_set.get())})
+    return client
+
+
+@pytest.mark.django_db
+def test_a_double_click_shows_the_key_that_will_count() -> None:
+    client = _coordinator_at_recovery_step()
+    client.post("/enrol/recovery/", {"action": "create"})
+    second = client.post("/enrol/recovery/", {"action": "create"}).content.decode()
+    encoded = re.search(r"SPRK1-[0-9A-Z-]+", second).group(0)
+    client.post("/enrol/recovery/", {"action": "confirm", "last_group": encoded[-4:]})
+    public = sealbox.KeyPair.from_private(sealbox.decode_recovery_key(encoded)).public_key
+    assert bytes(RecoveryKey.objects.get().public_key) == public
+
+
+@pytest.mark.django_db
+def test_a_wrong_last_group_stores_nothing() -> None:
+    client = _coordinator_at_recovery_step()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.post("/enrol/recovery/", {"action": "create"})
+    response = client.post("/enrol/recovery/", {"action": "confirm", "last_group": "0000"})
+    assert response.status_code == 400
+    assert "not the last group" in response.content.decode()
+    assert not RecoveryKey.objects.exists()
+
+
+def test_an_old_setup_link_cannot_make_a_second_coordinator(coordinator: Staff) -> None:
+    """Setup links printed by earlier runs stop working once the first coordinator exists."""
+    SignupLink.objects.create(
+        token_hash=SignupLink.hash_token("printed-earlier"),
+        purpose=SignupLink.Purpose.FIRST_COORDINATOR,
+        role="coordinator",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    response = FaceClient(CONSOLE).post("/signup/printed-earlier/", {**NEW, "username": "intruder"})
+    assert response.status_code == 410
+    assert not StaffMember.objects.filter(username="intruder").exists()
+
+
+@pytest.mark.django_db
+def test_using_one_setup_link_retires_the_others() -> None:
+    first, second = services.first_coordinator_link_create(), services.first_coordinator_link_create()
+    assert FaceClient(CONSOLE).post(f"/signup/{first}/", NEW).status_code == 302
+    assert FaceClient(CONSOLE).get(f"/signup/{second}/").status_code == 410
+
+
+def test_handles_are_unique_whatever_their_case(coordinator: Staff) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StaffMember.objects.create(username="COORDINATOR", role="caseworker", public_key=b"", sealed_private_key=b"",
+                                   key_salt=b"", key_time_cost=1, key_memory_kib=8)

@@ -31,6 +31,7 @@ def _production(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SP_SECRET_KEY": "k9!Qv3#pL0z@Wm7$Tr2^Yb5&Nc8*Hd1(Gf4)Js6_Xe0+Ua3=Io9-Ek2;Ry7",
         "SP_PEPPER": "".join(f"{i:02x}" for i in range(32)),
         "SP_ALLOWED_HOSTS": "intake.example.org",
+        "SP_RECOVERY_PUBLIC_KEY": "cd" * 32,
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
@@ -95,3 +96,8 @@ def test_the_deploy_check_wants_an_https_quick_exit() -> None:
     assert [w.id for w in checks.check_intake_exit_and_hosts(None)] == ["core.W001"]
 
 
+
+
+def test_the_deploy_check_wants_the_recovery_key_pinned(tmp_path: Path) -> None:
+    result = _django_check(_production(tmp_path, SP_RECOVERY_PUBLIC_KEY=""), "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "core.W003" in result.stderr
