@@ -1,17 +1,21 @@
 """Storage for encrypted files. Plain Python: no Django import.
 
 It only ever holds ciphertext (sealbox streams). Local directories by default; an
-S3-compatible store can implement the same three operations.
+S3-compatible store can implement the same operations.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+PARTIAL_SUFFIX = ".partial"
 
 
 class BlobNotFound(Exception):
@@ -36,7 +40,7 @@ class LocalBlobStore:
         """Write a blob; it appears under its name only once fully written and synced."""
         final = self._path(name)
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = final.with_suffix(".partial")
+        partial = final.with_suffix(PARTIAL_SUFFIX)
         handle = partial.open("xb")
         try:
             yield handle
@@ -57,9 +61,41 @@ class LocalBlobStore:
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
-        self._path(name).with_suffix(".partial").unlink(missing_ok=True)
+        self._path(name).with_suffix(PARTIAL_SUFFIX).unlink(missing_ok=True)
 
-    def names(self) -> Iterator[str]:
+    def names(self, *, include_partial: bool = False) -> Iterator[str]:
+        """Finished blobs by name; with include_partial, also the file names of blobs still
+        being written (or orphaned by a killed process), suffix included."""
         for path in self.root.glob("*/*"):
             if not path.suffix:
                 yield path.name
+            elif include_partial and path.suffix == PARTIAL_SUFFIX:
+                yield path.name
+
+    def partial_names(self) -> Iterator[str]:
+        return (path.name for path in self.root.glob(f"*/*{PARTIAL_SUFFIX}"))
+
+    def remove_stale_partials(self, older_than_seconds: float) -> int:
+        """Delete partial blobs untouched for longer than any request may take to write one.
+
+        A writer removes its partial file on every error it sees, but a process that is killed
+        (a worker timeout, a crash, a power cut) leaves it behind: ciphertext of a file nobody
+        recorded, with no key anywhere, filling the disk. Returns how many were removed."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self.root.glob(f"*/*{PARTIAL_SUFFIX}"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # finished or removed meanwhile by its own writer
+                continue
+        return removed
+
+    def free_bytes(self) -> int:
+        """Free space on the file system that holds the store. The root may not exist yet (it
+        is made by the first write), so the nearest existing parent is measured."""
+        path = self.root
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        return shutil.disk_usage(path).free

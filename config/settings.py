@@ -195,6 +195,9 @@ SP_FILE_STORE = env_path("SP_FILE_STORE", VAR_DIR / "files")
 SP_ATTACHMENT_MAX_BYTES = env_int("SP_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 SP_ATTACHMENTS_PER_MESSAGE = env_int("SP_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
 SP_MESSAGE_MAX_CHARS = env_int("SP_MESSAGE_MAX_CHARS", 20000, minimum=100)
+# Uploads are refused while the file store's disk has less free space than this, so a flood of
+# files cannot fill the disk the database and logs live on.
+SP_MIN_FREE_BYTES = env_int("SP_MIN_FREE_BYTES", 1024**3, minimum=0)
 
 # Intake presentation: the site need not announce what it is.
 SP_SITE_NAME = {"ru": env_str("SP_SITE_NAME_RU", "Справочная"), "en": env_str("SP_SITE_NAME_EN", "Information desk")}
@@ -203,6 +206,9 @@ SP_QUICK_EXIT_URL = env_str("SP_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
 # Codename logins: a global failure budget per window, no per-address state at all.
 SP_LOGIN_FAILURE_BUDGET = env_int("SP_LOGIN_FAILURE_BUDGET", 200, minimum=1)
 SP_LOGIN_WINDOW_SECONDS = env_int("SP_LOGIN_WINDOW_SECONDS", 600, minimum=10)
+# New cases from the intake: a global budget per window against a flood of requests (T11).
+SP_NEW_CASE_BUDGET = env_int("SP_NEW_CASE_BUDGET", 100, minimum=1)
+SP_NEW_CASE_WINDOW_SECONDS = env_int("SP_NEW_CASE_WINDOW_SECONDS", 600, minimum=10)
 
 SP_INVITE_HOURS = env_int("SP_INVITE_HOURS", 72, minimum=1)
 

@@ -17,5 +17,7 @@ urlpatterns = [
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]
+handler400 = "intake.views.bad_request"
+handler403 = "intake.views.forbidden"
 handler404 = "intake.views.not_found"
 handler500 = "intake.views.server_error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -47,10 +48,30 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _sent_from_this_site(request: HttpRequest) -> bool:
+    """Whether the browser says the form was on this very site. Sec-Fetch-Site is set by the
+    browser and cannot be forged by a page; browsers without it still send Origin on a POST.
+    Neither header (or Origin "null") counts as another site."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    try:
+        return origin == f"{request.scheme}://{request.get_host()}"
+    except DisallowedHost:
+        return False
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     # Framed by the face's own layout, so the intake's expired page keeps its quick exit (T2).
     # What the person typed is shown back (it was never stored), so a long message written
-    # while the session ran out is not lost: they can copy it and start again.
+    # while the session ran out is not lost: they can copy it and start again. Only for a
+    # form sent from this site: otherwise any page elsewhere could post text of its choosing
+    # and have the real site display it, with the site's name above it.
     base = "intake/base.html" if is_intake(request) else "console/base.html"
-    typed = request.POST.get("message", "") if is_intake(request) and request.method == "POST" else ""
+    typed = ""
+    if is_intake(request) and request.method == "POST" and _sent_from_this_site(request):
+        typed = request.POST.get("message", "")
     return render(request, "core/expired.html", {"base_template": base, "typed": typed}, status=403)

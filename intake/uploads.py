@@ -5,10 +5,13 @@ plaintext. This one checks the file type from its first bytes, counts its size, 
 every chunk through a secretstream into the blob store: the plaintext never touches the
 disk, and memory stays constant whatever the file size. The file key stays in memory until
 the service records it, encrypted, with the message; if the request fails the blob is removed.
+Files are refused while the store's disk is nearly full (SP_MIN_FREE_BYTES), so a flood of
+uploads cannot fill the disk that the database and the logs share.
 """
 
 from __future__ import annotations
 
+import io
 import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -55,16 +58,42 @@ def sniff_content_type(head: bytes) -> str | None:
 class UploadProblems:
     too_big: list[str] = field(default_factory=list)
     wrong_type: list[str] = field(default_factory=list)
+    no_space: list[str] = field(default_factory=list)  # refused because the disk is nearly full
     too_many: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.too_big or self.wrong_type or self.too_many)
+        return bool(self.too_big or self.wrong_type or self.no_space or self.too_many)
+
+
+def _no_content() -> io.BytesIO:
+    empty = io.BytesIO()
+    empty.close()
+    return empty
 
 
 class EncryptedUpload(UploadedFile):
+    """Stands in request.FILES for a file that is already ciphertext in the blob store.
+
+    There is nothing here to read. Django still treats it as a file: its multipart parser
+    closes every parsed file when a later part is malformed, and the request closes them at its
+    end. So close() does nothing, and any read, seek or iteration finds a closed, empty buffer
+    (ValueError) rather than a missing one (AttributeError, a 500)."""
+
     def __init__(self, attachment: NewAttachment) -> None:
-        super().__init__(file=None, name=attachment.name, content_type=attachment.content_type, size=attachment.size)
+        super().__init__(
+            file=_no_content(), name=attachment.name, content_type=attachment.content_type, size=attachment.size
+        )
         self.attachment = attachment
+
+    def close(self) -> None:
+        pass
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> EncryptedUpload:
+        raise ValueError("an encrypted upload has no plaintext to open")
+
+
+def _disk_nearly_full(incoming: int) -> bool:
+    return blob_store().free_bytes() - incoming < settings.SP_MIN_FREE_BYTES
 
 
 def clean_file_name(raw: str) -> str:
@@ -80,6 +109,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.problems = UploadProblems()
         self.accepted: list[NewAttachment] = []
         self.recorded = False  # set once a service has stored the accepted files with a message
+        self.interrupted = False  # the body ended inside a file: the request did not arrive whole
         self._reset()
 
     def _reset(self) -> None:
@@ -97,6 +127,10 @@ class EncryptingUploadHandler(FileUploadHandler):
             self.problems.too_many = True
             raise SkipFile
         self._reset()
+        expected = self.content_length or 0  # browsers rarely say; checked again as data arrives
+        if _disk_nearly_full(expected):
+            self.problems.no_space.append(clean_file_name(file_name))
+            raise SkipFile
         self._active = True
         self._attachment_id = uuid.uuid4()
         self._file_key = sealbox.random_key()
@@ -108,6 +142,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._size += len(raw_data)
         if self._size > settings.SP_ATTACHMENT_MAX_BYTES:
             self._refuse(self.problems.too_big)
+        if _disk_nearly_full(len(raw_data)):
+            self._refuse(self.problems.no_space)
         if self._writer is not None:
             self._writer.write(raw_data)
         else:
@@ -129,14 +165,14 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def _refuse(self, reasons: list[str]) -> None:
         reasons.append(clean_file_name(self.file_name or ""))
-        self._abandon()
+        self.abandon()
         raise SkipFile
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
         if not self._active:
             return None
         if self._size == 0:
-            self._abandon()
+            self.abandon()
             return None
         if self._writer is None:
             try:
@@ -159,7 +195,8 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._reset()
         return EncryptedUpload(attachment)
 
-    def _abandon(self) -> None:
+    def abandon(self) -> None:
+        """Give up the file being written, if any: its partial blob is removed."""
         if self._blob_cm is not None:
             try:
                 self._blob_cm.__exit__(RuntimeError, RuntimeError("abandoned"), None)
@@ -168,8 +205,13 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._reset()
 
     def upload_interrupted(self) -> None:
-        self._abandon()
-        self.discard_all()
+        """Django calls this when the body ended before the last file part was complete (a cut
+        connection, a truncated body), and also after the last file part was skipped. Only the
+        first means the request is incomplete; whatever was accepted is discarded by the view
+        that installed this handler, unless it records it."""
+        if self._active:
+            self.interrupted = True
+        self.abandon()
 
     def discard_all(self) -> None:
         """Remove every file this request encrypted (the request failed or was refused)."""
@@ -177,3 +219,23 @@ class EncryptingUploadHandler(FileUploadHandler):
         for attachment in self.accepted:
             store.delete(attachment.blob_name)
         self.accepted.clear()
+
+
+class FileSkippingUploadHandler(FileUploadHandler):
+    """Reads the form fields of a request that will not be stored, and skips every file
+    unwritten, counting those the person attached so the page can ask for them again."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.skipped = 0
+
+    def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+        if field_name == FIELD_NAME and file_name:
+            self.skipped += 1
+        raise SkipFile
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        return None
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        return None

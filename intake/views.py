@@ -4,19 +4,21 @@ its URL; everything about the person is in the session vault."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import BadRequest
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, UnreadablePostError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import sealbox
 from casework import selectors, services
@@ -25,19 +27,39 @@ from core.vault import vault_clear, vault_start_fresh
 from intake import throttle
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
 from intake.session import pending_codename, pending_codename_keep, person_session, person_session_start
-from intake.uploads import EncryptingUploadHandler, UploadProblems
+from intake.uploads import EncryptingUploadHandler, FileSkippingUploadHandler, UploadProblems
 
 _NOTICE = "notice"
 
+View = Callable[..., HttpResponse]
 
-@require_GET
+
+def _allow(*methods: str) -> Callable[[View], View]:
+    """Like require_http_methods, but a wrong method gets a small page in the person's language
+    (with the quick exit) rather than an empty body."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = render(request, "intake/error.html", {"kind": "not_allowed"}, status=405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorator
+
+
+@_allow("GET")
 def landing(request: HttpRequest) -> HttpResponse:
     if person_session(request) is not None:
         return redirect("conversation")
     return render(request, "intake/landing.html")
 
 
-@require_GET
+@_allow("GET")
 def quick_exit(request: HttpRequest) -> HttpResponse:
     """Ends the session and leaves for an ordinary website, in one step."""
     response = HttpResponseRedirect(settings.SP_QUICK_EXIT_URL)
@@ -45,7 +67,7 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@_allow("GET")
 def start(request: HttpRequest) -> HttpResponse:
     codename = pending_codename(request)
     if codename is None:
@@ -63,6 +85,15 @@ def _problems_text(problems: UploadProblems) -> list[str]:
         texts.append(
             _("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name}
         )
+    if problems.no_space:
+        names = ", ".join(f"“{name}”" for name in problems.no_space)
+        texts.append(
+            _(
+                "The service cannot take files right now (%(names)s). "
+                "Please send your message without them, or try again later."
+            )
+            % {"names": names}
+        )
     if problems.too_many:
         count = settings.SP_ATTACHMENTS_PER_MESSAGE
         texts.append(
@@ -75,20 +106,41 @@ def _problems_text(problems: UploadProblems) -> list[str]:
 @contextmanager
 def _encrypting_uploads(request: HttpRequest) -> Iterator[EncryptingUploadHandler]:
     """Install the encrypting handler; whatever it encrypted is removed again unless the view
-    recorded it (invalid form, refused CSRF token, crash: no orphaned ciphertext is left)."""
+    recorded it (invalid form, refused CSRF token, malformed body, crash: no orphaned
+    ciphertext is left, not even the partial blob of a file cut off while being written)."""
     handler = EncryptingUploadHandler(request)
     request.upload_handlers = [handler]
     try:
         yield handler
     finally:
         if not handler.recorded:
+            handler.abandon()
             handler.discard_all()
 
 
+def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict:
+    """The form fields, once the whole body has been read through the handler. A body that
+    ended inside a file (a cut connection, a truncated request) is refused as a whole: its
+    last field or file may be cut short."""
+    try:
+        data = request.POST
+    except UnreadablePostError:  # the connection broke while the body was arriving
+        raise BadRequest("the request body could not be read to its end") from None
+    if handler.interrupted:
+        raise BadRequest("the request body ended inside a file")
+    return data
+
+
 @csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
-@require_http_methods(["GET", "POST"])
+@_allow("GET", "POST")
 def first_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        if throttle.new_cases_paused():
+            # Decided before the body is read, so the files of a refused request are never
+            # written, not even encrypted.
+            skipper = FileSkippingUploadHandler(request)
+            request.upload_handlers = [skipper]
+            return _first_request_busy(request, skipper)
         with _encrypting_uploads(request) as handler:
             return _first_request_post(request, handler)
     if pending_codename(request) is None:
@@ -101,7 +153,7 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
-    form = FirstRequestForm(request.POST)
+    form = FirstRequestForm(_posted(request, handler))
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
         return _render_request_again(request, form, problems)
@@ -115,7 +167,7 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         cover_phrase=data["cover_phrase"],
     )
     try:
-        login = services.case_open_from_intake(
+        login, opened = _case_open_once(
             codename=codename,
             duress_word=data["duress_word"],
             urgency=data["urgency"],
@@ -128,11 +180,50 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
     except services.DuressWordInCodename:
         form.add_error("duress_word", _("This word is part of your secret phrase. Please choose another word."))
         return _render_request_again(request, form, [])
-    handler.recorded = True
+    if opened:
+        handler.recorded = True
+        throttle.new_case_record()
     vault_start_fresh(request)
     person_session_start(request, login)
     request.session[_NOTICE] = "sent"
     return redirect("conversation")
+
+
+def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.PersonSession, bool]:
+    """Open the case for this pending codename, or, if it is already open, log in to it.
+
+    The same form can arrive twice (a double click, a resend while the first was working):
+    the first request opens the case, and the second then fails on the codename's unique
+    lookup id. It is the same person, so the second is logged in to that case rather than
+    shown an error and left without the session that held the codename. Returns the session
+    and whether this request opened the case."""
+    try:
+        return services.case_open_from_intake(codename=codename, **request_fields), True
+    except IntegrityError:
+        existing = services.person_login(sealbox.normalise_codename(codename))
+        if existing is None:  # not this codename's case after all: a real failure
+            raise
+        return existing, False
+
+
+@csrf_protect
+def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler) -> HttpResponse:
+    """The new-case budget is spent: nothing is stored, and what was typed is shown back in
+    the form so it can be sent again in a few minutes."""
+    if pending_codename(request) is None:
+        return redirect("start")
+    typed = request.POST
+    initial = {
+        name: typed.getlist(name) if name == "help_kinds" else typed.get(name, "")
+        for name in FirstRequestForm.base_fields
+    }
+    context: dict[str, Any] = {
+        # Unbound, so the typed text comes back without the form's error messages.
+        "form": FirstRequestForm(initial=initial),
+        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES),
+        "reattach": skipper.skipped > 0,
+    }
+    return render(request, "intake/request.html", context, status=429)
 
 
 def _render_request_again(request: HttpRequest, form: FirstRequestForm, problems: list[str]) -> HttpResponse:
@@ -141,7 +232,7 @@ def _render_request_again(request: HttpRequest, form: FirstRequestForm, problems
     return render(request, "intake/request.html", context, status=400)
 
 
-@require_http_methods(["GET", "POST"])
+@_allow("GET", "POST")
 def login(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/login.html", {"form": LoginForm()})
@@ -161,7 +252,7 @@ def login(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
-@require_http_methods(["GET", "POST"])
+@_allow("GET", "POST")
 def conversation(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         with _encrypting_uploads(request) as handler:
@@ -193,7 +284,7 @@ def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -
     session = person_session(request)
     if session is None:
         return redirect("login")
-    form = ReplyForm(request.POST)
+    form = ReplyForm(_posted(request, handler))
     problems = _problems_text(handler.problems)
     if form.is_valid() and not form.cleaned_data["message"] and not handler.accepted and not problems:
         form.add_error("message", _("Please write a message or attach a file."))
@@ -207,7 +298,7 @@ def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -
     return HttpResponseRedirect(reverse("conversation"))
 
 
-@require_POST
+@_allow("POST")
 def download(request: HttpRequest) -> HttpResponse:
     session = person_session(request)
     if session is None:
@@ -225,15 +316,27 @@ def download(request: HttpRequest) -> HttpResponse:
     return attachment_response(view.name, view.content_type, view.size, chunks)
 
 
-@require_POST
+@_allow("POST")
 def logout(request: HttpRequest) -> HttpResponse:
     vault_clear(request)
     return redirect("landing")
 
 
+# The URLconf's error handlers: the intake's own layout (quick exit, neutral site name) in the
+# person's language, never Django's bare English pages.
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "intake/error.html", {"kind": "bad_request"}, status=400)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "intake/error.html", {"kind": "forbidden"}, status=403)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "intake/error.html", {"not_found": True}, status=404)
+    return render(request, "intake/error.html", {"kind": "not_found"}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/error.html", {"not_found": False}, status=500)
+    return render(request, "intake/error.html", {"kind": "server_error"}, status=500)

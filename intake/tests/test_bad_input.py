@@ -31,7 +31,9 @@ def _started(language: str = "en") -> FaceClient:
 
 
 def _stored_blobs() -> list[str]:
-    return list(blob_store().names())
+    """Every file under the store's root, unfinished (.partial) ones included."""
+    root = blob_store().root
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 @override_settings(SP_ATTACHMENT_MAX_BYTES=1024)
@@ -193,7 +195,11 @@ def test_an_expired_form_shows_back_what_was_typed_and_keeps_no_file(caseworker:
     client = FaceClient(INTAKE, enforce_csrf_checks=True)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     long_text = "Everything that happened to me since Tuesday. " * 20
-    response = client.post("/request/", {**REQUEST, "message": long_text, "attachments": _upload("p.png", PNG)})
+    response = client.post(
+        "/request/",
+        {**REQUEST, "message": long_text, "attachments": _upload("p.png", PNG)},
+        headers={"Sec-Fetch-Site": "same-origin"},  # the form was on this site
+    )
     page = response.content.decode()
     assert response.status_code == 403
     assert "This page has expired" in page and "Copy it before you leave this page" in page

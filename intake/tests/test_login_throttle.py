@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from intake.models import LoginFailureWindow
+from intake.models import BudgetKind, BudgetWindow
 from tests.personas import INTAKE, FaceClient, PersonAtRisk
 
 WRONG = "these are not the words anyone was given"
@@ -33,7 +33,7 @@ def test_logins_resume_in_the_next_window(person: PersonAtRisk) -> None:
     client = FaceClient(INTAKE)
     for _ in range(2):
         client.post("/login/", {"codename": WRONG})
-    window = LoginFailureWindow.objects.get()
+    window = BudgetWindow.objects.get(kind=BudgetKind.LOGIN_FAILURE)
     window.window_start -= timedelta(hours=1)  # the window has passed
     window.save(update_fields=["window_start"])
     assert FaceClient(INTAKE).post("/login/", {"codename": person.codename}).status_code == 302
@@ -42,12 +42,12 @@ def test_logins_resume_in_the_next_window(person: PersonAtRisk) -> None:
 @pytest.mark.django_db
 def test_the_budget_records_nothing_but_a_count() -> None:
     FaceClient(INTAKE, REMOTE_ADDR="203.0.113.9").post("/login/", {"codename": WRONG})
-    fields = {f.name for f in LoginFailureWindow._meta.get_fields()}
-    assert fields == {"id", "window_start", "failures"}
-    assert LoginFailureWindow.objects.get().failures == 1
+    fields = {f.name for f in BudgetWindow._meta.get_fields()}
+    assert fields == {"id", "kind", "window_start", "count"}
+    assert BudgetWindow.objects.get(kind=BudgetKind.LOGIN_FAILURE).count == 1
 
 
 @pytest.mark.django_db
 def test_a_successful_login_does_not_spend_the_budget(person: PersonAtRisk) -> None:
     person.intake()
-    assert not LoginFailureWindow.objects.exists()
+    assert not BudgetWindow.objects.filter(kind=BudgetKind.LOGIN_FAILURE).exists()

@@ -10,12 +10,18 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from blobstore import LocalBlobStore
+
+# gunicorn kills a worker whose request runs longer than this: no upload takes longer.
+WORKER_TIMEOUT_SECONDS = 300
 
 
 def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
@@ -24,7 +30,7 @@ def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
     malformed requests name the client address."""
     return [
         sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
-        "--bind", urlsplit(url).netloc, "--workers", str(workers), "--timeout", "300",
+        "--bind", urlsplit(url).netloc, "--workers", str(workers), "--timeout", str(WORKER_TIMEOUT_SECONDS),
         "--error-logfile", "-", "--log-level", "warning",
         "--logger-class", "core.logging.ScrubbingGunicornLogger",
     ]  # fmt: skip
@@ -37,6 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A partial file older than any request can last was left by a killed process: an
+        # upload nobody recorded, whose key is gone. Removing it keeps the disk from filling.
+        store = LocalBlobStore(Path(settings.SP_FILE_STORE))
+        removed = store.remove_stale_partials(older_than_seconds=WORKER_TIMEOUT_SECONDS)
+        if removed:
+            self.stdout.write(f"Removed {removed} unfinished file(s) left by an earlier run.")
         faces = {"intake": settings.SP_INTAKE_URL, "console": settings.SP_CONSOLE_URL}
         processes = [self._start(face, url, options["workers"]) for face, url in faces.items()]
         self.stdout.write(f"Intake portal (for people asking for help): {settings.SP_INTAKE_URL}/")
