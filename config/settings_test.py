@@ -15,6 +15,8 @@ os.environ.setdefault("SP_ARGON2_TIME_COST", "1")
 os.environ.setdefault("SP_ARGON2_MEMORY_KIB", "1024")
 os.environ.setdefault("SP_LOG_FILE", str(_VAR / "test.log"))
 os.environ.setdefault("SP_FILE_STORE", str(_VAR / "files"))
+# A small floor, so a nearly full disk on a test machine does not refuse the tests' uploads.
+os.environ.setdefault("SP_MIN_FREE_BYTES", str(16 * 1024 * 1024))
 _VAR.mkdir(parents=True, exist_ok=True)
 
 from config.settings import *  # noqa: E402,F403

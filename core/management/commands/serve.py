@@ -24,6 +24,11 @@ from blobstore import LocalBlobStore
 WORKER_TIMEOUT_SECONDS = 300
 
 
+# Threads per worker: a slow or stalled upload holds one thread, not a whole worker, and
+# Argon2id (which releases the GIL) still runs on every core.
+THREADS_PER_WORKER = 4
+
+
 def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
     """No access log (its default format records the client address and user agent), and
     the error log through core.logging's scrubbing logger: gunicorn's own warnings about
@@ -31,6 +36,7 @@ def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
         "--bind", urlsplit(url).netloc, "--workers", str(workers), "--timeout", str(WORKER_TIMEOUT_SECONDS),
+        "--worker-class", "gthread", "--threads", str(THREADS_PER_WORKER),
         "--error-logfile", "-", "--log-level", "warning",
         "--logger-class", "core.logging.ScrubbingGunicornLogger",
     ]  # fmt: skip
