@@ -123,6 +123,8 @@ elif _DB_ENGINE == "sqlite":
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_path("SP_SQLITE_PATH", VAR_DIR / "safepassage.sqlite3"),
+            # Reusing a connection saves opening the file and running the PRAGMAs per request.
+            "CONN_MAX_AGE": env_int("SP_DB_CONN_MAX_AGE", 60, minimum=0),
             "OPTIONS": {
                 # WAL lets the two faces and the worker read while one of them writes.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
