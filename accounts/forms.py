@@ -63,5 +63,7 @@ class LoginForm(CodeForm):
 
 
 class InviteForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # Caseworker by default, not the first choice: an invite made in haste must not hand out
+    # coordinator rights.
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CASEWORKER)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"), required=False)

@@ -41,7 +41,9 @@ class FirstRequestForm(forms.Form):
     )
     region = forms.ChoiceField(
         label=_("Where are you now, roughly?"),
-        choices=REGIONS,
+        # A blank first choice: otherwise the first region is preselected and a person who does
+        # not touch the list is recorded as being there.
+        choices=[("", _("Choose…")), *REGIONS],
         error_messages={"required": _("Please choose a region, or “I prefer not to say”.")},
     )
     help_kinds = forms.MultipleChoiceField(

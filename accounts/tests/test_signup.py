@@ -108,6 +108,12 @@ def test_only_coordinators_invite(coordinator: Staff, caseworker: Staff) -> None
     assert SignupLink.objects.filter(purpose="invite", role="verifier", used_at__isnull=True).count() == 1
 
 
+def test_an_invite_is_for_a_caseworker_unless_another_role_is_chosen(coordinator: Staff) -> None:
+    page = coordinator.console().get("/staff/").content.decode()
+    selected = re.findall(r'<option value="(\w+)"[^>]*\bselected\b', page)
+    assert selected == ["caseworker"]
+
+
 def _coordinator_at_recovery_step() -> FaceClient:
     token = services.first_coordinator_link_create()
     client = FaceClient(CONSOLE)

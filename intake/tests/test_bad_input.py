@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.conf import settings
@@ -95,6 +96,12 @@ def test_missing_choices_are_named(caseworker: Staff) -> None:
     page = response.content.decode()
     assert "Please choose how urgent it is." in page
     assert "Please choose a region" in page
+
+
+def test_no_region_is_chosen_for_the_person_in_advance(caseworker: Staff) -> None:
+    page = _started().get("/request/").content.decode()
+    region_list = page[page.index('name="region"') : page.index("</select>", page.index('name="region"'))]
+    assert re.findall(r"<option[^>]*>", region_list)[0] == '<option value="" selected>'
 
 
 def test_a_contact_without_its_kind_is_explained(caseworker: Staff) -> None:
