@@ -66,4 +66,6 @@ class InviteForm(forms.Form):
     # Caseworker by default, not the first choice: an invite made in haste must not hand out
     # coordinator rights.
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CASEWORKER)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.order_by("name"), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.order_by("name"), required=False, empty_label=_("The on-call team")
+    )

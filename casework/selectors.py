@@ -70,20 +70,40 @@ def _person_visible(decoy: bool) -> Q:
     return Q(message__is_decoy=True) | Q(message__after_duress=True) if decoy else Q(message__is_decoy=False)
 
 
-def conversation_for_person(credential: PersonCredential, private_key: bytes, *, decoy: bool) -> list[MessageView]:
-    """The real conversation, or, after a duress login, the decoy and what was written since."""
+PERSON_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """One page of the person's conversation, oldest first; page 1 holds the newest messages."""
+
+    messages: list[MessageView]
+    number: int
+    earlier: int | None  # the page number holding older messages, if any
+    later: int | None
+
+
+def conversation_for_person(
+    credential: PersonCredential, private_key: bytes, *, decoy: bool, page: int | str | None = 1
+) -> ConversationPage:
+    """The real conversation, or, after a duress login, the decoy and what was written since.
+    Only one page is decrypted, which also keeps the page small on a cheap phone."""
     wraps = (
         MessageKey.objects.filter(_person_visible(decoy), credential=credential)
         .select_related("message__author", "message__case")
         .prefetch_related("message__attachments")
-        .order_by("message__created_at")
+        .order_by("-message__created_at", "-message_id")
     )
-    return [
+    current = Paginator(wraps, PERSON_PAGE_SIZE).get_page(page)
+    messages = [
         _open_message(
             w.message, sealbox.unseal(private_key, bytes(w.sealed_key), ctx=keys.message_key_ctx(w.message_id))
         )
-        for w in wraps
+        for w in reversed(current.object_list)
     ]
+    earlier = current.next_page_number() if current.has_next() else None
+    later = current.previous_page_number() if current.has_previous() else None
+    return ConversationPage(messages, current.number, earlier, later)
 
 
 def conversation_for_staff(case: Case, member: StaffMember, member_private_key: bytes) -> list[MessageView]:

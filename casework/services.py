@@ -72,6 +72,10 @@ class CaseDetails:
         return [choices.label(choices.HELP_KINDS, kind) for kind in self.help_kinds]
 
     @property
+    def language_label(self) -> str:
+        return str(dict(settings.LANGUAGES).get(self.language, self.language))
+
+    @property
     def contact_label(self) -> str:
         return choices.label(choices.CONTACT_KINDS, self.contact_kind)
 

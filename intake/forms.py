@@ -100,7 +100,8 @@ class LoginForm(forms.Form):
     codename = forms.CharField(
         label=_("Your secret phrase"),
         max_length=sealbox.codenames.MAX_INPUT_CHARS,
-        widget=forms.TextInput(attrs=_SECRET_ATTRS),
+        # Two lines, so all six words stay visible on a narrow phone and can be checked one by one.
+        widget=forms.Textarea(attrs={"rows": 2, **_SECRET_ATTRS}),
         error_messages={
             "required": _("Please type your secret phrase."),
             "max_length": _("This is much longer than a secret phrase. Please check what you typed."),

@@ -272,10 +272,17 @@ def _render_conversation(
     problems: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    messages = selectors.conversation_for_person(
-        session.credential, session.keypair.private_key, decoy=session.shows_decoy
+    page = request.GET.get("page") if request.method == "GET" else None
+    conversation = selectors.conversation_for_person(
+        session.credential, session.keypair.private_key, decoy=session.shows_decoy, page=page
     )
-    context = {"messages": messages, "form": form, "notice": notice, "problems": problems or []}
+    context = {
+        "messages": conversation.messages,
+        "conversation": conversation,
+        "form": form,
+        "notice": notice,
+        "problems": problems or [],
+    }
     return render(request, "intake/conversation.html", context, status=status)
 
 

@@ -57,3 +57,18 @@ def test_a_person_asks_for_help_and_reads_the_caseworkers_answer(caseworker: Sta
     again = FaceClient(INTAKE)
     assert again.post("/login/", {"codename": codename.upper().replace(" ", ",  ")}).status_code == 302
     assert "We can help. Stay where you are." in again.get("/conversation/").content.decode()
+
+
+def test_a_long_conversation_shows_the_newest_page_and_links_to_earlier_ones(person) -> None:  # type: ignore[no-untyped-def]
+    client = person.intake(language="en")
+    for number in range(1, 13):
+        assert client.post("/conversation/", {"message": f"Update number {number:02d}"}).status_code == 302
+    newest = client.get("/conversation/").content.decode()
+    assert "Update number 12" in newest and "Update number 03" in newest
+    assert "Update number 02" not in newest and "First message from the person." not in newest
+    assert newest.index("Update number 03") < newest.index("Update number 12")  # oldest first on the page
+    assert 'href="/conversation/?page=2"' in newest
+    earlier = client.get("/conversation/?page=2").content.decode()
+    assert "First message from the person." in earlier and "Update number 02" in earlier
+    assert "Update number 03" not in earlier
+    assert 'href="/conversation/"' in earlier  # back to the newest
