@@ -13,12 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import sealbox
 from accounts import services
 from accounts.access import coordinator_required, staff_member
 from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm
 from accounts.keyring import session_remember_private_key, staff_private_key_unlock
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
-import sealbox
 from core.vault import vault_clear, vault_get, vault_put, vault_start_fresh
 
 _ENROLLING = "enrolling_member"

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.client import HOST, Browser
-
 from core.management.commands.serve import gunicorn_argv
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,7 +31,6 @@ from casework.models import (
     Team,
 )
 
-
 # Roles whose work needs a new case's content; logistics and analysts see cases only once
 # the casework rules give them a reason to (need-to-know).
 CASE_READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)

@@ -45,7 +45,9 @@ def _hotline_exchange() -> tuple[Staff, str, bytes, FaceClient, FaceClient]:
     caseworker = make_staff("caseworker", invited_by=coordinator)
     intake = FaceClient(INTAKE)
     page = intake.get("/start/").content.decode()
-    codename = " ".join(page.split('class="codename"')[1].split("</p>")[0].replace("</span>", "").split("<span>")[1:]).split()
+    codename = " ".join(
+        page.split('class="codename"')[1].split("</p>")[0].replace("</span>", "").split("<span>")[1:]
+    ).split()
     response = intake.post(
         "/request/",
         {"urgency": "danger_now", "region": "chechnya", "message": "keys at rest", "attachments": _file()},
@@ -76,7 +78,9 @@ def _every_key(caseworker: Staff, codename: str, recovery: bytes) -> dict[str, b
     found["person's private key"] = person.keypair.private_key
     case_keys = keys.case_private_keys(case, caseworker.member, member_key)
     for wrap in MessageKey.objects.filter(case_key__isnull=False):
-        data_key = sealbox.unseal(case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
+        data_key = sealbox.unseal(
+            case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
+        )
         found[f"data key of message {wrap.message_id}"] = data_key
         for item in Attachment.objects.filter(message_id=wrap.message_id):
             file_key = sealbox.decrypt(data_key, bytes(item.file_key_ct), ctx=keys.attachment_ctx("key", item.id))
@@ -110,5 +114,3 @@ def test_the_key_search_finds_a_key_where_it_is_stored() -> None:
     caseworker, *_ = _hotline_exchange()
     public = bytes(caseworker.member.public_key)
     assert find_needles(b"".join(data for _, data in database_places()), needles_for_key("public key", public))
-
-

@@ -83,9 +83,7 @@ def test_a_wrong_totp_code_during_enrolment_is_explained(coordinator: Staff) -> 
 def test_login_needs_password_and_code_and_unlocks_the_key(caseworker: Staff) -> None:
     english = FaceClient(CONSOLE)
     english.post("/language/", {"language": "en", "next": "/"})
-    bad_code = english.post(
-        "/login/", {"username": "caseworker", "password": PASSWORD, "code": "123456"}
-    )
+    bad_code = english.post("/login/", {"username": "caseworker", "password": PASSWORD, "code": "123456"})
     assert bad_code.status_code == 400
     assert "The handle, password or code is not right." in bad_code.content.decode()
     bad_password = english.post(
@@ -169,5 +167,12 @@ def test_handles_are_unique_whatever_their_case(coordinator: Staff) -> None:
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        StaffMember.objects.create(username="COORDINATOR", role="caseworker", public_key=b"", sealed_private_key=b"",
-                                   key_salt=b"", key_time_cost=1, key_memory_kib=8)
+        StaffMember.objects.create(
+            username="COORDINATOR",
+            role="caseworker",
+            public_key=b"",
+            sealed_private_key=b"",
+            key_salt=b"",
+            key_time_cost=1,
+            key_memory_kib=8,
+        )

@@ -18,9 +18,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _django_check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", "check", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -94,8 +103,6 @@ def test_the_test_settings_pass_every_check() -> None:
 @override_settings(SP_QUICK_EXIT_URL="http://example.org/")
 def test_the_deploy_check_wants_an_https_quick_exit() -> None:
     assert [w.id for w in checks.check_intake_exit_and_hosts(None)] == ["core.W001"]
-
-
 
 
 def test_the_deploy_check_wants_the_recovery_key_pinned(tmp_path: Path) -> None:

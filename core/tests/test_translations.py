@@ -230,7 +230,9 @@ class _VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        skipped = tag in {"script", "style", "textarea"} or bool(set((attributes.get("class") or "").split()) & _CONTENT_CLASSES)
+        skipped = tag in {"script", "style", "textarea"} or bool(
+            set((attributes.get("class") or "").split()) & _CONTENT_CLASSES
+        )
         if not skipped and not self._skipping():
             for name in _VISIBLE_ATTRIBUTES:
                 self._add(attributes.get(name))

@@ -52,7 +52,9 @@ def test_an_oversized_file_is_refused_by_name_and_the_text_is_kept(caseworker: S
 
 def test_a_file_that_is_not_a_photo_or_pdf_is_refused(caseworker: Staff) -> None:
     client = _started()
-    response = client.post("/request/", {**REQUEST, "attachments": _upload("photo.png", b"MZ\x90\x00 not an image at all")})
+    response = client.post(
+        "/request/", {**REQUEST, "attachments": _upload("photo.png", b"MZ\x90\x00 not an image at all")}
+    )
     assert response.status_code == 400
     assert "“photo.png” cannot be sent" in response.content.decode()
     assert not Case.objects.exists() and _stored_blobs() == []
@@ -143,7 +145,9 @@ def test_the_request_form_speaks_russian_by_default(caseworker: Staff) -> None:
 def test_a_refused_reply_loses_nothing_already_in_the_conversation(person: PersonAtRisk) -> None:
     client = person.intake()
     client.post("/language/", {"language": "en", "next": "/conversation/"})
-    response = client.post("/conversation/", {"message": "Second message", "attachments": _upload("big.pdf", b"%PDF-" + b"0" * 4096)})
+    response = client.post(
+        "/conversation/", {"message": "Second message", "attachments": _upload("big.pdf", b"%PDF-" + b"0" * 4096)}
+    )
     page = response.content.decode()
     assert response.status_code == 400
     assert "First message from the person." in page

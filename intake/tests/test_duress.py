@@ -62,7 +62,9 @@ def test_staff_replies_do_not_reach_the_decoy(person: PersonAtRisk, caseworker: 
         assert "Lenin street" not in page
 
 
-def test_the_inbox_shows_a_case_under_duress_first(person: PersonAtRisk, other_person: PersonAtRisk, caseworker: Staff) -> None:
+def test_the_inbox_shows_a_case_under_duress_first(
+    person: PersonAtRisk, other_person: PersonAtRisk, caseworker: Staff
+) -> None:
     person.intake(duress=True)
     inbox = caseworker.console(language="en").get("/inbox/").content.decode()
     assert inbox.index(person.case.public_id) < inbox.index(other_person.case.public_id)
