@@ -37,6 +37,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 check: $(STAMP)
 	scripts/deploy-check
