@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 import sealbox
 from accounts.models import StaffMember
+from core.argon2_slots import argon2_slot
 from core.vault import vault_get, vault_put
 
 _VAULT_NAME = "staff_private_key"
@@ -34,7 +35,8 @@ def staff_keys_create(password: str) -> SealedKeyPair:
     pair = sealbox.KeyPair.generate()
     salt = nacl.utils.random(16)
     params = settings.SP_ARGON2
-    key = sealbox.derive_password_key(password, salt=salt, params=params)
+    with argon2_slot():
+        key = sealbox.derive_password_key(password, salt=salt, params=params)
     sealed = sealbox.encrypt(key, pair.private_key, ctx=_ctx(salt))
     return SealedKeyPair(pair.public_key, pair.private_key, sealed, salt, params)
 
@@ -51,7 +53,8 @@ def staff_private_key_unlock(member: StaffMember, password: str) -> bytes:
     """Raises sealbox.CryptoError if the password does not open the key."""
     params = sealbox.Argon2Params(time_cost=member.key_time_cost, memory_kib=member.key_memory_kib)
     salt = bytes(member.key_salt)
-    key = sealbox.derive_password_key(password, salt=salt, params=params)
+    with argon2_slot():
+        key = sealbox.derive_password_key(password, salt=salt, params=params)
     return sealbox.decrypt(key, bytes(member.sealed_private_key), ctx=_ctx(salt))
 
 

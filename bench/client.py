@@ -78,8 +78,20 @@ class Browser:
         body: bytes | Iterable[bytes] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        self.conn.request(method, path, body=body, headers=self._headers(headers))
-        raw = self.conn.getresponse()
+        if body is not None and not isinstance(body, bytes):
+            # A streamed body cannot be sent twice: start it on a fresh connection, since the
+            # server may already have closed an idle keep-alive one.
+            self.conn.close()
+        try:
+            self.conn.request(method, path, body=body, headers=self._headers(headers))
+            raw = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            if body is not None and not isinstance(body, bytes):
+                raise
+            # The server closed an idle keep-alive connection before reading the request.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=self._headers(headers))
+            raw = self.conn.getresponse()
         data = raw.read()
         self._remember(raw.headers)
         return Response(raw.status, raw.headers, data)

@@ -30,6 +30,7 @@ from casework.models import (
     PersonCredential,
     Team,
 )
+from core.argon2_slots import argon2_slot
 
 # Roles whose work needs a new case's content; logistics and analysts see cases only once
 # the casework rules give them a reason to (need-to-know).
@@ -108,7 +109,8 @@ class Readers:
 
 
 def derive_secrets(normalised: str) -> sealbox.CodenameSecrets:
-    return sealbox.derive_codename_secrets(normalised, pepper=settings.SP_PEPPER, params=settings.SP_ARGON2)
+    with argon2_slot():
+        return sealbox.derive_codename_secrets(normalised, pepper=settings.SP_PEPPER, params=settings.SP_ARGON2)
 
 
 class DuressWordInCodename(ValueError):

@@ -50,6 +50,9 @@ SP_ARGON2 = Argon2Params(
     memory_kib=env_int("SP_ARGON2_MEMORY_KIB", PRODUCTION_ARGON2.memory_kib, minimum=8),
 )
 SP_ALLOW_WEAK_ARGON2 = env_bool("SP_ALLOW_WEAK_ARGON2", SP_ENV == "test")
+# Concurrent derivations per server process (see core/argon2_slots.py): with one process per
+# core, one each keeps every core busy without two derivations fighting over one.
+SP_ARGON2_PER_PROCESS = env_int("SP_ARGON2_PER_PROCESS", 1, minimum=1)
 
 DEBUG = env_bool("SP_DEBUG", False)
 if PRODUCTION and DEBUG:
