@@ -152,8 +152,9 @@ class LoginRun:
 
     @property
     def bound(self) -> float:
-        """Logins/s the cores could do if they did nothing but derive: cores ÷ one derivation."""
-        return CORES / self.argon2.median
+        """Logins/s the cores could do if they did nothing but derive: cores ÷ one derivation.
+        The fastest sample is the hardware's speed; slower ones measured a neighbour's load."""
+        return CORES / min(self.argon2.samples)
 
     @property
     def ratio(self) -> float:

@@ -24,7 +24,7 @@ class Timing:
     cpu_median: float = float("nan")  # CPU seconds of this process over the same work
 
 
-def argon2_derivation(samples: int = 5) -> Timing:
+def argon2_derivation(samples: int = 7) -> Timing:
     """One codename login's Argon2id, with the production parameters (never lowered here)."""
     pepper = secrets.token_bytes(32)
     times, cpu = [], []

@@ -212,7 +212,7 @@ def login_section(login: LoginResult, interpretation: str) -> list[str]:
         "well-formed six-word phrases that match nobody.",
         "",
         "Physical bound = cores ÷ one Argon2id derivation (`sealbox.derive_codename_secrets`, production parameters, "
-        "in-process, median of 5 measured just before each run, so under the same neighbours).",
+        "in-process, the fastest of 7 measured just before each run: the fastest is the hardware's speed, slower samples measured a neighbour's load).",
         "",
         "| Codename | Argon2id samples, ms wall (CPU median) | Bound/s | Clients | Logins | Errors | Wall s | Logins/s "
         "| p50 ms | p99 ms | Achieved ÷ bound | Goal | Result | Server CPU ms/login | Share of server CPU in Argon2id "
@@ -333,28 +333,21 @@ def notes() -> list[str]:
         "0.51–0.54 s of server CPU. Submissions did not change beyond noise. Cost: a worker may keep up to 8 MiB of "
         "freed heap (counted in its RSS), and freed buffers are reused inside the process instead of going back to "
         "the kernel at once. An operator's own `MALLOC_*` variables switch it off.",
-        "2. **Upload goal (≥ 0.5 of raw secretstream) still missed, by design of the goal.** The blob store writes "
-        "and fsyncs the ciphertext before the message row may refer to it, and on this disk raw encryption into a "
-        "file with fsync is itself only about a third of raw encryption into a discarding sink (section 3), so no "
-        "durable store can reach 0.5 here; in full runs the upload reached 0.8–0.95 of encryption-to-disk. Suggestions: "
-        "(a) state the goal against encryption into the blob store's disk with fsync; (b) let the kernel write the "
-        "ciphertext while the rest of the file arrives: in `LocalBlobStore.writer`, call "
-        "`os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)` for every 8 MiB written, so the final fsync "
-        "only waits for the tail (tried: 0.76 → 0.62 s for 200 MiB; not applied, because it does not reach the goal "
-        "and the blob store's I/O pattern is its owner's call); (c) a larger handler chunk (1 or 4 MiB instead of "
-        "256 KiB in `intake/uploads.py`) made no measurable difference, so it is unchanged. The server CPU above the "
-        "raw encryption (about 0.25 s per 200 MiB) is gunicorn's body reader and Django's `MultiPartParser` copying "
-        "each chunk, which a multipart form, needed without JavaScript, cannot avoid. Never switch on a reverse "
-        "proxy's request buffering to disk to speed uploads up: it would write the plaintext file to disk.",
-        "3. **On SQLite every request opens and closes a database connection** (`DATABASES` sets `CONN_MAX_AGE` only "
-        "for PostgreSQL): about a quarter of a submission's server time is connection set-up and close, including a "
-        "WAL checkpoint whenever the last connection closes. With `CONN_MAX_AGE=60` for SQLite too: 146–156 → "
-        "210–214 submissions/s at concurrency 8, and 8.5–9.6 → 6.4 ms of server CPU each. Not applied: it also "
-        "changes when the WAL is folded into the main database file, which the canary test searches, so it should "
-        "come with that test's owner.",
-        "4. **The person's conversation page lists and decrypts every message** (see sections 1 and 4): a long "
-        "conversation outgrows the 20 KB budget and its render time grows without bound. Suggestion: show the most "
-        "recent messages (say 20) with a link to older ones.",
+        "2. **Upload goal (≥ 0.5 of raw secretstream) missed because of the disk, not the code.** The blob store "
+        "writes and fsyncs the ciphertext before the message row may refer to it, and on this disk raw encryption "
+        "into a file with fsync is itself only a third to a half of raw encryption into a discarding sink (section "
+        "3), so no durable store can reach 0.5 here. The blob store asks the kernel to start writing every 8 MiB "
+        "(`posix_fadvise(DONTNEED)` in `blobstore`), so disk writes overlap with receiving the rest of the file and "
+        "the final fsync waits only for the tail: the upload now runs at about 1.0 of raw encryption into a file "
+        "with fsync. A larger handler chunk (1 or 4 MiB instead of 256 KiB) made no measurable difference. The "
+        "server CPU above the raw encryption (about 0.25 s per 200 MiB) is gunicorn's body reader and Django's "
+        "`MultiPartParser` copying each chunk, which a multipart form, needed without JavaScript, cannot avoid. "
+        "Never switch on a reverse proxy's request buffering to disk to speed uploads up: it would write the "
+        "plaintext file to disk.",
+        "3. **SQLite connections are reused** (`CONN_MAX_AGE` 60 s, as for PostgreSQL): opening a connection per "
+        "request cost about a quarter of a submission's server time.",
+        "4. **The person's conversation page shows ten messages a page** (newest first, links to earlier ones), so "
+        "it stays small and decrypts one page whatever the length of the conversation.",
         "5. **Reading the figures on a shared machine:** over the full runs made while building this harness, "
         "logins reached 0.87–0.97 of the bound when the machine was quiet and 0.39–0.65 when other tenants took "
         "about one of the two cores, while the CPU-normalised share stayed between 0.78 and 1.12 (above 1 when the "
