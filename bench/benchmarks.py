@@ -195,7 +195,7 @@ def logins(stage: Stage, *, seconds: float, max_requests: int) -> LoginResult:
     for label, attempt in (("valid (302)", valid), ("wrong (400)", wrong)):
         for _ in range(2):  # once more if other tenants disturbed the window
             wait_for_quiet(pids)
-            argon2 = inprocess.argon2_derivation(samples=5)  # the baseline, under the same neighbours
+            argon2 = inprocess.argon2_derivation(samples=7)  # the baseline, under the same neighbours
             load = run_load(label, browsers, attempt, seconds=seconds, max_requests=max_requests, server_pids=pids)
             run = LoginRun(label, argon2, load)
             if not disturbed(load.cpu) or len([r for r in retried if r.label == label]):
