@@ -14,6 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import sealbox
 from accounts.keyring import apply_sealed_keys, staff_keys_create
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from audit.models import Action
+from audit.services import audit_record
 from casework.models import Team, TeamMembership
 
 ON_CALL_TEAM_NAME = "Hotline"
@@ -26,15 +28,22 @@ class LinkNotUsable(Exception):
 def signup_link_create(*, purpose: str, role: str, team: Team | None, created_by: StaffMember | None) -> str:
     """Create a one-time link and return its token; only the token's hash is stored."""
     token = secrets.token_urlsafe(32)
-    hours = settings.SP_SETUP_HOURS if purpose == SignupLink.Purpose.FIRST_COORDINATOR else settings.SP_INVITE_HOURS
-    SignupLink.objects.create(
-        token_hash=SignupLink.hash_token(token),
-        purpose=purpose,
-        role=role,
-        team=team,
-        created_by=created_by,
-        expires_at=timezone.now() + timedelta(hours=hours),
-    )
+    setup = purpose == SignupLink.Purpose.FIRST_COORDINATOR
+    hours = settings.SP_SETUP_HOURS if setup else settings.SP_INVITE_HOURS
+    with transaction.atomic():
+        link = SignupLink.objects.create(
+            token_hash=SignupLink.hash_token(token),
+            purpose=purpose,
+            role=role,
+            team=team,
+            created_by=created_by,
+            expires_at=timezone.now() + timedelta(hours=hours),
+        )
+        audit_record(
+            actor=created_by,
+            action=Action.SETUP_LINK_CREATE if setup else Action.INVITE_CREATE,
+            details={"link": link.pk, "role": role, "team": team.pk if team else None},
+        )
     return token
 
 
@@ -79,6 +88,7 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
+        audit_record(actor=member, action=Action.STAFF_ENROL, details={"link": link.pk, "role": member.role})
     return Enrolment(member=member, private_key=keys.private_key, device=device)
 
 
@@ -119,7 +129,9 @@ def recovery_key_confirm(*, private_key: bytes, typed_group: str, created_by: St
     public_key = sealbox.KeyPair.from_private(private_key).public_key
     try:
         with transaction.atomic():
-            return RecoveryKey.objects.create(public_key=public_key, created_by=created_by)
+            stored = RecoveryKey.objects.create(public_key=public_key, created_by=created_by)
+            audit_record(actor=created_by, action=Action.RECOVERY_KEY_CREATE)
+            return stored
     except IntegrityError:
         raise RecoveryKeyExists from None
 

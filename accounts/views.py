@@ -6,6 +6,7 @@ import segno
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as django_login
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +20,9 @@ from accounts.access import coordinator_required, staff_member
 from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm
 from accounts.keyring import session_remember_private_key, staff_private_key_unlock
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from audit.chain import handle_hash
+from audit.models import Action
+from audit.services import audit_record
 from core.vault import vault_clear, vault_get, vault_put, vault_start_fresh
 
 _ENROLLING = "enrolling_member"
@@ -65,8 +69,10 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if services.totp_confirm(device, form.cleaned_data["code"]):
             del request.session[_ENROLLING]
-            django_login(request, member, backend="django.contrib.auth.backends.ModelBackend")
-            otp_login(request, device)
+            with transaction.atomic():
+                django_login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+                otp_login(request, device)
+                audit_record(actor=member, action=Action.LOGIN, details={"via": "enrolment"})
             return redirect("accounts:recovery" if request.session.pop(_RECOVERY, False) else "casework:inbox")
         form.add_error("code", _("This code is not right. Check the time on your phone and try the newest code."))
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
@@ -126,16 +132,31 @@ def login(request: HttpRequest) -> HttpResponse:
         if isinstance(member, StaffMember) and device and device.verify_token(data["code"].replace(" ", "")):
             private_key = staff_private_key_unlock(member, data["password"])
             vault_start_fresh(request)
-            django_login(request, member)
-            otp_login(request, device)
-            session_remember_private_key(request, private_key)
+            with transaction.atomic():
+                django_login(request, member)
+                otp_login(request, device)
+                session_remember_private_key(request, private_key)
+                audit_record(actor=member, action=Action.LOGIN)
+                audit_record(actor=member, action=Action.KEY_UNLOCK)
             return redirect("casework:inbox")
+        _login_failure_record(data["username"], password_right=isinstance(member, StaffMember))
         form.add_error(None, _("The handle, password or code is not right."))
     return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
 
 
+def _login_failure_record(handle: str, *, password_right: bool) -> None:
+    # No actor: the handle is only a claim. Its keyed hash lets repeated attempts on one
+    # handle be seen without storing what was typed (sometimes a password, in the wrong field).
+    details = {"handle_hash": handle_hash(handle), "stage": "code" if password_right else "password"}
+    with transaction.atomic():
+        audit_record(actor=None, action=Action.LOGIN_FAILED, details=details)
+
+
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
+    if isinstance(request.user, StaffMember):
+        with transaction.atomic():
+            audit_record(actor=request.user, action=Action.LOGOUT)
     vault_clear(request)
     return redirect("accounts:login")
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 import sealbox
 from accounts.models import RecoveryKey, Role, StaffMember
+from audit.models import Action
+from audit.services import audit_record
 from casework import choices, keys, texts
 from casework.files import blob_store
 from casework.models import (
@@ -31,6 +33,8 @@ from casework.models import (
     Team,
 )
 from core.argon2_slots import argon2_slot
+from notifications.models import Event
+from notifications.services import case_event_notify_on_commit
 
 # Roles whose work needs a new case's content; logistics and analysts see cases only once
 # the casework rules give them a reason to (need-to-know).
@@ -170,6 +174,7 @@ def case_open_from_intake(
             _message_create(case, Message.Sender.PERSON, body, readers, attachments=attachments)
             _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), readers)
             Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
+            case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
             if duress is not None:
                 # The decoy is readable with both phrases: once the danger word has been used,
                 # the real codename shows it too (see person_login), so a captor who drops the
@@ -258,8 +263,11 @@ def person_login(normalised_codename: str) -> PersonSession | None:
 def case_mark_duress(case: Case) -> None:
     """Silently flag the case: the person's screen shows nothing unusual."""
     now = timezone.now()
-    Case.objects.filter(pk=case.pk, under_duress_since__isnull=True).update(under_duress_since=now)
+    first_time = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True).update(under_duress_since=now)
     case.refresh_from_db(fields=["under_duress_since"])
+    if first_time:
+        # Only the first duress login alerts staff; later ones would only repeat it.
+        case_event_notify_on_commit(case_id=case.pk, event=Event.DURESS)
 
 
 def message_post_from_person(*, session: PersonSession, body: str, attachments: Sequence[NewAttachment]) -> Message:
@@ -291,9 +299,16 @@ def message_post_from_staff(*, case: Case, member: StaffMember, body: str) -> Me
         credentials = [locked.reply_credential] if locked.reply_credential else []
         readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
         message = _message_create(locked, Message.Sender.STAFF, body, readers, author=member)
-        case_mark_read(case=locked, member=member)
+        _read_mark_set(locked, member)
+        audit_record(actor=member, action=Action.CASE_REPLY, case=locked, details={"message": str(message.pk)})
     return message
 
 
 def case_mark_read(*, case: Case, member: StaffMember) -> None:
+    with transaction.atomic():
+        _read_mark_set(case, member)
+        audit_record(actor=member, action=Action.CASE_MARK_READ, case=case)
+
+
+def _read_mark_set(case: Case, member: StaffMember) -> None:
     CaseReadMark.objects.update_or_create(case=case, member=member, defaults={"read_at": timezone.now()})

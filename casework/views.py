@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import staff_member, staff_required
 from accounts.models import RecoveryKey
+from audit.models import Action
+from audit.services import audit_record
 from casework import keys, selectors, services
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
@@ -38,6 +41,8 @@ def _render_case(request: HttpRequest, public_id: str, form: StaffReplyForm, sta
         case_keys = keys.case_private_keys(case, member, private_key)
     except keys.NoAccess:
         raise Http404 from None
+    with transaction.atomic():  # committed before the case content is decrypted for the page
+        audit_record(actor=member, action=Action.CASE_VIEW, case=case)
     current = keys.current_case_key(case)
     details = selectors.case_details_for_staff(case, case_keys[current.pk]) if current.pk in case_keys else None
     messages = selectors.conversation_for_staff(case, member, private_key)
@@ -81,4 +86,8 @@ def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UU
     if found is None:
         raise Http404
     view, chunks = found
+    with transaction.atomic():
+        audit_record(
+            actor=member, action=Action.ATTACHMENT_DOWNLOAD, case=case, details={"attachment": str(attachment_id)}
+        )
     return attachment_response(view.name, view.content_type, view.size, chunks)

@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "accounts",
     "casework",
     "intake",
+    "jobs",
+    "notifications",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -265,3 +268,19 @@ LOGGING = {
 }
 ADMINS: list[tuple[str, str]] = []  # error reports by mail would carry request data
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+# Background jobs (jobs/worker.py): a claim is a lease; a job is retried with doubling pauses.
+SP_JOB_LEASE_SECONDS = env_int("SP_JOB_LEASE_SECONDS", 300, minimum=30)
+SP_JOB_MAX_ATTEMPTS = env_int("SP_JOB_MAX_ATTEMPTS", 8, minimum=1)
+SP_JOB_RETRY_SECONDS = env_int("SP_JOB_RETRY_SECONDS", 30, minimum=1)
+
+# Notifications to staff by e-mail (notifications/delivery.py). Empty host: e-mail is off.
+EMAIL_HOST = env_str("SP_EMAIL_HOST", "")
+EMAIL_PORT = env_int("SP_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("SP_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("SP_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("SP_EMAIL_USE_TLS", PRODUCTION)
+EMAIL_TIMEOUT = env_int("SP_EMAIL_TIMEOUT", 15, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("SP_EMAIL_FROM", "safepassage@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SP_WEBHOOK_TIMEOUT = env_int("SP_WEBHOOK_TIMEOUT", 15, minimum=1)

@@ -7,6 +7,8 @@ from core import views as core_views
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("casework.urls")),
+    path("", include("audit.urls")),
+    path("", include("notifications.urls")),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]

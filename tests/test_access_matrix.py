@@ -220,6 +220,14 @@ MATRIX = [
     ),
     Route("console", "casework:home", "", get=everyone(to("/inbox/")), post=everyone(NOT_ALLOWED)),
     Route(
+        # Coordinators only; reading it is itself an audited action.
+        "console",
+        "audit:log",
+        "audit/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
+    Route(
         "console",
         "casework:inbox",
         "inbox/",
@@ -261,6 +269,15 @@ MATRIX = [
         kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
     ),
     Route(
+        # Each member sets only their own channel; choosing "none" is a valid form.
+        "console",
+        "notifications:preferences",
+        "account/notifications/",
+        get=staff(ok()),
+        post=staff(to("/account/notifications/")),
+        data={"channel": "none", "address": ""},
+    ),
+    Route(
         "console",
         "language",
         "language/",
@@ -284,7 +301,10 @@ ROUTES = {route.key: route for route in MATRIX}
 INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
 # Paths both faces answer, each with its own view; the faces share only these core views.
 SHARED_VIEWS = {"set_language", "static_file"}
-VIEW_MODULES = {"intake": {"intake.views", "core.views"}, "console": {"accounts.views", "casework.views", "core.views"}}
+VIEW_MODULES = {
+    "intake": {"intake.views", "core.views"},
+    "console": {"accounts.views", "casework.views", "audit.views", "notifications.views", "core.views"},
+}
 
 
 # --- discovering the URLconfs -------------------------------------------------------------

@@ -38,6 +38,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
 from accounts.models import StaffMember
+from audit.models import AuditEntry
 from casework.models import Case, Team
 from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, totp_now
 from tests.plaintext_search import (
@@ -279,6 +280,9 @@ def test_the_search_finds_a_secret_in_every_encoding() -> None:
 def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs: pytest.LogCaptureFixture) -> None:
     log_file = LogFile()
     scenario = run_every_input(coordinator)
+    # The audit rows are part of the database searched below: the scenario must have made them.
+    audited = set(AuditEntry.objects.values_list("action", flat=True))
+    assert audited >= {"login", "login_failed", "case_view", "case_reply", "attachment_download", "invite_create"}
 
     # Controls: markers put in each place on purpose, which the same search must find.
     controls = Canaries()

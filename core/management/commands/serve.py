@@ -43,7 +43,7 @@ def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Serve the intake portal and the staff console on two localhost ports."
+    help = "Serve the intake portal and the staff console on two localhost ports, with a background worker."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--workers", type=int, default=2)
@@ -57,6 +57,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Removed {removed} unfinished file(s) left by an earlier run.")
         faces = {"intake": settings.SP_INTAKE_URL, "console": settings.SP_CONSOLE_URL}
         processes = [self._start(face, url, options["workers"]) for face, url in faces.items()]
+        # The background worker (notifications); in production it runs as its own service.
+        worker = [sys.executable, "manage.py", "worker"]
+        processes.append(subprocess.Popen(worker, cwd=settings.BASE_DIR))  # noqa: S603 (fixed argv, no shell)
         self.stdout.write(f"Intake portal (for people asking for help): {settings.SP_INTAKE_URL}/")
         self.stdout.write(f"Staff console:                               {settings.SP_CONSOLE_URL}/")
         call_command("setup_link", stdout=self.stdout)

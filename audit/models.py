@@ -1,0 +1,66 @@
+"""The append-only, hash-chained audit log (DESIGN.md invariant 7, threat T12).
+
+Rows are written only by audit.services.audit_record and checked by audit.chain; see the
+"Audit log" section of docs/crypto.md for what an entry holds and how the hash is formed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    """Every kind of audited action, in one place."""
+
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    KEY_UNLOCK = "key_unlock", _("Unlocked private key")
+    LOGOUT = "logout", _("Logged out")
+    CASE_VIEW = "case_view", _("Viewed case")
+    CASE_REPLY = "case_reply", _("Replied to case")
+    CASE_MARK_READ = "case_mark_read", _("Marked case read")
+    ATTACHMENT_DOWNLOAD = "attachment_download", _("Downloaded attachment")
+    SETUP_LINK_CREATE = "setup_link_create", _("Created setup link")
+    INVITE_CREATE = "invite_create", _("Created invitation")
+    STAFF_ENROL = "staff_enrol", _("Enrolled")
+    RECOVERY_KEY_CREATE = "recovery_key_create", _("Created recovery key")
+    AUDIT_VIEW = "audit_view", _("Viewed audit log")
+
+
+class AuditEntry(models.Model):
+    """One audited action. Never updated or deleted by the application."""
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    # PROTECT: the actor's id is part of the hash, so the reference must never change.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    # NULL, not "", for "no case": the hash encodes absence apart from any string.
+    case_public_id = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001
+    # Identifiers and codes only: never case content, names, regions or addresses.
+    details = models.JSONField(default=dict)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["action", "-sequence"], name="audit_action_seq"),
+            models.Index(fields=["actor", "-sequence"], name="audit_actor_seq"),
+            models.Index(fields=["case_public_id", "-sequence"], name="audit_case_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action}"
+
+
+class AuditHead(models.Model):
+    """The one row naming the chain's last entry. Appends lock it (SELECT ... FOR UPDATE on
+    PostgreSQL), so two writers cannot both extend the same entry; the verifier compares it
+    with the last entry, so deleting entries from the end is detected too."""
+
+    slot = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
+    sequence = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Notifications to staff"
+
+    def ready(self) -> None:
+        from notifications import delivery  # noqa: F401  (registers the job handler)

@@ -1,0 +1,135 @@
+"""The job that tells staff a case needs attention, by e-mail or webhook.
+
+What goes out is deliberately poor: that a case needs attention, whether it is new or under
+duress, its public id and a console link. Never the person's words, region, contact or any
+name: a mailbox or a chat server is outside the organisation's control.
+
+Idempotent: every delivery is recorded (NotificationSent) and a job that runs again, after a
+crash or a partial failure, skips the members already told. A crash between sending and
+recording can still send one message twice; that is the at-least-once trade-off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import StaffMember
+from casework.models import Case
+from jobs.models import Job
+from jobs.services import job_handler
+from notifications.models import Channel, Event, NotificationPreference, NotificationSent
+from notifications.services import NOTIFY_JOB, preference_address
+
+logger = logging.getLogger(__name__)
+# Named explicitly: test runners swap settings.EMAIL_BACKEND for an in-memory one, and
+# notifications must always leave through real SMTP.
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class EmailNotConfigured(RuntimeError):
+    """A member chose e-mail but SP_EMAIL_HOST is not set: retried, and logged."""
+
+
+class WebhookRejected(RuntimeError):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Notice:
+    event: str
+    public_id: str
+    link: str
+
+    def subject(self) -> str:
+        if self.event == Event.DURESS:
+            return _("Duress: case %(case)s needs attention") % {"case": self.public_id}
+        return _("New case %(case)s needs attention") % {"case": self.public_id}
+
+    def body(self) -> str:
+        return _(
+            "A case needs attention: %(case)s (%(event)s).\n"
+            "Open it in the console: %(link)s\n\n"
+            "This message deliberately says nothing more."
+        ) % {"case": self.public_id, "event": Event(self.event).label, "link": self.link}
+
+
+def console_link(case: Case) -> str:
+    return f"{settings.SP_CONSOLE_URL.rstrip('/')}/cases/{case.public_id}/"
+
+
+def case_key_holders(case: Case) -> list[StaffMember]:
+    """Active members holding a wrap of the case's current key: the people who can act on it."""
+    holders = StaffMember.objects.filter(
+        is_active=True, wraps__case_key__case=case, wraps__case_key__version=case.key_version
+    )
+    return list(holders.distinct().order_by("pk"))
+
+
+@job_handler(NOTIFY_JOB)
+def notify_case(job: Job) -> None:
+    case = Case.objects.filter(pk=job.payload["case"]).first()
+    if case is None:
+        return  # the case is gone; there is nothing to attend to
+    notice = Notice(event=str(Event(job.payload["event"])), public_id=case.public_id, link=console_link(case))
+    already = set(NotificationSent.objects.filter(job=job).values_list("member_id", flat=True))
+    preferences = NotificationPreference.objects.filter(member__in=case_key_holders(case)).exclude(channel=Channel.NONE)
+    failures: list[Exception] = []
+    for preference in preferences.order_by("member_id"):
+        if preference.member_id in already:
+            continue
+        try:
+            with translation.override(preference.language):
+                send(preference, notice)
+        except Exception as exc:
+            failures.append(exc)  # the others are still told; the job is retried for this one
+            continue
+        NotificationSent.objects.create(job=job, member_id=preference.member_id, channel=preference.channel)
+    if failures:
+        raise failures[0]
+
+
+def send(preference: NotificationPreference, notice: Notice) -> None:
+    address = preference_address(preference)
+    if preference.channel == Channel.EMAIL:
+        send_email(address, notice)
+    elif preference.channel == Channel.WEBHOOK:
+        send_webhook(address, notice)
+
+
+def send_email(address: str, notice: Notice) -> None:
+    if not settings.EMAIL_HOST:
+        raise EmailNotConfigured
+    with get_connection(SMTP_BACKEND, fail_silently=False) as smtp:
+        EmailMessage(notice.subject(), notice.body(), settings.DEFAULT_FROM_EMAIL, [address], connection=smtp).send()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would send the notice somewhere the member did not choose."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def send_webhook(url: str, notice: Notice) -> None:
+    payload = {"event": notice.event, "case": notice.public_id, "url": notice.link, "text": notice.subject()}
+    request = urllib.request.Request(  # noqa: S310  (the form allows only https, or http to loopback)
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "SafePassage-notify"},
+        method="POST",
+    )
+    opener = urllib.request.build_opener(_NoRedirects)
+    with opener.open(request, timeout=settings.SP_WEBHOOK_TIMEOUT) as response:
+        if not 200 <= response.status < 300:
+            raise WebhookRejected(response.status)

@@ -1,0 +1,44 @@
+"""Where each staff member wants to be told that a case needs attention, and what was sent.
+
+The address (e-mail or webhook URL) is personal data: it is stored encrypted under the
+server-side notification key (notifications/addresses.py), never in plaintext.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    NONE = "none", _("No notifications")
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook (HTTP POST)")
+
+
+class Event(models.TextChoices):
+    NEW_CASE = "new_case", _("New case")
+    DURESS = "duress", _("Case under duress")
+
+
+class NotificationPreference(models.Model):
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.NONE)
+    address_ct = models.BinaryField(default=b"")
+    # The language the member set this in; their notifications are written in it.
+    language = models.CharField(max_length=8, default="ru")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class NotificationSent(models.Model):
+    """One notification job delivered to one member: a job that runs again skips them."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "member"], name="one_notification_per_job_member")]
