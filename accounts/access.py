@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from accounts.keyring import session_private_key
+from accounts.keyring import SESSION_GENERATION, session_private_key
 from accounts.models import StaffMember
+from core.vault import vault_clear
 
 View = Callable[..., HttpResponse]
 
@@ -31,6 +32,10 @@ def staff_required(view: View) -> View:
         user = request.user
         verified = getattr(user, "is_verified", lambda: False)()
         if not (user.is_authenticated and user.is_active and verified):
+            return redirect("accounts:login")
+        if request.session.get(SESSION_GENERATION) != getattr(user, "session_generation", None):
+            # Ended by "sign out everywhere" or a password change elsewhere: forget it all here.
+            vault_clear(request)
             return redirect("accounts:login")
         private_key = session_private_key(request)
         if private_key is None:

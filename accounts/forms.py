@@ -53,7 +53,14 @@ class CodeForm(forms.Form):
     )
 
 
-class LoginForm(CodeForm):
+class LoginForm(forms.Form):
+    # A 6-digit TOTP code, or one of the member's recovery codes (16 symbols, dashes optional).
+    code = forms.RegexField(
+        label=_("6-digit code from your authenticator app, or a recovery code"),
+        regex=r"^\s*(\d{3}\s?\d{3}|[A-Za-z0-9]{4}(-?[A-Za-z0-9]{4}){3})\s*$",
+        error_messages={"invalid": _("The code is 6 digits, or a recovery code of 16 letters and digits.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
     username = forms.CharField(label=_("Handle"), max_length=40, widget=forms.TextInput(attrs=_SECRET))
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
@@ -69,3 +76,55 @@ class InviteForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.order_by("name"), required=False, empty_label=_("The on-call team")
     )
+
+
+class PasswordChangeForm(CodeForm):
+    current_password = forms.CharField(
+        label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    password = forms.CharField(
+        label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label=_("New password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    field_order = ["current_password", "password", "password_again", "code"]
+
+    def __init__(self, member: StaffMember, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_current_password(self) -> str:
+        password: str = self.cleaned_data["current_password"]
+        if not self.member.check_password(password):
+            raise forms.ValidationError(_("This is not your current password."))
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password, again = data.get("password"), data.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", _("The two passwords are not the same."))
+        elif password:
+            try:
+                password_validation.validate_password(password, self.member)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return data
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, member: StaffMember, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.member.check_password(password):
+            raise forms.ValidationError(_("This is not your current password."))
+        return password

@@ -64,3 +64,23 @@ def session_remember_private_key(request: HttpRequest, private_key: bytes) -> No
 
 def session_private_key(request: HttpRequest) -> bytes | None:
     return vault_get(request, _VAULT_NAME)
+
+
+def staff_private_key_reseal(member: StaffMember, private_key: bytes, new_password: str) -> None:
+    """Seal the same private key under a new password, with a new salt and today's cost.
+    The key pair does not change, so every case key wrapped to the public key still opens."""
+    salt = nacl.utils.random(16)
+    params = settings.SP_ARGON2
+    with argon2_slot():
+        key = sealbox.derive_password_key(new_password, salt=salt, params=params)
+    member.sealed_private_key = sealbox.encrypt(key, private_key, ctx=_ctx(salt))
+    member.key_salt = salt
+    member.key_time_cost = params.time_cost
+    member.key_memory_kib = params.memory_kib
+
+
+SESSION_GENERATION = "staff_session_generation"
+
+
+def session_remember_generation(request: HttpRequest, member: StaffMember) -> None:
+    request.session[SESSION_GENERATION] = member.session_generation

@@ -37,6 +37,14 @@ class StaffMember(AbstractBaseUser):
     key_salt = models.BinaryField(max_length=16)
     key_time_cost = models.PositiveIntegerField()
     key_memory_kib = models.PositiveIntegerField()
+    # Bumped to end every session of this member: each session keeps the value it logged in
+    # with, and access.staff_required turns away a session whose value is out of date.
+    session_generation = models.PositiveIntegerField(default=0)
+    # Consecutive failed logins, the end of the current lock, and how many locks so far (each
+    # doubles the next); reset by a successful login.
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lock_count = models.PositiveSmallIntegerField(default=0)
 
     USERNAME_FIELD = "username"
     objects = StaffManager()
@@ -51,6 +59,9 @@ class StaffMember(AbstractBaseUser):
     @property
     def is_coordinator(self) -> bool:
         return self.role == Role.COORDINATOR
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
 
 
 class SignupLink(models.Model):
@@ -90,3 +101,21 @@ class RecoveryKey(models.Model):
 
     class Meta:
         get_latest_by = "created_at"
+
+
+class RecoveryCode(models.Model):
+    """One single-use 2FA recovery code, stored only as a SHA-256 hash. django-otp's StaticToken
+    keeps codes in plain text, so a database reader could use them; the codes are 80 random
+    bits, so an unsalted fast hash cannot be reversed. The member's StaticDevice (otp_static)
+    is the device a login with a recovery code is verified by."""
+
+    member = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+
+    @staticmethod
+    def hash_code(code: str) -> str:
+        return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
+def normalise_recovery_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
-from accounts.keyring import apply_sealed_keys, staff_keys_create
-from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from accounts.keyring import apply_sealed_keys, staff_keys_create, staff_private_key_reseal
+from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Team, TeamMembership
@@ -146,3 +147,105 @@ def recovery_key_create(*, created_by: StaffMember) -> str | None:
     except RecoveryKeyExists:
         return None
     return encoded
+
+
+# --- login lockout, sign out everywhere, password change (T12) ------------------------------
+
+
+def login_failure_count(member: StaffMember) -> bool:
+    """Count one failed login for a known account; lock it after SP_STAFF_LOGIN_FAILURES in a
+    row, for SP_STAFF_LOCKOUT_SECONDS doubled per earlier lock, up to the cap. Returns whether
+    this failure locked the account. Call inside the transaction that audits the failure."""
+    locked = StaffMember.objects.select_for_update().get(pk=member.pk)
+    if locked.is_locked():
+        return False
+    locked.failed_logins += 1
+    just_locked = locked.failed_logins >= settings.SP_STAFF_LOGIN_FAILURES
+    if just_locked:
+        seconds = min(
+            settings.SP_STAFF_LOCKOUT_SECONDS * 2 ** min(locked.lock_count, 30), settings.SP_STAFF_LOCKOUT_MAX_SECONDS
+        )
+        locked.locked_until = timezone.now() + timedelta(seconds=seconds)
+        locked.lock_count += 1
+        locked.failed_logins = 0
+        audit_record(actor=None, action=Action.ACCOUNT_LOCKED, details={"member": locked.pk, "seconds": seconds})
+    locked.save(update_fields=["failed_logins", "locked_until", "lock_count"])
+    return just_locked
+
+
+def login_success_reset(member: StaffMember) -> None:
+    StaffMember.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None, lock_count=0)
+
+
+def account_unlock(*, member: StaffMember, by: StaffMember) -> None:
+    with transaction.atomic():
+        StaffMember.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None)
+        audit_record(actor=by, action=Action.ACCOUNT_UNLOCK, details={"member": member.pk})
+
+
+def sessions_end_all(member: StaffMember) -> int:
+    """End every session of this member: sessions remember the generation they logged in with,
+    and access.staff_required turns away any that no longer matches. Returns the new value."""
+    with transaction.atomic():
+        StaffMember.objects.filter(pk=member.pk).update(session_generation=models.F("session_generation") + 1)
+        member.refresh_from_db(fields=["session_generation"])
+        audit_record(actor=member, action=Action.SIGN_OUT_EVERYWHERE)
+    return member.session_generation
+
+
+def password_change(*, member: StaffMember, private_key: bytes, new_password: str) -> None:
+    """Re-seal the same private key under the new password, set the new password hash and end
+    every other session, in one transaction. The caller has checked the current password and
+    TOTP code and keeps its own session by storing the new generation."""
+    staff_private_key_reseal(member, private_key, new_password)
+    member.set_password(new_password)
+    with transaction.atomic():
+        member.session_generation = models.F("session_generation") + 1
+        member.save(
+            update_fields=[
+                "password",
+                "sealed_private_key",
+                "key_salt",
+                "key_time_cost",
+                "key_memory_kib",
+                "session_generation",
+            ]
+        )
+        member.refresh_from_db(fields=["session_generation"])
+        audit_record(actor=member, action=Action.PASSWORD_CHANGE)
+
+
+# --- 2FA recovery codes --------------------------------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, none easily misread
+
+
+def recovery_codes_create(member: StaffMember) -> list[str]:
+    """Replace the member's recovery codes with 10 new ones, returned once to be shown; only
+    their hashes are stored. Each code is 16 symbols of 5 bits: 80 random bits."""
+    codes = ["".join(secrets.choice(_CODE_ALPHABET) for _ in range(16)) for _ in range(RECOVERY_CODE_COUNT)]
+    with transaction.atomic():
+        StaticDevice.objects.get_or_create(user=member, defaults={"name": "recovery codes", "confirmed": True})
+        RecoveryCode.objects.filter(member=member).delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(member=member, code_hash=RecoveryCode.hash_code(code)) for code in codes
+        )
+        audit_record(actor=member, action=Action.RECOVERY_CODES_CREATE)
+    return ["-".join(code[i : i + 4] for i in range(0, 16, 4)) for code in codes]
+
+
+def recovery_code_use(member: StaffMember, code: str) -> StaticDevice | None:
+    """Use up one recovery code in place of the TOTP code: returns the member's recovery
+    device when the code was theirs and unused (deleting it, so it works once), else None."""
+    with transaction.atomic():
+        deleted, _by_model = RecoveryCode.objects.filter(member=member, code_hash=RecoveryCode.hash_code(code)).delete()
+        if not deleted:
+            return None
+        left = RecoveryCode.objects.filter(member=member).count()
+        audit_record(actor=member, action=Action.RECOVERY_CODE_USE, details={"left": left})
+    return StaticDevice.objects.filter(user=member).first()
+
+
+def recovery_codes_left(member: StaffMember) -> int:
+    return RecoveryCode.objects.filter(member=member).count()

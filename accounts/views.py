@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import segno
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as django_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -12,13 +12,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
 from accounts import services
-from accounts.access import coordinator_required, staff_member
-from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm
-from accounts.keyring import session_remember_private_key, staff_private_key_unlock
+from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
+from accounts.keyring import (
+    session_remember_generation,
+    session_remember_private_key,
+    staff_private_key_unlock,
+)
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
 from audit.chain import handle_hash
 from audit.models import Action
@@ -28,6 +33,8 @@ from core.vault import vault_clear, vault_get, vault_put, vault_start_fresh
 _ENROLLING = "enrolling_member"
 _RECOVERY = "show_recovery"
 _PENDING_RECOVERY = "pending_recovery_key"
+_NEW_CODES = "new_recovery_codes"
+_AFTER_CODES = "after_recovery_codes"
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,8 +79,11 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 django_login(request, member, backend="django.contrib.auth.backends.ModelBackend")
                 otp_login(request, device)
+                session_remember_generation(request, member)
                 audit_record(actor=member, action=Action.LOGIN, details={"via": "enrolment"})
-            return redirect("accounts:recovery" if request.session.pop(_RECOVERY, False) else "casework:inbox")
+            _recovery_codes_stash(request, services.recovery_codes_create(member))
+            request.session[_AFTER_CODES] = "/enrol/recovery/" if request.session.pop(_RECOVERY, False) else "/inbox/"
+            return redirect("accounts:recovery_codes")
         form.add_error("code", _("This code is not right. Check the time on your phone and try the newest code."))
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4)
     secret = device.bin_key.hex()
@@ -127,28 +137,47 @@ def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        claimed = StaffMember.objects.filter(username__iexact=data["username"]).first()
+        # authenticate() runs the password hasher once whether or not the handle exists (Django
+        # hashes against a dummy for unknown ones), and once for a locked account too: the
+        # response and the work are the same for unknown, locked and merely wrong (T12).
         member = authenticate(request, username=data["username"], password=data["password"])
-        device = TOTPDevice.objects.filter(user=member, confirmed=True).first() if member else None
-        if isinstance(member, StaffMember) and device and device.verify_token(data["code"].replace(" ", "")):
+        locked = claimed is not None and claimed.is_locked()
+        device = _second_factor(member, data["code"]) if isinstance(member, StaffMember) and not locked else None
+        if isinstance(member, StaffMember) and device is not None:
             private_key = staff_private_key_unlock(member, data["password"])
             vault_start_fresh(request)
             with transaction.atomic():
+                services.login_success_reset(member)
                 django_login(request, member)
                 otp_login(request, device)
                 session_remember_private_key(request, private_key)
+                session_remember_generation(request, member)
                 audit_record(actor=member, action=Action.LOGIN)
                 audit_record(actor=member, action=Action.KEY_UNLOCK)
             return redirect("casework:inbox")
-        _login_failure_record(data["username"], password_right=isinstance(member, StaffMember))
+        _login_failure_record(data["username"], claimed, password_right=isinstance(member, StaffMember), locked=locked)
         form.add_error(None, _("The handle, password or code is not right."))
     return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _login_failure_record(handle: str, *, password_right: bool) -> None:
+def _second_factor(member: StaffMember, code: str) -> Device | None:
+    """The device that verifies this code: the TOTP app for 6 digits, else a recovery code."""
+    code = code.replace(" ", "")
+    if len(code) == 6 and code.isdigit():
+        device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
+        return device if device is not None and device.verify_token(code) else None
+    return services.recovery_code_use(member, code)
+
+
+def _login_failure_record(handle: str, claimed: StaffMember | None, *, password_right: bool, locked: bool) -> None:
     # No actor: the handle is only a claim. Its keyed hash lets repeated attempts on one
     # handle be seen without storing what was typed (sometimes a password, in the wrong field).
-    details = {"handle_hash": handle_hash(handle), "stage": "code" if password_right else "password"}
+    stage = "locked" if locked else "code" if password_right else "password"
+    details = {"handle_hash": handle_hash(handle), "stage": stage}
     with transaction.atomic():
+        if claimed is not None and not locked:
+            services.login_failure_count(claimed)
         audit_record(actor=None, action=Action.LOGIN_FAILED, details=details)
 
 
@@ -164,6 +193,13 @@ def logout(request: HttpRequest) -> HttpResponse:
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def staff_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "unlock" in request.POST:
+        target = (
+            StaffMember.objects.filter(pk=request.POST["unlock"]).first() if request.POST["unlock"].isdigit() else None
+        )
+        if target is not None:
+            services.account_unlock(member=target, by=staff_member(request))
+        return redirect("accounts:staff")
     form = InviteForm(request.POST or None)
     invite_url = ""
     if request.method == "POST" and form.is_valid():
@@ -178,3 +214,60 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     members = StaffMember.objects.order_by("username").prefetch_related("teams")
     context = {"form": form, "members": members, "invite_url": invite_url, "roles": dict(Role.choices)}
     return render(request, "accounts/staff.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The member's own account: change the password, sign out everywhere."""
+    member = staff_member(request)
+    form = PasswordChangeForm(member, request.POST if request.method == "POST" else None)
+    changed = False
+    if request.method == "POST" and form.is_valid():
+        device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
+        if device is not None and device.verify_token(form.cleaned_data["code"].replace(" ", "")):
+            private_key = request.staff_private_key  # type: ignore[attr-defined]
+            services.password_change(member=member, private_key=private_key, new_password=form.cleaned_data["password"])
+            # Keep this session (Django would end it on a new password hash); every other ends.
+            update_session_auth_hash(request, member)
+            session_remember_generation(request, member)
+            form, changed = PasswordChangeForm(member), True
+        else:
+            form.add_error("code", _("This code is not right. Check the time on your phone and try the newest code."))
+    status = 400 if form.errors else 200
+    return render(request, "accounts/account.html", {"form": form, "changed": changed}, status=status)
+
+
+@staff_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    services.sessions_end_all(staff_member(request))
+    vault_clear(request)
+    return redirect("accounts:login")
+
+
+def _recovery_codes_stash(request: HttpRequest, codes: list[str]) -> None:
+    # Kept in the session vault until shown, so a reload of the POST never makes new ones.
+    vault_put(request, _NEW_CODES, "\n".join(codes).encode())
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """New recovery codes are shown here once; new ones can be made with the password."""
+    member = staff_member(request)
+    form = PasswordConfirmForm(member, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        _recovery_codes_stash(request, services.recovery_codes_create(member))
+        return redirect("accounts:recovery_codes")
+    stashed = vault_get(request, _NEW_CODES)
+    codes = stashed.decode().split("\n") if stashed else []
+    if codes:
+        vault_put(request, _NEW_CODES, b"")  # shown once
+    context = {
+        "form": form,
+        "codes": codes,
+        "left": services.recovery_codes_left(member),
+        "next": request.session.pop(_AFTER_CODES, "") if codes else "",
+    }
+    return render(request, "accounts/recovery_codes.html", context, status=400 if form.errors else 200)

@@ -27,6 +27,16 @@ class Action(models.TextChoices):
     STAFF_ENROL = "staff_enrol", _("Enrolled")
     RECOVERY_KEY_CREATE = "recovery_key_create", _("Created recovery key")
     AUDIT_VIEW = "audit_view", _("Viewed audit log")
+    CASE_MEMBER_ADD = "case_member_add", _("Gave someone a case key")
+    CASE_MEMBER_REMOVE = "case_member_remove", _("Removed someone from a case and rotated its key")
+    CASES_LIST_ALL = "cases_list_all", _("Listed all cases")
+    STAFF_DISABLE = "staff_disable", _("Disabled a staff account")
+    ACCOUNT_LOCKED = "account_locked", _("Account locked after failed logins")
+    ACCOUNT_UNLOCK = "account_unlock", _("Unlocked an account")
+    SIGN_OUT_EVERYWHERE = "sign_out_everywhere", _("Signed out everywhere")
+    PASSWORD_CHANGE = "password_change", _("Changed password")
+    RECOVERY_CODES_CREATE = "recovery_codes_create", _("Made new 2FA recovery codes")
+    RECOVERY_CODE_USE = "recovery_code_use", _("Used a 2FA recovery code")
 
 
 class AuditEntry(models.Model):

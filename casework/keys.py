@@ -106,3 +106,32 @@ def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes
 
 def current_case_key(case: Case) -> CaseKey:
     return CaseKey.objects.get(case=case, version=case.key_version)
+
+
+def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: bytes) -> CaseKeyWrap:
+    """Seal one version of the case private key to ``member``'s public key."""
+    ctx = wrap_ctx(case_key.case, case_key.version)
+    return CaseKeyWrap.objects.create(
+        case_key=case_key,
+        member=member,
+        sealed_private_key=sealbox.seal(bytes(member.public_key), case_private_key, ctx=ctx),
+    )
+
+
+def case_key_rotate(case: Case, *, holders: Iterable[StaffMember]) -> CaseKey:
+    """A new version for ``case``, wrapped for ``holders`` and the (pinned) recovery key, made
+    current. Whoever is not among ``holders`` cannot open anything sealed to it afterwards.
+    The caller holds the case row locked, so no message is sealed to the old version after."""
+    case_key = case_key_create(case, version=case.key_version + 1, members=holders)
+    case.key_version = case_key.version
+    case.save(update_fields=["key_version"])
+    return case_key
+
+
+def current_holders(case: Case) -> list[StaffMember]:
+    """Staff members holding a wrap of the current key version."""
+    return list(
+        StaffMember.objects.filter(wraps__case_key__case=case, wraps__case_key__version=case.key_version).order_by(
+            "username"
+        )
+    )

@@ -62,6 +62,10 @@ class Case(models.Model):
     last_person_message_at = models.DateTimeField(null=True, db_index=True)
     under_duress_since = models.DateTimeField(null=True, blank=True)
     key_version = models.PositiveIntegerField(default=1)
+    # The key version details_ct is sealed to. Usually key_version; it stays older when a key
+    # was rotated by someone who could not open the details (a coordinator disabling an account
+    # on a case they do not hold): the remaining holders keep every older version's wrap.
+    details_key_version = models.PositiveIntegerField(default=1)
     # Sealed to the case key: region, kinds of help, safe contact method, cover phrase, language.
     details_ct = models.BinaryField()
     # Which of the person's credentials replies are sealed to (the real one, never the duress one).

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as DbCase
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 import sealbox
 from accounts.models import StaffMember
@@ -174,16 +175,47 @@ def inbox_page(
 
 def _details_or_none(case: Case, member: StaffMember, member_private_key: bytes) -> CaseDetails | None:
     wrap = (
-        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member)
+        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.details_key_version, member=member)
         .select_related("case_key")
         .first()
     )
     if wrap is None:
         return None
     private = sealbox.unseal(
-        member_private_key, bytes(wrap.sealed_private_key), ctx=keys.wrap_ctx(case, case.key_version)
+        member_private_key, bytes(wrap.sealed_private_key), ctx=keys.wrap_ctx(case, case.details_key_version)
     )
     return case_details_for_staff(case, private)
+
+
+@dataclass(frozen=True)
+class AllCasesRow:
+    """What a coordinator sees of any case: it exists, and its plaintext triage fields."""
+
+    case: Case
+    holds_key: bool
+    holders: int
+
+
+def all_cases_page(member: StaffMember, page_number: int | str | None) -> tuple[Page[Case], list[AllCasesRow]]:
+    """Every case, most urgent first, without decrypting anything: the coordinator's overview
+    of whether each case has someone to read it."""
+    current = CaseKeyWrap.objects.filter(case_key__case=OuterRef("pk"), case_key__version=OuterRef("key_version"))
+    cases = Case.objects.annotate(
+        holds_key=Exists(current.filter(member=member)),
+        holders=Coalesce(
+            Subquery(
+                current.filter(member__isnull=False)
+                .order_by()
+                .values("case_key__case")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            0,
+        ),
+    ).order_by(F("under_duress_since").desc(nulls_last=True), urgency_rank(), "-created_at")
+    page = Paginator(cases, INBOX_PAGE_SIZE).get_page(page_number)
+    rows = [AllCasesRow(case, case.holds_key, case.holders) for case in page.object_list]  # type: ignore[attr-defined]
+    return page, rows
 
 
 def attachment_for_person(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import sealbox
 from accounts.models import RecoveryKey, Role, StaffMember
@@ -26,6 +27,7 @@ from casework.models import (
     Attachment,
     Case,
     CaseKey,
+    CaseKeyWrap,
     CaseReadMark,
     Message,
     MessageKey,
@@ -312,3 +314,104 @@ def case_mark_read(*, case: Case, member: StaffMember) -> None:
 
 def _read_mark_set(case: Case, member: StaffMember) -> None:
     CaseReadMark.objects.update_or_create(case=case, member=member, defaults={"read_at": timezone.now()})
+
+
+# --- who holds a case's key (need-to-know) ---------------------------------------------------
+
+
+class MembershipRefused(ValueError):
+    """The membership change is not allowed; the message says why (shown to staff)."""
+
+
+def _case_locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _holds_current_key(case: Case, member: StaffMember) -> bool:
+    return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
+
+
+def case_member_add(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> None:
+    """Give ``member`` every version of the case key, so they read the whole history. Only
+    someone who holds the key can pass it on: the server never has it in the clear."""
+    with transaction.atomic():
+        locked = _case_locked(case)
+        if not member.is_active or member.role not in CASE_READER_ROLES:
+            raise MembershipRefused(_("This person's role does not read case content."))
+        if _holds_current_key(locked, member):
+            raise MembershipRefused(_("This person can already read the case."))
+        opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not the actor's to give
+        already = set(
+            CaseKeyWrap.objects.filter(case_key__case=locked, member=member).values_list("case_key_id", flat=True)
+        )
+        for case_key in CaseKey.objects.filter(case=locked, pk__in=list(opened)).order_by("version"):
+            if case_key.pk not in already:
+                keys.wrap_case_key_for(member, case_key, opened[case_key.pk])
+        audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details={"member": member.pk})
+
+
+def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> CaseKey:
+    """Delete ``member``'s wraps of every version and rotate the key, so nothing written from
+    now on can be opened by them. The last holder cannot be removed this way (only the
+    recovery key would be left); disabling the account can, see staff_disable."""
+    with transaction.atomic():
+        locked = _case_locked(case)
+        if not _holds_current_key(locked, member):
+            raise MembershipRefused(_("This person does not hold the case key."))
+        if not any(holder.pk != member.pk for holder in keys.current_holders(locked)):
+            raise MembershipRefused(_("This is the last person who can read the case."))
+        opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: actor is no holder
+        new_key = _case_rotate_without(locked, member, opened)
+        audit_record(
+            actor=actor,
+            action=Action.CASE_MEMBER_REMOVE,
+            case=locked,
+            details={"member": member.pk, "key_version": new_key.version},
+        )
+    return new_key
+
+
+def _case_rotate_without(case: Case, member: StaffMember, opened: dict[int, bytes]) -> CaseKey:
+    """Drop ``member``'s wraps, make a new key version for the remaining holders and re-seal
+    the details under it when ``opened`` (the actor's case keys) can read them; otherwise the
+    details stay under their version, which the remaining holders keep (nothing new is in them)."""
+    CaseKeyWrap.objects.filter(case_key__case=case, member=member).delete()
+    holders = keys.current_holders(case)
+    details_key = CaseKey.objects.get(case=case, version=case.details_key_version)
+    new_key = keys.case_key_rotate(case, holders=holders)
+    if details_key.pk in opened:
+        ctx = keys.details_ctx(case)
+        plain = sealbox.unseal(opened[details_key.pk], bytes(case.details_ct), ctx=ctx)
+        case.details_ct = sealbox.seal(bytes(new_key.public_key), plain, ctx=ctx)
+        case.details_key_version = new_key.version
+        case.save(update_fields=["details_ct", "details_key_version"])
+    return new_key
+
+
+def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
+    """Disable the account and take it off every case at once, rotating each case's key.
+    Returns how many cases were rotated."""
+    if not actor.is_coordinator:
+        raise MembershipRefused(_("Only a coordinator can disable an account."))
+    if actor.pk == member.pk:
+        raise MembershipRefused(_("You cannot disable your own account."))
+    with transaction.atomic():
+        StaffMember.objects.filter(pk=member.pk).update(is_active=False)
+        case_ids = list(Case.objects.filter(keys__wraps__member=member).values_list("pk", flat=True).distinct())
+        # Locked in one order, so two coordinators disabling at once cannot deadlock.
+        cases = list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))
+        for case in cases:
+            try:
+                opened = keys.case_private_keys(case, actor, actor_private_key)
+            except keys.NoAccess:
+                opened = {}
+            new_key = _case_rotate_without(case, member, opened)
+            audit_record(
+                actor=actor,
+                action=Action.CASE_MEMBER_REMOVE,
+                case=case,
+                details={"member": member.pk, "key_version": new_key.version, "reason": "disabled"},
+            )
+        audit_record(actor=actor, action=Action.STAFF_DISABLE, details={"member": member.pk, "cases": len(cases)})
+    member.is_active = False
+    return len(cases)

@@ -6,8 +6,12 @@ app_name = "casework"
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
+    path("all-cases/", views.cases_all, name="cases_all"),
+    path("staff/<int:member_id>/disable/", views.staff_disable, name="staff_disable"),
     path("cases/<str:public_id>/", views.case_detail, name="case"),
     path("cases/<str:public_id>/reply/", views.case_reply, name="reply"),
     path("cases/<str:public_id>/read/", views.case_mark_read, name="mark_read"),
+    path("cases/<str:public_id>/members/", views.case_member_add, name="member_add"),
+    path("cases/<str:public_id>/members/<int:member_id>/remove/", views.case_member_remove, name="member_remove"),
     path("cases/<str:public_id>/files/<uuid:attachment_id>/", views.case_attachment, name="attachment"),
 ]

@@ -9,13 +9,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import staff_member, staff_required
-from accounts.models import RecoveryKey
+from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys, selectors, services
 from casework.access import case_for_member
-from casework.forms import StaffReplyForm
+from casework.forms import CaseMemberForm, StaffReplyForm
+from casework.models import CaseKey
 from core.downloads import attachment_response
 
 
@@ -33,7 +34,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/inbox.html", context)
 
 
-def _render_case(request: HttpRequest, public_id: str, form: StaffReplyForm, status: int = 200) -> HttpResponse:
+def _render_case(
+    request: HttpRequest,
+    public_id: str,
+    form: StaffReplyForm,
+    status: int = 200,
+    *,
+    member_form: CaseMemberForm | None = None,
+    membership_error: str = "",
+) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     private_key = request.staff_private_key  # type: ignore[attr-defined]
@@ -43,10 +52,19 @@ def _render_case(request: HttpRequest, public_id: str, form: StaffReplyForm, sta
         raise Http404 from None
     with transaction.atomic():  # committed before the case content is decrypted for the page
         audit_record(actor=member, action=Action.CASE_VIEW, case=case)
-    current = keys.current_case_key(case)
-    details = selectors.case_details_for_staff(case, case_keys[current.pk]) if current.pk in case_keys else None
+    sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
+    details = selectors.case_details_for_staff(case, case_keys[sealed_to.pk]) if sealed_to.pk in case_keys else None
     messages = selectors.conversation_for_staff(case, member, private_key)
-    context = {"case": case, "details": details, "messages": messages, "form": form}
+    holders = keys.current_holders(case)
+    context = {
+        "case": case,
+        "details": details,
+        "messages": messages,
+        "form": form,
+        "holders": holders,
+        "member_form": member_form or CaseMemberForm(case=case),
+        "membership_error": membership_error,
+    }
     return render(request, "casework/case.html", context, status=status)
 
 
@@ -91,3 +109,79 @@ def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UU
             actor=member, action=Action.ATTACHMENT_DOWNLOAD, case=case, details={"attachment": str(attachment_id)}
         )
     return attachment_response(view.name, view.content_type, view.size, chunks)
+
+
+# --- who can read a case ------------------------------------------------------------------
+
+
+@staff_required
+@require_POST
+def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = CaseMemberForm(request.POST, case=case)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, member_form=form)
+    try:
+        services.case_member_add(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member=form.cleaned_data["member"],
+        )
+    except services.MembershipRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=400, membership_error=str(refused))
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    removed = StaffMember.objects.filter(pk=member_id).first()
+    if removed is None:
+        raise Http404
+    try:
+        services.case_member_remove(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member=removed,
+        )
+    except services.MembershipRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=400, membership_error=str(refused))
+    if removed.pk == member.pk:  # left the case: its page is no longer theirs
+        return redirect("casework:inbox")
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@coordinator_required
+@require_GET
+def cases_all(request: HttpRequest) -> HttpResponse:
+    member = staff_member(request)
+    with transaction.atomic():
+        audit_record(actor=member, action=Action.CASES_LIST_ALL)
+    page, rows = selectors.all_cases_page(member, request.GET.get("page"))
+    return render(request, "casework/cases_all.html", {"page": page, "rows": rows})
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def staff_disable(request: HttpRequest, member_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST disables the account and rotates every case it held."""
+    actor = staff_member(request)
+    target = StaffMember.objects.filter(pk=member_id).first()
+    if target is None:
+        raise Http404
+    held = selectors.cases_visible_to(target).count()
+    error = ""
+    if request.method == "POST":
+        try:
+            services.staff_disable(actor=actor, actor_private_key=request.staff_private_key, member=target)  # type: ignore[attr-defined]
+        except services.MembershipRefused as refused:
+            error = str(refused)
+        else:
+            return redirect("accounts:staff")
+    context = {"target": target, "held": held, "error": error}
+    return render(request, "casework/staff_disable.html", context, status=400 if error else 200)

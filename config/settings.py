@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # the device behind recovery codes (accounts.RecoveryCode)
     "core",
     "accounts",
     "casework",
@@ -219,6 +220,11 @@ SP_NEW_CASE_BUDGET = env_int("SP_NEW_CASE_BUDGET", 100, minimum=1)
 SP_NEW_CASE_WINDOW_SECONDS = env_int("SP_NEW_CASE_WINDOW_SECONDS", 600, minimum=10)
 
 SP_INVITE_HOURS = env_int("SP_INVITE_HOURS", 72, minimum=1)
+# Staff login lockout, per account (never per address): after this many failures in a row the
+# account is locked; each further lock doubles the time, up to the cap (T12).
+SP_STAFF_LOGIN_FAILURES = env_int("SP_STAFF_LOGIN_FAILURES", 5, minimum=1)
+SP_STAFF_LOCKOUT_SECONDS = env_int("SP_STAFF_LOCKOUT_SECONDS", 900, minimum=1)
+SP_STAFF_LOCKOUT_MAX_SECONDS = env_int("SP_STAFF_LOCKOUT_MAX_SECONDS", 24 * 3600, minimum=1)
 
 # The organisation recovery public key, pinned outside the database (hex, shown by the console
 # when the key is created). When set, new cases are refused if the stored key differs.

@@ -29,7 +29,7 @@ class VaultMiddleware:
         request._vault_new_key = None  # type: ignore[attr-defined]
         request._vault_clear = False  # type: ignore[attr-defined]
         response = self.get_response(request)
-        if request._vault_clear:  # type: ignore[attr-defined]
+        if request._vault_clear or _orphaned(request):  # type: ignore[attr-defined]
             response.delete_cookie(VAULT_COOKIE, samesite="Strict")
         elif request._vault_new_key is not None:  # type: ignore[attr-defined]
             response.set_cookie(
@@ -41,6 +41,15 @@ class VaultMiddleware:
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+
+def _orphaned(request: HttpRequest) -> bool:
+    """A vault key cookie whose session holds no vault entry (the session expired after the
+    idle timeout, or was ended): it opens nothing, so the browser should not keep it."""
+    if request.COOKIES.get(VAULT_COOKIE) is None or request._vault_new_key is not None:  # type: ignore[attr-defined]
+        return False
+    session = getattr(request, "session", None)
+    return session is not None and not any(name.startswith(_SESSION_PREFIX) for name in session.keys())
 
 
 def _read_cookie(request: HttpRequest) -> bytes | None:

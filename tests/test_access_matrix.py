@@ -218,6 +218,30 @@ MATRIX = [
         get=staff(FORBIDDEN, coordinator=ok()),
         post=staff(FORBIDDEN, coordinator=ok()),
     ),
+    Route(
+        # The member's own account page: an empty password-change form is shown again with errors.
+        "console",
+        "accounts:account",
+        "account/",
+        get=staff(ok()),
+        post=staff(Expect(400)),
+    ),
+    Route(
+        # Shows how many recovery codes are left; an empty form (no password) makes none.
+        "console",
+        "accounts:recovery_codes",
+        "account/recovery-codes/",
+        get=staff(ok()),
+        post=staff(Expect(400)),
+    ),
+    Route(
+        # Ends every session of the member, this one included.
+        "console",
+        "accounts:sign_out_everywhere",
+        "account/sign-out-everywhere/",
+        get=staff(NOT_ALLOWED),
+        post=everyone(TO_CONSOLE_LOGIN),
+    ),
     Route("console", "casework:home", "", get=everyone(to("/inbox/")), post=everyone(NOT_ALLOWED)),
     Route(
         # Coordinators only; reading it is itself an audited action.
@@ -259,6 +283,42 @@ MATRIX = [
         get=staff(NOT_ALLOWED),
         post=staff(NOT_FOUND, caseworker=to("/inbox/"), coordinator=to("/inbox/")),
         kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        # Only a holder of the key can hand it on; outsiders cannot even tell the case exists.
+        "console",
+        "casework:member_add",
+        "cases/<str:public_id>/members/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"member": "{outsider_member}"},
+    ),
+    Route(
+        # Removing the caseworker rotates the key; the caseworker removing herself leaves the case.
+        "console",
+        "casework:member_remove",
+        "cases/<str:public_id>/members/<int:member_id>/remove/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/inbox/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}", "member_id": "{caseworker_member}"},
+    ),
+    Route(
+        # Coordinators see that every case exists, with its plaintext triage fields only.
+        "console",
+        "casework:cases_all",
+        "all-cases/",
+        get=staff(FORBIDDEN, coordinator=ok(CASE)),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
+    Route(
+        # GET asks for confirmation; POST disables the caseworker and rotates her cases' keys.
+        "console",
+        "casework:staff_disable",
+        "staff/<int:member_id>/disable/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=to("/staff/")),
+        kwargs={"member_id": "{caseworker_member}"},
     ),
     Route(
         "console",
@@ -420,6 +480,8 @@ def _build_world() -> World:
             "attachment": str(attachment_id),
             "signup_token": signup_token,
             "quick_exit": settings.SP_QUICK_EXIT_URL,
+            "caseworker_member": str(caseworker.member.pk),
+            "outsider_member": str(outsider.member.pk),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -545,6 +607,8 @@ DUMMY_VALUES = {
     "attachment": str(uuid.UUID(int=0)),
     "signup_token": "not-a-token",
     "quick_exit": "",
+    "caseworker_member": "0",
+    "outsider_member": "0",
 }
 
 

@@ -26,7 +26,10 @@ def test_the_first_coordinator_signs_up_enrols_totp_and_gets_the_recovery_key_on
     page = client.get("/enrol/totp/").content.decode()
     assert "<svg" in page
     response = client.post("/enrol/totp/", {"code": totp_now(member.totpdevice_set.get())})
-    assert response.status_code == 302 and response["Location"] == "/enrol/recovery/"
+    assert response.status_code == 302 and response["Location"] == "/account/recovery-codes/"
+    codes_page = client.get("/account/recovery-codes/").content.decode()
+    assert len(re.findall(r"<code>[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}</code>", codes_page)) == 10
+    assert 'href="/enrol/recovery/"' in codes_page
     shown = client.post("/enrol/recovery/", {"action": "create"}).content.decode()
     encoded = re.search(r"SPRK1-[0-9A-Z-]+", shown).group(0)
     assert not RecoveryKey.objects.exists()  # not before the coordinator proves they wrote it down
