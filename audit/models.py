@@ -37,6 +37,12 @@ class Action(models.TextChoices):
     PASSWORD_CHANGE = "password_change", _("Changed password")
     RECOVERY_CODES_CREATE = "recovery_codes_create", _("Made new 2FA recovery codes")
     RECOVERY_CODE_USE = "recovery_code_use", _("Used a 2FA recovery code")
+    MESSAGE_RELEASE = "message_release", _("Released a reply held under duress")
+    CASE_DURESS_CLEAR = "case_duress_clear", _("Cleared a case's duress state")
+    CODENAME_BURN = "codename_burn", _("Burned a codename and issued a new one")
+    CASE_FLAGS_SET = "case_flags_set", _("Changed a case's hostile-family warnings")
+    CASE_TRANSITION = "case_transition", _("Changed a case's state")
+    ROTA_CHANGE = "rota_change", _("Changed the on-call rota")
 
 
 class AuditEntry(models.Model):

@@ -35,3 +35,15 @@ CONTACT_KINDS = [
 def label(choices: list[tuple[str, object]], value: str) -> str:
     """The human label of a stored choice, in the current language; unknown values as they are."""
     return str(dict(choices).get(value, value))
+
+
+# Ways the person must never be contacted (someone else reads them). Stored inside the sealed
+# case details, with the hostile-relative flag (see services.CaseDetails).
+NO_CONTACT_VIA = [
+    ("phone", _("Phone calls")),
+    ("sms", _("SMS")),
+    ("messengers", _("Messenger apps")),
+    ("email", _("E-mail")),
+    ("family", _("Family members")),
+    ("other", _("Other")),
+]

@@ -54,3 +54,54 @@ class CaseMemberForm(forms.Form):
             .exclude(pk__in=holders.values("pk"))
             .order_by("username")
         )
+
+
+class DuressClearForm(forms.Form):
+    """Why staff lift the duress state: a short code from a list, never free text (audited)."""
+
+    reason = forms.ChoiceField(
+        label=_("How was the person reached?"),
+        choices=[],
+        error_messages={
+            "required": _("Choose why the person is safe again."),
+            "invalid_choice": _("Choose why the person is safe again."),
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from casework.services import DURESS_CLEAR_REASONS
+
+        self.fields["reason"].choices = DURESS_CLEAR_REASONS  # type: ignore[attr-defined]
+
+
+class CaseFlagsForm(forms.Form):
+    """Hostile relative and do-not-contact-via: structured warnings shown on every case screen."""
+
+    hostile_relative = forms.BooleanField(label=_("A relative is hostile"), required=False)
+    hostile_note = forms.CharField(
+        label=_("Note on the hostile relative"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "max_length": ngettext_lazy(
+                "The note is too long (at most %(limit_value)d character).",
+                "The note is too long (at most %(limit_value)d characters).",
+                "limit_value",
+            )
+        },
+    )
+    no_contact_via = forms.MultipleChoiceField(
+        label=_("Do not contact via"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[],
+        error_messages={"invalid_choice": _("Choose from the list.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from casework.choices import NO_CONTACT_VIA
+
+        self.fields["no_contact_via"].choices = NO_CONTACT_VIA  # type: ignore[attr-defined]

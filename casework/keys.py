@@ -35,7 +35,7 @@ def message_key_ctx(message_id: uuid.UUID) -> bytes:
 
 def message_body_ctx(message: Message) -> bytes:
     """Binds the body to everything shown beside it: changing the case, the sender, the author
-    or a duress or decoy flag in the database makes the message fail to open."""
+    or a duress, decoy or held flag in the database makes the message fail to open."""
     return sealbox.context(
         "message.body",
         message.id.bytes,
@@ -44,6 +44,9 @@ def message_body_ctx(message: Message) -> bytes:
         str(message.author_id or ""),
         "after-duress" if message.after_duress else "-",
         "decoy" if message.is_decoy else "-",
+        # Appended only when set, so bodies written before the flag existed still open;
+        # releasing a held reply re-encrypts its body without it.
+        *(["held"] if message.held else []),
     )
 
 

@@ -135,6 +135,9 @@ class Message(models.Model):
     after_duress = models.BooleanField(default=False)
     # Part of the harmless conversation shown instead of the real one after a duress login.
     is_decoy = models.BooleanField(default=False)
+    # A staff reply written while the case was under duress: sealed to the case key only,
+    # until a coordinator releases it to the person's real credential.
+    held = models.BooleanField(default=False)
     body_ct = models.BinaryField()
 
     class Meta:

@@ -12,9 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models import Case as DbCase
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 import sealbox
 from accounts.models import StaffMember
@@ -31,6 +44,7 @@ from casework.models import (
     PersonCredential,
 )
 from casework.services import CaseDetails
+from triage.deadlines import overdue_q
 
 INBOX_PAGE_SIZE = 25
 
@@ -53,6 +67,7 @@ class MessageView:
     after_duress: bool
     is_decoy: bool
     attachments: list[AttachmentView] = field(default_factory=list)
+    held: bool = False  # a reply kept from the person while the case was under duress
 
 
 def _open_message(message: Message, data_key: bytes) -> MessageView:
@@ -63,7 +78,15 @@ def _open_message(message: Message, data_key: bytes) -> MessageView:
         files.append(AttachmentView(item.id, meta["name"], meta["type"], item.size))
     author = message.author.username if message.author else ""
     return MessageView(
-        message.id, message.sender, author, message.created_at, body, message.after_duress, message.is_decoy, files
+        message.id,
+        message.sender,
+        author,
+        message.created_at,
+        body,
+        message.after_duress,
+        message.is_decoy,
+        files,
+        message.held,
     )
 
 
@@ -153,9 +176,10 @@ def inbox_page(
     read_at = CaseReadMark.objects.filter(case=OuterRef("pk"), member=member).values("read_at")[:1]
     cases = (
         cases_visible_to(member)
-        .annotate(read_at=Subquery(read_at))
+        .annotate(read_at=Subquery(read_at), overdue=ExpressionWrapper(overdue_q(timezone.now()), BooleanField()))
         .order_by(
             F("under_duress_since").desc(nulls_last=True),
+            F("overdue").desc(),  # unanswered past the deadline: right after duress
             urgency_rank(),
             F("last_person_message_at").desc(nulls_last=True),
             "-created_at",

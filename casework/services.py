@@ -6,6 +6,7 @@ crash mid-request leaves neither a half-written record nor an orphaned file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import sealbox
 from accounts.models import RecoveryKey, Role, StaffMember
@@ -68,6 +70,18 @@ class CaseDetails:
     contact_kind: str = ""
     contact_value: str = ""
     cover_phrase: str = ""
+    # Hostile family (T6): defaults keep details written before these fields loadable.
+    hostile_relative: bool = False
+    hostile_note: str = ""
+    no_contact_via: list[str] = field(default_factory=list)
+
+    @property
+    def no_contact_labels(self) -> list[str]:
+        return [choices.label(choices.NO_CONTACT_VIA, kind) for kind in self.no_contact_via]
+
+    @property
+    def has_warnings(self) -> bool:
+        return self.hostile_relative or bool(self.no_contact_via)
 
     @property
     def region_label(self) -> str:
@@ -210,12 +224,19 @@ def _message_create(
     author: StaffMember | None = None,
     after_duress: bool = False,
     is_decoy: bool = False,
+    held: bool = False,
     attachments: Sequence[NewAttachment] = (),
 ) -> Message:
     message_id = uuid.uuid4()
     data_key = sealbox.random_key()
     message = Message(
-        id=message_id, case=case, sender=sender, author=author, after_duress=after_duress, is_decoy=is_decoy
+        id=message_id,
+        case=case,
+        sender=sender,
+        author=author,
+        after_duress=after_duress,
+        is_decoy=is_decoy,
+        held=held,
     )
     message.body_ct = sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message))
     message.save(force_insert=True)
@@ -298,12 +319,84 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
 def message_post_from_staff(*, case: Case, member: StaffMember, body: str) -> Message:
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        credentials = [locked.reply_credential] if locked.reply_credential else []
+        # Under duress someone else may hold the phone: the reply is kept for staff (sealed to
+        # the case key only) until a coordinator releases it, see message_release.
+        held = locked.under_duress_since is not None
+        credentials = [locked.reply_credential] if locked.reply_credential and not held else []
         readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
-        message = _message_create(locked, Message.Sender.STAFF, body, readers, author=member)
+        message = _message_create(locked, Message.Sender.STAFF, body, readers, author=member, held=held)
         _read_mark_set(locked, member)
-        audit_record(actor=member, action=Action.CASE_REPLY, case=locked, details={"message": str(message.pk)})
+        audit_record(
+            actor=member, action=Action.CASE_REPLY, case=locked, details={"message": str(message.pk), "held": held}
+        )
     return message
+
+
+class DuressActionRefused(ValueError):
+    """A release or duress clearing is not allowed; the message says why (shown to staff)."""
+
+
+def message_release(*, case: Case, actor: StaffMember, actor_private_key: bytes, message_id: uuid.UUID) -> Message:
+    """Seal a held reply's data key to the person's real credential. Only a coordinator, and
+    only one who holds the case key: the server cannot unwrap the data key by itself."""
+    if not actor.is_coordinator:
+        raise DuressActionRefused(_("Only a coordinator can release a held reply."))
+    with transaction.atomic():
+        locked = _case_locked(case)
+        message = Message.objects.select_for_update().filter(pk=message_id, case=locked, held=True).first()
+        if message is None:
+            raise DuressActionRefused(_("This reply is not held."))
+        if locked.reply_credential is None:
+            raise DuressActionRefused(_("The person has no codename to release the reply to."))
+        opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not a holder
+        key_ctx = keys.message_key_ctx(message.pk)
+        wrap = MessageKey.objects.filter(message=message, case_key_id__in=list(opened)).first()
+        if wrap is None:
+            raise DuressActionRefused(_("You cannot open this reply."))
+        data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=key_ctx)
+        # The held flag is bound into the body's associated data: re-encrypt without it.
+        body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message))
+        message.held = False
+        message.body_ct = sealbox.encrypt(data_key, body, ctx=keys.message_body_ctx(message))
+        message.save(update_fields=["held", "body_ct"])
+        credential = locked.reply_credential
+        MessageKey.objects.create(
+            message=message,
+            credential=credential,
+            sealed_key=sealbox.seal(bytes(credential.public_key), data_key, ctx=key_ctx),
+        )
+        audit_record(actor=actor, action=Action.MESSAGE_RELEASE, case=locked, details={"message": str(message.pk)})
+    return message
+
+
+# Why staff consider the person safe again; codes only, so the audit log can hold them.
+DURESS_CLEAR_REASONS = (
+    ("reached_safe_channel", gettext_lazy("Reached the person through the agreed safe channel")),
+    ("met_in_person", gettext_lazy("Met the person")),
+    ("trusted_contact", gettext_lazy("Confirmed through a trusted contact")),
+    ("false_alarm", gettext_lazy("The person confirmed it was a mistake")),
+)
+
+
+def case_duress_clear(*, case: Case, actor: StaffMember, actor_private_key: bytes, reason: str) -> bool:
+    """Lift the duress state: the real codename shows the real conversation again. Only a
+    caseworker or coordinator holding the case key. Returns False when there was nothing to clear."""
+    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+        raise DuressActionRefused(_("Only a caseworker or coordinator can clear the duress state."))
+    if reason not in dict(DURESS_CLEAR_REASONS):
+        raise DuressActionRefused(_("Choose why the person is safe again."))
+    with transaction.atomic():
+        locked = _case_locked(case)
+        if not _holds_current_key(locked, actor):
+            raise keys.NoAccess
+        keys.case_private_keys(locked, actor, actor_private_key)  # proves the session holds the key
+        if locked.under_duress_since is None:
+            return False
+        locked.under_duress_since = None
+        locked.save(update_fields=["under_duress_since"])
+        audit_record(actor=actor, action=Action.CASE_DURESS_CLEAR, case=locked, details={"reason": reason})
+    case.under_duress_since = None
+    return True
 
 
 def case_mark_read(*, case: Case, member: StaffMember) -> None:
@@ -329,6 +422,120 @@ def _case_locked(case: Case) -> Case:
 
 def _holds_current_key(case: Case, member: StaffMember) -> bool:
     return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
+
+
+@dataclass(frozen=True, repr=False)
+class IssuedCodename:
+    """A new codename, to be shown once to the staff member and never stored."""
+
+    codename: str
+    details: CaseDetails | None
+
+
+def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -> IssuedCodename:
+    """Revoke every credential of the case (the real and the duress phrase stop working, and
+    open person sessions with them end) and issue a new codename with a new real credential,
+    to which the data key of every non-decoy message the old real credential could read is
+    re-sealed. Only a caseworker or coordinator holding the case key: the data keys are
+    unwrapped with it. Burning also ends the duress state: nobody but the person, told through
+    the agreed channel, knows the new codename, so it has no reason to show the decoy."""
+    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+        raise DuressActionRefused(_("Only a caseworker or coordinator can issue a new codename."))
+    with transaction.atomic():
+        locked = _case_locked(case)
+        if not _holds_current_key(locked, actor):
+            raise keys.NoAccess
+        opened = keys.case_private_keys(locked, actor, actor_private_key)
+        details_key = CaseKey.objects.get(case=locked, version=locked.details_key_version)
+        details = None
+        if details_key.pk in opened:
+            raw = sealbox.unseal(opened[details_key.pk], bytes(locked.details_ct), ctx=keys.details_ctx(locked))
+            details = CaseDetails.from_json(raw)
+        language = details.language if details else settings.LANGUAGE_CODE
+        codename = sealbox.generate_codename(language)
+        secrets = derive_secrets(sealbox.normalise_codename(codename))
+        old_real = locked.reply_credential
+        revoked = PersonCredential.objects.filter(case=locked, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        credential = _credential_create(locked, secrets, is_duress=False)
+        resealed = _reseal_to(credential, old_real, opened) if old_real is not None else 0
+        duress_cleared = locked.under_duress_since is not None
+        locked.reply_credential = credential
+        locked.under_duress_since = None
+        locked.save(update_fields=["reply_credential", "under_duress_since"])
+        audit_record(
+            actor=actor,
+            action=Action.CODENAME_BURN,
+            case=locked,
+            details={"revoked": revoked, "messages": resealed, "duress_cleared": duress_cleared},
+        )
+    case.reply_credential = credential
+    case.under_duress_since = None
+    return IssuedCodename(codename=codename, details=details)
+
+
+def _reseal_to(new: PersonCredential, old: PersonCredential, opened: dict[int, bytes]) -> int:
+    """Seal to ``new`` the data keys of the non-decoy messages ``old`` could read; each data
+    key is taken from the message's case-key wrap, which ``opened`` unlocks."""
+    message_ids = list(
+        MessageKey.objects.filter(credential=old, message__is_decoy=False).values_list("message_id", flat=True)
+    )
+    wraps = MessageKey.objects.filter(message_id__in=message_ids, case_key_id__in=list(opened))
+    rows, done = [], set()
+    for wrap in wraps:
+        if wrap.message_id in done:
+            continue
+        ctx = keys.message_key_ctx(wrap.message_id)
+        data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=ctx)
+        rows.append(
+            MessageKey(
+                message_id=wrap.message_id,
+                credential=new,
+                sealed_key=sealbox.seal(bytes(new.public_key), data_key, ctx=ctx),
+            )
+        )
+        done.add(wrap.message_id)
+    MessageKey.objects.bulk_create(rows)
+    return len(rows)
+
+
+def case_flags_set(
+    *,
+    case: Case,
+    actor: StaffMember,
+    actor_private_key: bytes,
+    hostile_relative: bool,
+    hostile_note: str,
+    no_contact_via: Sequence[str],
+) -> CaseDetails:
+    """Set the hostile-relative and do-not-contact-via flags inside the sealed case details,
+    re-sealed under the current key version (the flags are case content, not triage columns)."""
+    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+        raise DuressActionRefused(_("Only a caseworker or coordinator can change these warnings."))
+    with transaction.atomic():
+        locked = _case_locked(case)
+        if not _holds_current_key(locked, actor):
+            raise keys.NoAccess
+        opened = keys.case_private_keys(locked, actor, actor_private_key)
+        details_key = CaseKey.objects.get(case=locked, version=locked.details_key_version)
+        if details_key.pk not in opened:
+            raise DuressActionRefused(_("You cannot open this case's details."))
+        ctx = keys.details_ctx(locked)
+        old = CaseDetails.from_json(sealbox.unseal(opened[details_key.pk], bytes(locked.details_ct), ctx=ctx))
+        details = dataclasses.replace(
+            old,
+            hostile_relative=hostile_relative,
+            hostile_note=hostile_note if hostile_relative else "",
+            no_contact_via=list(no_contact_via),
+        )
+        current = keys.current_case_key(locked)
+        locked.details_ct = sealbox.seal(bytes(current.public_key), details.to_json(), ctx=ctx)
+        locked.details_key_version = current.version
+        locked.save(update_fields=["details_ct", "details_key_version"])
+        # No details: which warnings a case carries is case content.
+        audit_record(actor=actor, action=Action.CASE_FLAGS_SET, case=locked)
+    return details
 
 
 def case_member_add(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> None:

@@ -13,5 +13,9 @@ urlpatterns = [
     path("cases/<str:public_id>/read/", views.case_mark_read, name="mark_read"),
     path("cases/<str:public_id>/members/", views.case_member_add, name="member_add"),
     path("cases/<str:public_id>/members/<int:member_id>/remove/", views.case_member_remove, name="member_remove"),
+    path("cases/<str:public_id>/flags/", views.case_flags, name="flags"),
+    path("cases/<str:public_id>/codename/burn/", views.codename_burn, name="codename_burn"),
+    path("cases/<str:public_id>/duress/clear/", views.case_duress_clear, name="duress_clear"),
+    path("cases/<str:public_id>/messages/<uuid:message_id>/release/", views.message_release, name="message_release"),
     path("cases/<str:public_id>/files/<uuid:attachment_id>/", views.case_attachment, name="attachment"),
 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import coordinator_required, staff_member, staff_required
@@ -15,7 +17,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys, selectors, services
 from casework.access import case_for_member
-from casework.forms import CaseMemberForm, StaffReplyForm
+from casework.forms import CaseFlagsForm, CaseMemberForm, DuressClearForm, StaffReplyForm
 from casework.models import CaseKey
 from core.downloads import attachment_response
 
@@ -42,6 +44,7 @@ def _render_case(
     *,
     member_form: CaseMemberForm | None = None,
     membership_error: str = "",
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
@@ -64,6 +67,9 @@ def _render_case(
         "holders": holders,
         "member_form": member_form or CaseMemberForm(case=case),
         "membership_error": membership_error,
+        "duress_form": DuressClearForm(),
+        "flags_form": _flags_form(details),
+        **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)
 
@@ -185,3 +191,105 @@ def staff_disable(request: HttpRequest, member_id: int) -> HttpResponse:
             return redirect("accounts:staff")
     context = {"target": target, "held": held, "error": error}
     return render(request, "casework/staff_disable.html", context, status=400 if error else 200)
+
+
+# --- duress: held replies, clearing the duress state ----------------------------------------
+
+
+@staff_required
+@require_POST
+def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    if not member.is_coordinator:
+        raise PermissionDenied
+    try:
+        services.message_release(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            message_id=message_id,
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.DuressActionRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"duress_error": str(refused)})
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = DuressClearForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"duress_form": form})
+    try:
+        services.case_duress_clear(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            reason=form.cleaned_data["reason"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.DuressActionRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=403, extra={"duress_error": str(refused)})
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+@never_cache
+def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Shows the new codename in this one response: it is not stored, so it cannot be shown again."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    try:
+        issued = services.codename_burn(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.DuressActionRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=403, extra={"duress_error": str(refused)})
+    context = {"case": case, "codename": issued.codename, "details": issued.details}
+    return render(request, "casework/codename_issued.html", context)
+
+
+def _flags_form(details: services.CaseDetails | None) -> CaseFlagsForm:
+    if details is None:
+        return CaseFlagsForm()
+    initial = {
+        "hostile_relative": details.hostile_relative,
+        "hostile_note": details.hostile_note,
+        "no_contact_via": details.no_contact_via,
+    }
+    return CaseFlagsForm(initial=initial)
+
+
+@staff_required
+@require_POST
+def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = CaseFlagsForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"flags_form": form})
+    try:
+        services.case_flags_set(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            hostile_relative=form.cleaned_data["hostile_relative"],
+            hostile_note=form.cleaned_data["hostile_note"],
+            no_contact_via=form.cleaned_data["no_contact_via"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.DuressActionRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=403, extra={"duress_error": str(refused)})
+    return redirect("casework:case", public_id=case.public_id)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "jobs",
     "notifications",
     "audit",
+    "triage",
 ]
 
 MIDDLEWARE = [
@@ -279,6 +280,13 @@ EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 SP_JOB_LEASE_SECONDS = env_int("SP_JOB_LEASE_SECONDS", 300, minimum=30)
 SP_JOB_MAX_ATTEMPTS = env_int("SP_JOB_MAX_ATTEMPTS", 8, minimum=1)
 SP_JOB_RETRY_SECONDS = env_int("SP_JOB_RETRY_SECONDS", 30, minimum=1)
+
+# Triage (triage/deadlines.py): minutes until a new case must have a first staff reply, by
+# urgency; past it the on-call members are told, and coordinators SP_ESCALATE_AFTER_MINUTES later.
+SP_RESPONSE_MINUTES_DANGER_NOW = env_int("SP_RESPONSE_MINUTES_DANGER_NOW", 60, minimum=1)
+SP_RESPONSE_MINUTES_IN_HIDING = env_int("SP_RESPONSE_MINUTES_IN_HIDING", 240, minimum=1)
+SP_RESPONSE_MINUTES_SAFE_FOR_NOW = env_int("SP_RESPONSE_MINUTES_SAFE_FOR_NOW", 1440, minimum=1)
+SP_ESCALATE_AFTER_MINUTES = env_int("SP_ESCALATE_AFTER_MINUTES", 30, minimum=1)
 
 # Notifications to staff by e-mail (notifications/delivery.py). Empty host: e-mail is off.
 EMAIL_HOST = env_str("SP_EMAIL_HOST", "")

@@ -54,6 +54,8 @@ class Notice:
     def subject(self) -> str:
         if self.event == Event.DURESS:
             return _("Duress: case %(case)s needs attention") % {"case": self.public_id}
+        if self.event == Event.OVERDUE:
+            return _("Overdue: case %(case)s has no reply yet") % {"case": self.public_id}
         return _("New case %(case)s needs attention") % {"case": self.public_id}
 
     def body(self) -> str:
@@ -82,8 +84,16 @@ def notify_case(job: Job) -> None:
     if case is None:
         return  # the case is gone; there is nothing to attend to
     notice = Notice(event=str(Event(job.payload["event"])), public_id=case.public_id, link=console_link(case))
+    deliver(job, case_key_holders(case), notice)
+
+
+def deliver(job: Job, members: list[StaffMember], notice: Notice) -> None:
+    """Tell each of ``members`` once per job (their preferred channel); raise after trying all
+    if any delivery failed, so the job is retried for those only."""
     already = set(NotificationSent.objects.filter(job=job).values_list("member_id", flat=True))
-    preferences = NotificationPreference.objects.filter(member__in=case_key_holders(case)).exclude(channel=Channel.NONE)
+    preferences = NotificationPreference.objects.filter(member__in=members, member__is_active=True).exclude(
+        channel=Channel.NONE
+    )
     failures: list[Exception] = []
     for preference in preferences.order_by("member_id"):
         if preference.member_id in already:

@@ -21,6 +21,7 @@ class Channel(models.TextChoices):
 class Event(models.TextChoices):
     NEW_CASE = "new_case", _("New case")
     DURESS = "duress", _("Case under duress")
+    OVERDUE = "overdue", _("Overdue case: no reply yet")
 
 
 class NotificationPreference(models.Model):

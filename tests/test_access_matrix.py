@@ -32,10 +32,20 @@ from django.urls.exceptions import Resolver404
 
 from accounts import services as account_services
 from accounts.models import SignupLink
-from casework import texts
-from casework.models import Attachment, Team
+from casework import keys, texts
+from casework import services as casework_services
+from casework.models import Attachment, Message, Team
 from core.views import STATIC_FILES
-from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, make_coordinator, make_staff, open_case
+from tests.personas import (
+    CONSOLE,
+    INTAKE,
+    FaceClient,
+    PersonAtRisk,
+    Staff,
+    make_coordinator,
+    make_staff,
+    open_case,
+)
 
 FACES = {"intake": INTAKE, "console": CONSOLE}
 PERSONAS = ("anonymous", "person", "person_under_duress", "other_person", "caseworker", "outsider", "coordinator")
@@ -277,6 +287,34 @@ MATRIX = [
         data={"body": "A reply from the matrix."},
     ),
     Route(
+        # A refused change (closing without a reason) names the case on its error page.
+        "console",
+        "triage:transition",
+        "cases/<str:public_id>/state/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND, caseworker=Expect(400, sees=frozenset({CASE})), coordinator=Expect(400, sees=frozenset({CASE}))
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"to_state": "closed", "reason": ""},
+    ),
+    Route(
+        "console",
+        "triage:rota",
+        "rota/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"member": ""},
+    ),
+    Route(
+        "console",
+        "triage:rota_delete",
+        "rota/<int:shift_id>/delete/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"shift_id": "999999"},
+    ),
+    Route(
         "console",
         "casework:mark_read",
         "cases/<str:public_id>/read/",
@@ -321,6 +359,45 @@ MATRIX = [
         kwargs={"member_id": "{caseworker_member}"},
     ),
     Route(
+        # Hostile-family warnings live in the sealed details: only key holders set them.
+        "console",
+        "casework:flags",
+        "cases/<str:public_id>/flags/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"hostile_relative": "on", "no_contact_via": "sms"},
+    ),
+    Route(
+        # A key holder burns the codename and sees the new one once (never the old one).
+        "console",
+        "casework:codename_burn",
+        "cases/<str:public_id>/codename/burn/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE)),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        # Lifting the duress state needs the case key and a reason; the world's case is not
+        # under duress, so a holder's POST changes nothing and returns to the case.
+        "console",
+        "casework:duress_clear",
+        "cases/<str:public_id>/duress/clear/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"reason": "met_in_person"},
+    ),
+    Route(
+        # Only a coordinator holding the key releases a reply held under duress.
+        "console",
+        "casework:message_release",
+        "cases/<str:public_id>/messages/<uuid:message_id>/release/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=FORBIDDEN, coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}", "message_id": "{held_message}"},
+    ),
+    Route(
         "console",
         "casework:attachment",
         "cases/<str:public_id>/files/<uuid:attachment_id>/",
@@ -363,7 +440,7 @@ INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
 SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
     "intake": {"intake.views", "core.views"},
-    "console": {"accounts.views", "casework.views", "audit.views", "notifications.views", "core.views"},
+    "console": {"accounts.views", "casework.views", "audit.views", "notifications.views", "triage.views", "core.views"},
 }
 
 
@@ -463,6 +540,7 @@ def _build_world() -> World:
     person_client = person.intake()
     file_name = f"matrix-{marker}.png"
     attachment_id = _upload_attachment(person_client, person, file_name)
+    held_message = _held_reply(person, caseworker)
     signup_token = account_services.signup_link_create(
         purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
     )
@@ -482,6 +560,7 @@ def _build_world() -> World:
             "quick_exit": settings.SP_QUICK_EXIT_URL,
             "caseworker_member": str(caseworker.member.pk),
             "outsider_member": str(outsider.member.pk),
+            "held_message": str(held_message.pk),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -493,6 +572,20 @@ def _build_world() -> World:
         },
         jars=jars,
         person=person,
+    )
+
+
+def _held_reply(person: PersonAtRisk, caseworker: Staff) -> Message:
+    """A staff reply held under duress, written without an audit entry (the audit log's row
+    must not show the case) and without flagging the case, so the world's pages stay as they are."""
+    readers = casework_services.Readers(case_key=keys.current_case_key(person.case))
+    return casework_services._message_create(
+        person.case,
+        Message.Sender.STAFF,
+        "A reply held from the matrix.",
+        readers,
+        author=caseworker.member,
+        held=True,
     )
 
 
@@ -609,6 +702,7 @@ DUMMY_VALUES = {
     "quick_exit": "",
     "caseworker_member": "0",
     "outsider_member": "0",
+    "held_message": str(uuid.UUID(int=0)),
 }
 
 

@@ -3,7 +3,7 @@
 Unique strings go in through every free-text input of both faces, through the real views:
 the first request (message, contact, cover phrase, danger word, attachment contents and
 names), the conversation, the codename login (right, wrong and with the danger word), the
-staff sign-up and login password, and a staff reply. With the rows committed, the test then
+staff sign-up and login password, a staff reply and the hostile-relative note. With the rows committed, the test then
 searches every place a seized server would give up: the raw SQLite file with its -wal and
 -shm files (or a pg_dump), the file store, the log file, every log record at DEBUG level,
 the decoded session rows and anything else under SP_VAR_DIR. A canary is looked for as UTF-8,
@@ -213,6 +213,9 @@ def run_every_input(coordinator: Staff) -> Scenario:
     assert downloaded == {upload.file.getvalue() for upload in first["attachments"]}
     reply = canaries.pair("staff reply")
     assert console.post(f"/cases/{case.public_id}/reply/", {"body": reply}).status_code == 302
+    hostile = {"hostile_relative": "on", "hostile_note": canaries.pair("hostile relative note")}
+    assert console.post(f"/cases/{case.public_id}/flags/", {**hostile, "no_contact_via": ["phone"]}).status_code == 302
+    assert hostile["hostile_note"] in console.get(f"/cases/{case.public_id}/").content.decode()
     assert console.get("/inbox/").status_code == 200
 
     assert intake.post("/logout/").status_code == 302

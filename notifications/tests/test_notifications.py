@@ -152,10 +152,10 @@ def test_a_job_run_again_does_not_send_twice(
     _open_case_and_commit(django_capture_on_commit_callbacks)
     _run_worker()
     # As if a worker died after sending but before marking the job done: the lease runs out.
-    Job.objects.update(done_at=None, run_at=timezone.now())
+    Job.objects.filter(kind=NOTIFY_JOB).update(done_at=None, run_at=timezone.now())
     _run_worker()
     assert len(smtp.messages) == 1
-    assert Job.objects.get().done_at is not None
+    assert Job.objects.get(kind=NOTIFY_JOB).done_at is not None
 
 
 @pytest.mark.django_db
@@ -166,14 +166,14 @@ def test_a_refusing_smtp_server_leads_to_a_retry_not_a_crash(
     _open_case_and_commit(django_capture_on_commit_callbacks)
     smtp.refuse = True
     _run_worker()
-    job = Job.objects.get()
+    job = Job.objects.get(kind=NOTIFY_JOB)
     assert job.done_at is None and job.failed_at is None and job.attempts == 1
     assert job.last_error == "SMTPDataError 451"
     assert job.run_at > timezone.now()
     assert smtp.messages == [] and not NotificationSent.objects.exists()
 
     smtp.refuse = False
-    Job.objects.update(run_at=timezone.now() - timedelta(seconds=1))
+    Job.objects.filter(kind=NOTIFY_JOB).update(run_at=timezone.now() - timedelta(seconds=1))
     _run_worker()
     job.refresh_from_db()
     assert job.done_at is not None and job.attempts == 2
@@ -188,7 +188,7 @@ def test_an_unreachable_smtp_server_leads_to_a_retry(
     preference_set(member=caseworker.member, channel=Channel.EMAIL, address="cw@example.org", language="en")
     _open_case_and_commit(django_capture_on_commit_callbacks)
     _run_worker()
-    job = Job.objects.get()
+    job = Job.objects.get(kind=NOTIFY_JOB)
     assert job.done_at is None and job.attempts == 1 and job.last_error.startswith("ConnectionRefusedError")
 
 

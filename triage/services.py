@@ -1,0 +1,95 @@
+"""Writes for triage: moving a case between states, and editing the on-call rota."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import StaffMember
+from audit.models import Action
+from audit.services import audit_record
+from casework.models import Case, CaseKeyWrap
+from triage.lifecycle import ClosingReason, State, transition_for
+from triage.models import CaseStateChange, OnCallShift
+
+
+class TransitionRefused(ValueError):
+    """The state change is not allowed; the message says why (shown to staff)."""
+
+
+class ShiftRefused(ValueError):
+    pass
+
+
+def case_transition(
+    *, case: Case, member: StaffMember, to_state: str, reason: str = "", now: datetime | None = None
+) -> CaseStateChange:
+    """Move ``case`` to ``to_state`` if the lifecycle allows it for ``member``'s role.
+
+    Case.status is updated with a plain UPDATE (its field keeps its original choices); the
+    values written are checked here against triage.lifecycle.State."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        holds_key = CaseKeyWrap.objects.filter(
+            case_key__case=locked, case_key__version=locked.key_version, member=member
+        ).exists()
+        if not member.is_active or not holds_key:
+            raise TransitionRefused(_("Only someone who holds the case key can change its state."))
+        if to_state not in State.values:
+            raise TransitionRefused(_("Unknown case state."))
+        transition = transition_for(locked.status, to_state)
+        if transition is None:
+            raise TransitionRefused(
+                _("A case cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": State(locked.status).label, "to": State(to_state).label}
+            )
+        if member.role not in transition.roles:
+            raise TransitionRefused(_("Your role may not make this change."))
+        if to_state == State.CLOSED:
+            if reason not in ClosingReason.values:
+                raise TransitionRefused(_("Choose why the case is closed."))
+        elif reason:
+            raise TransitionRefused(_("A reason is given only when closing a case."))
+        change = CaseStateChange.objects.create(
+            case=locked,
+            from_state=locked.status,
+            to_state=to_state,
+            reason=reason,
+            by=member,
+            at=now or timezone.now(),
+        )
+        Case.objects.filter(pk=locked.pk).update(status=to_state)
+        details = {"from": locked.status, "to": to_state}
+        if reason:
+            details["reason"] = reason
+        audit_record(actor=member, action=Action.CASE_TRANSITION, case=locked, details=details)
+    case.status = to_state
+    return change
+
+
+def shift_add(*, actor: StaffMember, member: StaffMember, starts_at: datetime, ends_at: datetime) -> OnCallShift:
+    if not actor.is_coordinator:
+        raise ShiftRefused(_("Only a coordinator can edit the rota."))
+    if ends_at <= starts_at:
+        raise ShiftRefused(_("A shift must end after it starts."))
+    with transaction.atomic():
+        shift = OnCallShift.objects.create(member=member, starts_at=starts_at, ends_at=ends_at)
+        audit_record(actor=actor, action=Action.ROTA_CHANGE, details={"added": shift.pk, "member": member.pk})
+    return shift
+
+
+def shift_delete(*, actor: StaffMember, shift: OnCallShift) -> None:
+    if not actor.is_coordinator:
+        raise ShiftRefused(_("Only a coordinator can edit the rota."))
+    with transaction.atomic():
+        audit_record(actor=actor, action=Action.ROTA_CHANGE, details={"removed": shift.pk, "member": shift.member_id})
+        shift.delete()
+
+
+def on_call_members(now: datetime) -> list[StaffMember]:
+    """Active members whose shift covers ``now``."""
+    ids = OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).values("member_id")
+    return list(StaffMember.objects.filter(pk__in=ids, is_active=True).order_by("pk"))

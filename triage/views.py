@@ -1,0 +1,63 @@
+"""Console views for triage: changing a case's state, and the on-call rota."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import coordinator_required, staff_member, staff_required
+from casework.access import case_for_member
+from triage import services
+from triage.forms import ShiftForm, TransitionForm
+from triage.models import OnCallShift
+
+
+@staff_required
+@require_POST
+def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = TransitionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.case_transition(
+                case=case, member=member, to_state=form.cleaned_data["to_state"], reason=form.cleaned_data["reason"]
+            )
+        except services.TransitionRefused as refused:
+            error = str(refused)
+        else:
+            return redirect("casework:case", public_id=case.public_id)
+    return render(request, "triage/transition_refused.html", {"case": case, "form": form, "error": error}, status=400)
+
+
+def _rota(request: HttpRequest, form: ShiftForm, status: int = 200) -> HttpResponse:
+    now = timezone.now()
+    shifts = OnCallShift.objects.filter(ends_at__gt=now).select_related("member")[:200]
+    context = {"form": form, "shifts": shifts, "now": now, "time_zone": settings.TIME_ZONE}
+    return render(request, "triage/rota.html", context, status=status)
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def rota(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _rota(request, ShiftForm())
+    form = ShiftForm(request.POST)
+    if not form.is_valid():
+        return _rota(request, form, status=400)
+    services.shift_add(actor=staff_member(request), **form.cleaned_data)
+    return redirect("triage:rota")
+
+
+@coordinator_required
+@require_POST
+def rota_delete(request: HttpRequest, shift_id: int) -> HttpResponse:
+    shift = OnCallShift.objects.filter(pk=shift_id).first()
+    if shift is None:
+        raise Http404
+    services.shift_delete(actor=staff_member(request), shift=shift)
+    return redirect("triage:rota")
