@@ -12,6 +12,18 @@ from casework.models import Team
 _SECRET = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
 
 
+def check_new_password(form: forms.Form, data: dict[str, Any], member: StaffMember) -> None:
+    """The two copies agree and the password passes the validators; errors go on the fields."""
+    password, again = data.get("password"), data.get("password_again")
+    if password and again and password != again:
+        form.add_error("password_again", _("The two passwords are not the same."))
+    elif password:
+        try:
+            password_validation.validate_password(password, member)
+        except forms.ValidationError as error:
+            form.add_error("password", error)
+
+
 class EnrolForm(forms.Form):
     username = forms.RegexField(
         label=_("Handle"),
@@ -33,14 +45,7 @@ class EnrolForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        password, again = data.get("password"), data.get("password_again")
-        if password and again and password != again:
-            self.add_error("password_again", _("The two passwords are not the same."))
-        elif password:
-            try:
-                password_validation.validate_password(password, StaffMember(username=data.get("username", "")))
-            except forms.ValidationError as error:
-                self.add_error("password", error)
+        check_new_password(self, data, StaffMember(username=data.get("username", "")))
         return data
 
 
@@ -103,14 +108,7 @@ class PasswordChangeForm(CodeForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        password, again = data.get("password"), data.get("password_again")
-        if password and again and password != again:
-            self.add_error("password_again", _("The two passwords are not the same."))
-        elif password:
-            try:
-                password_validation.validate_password(password, self.member)
-            except forms.ValidationError as error:
-                self.add_error("password", error)
+        check_new_password(self, data, self.member)
         return data
 
 
