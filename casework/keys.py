@@ -107,6 +107,23 @@ def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes
     return opened
 
 
+def details_open(case: Case, opened: dict[int, bytes]) -> bytes | None:
+    """The case details in plaintext, if ``opened`` (case private keys by CaseKey id) holds the
+    version they are sealed under; None otherwise."""
+    sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
+    private = opened.get(sealed_to.pk)
+    if private is None:
+        return None
+    return sealbox.unseal(private, bytes(case.details_ct), ctx=details_ctx(case))
+
+
+def details_reseal(case: Case, plaintext: bytes, under: CaseKey) -> None:
+    """Seal the details to ``under`` (a newer version) and record which version holds them."""
+    case.details_ct = sealbox.seal(bytes(under.public_key), plaintext, ctx=details_ctx(case))
+    case.details_key_version = under.version
+    case.save(update_fields=["details_ct", "details_key_version"])
+
+
 def current_case_key(case: Case) -> CaseKey:
     return CaseKey.objects.get(case=case, version=case.key_version)
 

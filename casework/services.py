@@ -446,11 +446,8 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         if not _holds_current_key(locked, actor):
             raise keys.NoAccess
         opened = keys.case_private_keys(locked, actor, actor_private_key)
-        details_key = CaseKey.objects.get(case=locked, version=locked.details_key_version)
-        details = None
-        if details_key.pk in opened:
-            raw = sealbox.unseal(opened[details_key.pk], bytes(locked.details_ct), ctx=keys.details_ctx(locked))
-            details = CaseDetails.from_json(raw)
+        raw = keys.details_open(locked, opened)
+        details = CaseDetails.from_json(raw) if raw is not None else None
         language = details.language if details else settings.LANGUAGE_CODE
         codename = sealbox.generate_codename(language)
         secrets = derive_secrets(sealbox.normalise_codename(codename))
@@ -518,21 +515,17 @@ def case_flags_set(
         if not _holds_current_key(locked, actor):
             raise keys.NoAccess
         opened = keys.case_private_keys(locked, actor, actor_private_key)
-        details_key = CaseKey.objects.get(case=locked, version=locked.details_key_version)
-        if details_key.pk not in opened:
+        raw = keys.details_open(locked, opened)
+        if raw is None:
             raise DuressActionRefused(_("You cannot open this case's details."))
-        ctx = keys.details_ctx(locked)
-        old = CaseDetails.from_json(sealbox.unseal(opened[details_key.pk], bytes(locked.details_ct), ctx=ctx))
+        old = CaseDetails.from_json(raw)
         details = dataclasses.replace(
             old,
             hostile_relative=hostile_relative,
             hostile_note=hostile_note if hostile_relative else "",
             no_contact_via=list(no_contact_via),
         )
-        current = keys.current_case_key(locked)
-        locked.details_ct = sealbox.seal(bytes(current.public_key), details.to_json(), ctx=ctx)
-        locked.details_key_version = current.version
-        locked.save(update_fields=["details_ct", "details_key_version"])
+        keys.details_reseal(locked, details.to_json(), under=keys.current_case_key(locked))
         # No details: which warnings a case carries is case content.
         audit_record(actor=actor, action=Action.CASE_FLAGS_SET, case=locked)
     return details
@@ -583,15 +576,10 @@ def _case_rotate_without(case: Case, member: StaffMember, opened: dict[int, byte
     the details under it when ``opened`` (the actor's case keys) can read them; otherwise the
     details stay under their version, which the remaining holders keep (nothing new is in them)."""
     CaseKeyWrap.objects.filter(case_key__case=case, member=member).delete()
-    holders = keys.current_holders(case)
-    details_key = CaseKey.objects.get(case=case, version=case.details_key_version)
-    new_key = keys.case_key_rotate(case, holders=holders)
-    if details_key.pk in opened:
-        ctx = keys.details_ctx(case)
-        plain = sealbox.unseal(opened[details_key.pk], bytes(case.details_ct), ctx=ctx)
-        case.details_ct = sealbox.seal(bytes(new_key.public_key), plain, ctx=ctx)
-        case.details_key_version = new_key.version
-        case.save(update_fields=["details_ct", "details_key_version"])
+    plain = keys.details_open(case, opened)
+    new_key = keys.case_key_rotate(case, holders=keys.current_holders(case))
+    if plain is not None:
+        keys.details_reseal(case, plain, under=new_key)
     return new_key
 
 
