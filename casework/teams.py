@@ -91,7 +91,7 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
         raise TeamRefused(_("This account is disabled."))
     change = TeamChange()
     with transaction.atomic():
-        _, created = TeamMembership.objects.get_or_create(team=team, member=member)
+        _membership, created = TeamMembership.objects.get_or_create(team=team, member=member)
         if not created:
             raise TeamRefused(_("This person is already in the team."))
         for case in Case.objects.select_for_update().filter(team=team).order_by("pk"):
