@@ -332,14 +332,18 @@ def test_details_sealed_before_the_warnings_existed_still_load() -> None:
 
 
 def test_an_unknown_channel_is_refused(caseworker: Staff, person: PersonAtRisk) -> None:
-    response = caseworker.console().post(f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["pigeon"], "revision": "0"})
+    response = caseworker.console().post(
+        f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["pigeon"], "revision": "0"}
+    )
 
     assert response.status_code == 400
     assert not AuditEntry.objects.filter(action=Action.CASE_FLAGS_SET).exists()
 
 
 def test_staff_without_the_case_key_cannot_set_warnings(outsider: Staff, person: PersonAtRisk) -> None:
-    response = outsider.console().post(f"/cases/{person.case.public_id}/flags/", {"hostile_relative": "on", "revision": "0"})
+    response = outsider.console().post(
+        f"/cases/{person.case.public_id}/flags/", {"hostile_relative": "on", "revision": "0"}
+    )
 
     assert response.status_code == 404
 

@@ -41,7 +41,9 @@ def _join(coordinator: Staff, team: Team, member: Staff) -> str:
 
 def _versions(member: Staff, case: Case) -> set[int]:
     return set(
-        CaseKeyWrap.objects.filter(member=member.member, case_key__case=case).values_list("case_key__version", flat=True)
+        CaseKeyWrap.objects.filter(member=member.member, case_key__case=case).values_list(
+            "case_key__version", flat=True
+        )
     )
 
 
@@ -182,9 +184,12 @@ def test_someone_also_named_on_the_case_keeps_it_when_leaving_the_team(
     services.case_member_remove(
         case=person.case, actor=coordinator.member, actor_private_key=_private_key(coordinator), member=outsider.member
     )
-    assert coordinator.console().post(
-        f"/cases/{person.case.public_id}/members/", {"member": outsider.member.pk}
-    ).status_code == 302
+    assert (
+        coordinator.console()
+        .post(f"/cases/{person.case.public_id}/members/", {"member": outsider.member.pk})
+        .status_code
+        == 302
+    )
     version = Case.objects.get(pk=person.case.pk).key_version
 
     response = coordinator.console(language="en").post(f"/teams/{team.pk}/members/{outsider.member.pk}/remove/")
@@ -212,7 +217,9 @@ def test_leaving_a_team_takes_the_last_reader_off_and_says_only_the_recovery_key
     assert "except with the organisation recovery key" in page and person.case.public_id in page
     case = Case.objects.get(pk=person.case.pk)
     assert keys.current_holders(case) == []
-    assert CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, for_recovery=True).exists()
+    assert CaseKeyWrap.objects.filter(
+        case_key__case=case, case_key__version=case.key_version, for_recovery=True
+    ).exists()
 
 
 def test_moving_a_case_names_who_still_holds_its_key_outside_the_team(
