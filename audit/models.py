@@ -43,6 +43,12 @@ class Action(models.TextChoices):
     CASE_FLAGS_SET = "case_flags_set", _("Changed a case's hostile-family warnings")
     CASE_TRANSITION = "case_transition", _("Changed a case's state")
     ROTA_CHANGE = "rota_change", _("Changed the on-call rota")
+    TEAM_CREATE = "team_create", _("Created a team")
+    TEAM_MEMBER_ADD = "team_member_add", _("Added someone to a team")
+    TEAM_MEMBER_REMOVE = "team_member_remove", _("Removed someone from a team")
+    CASE_TEAM_ASSIGN = "case_team_assign", _("Moved a case to a team")
+    PENDING_WRAPS_COMPLETE = "pending_wraps_complete", _("Handed on case keys owed to team members")
+    CASES_LIST_SCOPE = "cases_list_scope", _("Listed the cases in their scope")
 
 
 class AuditEntry(models.Model):

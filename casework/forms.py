@@ -75,8 +75,27 @@ class DuressClearForm(forms.Form):
         self.fields["reason"].choices = DURESS_CLEAR_REASONS  # type: ignore[attr-defined]
 
 
+class CaseRevisionField(forms.IntegerField):
+    """The case revision a form was rendered with: a save based on an older one is refused
+    (casework.services.EditConflict) instead of silently overwriting someone else's change."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        message = _("This form is out of date. Reload the case and try again.")
+        errors = {"required": message, "invalid": message, "min_value": message}
+        super().__init__(label=_("Form"), min_value=0, error_messages=errors, **kwargs)
+
+
+EDIT_CONFLICT_MESSAGE = _(
+    "Someone else changed this case while you were editing. Their changes are shown; check and save again."
+)
+
+
 class CaseFlagsForm(forms.Form):
     """Hostile relative and do-not-contact-via: structured warnings shown on every case screen."""
+
+    revision = CaseRevisionField()
 
     hostile_relative = forms.BooleanField(label=_("A relative is hostile"), required=False)
     hostile_note = forms.CharField(

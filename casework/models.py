@@ -70,6 +70,9 @@ class Case(models.Model):
     details_ct = models.BinaryField()
     # Which of the person's credentials replies are sealed to (the real one, never the duress one).
     reply_credential = models.ForeignKey("PersonCredential", null=True, on_delete=models.SET_NULL, related_name="+")
+    # Bumped by every staff change to the case (warnings, state, who holds the key, team), so
+    # a form rendered before someone else's change is refused instead of overwriting it.
+    revision = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.public_id
@@ -105,6 +108,32 @@ class CaseKeyWrap(models.Model):
                 name="wrap_has_exactly_one_holder",
             ),
         ]
+
+
+class CaseNamedMember(models.Model):
+    """Someone given the case key by name on the case page, not because of their team: leaving
+    the team does not take them off this case (see casework.teams)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="named_members")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "member"], name="unique_named_case_member")]
+
+
+class PendingWrap(models.Model):
+    """A team member who should hold a case's key but does not yet: whoever added them to the
+    team did not hold it, and the server cannot wrap a key it never has in the clear. Someone
+    holding the key completes it (casework.teams.pending_wraps_complete)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pending_wraps")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_wraps")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pending_wraps")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "member"], name="unique_pending_wrap")]
 
 
 class PersonCredential(models.Model):

@@ -30,9 +30,11 @@ from casework.models import (
     Case,
     CaseKey,
     CaseKeyWrap,
+    CaseNamedMember,
     CaseReadMark,
     Message,
     MessageKey,
+    PendingWrap,
     PersonCredential,
     Team,
 )
@@ -394,6 +396,7 @@ def case_duress_clear(*, case: Case, actor: StaffMember, actor_private_key: byte
             return False
         locked.under_duress_since = None
         locked.save(update_fields=["under_duress_since"])
+        case_revision_bump(locked)
         audit_record(actor=actor, action=Action.CASE_DURESS_CLEAR, case=locked, details={"reason": reason})
     case.under_duress_since = None
     return True
@@ -418,6 +421,24 @@ class MembershipRefused(ValueError):
 
 def _case_locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
+
+
+class EditConflict(Exception):
+    """The form was rendered from an older revision of the case: someone else changed it since."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
+def case_revision_bump(locked: Case, *, expected: int | None = None) -> None:
+    """Record a staff change to ``locked`` (held with select_for_update). With ``expected``
+    (the revision a form was rendered with), refuse the change if anyone changed the case since:
+    the last save must not silently overwrite the one before it."""
+    if expected is not None and locked.revision != expected:
+        raise EditConflict(locked.revision)
+    locked.revision += 1
+    locked.save(update_fields=["revision"])
 
 
 def _holds_current_key(case: Case, member: StaffMember) -> bool:
@@ -461,6 +482,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         locked.reply_credential = credential
         locked.under_duress_since = None
         locked.save(update_fields=["reply_credential", "under_duress_since"])
+        case_revision_bump(locked)
         audit_record(
             actor=actor,
             action=Action.CODENAME_BURN,
@@ -505,15 +527,18 @@ def case_flags_set(
     hostile_relative: bool,
     hostile_note: str,
     no_contact_via: Sequence[str],
+    expected_revision: int | None = None,
 ) -> CaseDetails:
     """Set the hostile-relative and do-not-contact-via flags inside the sealed case details,
-    re-sealed under the current key version (the flags are case content, not triage columns)."""
+    re-sealed under the current key version (the flags are case content, not triage columns).
+    ``expected_revision`` is the case revision the form was rendered with (EditConflict if stale)."""
     if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
         raise DuressActionRefused(_("Only a caseworker or coordinator can change these warnings."))
     with transaction.atomic():
         locked = _case_locked(case)
         if not _holds_current_key(locked, actor):
             raise keys.NoAccess
+        case_revision_bump(locked, expected=expected_revision)
         opened = keys.case_private_keys(locked, actor, actor_private_key)
         raw = keys.details_open(locked, opened)
         if raw is None:
@@ -531,9 +556,15 @@ def case_flags_set(
     return details
 
 
-def case_member_add(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> None:
+def case_member_add(
+    *, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember, via_team: Team | None = None
+) -> None:
     """Give ``member`` every version of the case key, so they read the whole history. Only
-    someone who holds the key can pass it on: the server never has it in the clear."""
+    someone who holds the key can pass it on: the server never has it in the clear.
+
+    Without ``via_team`` the member is named on the case individually (CaseNamedMember), so
+    leaving a team later does not take them off it; with it, they read the case as a member of
+    that team (casework.teams)."""
     with transaction.atomic():
         locked = _case_locked(case)
         if not member.is_active or member.role not in CASE_READER_ROLES:
@@ -547,7 +578,14 @@ def case_member_add(*, case: Case, actor: StaffMember, actor_private_key: bytes,
         for case_key in CaseKey.objects.filter(case=locked, pk__in=list(opened)).order_by("version"):
             if case_key.pk not in already:
                 keys.wrap_case_key_for(member, case_key, opened[case_key.pk])
-        audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details={"member": member.pk})
+        PendingWrap.objects.filter(case=locked, member=member).delete()
+        details: dict[str, int] = {"member": member.pk}
+        if via_team is None:
+            CaseNamedMember.objects.get_or_create(case=locked, member=member)
+        else:
+            details["team"] = via_team.pk
+        case_revision_bump(locked)
+        audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details=details)
 
 
 def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> CaseKey:
@@ -576,6 +614,9 @@ def _case_rotate_without(case: Case, member: StaffMember, opened: dict[int, byte
     the details under it when ``opened`` (the actor's case keys) can read them; otherwise the
     details stay under their version, which the remaining holders keep (nothing new is in them)."""
     CaseKeyWrap.objects.filter(case_key__case=case, member=member).delete()
+    CaseNamedMember.objects.filter(case=case, member=member).delete()
+    PendingWrap.objects.filter(case=case, member=member).delete()
+    case_revision_bump(case)
     plain = keys.details_open(case, opened)
     new_key = keys.case_key_rotate(case, holders=keys.current_holders(case))
     if plain is not None:
@@ -592,6 +633,7 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
         raise MembershipRefused(_("You cannot disable your own account."))
     with transaction.atomic():
         StaffMember.objects.filter(pk=member.pk).update(is_active=False)
+        PendingWrap.objects.filter(member=member).delete()
         case_ids = list(Case.objects.filter(keys__wraps__member=member).values_list("pk", flat=True).distinct())
         # Locked in one order, so two coordinators disabling at once cannot deadlock.
         cases = list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))

@@ -1,12 +1,21 @@
 from django.urls import path
 
-from casework import views
+from casework import team_views, views
 
 app_name = "casework"
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
     path("all-cases/", views.cases_all, name="cases_all"),
+    path("team-cases/", team_views.cases_in_scope, name="cases_in_scope"),
+    path("teams/", team_views.team_list, name="teams"),
+    path("teams/<int:team_id>/", team_views.team_detail, name="team"),
+    path("teams/<int:team_id>/members/", team_views.team_member_add, name="team_member_add"),
+    path(
+        "teams/<int:team_id>/members/<int:member_id>/remove/", team_views.team_member_remove, name="team_member_remove"
+    ),
+    path("teams/<int:team_id>/cases/", team_views.team_case_assign, name="team_case_assign"),
+    path("pending-keys/", team_views.pending_keys, name="pending_keys"),
     path("staff/<int:member_id>/disable/", views.staff_disable, name="staff_disable"),
     path("cases/<str:public_id>/", views.case_detail, name="case"),
     path("cases/<str:public_id>/reply/", views.case_reply, name="reply"),

@@ -17,8 +17,8 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys, selectors, services
 from casework.access import case_for_member
-from casework.forms import CaseFlagsForm, CaseMemberForm, DuressClearForm, StaffReplyForm
-from casework.models import CaseKey
+from casework.forms import EDIT_CONFLICT_MESSAGE, CaseFlagsForm, CaseMemberForm, DuressClearForm, StaffReplyForm
+from casework.models import Case, CaseKey
 from core.downloads import attachment_response
 
 
@@ -68,7 +68,7 @@ def _render_case(
         "member_form": member_form or CaseMemberForm(case=case),
         "membership_error": membership_error,
         "duress_form": DuressClearForm(),
-        "flags_form": _flags_form(details),
+        "flags_form": _flags_form(case, details),
         **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)
@@ -260,10 +260,11 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "casework/codename_issued.html", context)
 
 
-def _flags_form(details: services.CaseDetails | None) -> CaseFlagsForm:
+def _flags_form(case: Case, details: services.CaseDetails | None) -> CaseFlagsForm:
     if details is None:
-        return CaseFlagsForm()
+        return CaseFlagsForm(initial={"revision": case.revision})
     initial = {
+        "revision": case.revision,
         "hostile_relative": details.hostile_relative,
         "hostile_note": details.hostile_note,
         "no_contact_via": details.no_contact_via,
@@ -287,7 +288,15 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
             hostile_relative=form.cleaned_data["hostile_relative"],
             hostile_note=form.cleaned_data["hostile_note"],
             no_contact_via=form.cleaned_data["no_contact_via"],
+            expected_revision=form.cleaned_data["revision"],
         )
+    except services.EditConflict as conflict:
+        # The page shows the case as it is now; the form keeps what was typed, based on the
+        # current revision, so checking and saving again is one click.
+        typed = request.POST.copy()
+        typed["revision"] = str(conflict.current)
+        extra = {"flags_form": CaseFlagsForm(typed), "flags_conflict": EDIT_CONFLICT_MESSAGE}
+        return _render_case(request, public_id, StaffReplyForm(), status=409, extra=extra)
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:

@@ -296,7 +296,7 @@ MATRIX = [
             NOT_FOUND, caseworker=Expect(400, sees=frozenset({CASE})), coordinator=Expect(400, sees=frozenset({CASE}))
         ),
         kwargs={"public_id": "{case}"},
-        data={"to_state": "closed", "reason": ""},
+        data={"to_state": "closed", "reason": "", "revision": "{revision}"},
     ),
     Route(
         "console",
@@ -350,6 +350,70 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
     ),
     Route(
+        # The cases a member may know exist (casework.scopes), triage fields only; the outsider's
+        # team has none. Links open only cases one holds the key for.
+        "console",
+        "casework:cases_in_scope",
+        "team-cases/",
+        get=staff(ok(), caseworker=ok(CASE), coordinator=ok(CASE)),
+        post=staff(NOT_ALLOWED),
+    ),
+    Route(
+        # Coordinators only: the teams and a form for a new one (an empty name is refused).
+        "console",
+        "casework:teams",
+        "teams/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"name": ""},
+    ),
+    Route(
+        "console",
+        "casework:team",
+        "teams/<int:team_id>/",
+        get=staff(FORBIDDEN, coordinator=ok(CASE)),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        kwargs={"team_id": "{on_call_team}"},
+    ),
+    Route(
+        # The outsider joins the on-call team and is given the key of its cases at once.
+        "console",
+        "casework:team_member_add",
+        "teams/<int:team_id>/members/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=ok(CASE)),
+        kwargs={"team_id": "{on_call_team}"},
+        data={"member": "{outsider_member}"},
+    ),
+    Route(
+        # The caseworker leaves the on-call team: off its cases, each with a new key.
+        "console",
+        "casework:team_member_remove",
+        "teams/<int:team_id>/members/<int:member_id>/remove/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=ok(CASE)),
+        kwargs={"team_id": "{on_call_team}", "member_id": "{caseworker_member}"},
+    ),
+    Route(
+        # The person's case moves to the outsider's team, whose members get its key.
+        "console",
+        "casework:team_case_assign",
+        "teams/<int:team_id>/cases/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=ok(CASE)),
+        kwargs={"team_id": "{other_team}"},
+        data={"case": "{case}"},
+    ),
+    Route(
+        # Every member sees the keys owed that they could hand on (none in the world); the
+        # POST hands on whatever they hold.
+        "console",
+        "casework:pending_keys",
+        "pending-keys/",
+        get=staff(ok()),
+        post=staff(to("/pending-keys/")),
+    ),
+    Route(
         # GET asks for confirmation; POST disables the caseworker and rotates her cases' keys.
         "console",
         "casework:staff_disable",
@@ -366,7 +430,7 @@ MATRIX = [
         get=staff(NOT_ALLOWED),
         post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
         kwargs={"public_id": "{case}"},
-        data={"hostile_relative": "on", "no_contact_via": "sms"},
+        data={"hostile_relative": "on", "no_contact_via": "sms", "revision": "{revision}"},
     ),
     Route(
         # A key holder burns the codename and sees the new one once (never the old one).
@@ -440,7 +504,15 @@ INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
 SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
     "intake": {"intake.views", "core.views"},
-    "console": {"accounts.views", "casework.views", "audit.views", "notifications.views", "triage.views", "core.views"},
+    "console": {
+        "accounts.views",
+        "casework.views",
+        "casework.team_views",
+        "audit.views",
+        "notifications.views",
+        "triage.views",
+        "core.views",
+    },
 }
 
 
@@ -561,6 +633,9 @@ def _build_world() -> World:
             "caseworker_member": str(caseworker.member.pk),
             "outsider_member": str(outsider.member.pk),
             "held_message": str(held_message.pk),
+            "revision": str(person.case.revision),
+            "on_call_team": str(person.case.team_id),
+            "other_team": str(outsider.member.teams.get().pk),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -703,6 +778,9 @@ DUMMY_VALUES = {
     "caseworker_member": "0",
     "outsider_member": "0",
     "held_message": str(uuid.UUID(int=0)),
+    "revision": "0",
+    "on_call_team": "0",
+    "other_team": "0",
 }
 
 

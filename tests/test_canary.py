@@ -168,6 +168,22 @@ def staff_signs_up_through_an_invitation(coordinator: Staff, password: str) -> S
     return Staff(StaffMember.objects.get(username="canary-keeper"), password, device)
 
 
+def teams_change_hands(coordinator: Staff, staff: Staff, case: Case) -> None:
+    """The team pages move the case's key around (wraps, pending wraps, rotation on leaving,
+    details re-sealed under the new key): none of it may write case content in the clear.
+    A team's name is not searched for: it is stored in the clear by design (a neutral label;
+    names of places are refused, see casework.team_forms), like the control below."""
+    console = coordinator.console()
+    assert console.post("/teams/", {"name": "Canary team"}).status_code == 302
+    team = Team.objects.get(name="Canary team")
+    assert console.post(f"/teams/{team.pk}/cases/", {"case": case.public_id}).status_code == 200
+    assert console.post(f"/teams/{team.pk}/members/", {"member": staff.member.pk}).status_code == 200
+    assert console.post(f"/teams/{team.pk}/members/{staff.member.pk}/remove/").status_code == 200
+    assert console.post(f"/teams/{team.pk}/members/", {"member": staff.member.pk}).status_code == 200
+    assert console.get("/team-cases/").status_code == 200
+    assert console.post("/pending-keys/").status_code == 302
+
+
 @dataclass
 class Scenario:
     canaries: Canaries
@@ -214,6 +230,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     reply = canaries.pair("staff reply")
     assert console.post(f"/cases/{case.public_id}/reply/", {"body": reply}).status_code == 302
     hostile = {"hostile_relative": "on", "hostile_note": canaries.pair("hostile relative note")}
+    hostile["revision"] = str(Case.objects.get(pk=case.pk).revision)
     assert console.post(f"/cases/{case.public_id}/flags/", {**hostile, "no_contact_via": ["phone"]}).status_code == 302
     assert hostile["hostile_note"] in console.get(f"/cases/{case.public_id}/").content.decode()
     assert console.get("/inbox/").status_code == 200
@@ -247,6 +264,8 @@ def run_every_input(coordinator: Staff) -> Scenario:
     case.refresh_from_db()
     assert case.under_duress_since is not None
     assert under_duress in console.get(f"/cases/{case.public_id}/").content.decode()
+
+    teams_change_hands(coordinator, staff, case)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))

@@ -7,12 +7,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import StaffMember
+from casework.forms import CaseRevisionField
 from triage.lifecycle import ClosingReason, State
 
 
 class TransitionForm(forms.Form):
     to_state = forms.ChoiceField(label=_("New state"), choices=State.choices)
     reason = forms.ChoiceField(label=_("Closing reason"), choices=[("", "—"), *ClosingReason.choices], required=False)
+    revision = CaseRevisionField()
 
 
 class ShiftForm(forms.Form):

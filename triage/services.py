@@ -12,6 +12,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Case, CaseKeyWrap
+from casework.services import case_revision_bump
 from triage.lifecycle import ClosingReason, State, transition_for
 from triage.models import CaseStateChange, OnCallShift
 
@@ -25,9 +26,17 @@ class ShiftRefused(ValueError):
 
 
 def case_transition(
-    *, case: Case, member: StaffMember, to_state: str, reason: str = "", now: datetime | None = None
+    *,
+    case: Case,
+    member: StaffMember,
+    to_state: str,
+    reason: str = "",
+    now: datetime | None = None,
+    expected_revision: int | None = None,
 ) -> CaseStateChange:
     """Move ``case`` to ``to_state`` if the lifecycle allows it for ``member``'s role.
+    ``expected_revision`` is the case revision the form was rendered with: if someone changed
+    the case since, casework.services.EditConflict is raised and nothing changes.
 
     Case.status is updated with a plain UPDATE (its field keeps its original choices); the
     values written are checked here against triage.lifecycle.State."""
@@ -38,6 +47,7 @@ def case_transition(
         ).exists()
         if not member.is_active or not holds_key:
             raise TransitionRefused(_("Only someone who holds the case key can change its state."))
+        case_revision_bump(locked, expected=expected_revision)
         if to_state not in State.values:
             raise TransitionRefused(_("Unknown case state."))
         transition = transition_for(locked.status, to_state)
@@ -67,6 +77,7 @@ def case_transition(
             details["reason"] = reason
         audit_record(actor=member, action=Action.CASE_TRANSITION, case=locked, details=details)
     case.status = to_state
+    case.revision = locked.revision
     return change
 
 

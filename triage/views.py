@@ -10,9 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import coordinator_required, staff_member, staff_required
 from casework.access import case_for_member
+from casework.forms import EDIT_CONFLICT_MESSAGE
+from casework.models import Case
+from casework.services import EditConflict
 from triage import services
 from triage.forms import ShiftForm, TransitionForm
-from triage.models import OnCallShift
+from triage.lifecycle import ClosingReason, state_label
+from triage.models import CaseStateChange, OnCallShift
 
 
 @staff_required
@@ -25,13 +29,39 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.case_transition(
-                case=case, member=member, to_state=form.cleaned_data["to_state"], reason=form.cleaned_data["reason"]
+                case=case,
+                member=member,
+                to_state=form.cleaned_data["to_state"],
+                reason=form.cleaned_data["reason"],
+                expected_revision=form.cleaned_data["revision"],
             )
         except services.TransitionRefused as refused:
             error = str(refused)
+        except EditConflict as conflict:
+            return _transition_conflict(request, case, form, conflict.current)
         else:
             return redirect("casework:case", public_id=case.public_id)
+    elif "revision" in form.errors:
+        error = form.errors["revision"][0]
     return render(request, "triage/transition_refused.html", {"case": case, "form": form, "error": error}, status=400)
+
+
+def _transition_conflict(request: HttpRequest, case: Case, form: TransitionForm, current: int) -> HttpResponse:
+    """Someone changed the case since the page was loaded: show its state now and what was
+    asked for, ready to be sent again against the current revision."""
+    case.refresh_from_db(fields=["status", "revision"])
+    last = CaseStateChange.objects.filter(case=case).select_related("by").order_by("-at", "-pk").first()
+    context = {
+        "case": case,
+        "conflict": EDIT_CONFLICT_MESSAGE,
+        "last_change": last,
+        "to_state": form.cleaned_data["to_state"],
+        "to_label": state_label(form.cleaned_data["to_state"]),
+        "reason": form.cleaned_data["reason"],
+        "reasons": ClosingReason.choices,
+        "revision": current,
+    }
+    return render(request, "triage/transition_refused.html", context, status=409)
 
 
 def _rota(request: HttpRequest, form: ShiftForm, status: int = 200) -> HttpResponse:

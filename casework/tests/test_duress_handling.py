@@ -275,11 +275,17 @@ def test_the_new_codename_is_never_stored_or_logged(
 NOTE = "Brother Ruslan works for the police and reads her phone."
 
 
+def _revision(case: Case) -> str:
+    """The revision the case page would carry in its forms right now."""
+    return str(Case.objects.get(pk=case.pk).revision)
+
+
 def test_hostile_family_warnings_are_sealed_in_the_details_and_shown_on_the_case_and_in_the_inbox(
     caseworker: Staff, coordinator: Staff, person: PersonAtRisk
 ) -> None:
     case = person.case
     flags = {"hostile_relative": "on", "hostile_note": NOTE, "no_contact_via": ["phone", "family"]}
+    flags["revision"] = _revision(case)
 
     response = caseworker.console().post(f"/cases/{case.public_id}/flags/", flags)
 
@@ -307,9 +313,10 @@ def test_a_case_without_warnings_shows_no_banner(coordinator: Staff, person: Per
 def test_clearing_the_hostile_flag_drops_its_note(caseworker: Staff, person: PersonAtRisk) -> None:
     client = caseworker.console(language="en")
     url = f"/cases/{person.case.public_id}/flags/"
-    client.post(url, {"hostile_relative": "on", "hostile_note": NOTE})
+    client.post(url, {"hostile_relative": "on", "hostile_note": NOTE, "revision": _revision(person.case)})
 
-    assert client.post(url, {"hostile_note": NOTE, "no_contact_via": ["sms"]}).status_code == 302
+    cleared = {"hostile_note": NOTE, "no_contact_via": ["sms"], "revision": _revision(person.case)}
+    assert client.post(url, cleared).status_code == 302
 
     page = client.get(f"/cases/{person.case.public_id}/").content.decode()
     assert NOTE not in page and "HOSTILE RELATIVE" not in page and "DO NOT CONTACT VIA" in page
@@ -325,21 +332,25 @@ def test_details_sealed_before_the_warnings_existed_still_load() -> None:
 
 
 def test_an_unknown_channel_is_refused(caseworker: Staff, person: PersonAtRisk) -> None:
-    response = caseworker.console().post(f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["pigeon"]})
+    response = caseworker.console().post(
+        f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["pigeon"], "revision": "0"}
+    )
 
     assert response.status_code == 400
     assert not AuditEntry.objects.filter(action=Action.CASE_FLAGS_SET).exists()
 
 
 def test_staff_without_the_case_key_cannot_set_warnings(outsider: Staff, person: PersonAtRisk) -> None:
-    response = outsider.console().post(f"/cases/{person.case.public_id}/flags/", {"hostile_relative": "on"})
+    response = outsider.console().post(
+        f"/cases/{person.case.public_id}/flags/", {"hostile_relative": "on", "revision": "0"}
+    )
 
     assert response.status_code == 404
 
 
 def test_the_new_codename_page_repeats_the_channels_not_to_use(caseworker: Staff, person: PersonAtRisk) -> None:
     client = caseworker.console(language="en")
-    client.post(f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["email"]})
+    client.post(f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["email"], "revision": "0"})
 
     page = client.post(f"/cases/{person.case.public_id}/codename/burn/").content.decode()
 

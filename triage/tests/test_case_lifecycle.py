@@ -122,7 +122,7 @@ def test_the_case_page_offers_the_allowed_moves_and_the_inbox_shows_the_state(
     page = client.get(f"/cases/{person.case.public_id}/").content.decode()
     assert "State: New" in page
     assert 'value="triaged"' in page and 'value="verified"' not in page
-    response = client.post(f"/cases/{person.case.public_id}/state/", {"to_state": "triaged"})
+    response = client.post(f"/cases/{person.case.public_id}/state/", {"to_state": "triaged", "revision": "0"})
     assert response.status_code == 302
     assert _status(person) == State.TRIAGED
     assert "Triaged" in client.get("/inbox/").content.decode()
@@ -130,7 +130,9 @@ def test_the_case_page_offers_the_allowed_moves_and_the_inbox_shows_the_state(
 
 def test_a_refused_change_from_the_page_shows_the_reason_in_russian(person: PersonAtRisk, caseworker: Staff) -> None:
     client = caseworker.console(language="ru")
-    response = client.post(f"/cases/{person.case.public_id}/state/", {"to_state": "closed", "reason": ""})
+    response = client.post(
+        f"/cases/{person.case.public_id}/state/", {"to_state": "closed", "reason": "", "revision": "0"}
+    )
     assert response.status_code == 400
     assert "Укажите, почему кейс закрыт." in response.content.decode()
     assert _status(person) == State.NEW
