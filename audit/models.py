@@ -43,6 +43,15 @@ class Action(models.TextChoices):
     CASE_FLAGS_SET = "case_flags_set", _("Changed a case's hostile-family warnings")
     CASE_TRANSITION = "case_transition", _("Changed a case's state")
     ROTA_CHANGE = "rota_change", _("Changed the on-call rota")
+    NOTE_CREATE = "note_create", _("Wrote a case note")
+    NOTE_EDIT = "note_edit", _("Changed a case note")
+    TASK_CREATE = "task_create", _("Added a task to a case")
+    TASK_EDIT = "task_edit", _("Changed a task")
+    TASK_DONE = "task_done", _("Marked a task done or open")
+    TASKS_VIEW = "tasks_view", _("Viewed own tasks on a case")
+    CANNED_CREATE = "canned_create", _("Added a canned reply")
+    CANNED_EDIT = "canned_edit", _("Changed a canned reply")
+    CANNED_DELETE = "canned_delete", _("Deleted a canned reply")
 
 
 class AuditEntry(models.Model):
