@@ -318,10 +318,14 @@ def canned_edit(request: HttpRequest, reply_id: int) -> HttpResponse:
     try:
         services.canned_reply_edit(reply=reply, actor=staff_member(request), base_revision=base_revision, **data)
     except services.ChangeRefused as refused:
-        return render(request, "casenotes/canned_edit.html", {**context, "form": form, "error": str(refused)}, 409)
+        return render(
+            request, "casenotes/canned_edit.html", {**context, "form": form, "error": str(refused)}, status=409
+        )
     except services.EditConflict as conflict:
         kept = CannedReplyEditForm(initial={**data, "revision": conflict.revision})
-        return render(request, "casenotes/canned_edit.html", {**context, "form": kept, "conflict": conflict}, 409)
+        return render(
+            request, "casenotes/canned_edit.html", {**context, "form": kept, "conflict": conflict}, status=409
+        )
     return redirect("casenotes:canned")
 
 
