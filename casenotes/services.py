@@ -83,7 +83,7 @@ def note_edit(
     """Only the author edits a note; the new text is sealed to the current key version."""
     with transaction.atomic():
         locked = _case_locked(note.case)
-        current = CaseNote.objects.select_for_update().select_related("author", "case").get(pk=note.pk)
+        current = CaseNote.objects.select_for_update(of=("self",)).select_related("author", "case").get(pk=note.pk)
         if current.author_id != actor.pk:
             raise ChangeRefused(_("Only the author can change a note."))
         case_key = _current_key_for(locked, actor)
@@ -159,7 +159,11 @@ def task_edit(
     """Any holder of the current case key edits a task; the text is re-sealed to that version."""
     with transaction.atomic():
         locked = _case_locked(task.case)
-        current = CaseTask.objects.select_for_update().select_related("owner", "updated_by", "case").get(pk=task.pk)
+        current = (
+            CaseTask.objects.select_for_update(of=("self",))
+            .select_related("owner", "updated_by", "case")
+            .get(pk=task.pk)
+        )
         case_key = _current_key_for(locked, actor)
         if current.revision != base_revision:
             opened = keys.case_private_keys(locked, actor, actor_private_key)
@@ -222,7 +226,9 @@ def canned_reply_edit(
 ) -> CannedReply:
     _require_coordinator(actor)
     with transaction.atomic():
-        current = CannedReply.objects.select_for_update().select_related("updated_by").filter(pk=reply.pk).first()
+        current = (
+            CannedReply.objects.select_for_update(of=("self",)).select_related("updated_by").filter(pk=reply.pk).first()
+        )
         if current is None:
             raise ChangeRefused(_("This canned reply was deleted."))
         if current.revision != base_revision:
