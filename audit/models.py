@@ -49,6 +49,15 @@ class Action(models.TextChoices):
     CASE_TEAM_ASSIGN = "case_team_assign", _("Moved a case to a team")
     PENDING_WRAPS_COMPLETE = "pending_wraps_complete", _("Handed on case keys owed to team members")
     CASES_LIST_SCOPE = "cases_list_scope", _("Listed the cases in their scope")
+    NOTE_CREATE = "note_create", _("Wrote a case note")
+    NOTE_EDIT = "note_edit", _("Changed a case note")
+    TASK_CREATE = "task_create", _("Added a task to a case")
+    TASK_EDIT = "task_edit", _("Changed a task")
+    TASK_DONE = "task_done", _("Marked a task done or open")
+    TASKS_VIEW = "tasks_view", _("Viewed own tasks on a case")
+    CANNED_CREATE = "canned_create", _("Added a canned reply")
+    CANNED_EDIT = "canned_edit", _("Changed a canned reply")
+    CANNED_DELETE = "canned_delete", _("Deleted a canned reply")
 
 
 class AuditEntry(models.Model):

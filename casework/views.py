@@ -15,6 +15,7 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
+from casenotes.panels import case_page_context as casenotes_context
 from casework import keys, selectors, services
 from casework.access import case_for_member
 from casework.forms import EDIT_CONFLICT_MESSAGE, CaseFlagsForm, CaseMemberForm, DuressClearForm, StaffReplyForm
@@ -69,6 +70,7 @@ def _render_case(
         "membership_error": membership_error,
         "duress_form": DuressClearForm(),
         "flags_form": _flags_form(case, details),
+        **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
         **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)

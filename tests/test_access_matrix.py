@@ -32,6 +32,8 @@ from django.urls.exceptions import Resolver404
 
 from accounts import services as account_services
 from accounts.models import SignupLink
+from casenotes import services as notes_services
+from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys, texts
 from casework import services as casework_services
 from casework.models import Attachment, Message, Team
@@ -60,7 +62,9 @@ OTHER = "other person's message"
 DECOY = "decoy conversation"
 CASE = "person's case identifier"
 CODENAME = "person's codename"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME)
+NOTE = "staff note on the person's case"
+TASK = "task on the person's case"
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK)
 
 # A small PNG with a marker no template could contain by accident.
 PNG = b"\x89PNG\r\n\x1a\n" + b"matrix-file-" + uuid.uuid4().hex.encode() + b"\x00" * 64
@@ -273,7 +277,9 @@ MATRIX = [
         "casework:case",
         "cases/<str:public_id>/",
         # Staff see the decoy too, marked as such, to know what a captor was shown.
-        get=staff(NOT_FOUND, caseworker=ok(MESSAGE, CASE, DECOY), coordinator=ok(MESSAGE, CASE, DECOY)),
+        get=staff(
+            NOT_FOUND, caseworker=ok(MESSAGE, CASE, DECOY, NOTE, TASK), coordinator=ok(MESSAGE, CASE, DECOY, NOTE, TASK)
+        ),
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}"},
     ),
@@ -469,6 +475,100 @@ MATRIX = [
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
     ),
+    # --- casenotes: notes, tasks and canned replies -------------------------------------------
+    Route(
+        "console",
+        "casenotes:note_add",
+        "cases/<str:public_id>/notes/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"body": "A note from the matrix."},
+    ),
+    Route(
+        # The caseworker wrote the world's note: only she may change it; other holders get 403.
+        "console",
+        "casenotes:note_edit",
+        "cases/<str:public_id>/notes/<uuid:note_id>/edit/",
+        get=staff(NOT_FOUND, caseworker=ok(CASE, NOTE), coordinator=FORBIDDEN),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=FORBIDDEN),
+        kwargs={"public_id": "{case}", "note_id": "{note}"},
+        data={"body": "A changed note from the matrix.", "revision": "1"},
+    ),
+    Route(
+        "console",
+        "casenotes:task_add",
+        "cases/<str:public_id>/tasks/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"title": "A task from the matrix.", "owner": "{caseworker_member}"},
+    ),
+    Route(
+        # Any holder of the case key may change a task.
+        "console",
+        "casenotes:task_edit",
+        "cases/<str:public_id>/tasks/<uuid:task_id>/edit/",
+        get=staff(NOT_FOUND, caseworker=ok(CASE, TASK), coordinator=ok(CASE, TASK)),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}", "task_id": "{task}"},
+        data={"title": "A changed task from the matrix.", "owner": "{caseworker_member}", "revision": "1"},
+    ),
+    Route(
+        "console",
+        "casenotes:task_done",
+        "cases/<str:public_id>/tasks/<uuid:task_id>/done/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}", "task_id": "{task}"},
+        data={"done": "1"},
+    ),
+    Route(
+        # The reply form's "Insert" buttons: the case page comes back with the reply box filled.
+        "console",
+        "casenotes:canned_insert",
+        "cases/<str:public_id>/canned/insert/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND, caseworker=ok(MESSAGE, CASE, DECOY, NOTE, TASK), coordinator=ok(MESSAGE, CASE, DECOY, NOTE, TASK)
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"body": "", "canned": "{canned}"},
+    ),
+    Route(
+        # Each member's own open tasks, on cases they can read; the world's task is the caseworker's.
+        "console",
+        "casenotes:my_tasks",
+        "tasks/",
+        get=staff(ok(), caseworker=ok(CASE, TASK)),
+        post=staff(NOT_ALLOWED),
+    ),
+    Route(
+        # Organisation templates (plaintext, never case content): coordinators only.
+        "console",
+        "casenotes:canned",
+        "canned/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"language": "", "title": "", "body": ""},
+    ),
+    Route(
+        "console",
+        "casenotes:canned_edit",
+        "canned/<int:reply_id>/edit/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=to("/canned/")),
+        kwargs={"reply_id": "{canned}"},
+        data={"language": "en", "title": "Matrix reply", "body": "A changed canned reply.", "revision": "1"},
+    ),
+    Route(
+        "console",
+        "casenotes:canned_delete",
+        "canned/<int:reply_id>/delete/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=to("/canned/")),
+        kwargs={"reply_id": "{canned}"},
+    ),
     Route(
         # Each member sets only their own channel; choosing "none" is a valid form.
         "console",
@@ -511,6 +611,7 @@ VIEW_MODULES = {
         "audit.views",
         "notifications.views",
         "triage.views",
+        "casenotes.views",
         "core.views",
     },
 }
@@ -613,6 +714,8 @@ def _build_world() -> World:
     file_name = f"matrix-{marker}.png"
     attachment_id = _upload_attachment(person_client, person, file_name)
     held_message = _held_reply(person, caseworker)
+    note_words, task_words = f"A note on the case {marker}", f"A task on the case {marker}"
+    note, task, canned = _notes_and_tasks(person, caseworker, coordinator, note_words, task_words)
     signup_token = account_services.signup_link_create(
         purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
     )
@@ -636,6 +739,9 @@ def _build_world() -> World:
             "revision": str(person.case.revision),
             "on_call_team": str(person.case.team_id),
             "other_team": str(outsider.member.teams.get().pk),
+            "note": str(note.pk),
+            "task": str(task.pk),
+            "canned": str(canned.pk),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -644,6 +750,8 @@ def _build_world() -> World:
             DECOY: list(texts.DECOY_QUESTIONS["en"]),
             CASE: [person.case.public_id],
             CODENAME: [person.codename],
+            NOTE: [note_words],
+            TASK: [task_words],
         },
         jars=jars,
         person=person,
@@ -662,6 +770,26 @@ def _held_reply(person: PersonAtRisk, caseworker: Staff) -> Message:
         author=caseworker.member,
         held=True,
     )
+
+
+def _notes_and_tasks(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff, note_words: str, task_words: str
+) -> tuple[CaseNote, CaseTask, CannedReply]:
+    """The caseworker's note and task on the case, and an English canned reply, written without
+    audit entries (the audit log's rows must not show the case)."""
+    case_key = keys.current_case_key(person.case)
+    note = notes_services.note_row(case=person.case, author=caseworker.member, body=note_words, case_key=case_key)
+    task = notes_services.task_row(
+        case=person.case,
+        actor=caseworker.member,
+        owner=caseworker.member,
+        title=task_words,
+        detail="",
+        due=None,
+        case_key=case_key,
+    )
+    canned = CannedReply.objects.create(language="en", title="Matrix reply", body="A canned reply.")
+    return note, task, canned
 
 
 def _upload_attachment(client: FaceClient, person: PersonAtRisk, file_name: str) -> uuid.UUID:
@@ -781,6 +909,9 @@ DUMMY_VALUES = {
     "revision": "0",
     "on_call_team": "0",
     "other_team": "0",
+    "note": str(uuid.UUID(int=0)),
+    "task": str(uuid.UUID(int=0)),
+    "canned": "0",
 }
 
 

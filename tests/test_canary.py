@@ -3,7 +3,9 @@
 Unique strings go in through every free-text input of both faces, through the real views:
 the first request (message, contact, cover phrase, danger word, attachment contents and
 names), the conversation, the codename login (right, wrong and with the danger word), the
-staff sign-up and login password, a staff reply and the hostile-relative note. With the rows committed, the test then
+staff sign-up and login password, a staff reply, the hostile-relative note, case notes and
+tasks (new, edited and typed into a refused conflicting edit) and a reply draft sent with a
+canned reply's Insert button. With the rows committed, the test then
 searches every place a seized server would give up: the raw SQLite file with its -wal and
 -shm files (or a pg_dump), the file store, the log file, every log record at DEBUG level,
 the decoded session rows and anything else under SP_VAR_DIR. A canary is looked for as UTF-8,
@@ -19,6 +21,7 @@ The search helpers live in tests/plaintext_search.py.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import re
@@ -266,6 +269,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     assert under_duress in console.get(f"/cases/{case.public_id}/").content.decode()
 
     teams_change_hands(coordinator, staff, case)
+    notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -274,6 +278,55 @@ def run_every_input(coordinator: Staff) -> Scenario:
     bad_login = {"username": staff.member.username, "password": wrong_password, "code": staff.code()}
     assert FaceClient(CONSOLE).post("/login/", bad_login).status_code == 400
     return Scenario(canaries, [onlooker, person, console])
+
+
+def _revision(page: str) -> str:
+    found = re.search(r'name="revision" value="(\d+)"', page)
+    assert found is not None, page[:2000]
+    return found.group(1)
+
+
+def notes_tasks_and_reply_drafts(
+    canaries: Canaries, console: FaceClient, staff: Staff, coordinator: Staff, case: Case
+) -> None:
+    """Case notes and tasks (new, edited, and typed into a refused conflicting edit), and a
+    reply draft sent through a canned reply's "Insert" button. Canned replies themselves are
+    organisation templates stored in plaintext by design, so their text is no canary."""
+    cases = f"/cases/{case.public_id}"
+    note = canaries.pair("case note")
+    assert console.post(f"{cases}/notes/", {"body": note}).status_code == 302
+    note_id = re.search(rf'href="{cases}/notes/([^/]+)/edit/"', console.get(f"{cases}/").content.decode())
+    assert note_id is not None
+    edit_url = f"{cases}/notes/{note_id.group(1)}/edit/"
+    assert note in html.unescape(console.get(edit_url).content.decode())
+    edited = canaries.pair("edited case note")
+    assert console.post(edit_url, {"body": edited, "revision": "1"}).status_code == 302
+    conflicted = canaries.pair("case note typed into a conflicting edit")
+    refused = console.post(edit_url, {"body": conflicted, "revision": "1"})
+    assert refused.status_code == 409 and conflicted in html.unescape(refused.content.decode())
+
+    task = {"title": canaries.pair("task title"), "detail": canaries.pair("task detail"), "due": "2031-05-04"}
+    assert console.post(f"{cases}/tasks/", {**task, "owner": staff.member.pk}).status_code == 302
+    task_id = re.search(rf'href="{cases}/tasks/([^/]+)/edit/"', console.get(f"{cases}/").content.decode())
+    assert task_id is not None
+    task_url = f"{cases}/tasks/{task_id.group(1)}/edit/"
+    changed = {"title": canaries.pair("edited task title"), "detail": canaries.pair("edited task detail")}
+    revision = _revision(console.get(task_url).content.decode())
+    form = {**changed, "due": "", "owner": staff.member.pk, "revision": revision}
+    assert console.post(task_url, form).status_code == 302
+    page = html.unescape(console.get("/tasks/").content.decode())
+    assert changed["title"] in page and changed["detail"] in page
+    page = html.unescape(console.get(f"{cases}/").content.decode())
+    assert edited in page and changed["title"] in page
+
+    form = {"language": "ru", "title": "Ждите ответа", "body": "Мы напишем вам сегодня вечером."}
+    assert coordinator.console().post("/canned/", form).status_code == 302
+    canned = re.search(r'name="canned" value="(\d+)"', console.get(f"{cases}/").content.decode())
+    assert canned is not None, "the case's language has a canned reply to insert"
+    draft = canaries.pair("reply draft sent with a canned reply's Insert button")
+    filled = console.post(f"{cases}/canned/insert/", {"body": draft, "canned": canned.group(1)})
+    assert filled.status_code == 200
+    assert f"{draft}\n\nМы напишем вам сегодня вечером." in html.unescape(filled.content.decode())
 
 
 # ---------------------------------------------------------------------------------------------

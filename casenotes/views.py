@@ -1,0 +1,336 @@
+"""Console views for case notes, tasks and canned replies.
+
+Case-scoped views fetch the case through casework.access.case_for_member (404 for missing and
+not-yours alike); canned-reply pages are for coordinators only (403 for others).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.models import StaffMember
+from audit.models import Action
+from audit.services import audit_record
+from casenotes import selectors, services
+from casenotes.forms import (
+    CannedInsertForm,
+    CannedReplyEditForm,
+    CannedReplyForm,
+    NoteEditForm,
+    NoteForm,
+    TaskEditForm,
+    TaskForm,
+)
+from casenotes.models import CannedReply, CaseNote, CaseTask
+from casenotes.panels import reply_with_canned
+from casework import keys
+from casework.access import case_for_member
+from casework.forms import StaffReplyForm
+from casework.models import Case
+
+# The case page with this app's forms in it, so a refused form is shown again in place.
+from casework.views import _render_case
+
+MY_TASKS_PAGE_SIZE = 25
+
+
+def _to_case(case: Case) -> HttpResponse:
+    return redirect("casework:case", public_id=case.public_id)
+
+
+def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:
+    try:
+        return keys.case_private_keys(case, member, request.staff_private_key)  # type: ignore[attr-defined]
+    except keys.NoAccess:
+        raise Http404 from None
+
+
+def _audit_view(member: StaffMember, case: Case, **details: str) -> None:
+    """Committed before anything of the case is decrypted for the page."""
+    with transaction.atomic():
+        audit_record(actor=member, action=Action.CASE_VIEW, case=case, details=details)
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+
+@staff_required
+@require_POST
+def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"note_form": form})
+    try:
+        services.note_create(case=case, author=member, body=form.cleaned_data["body"])
+    except keys.NoAccess:
+        raise Http404 from None
+    return _to_case(case)
+
+
+def _note_for_author(case: Case, note_id: uuid.UUID, member: StaffMember) -> CaseNote:
+    note = selectors.note_on_case(case, note_id)
+    if note is None:
+        raise Http404
+    if note.author_id != member.pk:
+        raise PermissionDenied
+    return note
+
+
+def _render_note_edit(
+    request: HttpRequest,
+    case: Case,
+    note: CaseNote,
+    form: NoteEditForm,
+    *,
+    status: int = 200,
+    conflict: services.EditConflict | None = None,
+    error: str = "",
+) -> HttpResponse:
+    context = {"case": case, "note": note, "form": form, "conflict": conflict, "error": error}
+    return render(request, "casenotes/note_edit.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def note_edit(request: HttpRequest, public_id: str, note_id: uuid.UUID) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    note = _note_for_author(case, note_id, member)
+    if request.method == "GET":
+        opened = _opened(case, member, request)
+        _audit_view(member, case, note=str(note.pk))
+        view = selectors.open_note(note, opened)
+        if view.body is None:
+            raise Http404
+        form = NoteEditForm(initial={"body": view.body, "revision": note.revision})
+        return _render_note_edit(request, case, note, form)
+    form = NoteEditForm(request.POST)
+    if not form.is_valid():
+        return _render_note_edit(request, case, note, form, status=400)
+    try:
+        services.note_edit(
+            note=note,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            body=form.cleaned_data["body"],
+            base_revision=form.cleaned_data["revision"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.ChangeRefused as refused:
+        return _render_note_edit(request, case, note, form, status=403, error=str(refused))
+    except services.EditConflict as conflict:
+        # The typed text stays in the box; the form now starts from the current revision, so
+        # saving again (after comparing) replaces the other version on purpose.
+        kept = NoteEditForm(initial={"body": form.cleaned_data["body"], "revision": conflict.revision})
+        return _render_note_edit(request, case, note, kept, status=409, conflict=conflict)
+    return _to_case(case)
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+@staff_required
+@require_POST
+def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = TaskForm(request.POST, case=case)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"task_form": form})
+    data = form.cleaned_data
+    try:
+        services.task_create(
+            case=case, actor=member, owner=data["owner"], title=data["title"], detail=data["detail"], due=data["due"]
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.ChangeRefused as refused:
+        extra = {"task_form": form, "task_error": str(refused)}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra)
+    return _to_case(case)
+
+
+def _task_on_case(case: Case, task_id: uuid.UUID) -> CaseTask:
+    task = selectors.task_on_case(case, task_id)
+    if task is None:
+        raise Http404
+    return task
+
+
+def _render_task_edit(
+    request: HttpRequest,
+    case: Case,
+    task: CaseTask,
+    form: TaskEditForm,
+    *,
+    status: int = 200,
+    conflict: services.EditConflict | None = None,
+    error: str = "",
+) -> HttpResponse:
+    context = {"case": case, "task": task, "form": form, "conflict": conflict, "error": error}
+    return render(request, "casenotes/task_edit.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    task = _task_on_case(case, task_id)
+    if request.method == "GET":
+        opened = _opened(case, member, request)
+        _audit_view(member, case, task=str(task.pk))
+        view = selectors.open_task(task, opened)
+        if view.title is None:
+            raise Http404
+        initial = {
+            "title": view.title,
+            "detail": view.detail,
+            "due": task.due,
+            "owner": task.owner_id,
+            "revision": task.revision,
+        }
+        return _render_task_edit(request, case, task, TaskEditForm(initial=initial, case=case))
+    form = TaskEditForm(request.POST, case=case)
+    if not form.is_valid():
+        return _render_task_edit(request, case, task, form, status=400)
+    data = form.cleaned_data
+    try:
+        services.task_edit(
+            task=task,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            owner=data["owner"],
+            title=data["title"],
+            detail=data["detail"],
+            due=data["due"],
+            base_revision=data["revision"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.ChangeRefused as refused:
+        return _render_task_edit(request, case, task, form, status=400, error=str(refused))
+    except services.EditConflict as conflict:
+        kept = TaskEditForm(initial={**data, "owner": data["owner"].pk, "revision": conflict.revision}, case=case)
+        return _render_task_edit(request, case, task, kept, status=409, conflict=conflict)
+    return _to_case(case)
+
+
+@staff_required
+@require_POST
+def task_done(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    task = _task_on_case(case, task_id)
+    try:
+        services.task_set_done(task=task, actor=member, done=request.POST.get("done") == "1")
+    except keys.NoAccess:
+        raise Http404 from None
+    if request.POST.get("back") == "tasks":
+        return redirect("casenotes:my_tasks")
+    return _to_case(case)
+
+
+@staff_required
+@require_GET
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    member = staff_member(request)
+    page = Paginator(selectors.my_open_tasks(member), MY_TASKS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    with transaction.atomic():  # committed before the titles are decrypted
+        for case in {task.case.public_id: task.case for task in rows}.values():
+            count = sum(1 for task in rows if task.case_id == case.pk)
+            audit_record(actor=member, action=Action.TASKS_VIEW, case=case, details={"tasks": count})
+    tasks = selectors.open_tasks_for(member, request.staff_private_key, rows)  # type: ignore[attr-defined]
+    return render(request, "casenotes/my_tasks.html", {"page": page, "tasks": tasks})
+
+
+# --- canned replies -------------------------------------------------------------------------
+
+
+@staff_required
+@require_POST
+def canned_insert(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Puts a canned reply into the reply box without JavaScript: the reply form's "Insert"
+    buttons post the draft here, and the case page comes back with draft and reply together.
+    The draft is only echoed back, never stored."""
+    member = staff_member(request)
+    case_for_member(member, public_id)
+    form = CannedInsertForm(request.POST)
+    if not form.is_valid():
+        draft = request.POST.get("body", "")
+        error = next(iter(form.errors.values()))[0]
+        extra = {"canned_error": error}
+        return _render_case(request, public_id, StaffReplyForm(initial={"body": draft}), status=400, extra=extra)
+    body = reply_with_canned(form.cleaned_data["body"], form.cleaned_data["canned"])
+    return _render_case(request, public_id, StaffReplyForm(initial={"body": body}))
+
+
+def _render_canned(request: HttpRequest, form: CannedReplyForm, status: int = 200) -> HttpResponse:
+    context = {"form": form, "replies": CannedReply.objects.select_related("updated_by")}
+    return render(request, "casenotes/canned.html", context, status=status)
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def canned(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _render_canned(request, CannedReplyForm())
+    form = CannedReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_canned(request, form, status=400)
+    services.canned_reply_create(actor=staff_member(request), **form.cleaned_data)
+    return redirect("casenotes:canned")
+
+
+def _canned_reply(reply_id: int) -> CannedReply:
+    reply = CannedReply.objects.select_related("updated_by").filter(pk=reply_id).first()
+    if reply is None:
+        raise Http404
+    return reply
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def canned_edit(request: HttpRequest, reply_id: int) -> HttpResponse:
+    reply = _canned_reply(reply_id)
+    context: dict[str, Any] = {"reply": reply, "conflict": None, "error": ""}
+    if request.method == "GET":
+        initial = {"language": reply.language, "title": reply.title, "body": reply.body, "revision": reply.revision}
+        return render(request, "casenotes/canned_edit.html", {**context, "form": CannedReplyEditForm(initial=initial)})
+    form = CannedReplyEditForm(request.POST)
+    if not form.is_valid():
+        return render(request, "casenotes/canned_edit.html", {**context, "form": form}, status=400)
+    data = dict(form.cleaned_data)
+    base_revision = data.pop("revision")
+    try:
+        services.canned_reply_edit(reply=reply, actor=staff_member(request), base_revision=base_revision, **data)
+    except services.ChangeRefused as refused:
+        return render(
+            request, "casenotes/canned_edit.html", {**context, "form": form, "error": str(refused)}, status=409
+        )
+    except services.EditConflict as conflict:
+        kept = CannedReplyEditForm(initial={**data, "revision": conflict.revision})
+        return render(
+            request, "casenotes/canned_edit.html", {**context, "form": kept, "conflict": conflict}, status=409
+        )
+    return redirect("casenotes:canned")
+
+
+@coordinator_required
+@require_POST
+def canned_delete(request: HttpRequest, reply_id: int) -> HttpResponse:
+    services.canned_reply_delete(reply=_canned_reply(reply_id), actor=staff_member(request))
+    return redirect("casenotes:canned")
