@@ -43,6 +43,8 @@ class Action(models.TextChoices):
     CASE_FLAGS_SET = "case_flags_set", _("Changed a case's hostile-family warnings")
     CASE_TRANSITION = "case_transition", _("Changed a case's state")
     ROTA_CHANGE = "rota_change", _("Changed the on-call rota")
+    SIGNING_KEY_CREATE = "signing_key_create", _("Created a signing key for replies")
+    DECOY_REPLY = "decoy_reply", _("Replied in the cover conversation")
 
 
 class AuditEntry(models.Model):

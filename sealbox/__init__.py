@@ -36,6 +36,7 @@ from sealbox.kdf import (
 from sealbox.recovery import decode_recovery_key, encode_recovery_key
 from sealbox.signing import (
     CERTIFICATE_KEY_PURPOSE,
+    LEGACY_TAG_KEY_PURPOSE,
     MESSAGE_TAG_KEY_PURPOSE,
     SigningKeyPair,
     key_certificate,
@@ -53,6 +54,7 @@ __all__ = [
     "CERTIFICATE_KEY_PURPOSE",
     "CODENAME_WORDS",
     "KEY_BYTES",
+    "LEGACY_TAG_KEY_PURPOSE",
     "MESSAGE_TAG_KEY_PURPOSE",
     "PRODUCTION_ARGON2",
     "Argon2Params",

@@ -41,6 +41,8 @@ SIGNATURE_BYTES = 64
 TAG_BYTES = 32
 CERTIFICATE_KEY_PURPOSE = b"sp.cert-key.v1"
 MESSAGE_TAG_KEY_PURPOSE = b"sp.tag-key.v1"
+# Tags staff replies written before replies were signed (one data migration writes them).
+LEGACY_TAG_KEY_PURPOSE = b"sp.legacy-key.v1"
 
 
 @dataclass(frozen=True, repr=False)
