@@ -127,3 +127,15 @@ def test_a_cover_reply_written_into_the_database_is_not_shown_to_the_captors(
     Message.objects.filter(pk=message.pk).update(signature=None, signed_by=None)
 
     assert COVER not in person.intake(duress=True, language="en").get("/conversation/").content.decode()
+
+
+def test_the_cover_conversation_form_and_the_signature_warning_speak_russian(
+    caseworker: Staff, person: PersonAtRisk
+) -> None:
+    _cover_reply(caseworker, person)
+    Message.objects.filter(pk=_latest_cover(person).pk).update(signature=None, signed_by=None)
+
+    page = caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/").content.decode()
+
+    assert "Ответ в безобидной переписке для прикрытия" in page
+    assert "Подпись недействительна" in page
