@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from accounts.keyring import SESSION_GENERATION, session_private_key
+from accounts.keyring import SESSION_GENERATION, session_private_key, session_signing_key
 from accounts.models import StaffMember
 from core.vault import vault_clear
 
@@ -38,9 +38,13 @@ def staff_required(view: View) -> View:
             vault_clear(request)
             return redirect("accounts:login")
         private_key = session_private_key(request)
-        if private_key is None:
+        signing_key = session_signing_key(request)
+        if private_key is None or signing_key is None:
+            # A session from before replies were signed holds no signing key: logging in
+            # again creates and unlocks it.
             return redirect("accounts:login")
         request.staff_private_key = private_key  # type: ignore[attr-defined]
+        request.staff_signing_key = signing_key  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper

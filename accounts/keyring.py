@@ -1,9 +1,16 @@
-"""Staff key pairs: created sealed under the password, unlocked only for the session."""
+"""Staff key pairs: created sealed under the password, unlocked only for the session.
+
+Each member has two: an X25519 pair that case keys are wrapped to, and an Ed25519 pair that
+signs their replies. Both private halves are sealed under the same password key, with
+different contexts; the signing public key is certified with a key derived from the
+instance secret (docs/crypto.md, "Message authenticity")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import nacl.encoding
+import nacl.hash
 import nacl.utils
 from django.conf import settings
 from django.http import HttpRequest
@@ -14,6 +21,7 @@ from core.argon2_slots import argon2_slot
 from core.vault import vault_get, vault_put
 
 _VAULT_NAME = "staff_private_key"
+_SIGNING_VAULT_NAME = "staff_signing_key"
 
 
 @dataclass(frozen=True, repr=False)
@@ -25,37 +33,126 @@ class SealedKeyPair:
     sealed_private_key: bytes
     salt: bytes
     params: sealbox.Argon2Params
+    signing_public_key: bytes
+    signing_seed: bytes
+    sealed_signing_key: bytes
 
 
 def _ctx(salt: bytes) -> bytes:
     return sealbox.context("staff.private_key", salt)
 
 
+def _signing_ctx(salt: bytes) -> bytes:
+    return sealbox.context("staff.signing_key", salt)
+
+
 def staff_keys_create(password: str) -> SealedKeyPair:
     pair = sealbox.KeyPair.generate()
+    signing = sealbox.SigningKeyPair.generate()
     salt = nacl.utils.random(16)
     params = settings.SP_ARGON2
     with argon2_slot():
         key = sealbox.derive_password_key(password, salt=salt, params=params)
     sealed = sealbox.encrypt(key, pair.private_key, ctx=_ctx(salt))
-    return SealedKeyPair(pair.public_key, pair.private_key, sealed, salt, params)
+    sealed_signing = sealbox.encrypt(key, signing.seed, ctx=_signing_ctx(salt))
+    return SealedKeyPair(
+        pair.public_key, pair.private_key, sealed, salt, params, signing.public_key, signing.seed, sealed_signing
+    )
 
 
 def apply_sealed_keys(member: StaffMember, keys: SealedKeyPair) -> None:
+    """Set the key columns; the signing key's certificate needs the member's id, so it is
+    made after the first save (signing_key_certify)."""
     member.public_key = keys.public_key
     member.sealed_private_key = keys.sealed_private_key
     member.key_salt = keys.salt
     member.key_time_cost = keys.params.time_cost
     member.key_memory_kib = keys.params.memory_kib
+    member.signing_public_key = keys.signing_public_key
+    member.sealed_signing_key = keys.sealed_signing_key
+    member.signing_key_certificate = None
 
 
-def staff_private_key_unlock(member: StaffMember, password: str) -> bytes:
-    """Raises sealbox.CryptoError if the password does not open the key."""
+@dataclass(frozen=True, repr=False)
+class UnlockedKeys:
+    """What the password opens, for this request only. ``signing_seed`` is None for an
+    account enrolled before replies were signed; ``password_key`` seals a new one for it."""
+
+    private_key: bytes
+    signing_seed: bytes | None
+    password_key: bytes
+
+
+def staff_keys_unlock(member: StaffMember, password: str) -> UnlockedKeys:
+    """Raises sealbox.CryptoError if the password does not open the keys."""
     params = sealbox.Argon2Params(time_cost=member.key_time_cost, memory_kib=member.key_memory_kib)
     salt = bytes(member.key_salt)
     with argon2_slot():
         key = sealbox.derive_password_key(password, salt=salt, params=params)
-    return sealbox.decrypt(key, bytes(member.sealed_private_key), ctx=_ctx(salt))
+    private_key = sealbox.decrypt(key, bytes(member.sealed_private_key), ctx=_ctx(salt))
+    sealed_signing = member.sealed_signing_key
+    seed = sealbox.decrypt(key, bytes(sealed_signing), ctx=_signing_ctx(salt)) if sealed_signing else None
+    return UnlockedKeys(private_key, seed, key)
+
+
+def staff_private_key_unlock(member: StaffMember, password: str) -> bytes:
+    """Raises sealbox.CryptoError if the password does not open the key."""
+    return staff_keys_unlock(member, password).private_key
+
+
+def staff_signing_key_unlock(member: StaffMember, password: str) -> bytes:
+    """The member's signing seed. Raises sealbox.CryptoError if the password does not open it
+    and LookupError when the account has no signing key yet."""
+    seed = staff_keys_unlock(member, password).signing_seed
+    if seed is None:
+        raise LookupError("this account has no signing key yet")
+    return seed
+
+
+def signing_key_seal_new(member: StaffMember, password_key: bytes) -> bytes:
+    """Give an account enrolled before replies were signed its signing key, sealed under the
+    password key its X25519 key is sealed under (same salt). Returns the seed; the caller
+    saves the member and then certifies the key."""
+    signing = sealbox.SigningKeyPair.generate()
+    member.signing_public_key = signing.public_key
+    member.sealed_signing_key = sealbox.encrypt(password_key, signing.seed, ctx=_signing_ctx(bytes(member.key_salt)))
+    member.signing_key_certificate = None
+    return signing.seed
+
+
+def staff_keys_reopen_signing(member: StaffMember, password_key: bytes) -> bytes:
+    """Open the member's stored signing key with a password key already derived."""
+    return sealbox.decrypt(password_key, bytes(member.sealed_signing_key), ctx=_signing_ctx(bytes(member.key_salt)))
+
+
+def _certificate_key() -> bytes:
+    return sealbox.server_subkey(settings.SP_PEPPER, sealbox.CERTIFICATE_KEY_PURPOSE)
+
+
+def signing_key_certify(member: StaffMember) -> None:
+    """Vouch for the member's signing public key with the instance secret (never stored in
+    the database): a database writer cannot certify a key of their own."""
+    if member.pk is None or not member.signing_public_key:
+        raise ValueError("certify a saved member's signing key")
+    member.signing_key_certificate = sealbox.key_certificate(
+        _certificate_key(), member.pk, bytes(member.signing_public_key)
+    )
+
+
+def trusted_signing_key(member: StaffMember) -> bytes | None:
+    """The member's signing public key if its certificate holds, else None."""
+    public_key, certificate = member.signing_public_key, member.signing_key_certificate
+    if not public_key or not certificate:
+        return None
+    public_key = bytes(public_key)
+    if not sealbox.key_certificate_valid(_certificate_key(), member.pk, public_key, bytes(certificate)):
+        return None
+    return public_key
+
+
+def signing_key_fingerprint(public_key: bytes) -> str:
+    """A short, loggable name for a signing public key (audit entries)."""
+    return nacl.hash.blake2b(public_key, digest_size=16, encoder=nacl.encoding.HexEncoder).decode()
 
 
 def session_remember_private_key(request: HttpRequest, private_key: bytes) -> None:
@@ -66,14 +163,26 @@ def session_private_key(request: HttpRequest) -> bytes | None:
     return vault_get(request, _VAULT_NAME)
 
 
-def staff_private_key_reseal(member: StaffMember, private_key: bytes, new_password: str) -> None:
-    """Seal the same private key under a new password, with a new salt and today's cost.
-    The key pair does not change, so every case key wrapped to the public key still opens."""
+def session_remember_signing_key(request: HttpRequest, seed: bytes) -> None:
+    vault_put(request, _SIGNING_VAULT_NAME, seed)
+
+
+def session_signing_key(request: HttpRequest) -> bytes | None:
+    return vault_get(request, _SIGNING_VAULT_NAME)
+
+
+def staff_private_key_reseal(
+    member: StaffMember, private_key: bytes, new_password: str, *, signing_seed: bytes
+) -> None:
+    """Seal the same private keys under a new password, with a new salt and today's cost.
+    The key pairs do not change, so every case key wrapped to the public key still opens and
+    the signing key's certificate still holds."""
     salt = nacl.utils.random(16)
     params = settings.SP_ARGON2
     with argon2_slot():
         key = sealbox.derive_password_key(new_password, salt=salt, params=params)
     member.sealed_private_key = sealbox.encrypt(key, private_key, ctx=_ctx(salt))
+    member.sealed_signing_key = sealbox.encrypt(key, signing_seed, ctx=_signing_ctx(salt))
     member.key_salt = salt
     member.key_time_cost = params.time_cost
     member.key_memory_kib = params.memory_kib

@@ -37,6 +37,14 @@ class StaffMember(AbstractBaseUser):
     key_salt = models.BinaryField(max_length=16)
     key_time_cost = models.PositiveIntegerField()
     key_memory_kib = models.PositiveIntegerField()
+    # Ed25519 key that signs this member's replies (docs/crypto.md, "Message authenticity").
+    # The private half is sealed under the same password key as the X25519 private key; the
+    # certificate is a keyed tag under a key derived from the instance secret, so a database
+    # writer cannot put in a signing key of their own. Empty for accounts enrolled before
+    # replies were signed, until their next login creates one.
+    signing_public_key = models.BinaryField(max_length=32, null=True, blank=True)
+    sealed_signing_key = models.BinaryField(null=True, blank=True)
+    signing_key_certificate = models.BinaryField(max_length=32, null=True, blank=True)
     # Bumped to end every session of this member: each session keeps the value it logged in
     # with, and access.staff_required turns away a session whose value is out of date.
     session_generation = models.PositiveIntegerField(default=0)

@@ -13,7 +13,16 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
-from accounts.keyring import apply_sealed_keys, staff_keys_create, staff_private_key_reseal
+from accounts.keyring import (
+    UnlockedKeys,
+    apply_sealed_keys,
+    signing_key_certify,
+    signing_key_fingerprint,
+    signing_key_seal_new,
+    staff_keys_create,
+    staff_keys_reopen_signing,
+    staff_private_key_reseal,
+)
 from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -68,6 +77,7 @@ def signup_link_find(token: str) -> SignupLink:
 class Enrolment:
     member: StaffMember
     private_key: bytes
+    signing_seed: bytes
     device: TOTPDevice
 
 
@@ -84,13 +94,42 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         member.set_password(password)
         apply_sealed_keys(member, keys)
         member.save()
+        signing_key_certify(member)
+        member.save(update_fields=["signing_key_certificate"])
         team = link.team or _on_call_team_get_or_create()
         TeamMembership.objects.create(team=team, member=member)
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
-        audit_record(actor=member, action=Action.STAFF_ENROL, details={"link": link.pk, "role": member.role})
-    return Enrolment(member=member, private_key=keys.private_key, device=device)
+        # The signing key's fingerprint in the hash chain: a key swapped in later, even by
+        # someone holding the instance secret, no longer matches what was recorded here.
+        details = {"link": link.pk, "role": member.role, "signing_key": _fingerprint(member)}
+        audit_record(actor=member, action=Action.STAFF_ENROL, details=details)
+    return Enrolment(member=member, private_key=keys.private_key, signing_seed=keys.signing_seed, device=device)
+
+
+def _fingerprint(member: StaffMember) -> str:
+    return signing_key_fingerprint(bytes(member.signing_public_key))
+
+
+def signing_key_add(*, member: StaffMember, unlocked: UnlockedKeys) -> bytes:
+    """At the first login after replies became signed: give an older account its signing key,
+    sealed under its password key, certified and audited. Returns the seed for the session.
+    A data migration cannot do this: only the password opens the password key."""
+    if unlocked.signing_seed is not None:
+        return unlocked.signing_seed
+    with transaction.atomic():
+        locked = StaffMember.objects.select_for_update().get(pk=member.pk)
+        if locked.sealed_signing_key:  # another login of the same account got there first
+            return staff_keys_reopen_signing(locked, unlocked.password_key)
+        seed = signing_key_seal_new(locked, unlocked.password_key)
+        signing_key_certify(locked)
+        locked.save(update_fields=["signing_public_key", "sealed_signing_key", "signing_key_certificate"])
+        audit_record(actor=locked, action=Action.SIGNING_KEY_CREATE, details={"signing_key": _fingerprint(locked)})
+    member.signing_public_key = locked.signing_public_key
+    member.sealed_signing_key = locked.sealed_signing_key
+    member.signing_key_certificate = locked.signing_key_certificate
+    return seed
 
 
 def _first_coordinator_links_retire(*, except_for: SignupLink) -> None:
@@ -193,11 +232,13 @@ def sessions_end_all(member: StaffMember) -> int:
     return member.session_generation
 
 
-def password_change(*, member: StaffMember, private_key: bytes, new_password: str) -> None:
-    """Re-seal the same private key under the new password, set the new password hash and end
-    every other session, in one transaction. The caller has checked the current password and
-    TOTP code and keeps its own session by storing the new generation."""
-    staff_private_key_reseal(member, private_key, new_password)
+def password_change(*, member: StaffMember, private_key: bytes, signing_key: bytes, new_password: str) -> None:
+    """Re-seal the same private keys (X25519 and signing) under the new password, set the new
+    password hash and end every other session, in one transaction. The caller has checked the
+    current password and TOTP code and keeps its own session by storing the new generation."""
+    if sealbox.SigningKeyPair.from_seed(signing_key).public_key != bytes(member.signing_public_key or b""):
+        raise ValueError("the session's signing key is not this member's")
+    staff_private_key_reseal(member, private_key, new_password, signing_seed=signing_key)
     member.set_password(new_password)
     with transaction.atomic():
         member.session_generation = models.F("session_generation") + 1
@@ -205,6 +246,7 @@ def password_change(*, member: StaffMember, private_key: bytes, new_password: st
             update_fields=[
                 "password",
                 "sealed_private_key",
+                "sealed_signing_key",
                 "key_salt",
                 "key_time_cost",
                 "key_memory_kib",

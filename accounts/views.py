@@ -22,7 +22,8 @@ from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm, PasswordC
 from accounts.keyring import (
     session_remember_generation,
     session_remember_private_key,
-    staff_private_key_unlock,
+    session_remember_signing_key,
+    staff_keys_unlock,
 )
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
 from audit.chain import handle_hash
@@ -55,6 +56,7 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
         request.session[_ENROLLING] = enrolment.member.pk
         request.session[_RECOVERY] = link.purpose == SignupLink.Purpose.FIRST_COORDINATOR
         session_remember_private_key(request, enrolment.private_key)
+        session_remember_signing_key(request, enrolment.signing_seed)
         return redirect("accounts:enrol_totp")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/signup.html", {"form": form, "link": link}, status=status)
@@ -145,13 +147,16 @@ def login(request: HttpRequest) -> HttpResponse:
         locked = claimed is not None and claimed.is_locked()
         device = _second_factor(member, data["code"]) if isinstance(member, StaffMember) and not locked else None
         if isinstance(member, StaffMember) and device is not None:
-            private_key = staff_private_key_unlock(member, data["password"])
+            unlocked = staff_keys_unlock(member, data["password"])
             vault_start_fresh(request)
             with transaction.atomic():
                 services.login_success_reset(member)
+                # Accounts enrolled before replies were signed get their signing key here.
+                signing_seed = services.signing_key_add(member=member, unlocked=unlocked)
                 django_login(request, member)
                 otp_login(request, device)
-                session_remember_private_key(request, private_key)
+                session_remember_private_key(request, unlocked.private_key)
+                session_remember_signing_key(request, signing_seed)
                 session_remember_generation(request, member)
                 audit_record(actor=member, action=Action.LOGIN)
                 audit_record(actor=member, action=Action.KEY_UNLOCK)
@@ -226,8 +231,12 @@ def account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
         if device is not None and device.verify_token(form.cleaned_data["code"].replace(" ", "")):
-            private_key = request.staff_private_key  # type: ignore[attr-defined]
-            services.password_change(member=member, private_key=private_key, new_password=form.cleaned_data["password"])
+            services.password_change(
+                member=member,
+                private_key=request.staff_private_key,  # type: ignore[attr-defined]
+                signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+                new_password=form.cleaned_data["password"],
+            )
             # Keep this session (Django would end it on a new password hash); every other ends.
             update_session_auth_hash(request, member)
             session_remember_generation(request, member)

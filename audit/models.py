@@ -58,6 +58,8 @@ class Action(models.TextChoices):
     CANNED_CREATE = "canned_create", _("Added a canned reply")
     CANNED_EDIT = "canned_edit", _("Changed a canned reply")
     CANNED_DELETE = "canned_delete", _("Deleted a canned reply")
+    SIGNING_KEY_CREATE = "signing_key_create", _("Created a signing key for replies")
+    DECOY_REPLY = "decoy_reply", _("Replied in the cover conversation")
 
 
 class AuditEntry(models.Model):

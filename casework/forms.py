@@ -27,6 +27,25 @@ class StaffReplyForm(forms.Form):
     )
 
 
+class DecoyReplyForm(forms.Form):
+    """A reply in the harmless cover conversation. Its own field name, so an error on one form
+    never lands on the other and a mistyped real reply is never sent to the cover story."""
+
+    decoy_body = forms.CharField(
+        label=_("Reply in the harmless cover conversation (seen by whoever uses the danger word)"),
+        max_length=settings.SP_MESSAGE_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": _("The reply is empty."),
+            "max_length": ngettext_lazy(
+                "The reply is too long (at most %(limit_value)d character).",
+                "The reply is too long (at most %(limit_value)d characters).",
+                "limit_value",
+            ),
+        },
+    )
+
+
 class _MemberChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: StaffMember) -> str:
         return f"{obj.username} ({obj.get_role_display()})"

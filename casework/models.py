@@ -168,6 +168,15 @@ class Message(models.Model):
     # until a coordinator releases it to the person's real credential.
     held = models.BooleanField(default=False)
     body_ct = models.BinaryField()
+    # Who vouches for this row (casework/authenticity.py, docs/crypto.md "Message
+    # authenticity"): a staff reply carries its signer's Ed25519 signature (the author, or the
+    # coordinator who released it); what the server writes by itself carries a keyed tag under
+    # a key derived from the instance secret. A row inserted by a database writer has neither.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signature = models.BinaryField(max_length=64, null=True, blank=True)
+    server_tag = models.BinaryField(max_length=32, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

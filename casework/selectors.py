@@ -31,7 +31,7 @@ from django.utils import timezone
 
 import sealbox
 from accounts.models import StaffMember
-from casework import keys
+from casework import authenticity, keys
 from casework.files import blob_store
 from casework.models import (
     URGENCY_ORDER,
@@ -68,9 +68,12 @@ class MessageView:
     is_decoy: bool
     attachments: list[AttachmentView] = field(default_factory=list)
     held: bool = False  # a reply kept from the person while the case was under duress
+    # False when the signature or server tag does not hold: possibly inserted by someone with
+    # database access. Such a message is never shown to the person; staff see it flagged.
+    authentic: bool = True
 
 
-def _open_message(message: Message, data_key: bytes) -> MessageView:
+def _open_message(message: Message, data_key: bytes, *, authentic: bool = True) -> MessageView:
     body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message)).decode()
     files = []
     for item in message.attachments.all():
@@ -87,6 +90,7 @@ def _open_message(message: Message, data_key: bytes) -> MessageView:
         message.is_decoy,
         files,
         message.held,
+        authentic,
     )
 
 
@@ -114,20 +118,34 @@ def conversation_for_person(
     Only one page is decrypted, which also keeps the page small on a cheap phone."""
     wraps = (
         MessageKey.objects.filter(_person_visible(decoy), credential=credential)
-        .select_related("message__author", "message__case")
+        .select_related("message__author", "message__case", "message__signed_by")
         .prefetch_related("message__attachments")
         .order_by("-message__created_at", "-message_id")
     )
     current = Paginator(wraps, PERSON_PAGE_SIZE).get_page(page)
-    messages = [
-        _open_message(
-            w.message, sealbox.unseal(private_key, bytes(w.sealed_key), ctx=keys.message_key_ctx(w.message_id))
-        )
-        for w in reversed(current.object_list)
-    ]
+    signers = authenticity.SignerKeys()
+    messages = []
+    for wrap in reversed(current.object_list):
+        opened = _open_for_person(wrap, private_key, signers)
+        if opened is not None:
+            messages.append(opened)
     earlier = current.next_page_number() if current.has_next() else None
     later = current.previous_page_number() if current.has_previous() else None
     return ConversationPage(messages, current.number, earlier, later)
+
+
+def _open_for_person(wrap: MessageKey, private_key: bytes, signers: authenticity.SignerKeys) -> MessageView | None:
+    """The message, or None when it must not be shown: its proof of origin fails (a row a
+    database writer inserted) or it does not open (a key or body swapped in the database)."""
+    if not authenticity.message_authentic(wrap.message, signers):
+        authenticity.log_hidden(wrap.message)
+        return None
+    try:
+        data_key = sealbox.unseal(private_key, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
+        return _open_message(wrap.message, data_key)
+    except sealbox.CryptoError:
+        authenticity.log_hidden(wrap.message)
+        return None
 
 
 def conversation_for_staff(case: Case, member: StaffMember, member_private_key: bytes) -> list[MessageView]:
@@ -135,18 +153,25 @@ def conversation_for_staff(case: Case, member: StaffMember, member_private_key: 
     case_keys = keys.case_private_keys(case, member, member_private_key)
     wraps = (
         MessageKey.objects.filter(case_key__case=case)
-        .select_related("message__author", "message__case")
+        .select_related("message__author", "message__case", "message__signed_by")
         .prefetch_related("message__attachments")
         .order_by("message__created_at")
     )
     views = []
+    signers = authenticity.SignerKeys()
     for wrap in wraps:
         private = case_keys.get(wrap.case_key_id)
         if private is None:
             continue  # written before this member was given the key (rotation)
         data_key = sealbox.unseal(private, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
-        views.append(_open_message(wrap.message, data_key))
+        authentic = authenticity.message_authentic(wrap.message, signers)
+        views.append(_open_message(wrap.message, data_key, authentic=authentic))
     return views
+
+
+def case_has_cover_conversation(case: Case) -> bool:
+    """Whether a danger word is in use, so staff can write in the cover conversation."""
+    return case.credentials.filter(revoked_at__isnull=True, is_duress=True).exists()
 
 
 def case_details_for_staff(case: Case, case_private_key: bytes) -> CaseDetails:
@@ -245,10 +270,15 @@ def all_cases_page(member: StaffMember, page_number: int | str | None) -> tuple[
 def attachment_for_person(
     credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID, *, decoy: bool
 ) -> tuple[AttachmentView, Iterator[bytes]] | None:
-    wrap = MessageKey.objects.filter(
-        _person_visible(decoy), credential=credential, message__attachments__id=attachment_id
-    ).first()
+    wrap = (
+        MessageKey.objects.filter(_person_visible(decoy), credential=credential, message__attachments__id=attachment_id)
+        .select_related("message__case", "message__signed_by")
+        .first()
+    )
     if wrap is None:
+        return None
+    if not authenticity.message_authentic(wrap.message):
+        authenticity.log_hidden(wrap.message)
         return None
     data_key = sealbox.unseal(private_key, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
     return _open_attachment(Attachment.objects.get(id=attachment_id, message_id=wrap.message_id), data_key)

@@ -23,7 +23,7 @@ import sealbox
 from accounts.models import RecoveryKey, Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import choices, keys, texts
+from casework import authenticity, choices, keys, texts
 from casework.files import blob_store
 from casework.models import (
     Attachment,
@@ -228,7 +228,10 @@ def _message_create(
     is_decoy: bool = False,
     held: bool = False,
     attachments: Sequence[NewAttachment] = (),
+    signing_key: bytes | None = None,
 ) -> Message:
+    """Staff replies are signed with ``signing_key`` (the author's); everything else gets the
+    server's tag (casework/authenticity.py)."""
     message_id = uuid.uuid4()
     data_key = sealbox.random_key()
     message = Message(
@@ -241,6 +244,12 @@ def _message_create(
         held=held,
     )
     message.body_ct = sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message))
+    if sender == Message.Sender.STAFF:
+        if author is None or signing_key is None:
+            raise ValueError("a staff reply needs its author's signing key")
+        authenticity.message_sign(message, signer=author, signing_key=signing_key)
+    else:
+        authenticity.message_tag(message)
     message.save(force_insert=True)
     key_ctx = keys.message_key_ctx(message_id)
     wraps = [
@@ -318,7 +327,9 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
     return message
 
 
-def message_post_from_staff(*, case: Case, member: StaffMember, body: str) -> Message:
+def message_post_from_staff(*, case: Case, member: StaffMember, signing_key: bytes, body: str) -> Message:
+    """A reply to the person's real conversation, signed with ``signing_key`` (the member's,
+    from the session vault)."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         # Under duress someone else may hold the phone: the reply is kept for staff (sealed to
@@ -326,7 +337,9 @@ def message_post_from_staff(*, case: Case, member: StaffMember, body: str) -> Me
         held = locked.under_duress_since is not None
         credentials = [locked.reply_credential] if locked.reply_credential and not held else []
         readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
-        message = _message_create(locked, Message.Sender.STAFF, body, readers, author=member, held=held)
+        message = _message_create(
+            locked, Message.Sender.STAFF, body, readers, author=member, held=held, signing_key=signing_key
+        )
         _read_mark_set(locked, member)
         audit_record(
             actor=member, action=Action.CASE_REPLY, case=locked, details={"message": str(message.pk), "held": held}
@@ -338,14 +351,46 @@ class DuressActionRefused(ValueError):
     """A release or duress clearing is not allowed; the message says why (shown to staff)."""
 
 
-def message_release(*, case: Case, actor: StaffMember, actor_private_key: bytes, message_id: uuid.UUID) -> Message:
+def decoy_reply_post(*, case: Case, member: StaffMember, signing_key: bytes, body: str) -> Message:
+    """A reply in the harmless cover conversation, which whoever logs in with the danger word
+    sees, so the cover story stays believable. Sealed to the case key and every credential
+    still in use (like the decoy written at intake, the real codename shows it only while the
+    case shows the decoy), signed like any reply, never held and never released: message_release
+    and codename_burn leave decoy messages out of the real conversation. Only a caseworker or
+    coordinator holding the current case key."""
+    if member.role not in (Role.COORDINATOR, Role.CASEWORKER):
+        raise DuressActionRefused(_("Only a caseworker or coordinator can write in the cover conversation."))
+    with transaction.atomic():
+        locked = _case_locked(case)
+        if not _holds_current_key(locked, member):
+            raise keys.NoAccess
+        credentials = list(locked.credentials.filter(revoked_at__isnull=True).order_by("pk"))
+        if not any(credential.is_duress for credential in credentials):
+            raise DuressActionRefused(_("This case has no cover conversation: no danger word is in use."))
+        readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
+        message = _message_create(
+            locked, Message.Sender.STAFF, body, readers, author=member, is_decoy=True, signing_key=signing_key
+        )
+        audit_record(actor=member, action=Action.DECOY_REPLY, case=locked, details={"message": str(message.pk)})
+    return message
+
+
+def message_release(
+    *, case: Case, actor: StaffMember, actor_private_key: bytes, actor_signing_key: bytes, message_id: uuid.UUID
+) -> Message:
     """Seal a held reply's data key to the person's real credential. Only a coordinator, and
-    only one who holds the case key: the server cannot unwrap the data key by itself."""
+    only one who holds the case key: the server cannot unwrap the data key by itself. The
+    body is re-encrypted without the held flag, so the coordinator signs the reply anew; a
+    reply whose signature does not hold is not released."""
     if not actor.is_coordinator:
         raise DuressActionRefused(_("Only a coordinator can release a held reply."))
     with transaction.atomic():
         locked = _case_locked(case)
-        message = Message.objects.select_for_update().filter(pk=message_id, case=locked, held=True).first()
+        message = (
+            Message.objects.select_for_update()
+            .filter(pk=message_id, case=locked, held=True, is_decoy=False, sender=Message.Sender.STAFF)
+            .first()
+        )
         if message is None:
             raise DuressActionRefused(_("This reply is not held."))
         if locked.reply_credential is None:
@@ -358,9 +403,12 @@ def message_release(*, case: Case, actor: StaffMember, actor_private_key: bytes,
         data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=key_ctx)
         # The held flag is bound into the body's associated data: re-encrypt without it.
         body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message))
+        if not authenticity.message_authentic(message):
+            raise DuressActionRefused(_("This reply's signature is not valid: it is not released."))
         message.held = False
         message.body_ct = sealbox.encrypt(data_key, body, ctx=keys.message_body_ctx(message))
-        message.save(update_fields=["held", "body_ct"])
+        authenticity.message_sign(message, signer=actor, signing_key=actor_signing_key)
+        message.save(update_fields=["held", "body_ct", "signed_by", "signature", "server_tag"])
         credential = locked.reply_credential
         MessageKey.objects.create(
             message=message,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("staff/<int:member_id>/disable/", views.staff_disable, name="staff_disable"),
     path("cases/<str:public_id>/", views.case_detail, name="case"),
     path("cases/<str:public_id>/reply/", views.case_reply, name="reply"),
+    path("cases/<str:public_id>/decoy-reply/", views.decoy_reply, name="decoy_reply"),
     path("cases/<str:public_id>/read/", views.case_mark_read, name="mark_read"),
     path("cases/<str:public_id>/members/", views.case_member_add, name="member_add"),
     path("cases/<str:public_id>/members/<int:member_id>/remove/", views.case_member_remove, name="member_remove"),

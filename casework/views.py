@@ -18,7 +18,14 @@ from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
 from casework import keys, selectors, services
 from casework.access import case_for_member
-from casework.forms import EDIT_CONFLICT_MESSAGE, CaseFlagsForm, CaseMemberForm, DuressClearForm, StaffReplyForm
+from casework.forms import (
+    EDIT_CONFLICT_MESSAGE,
+    CaseFlagsForm,
+    CaseMemberForm,
+    DecoyReplyForm,
+    DuressClearForm,
+    StaffReplyForm,
+)
 from casework.models import Case, CaseKey
 from core.downloads import attachment_response
 
@@ -71,6 +78,9 @@ def _render_case(
         "duress_form": DuressClearForm(),
         "flags_form": _flags_form(case, details),
         **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
+        "decoy_form": DecoyReplyForm(),
+        "has_cover_conversation": selectors.case_has_cover_conversation(case),
+        "any_not_authentic": any(not message.authentic for message in messages),
         **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)
@@ -90,7 +100,36 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     form = StaffReplyForm(request.POST)
     if not form.is_valid():
         return _render_case(request, public_id, form, status=400)
-    services.message_post_from_staff(case=case, member=member, body=form.cleaned_data["body"])
+    services.message_post_from_staff(
+        case=case,
+        member=member,
+        signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+        body=form.cleaned_data["body"],
+    )
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A reply in the cover conversation shown after a danger-word login."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = DecoyReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"decoy_form": form})
+    try:
+        services.decoy_reply_post(
+            case=case,
+            member=member,
+            signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+            body=form.cleaned_data["decoy_body"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.DuressActionRefused as refused:
+        extra = {"decoy_form": form, "decoy_error": str(refused)}
+        return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra)
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -210,6 +249,7 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
             case=case,
             actor=member,
             actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
             message_id=message_id,
         )
     except keys.NoAccess:

@@ -34,17 +34,35 @@ from sealbox.kdf import (
     derive_password_key,
 )
 from sealbox.recovery import decode_recovery_key, encode_recovery_key
+from sealbox.signing import (
+    CERTIFICATE_KEY_PURPOSE,
+    LEGACY_TAG_KEY_PURPOSE,
+    MESSAGE_TAG_KEY_PURPOSE,
+    SigningKeyPair,
+    key_certificate,
+    key_certificate_valid,
+    message_statement,
+    message_tag,
+    message_tag_valid,
+    server_subkey,
+    sign,
+    signature_valid,
+)
 from sealbox.stream import StreamError, StreamReader, StreamWriter, decrypt_stream, encrypt_stream
 
 __all__ = [
+    "CERTIFICATE_KEY_PURPOSE",
     "CODENAME_WORDS",
     "KEY_BYTES",
+    "LEGACY_TAG_KEY_PURPOSE",
+    "MESSAGE_TAG_KEY_PURPOSE",
     "PRODUCTION_ARGON2",
     "Argon2Params",
     "CodenameSecrets",
     "CryptoError",
     "InvalidCodename",
     "KeyPair",
+    "SigningKeyPair",
     "StreamError",
     "StreamReader",
     "StreamWriter",
@@ -59,9 +77,17 @@ __all__ = [
     "encrypt",
     "encrypt_stream",
     "generate_codename",
+    "key_certificate",
+    "key_certificate_valid",
+    "message_statement",
+    "message_tag",
+    "message_tag_valid",
     "normalise_codename",
     "random_key",
     "seal",
+    "server_subkey",
+    "sign",
+    "signature_valid",
     "unseal",
     "wordlist",
 ]

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
 from accounts import services as account_services
+from accounts.keyring import staff_signing_key_unlock
 from accounts.models import Role, SignupLink, StaffMember
 from casework import services
 from casework.models import Case, Team, Urgency
@@ -54,6 +55,11 @@ class Staff:
         self.device.throttle_reset(commit=False)
         self.device.save(update_fields=["last_t", "throttling_failure_count", "throttling_failure_timestamp"])
         return totp_now(self.device)
+
+    @property
+    def signing_key(self) -> bytes:
+        """The member's reply-signing key, opened with the password as a login would."""
+        return staff_signing_key_unlock(StaffMember.objects.get(pk=self.member.pk), self.password)
 
     def console(self, *, language: str | None = None) -> FaceClient:
         client = FaceClient(CONSOLE)

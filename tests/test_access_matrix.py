@@ -293,6 +293,17 @@ MATRIX = [
         data={"body": "A reply from the matrix."},
     ),
     Route(
+        # A caseworker or coordinator holding the key writes in the cover conversation that a
+        # danger-word login shows (the world's person set a danger word).
+        "console",
+        "casework:decoy_reply",
+        "cases/<str:public_id>/decoy-reply/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"decoy_body": "A cover reply from the matrix."},
+    ),
+    Route(
         # A refused change (closing without a reason) names the case on its error page.
         "console",
         "triage:transition",
@@ -769,6 +780,7 @@ def _held_reply(person: PersonAtRisk, caseworker: Staff) -> Message:
         readers,
         author=caseworker.member,
         held=True,
+        signing_key=caseworker.signing_key,
     )
 
 

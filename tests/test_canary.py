@@ -193,6 +193,20 @@ class Scenario:
     sessions: list[FaceClient]  # kept logged in so their session rows are searched too
 
 
+def staff_writes_in_the_cover_conversation(
+    canaries: Canaries, console: FaceClient, case: Case, forced_phrase: str
+) -> None:
+    """A reply in the decoy, read by whoever logs in with the danger word."""
+    cover = canaries.pair("cover conversation reply")
+    response = console.post(f"/cases/{case.public_id}/decoy-reply/", {"decoy_body": cover})
+    assert response.status_code == 302, response.content[:3000]
+    assert cover in console.get(f"/cases/{case.public_id}/").content.decode()
+    captors = FaceClient(INTAKE)
+    assert captors.post("/login/", {"codename": forced_phrase}).status_code == 302
+    assert cover in captors.get("/conversation/").content.decode()
+    assert captors.post("/logout/").status_code == 302
+
+
 def run_every_input(coordinator: Staff) -> Scenario:
     canaries = Canaries()
     password = canaries.pair("staff password")
@@ -270,6 +284,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
 
     teams_change_hands(coordinator, staff, case)
     notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
+    staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))

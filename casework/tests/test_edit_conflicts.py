@@ -125,5 +125,7 @@ def test_every_staff_change_to_the_case_bumps_its_revision(
     assert revision() == before + 1
     services.case_member_remove(case=case, actor=coordinator.member, actor_private_key=private, member=verifier.member)
     assert revision() == before + 2
-    services.message_post_from_staff(case=case, member=coordinator.member, body="A reply is not an edit.")
+    services.message_post_from_staff(
+        case=case, member=coordinator.member, signing_key=coordinator.signing_key, body="A reply is not an edit."
+    )
     assert revision() == before + 2

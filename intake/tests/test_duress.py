@@ -8,7 +8,7 @@ import re
 import pytest
 
 import sealbox
-from casework import selectors, services
+from casework import keys, selectors, services
 from casework.models import Case, Message
 from tests.personas import PersonAtRisk, Staff
 
@@ -124,7 +124,14 @@ def test_a_message_whose_flags_were_changed_in_the_database_does_not_open(
     first = Message.objects.get(case=person.case, sender="person", is_decoy=False)
     Message.objects.filter(pk=first.pk).update(**tampering)
     derived = services.derive_secrets(sealbox.normalise_codename(person.codename))
-    with pytest.raises(sealbox.CryptoError):
-        selectors.conversation_for_person(
-            person.case.reply_credential, derived.keypair.private_key, decoy=bool(tampering.get("is_decoy"))
-        )
+    page = selectors.conversation_for_person(
+        person.case.reply_credential, derived.keypair.private_key, decoy=bool(tampering.get("is_decoy"))
+    )
+    assert first.pk not in [message.id for message in page.messages]  # hidden from the person
+    tampered = Message.objects.select_related("case").get(pk=first.pk)
+    wrap = tampered.keys.get(credential=person.case.reply_credential)
+    data_key = sealbox.unseal(
+        derived.keypair.private_key, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(tampered.pk)
+    )
+    with pytest.raises(sealbox.CryptoError):  # and the body no longer opens under its new labels
+        sealbox.decrypt(data_key, bytes(tampered.body_ct), ctx=keys.message_body_ctx(tampered))

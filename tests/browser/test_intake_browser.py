@@ -250,7 +250,10 @@ def test_the_portal_fits_a_phone_screen_without_sideways_scrolling(
 ) -> None:
     # A reply with an unbroken link: the longest thing a line can hold.
     services.message_post_from_staff(
-        case=person.case, member=caseworker.member, body="Read this first: https://example.org/" + "a" * 80
+        case=person.case,
+        member=caseworker.member,
+        signing_key=caseworker.signing_key,
+        body="Read this first: https://example.org/" + "a" * 80,
     )
     page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     page.goto(f"{faces.intake}/")
