@@ -135,6 +135,7 @@ async def _send(bot: BotAccount, address: str, text: str, transaction_id: str) -
     )
     client = AsyncClient(bot.homeserver, bot.user_id, config=config)
     client.access_token = bot.access_token
+    client.user_id = bot.user_id  # set by nio only on a password login, which the bot never does
     try:
         room_id = address if address.startswith("!") else await _direct_room(client, address)
         await _post_notice(client, room_id, text, transaction_id)
@@ -147,7 +148,11 @@ async def _post_notice(client: AsyncClient, room_id: str, text: str, transaction
     response = await client.room_send(room_id, "m.room.message", content, tx_id=transaction_id)
     if isinstance(response, ErrorResponse) and response.status_code == "M_FORBIDDEN":
         # Not in the room yet: the member invited the bot. Accept the invitation, then post.
-        _raise_for(await client.join(room_id))
+        joined = await client.join(room_id)
+        if isinstance(joined, ErrorResponse) and _status(joined) not in {401, 429} and 400 <= _status(joined) < 500:
+            # No such room, or no invitation: the address is wrong, whatever the server's code.
+            raise MatrixRoomUnreachable(joined.status_code or "", _status(joined))
+        _raise_for(joined)
         response = await client.room_send(room_id, "m.room.message", content, tx_id=transaction_id)
     _raise_for(response)
 
@@ -200,14 +205,22 @@ async def _raw(client: AsyncClient, method: str, path: str, body: Any = None) ->
 
 
 def _raise_for_status(status: int, body: dict[str, Any]) -> None:
-    if not 200 <= status < 300:
-        _raise_for_error(str(body.get("errcode", "")), status)
+    """For the bot's own account data: no room is involved, so no error blames one."""
+    if 200 <= status < 300:
+        return
+    errcode = str(body.get("errcode", ""))
+    if errcode == "M_LIMIT_EXCEEDED" or status == 429:
+        raise MatrixRateLimited(errcode, status)
+    raise MatrixRefused(errcode, status)
+
+
+def _status(response: ErrorResponse) -> int:
+    return int(response.transport_response.status) if response.transport_response is not None else 0
 
 
 def _raise_for(response: Any) -> None:
     if isinstance(response, ErrorResponse):
-        status = response.transport_response.status if response.transport_response is not None else 0
-        _raise_for_error(response.status_code or "", int(status))
+        _raise_for_error(response.status_code or "", _status(response))
 
 
 def _raise_for_error(errcode: str, status: int) -> None:

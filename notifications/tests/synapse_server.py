@@ -70,6 +70,8 @@ def _config(folder: Path, port: int, shared_secret: str) -> dict[str, Any]:
         "user_directory": {"enabled": False},
         "push": {"enabled": False},
         "update_user_directory_from_worker": None,
+        # A test reads right after the bot writes: no cached /sync answers.
+        "caches": {"sync_response_cache_duration": 0},
         "rc_message": generous,
         "rc_registration": generous,
         "rc_login": {"address": generous, "account": generous, "failed_attempts": generous},
@@ -216,6 +218,9 @@ class Homeserver:
     def invites(self, account: Account) -> list[str]:
         sync = self.call("GET", "/_matrix/client/v3/sync?timeout=0", token=account.access_token)
         return sorted(sync.get("rooms", {}).get("invite", {}))
+
+    def joined_rooms(self, account: Account) -> list[str]:
+        return sorted(self.call("GET", "/_matrix/client/v3/joined_rooms", token=account.access_token)["joined_rooms"])
 
     def messages(self, reader: Account, room_id: str) -> list[dict[str, Any]]:
         """The room's m.room.message events, oldest first, as the reader's client sees them."""

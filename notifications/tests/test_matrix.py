@@ -118,6 +118,7 @@ def test_a_user_id_gets_one_direct_chat_that_later_notices_reuse(
     _run_worker()
 
     assert matrix.server.invites(own) == []  # no second chat was opened
+    assert matrix.server.joined_rooms(own) == [room_id]
     bodies = [e["content"]["body"] for e in matrix.server.messages(own, room_id) if e["sender"] == matrix.bot.user_id]
     assert len(bodies) == 2
     assert first.case.public_id in bodies[0] and second.case.public_id in bodies[1]
