@@ -173,7 +173,9 @@ async def _direct_room(client: AsyncClient, user_id: str) -> str:
 async def _user_is_in(client: AsyncClient, room_id: str, user_id: str) -> bool:
     state = await client.room_get_state_event(room_id, "m.room.member", user_id)
     if isinstance(state, ErrorResponse):
-        return False  # the bot left, or the room is gone: open a new one
+        if _status(state) in {403, 404}:
+            return False  # the bot left, or the room is gone: open a new one
+        _raise_for(state)  # anything else (rate limit, server error) must not open a second chat
     return state.content.get("membership") in {"join", "invite"}
 
 

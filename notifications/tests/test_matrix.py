@@ -125,6 +125,28 @@ def test_a_user_id_gets_one_direct_chat_that_later_notices_reuse(
 
 
 @pytest.mark.django_db
+def test_a_direct_chat_the_member_left_is_replaced_by_a_new_one(
+    caseworker: Staff, matrix: MatrixWorld, django_capture_on_commit_callbacks: Any
+) -> None:
+    own = matrix.server.register(f"dm-{uuid.uuid4().hex[:8]}")
+    preference_set(member=caseworker.member, channel=Channel.MATRIX, address=own.user_id, language="en")
+    _open_case_and_commit(django_capture_on_commit_callbacks)
+    _run_worker()
+    [first_room] = matrix.server.invites(own)
+    matrix.server.call("POST", f"/_matrix/client/v3/rooms/{first_room}/leave", {}, own.access_token)  # declined
+    later = _open_case_and_commit(django_capture_on_commit_callbacks)
+    _run_worker()
+
+    [second_room] = matrix.server.invites(own)
+    assert second_room != first_room
+    matrix.server.join(own, second_room)
+    bodies = [
+        e["content"]["body"] for e in matrix.server.messages(own, second_room) if e["sender"] == matrix.bot.user_id
+    ]
+    assert len(bodies) == 1 and later.case.public_id in bodies[0]
+
+
+@pytest.mark.django_db
 def test_an_encrypted_room_gets_the_same_plain_notice(
     caseworker: Staff, matrix: MatrixWorld, django_capture_on_commit_callbacks: Any
 ) -> None:
