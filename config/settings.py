@@ -269,6 +269,8 @@ LOGGING = {
     "loggers": {
         # Django's request logger would repeat paths of failed requests; keep only errors.
         "django.request": {"level": "ERROR"},
+        # The Matrix client logs room ids (staff addresses) at INFO.
+        "nio": {"level": "WARNING"},
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
         # At DEBUG it would attach the whole template context (decrypted messages) to a record.
         "django.template": {"filters": ["drop_template_context"]},
@@ -299,3 +301,9 @@ EMAIL_TIMEOUT = env_int("SP_EMAIL_TIMEOUT", 15, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("SP_EMAIL_FROM", "safepassage@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SP_WEBHOOK_TIMEOUT = env_int("SP_WEBHOOK_TIMEOUT", 15, minimum=1)
+# ... and by Matrix, as the organisation's bot (notifications/matrix.py). All empty: Matrix is
+# off; any one set: all three must be right, or the check notifications.E001 stops the start.
+SP_MATRIX_HOMESERVER = env_str("SP_MATRIX_HOMESERVER", "")
+SP_MATRIX_USER_ID = env_str("SP_MATRIX_USER_ID", "")
+SP_MATRIX_ACCESS_TOKEN = env_secret("SP_MATRIX_ACCESS_TOKEN") or ""
+SP_MATRIX_TIMEOUT = env_int("SP_MATRIX_TIMEOUT", 15, minimum=1)

@@ -1,4 +1,4 @@
-"""The job that tells staff a case needs attention, by e-mail or webhook.
+"""The job that tells staff a case needs attention, by e-mail, webhook or Matrix.
 
 What goes out is deliberately poor: that a case needs attention, whether it is new or under
 duress, its public id and a console link. Never the person's words, region, contact or any
@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+import nacl.hash
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import translation
@@ -26,6 +27,8 @@ from accounts.models import StaffMember
 from casework.models import Case
 from jobs.models import Job
 from jobs.services import job_handler
+from notifications.addresses import notification_key
+from notifications.matrix import send_matrix
 from notifications.models import Channel, Event, NotificationPreference, NotificationSent
 from notifications.services import NOTIFY_JOB, preference_address
 
@@ -100,7 +103,7 @@ def deliver(job: Job, members: list[StaffMember], notice: Notice) -> None:
             continue
         try:
             with translation.override(preference.language):
-                send(preference, notice)
+                send(preference, notice, dedupe_key=dedupe_key(job, preference.member_id))
         except Exception as exc:
             failures.append(exc)  # the others are still told; the job is retried for this one
             continue
@@ -109,12 +112,25 @@ def deliver(job: Job, members: list[StaffMember], notice: Notice) -> None:
         raise failures[0]
 
 
-def send(preference: NotificationPreference, notice: Notice) -> None:
+def dedupe_key(job: Job, member_id: int) -> str:
+    """The same for every try of one job to one member, so a channel that de-duplicates
+    (Matrix transaction ids) shows a resend once. Keyed, so it does not tell the outside
+    server our job and member numbers."""
+    digest = nacl.hash.blake2b(
+        f"{job.pk}:{member_id}".encode(), digest_size=16, key=notification_key(), person=b"sp.notify-txn.v1"
+    )
+    return "sp-" + digest.decode()
+
+
+def send(preference: NotificationPreference, notice: Notice, *, dedupe_key: str) -> None:
     address = preference_address(preference)
     if preference.channel == Channel.EMAIL:
         send_email(address, notice)
     elif preference.channel == Channel.WEBHOOK:
         send_webhook(address, notice)
+    elif preference.channel == Channel.MATRIX:
+        # The same words as the e-mail: its subject line, then its body.
+        send_matrix(address, f"{notice.subject()}\n\n{notice.body()}", transaction_id=dedupe_key)
 
 
 def send_email(address: str, notice: Notice) -> None:

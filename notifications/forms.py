@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from notifications.matrix import is_matrix_address, matrix_enabled
 from notifications.models import Channel
 
 _LOOPBACK_NAMES = {"localhost"}
@@ -26,15 +28,27 @@ def _is_loopback(host: str) -> bool:
 class PreferenceForm(forms.Form):
     channel = forms.ChoiceField(label=_("How to tell you"), choices=Channel.choices, widget=forms.RadioSelect)
     address = forms.CharField(
-        label=_("E-mail address or webhook URL"),
+        label=_("Address: e-mail, webhook URL or Matrix id"),
         required=False,
         max_length=500,
-        help_text=_(
-            "Notifications say only that a case needs attention, with its number and a link: "
-            "never what the person wrote, their name or region."
+        help_text=format_lazy(
+            "{} {}",
+            _(
+                "Notifications say only that a case needs attention, with its number and a link: "
+                "never what the person wrote, their name or region."
+            ),
+            _(
+                "For Matrix: the id of a room the organisation's bot is invited to (!…:server), "
+                "or your own user id (@…:server) for a direct chat."
+            ),
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not matrix_enabled():  # offered only when the organisation has set up its bot
+            self.fields["channel"].choices = [c for c in Channel.choices if c[0] != Channel.MATRIX]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -50,6 +64,10 @@ class PreferenceForm(forms.Form):
                 self.add_error("address", _("Enter a valid e-mail address."))
         elif channel == Channel.WEBHOOK:
             self._check_webhook(address)
+        elif channel == Channel.MATRIX and not is_matrix_address(address):
+            self.add_error(
+                "address", _("Enter a Matrix room id like !abc123:example.org or a user id like @name:example.org.")
+            )
         data["address"] = address if channel != Channel.NONE else ""
         return data
 

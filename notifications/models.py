@@ -1,6 +1,6 @@
 """Where each staff member wants to be told that a case needs attention, and what was sent.
 
-The address (e-mail or webhook URL) is personal data: it is stored encrypted under the
+The address (e-mail, webhook URL, Matrix room or user id) is personal data: it is stored encrypted under the
 server-side notification key (notifications/addresses.py), never in plaintext.
 """
 
@@ -16,6 +16,7 @@ class Channel(models.TextChoices):
     NONE = "none", _("No notifications")
     EMAIL = "email", _("E-mail")
     WEBHOOK = "webhook", _("Webhook (HTTP POST)")
+    MATRIX = "matrix", _("Matrix")
 
 
 class Event(models.TextChoices):

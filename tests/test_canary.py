@@ -37,6 +37,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
@@ -207,6 +208,16 @@ def staff_writes_in_the_cover_conversation(
     assert captors.post("/logout/").status_code == 302
 
 
+def matrix_address(canaries: Canaries, console: FaceClient) -> None:
+    """A staff member's Matrix room id: an address, encrypted like e-mail addresses."""
+    room_id = canaries.add("matrix room id", f"!{latin_canary()}:hotline.example.org")
+    bot = {"SP_MATRIX_HOMESERVER": "https://matrix.example.org", "SP_MATRIX_USER_ID": "@bot:example.org"}
+    with override_settings(**bot, SP_MATRIX_ACCESS_TOKEN="syt_canary_test"):
+        saved = console.post("/account/notifications/", {"channel": "matrix", "address": room_id})
+        assert saved.status_code == 302
+        assert room_id in console.get("/account/notifications/").content.decode()
+
+
 def run_every_input(coordinator: Staff) -> Scenario:
     canaries = Canaries()
     password = canaries.pair("staff password")
@@ -285,6 +296,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     teams_change_hands(coordinator, staff, case)
     notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
     staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
+    matrix_address(canaries, console)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
