@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "triage",
+    "vetting",
 ]
 
 MIDDLEWARE = [
