@@ -13,16 +13,24 @@ from collections.abc import Iterable
 
 # Runs of letters or of digits; everything else (punctuation, spaces, symbols) separates.
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
-SHINGLE_SIZE = 3
+# Words that carry nothing and would make unrelated texts share pairs of words; single letters
+# (the "д." of "д. 15") are dropped too, so "ул Ленина д 15" and "Ленина 15" share "ленина 15".
+_FILLER = frozenset(
+    "и в во на с со по к ко у о об от до за из не но а же ли бы то это как что для при или "
+    "the a an of to in at on and or for by is are be it this that with from as".split()
+)
+SHINGLE_SIZE = 2
 
 
 def tokens(text: str) -> list[str]:
-    """Lowercased words and digit runs, ё→е, with adjacent digit runs joined, so a number
-    matches however it was grouped with spaces, dashes or brackets."""
+    """Lowercased words and digit runs, ё→е, without filler words, with adjacent digit runs
+    joined, so a number matches however it was grouped with spaces, dashes or brackets."""
     folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
     result: list[str] = []
     for match in _TOKEN.finditer(folded):
         token = match.group()
+        if not token.isdigit() and (len(token) == 1 or token in _FILLER):
+            continue
         if token.isdigit() and result and result[-1].isdigit() and _only_separators(folded, match.start()):
             result[-1] += token
         else:
@@ -42,8 +50,8 @@ def _only_separators(text: str, end: int) -> bool:
 
 
 def item_shingles(text: str) -> set[str]:
-    """What an item (or phrase) is remembered by: its runs of three tokens, or the whole
-    item when it is shorter than that."""
+    """What an item (or phrase) is remembered by: its pairs of adjacent tokens, or its one
+    token when it has only one."""
     words = tokens(text)
     if not words:
         return set()
@@ -52,15 +60,17 @@ def item_shingles(text: str) -> set[str]:
 
 
 def draft_shingles(text: str) -> set[str]:
-    """Every run of one to three tokens of a text being checked, so short items match too."""
+    """Every token and pair of adjacent tokens of a text being checked (single tokens so that
+    one-word items match too)."""
     words = tokens(text)
-    return {" ".join(words[i : i + size]) for size in (1, 2, 3) for i in range(len(words) - size + 1)}
+    return {" ".join(words[i : i + size]) for size in (1, 2) for i in range(len(words) - size + 1)}
 
 
 def needed_matches(total: int) -> int:
-    """How many of an item's shingles a draft must contain to be taken as quoting it: a third
-    (at least one), so a reworded address with the same street, house and flat still matches."""
-    return max(1, -(-total // 3))
+    """How many of an item's shingles a draft must contain to be taken as quoting it: two (so
+    "Ленина 15, кв 42" matches a full address written differently), three for long items,
+    all of them for items of one or two."""
+    return min(total, 2 if total <= 8 else 3)
 
 
 def phone_digits(value: str) -> str | None:
