@@ -19,6 +19,7 @@ The search helpers live in tests/plaintext_search.py.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import re
@@ -248,6 +249,8 @@ def run_every_input(coordinator: Staff) -> Scenario:
     assert case.under_duress_since is not None
     assert under_duress in console.get(f"/cases/{case.public_id}/").content.decode()
 
+    vetting_inputs(canaries, case, console, coordinator.console())
+
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
     assert FaceClient(INTAKE).post("/login/", {"codename": wrong_phrase}).status_code == 400
@@ -255,6 +258,41 @@ def run_every_input(coordinator: Staff) -> Scenario:
     bad_login = {"username": staff.member.username, "password": wrong_password, "code": staff.code()}
     assert FaceClient(CONSOLE).post("/login/", bad_login).status_code == 400
     return Scenario(canaries, [onlooker, person, console])
+
+
+def vetting_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, coordinator: FaceClient) -> None:
+    """Checklist note, sign-off reason (kept and refused), sensitive item text, a reply draft
+    refused for holding it, and red-flag values of every kind."""
+    case_url = f"/cases/{case.public_id}/"
+    note = canaries.pair("vetting note")
+    assert caseworker.post(f"{case_url}vetting/check/", {"item": "interview", "note": note}).status_code == 302
+    for state in ("triaged", "vetting"):
+        assert caseworker.post(f"{case_url}state/", {"to_state": state, "reason": ""}).status_code == 302
+    reason = canaries.pair("sign-off reason")
+    assert coordinator.post(f"{case_url}vetting/sign-off/", {"reason": reason}).status_code == 302
+    page = coordinator.get(case_url).content.decode()
+    assert note in page and reason in page
+    twice = canaries.pair("refused second sign-off reason")
+    assert coordinator.post(f"{case_url}vetting/sign-off/", {"reason": twice}).status_code == 400
+
+    item = canaries.pair("sensitive item")
+    assert coordinator.post("/sensitive/", {"kind": "safe_house", "text": item}).status_code == 302
+    assert item in coordinator.get("/sensitive/").content.decode()
+    draft = f"{canaries.pair('refused reply draft')} {item}"
+    refused = caseworker.post(f"{case_url}reply/", {"body": draft})
+    assert refused.status_code == 400 and draft in html.unescape(refused.content.decode())
+    kept = canaries.pair("draft kept by a refused insert")
+    assert caseworker.post(f"{case_url}sensitive/insert/", {"body": kept, "sensitive_item": "1"}).status_code == 400
+
+    digits = "".join(secrets.choice("0123456789") for _ in range(9))
+    phone = canaries.add("red-flag phone (as typed)", f"+7 (9{digits[:2]}) {digits[2:5]}-{digits[5:7]}-{digits[7:]}")
+    canaries.add("red-flag phone (normalised)", f"79{digits}")
+    handle = canaries.add("red-flag handle", f"@canary_{uuid.uuid4().hex}")
+    phrase = canaries.pair("red-flag phrase")
+    for kind, value in (("phone", phone), ("handle", handle), ("phrase", phrase)):
+        assert coordinator.post("/red-flags/", {"kind": kind, "value": value}).status_code == 302
+    refused_flag = canaries.pair("refused red-flag value")
+    assert coordinator.post("/red-flags/", {"kind": "phone", "value": refused_flag}).status_code == 400
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,12 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
         SignOffRow(
             sign_off,
             sign_off.verifier.username,
-            _open(opened, sign_off.case_key_id, bytes(sign_off.reason_ct), services.reason_ctx(case, sign_off.pk, sign_off.verifier_id)),
+            _open(
+                opened,
+                sign_off.case_key_id,
+                bytes(sign_off.reason_ct),
+                services.reason_ctx(case, sign_off.pk, sign_off.verifier_id),
+            ),
             sign_off.pk in standing_ids,
             sign_off.verifier_id == member.pk,
         )

@@ -53,9 +53,7 @@ def _locked_for_holder(case: Case, member: StaffMember, member_private_key: byte
     return locked
 
 
-def check_tick(
-    *, case: Case, member: StaffMember, member_private_key: bytes, item: str, note: str
-) -> VettingCheck:
+def check_tick(*, case: Case, member: StaffMember, member_private_key: bytes, item: str, note: str) -> VettingCheck:
     """Tick a checklist item with a note (ticking it again replaces the note and the ticker)."""
     if member.role not in CHECK_ROLES:
         raise VettingRefused(_("Your role may not tick the vetting checklist."))

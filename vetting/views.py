@@ -57,6 +57,9 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     form = SignOffForm(request.POST)
+    if member.role not in services.SIGN_OFF_ROLES:
+        refused = _("Only a verifier or a coordinator can sign off a case.")
+        return _case_again(request, public_id, 403, sign_off_form=form, vetting_error=refused)
     if not form.is_valid():
         return _case_again(request, public_id, 400, sign_off_form=form)
     try:

@@ -100,9 +100,7 @@ def test_red_flag_values_are_not_stored_in_plaintext(coordinator: Staff, casewor
     assert "Informant" not in listing and "928" not in listing
 
 
-def test_red_flags_are_coordinators_only_and_refuse_what_they_cannot_use(
-    coordinator: Staff, caseworker: Staff
-) -> None:
+def test_red_flags_are_coordinators_only_and_refuse_what_they_cannot_use(coordinator: Staff, caseworker: Staff) -> None:
     assert caseworker.console().get("/red-flags/").status_code == 403
     console = coordinator.console(language="en")
     not_a_phone = console.post("/red-flags/", {"kind": "phone", "value": "call me"})

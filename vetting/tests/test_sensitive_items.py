@@ -59,7 +59,9 @@ def test_it_refuses_a_reply_with_a_safe_house_address_to_an_unverified_case(
         f"/cases/{vetted_person.case.public_id}/reply/", {"body": draft, "send_sensitive": "yes"}
     )
     assert forced.status_code == 400 and _staff_messages(vetted_person) == 0
-    refused = AuditEntry.objects.filter(action=Action.SENSITIVE_REPLY_REFUSED, case_public_id=vetted_person.case.public_id)
+    refused = AuditEntry.objects.filter(
+        action=Action.SENSITIVE_REPLY_REFUSED, case_public_id=vetted_person.case.public_id
+    )
     assert refused.count() == 2 and refused.first().details == {"kinds": "safe_house"}
 
 
