@@ -11,7 +11,7 @@ from casework import keys
 from casework.models import Case
 from casework.selectors import cases_visible_to
 from triage.lifecycle import State
-from vetting import services, sensitive
+from vetting import sensitive, services
 from vetting.models import CheckItem, ContactDigest, RedFlagMatch, SignOff, VettingCheck
 
 
