@@ -18,6 +18,8 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Case
+from notifications.models import Event
+from notifications.services import case_event_notify_on_commit
 from vetting import digests, normalise
 from vetting.models import ContactDigest, RedFlag, RedFlagDigest, RedFlagKind, RedFlagMatch
 
@@ -62,6 +64,7 @@ def _match_record(case: Case, flag: RedFlag, via: str, *, actor: StaffMember | N
     _match, created = RedFlagMatch.objects.get_or_create(case=case, flag=flag, defaults={"via": via})
     if created:
         audit_record(actor=actor, action=Action.RED_FLAG_MATCH, case=case, details={"flag": flag.pk, "via": via})
+        case_event_notify_on_commit(case_id=case.pk, event=Event.RED_FLAG)
 
 
 def case_screen_at_intake(*, case: Case, contact_value: str, first_message: str) -> None:

@@ -3,10 +3,14 @@ contacts whichever came first, and cases sharing a contact linked (T3)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from audit.models import Action, AuditEntry
 from casework.models import Team
+from jobs.models import Job
+from notifications.services import NOTIFY_JOB
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
 from tests.plaintext_search import database_places, needles_for, search_places
 from vetting import red_flags
@@ -48,6 +52,18 @@ def test_red_flag_marks_a_case_whose_contact_matches_when_the_case_came_first(
     assert _flagged(person)
     page = caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/").content.decode()
     assert "совпадает с известным скомпрометированным контактом" in page
+
+
+def test_key_holders_are_notified_of_a_match_whichever_came_first(
+    coordinator: Staff, caseworker: Staff, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _flag(coordinator, RedFlagKind.HANDLE, "@first_flag")
+        early = open_case(contact_kind="telegram", contact_value="first_flag")
+        late = open_case(contact_kind="telegram", contact_value="@later_flag")
+        _flag(coordinator, RedFlagKind.HANDLE, "Later_Flag")
+    events = {(job.payload["case"], job.payload["event"]) for job in Job.objects.filter(kind=NOTIFY_JOB)}
+    assert {(early.case.pk, "red_flag"), (late.case.pk, "red_flag")} <= events
 
 
 def test_a_phrase_flag_marks_a_new_case_whose_first_message_holds_it(coordinator: Staff, caseworker: Staff) -> None:
