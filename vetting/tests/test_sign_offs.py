@@ -173,3 +173,32 @@ def test_sign_off_and_verification_through_the_case_page(
     assert second.post(f"{case_url}vetting/sign-off/", {"reason": "Рассказ сходится."}).status_code == 302
     assert second.post(f"{case_url}state/", {"to_state": "verified", "reason": ""}).status_code == 302
     assert _status(vetted_person) == State.VERIFIED
+
+
+def test_a_verifier_withdraws_their_sign_off_from_the_case_page(
+    vetted_person: PersonAtRisk, verifier: Staff, second_verifier: Staff
+) -> None:
+    mine = _sign(verifier, vetted_person)
+    theirs = _sign(second_verifier, vetted_person)
+    case_url = f"/cases/{vetted_person.case.public_id}/"
+    console = verifier.console(language="en")
+    page = console.get(case_url).content.decode()
+    assert f"vetting/sign-off/{mine.pk}/withdraw/" in page and f"vetting/sign-off/{theirs.pk}/withdraw/" not in page
+    assert console.post(f"{case_url}vetting/sign-off/{theirs.pk}/withdraw/").status_code == 404
+    assert console.post(f"{case_url}vetting/sign-off/{mine.pk}/withdraw/").status_code == 302
+    mine.refresh_from_db()
+    assert mine.withdrawn_at is not None
+    assert "withdrawn" in console.get(case_url).content.decode()
+
+
+def test_a_verifier_ticks_the_checklist_from_the_case_page_and_an_empty_note_is_refused(
+    vetted_person: PersonAtRisk, verifier: Staff
+) -> None:
+    case_url = f"/cases/{vetted_person.case.public_id}/"
+    console = verifier.console(language="ru")
+    empty = console.post(f"{case_url}vetting/check/", {"item": "references", "note": ""})
+    assert empty.status_code == 400 and "Напишите коротко" in empty.content.decode()
+    done = {"item": "references", "note": "Two references from the partner in Tbilisi."}
+    assert console.post(f"{case_url}vetting/check/", done).status_code == 302
+    page = console.get(case_url).content.decode()
+    assert "Рекомендации проверены" in page and done["note"] in page
