@@ -60,6 +60,20 @@ class Action(models.TextChoices):
     CANNED_DELETE = "canned_delete", _("Deleted a canned reply")
     SIGNING_KEY_CREATE = "signing_key_create", _("Created a signing key for replies")
     DECOY_REPLY = "decoy_reply", _("Replied in the cover conversation")
+    VETTING_CHECK_TICK = "vetting_check_tick", _("Ticked a vetting checklist item")
+    VETTING_SIGN_OFF = "vetting_sign_off", _("Signed off a case's vetting")
+    VETTING_SIGN_OFF_WITHDRAW = "vetting_sign_off_withdraw", _("Withdrew a vetting sign-off")
+    SENSITIVE_ITEMS_VIEW = "sensitive_items_view", _("Viewed the sensitive items")
+    SENSITIVE_ITEM_CREATE = "sensitive_item_create", _("Added a sensitive item")
+    SENSITIVE_ITEM_DELETE = "sensitive_item_delete", _("Deleted a sensitive item")
+    SENSITIVE_ITEM_SHARE = "sensitive_item_share", _("Shared sensitive items with staff")
+    SENSITIVE_ITEM_INSERT = "sensitive_item_insert", _("Put a sensitive item into a reply")
+    SENSITIVE_REPLY_REFUSED = "sensitive_reply_refused", _("A reply with a sensitive item was refused")
+    SENSITIVE_REPLY_CONFIRMED = "sensitive_reply_confirmed", _("Confirmed sending a sensitive item")
+    RED_FLAGS_VIEW = "red_flags_view", _("Viewed the red flags")
+    RED_FLAG_CREATE = "red_flag_create", _("Added a red flag")
+    RED_FLAG_DELETE = "red_flag_delete", _("Deleted a red flag")
+    RED_FLAG_MATCH = "red_flag_match", _("A case matched a red flag")
 
 
 class AuditEntry(models.Model):

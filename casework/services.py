@@ -41,6 +41,7 @@ from casework.models import (
 from core.argon2_slots import argon2_slot
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
+from vetting import red_flags, sensitive
 
 # Roles whose work needs a new case's content; logistics and analysts see cases only once
 # the casework rules give them a reason to (need-to-know).
@@ -190,6 +191,8 @@ def case_open_from_intake(
             case.save(update_fields=["details_ct", "reply_credential"])
             readers = Readers(case_key=case_key, credentials=[credential])
             _message_create(case, Message.Sender.PERSON, body, readers, attachments=attachments)
+            # T3: keyed hashes of the contact; marks the case if it matches a red flag.
+            red_flags.case_screen_at_intake(case=case, contact_value=details.contact_value, first_message=body)
             _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), readers)
             Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
             case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
@@ -327,9 +330,13 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
     return message
 
 
-def message_post_from_staff(*, case: Case, member: StaffMember, signing_key: bytes, body: str) -> Message:
+def message_post_from_staff(
+    *, case: Case, member: StaffMember, signing_key: bytes, body: str, sensitive_confirmed: bool = False
+) -> Message:
     """A reply to the person's real conversation, signed with ``signing_key`` (the member's,
     from the session vault)."""
+    # T3: raises SensitiveReplyStopped if the draft seems to hold a sensitive item.
+    sensitive.reply_screen(case=case, member=member, body=body, confirmed=sensitive_confirmed)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         # Under duress someone else may hold the phone: the reply is kept for staff (sealed to

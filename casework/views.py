@@ -28,6 +28,7 @@ from casework.forms import (
 )
 from casework.models import Case, CaseKey
 from core.downloads import attachment_response
+from vetting.sensitive import SensitiveReplyStopped
 
 
 @require_GET
@@ -100,12 +101,16 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     form = StaffReplyForm(request.POST)
     if not form.is_valid():
         return _render_case(request, public_id, form, status=400)
-    services.message_post_from_staff(
-        case=case,
-        member=member,
-        signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
-        body=form.cleaned_data["body"],
-    )
+    try:
+        services.message_post_from_staff(
+            case=case,
+            member=member,
+            signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+            body=form.cleaned_data["body"],
+            sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
+        )
+    except SensitiveReplyStopped as stopped:  # the draft stays in the form
+        return _render_case(request, public_id, form, status=400, extra={"sensitive_stop": stopped})
     return redirect("casework:case", public_id=case.public_id)
 
 

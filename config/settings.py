@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "audit",
     "triage",
     "casenotes",
+    "vetting",
 ]
 
 MIDDLEWARE = [

@@ -57,6 +57,8 @@ class Notice:
     def subject(self) -> str:
         if self.event == Event.DURESS:
             return _("Duress: case %(case)s needs attention") % {"case": self.public_id}
+        if self.event == Event.RED_FLAG:
+            return _("Warning: case %(case)s matches a known compromised contact") % {"case": self.public_id}
         if self.event == Event.OVERDUE:
             return _("Overdue: case %(case)s has no reply yet") % {"case": self.public_id}
         return _("New case %(case)s needs attention") % {"case": self.public_id}

@@ -23,6 +23,7 @@ class Event(models.TextChoices):
     NEW_CASE = "new_case", _("New case")
     DURESS = "duress", _("Case under duress")
     OVERDUE = "overdue", _("Overdue case: no reply yet")
+    RED_FLAG = "red_flag", _("Case matches a known compromised contact")
 
 
 class NotificationPreference(models.Model):

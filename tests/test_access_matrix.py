@@ -580,6 +580,92 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=to("/canned/")),
         kwargs={"reply_id": "{canned}"},
     ),
+    # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
+    Route(
+        # An empty form is shown again with its errors; reading the page is audited.
+        "console",
+        "vetting:sensitive_items",
+        "sensitive/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+    ),
+    Route(
+        "console",
+        "vetting:sensitive_share",
+        "sensitive/share/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=to("/sensitive/")),
+    ),
+    Route(
+        # The world holds no sensitive item.
+        "console",
+        "vetting:sensitive_delete",
+        "sensitive/<int:item_id>/delete/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"item_id": "0"},
+    ),
+    Route(
+        "console",
+        "vetting:red_flags",
+        "red-flags/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+    ),
+    Route(
+        "console",
+        "vetting:red_flag_delete",
+        "red-flags/<int:flag_id>/delete/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"flag_id": "0"},
+    ),
+    Route(
+        "console",
+        "vetting:check_tick",
+        "cases/<str:public_id>/vetting/check/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        kwargs={"public_id": "{case}"},
+        data={"item": "interview", "note": "A note from the matrix."},
+    ),
+    Route(
+        # A caseworker's role may not sign; the world's case is new, not being vetted.
+        "console",
+        "vetting:sign_off",
+        "cases/<str:public_id>/vetting/sign-off/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"reason": "A reason from the matrix."},
+    ),
+    Route(
+        # Only the signer's own standing sign-off can be withdrawn; the world has none.
+        "console",
+        "vetting:sign_off_withdraw",
+        "cases/<str:public_id>/vetting/sign-off/<int:sign_off_id>/withdraw/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND),
+        kwargs={"public_id": "{case}", "sign_off_id": "0"},
+    ),
+    Route(
+        # Refused: the world's case is not verified (and names no item); the draft is kept.
+        "console",
+        "vetting:sensitive_insert",
+        "cases/<str:public_id>/sensitive/insert/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"body": "A draft from the matrix.", "sensitive_item": "0"},
+    ),
     Route(
         # Each member sets only their own channel; choosing "none" is a valid form.
         "console",
@@ -623,6 +709,7 @@ VIEW_MODULES = {
         "notifications.views",
         "triage.views",
         "casenotes.views",
+        "vetting.views",
         "core.views",
     },
 }

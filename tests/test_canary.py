@@ -297,6 +297,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
     staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
     matrix_address(canaries, console)
+    vetting_inputs(canaries, case, console, coordinator.console())
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -354,6 +355,43 @@ def notes_tasks_and_reply_drafts(
     filled = console.post(f"{cases}/canned/insert/", {"body": draft, "canned": canned.group(1)})
     assert filled.status_code == 200
     assert f"{draft}\n\nМы напишем вам сегодня вечером." in html.unescape(filled.content.decode())
+
+
+def vetting_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, coordinator: FaceClient) -> None:
+    """Checklist note, sign-off reason (kept and refused), sensitive item text, a reply draft
+    refused for holding it, and red-flag values of every kind."""
+    case_url = f"/cases/{case.public_id}/"
+    note = canaries.pair("vetting note")
+    assert caseworker.post(f"{case_url}vetting/check/", {"item": "interview", "note": note}).status_code == 302
+    for state in ("triaged", "vetting"):
+        case.refresh_from_db()
+        moved = caseworker.post(f"{case_url}state/", {"to_state": state, "reason": "", "revision": case.revision})
+        assert moved.status_code == 302
+    reason = canaries.pair("sign-off reason")
+    assert coordinator.post(f"{case_url}vetting/sign-off/", {"reason": reason}).status_code == 302
+    page = coordinator.get(case_url).content.decode()
+    assert note in page and reason in page
+    twice = canaries.pair("refused second sign-off reason")
+    assert coordinator.post(f"{case_url}vetting/sign-off/", {"reason": twice}).status_code == 400
+
+    item = canaries.pair("sensitive item")
+    assert coordinator.post("/sensitive/", {"kind": "safe_house", "text": item}).status_code == 302
+    assert item in coordinator.get("/sensitive/").content.decode()
+    draft = f"{canaries.pair('refused reply draft')} {item}"
+    refused = caseworker.post(f"{case_url}reply/", {"body": draft})
+    assert refused.status_code == 400 and draft in html.unescape(refused.content.decode())
+    kept = canaries.pair("draft kept by a refused insert")
+    assert caseworker.post(f"{case_url}sensitive/insert/", {"body": kept, "sensitive_item": "1"}).status_code == 400
+
+    digits = "".join(secrets.choice("0123456789") for _ in range(9))
+    phone = canaries.add("red-flag phone (as typed)", f"+7 (9{digits[:2]}) {digits[2:5]}-{digits[5:7]}-{digits[7:]}")
+    canaries.add("red-flag phone (normalised)", f"79{digits}")
+    handle = canaries.add("red-flag handle", f"@canary_{uuid.uuid4().hex}")
+    phrase = canaries.pair("red-flag phrase")
+    for kind, value in (("phone", phone), ("handle", handle), ("phrase", phrase)):
+        assert coordinator.post("/red-flags/", {"kind": kind, "value": value}).status_code == 302
+    refused_flag = canaries.pair("refused red-flag value")
+    assert coordinator.post("/red-flags/", {"kind": "phone", "value": refused_flag}).status_code == 400
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class Transition:
     to_state: State
     roles: frozenset[str]
     label: str | object  # lazy string
+    # Dotted path of a function(case) -> refusal message or None, asked with the case locked.
+    guard: str = ""
 
 
 _WORKERS = frozenset({Role.COORDINATOR, Role.CASEWORKER})
@@ -43,7 +45,10 @@ _OPEN = (State.NEW, State.TRIAGED, State.VETTING, State.VERIFIED)
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(State.NEW, State.TRIAGED, _WORKERS, _("Mark triaged")),
     Transition(State.TRIAGED, State.VETTING, _WORKERS, _("Start vetting")),
-    Transition(State.VETTING, State.VERIFIED, _VERIFIERS, _("Mark verified")),
+    # Two different verifiers must have signed off (T3).
+    Transition(
+        State.VETTING, State.VERIFIED, _VERIFIERS, _("Mark verified"), guard="vetting.services.verification_refusal"
+    ),
     *(Transition(state, State.CLOSED, _WORKERS, _("Close")) for state in _OPEN),
     # Reopening a closed case is a coordinator's decision; it goes back to triage.
     Transition(State.CLOSED, State.TRIAGED, frozenset({Role.COORDINATOR}), _("Reopen")),

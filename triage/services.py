@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import StaffMember
@@ -58,6 +59,9 @@ def case_transition(
             )
         if member.role not in transition.roles:
             raise TransitionRefused(_("Your role may not make this change."))
+        refusal = import_string(transition.guard)(locked) if transition.guard else None
+        if refusal:
+            raise TransitionRefused(refusal)
         if to_state == State.CLOSED:
             if reason not in ClosingReason.values:
                 raise TransitionRefused(_("Choose why the case is closed."))

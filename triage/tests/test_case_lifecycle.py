@@ -7,13 +7,16 @@ from collections.abc import Iterator
 import pytest
 from django.utils import translation
 
+from accounts.keyring import staff_private_key_unlock
 from accounts.models import Role
 from audit.models import Action, AuditEntry
+from casework import services as casework_services
 from casework.models import Case
-from tests.personas import PersonAtRisk, Staff, make_staff
+from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff
 from triage.lifecycle import ClosingReason, State
 from triage.models import CaseStateChange
 from triage.services import TransitionRefused, case_transition
+from vetting.services import sign_off_create
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +30,24 @@ def _status(person: PersonAtRisk) -> str:
     return Case.objects.values_list("status", flat=True).get(pk=person.case.pk)
 
 
+def _two_sign_offs(case: Case, coordinator: Staff) -> None:
+    """The coordinator and a verifier given the case key sign off (vetting's guard on verifying)."""
+    verifier = make_staff("verifier", role=Role.VERIFIER, invited_by=coordinator)
+    coordinator_key = staff_private_key_unlock(coordinator.member, PASSWORD)
+    casework_services.case_member_add(
+        case=case, actor=coordinator.member, actor_private_key=coordinator_key, member=verifier.member
+    )
+    for staff, key in ((coordinator, coordinator_key), (verifier, staff_private_key_unlock(verifier.member, PASSWORD))):
+        sign_off_create(case=case, member=staff.member, member_private_key=key, reason="Vetted.")
+
+
 def test_a_case_walks_from_new_to_closed_and_every_step_is_recorded_and_audited(
     person: PersonAtRisk, caseworker: Staff, coordinator: Staff
 ) -> None:
     case, worker = person.case, caseworker.member
     case_transition(case=case, member=worker, to_state=State.TRIAGED)
     case_transition(case=case, member=worker, to_state=State.VETTING)
+    _two_sign_offs(case, coordinator)
     case_transition(case=case, member=coordinator.member, to_state=State.VERIFIED)
     case_transition(case=case, member=worker, to_state=State.CLOSED, reason=ClosingReason.SAFE)
     assert _status(person) == State.CLOSED

@@ -1,0 +1,124 @@
+"""Reads for the case page: the checklist, sign-offs, red-flag marks and linked cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sealbox
+from accounts.models import StaffMember
+from casework import keys
+from casework.models import Case
+from casework.selectors import cases_visible_to
+from triage.lifecycle import State
+from vetting import sensitive, services
+from vetting.models import CheckItem, ContactDigest, RedFlagMatch, SignOff, VettingCheck
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    item: str
+    label: str
+    ticked_by: str = ""
+    ticked_at: datetime | None = None
+    note: str | None = None  # None: not ticked, or sealed to a key version the viewer lacks
+
+
+@dataclass(frozen=True)
+class SignOffRow:
+    sign_off: SignOff
+    verifier: str
+    reason: str | None
+    counts: bool
+    mine: bool
+
+
+@dataclass(frozen=True)
+class LinkedCase:
+    public_id: str | None  # None: a case the viewer cannot see
+
+
+@dataclass
+class VettingPanel:
+    checks: list[CheckRow]
+    sign_offs: list[SignOffRow]
+    standing: int
+    needed: int
+    can_tick: bool
+    can_sign: bool
+    red_flags: list[RedFlagMatch]
+    linked: list[LinkedCase]
+    can_share: bool
+    shareable: list[sensitive.ItemView] = field(default_factory=list)
+
+
+def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) -> VettingPanel:
+    """Raises keys.NoAccess when the member holds no wrap for this case."""
+    opened = keys.case_private_keys(case, member, member_private_key)
+    checks = _checks(case, opened)
+    standing_ids = {sign_off.pk for sign_off in services.standing_sign_offs(case)}
+    rows = [
+        SignOffRow(
+            sign_off,
+            sign_off.verifier.username,
+            _open(
+                opened,
+                sign_off.case_key_id,
+                bytes(sign_off.reason_ct),
+                services.reason_ctx(case, sign_off.pk, sign_off.verifier_id),
+            ),
+            sign_off.pk in standing_ids,
+            sign_off.verifier_id == member.pk,
+        )
+        for sign_off in SignOff.objects.filter(case=case).select_related("verifier")
+    ]
+    vetting = case.status == State.VETTING
+    can_share = case.status == State.VERIFIED and member.role in sensitive.RELEASER_ROLES
+    return VettingPanel(
+        checks=checks,
+        sign_offs=rows,
+        standing=len({row.sign_off.verifier_id for row in rows if row.counts}),
+        needed=services.SIGN_OFFS_NEEDED,
+        can_tick=member.role in services.CHECK_ROLES and case.status != State.CLOSED,
+        can_sign=vetting and member.role in services.SIGN_OFF_ROLES,
+        red_flags=list(RedFlagMatch.objects.filter(case=case).select_related("flag")),
+        linked=linked_cases(case, member),
+        can_share=can_share,
+        shareable=[view for view in sensitive.items_for(member, member_private_key) if view.text] if can_share else [],
+    )
+
+
+def _open(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, ctx: bytes) -> str | None:
+    private = opened.get(case_key_id)
+    if private is None:
+        return None
+    return sealbox.unseal(private, ciphertext, ctx=ctx).decode()
+
+
+def _checks(case: Case, opened: dict[int, bytes]) -> list[CheckRow]:
+    ticked = {check.item: check for check in VettingCheck.objects.filter(case=case).select_related("ticked_by")}
+    rows = []
+    for item, label in CheckItem.choices:
+        check = ticked.get(item)
+        if check is None:
+            rows.append(CheckRow(item, str(label)))
+            continue
+        by_id = check.ticked_by_id or 0
+        note = _open(opened, check.case_key_id, bytes(check.note_ct), services.note_ctx(case, item, by_id))
+        by = check.ticked_by.username if check.ticked_by else ""
+        rows.append(CheckRow(item, str(label), by, check.ticked_at, note))
+    return rows
+
+
+def linked_cases(case: Case, member: StaffMember) -> list[LinkedCase]:
+    """Other cases that gave the same contact: named only when the member can see them."""
+    digests = ContactDigest.objects.filter(case=case).values("digest")
+    other_ids = set(
+        ContactDigest.objects.filter(digest__in=digests).exclude(case=case).values_list("case_id", flat=True)
+    )
+    visible = dict(cases_visible_to(member).filter(pk__in=other_ids).values_list("pk", "public_id"))
+    return [LinkedCase(visible.get(pk)) for pk in sorted(other_ids, key=lambda pk: (pk not in visible, pk))]
+
+
+def is_red_flagged(case: Case) -> bool:
+    return RedFlagMatch.objects.filter(case=case).exists()

@@ -1,0 +1,218 @@
+"""The organisation's sensitive items (safe-house addresses, meeting points, other people's
+data, staff real names) and the check of staff replies against them (threat T3).
+
+Key choice: each item's text is encrypted under its own random data key, and that key is sealed
+to the public key of every active coordinator, caseworker and logistics member (the people who
+may release such items) and to the organisation recovery key. The server holds no key that
+opens an item. Staff who join later are given the items by a coordinator ("share with new
+staff"), who opens each data key with their own session key. The server also keeps keyed
+hashes of each item's word shingles (vetting/digests.py), so it can check a reply draft without
+holding any item in the clear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+import sealbox
+from accounts.models import Role, StaffMember
+from audit.models import Action
+from audit.services import audit_record
+from casework import keys
+from casework.models import Case
+from triage.lifecycle import State
+from vetting import digests, normalise
+from vetting.models import SensitiveItem, SensitiveItemKey, SensitiveKind, SensitiveShingle
+
+READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS)
+# Who may put an item into a reply (they must also hold the case key).
+RELEASER_ROLES = (Role.COORDINATOR, Role.CASEWORKER)
+
+
+class SensitiveRefused(ValueError):
+    """The action is not allowed; the message says why (shown to staff)."""
+
+
+class SensitiveReplyStopped(Exception):
+    """A reply draft seems to contain sensitive items; ``refused`` when the case is not
+    verified (it cannot be sent at all), otherwise staff must confirm to send it."""
+
+    def __init__(self, kinds: list[str], *, refused: bool) -> None:
+        super().__init__("sensitive reply stopped")
+        self.kinds = kinds
+        self.refused = refused
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return [str(SensitiveKind(kind).label) for kind in self.kinds]
+
+
+def text_ctx(item_id: int) -> bytes:
+    return sealbox.context("sensitive.text", item_id)
+
+
+def key_ctx(item_id: int) -> bytes:
+    return sealbox.context("sensitive.key", item_id)
+
+
+def _readers() -> list[StaffMember]:
+    return list(StaffMember.objects.filter(is_active=True, role__in=READER_ROLES).order_by("pk"))
+
+
+def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> SensitiveItem:
+    if not actor.is_coordinator:
+        raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
+    if kind not in SensitiveKind.values:
+        raise SensitiveRefused(_("Choose what kind of item this is."))
+    hashes = digests.shingle_digests(normalise.item_shingles(text))
+    if not hashes:
+        raise SensitiveRefused(_("The item has no words or numbers to recognise it by."))
+    with transaction.atomic():
+        item = SensitiveItem.objects.create(kind=kind, created_by=actor, text_ct=b"", shingle_count=len(hashes))
+        data_key = sealbox.random_key()
+        item.text_ct = sealbox.encrypt(data_key, text.encode(), ctx=text_ctx(item.pk))
+        item.save(update_fields=["text_ct"])
+        rows = [
+            SensitiveItemKey(item=item, member=member, sealed_key=_seal(bytes(member.public_key), data_key, item.pk))
+            for member in _readers()
+        ]
+        rows.append(SensitiveItemKey(item=item, for_recovery=True, sealed_key=_seal(_recovery(), data_key, item.pk)))
+        SensitiveItemKey.objects.bulk_create(rows)
+        SensitiveShingle.objects.bulk_create([SensitiveShingle(item=item, digest=value) for value in sorted(hashes)])
+        audit_record(actor=actor, action=Action.SENSITIVE_ITEM_CREATE, details={"item": item.pk, "kind": kind})
+    return item
+
+
+def _seal(public_key: bytes, data_key: bytes, item_id: int) -> bytes:
+    return sealbox.seal(public_key, data_key, ctx=key_ctx(item_id))
+
+
+def _recovery() -> bytes:
+    return keys.recovery_public_key()
+
+
+def sensitive_item_delete(*, actor: StaffMember, item: SensitiveItem) -> None:
+    if not actor.is_coordinator:
+        raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
+    with transaction.atomic():
+        audit_record(actor=actor, action=Action.SENSITIVE_ITEM_DELETE, details={"item": item.pk, "kind": item.kind})
+        item.delete()
+
+
+def _data_key(item: SensitiveItem, member: StaffMember, member_private_key: bytes) -> bytes | None:
+    wrap = SensitiveItemKey.objects.filter(item=item, member=member).first()
+    if wrap is None:
+        return None
+    return sealbox.unseal(member_private_key, bytes(wrap.sealed_key), ctx=key_ctx(item.pk))
+
+
+def item_text(item: SensitiveItem, member: StaffMember, member_private_key: bytes) -> str | None:
+    """The item in the clear for ``member``, or None if it was never shared with them."""
+    data_key = _data_key(item, member, member_private_key)
+    if data_key is None:
+        return None
+    return sealbox.decrypt(data_key, bytes(item.text_ct), ctx=text_ctx(item.pk)).decode()
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: SensitiveItem
+    text: str | None  # None: not shared with this member yet
+
+    @property
+    def short(self) -> str:
+        text = self.text or ""
+        return text if len(text) <= 60 else text[:59] + "…"
+
+
+def items_for(member: StaffMember, member_private_key: bytes) -> list[ItemView]:
+    return [ItemView(item, item_text(item, member, member_private_key)) for item in SensitiveItem.objects.all()]
+
+
+def items_unshared() -> int:
+    """How many (item, reader) pairs lack a sealed key: staff who joined after the item."""
+    readers = {member.pk for member in _readers()}
+    have = SensitiveItemKey.objects.filter(member_id__in=readers).values("item").annotate(n=Count("pk"))
+    counted = {row["item"]: row["n"] for row in have}
+    return sum(len(readers) - counted.get(pk, 0) for pk in SensitiveItem.objects.values_list("pk", flat=True))
+
+
+def sensitive_items_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
+    """Seal every item the coordinator can open to the readers who lack it. Returns how many
+    keys were added."""
+    if not actor.is_coordinator:
+        raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
+    with transaction.atomic():
+        readers = _readers()
+        rows = []
+        for item in SensitiveItem.objects.all():
+            data_key = _data_key(item, actor, actor_private_key)
+            if data_key is None:
+                continue
+            have = set(SensitiveItemKey.objects.filter(item=item).values_list("member_id", flat=True))
+            rows += [
+                SensitiveItemKey(item=item, member=m, sealed_key=_seal(bytes(m.public_key), data_key, item.pk))
+                for m in readers
+                if m.pk not in have
+            ]
+        SensitiveItemKey.objects.bulk_create(rows)
+        audit_record(actor=actor, action=Action.SENSITIVE_ITEM_SHARE, details={"keys": len(rows)})
+    return len(rows)
+
+
+def matching_kinds(text: str) -> list[str]:
+    """The kinds of sensitive items ``text`` seems to contain (an item matches when the text
+    holds enough of its shingles, see normalise.needed_matches). Only hashes are compared."""
+    hashes = digests.shingle_digests(normalise.draft_shingles(text))
+    if not hashes:
+        return []
+    hits = (
+        SensitiveShingle.objects.filter(digest__in=hashes)
+        .values("item", "item__kind", "item__shingle_count")
+        .annotate(n=Count("pk"))
+    )
+    kinds = {row["item__kind"] for row in hits if row["n"] >= normalise.needed_matches(row["item__shingle_count"])}
+    return sorted(kinds)
+
+
+def reply_screen(*, case: Case, member: StaffMember, body: str, confirmed: bool) -> None:
+    """Called by casework.services.message_post_from_staff before a staff reply is written.
+    Raises SensitiveReplyStopped (after auditing it) when the draft seems to hold a sensitive
+    item and the case is not verified, or it is and the sender has not confirmed."""
+    kinds = matching_kinds(body)
+    if not kinds:
+        return
+    status = Case.objects.values_list("status", flat=True).get(pk=case.pk)
+    verified = status == State.VERIFIED
+    if verified and confirmed:
+        with transaction.atomic():
+            audit_record(
+                actor=member, action=Action.SENSITIVE_REPLY_CONFIRMED, case=case, details={"kinds": ".".join(kinds)}
+            )
+        return
+    if not verified:
+        with transaction.atomic():
+            audit_record(
+                actor=member, action=Action.SENSITIVE_REPLY_REFUSED, case=case, details={"kinds": ".".join(kinds)}
+            )
+    raise SensitiveReplyStopped(kinds, refused=not verified)
+
+
+def item_insert(*, case: Case, member: StaffMember, member_private_key: bytes, item: SensitiveItem) -> str:
+    """The item's text, to be put into a reply draft on a verified case by someone holding
+    the case key. The reply itself still needs the sender's confirmation (reply_screen)."""
+    if member.role not in RELEASER_ROLES:
+        raise SensitiveRefused(_("Your role may not release sensitive items."))
+    if case.status != State.VERIFIED:
+        raise SensitiveRefused(_("This case is not verified: sensitive items cannot be shared with it."))
+    keys.case_private_keys(case, member, member_private_key)  # NoAccess: not a holder
+    text = item_text(item, member, member_private_key)
+    if text is None:
+        raise SensitiveRefused(_("This item was not shared with you yet; ask a coordinator."))
+    with transaction.atomic():
+        audit_record(actor=member, action=Action.SENSITIVE_ITEM_INSERT, case=case, details={"item": item.pk})
+    return text

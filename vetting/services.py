@@ -1,0 +1,148 @@
+"""Writes for the vetting checklist and verifiers' sign-offs (threat T3).
+
+Notes and reasons are case content: sealed to the current case key version, each bound to its
+record and field. Only someone holding the current case key, with a role that vets, may write
+them; the session must prove it can open the key (the server cannot by itself).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import sealbox
+from accounts.models import Role, StaffMember
+from audit.models import Action
+from audit.services import audit_record
+from casework import keys
+from casework.models import Case, CaseKeyWrap
+from triage.lifecycle import State
+from triage.models import CaseStateChange
+from vetting.models import CheckItem, SignOff, VettingCheck
+
+CHECK_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
+SIGN_OFF_ROLES = (Role.COORDINATOR, Role.VERIFIER)
+SIGN_OFFS_NEEDED = 2
+
+
+class VettingRefused(ValueError):
+    """The vetting action is not allowed; the message says why (shown to staff)."""
+
+
+def note_ctx(case: Case, item: str, member_id: int) -> bytes:
+    return sealbox.context("vetting.check.note", case.public_id, item, member_id)
+
+
+def reason_ctx(case: Case, sign_off_id: int, member_id: int) -> bytes:
+    return sealbox.context("vetting.signoff.reason", case.public_id, sign_off_id, member_id)
+
+
+def _locked_for_holder(case: Case, member: StaffMember, member_private_key: bytes) -> Case:
+    """The case row locked, after checking ``member`` holds the current key version and their
+    session opens it. Raises keys.NoAccess otherwise (the views answer 404)."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    holds = CaseKeyWrap.objects.filter(
+        case_key__case=locked, case_key__version=locked.key_version, member=member
+    ).exists()
+    if not member.is_active or not holds:
+        raise keys.NoAccess
+    keys.case_private_keys(locked, member, member_private_key)
+    return locked
+
+
+def check_tick(*, case: Case, member: StaffMember, member_private_key: bytes, item: str, note: str) -> VettingCheck:
+    """Tick a checklist item with a note (ticking it again replaces the note and the ticker)."""
+    if member.role not in CHECK_ROLES:
+        raise VettingRefused(_("Your role may not tick the vetting checklist."))
+    if item not in CheckItem.values:
+        raise VettingRefused(_("Choose an item of the checklist."))
+    with transaction.atomic():
+        locked = _locked_for_holder(case, member, member_private_key)
+        if locked.status == State.CLOSED:
+            raise VettingRefused(_("The case is closed."))
+        case_key = keys.current_case_key(locked)
+        note_ct = sealbox.seal(bytes(case_key.public_key), note.encode(), ctx=note_ctx(locked, item, member.pk))
+        check, _created = VettingCheck.objects.update_or_create(
+            case=locked,
+            item=item,
+            defaults={"ticked_by": member, "ticked_at": timezone.now(), "case_key": case_key, "note_ct": note_ct},
+        )
+        audit_record(actor=member, action=Action.VETTING_CHECK_TICK, case=locked, details={"item": item})
+    return check
+
+
+def vetting_round_started(case: Case) -> datetime | None:
+    """When the case last entered the vetting state: sign-offs count only from then on, so a
+    case reopened and vetted again needs two new sign-offs."""
+    change = CaseStateChange.objects.filter(case=case, to_state=State.VETTING).order_by("-at", "-pk").first()
+    return change.at if change else None
+
+
+def standing_sign_offs(case: Case) -> list[SignOff]:
+    started = vetting_round_started(case)
+    if started is None:
+        return []
+    return list(SignOff.objects.filter(case=case, withdrawn_at__isnull=True, signed_at__gte=started))
+
+
+def sign_off_create(*, case: Case, member: StaffMember, member_private_key: bytes, reason: str) -> SignOff:
+    if member.role not in SIGN_OFF_ROLES:
+        raise VettingRefused(_("Only a verifier or a coordinator can sign off a case."))
+    with transaction.atomic():
+        locked = _locked_for_holder(case, member, member_private_key)
+        started = vetting_round_started(locked)
+        if locked.status != State.VETTING or started is None:
+            raise VettingRefused(_("A case can be signed off only while it is being vetted."))
+        now = timezone.now()
+        # Sign-offs left from an earlier vetting round no longer count; retire them.
+        SignOff.objects.filter(case=locked, withdrawn_at__isnull=True, signed_at__lt=started).update(withdrawn_at=now)
+        if SignOff.objects.filter(case=locked, verifier=member, withdrawn_at__isnull=True).exists():
+            raise VettingRefused(_("You have already signed off this case; a second verifier must sign."))
+        case_key = keys.current_case_key(locked)
+        try:
+            with transaction.atomic():
+                sign_off = SignOff.objects.create(
+                    case=locked, verifier=member, signed_at=now, case_key=case_key, reason_ct=b""
+                )
+        except IntegrityError:  # a second tab signed at the same moment
+            raise VettingRefused(_("You have already signed off this case; a second verifier must sign.")) from None
+        sign_off.reason_ct = sealbox.seal(
+            bytes(case_key.public_key), reason.encode(), ctx=reason_ctx(locked, sign_off.pk, member.pk)
+        )
+        sign_off.save(update_fields=["reason_ct"])
+        audit_record(actor=member, action=Action.VETTING_SIGN_OFF, case=locked, details={"sign_off": sign_off.pk})
+    return sign_off
+
+
+def sign_off_withdraw(*, case: Case, member: StaffMember, sign_off_id: int) -> SignOff:
+    """A verifier takes back their own sign-off, while the case is still being vetted."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        sign_off = SignOff.objects.filter(
+            pk=sign_off_id, case=locked, verifier=member, withdrawn_at__isnull=True
+        ).first()
+        if sign_off is None:
+            raise SignOff.DoesNotExist
+        if locked.status != State.VETTING:
+            raise VettingRefused(_("The case is no longer being vetted: the sign-off stays."))
+        sign_off.withdrawn_at = timezone.now()
+        sign_off.save(update_fields=["withdrawn_at"])
+        audit_record(
+            actor=member, action=Action.VETTING_SIGN_OFF_WITHDRAW, case=locked, details={"sign_off": sign_off.pk}
+        )
+    return sign_off
+
+
+def verification_refusal(case: Case) -> str | None:
+    """The guard triage.lifecycle names for vetting → verified: why the case may not be marked
+    verified yet, or None. Called by triage.services.case_transition with the case row locked."""
+    verifiers = {sign_off.verifier_id for sign_off in standing_sign_offs(case)}
+    if len(verifiers) >= SIGN_OFFS_NEEDED:
+        return None
+    return _(
+        "Two different verifiers must sign off before the case is marked verified "
+        "(signed so far: %(count)d of %(needed)d)."
+    ) % {"count": len(verifiers), "needed": SIGN_OFFS_NEEDED}

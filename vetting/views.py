@@ -1,0 +1,199 @@
+"""Console views for vetting: the checklist and sign-offs on the case page, sharing a sensitive
+item into a reply, and the coordinators' pages for sensitive items and red flags."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import coordinator_required, staff_member, staff_required
+from audit.models import Action
+from audit.services import audit_record
+from casework import keys
+from casework.access import case_for_member
+from casework.forms import StaffReplyForm
+from casework.views import _render_case
+from vetting import red_flags as red_flag_services
+from vetting import sensitive, services
+from vetting.forms import CheckTickForm, RedFlagForm, SensitiveItemForm, SignOffForm
+from vetting.models import RedFlag, SensitiveItem, SignOff
+
+
+def _case_again(request: HttpRequest, public_id: str, status: int, **extra: object) -> HttpResponse:
+    """The case page with the vetting form's errors, the reply draft kept if one was posted."""
+    reply = StaffReplyForm(initial={"body": request.POST.get("body", "")})
+    return _render_case(request, public_id, reply, status=status, extra=extra)
+
+
+@staff_required
+@require_POST
+def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = CheckTickForm(request.POST)
+    if not form.is_valid():
+        return _case_again(request, public_id, 400, check_form=form)
+    try:
+        services.check_tick(
+            case=case,
+            member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            item=form.cleaned_data["item"],
+            note=form.cleaned_data["note"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.VettingRefused as refused:
+        return _case_again(request, public_id, 403, check_form=form, vetting_error=str(refused))
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = SignOffForm(request.POST)
+    if member.role not in services.SIGN_OFF_ROLES:
+        refused = _("Only a verifier or a coordinator can sign off a case.")
+        return _case_again(request, public_id, 403, sign_off_form=form, vetting_error=refused)
+    if not form.is_valid():
+        return _case_again(request, public_id, 400, sign_off_form=form)
+    try:
+        services.sign_off_create(
+            case=case,
+            member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            reason=form.cleaned_data["reason"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.VettingRefused as refused:
+        return _case_again(request, public_id, 400, sign_off_form=form, vetting_error=str(refused))
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def sign_off_withdraw(request: HttpRequest, public_id: str, sign_off_id: int) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    try:
+        services.sign_off_withdraw(case=case, member=member, sign_off_id=sign_off_id)
+    except SignOff.DoesNotExist:
+        raise Http404 from None
+    except services.VettingRefused as refused:
+        return _case_again(request, public_id, 400, vetting_error=str(refused))
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def sensitive_insert(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Puts the chosen item at the end of the reply draft and shows the page again; sending
+    it still needs the confirmation the reply check asks for."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    draft = request.POST.get("body", "")
+    item = SensitiveItem.objects.filter(pk=_int(request.POST.get("sensitive_item"))).first()
+    try:
+        if item is None:
+            raise sensitive.SensitiveRefused(_("Choose an item to share."))
+        text = sensitive.item_insert(
+            case=case,
+            member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            item=item,
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except sensitive.SensitiveRefused as refused:
+        return _case_again(request, public_id, 400, vetting_error=str(refused))
+    body = f"{draft.rstrip()}\n\n{text}" if draft.strip() else text
+    return _render_case(request, public_id, StaffReplyForm(initial={"body": body}))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+# --- coordinators: sensitive items ----------------------------------------------------------
+
+
+def _sensitive_page(request: HttpRequest, form: SensitiveItemForm, status: int = 200, error: str = "") -> HttpResponse:
+    member = staff_member(request)
+    with transaction.atomic():
+        audit_record(actor=member, action=Action.SENSITIVE_ITEMS_VIEW)
+    items = sensitive.items_for(member, request.staff_private_key)  # type: ignore[attr-defined]
+    context = {"form": form, "items": items, "unshared": sensitive.items_unshared(), "error": error}
+    return render(request, "vetting/sensitive_items.html", context, status=status)
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def sensitive_items(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _sensitive_page(request, SensitiveItemForm())
+    form = SensitiveItemForm(request.POST)
+    if not form.is_valid():
+        return _sensitive_page(request, form, status=400)
+    try:
+        sensitive.sensitive_item_create(actor=staff_member(request), **form.cleaned_data)
+    except sensitive.SensitiveRefused as refused:
+        return _sensitive_page(request, form, status=400, error=str(refused))
+    return redirect("vetting:sensitive_items")
+
+
+@coordinator_required
+@require_POST
+def sensitive_item_delete(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = SensitiveItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    sensitive.sensitive_item_delete(actor=staff_member(request), item=item)
+    return redirect("vetting:sensitive_items")
+
+
+@coordinator_required
+@require_POST
+def sensitive_items_share(request: HttpRequest) -> HttpResponse:
+    sensitive.sensitive_items_share(actor=staff_member(request), actor_private_key=request.staff_private_key)  # type: ignore[attr-defined]
+    return redirect("vetting:sensitive_items")
+
+
+# --- coordinators: red flags ----------------------------------------------------------------
+
+
+def _red_flags_page(request: HttpRequest, form: RedFlagForm, status: int = 200, error: str = "") -> HttpResponse:
+    with transaction.atomic():
+        audit_record(actor=staff_member(request), action=Action.RED_FLAGS_VIEW)
+    flags = RedFlag.objects.select_related("created_by").prefetch_related("matches")[:500]
+    return render(request, "vetting/red_flags.html", {"form": form, "flags": flags, "error": error}, status=status)
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def red_flags(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _red_flags_page(request, RedFlagForm())
+    form = RedFlagForm(request.POST)
+    if not form.is_valid():
+        return _red_flags_page(request, form, status=400)
+    try:
+        red_flag_services.red_flag_create(actor=staff_member(request), **form.cleaned_data)
+    except red_flag_services.RedFlagRefused as refused:
+        return _red_flags_page(request, form, status=400, error=str(refused))
+    return redirect("vetting:red_flags")
+
+
+@coordinator_required
+@require_POST
+def red_flag_delete(request: HttpRequest, flag_id: int) -> HttpResponse:
+    flag = RedFlag.objects.filter(pk=flag_id).first()
+    if flag is None:
+        raise Http404
+    red_flag_services.red_flag_delete(actor=staff_member(request), flag=flag)
+    return redirect("vetting:red_flags")
