@@ -367,6 +367,8 @@ def decoy_reply_post(*, case: Case, member: StaffMember, signing_key: bytes, bod
     coordinator holding the current case key."""
     if member.role not in (Role.COORDINATOR, Role.CASEWORKER):
         raise DuressActionRefused(_("Only a caseworker or coordinator can write in the cover conversation."))
+    # T3/T4: raises SensitiveReplyStopped (always refused) if the draft seems to hold a sensitive item.
+    sensitive.cover_reply_screen(case=case, member=member, body=body)
     with transaction.atomic():
         locked = _case_locked(case)
         if not _holds_current_key(locked, member):

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,6 +30,12 @@ from casework.forms import (
 from casework.models import Case, CaseKey
 from core.downloads import attachment_response
 from vetting.sensitive import SensitiveReplyStopped
+
+COVER_SENSITIVE_REFUSED = _(
+    "Not sent. This reply seems to contain sensitive information, and whoever uses the danger word "
+    "may be a captor: never put addresses, meeting points, names or other people's details in the cover "
+    "conversation."
+)
 
 
 @require_GET
@@ -135,6 +142,9 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     except services.DuressActionRefused as refused:
         extra = {"decoy_form": form, "decoy_error": str(refused)}
         return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra)
+    except SensitiveReplyStopped:  # the draft stays in the form
+        extra = {"decoy_form": form, "decoy_error": COVER_SENSITIVE_REFUSED}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra)
     return redirect("casework:case", public_id=case.public_id)
 
 

@@ -202,6 +202,23 @@ def reply_screen(*, case: Case, member: StaffMember, body: str, confirmed: bool)
     raise SensitiveReplyStopped(kinds, refused=not verified)
 
 
+def cover_reply_screen(*, case: Case, member: StaffMember, body: str) -> None:
+    """Called before a reply in the cover conversation is written. Whoever logs in with the
+    danger word reads that conversation, possibly a captor: a draft that seems to hold a
+    sensitive item is refused whatever the case's state, and cannot be confirmed."""
+    kinds = matching_kinds(body)
+    if not kinds:
+        return
+    with transaction.atomic():
+        audit_record(
+            actor=member,
+            action=Action.SENSITIVE_REPLY_REFUSED,
+            case=case,
+            details={"kinds": ".".join(kinds), "conversation": "cover"},
+        )
+    raise SensitiveReplyStopped(kinds, refused=True)
+
+
 def item_insert(*, case: Case, member: StaffMember, member_private_key: bytes, item: SensitiveItem) -> str:
     """The item's text, to be put into a reply draft on a verified case by someone holding
     the case key. The reply itself still needs the sender's confirmation (reply_screen)."""

@@ -162,3 +162,30 @@ def test_coordinators_add_and_delete_items_through_the_page(coordinator: Staff, 
     assert caseworker.console().get("/sensitive/").status_code == 403
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {Action.SENSITIVE_ITEM_CREATE, Action.SENSITIVE_ITEM_DELETE, Action.SENSITIVE_ITEMS_VIEW} <= actions
+
+
+def test_a_cover_reply_with_a_sensitive_item_is_refused_even_on_a_verified_case(
+    vetted_person: PersonAtRisk,
+    caseworker: Staff,
+    verifier: Staff,
+    second_verifier: Staff,
+    safe_house: SensitiveItem,
+) -> None:
+    # Whoever logs in with the danger word reads the cover conversation: possibly a captor.
+    _verify(vetted_person, verifier, second_verifier)
+    assert vetted_person.intake(duress=True).get("/conversation/").status_code == 200
+    draft = "The flat: Ленина 15, кв 42 (домофон 4417)."
+    url = f"/cases/{vetted_person.case.public_id}/decoy-reply/"
+    console = caseworker.console(language="en")
+    for data in ({"decoy_body": draft}, {"decoy_body": draft, "send_sensitive": "yes"}):
+        response = console.post(url, data)
+        page = response.content.decode()
+        assert response.status_code == 400 and "may be a captor" in page
+        assert "(домофон 4417)" in page  # the draft is kept in the form
+    assert not Message.objects.filter(case=vetted_person.case, sender=Message.Sender.STAFF, is_decoy=True).exists()
+    refused = AuditEntry.objects.filter(
+        action=Action.SENSITIVE_REPLY_REFUSED, case_public_id=vetted_person.case.public_id
+    )
+    assert [entry.details for entry in refused] == [{"kinds": "safe_house", "conversation": "cover"}] * 2
+    harmless = console.post(url, {"decoy_body": "The bakery opens at ten tomorrow."})
+    assert harmless.status_code == 302
