@@ -161,7 +161,9 @@ def box_key_certify(member: StaffMember) -> None:
     instance secret. Made only where the server itself created the key pair: at enrolment."""
     if member.pk is None or not member.public_key:
         raise ValueError("certify a saved member's public key")
-    member.box_key_certificate = sealbox.box_key_certificate(_box_certificate_key(), member.pk, bytes(member.public_key))
+    member.box_key_certificate = sealbox.box_key_certificate(
+        _box_certificate_key(), member.pk, bytes(member.public_key)
+    )
 
 
 def trusted_box_key(member: StaffMember) -> bytes | None:
