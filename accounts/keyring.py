@@ -2,8 +2,9 @@
 
 Each member has two: an X25519 pair that case keys are wrapped to, and an Ed25519 pair that
 signs their replies. Both private halves are sealed under the same password key, with
-different contexts; the signing public key is certified with a key derived from the
-instance secret (docs/crypto.md, "Message authenticity")."""
+different contexts. Both public keys are certified with keys derived from the instance secret,
+one per purpose (docs/crypto.md, "Message authenticity" and "Staff key certificates"):
+nothing is ever sealed to an X25519 key whose certificate fails (trusted_box_key)."""
 
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ def staff_keys_create(password: str) -> SealedKeyPair:
 
 
 def apply_sealed_keys(member: StaffMember, keys: SealedKeyPair) -> None:
-    """Set the key columns; the signing key's certificate needs the member's id, so it is
-    made after the first save (signing_key_certify)."""
+    """Set the key columns; the certificates need the member's id, so they are made after
+    the first save (signing_key_certify, box_key_certify)."""
     member.public_key = keys.public_key
     member.sealed_private_key = keys.sealed_private_key
     member.key_salt = keys.salt
@@ -71,6 +72,7 @@ def apply_sealed_keys(member: StaffMember, keys: SealedKeyPair) -> None:
     member.signing_public_key = keys.signing_public_key
     member.sealed_signing_key = keys.sealed_signing_key
     member.signing_key_certificate = None
+    member.box_key_certificate = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -146,6 +148,34 @@ def trusted_signing_key(member: StaffMember) -> bytes | None:
         return None
     public_key = bytes(public_key)
     if not sealbox.key_certificate_valid(_certificate_key(), member.pk, public_key, bytes(certificate)):
+        return None
+    return public_key
+
+
+def _box_certificate_key() -> bytes:
+    return sealbox.server_subkey(settings.SP_PEPPER, sealbox.BOX_CERTIFICATE_KEY_PURPOSE)
+
+
+def box_key_certify(member: StaffMember) -> None:
+    """Vouch for the member's X25519 public key (the one case keys are wrapped to) with the
+    instance secret. Made only where the server itself created the key pair: at enrolment."""
+    if member.pk is None or not member.public_key:
+        raise ValueError("certify a saved member's public key")
+    member.box_key_certificate = sealbox.box_key_certificate(
+        _box_certificate_key(), member.pk, bytes(member.public_key)
+    )
+
+
+def trusted_box_key(member: StaffMember) -> bytes | None:
+    """The member's X25519 public key if its certificate holds, else None. Every wrap of a
+    case key to a member goes through this: a key a database writer put in has no valid
+    certificate (the certificate key is not in the database), nor has one certified for
+    another member or a signing key's certificate."""
+    public_key, certificate = member.public_key, member.box_key_certificate
+    if member.pk is None or not public_key or not certificate:
+        return None
+    public_key = bytes(public_key)
+    if not sealbox.box_key_certificate_valid(_box_certificate_key(), member.pk, public_key, bytes(certificate)):
         return None
     return public_key
 

@@ -45,6 +45,11 @@ class StaffMember(AbstractBaseUser):
     signing_public_key = models.BinaryField(max_length=32, null=True, blank=True)
     sealed_signing_key = models.BinaryField(null=True, blank=True)
     signing_key_certificate = models.BinaryField(max_length=32, null=True, blank=True)
+    # Certifies ``public_key`` (the key case keys are wrapped to) the same way, under another
+    # pepper-derived key (accounts.keyring.trusted_box_key): a database writer who swaps in a
+    # key of their own gets no case key wrapped to it. Empty only for rows the upgrade did not
+    # certify; such a member is given no case key until a coordinator re-enrols them.
+    box_key_certificate = models.BinaryField(max_length=32, null=True, blank=True)
     # Bumped to end every session of this member: each session keeps the value it logged in
     # with, and access.staff_required turns away a session whose value is out of date.
     session_generation = models.PositiveIntegerField(default=0)

@@ -16,6 +16,7 @@ import sealbox
 from accounts.keyring import (
     UnlockedKeys,
     apply_sealed_keys,
+    box_key_certify,
     signing_key_certify,
     signing_key_fingerprint,
     signing_key_seal_new,
@@ -95,7 +96,8 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         apply_sealed_keys(member, keys)
         member.save()
         signing_key_certify(member)
-        member.save(update_fields=["signing_key_certificate"])
+        box_key_certify(member)
+        member.save(update_fields=["signing_key_certificate", "box_key_certificate"])
         team = link.team or _on_call_team_get_or_create()
         TeamMembership.objects.create(team=team, member=member)
         link.used_at = timezone.now()
@@ -234,7 +236,8 @@ def sessions_end_all(member: StaffMember) -> int:
 
 def password_change(*, member: StaffMember, private_key: bytes, signing_key: bytes, new_password: str) -> None:
     """Re-seal the same private keys (X25519 and signing) under the new password, set the new
-    password hash and end every other session, in one transaction. The caller has checked the
+    password hash and end every other session, in one transaction. The public keys do not
+    change, so both certificates stay as they are. The caller has checked the
     current password and TOTP code and keeps its own session by storing the new generation."""
     if sealbox.SigningKeyPair.from_seed(signing_key).public_key != bytes(member.signing_public_key or b""):
         raise ValueError("the session's signing key is not this member's")

@@ -2,23 +2,41 @@
 
 Every ciphertext's context names the record and field it belongs to, so nothing here can be
 moved between rows (see sealbox.boxes).
+
+A case key is only ever sealed to a member's public key whose certificate holds
+(accounts.keyring.trusted_box_key): a database writer who swaps in a key of their own gets no
+wrap. Giving one member the key (wrap_case_key_for) refuses with UntrustedKey; making a new
+key version for several members (case_key_create, case_key_rotate) leaves that member out and
+logs their id, so the others, and intake, are not held up.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
 
 import sealbox
+from accounts.keyring import trusted_box_key
 from accounts.models import RecoveryKey, StaffMember
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
+
+logger = logging.getLogger(__name__)
 
 
 class NoAccess(Exception):
     """This member holds no key for this case (or their session key is gone)."""
+
+
+class UntrustedKey(Exception):
+    """This member's public key has no valid certificate: nothing is sealed to it."""
+
+    def __init__(self, member_id: int) -> None:
+        super().__init__(f"staff member {member_id}: public key certificate does not hold")
+        self.member_id = member_id
 
 
 def wrap_ctx(case: Case, version: int) -> bytes:
@@ -56,18 +74,26 @@ def attachment_ctx(field: str, attachment_id: uuid.UUID) -> bytes:
 
 def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember]) -> CaseKey:
     """A fresh key pair for ``case``, wrapped for ``members`` and the recovery key, then
-    forgotten: after this returns the private key exists only in its wraps."""
+    forgotten: after this returns the private key exists only in its wraps.
+    Members whose public key is not trusted are left out (logged by id only)."""
     pair = sealbox.KeyPair.generate()
     case_key = CaseKey.objects.create(case=case, version=version, public_key=pair.public_key)
     ctx = wrap_ctx(case, version)
-    wraps = [
-        CaseKeyWrap(
-            case_key=case_key,
-            member=member,
-            sealed_private_key=sealbox.seal(bytes(member.public_key), pair.private_key, ctx=ctx),
+    wraps = []
+    for member in members:
+        public_key = trusted_box_key(member)
+        if public_key is None:
+            logger.warning(
+                "Staff member %s: public key certificate does not hold; no case key wrapped for them.", member.pk
+            )
+            continue
+        wraps.append(
+            CaseKeyWrap(
+                case_key=case_key,
+                member=member,
+                sealed_private_key=sealbox.seal(public_key, pair.private_key, ctx=ctx),
+            )
         )
-        for member in members
-    ]
     recovery = recovery_public_key()
     wraps.append(
         CaseKeyWrap(
@@ -129,18 +155,23 @@ def current_case_key(case: Case) -> CaseKey:
 
 
 def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: bytes) -> CaseKeyWrap:
-    """Seal one version of the case private key to ``member``'s public key."""
+    """Seal one version of the case private key to ``member``'s public key. Raises
+    UntrustedKey, sealing nothing, when that key's certificate does not hold."""
+    public_key = trusted_box_key(member)
+    if public_key is None:
+        raise UntrustedKey(member.pk)
     ctx = wrap_ctx(case_key.case, case_key.version)
     return CaseKeyWrap.objects.create(
         case_key=case_key,
         member=member,
-        sealed_private_key=sealbox.seal(bytes(member.public_key), case_private_key, ctx=ctx),
+        sealed_private_key=sealbox.seal(public_key, case_private_key, ctx=ctx),
     )
 
 
 def case_key_rotate(case: Case, *, holders: Iterable[StaffMember]) -> CaseKey:
     """A new version for ``case``, wrapped for ``holders`` and the (pinned) recovery key, made
-    current. Whoever is not among ``holders`` cannot open anything sealed to it afterwards.
+    current. Whoever is not among ``holders`` cannot open anything sealed to it afterwards, nor
+    can a holder whose public key is no longer trusted (left out by case_key_create).
     The caller holds the case row locked, so no message is sealed to the old version after."""
     case_key = case_key_create(case, version=case.key_version + 1, members=holders)
     case.key_version = case_key.version

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import sealbox
+from accounts.keyring import trusted_box_key
 from accounts.models import RecoveryKey, Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -613,6 +614,10 @@ def case_flags_set(
     return details
 
 
+def untrusted_key_message() -> str:
+    return _("This account's key cannot be trusted; ask a coordinator.")
+
+
 def case_member_add(
     *, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember, via_team: Team | None = None
 ) -> None:
@@ -628,13 +633,19 @@ def case_member_add(
             raise MembershipRefused(_("This person's role does not read case content."))
         if _holds_current_key(locked, member):
             raise MembershipRefused(_("This person can already read the case."))
+        if trusted_box_key(member) is None:
+            # A public key without a valid certificate may be a database writer's: no wrap.
+            raise MembershipRefused(untrusted_key_message())
         opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not the actor's to give
         already = set(
             CaseKeyWrap.objects.filter(case_key__case=locked, member=member).values_list("case_key_id", flat=True)
         )
         for case_key in CaseKey.objects.filter(case=locked, pk__in=list(opened)).order_by("version"):
             if case_key.pk not in already:
-                keys.wrap_case_key_for(member, case_key, opened[case_key.pk])
+                try:
+                    keys.wrap_case_key_for(member, case_key, opened[case_key.pk])
+                except keys.UntrustedKey:
+                    raise MembershipRefused(untrusted_key_message()) from None
         PendingWrap.objects.filter(case=locked, member=member).delete()
         details: dict[str, int] = {"member": member.pk}
         if via_team is None:

@@ -21,12 +21,14 @@ the case page if they no longer need it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.keyring import trusted_box_key
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -34,6 +36,7 @@ from casework import keys, services
 from casework.models import Case, CaseKeyWrap, CaseNamedMember, PendingWrap, Team, TeamMembership
 
 TeamRefused = services.MembershipRefused
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,6 +79,11 @@ def _give_key_or_owe_it(
     otherwise record that the wrap is owed."""
     if member.role not in services.CASE_READER_ROLES or _holds_current_key(case, member):
         return
+    if trusted_box_key(member) is None:
+        # Moving a case gives the key to a whole team: one untrusted key must not stop the
+        # others getting it (team_member_add refuses such a member before it gets here).
+        logger.warning("Staff member %s: public key certificate does not hold; case key not given.", member.pk)
+        return
     if not _holds_current_key(case, actor):
         PendingWrap.objects.get_or_create(case=case, member=member, defaults={"team": team})
         change.pending.append(case.public_id)
@@ -89,6 +97,8 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
     _coordinator_only(actor)
     if not member.is_active:
         raise TeamRefused(_("This account is disabled."))
+    if member.role in services.CASE_READER_ROLES and trusted_box_key(member) is None:
+        raise TeamRefused(services.untrusted_key_message())
     change = TeamChange()
     with transaction.atomic():
         _membership, created = TeamMembership.objects.get_or_create(team=team, member=member)
@@ -204,6 +214,9 @@ def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> i
                     continue
                 if _holds_current_key(case, member):
                     pending.delete()
+                    continue
+                if trusted_box_key(member) is None:  # stays owed; a coordinator must look at it
+                    logger.warning("Staff member %s: public key certificate does not hold; key still owed.", member.pk)
                     continue
                 services.case_member_add(
                     case=case, actor=actor, actor_private_key=actor_private_key, member=member, via_team=pending.team

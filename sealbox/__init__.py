@@ -35,10 +35,13 @@ from sealbox.kdf import (
 )
 from sealbox.recovery import decode_recovery_key, encode_recovery_key
 from sealbox.signing import (
+    BOX_CERTIFICATE_KEY_PURPOSE,
     CERTIFICATE_KEY_PURPOSE,
     LEGACY_TAG_KEY_PURPOSE,
     MESSAGE_TAG_KEY_PURPOSE,
     SigningKeyPair,
+    box_key_certificate,
+    box_key_certificate_valid,
     key_certificate,
     key_certificate_valid,
     message_statement,
@@ -51,6 +54,7 @@ from sealbox.signing import (
 from sealbox.stream import StreamError, StreamReader, StreamWriter, decrypt_stream, encrypt_stream
 
 __all__ = [
+    "BOX_CERTIFICATE_KEY_PURPOSE",
     "CERTIFICATE_KEY_PURPOSE",
     "CODENAME_WORDS",
     "KEY_BYTES",
@@ -66,6 +70,8 @@ __all__ = [
     "StreamError",
     "StreamReader",
     "StreamWriter",
+    "box_key_certificate",
+    "box_key_certificate_valid",
     "codename_entropy_bits",
     "context",
     "decode_recovery_key",

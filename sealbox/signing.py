@@ -21,6 +21,8 @@ Formats (docs/crypto.md, "Message authenticity"):
     server tag  = BLAKE2b-256(statement, key = message tag key, person = "sp.msg-tag.v1")
     certificate = BLAKE2b-256(context("sp.signing-key.v1", member id, public key),
                               key = certificate key, person = "sp.key-cert.v1")
+    box certificate = BLAKE2b-256(context("sp.box-key.v1", member id, X25519 public key),
+                                  key = box certificate key, person = "sp.box-cert.v1")
     server subkey(purpose) = BLAKE2b-256("", key = pepper[:64], person = purpose)
 """
 
@@ -43,6 +45,9 @@ CERTIFICATE_KEY_PURPOSE = b"sp.cert-key.v1"
 MESSAGE_TAG_KEY_PURPOSE = b"sp.tag-key.v1"
 # Tags staff replies written before replies were signed (one data migration writes them).
 LEGACY_TAG_KEY_PURPOSE = b"sp.legacy-key.v1"
+# Certifies the X25519 public key case keys are wrapped to: another key, another context label
+# and another personalisation than the signing-key certificate, so neither validates as the other.
+BOX_CERTIFICATE_KEY_PURPOSE = b"sp.boxcert-k.v1"
 
 
 @dataclass(frozen=True, repr=False)
@@ -99,6 +104,20 @@ def key_certificate_valid(certificate_key: bytes, member_id: int, public_key: by
     if len(public_key) != KEY_BYTES:
         return False
     return hmac.compare_digest(key_certificate(certificate_key, member_id, public_key), certificate)
+
+
+def box_key_certificate(certificate_key: bytes, member_id: int, public_key: bytes) -> bytes:
+    """Vouches that ``public_key`` is the X25519 key the server enrolled for ``member_id``:
+    the key case keys may be wrapped to."""
+    _check_32(certificate_key, "certificate keys")
+    _check_32(public_key, "box public keys")
+    return _keyed(certificate_key, context("sp.box-key.v1", member_id, public_key), b"sp.box-cert.v1")
+
+
+def box_key_certificate_valid(certificate_key: bytes, member_id: int, public_key: bytes, certificate: bytes) -> bool:
+    if len(public_key) != KEY_BYTES:
+        return False
+    return hmac.compare_digest(box_key_certificate(certificate_key, member_id, public_key), certificate)
 
 
 def message_tag(tag_key: bytes, statement: bytes) -> bytes:
