@@ -19,11 +19,15 @@ def _private_key(staff: Staff) -> bytes:
     return staff_private_key_unlock(staff.member, PASSWORD)
 
 
-def _new_team(coordinator: Staff, name: str = "Team B") -> Team:
+def _new_team(coordinator: Staff, name: str = "Team B", keep: tuple[Staff, ...] = ()) -> Team:
+    """A new team; ``keep`` join it at once, so a case moved to it keeps them as readers (a
+    move takes off whoever held the key only through the case's previous team)."""
     response = coordinator.console().post("/teams/", {"name": name})
     assert response.status_code == 302, response.content[:2000]
     team = Team.objects.get(name=name)
     assert response["Location"] == f"/teams/{team.pk}/"
+    for member in keep:
+        _join(coordinator, team, member)
     return team
 
 
@@ -51,7 +55,7 @@ def test_joining_a_team_wraps_every_key_version_of_its_cases(
     coordinator: Staff, caseworker: Staff, outsider: Staff
 ) -> None:
     person = open_case(body="Written under the first key.", contact_kind="signal", contact_value=CONTACT)
-    team = _new_team(coordinator)
+    team = _new_team(coordinator, keep=(coordinator, caseworker))
     _move(coordinator, person.case, team)
     services.case_member_remove(
         case=person.case,
@@ -84,8 +88,8 @@ def test_a_key_the_coordinator_does_not_hold_is_owed_until_a_holder_hands_it_on(
         actor_private_key=_private_key(caseworker),
         member=coordinator.member,
     )
-    team = _new_team(coordinator)
-    _move(coordinator, person.case, team)  # nobody in the team yet: nothing owed
+    team = _new_team(coordinator, keep=(caseworker,))
+    _move(coordinator, person.case, team)  # the caseworker holds it already: nothing owed
 
     page = _join(coordinator, team, outsider)
 
@@ -118,7 +122,7 @@ def test_someone_without_the_key_completes_nothing(coordinator: Staff, caseworke
         actor_private_key=_private_key(caseworker),
         member=coordinator.member,
     )
-    team = _new_team(coordinator)
+    team = _new_team(coordinator, keep=(caseworker,))
     _move(coordinator, person.case, team)
     _join(coordinator, team, outsider)
 
@@ -133,7 +137,7 @@ def test_leaving_a_team_rotates_its_cases_so_nothing_new_opens_with_any_key_kept
 ) -> None:
     person = open_case(body="The first words of the person.", contact_kind="signal", contact_value=CONTACT)
     case = person.case
-    team = _new_team(coordinator)
+    team = _new_team(coordinator, keep=(coordinator, caseworker))
     _move(coordinator, case, team)
     _join(coordinator, team, outsider)
     # Everything the outsider could have copied while in the team.
@@ -178,7 +182,7 @@ def test_someone_also_named_on_the_case_keeps_it_when_leaving_the_team(
     coordinator: Staff, caseworker: Staff, outsider: Staff
 ) -> None:
     person = open_case(contact_kind="signal", contact_value=CONTACT)
-    team = _new_team(coordinator)
+    team = _new_team(coordinator, keep=(coordinator, caseworker))
     _move(coordinator, person.case, team)
     _join(coordinator, team, outsider)
     named = coordinator.console().post(f"/cases/{person.case.public_id}/members/", {"member": outsider.member.pk})
@@ -205,7 +209,7 @@ def test_leaving_a_team_takes_the_last_reader_off_and_says_only_the_recovery_key
     coordinator: Staff, caseworker: Staff, outsider: Staff
 ) -> None:
     person = open_case()
-    team = _new_team(coordinator)
+    team = _new_team(coordinator, keep=(coordinator, caseworker))
     _move(coordinator, person.case, team)
     _join(coordinator, team, outsider)
     for member in (coordinator, caseworker):
