@@ -122,6 +122,21 @@ class CaseNamedMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "member"], name="unique_named_case_member")]
 
 
+class CaseHeldViaTeam(models.Model):
+    """Someone holds the case key as a member of ``team`` (the case's team when they were
+    given it). Leaving that team, or the case moving to a team they are not in, takes them off
+    the case unless they are also named on it (CaseNamedMember). See casework.teams."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="held_via_team")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: deleting a team must not silently turn its members into holders without a reason.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "member", "team"], name="unique_case_held_via_team")]
+
+
 class PendingWrap(models.Model):
     """A team member who should hold a case's key but does not yet: whoever added them to the
     team did not hold it, and the server cannot wrap a key it never has in the clear. Someone

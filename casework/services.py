@@ -29,6 +29,7 @@ from casework.files import blob_store
 from casework.models import (
     Attachment,
     Case,
+    CaseHeldViaTeam,
     CaseKey,
     CaseKeyWrap,
     CaseNamedMember,
@@ -186,6 +187,11 @@ def case_open_from_intake(
             except keys.RecoveryKeyMismatch:
                 logger.error("The stored recovery public key differs from SP_RECOVERY_PUBLIC_KEY: intake refused.")
                 raise IntakeUnavailable from None
+            # They hold it as members of the on-call team (casework.teams: moving the case on
+            # or leaving the team takes them off).
+            CaseHeldViaTeam.objects.bulk_create(
+                CaseHeldViaTeam(case=case, member=member, team=team) for member in members
+            )
             case.details_ct = sealbox.seal(bytes(case_key.public_key), details.to_json(), ctx=keys.details_ctx(case))
             credential = _credential_create(case, real, is_duress=False)
             case.reply_credential = credential
@@ -651,6 +657,7 @@ def case_member_add(
         if via_team is None:
             CaseNamedMember.objects.get_or_create(case=locked, member=member)
         else:
+            CaseHeldViaTeam.objects.get_or_create(case=locked, member=member, team=via_team)
             details["team"] = via_team.pk
         case_revision_bump(locked)
         audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details=details)
@@ -678,12 +685,19 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
 
 
 def _case_rotate_without(case: Case, member: StaffMember, opened: dict[int, bytes]) -> CaseKey:
-    """Drop ``member``'s wraps, make a new key version for the remaining holders and re-seal
-    the details under it when ``opened`` (the actor's case keys) can read them; otherwise the
-    details stay under their version, which the remaining holders keep (nothing new is in them)."""
-    CaseKeyWrap.objects.filter(case_key__case=case, member=member).delete()
-    CaseNamedMember.objects.filter(case=case, member=member).delete()
-    PendingWrap.objects.filter(case=case, member=member).delete()
+    return _case_rotate_without_all(case, [member], opened)
+
+
+def _case_rotate_without_all(case: Case, members: Sequence[StaffMember], opened: dict[int, bytes]) -> CaseKey:
+    """Drop ``members``' wraps (and every reason they held them), make one new key version for
+    the remaining holders and re-seal the details under it when ``opened`` (the actor's case
+    keys) can read them; otherwise the details stay under their version, which the remaining
+    holders keep (nothing new is in them)."""
+    ids = [member.pk for member in members]
+    CaseKeyWrap.objects.filter(case_key__case=case, member_id__in=ids).delete()
+    CaseNamedMember.objects.filter(case=case, member_id__in=ids).delete()
+    CaseHeldViaTeam.objects.filter(case=case, member_id__in=ids).delete()
+    PendingWrap.objects.filter(case=case, member_id__in=ids).delete()
     case_revision_bump(case)
     plain = keys.details_open(case, opened)
     new_key = keys.case_key_rotate(case, holders=keys.current_holders(case))

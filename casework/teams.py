@@ -1,22 +1,31 @@
 """Teams and need-to-know: who reads a case because of the team it belongs to.
 
-A case's readers are the members of its team (given the key when they join the team, or when
-the case is moved to the team) plus anyone named on the case page individually. Keys are only
-ever wrapped by someone holding them: when the coordinator acting here does not hold a case's
-key, the wrap is recorded as pending (PendingWrap) and any holder of the key completes it
-later with one button (pending_wraps_complete).
+A case's readers are the members of its team plus anyone named on the case page individually.
+Why each one holds the key is recorded: CaseNamedMember (named on the case) and
+CaseHeldViaTeam (given it as a member of a team: when joining the team, when the case moved
+to the team, or at intake as the on-call team). Someone may hold it for both reasons. Keys are
+only ever wrapped by someone holding them: when the coordinator acting here does not hold a
+case's key, the wrap is recorded as owed (PendingWrap) and any holder of the key completes it
+later with one button (pending_wraps_complete). An owed wrap is only handed on while the case
+is still with that team and the member is still in it, active and in a role that reads cases;
+otherwise it is dropped.
 
-Leaving a team takes the member off every case of the team they hold a key for, except cases
-they were named on individually (CaseNamedMember): that naming was a separate decision, taken
-on the case page, and is undone there. Each case they leave gets a new key version, so nothing
-written afterwards opens with any key they kept. This succeeds even when they were the last
-reader (only the recovery key is left, as when an account is disabled): keeping someone who
-must go on a case is worse than a case that needs the recovery procedure. The result names
-those cases.
+Leaving a team takes the member off every case they hold because of that team, wherever the
+case is now, and off every case of the team they hold with no recorded reason; cases they
+were named on individually are kept (that naming was a separate decision, taken on the case
+page, and is undone there). Each case they leave gets a new key version, so nothing written
+afterwards opens with any key they kept. This succeeds even when they were the last reader
+(only the recovery key is left, as when an account is disabled): keeping someone who must go
+on a case is worse than a case that needs the recovery procedure. The result names those
+cases.
 
-Moving a case to another team gives the new team's members the key; it takes nobody off the
-case. Whoever still holds the key without being in the new team is listed, to be removed on
-the case page if they no longer need it.
+Moving a case to another team gives the new team's members the key (or owes it), drops the
+keys still owed to other teams' members, and takes off, with one new key version, everyone who
+held the key only because of another team (members of the new team keep it, now because of
+the new team). The move is refused if that would leave nobody but the recovery key: put one of
+them in the new team first, or name someone on the case page. Holders with no recorded reason
+(given it before reasons were recorded, see migration 0008) are kept and listed, to be removed on the case page if
+they no longer need it.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.keyring import trusted_box_key
@@ -33,7 +42,15 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys, services
-from casework.models import Case, CaseKeyWrap, CaseNamedMember, PendingWrap, Team, TeamMembership
+from casework.models import (
+    Case,
+    CaseHeldViaTeam,
+    CaseKeyWrap,
+    CaseNamedMember,
+    PendingWrap,
+    Team,
+    TeamMembership,
+)
 
 TeamRefused = services.MembershipRefused
 logger = logging.getLogger(__name__)
@@ -49,6 +66,9 @@ class TeamChange:
     kept_named: list[str] = field(default_factory=list)  # named on the case individually: kept
     unreadable: list[str] = field(default_factory=list)  # nobody but the recovery key reads it now
     others_holding: list[str] = field(default_factory=list)  # holders outside the (new) team
+    kept_other_team: list[str] = field(default_factory=list)  # hold it through the case's current team
+    removed: list[str] = field(default_factory=list)  # usernames taken off a moved case
+    pending_dropped: int = 0  # keys owed to another team's members, no longer owed
 
 
 def _coordinator_only(actor: StaffMember) -> None:
@@ -77,7 +97,11 @@ def _give_key_or_owe_it(
 ) -> None:
     """Wrap every key version of ``case`` for ``member`` if ``actor`` holds the current one;
     otherwise record that the wrap is owed."""
-    if member.role not in services.CASE_READER_ROLES or _holds_current_key(case, member):
+    if member.role not in services.CASE_READER_ROLES:
+        return
+    if _holds_current_key(case, member):
+        # Already reads it (named, or from before): they now hold it through the team as well.
+        CaseHeldViaTeam.objects.get_or_create(case=case, member=member, team=team)
         return
     if trusted_box_key(member) is None:
         # Moving a case gives the key to a whole team: one untrusted key must not stop the
@@ -119,9 +143,14 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
     return change
 
 
+def _in_team(member: StaffMember, team_id: int | None) -> bool:
+    return team_id is not None and TeamMembership.objects.filter(team_id=team_id, member=member).exists()
+
+
 def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> TeamChange:
-    """Take ``member`` out of ``team`` and off its cases (except those they are named on), with
-    a new key version for each case they leave."""
+    """Take ``member`` out of ``team`` and off every case they hold because of it, wherever the
+    case is now, and off the team's cases they hold for no recorded reason; cases they are named
+    on, or hold through the case's current team, are kept. One new key version per case left."""
     _coordinator_only(actor)
     change = TeamChange()
     with transaction.atomic():
@@ -129,12 +158,20 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
         if not deleted:
             raise TeamRefused(_("This person is not in the team."))
         PendingWrap.objects.filter(team=team, member=member).delete()
+        via_team = CaseHeldViaTeam.objects.filter(team=team, member=member).values("case_id")
         # Locked in one order, so two coordinators changing teams at once cannot deadlock.
-        for case in Case.objects.select_for_update().filter(team=team).order_by("pk"):
+        for case in Case.objects.select_for_update().filter(Q(team=team) | Q(pk__in=via_team)).order_by("pk"):
+            CaseHeldViaTeam.objects.filter(case=case, member=member, team=team).delete()
             if not CaseKeyWrap.objects.filter(case_key__case=case, member=member).exists():
                 continue
             if CaseNamedMember.objects.filter(case=case, member=member).exists():
                 change.kept_named.append(case.public_id)
+                continue
+            if (
+                _in_team(member, case.team_id)
+                and CaseHeldViaTeam.objects.filter(case=case, member=member, team_id=case.team_id).exists()
+            ):
+                change.kept_other_team.append(case.public_id)
                 continue
             try:
                 opened = keys.case_private_keys(case, actor, actor_private_key)
@@ -159,7 +196,9 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
 
 
 def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_private_key: bytes) -> TeamChange:
-    """Make ``team`` the case's team and give its members the key (or owe it to them)."""
+    """Make ``team`` the case's team: its members get the key (or are owed it), keys owed to
+    other teams' members are dropped, and whoever held the key only through another team is
+    taken off with one new key version. Refused if nobody but the recovery key would be left."""
     _coordinator_only(actor)
     change = TeamChange()
     with transaction.atomic():
@@ -167,21 +206,68 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
         if locked.team_id == team.pk:
             raise TeamRefused(_("The case is already with this team."))
         previous = locked.team_id
+        change.pending_dropped, _rows = PendingWrap.objects.filter(case=locked).exclude(team=team).delete()
         locked.team = team
         locked.save(update_fields=["team"])
         services.case_revision_bump(locked)
         members = list(team.members.filter(is_active=True).order_by("pk"))
         for member in members:
             _give_key_or_owe_it(locked, team, actor, actor_private_key, member, change)
+        # Reasons that pointed at another team no longer hold: the case is not with it now.
+        old_reasons = CaseHeldViaTeam.objects.filter(case=locked).exclude(team=team)
+        via_other = set(old_reasons.values_list("member_id", flat=True))
+        old_reasons.delete()
+        still_reason = set(CaseNamedMember.objects.filter(case=locked).values_list("member_id", flat=True))
+        still_reason |= set(CaseHeldViaTeam.objects.filter(case=locked).values_list("member_id", flat=True))
+        holding = set(
+            CaseKeyWrap.objects.filter(case_key__case=locked).exclude(member=None).values_list("member_id", flat=True)
+        )
+        leaving = list(StaffMember.objects.filter(pk__in=(via_other - still_reason) & holding).order_by("pk"))
+        new_version = None
+        if leaving:
+            gone = {member.pk for member in leaving}
+            if not any(holder.pk not in gone for holder in keys.current_holders(locked)):
+                raise TeamRefused(
+                    _(
+                        "Moving the case would leave nobody able to read it: everyone who holds its key "
+                        "holds it only through its current team. First add one of them to the new team, "
+                        "or give someone the key by name on the case page."
+                    )
+                )
+            try:
+                opened = keys.case_private_keys(locked, actor, actor_private_key)
+            except keys.NoAccess:
+                opened = {}
+            new_key = services._case_rotate_without_all(locked, leaving, opened)
+            new_version = new_key.version
+            change.rotated.append(locked.public_id)
+            change.removed = [member.username for member in leaving]
+            for member in leaving:
+                audit_record(
+                    actor=actor,
+                    action=Action.CASE_MEMBER_REMOVE,
+                    case=locked,
+                    details={"member": member.pk, "key_version": new_version, "reason": "team", "team": previous},
+                )
         in_team = {member.pk for member in members}
         change.others_holding = [holder.username for holder in keys.current_holders(locked) if holder.pk not in in_team]
         audit_record(
             actor=actor,
             action=Action.CASE_TEAM_ASSIGN,
             case=locked,
-            details={"team": team.pk, "previous": previous, "pending": len(change.pending)},
+            details={
+                "team": team.pk,
+                "previous": previous,
+                "pending": len(change.pending),
+                "pending_dropped": change.pending_dropped,
+                "removed": len(leaving),
+                "key_version": locked.key_version,
+            },
         )
     case.team = team
+    case.key_version = locked.key_version
+    case.details_key_version = locked.details_key_version
+    case.revision = locked.revision
     return change
 
 
@@ -199,8 +285,9 @@ def pending_wraps_visible_to(member: StaffMember) -> QuerySet[PendingWrap]:
 
 
 def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> int:
-    """Hand on every owed key ``actor`` holds. Owed wraps that no longer make sense (the member
-    was disabled or changed role) are dropped. Returns how many members got a key."""
+    """Hand on every owed key ``actor`` holds. Owed wraps that no longer make sense are dropped:
+    the case is no longer with that team, the member left the team, was disabled or changed to
+    a role that does not read cases. Returns how many members got a key."""
     done = 0
     with transaction.atomic():
         case_ids = PendingWrap.objects.values("case_id").distinct()
@@ -209,7 +296,12 @@ def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> i
                 continue
             for pending in PendingWrap.objects.filter(case=case).select_related("member", "team").order_by("pk"):
                 member = pending.member
-                if not member.is_active or member.role not in services.CASE_READER_ROLES:
+                if (
+                    pending.team_id != case.team_id
+                    or not _in_team(member, pending.team_id)
+                    or not member.is_active
+                    or member.role not in services.CASE_READER_ROLES
+                ):
                     pending.delete()
                     continue
                 if _holds_current_key(case, member):

@@ -180,6 +180,9 @@ def teams_change_hands(coordinator: Staff, staff: Staff, case: Case) -> None:
     console = coordinator.console()
     assert console.post("/teams/", {"name": "Canary team"}).status_code == 302
     team = Team.objects.get(name="Canary team")
+    # The coordinator joins first: the move takes off whoever held the key only through the
+    # previous team (re-sealing the details), and is refused if nobody would be left.
+    assert console.post(f"/teams/{team.pk}/members/", {"member": coordinator.member.pk}).status_code == 200
     assert console.post(f"/teams/{team.pk}/cases/", {"case": case.public_id}).status_code == 200
     assert console.post(f"/teams/{team.pk}/members/", {"member": staff.member.pk}).status_code == 200
     assert console.post(f"/teams/{team.pk}/members/{staff.member.pk}/remove/").status_code == 200
