@@ -113,7 +113,13 @@ def _check_database() -> dict[str, Any]:
     if Case.objects.exists():
         sys.exit(f"refusing: database {name} already holds cases; drop and re-create it first")
     db = settings.DATABASES["default"]
-    return {"host": db["HOST"], "port": db["PORT"] or None, "user": db["USER"], "password": db["PASSWORD"], "dbname": name}
+    return {
+        "host": db["HOST"],
+        "port": db["PORT"] or None,
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+        "dbname": name,
+    }
 
 
 # --- staff, through the real services ------------------------------------------------------
@@ -263,13 +269,17 @@ def _copy(cursor: Any, model: Any, rows: list[dict[str, Any]]) -> None:
     missing = {f.attname for f in model._meta.concrete_fields} - {f.attname for f in fields}
     if missing:
         raise RuntimeError(f"{model.__name__}: no value for {sorted(missing)}")
-    columns = ", ".join(f'"{f.column}"' for f in fields)
-    with cursor.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
+    from psycopg import sql
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    )
+    with cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[f.attname] for f in fields])
 
 
-def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:  # noqa: PLR0915
+def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     import sealbox
     from casework import keys, services
     from casework.models import (
@@ -496,6 +506,7 @@ def _generate_chunk(bounds: tuple[int, int]) -> tuple[int, float]:
 
 def _finish(db: dict[str, Any]) -> None:
     import psycopg
+    from psycopg import sql
 
     from casework.models import Case, CaseKey, CaseKeyWrap, CaseReadMark, MessageKey, PersonCredential
 
@@ -503,7 +514,9 @@ def _finish(db: dict[str, Any]) -> None:
         for model in (Case, CaseKey, CaseKeyWrap, PersonCredential, MessageKey, CaseReadMark):
             table = model._meta.db_table
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM \"{table}\"), 1))"
+                sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence({}, 'id'), coalesce((SELECT max(id) FROM {}), 1))"
+                ).format(sql.Literal(table), sql.Identifier(table))
             )
         conn.execute("VACUUM ANALYZE")
 
@@ -522,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     db = _check_database()
     teams, staff = _enrol_staff()
     staff_seconds = time.monotonic() - began
-    global PLAN  # noqa: PLW0603 - read by the forked workers
+    global PLAN
     PLAN = build_plan(args.cases, args.messages, args.seed, teams, staff)
     PLAN.db = db
     from django.db import connections

@@ -149,6 +149,35 @@ def conversation_for_staff(case: Case, member: StaffMember, member_private_key: 
     return views
 
 
+STAFF_PAGE_SIZE = 50
+
+
+def conversation_page_for_staff(
+    case: Case, case_keys: dict[int, bytes], page: int | str | None = 1
+) -> ConversationPage:
+    """One page of the conversation as the case page shows it: page 1 holds the newest
+    messages, oldest first. Only that page is decrypted, however long the conversation.
+    ``case_keys`` are the member's opened case keys (keys.case_private_keys); messages sealed to
+    a version the member does not hold are left out, as in conversation_for_staff."""
+    wraps = (
+        MessageKey.objects.filter(message__case=case, case_key_id__in=list(case_keys))
+        .select_related("message__author")
+        .prefetch_related("message__attachments")
+        .order_by("-message__created_at", "-message_id")
+    )
+    current = Paginator(wraps, STAFF_PAGE_SIZE).get_page(page)
+    messages = []
+    for wrap in reversed(current.object_list):
+        wrap.message.case = case  # the body's context names it; no need to load it again per row
+        data_key = sealbox.unseal(
+            case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
+        )
+        messages.append(_open_message(wrap.message, data_key))
+    earlier = current.next_page_number() if current.has_next() else None
+    later = current.previous_page_number() if current.has_previous() else None
+    return ConversationPage(messages, current.number, earlier, later)
+
+
 def case_details_for_staff(case: Case, case_private_key: bytes) -> CaseDetails:
     return CaseDetails.from_json(sealbox.unseal(case_private_key, bytes(case.details_ct), ctx=keys.details_ctx(case)))
 
@@ -159,8 +188,12 @@ def urgency_rank() -> DbCase:
 
 
 def cases_visible_to(member: StaffMember) -> QuerySet[Case]:
-    """Cases this member holds a key for: the need-to-know boundary for every case view."""
-    return Case.objects.filter(keys__wraps__member=member).distinct()
+    """Cases this member holds a key for: the need-to-know boundary for every case view.
+
+    A semi-join (EXISTS), not a join with DISTINCT: with one wrap per key version the join
+    repeats cases, and DISTINCT over whole case rows (ciphertext included) made every inbox
+    page and its count sort all of the member's cases."""
+    return Case.objects.filter(Exists(CaseKeyWrap.objects.filter(case_key__case=OuterRef("pk"), member=member)))
 
 
 @dataclass(frozen=True)
@@ -186,9 +219,10 @@ def inbox_page(
         )
     )
     page = Paginator(cases, INBOX_PAGE_SIZE).get_page(page_number)
+    wraps = _details_wraps(list(page.object_list), member)
     rows = []
     for case in page.object_list:
-        details = _details_or_none(case, member, member_private_key)
+        details = _details_or_none(case, wraps.get(case.pk), member_private_key)
         read_at_value = getattr(case, "read_at", None)
         unread = read_at_value is None or (
             case.last_person_message_at is not None and case.last_person_message_at > read_at_value
@@ -197,12 +231,18 @@ def inbox_page(
     return page, rows
 
 
-def _details_or_none(case: Case, member: StaffMember, member_private_key: bytes) -> CaseDetails | None:
-    wrap = (
-        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.details_key_version, member=member)
-        .select_related("case_key")
-        .first()
-    )
+def _details_wraps(cases: list[Case], member: StaffMember) -> dict[int, CaseKeyWrap]:
+    """The member's wrap of the key version each case's details are sealed to, in one query."""
+    if not cases:
+        return {}
+    wanted = Q()
+    for case in cases:
+        wanted |= Q(case_key__case_id=case.pk, case_key__version=case.details_key_version)
+    found = CaseKeyWrap.objects.filter(wanted, member=member).select_related("case_key")
+    return {wrap.case_key.case_id: wrap for wrap in found}
+
+
+def _details_or_none(case: Case, wrap: CaseKeyWrap | None, member_private_key: bytes) -> CaseDetails | None:
     if wrap is None:
         return None
     private = sealbox.unseal(

@@ -57,12 +57,13 @@ def _render_case(
         audit_record(actor=member, action=Action.CASE_VIEW, case=case)
     sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
     details = selectors.case_details_for_staff(case, case_keys[sealed_to.pk]) if sealed_to.pk in case_keys else None
-    messages = selectors.conversation_for_staff(case, member, private_key)
+    conversation = selectors.conversation_page_for_staff(case, case_keys, request.GET.get("page"))
     holders = keys.current_holders(case)
     context = {
         "case": case,
         "details": details,
-        "messages": messages,
+        "messages": conversation.messages,
+        "conversation": conversation,
         "form": form,
         "holders": holders,
         "member_form": member_form or CaseMemberForm(case=case),

@@ -1,0 +1,209 @@
+"""Server time of the console's inbox and case pages over the database bench/casework_data.py filled.
+
+    python -m bench.casework_views --data '<the generator's JSON line>' [--requests 200]
+
+Runs in-process with SP_FACE=console: Django's test client drives the real views through every
+middleware (session, vault, CSRF, staff checks, audit), logged in as the generator's
+``bench-caseworker`` through the real login (password, TOTP, Argon2id key unlock). Server time
+is the wall and CPU time of one request through the handler; the client's own overhead (building
+the WSGI request, a few microseconds) is included.
+
+Every decryption is counted: this process, and only this process, wraps ``sealbox.unseal`` and
+``sealbox.decrypt`` with counters keyed by the ciphertext's context label (``case.wrap``,
+``case.details``, ``message.key``, ``message.body`` ...). Nothing in the application is changed.
+
+Baselines measured in the same run, interleaved with the pages: a logged-in ``GET /`` (the
+console's redirect to the inbox: session, vault and middleware, no query of casework) and one raw
+``sealbox.unseal`` (X25519 + XChaCha20-Poly1305, median of batches).
+
+Prints one JSON line with the results (bench/casework_report.py turns it into markdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bench.casework_data import BENCH_PASSWORD
+
+COUNTS: Counter[str] = Counter()
+
+
+def _label(ctx: bytes) -> str:
+    size = int.from_bytes(ctx[:4], "big")
+    return ctx[4 : 4 + size].decode()
+
+
+def install_counters() -> None:
+    """Count every unseal and decrypt by context label; the wrapped functions are unchanged."""
+    import sealbox
+
+    def counted(name: str, original: Callable[..., bytes]) -> Callable[..., bytes]:
+        def wrapper(key: bytes, ciphertext: bytes, *, ctx: bytes) -> bytes:
+            COUNTS[f"{name}:{_label(ctx)}"] += 1
+            return original(key, ciphertext, ctx=ctx)
+
+        return wrapper
+
+    sealbox.unseal = counted("unseal", sealbox.unseal)  # type: ignore[assignment]
+    sealbox.decrypt = counted("decrypt", sealbox.decrypt)  # type: ignore[assignment]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _login(username: str) -> Any:
+    from django.test import Client
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user__username=username)
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    client = Client(HTTP_HOST="127.0.0.1")
+    response = client.post(
+        "/login/", {"username": username, "password": BENCH_PASSWORD, "code": f"{code:0{device.digits}d}"}
+    )
+    if response.status_code != 302:
+        sys.exit(f"bench login failed with HTTP {response.status_code}")
+    return client
+
+
+def _unseal_seconds() -> float:
+    import sealbox
+
+    pair = sealbox.KeyPair.generate()
+    ctx = sealbox.context("bench.baseline", b"x" * 16)
+    sealed = sealbox.seal(pair.public_key, os.urandom(32), ctx=ctx)
+    samples = []
+    for _ in range(15):
+        began = time.perf_counter()
+        for _ in range(200):
+            sealbox.unseal(pair.private_key, sealed, ctx=ctx)
+        samples.append((time.perf_counter() - began) / 200)
+    return statistics.median(samples)
+
+
+def _explain(sql_and_params: list[tuple[str, Any]]) -> list[str]:
+    """EXPLAIN ANALYZE of the slowest statements of one request, for the notes."""
+    from django.db import connection
+
+    out = []
+    with connection.cursor() as cursor:
+        for sql, params in sql_and_params:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF) " + sql, params)
+            out.append("\n".join(row[0] for row in cursor.fetchall()))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.casework_views", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True, help="the JSON line bench.casework_data printed")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--explain", action="store_true", help="print the queries of one request of each page")
+    args = parser.parse_args(argv)
+    data = json.loads(args.data)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["SP_FACE"] = "console"
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import StaffMember
+    from casework import selectors
+
+    install_counters()
+    client = _login(data["bench_member"])
+    member = StaffMember.objects.get(username=data["bench_member"])
+    held = selectors.cases_visible_to(member).count()
+    pages = -(-held // selectors.INBOX_PAGE_SIZE)
+    deep = max(1, pages // 2)
+    targets = {
+        "baseline": "/",
+        "inbox_first": "/inbox/",
+        "inbox_deep": f"/inbox/?page={deep}",
+        "case_small": f"/cases/{data['small_case']}/",
+        "case_large": f"/cases/{data['large_case']}/",
+    }
+    expected = {"baseline": 302}
+    wall: dict[str, list[float]] = {name: [] for name in targets}
+    cpu: dict[str, list[float]] = {name: [] for name in targets}
+    decryptions: dict[str, list[dict[str, int]]] = {name: [] for name in targets}
+    queries: dict[str, int] = {}
+    slowest: dict[str, list[tuple[float, str]]] = {}
+    for name, url in targets.items():  # warm-up, and one request's queries
+        for _ in range(args.warmup):
+            client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        if response.status_code != expected.get(name, 200):
+            sys.exit(f"{url}: HTTP {response.status_code}")
+        queries[name] = len(captured.captured_queries)
+        slowest[name] = sorted(((float(q["time"]), q["sql"]) for q in captured.captured_queries), reverse=True)[:3]
+    unseal = _unseal_seconds()
+    began = time.monotonic()
+    for _ in range(args.requests):  # interleaved, so the neighbours' load falls on every page alike
+        for name, url in targets.items():
+            COUNTS.clear()
+            c0, w0 = time.process_time(), time.perf_counter()
+            response = client.get(url)
+            w1, c1 = time.perf_counter(), time.process_time()
+            if response.status_code != expected.get(name, 200):
+                sys.exit(f"{url}: HTTP {response.status_code}")
+            wall[name].append((w1 - w0) * 1000)
+            cpu[name].append((c1 - c0) * 1000)
+            decryptions[name].append(dict(COUNTS))
+    measured = time.monotonic() - began
+    unseal_after = _unseal_seconds()
+
+    result: dict[str, Any] = {
+        "held_cases": held,
+        "inbox_pages": pages,
+        "deep_page": deep,
+        "page_size": selectors.INBOX_PAGE_SIZE,
+        "requests": args.requests,
+        "seconds": round(measured, 1),
+        "unseal_us": round(min(unseal, unseal_after) * 1e6, 1),
+        "unseal_us_before_after": [round(unseal * 1e6, 1), round(unseal_after * 1e6, 1)],
+        "views": {},
+    }
+    for name, url in targets.items():
+        most = Counter()
+        for counts in decryptions[name]:
+            for key, value in counts.items():
+                most[key] = max(most[key], value)
+        result["views"][name] = {
+            "url": url,
+            "p50_ms": round(percentile(wall[name], 0.5), 2),
+            "p95_ms": round(percentile(wall[name], 0.95), 2),
+            "max_ms": round(max(wall[name]), 2),
+            "cpu_p50_ms": round(percentile(cpu[name], 0.5), 2),
+            "cpu_p95_ms": round(percentile(cpu[name], 0.95), 2),
+            "queries": queries[name],
+            "max_decryptions": dict(sorted(most.items())),
+            "max_unseal": max(sum(v for k, v in c.items() if k.startswith("unseal:")) for c in decryptions[name]),
+        }
+    if args.explain:
+        for name in targets:
+            print(f"== {name}: {queries[name]} queries; slowest:", file=sys.stderr)
+            for seconds, sql in slowest[name]:
+                print(f"-- {seconds * 1000:.1f} ms: {sql[:3000]}", file=sys.stderr)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
