@@ -32,6 +32,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.casework_data import BENCH_PASSWORD
+from bench.client import QUIET_CORES, CpuWindow, process_cpu_seconds, wait_for_quiet
+
+ROUNDS_PER_WINDOW = 20  # rounds of every page between two waits for a quiet machine
 
 COUNTS: Counter[str] = Counter()
 
@@ -69,6 +72,10 @@ def _login(username: str) -> Any:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.get(user__username=username)
+    # A second run within the same 30-second step would otherwise be refused as a replayed code.
+    device.last_t = -1
+    device.throttle_reset(commit=False)
+    device.save(update_fields=["last_t", "throttling_failure_count", "throttling_failure_timestamp"])
     code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
     client = Client(HTTP_HOST="127.0.0.1")
     response = client.post(
@@ -77,6 +84,17 @@ def _login(username: str) -> Any:
     if response.status_code != 302:
         sys.exit(f"bench login failed with HTTP {response.status_code}")
     return client
+
+
+def _backend_pid(*, connect: bool = True) -> int | None:
+    """The process id of the PostgreSQL backend serving this process's connection."""
+    from django.db import connection
+
+    if connect:
+        connection.ensure_connection()
+    if connection.connection is None:
+        return None
+    return int(connection.connection.info.backend_pid)
 
 
 def _unseal_seconds() -> float:
@@ -116,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     data = json.loads(args.data)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["SP_FACE"] = "console"
+    # One database connection for the whole run (production reconnects every 60 s), so that its
+    # backend's CPU time can be followed in /proc.
+    os.environ["SP_DB_CONN_MAX_AGE"] = "3600"
     import django
 
     django.setup()
@@ -154,18 +175,34 @@ def main(argv: list[str] | None = None) -> int:
         queries[name] = len(captured.captured_queries)
         slowest[name] = sorted(((float(q["time"]), q["sql"]) for q in captured.captured_queries), reverse=True)[:3]
     unseal = _unseal_seconds()
+    db_cpu: dict[str, list[float]] = {name: [] for name in targets}
     began = time.monotonic()
-    for _ in range(args.requests):  # interleaved, so the neighbours' load falls on every page alike
+    waited = 0.0
+    windows = []
+    window: CpuWindow | None = None
+    for round_number in range(args.requests):  # interleaved, so the neighbours' load falls on every page alike
+        if round_number % ROUNDS_PER_WINDOW == 0:
+            if window is not None:
+                windows.append(window.stop())
+            waited += wait_for_quiet([_backend_pid()], threshold=QUIET_CORES, max_wait=5.0)
+            window = CpuWindow([_backend_pid()])
+            window.start()
         for name, url in targets.items():
             COUNTS.clear()
+            backend = _backend_pid()
+            d0 = process_cpu_seconds(backend)
             c0, w0 = time.process_time(), time.perf_counter()
             response = client.get(url)
             w1, c1 = time.perf_counter(), time.process_time()
+            if _backend_pid(connect=False) == backend:  # the same connection served the whole request
+                db_cpu[name].append((process_cpu_seconds(backend) - d0) * 1000)
             if response.status_code != expected.get(name, 200):
                 sys.exit(f"{url}: HTTP {response.status_code}")
             wall[name].append((w1 - w0) * 1000)
             cpu[name].append((c1 - c0) * 1000)
             decryptions[name].append(dict(COUNTS))
+    if window is not None:
+        windows.append(window.stop())
     measured = time.monotonic() - began
     unseal_after = _unseal_seconds()
 
@@ -174,10 +211,17 @@ def main(argv: list[str] | None = None) -> int:
         "inbox_pages": pages,
         "deep_page": deep,
         "page_size": selectors.INBOX_PAGE_SIZE,
+        "staff_page_size": getattr(selectors, "STAFF_PAGE_SIZE", None),
         "requests": args.requests,
         "seconds": round(measured, 1),
         "unseal_us": round(min(unseal, unseal_after) * 1e6, 1),
         "unseal_us_before_after": [round(unseal * 1e6, 1), round(unseal_after * 1e6, 1)],
+        "waited_for_quiet_seconds": round(waited, 1),
+        # Cores used during the measured windows: by this process (Django), by its PostgreSQL
+        # backend, and by everything else on the machine (other tenants).
+        "cores_django": round(sum(u.bench_seconds for u in windows) / sum(u.wall for u in windows), 2),
+        "cores_postgres": round(sum(u.server_seconds for u in windows) / sum(u.wall for u in windows), 2),
+        "cores_others": round(sum(u.others_cores * u.wall for u in windows) / sum(u.wall for u in windows), 2),
         "views": {},
     }
     for name, url in targets.items():
@@ -192,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
             "max_ms": round(max(wall[name]), 2),
             "cpu_p50_ms": round(percentile(cpu[name], 0.5), 2),
             "cpu_p95_ms": round(percentile(cpu[name], 0.95), 2),
+            # /proc counts in clock ticks (10 ms): only the mean over many requests is meaningful.
+            "db_cpu_mean_ms": round(statistics.fmean(db_cpu[name]), 2) if db_cpu[name] else None,
+            "cpu_mean_ms": round(statistics.fmean(cpu[name]), 2),
             "queries": queries[name],
             "max_decryptions": dict(sorted(most.items())),
             "max_unseal": max(sum(v for k, v in c.items() if k.startswith("unseal:")) for c in decryptions[name]),

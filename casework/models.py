@@ -97,6 +97,9 @@ class CaseKeyWrap(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # The need-to-know filter of every case view (selectors.cases_visible_to) starts from a
+        # member's wraps: member first, and the key id in the index so the wraps are not read.
+        indexes = [models.Index(fields=["member", "case_key"], name="wrap_member_case_key_idx")]
         constraints = [
             models.UniqueConstraint(fields=["case_key", "member"], name="unique_wrap_per_member"),
             models.CheckConstraint(
@@ -142,7 +145,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["case", "created_at"])]
+        indexes = [
+            models.Index(fields=["case", "created_at"]),
+            # "Answered yet?" (triage.deadlines.overdue_q), asked of every open case the inbox sorts.
+            models.Index(
+                fields=["case"], condition=models.Q(sender="staff", is_decoy=False), name="message_staff_reply_idx"
+            ),
+        ]
 
 
 class MessageKey(models.Model):

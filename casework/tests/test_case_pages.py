@@ -95,6 +95,8 @@ def test_the_inbox_decrypts_one_page_of_cases(caseworker: Staff, outsider: Staff
     assert decryptions["case.details"] == selectors.INBOX_PAGE_SIZE
     second = client.get("/inbox/?page=2")
     assert len(second.context["rows"]) == 5
+    shown = [row.case.pk for row in [*response.context["rows"], *second.context["rows"]]]
+    assert sorted(shown) == sorted(Case.objects.values_list("pk", flat=True))
 
 
 def test_cases_visible_to_lists_each_held_case_once_across_key_versions(
@@ -121,3 +123,26 @@ def test_cases_visible_to_lists_each_held_case_once_across_key_versions(
     assert sorted(visible.values_list("pk", flat=True)) == sorted([person.case.pk, other.case.pk])
     assert visible.count() == 2
     assert not selectors.cases_visible_to(outsider.member).exists()
+
+
+def test_inbox_page_numbers_out_of_range_show_the_last_page_and_nonsense_the_first(
+    caseworker: Staff, outsider: Staff
+) -> None:
+    for n in range(selectors.INBOX_PAGE_SIZE + 1):
+        open_case(body=f"Request {n}.", duress_word="")
+    client = caseworker.console()
+
+    for asked, shown, rows in (("abc", 1, selectors.INBOX_PAGE_SIZE), ("99", 2, 1), ("0", 2, 1), ("2", 2, 1)):
+        response = client.get(f"/inbox/?page={asked}")
+        assert response.status_code == 200
+        assert response.context["page"].number == shown
+        assert response.context["page"].paginator.num_pages == 2
+        assert len(response.context["rows"]) == rows
+
+
+def test_an_empty_inbox_has_one_empty_page(caseworker: Staff) -> None:
+    response = caseworker.console().get("/inbox/?page=3")
+
+    assert response.status_code == 200
+    assert response.context["page"].number == 1
+    assert response.context["rows"] == []

@@ -1,0 +1,251 @@
+"""Benchmark 5: the console's inbox and case pages over a hotline's worth of casework in PostgreSQL.
+
+Creates the database ``bench_casework`` on the local PostgreSQL server (dropped again at the end
+unless kept), migrates it, fills it with bench/casework_data.py and times the pages with
+bench/casework_views.py, each in a subprocess with a production environment (SP_FACE=console).
+
+Size: SP_BENCH_CASES cases (default 10,000) and SP_BENCH_MESSAGES messages (default ten per case).
+The goal is stated for 100,000 cases and 1,000,000 messages:
+
+    SP_BENCH_CASES=100000 SP_BENCH_MESSAGES=1000000 make bench
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.stage import OUT, ROOT, production_env
+
+PG_DATABASE = "bench_casework"
+GOAL_P95_MS = 100.0
+DEFAULT_CASES = 10_000
+VIEW_LABELS = {
+    "inbox_first": "Inbox, page 1",
+    "inbox_deep": "Inbox, a deep page",
+    "case_small": "Case page, 10 messages",
+    "case_large": "Case page, 200 messages",
+}
+
+
+def size_from_env() -> tuple[int, int]:
+    cases = int(os.environ.get("SP_BENCH_CASES", DEFAULT_CASES))
+    messages = int(os.environ.get("SP_BENCH_MESSAGES", cases * 10))
+    return cases, messages
+
+
+def postgres_available(host: str, user: str) -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    try:
+        with psycopg.connect(host=host, user=user, dbname="postgres", connect_timeout=3):
+            return True
+    except (psycopg.Error, OSError):
+        return False
+
+
+def _admin(host: str, user: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(host=host, user=user, dbname="postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _server_version(host: str, user: str) -> str:
+    import psycopg
+
+    with psycopg.connect(host=host, user=user, dbname="postgres") as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "?"
+
+
+@dataclass
+class CaseworkResult:
+    cases: int
+    messages: int
+    data: dict[str, Any]  # what the generator printed
+    views: dict[str, Any]  # what the view benchmark printed
+    server: str
+    migrate_seconds: float
+
+
+def run(*, host: str, user: str, keep: bool, requests: int, say: Any) -> CaseworkResult:
+    cases, messages = size_from_env()
+    var_dir = OUT / f"casework-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    var_dir.mkdir(parents=True, mode=0o700)
+    env = production_env(
+        var_dir,
+        {"SP_DB_ENGINE": "postgresql", "SP_DB_HOST": host, "SP_DB_USER": user, "SP_DB_NAME": PG_DATABASE},
+    )
+    env["SP_FACE"] = "console"
+    _admin(host, user, f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+    _admin(host, user, f"CREATE DATABASE {PG_DATABASE}")
+    try:
+        began = time.monotonic()
+        _run(env, "manage.py", "migrate", "--noinput", "-v", "0")
+        migrated = time.monotonic() - began
+        say(f"5. generating {cases:,} cases and {messages:,} messages in {PG_DATABASE}")
+        data = json.loads(
+            _run(env, "-m", "bench.casework_data", "--cases", str(cases), "--messages", str(messages)).splitlines()[-1]
+        )
+        say(f"5. generated in {data['seconds_total']:.0f} s; timing the console pages, {requests} requests each")
+        views = json.loads(
+            _run(
+                env, "-m", "bench.casework_views", "--data", json.dumps(data), "--requests", str(requests)
+            ).splitlines()[-1]
+        )
+        return CaseworkResult(cases, messages, data, views, _server_version(host, user), migrated)
+    finally:
+        if not keep:
+            _admin(host, user, f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _run(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise RuntimeError(f"casework step `{' '.join(args[:3])}` failed with exit code {done.returncode}")
+    return done.stdout
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def list_decryptions_ok(result: CaseworkResult) -> bool:
+    """Every list request decrypted at most one page of rows: per inbox request at most one
+    case key unwrap and one details opening per row of the page, per case page request at most
+    one message key and body per message of the page."""
+    views, size = result.views["views"], result.views["page_size"]
+    staff_page = result.views["staff_page_size"]
+    for name in ("inbox_first", "inbox_deep"):
+        got = views[name]["max_decryptions"]
+        if got.get("unseal:case.wrap", 0) > size or got.get("unseal:case.details", 0) > size:
+            return False
+    for name in ("case_small", "case_large"):
+        got = views[name]["max_decryptions"]
+        if got.get("unseal:message.key", 0) > staff_page or got.get("decrypt:message.body", 0) > staff_page:
+            return False
+    return True
+
+
+def goal_rows(result: CaseworkResult) -> list[str]:
+    rows = []
+    size = f"{result.cases:,} cases, {result.messages:,} messages"
+    for name, label in VIEW_LABELS.items():
+        view = result.views["views"][name]
+        ok = view["p95_ms"] < GOAL_P95_MS
+        rows.append(
+            f"| {label}, p95 server time ({size}) | {view['p95_ms']:.1f} ms | < {GOAL_P95_MS:.0f} ms | "
+            f"{'**PASS**' if ok else '**MISS**'} | {view['cpu_p95_ms']:.1f} ms CPU |"
+        )
+    ok = list_decryptions_ok(result)
+    worst_inbox = max(
+        result.views["views"][n]["max_decryptions"].get("unseal:case.details", 0) for n in ("inbox_first", "inbox_deep")
+    )
+    worst_case = max(
+        result.views["views"][n]["max_decryptions"].get("decrypt:message.body", 0) for n in ("case_small", "case_large")
+    )
+    rows.append(
+        f"| List views decrypt at most one page of rows | inbox {worst_inbox} of {result.views['page_size']} rows, "
+        f"case page {worst_case} of {result.views['staff_page_size']} messages | ≤ one page | "
+        f"{'**PASS**' if ok else '**MISS**'} | — |"
+    )
+    return rows
+
+
+def _decryption_text(counts: dict[str, int]) -> str:
+    if not counts:
+        return "none"
+    return ", ".join(f"{key.split(':', 1)[1]} {value}" for key, value in counts.items() if key != "decrypt:vault")
+
+
+def section(result: CaseworkResult, interpretation: str) -> list[str]:
+    data, views = result.data, result.views
+    baseline = views["views"]["baseline"]
+    unseal_ms = views["unseal_us"] / 1000
+    lines = [
+        "## 5. Console inbox and case pages at scale (PostgreSQL)",
+        "",
+        f"PostgreSQL {result.server}, database `{PG_DATABASE}` (created and dropped), filled by "
+        f"`python -m bench.casework_data --cases {result.cases} --messages {result.messages}`: "
+        f"{data['cases']:,} cases, {data['messages']:,} messages, {data['staff']} staff in three teams, every case "
+        "wrapped for 2–4 readers of its team and the recovery key. All crypto is real (no ciphertext reused, see "
+        "bench/casework_data.py); person credentials have random lookup ids instead of 100,000 Argon2id derivations.",
+        "",
+        "| Generation step | Seconds |",
+        "|---|---|",
+        f"| migrate | {result.migrate_seconds:.1f} |",
+        f"| 30 staff through the real enrolment (production Argon2id each) and the recovery key | {data['seconds_staff']:.1f} |",
+        f"| cases, keys, wraps, details, credentials, messages, message keys, attachments, read marks (crypto + COPY, "
+        f"{data['workers']} worker processes) | {data['seconds_rows']:.1f} |",
+        f"| sequences, VACUUM ANALYZE | {data['seconds_analyze']:.1f} |",
+        f"| **total** | **{data['seconds_total']:.1f}** |",
+        "",
+        f"Server time of each page through the real view (Django test client in-process, every middleware, logged in "
+        f"as `{data['bench_member']}` through the real login, key unlocked in the session vault), {views['requests']} "
+        f"requests per page, pages interleaved. `{data['bench_member']}` holds {views['held_cases']:,} cases "
+        f"({views['inbox_pages']:,} inbox pages of {views['page_size']}); the deep page is page {views['deep_page']:,}. "
+        f"Baselines from the same run: a logged-in `GET /` (the redirect to the inbox: session, vault, middleware) "
+        f"p50 {baseline['p50_ms']:.2f} ms, and one raw `sealbox.unseal` {views['unseal_us']:.0f} µs.",
+        "",
+        "| Page | p50 ms | p95 ms | max ms | CPU p50 / p95 ms | p50 ÷ `GET /` | p95 ÷ one unseal | Queries | "
+        "Decryptions per request (most seen) | Goal p95 < 100 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, label in {"baseline": "`GET /` (baseline)", **VIEW_LABELS}.items():
+        view = views["views"][name]
+        verdict = "—" if name == "baseline" else ("**PASS**" if view["p95_ms"] < GOAL_P95_MS else "**MISS**")
+        lines.append(
+            f"| {label} `{view['url']}` | {view['p50_ms']:.1f} | {view['p95_ms']:.1f} | {view['max_ms']:.1f} | "
+            f"{view['cpu_p50_ms']:.1f} / {view['cpu_p95_ms']:.1f} | {view['p50_ms'] / baseline['p50_ms']:.1f} | "
+            f"{view['p95_ms'] / unseal_ms:,.0f} | {view['queries']} | {_decryption_text(view['max_decryptions'])} | "
+            f"{verdict} |"
+        )
+    lines += [
+        "",
+        "Decryptions are counted by context label in the benchmark process only (it wraps `sealbox.unseal` and "
+        "`sealbox.decrypt`; the application is unchanged): `case.wrap` unwraps a case key with the member's key, "
+        "`case.details` opens a case's details, `message.key` and `message.body` open one message, "
+        "`attachment.meta` a file's name; the session vault's own decryption is left out.",
+        "",
+        f"Interpretation: {interpretation}",
+        "",
+    ]
+    return lines
+
+
+def interpret(result: CaseworkResult) -> str:
+    views = result.views["views"]
+    worst = max(VIEW_LABELS, key=lambda n: views[n]["p95_ms"])
+    passed = all(views[n]["p95_ms"] < GOAL_P95_MS for n in VIEW_LABELS)
+    text = (
+        f"with {result.cases:,} cases and {result.messages:,} messages every page {'stays' if passed else 'does not stay'} "
+        f"under {GOAL_P95_MS:.0f} ms p95; the slowest is {VIEW_LABELS[worst].lower()} at {views[worst]['p95_ms']:.1f} ms "
+        f"p95 ({views[worst]['cpu_p95_ms']:.1f} ms of CPU). "
+    )
+    inbox = views["inbox_first"]
+    per_row = inbox["max_decryptions"].get("unseal:case.wrap", 0) + inbox["max_decryptions"].get(
+        "unseal:case.details", 0
+    )
+    text += (
+        f"An inbox page costs {per_row} asymmetric openings (a key unwrap and a details opening per row, "
+        f"{per_row * result.views['unseal_us'] / 1000:.1f} ms) whatever the number of cases held, and the deep page "
+        f"costs what the first does ({views['inbox_deep']['p50_ms']:.1f} vs {inbox['p50_ms']:.1f} ms p50): the "
+        "queries select one page by index and count the member's cases without sorting them. "
+    )
+    large = views["case_large"]
+    text += (
+        f"The 200-message case page decrypts its newest {result.views['staff_page_size']} messages only "
+        f"({large['p50_ms']:.1f} ms p50 against {views['case_small']['p50_ms']:.1f} ms for 10 messages); the rest is "
+        "template rendering, the audit entry every case view writes, and the membership form's queries."
+    )
+    return text
