@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     member = StaffMember.objects.get(username=data["bench_member"])
     held = selectors.cases_visible_to(member).count()
     pages = -(-held // selectors.INBOX_PAGE_SIZE)
-    deep = max(1, pages // 2)
+    deep = max(min(2, pages), pages // 2)  # the middle page; the second when there are few
     targets = {
         "baseline": "/",
         "inbox_first": "/inbox/",

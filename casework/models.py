@@ -71,6 +71,16 @@ class Case(models.Model):
     # Which of the person's credentials replies are sealed to (the real one, never the duress one).
     reply_credential = models.ForeignKey("PersonCredential", null=True, on_delete=models.SET_NULL, related_name="+")
 
+    class Meta:
+        indexes = [
+            # Every column the inbox sorts and filters a member's cases by, so that it reads them
+            # from this index instead of visiting each case row (which carries the sealed details).
+            models.Index(
+                fields=["id", "under_duress_since", "urgency", "status", "created_at", "last_person_message_at"],
+                name="case_inbox_order_idx",
+            )
+        ]
+
     def __str__(self) -> str:
         return self.public_id
 
