@@ -112,6 +112,33 @@ def _unseal_seconds() -> float:
     return statistics.median(samples)
 
 
+def _verify_sample(member: Any, cases: int) -> dict[str, int]:
+    """Open every message and the details of a random sample of the member's cases with the
+    member's own key, as the case page does: proof that the generated rows really decrypt, not
+    only the two case pages timed."""
+    import random
+
+    from casework import keys, selectors
+
+    private_key = _private_key(member)
+    ids = list(selectors.cases_visible_to(member).values_list("pk", flat=True))
+    sample = random.Random(7).sample(ids, min(cases, len(ids)))
+    opened = {"cases": 0, "messages": 0, "details": 0}
+    for case in selectors.cases_visible_to(member).filter(pk__in=sample):
+        case_keys = keys.case_private_keys(case, member, private_key)
+        if keys.details_open(case, case_keys) is not None:
+            opened["details"] += 1
+        opened["messages"] += len(selectors.conversation_for_staff(case, member, private_key))
+        opened["cases"] += 1
+    return opened
+
+
+def _private_key(member: Any) -> bytes:
+    from accounts.keyring import staff_private_key_unlock
+
+    return staff_private_key_unlock(member, BENCH_PASSWORD)
+
+
 def _explain(sql_and_params: list[tuple[str, Any]]) -> list[str]:
     """EXPLAIN ANALYZE of the slowest statements of one request, for the notes."""
     from django.db import connection
@@ -129,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="the JSON line bench.casework_data printed")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--verify", type=int, default=100, help="cases whose every message is opened first")
     parser.add_argument("--explain", action="store_true", help="print the queries of one request of each page")
     args = parser.parse_args(argv)
     data = json.loads(args.data)
@@ -150,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     client = _login(data["bench_member"])
     member = StaffMember.objects.get(username=data["bench_member"])
     held = selectors.cases_visible_to(member).count()
+    verified = _verify_sample(member, args.verify)
     pages = -(-held // selectors.INBOX_PAGE_SIZE)
     deep = max(min(2, pages), pages // 2)  # the middle page; the second when there are few
     targets = {
@@ -208,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result: dict[str, Any] = {
         "held_cases": held,
+        "verified": verified,
         "inbox_pages": pages,
         "deep_page": deep,
         "page_size": selectors.INBOX_PAGE_SIZE,

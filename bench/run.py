@@ -213,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         info.notes.append("**--quick run: shorter bounds and a 16 MiB upload; not comparable with a full run.**")
     if casework_skipped:
         info.notes.append(casework_skipped)
+    if casework is not None:
+        info.notes.append(
+            f"Benchmark 5 (console pages at scale) runs in-process on PostgreSQL {casework.server} in a database of "
+            "its own; the database above is the intake benchmarks'"
+        )
     goals = report.summary(sub, login, up, pages)
     if casework is not None:
         goals[-1:-1] = casework_scale.goal_rows(casework)
