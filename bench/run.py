@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import benchmarks as b
-from bench import report
+from bench import casework_scale, report
 from bench.client import DISTURBED_CORES, LoadResult
 from bench.stage import Database, Stage
 
@@ -142,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--quick", action="store_true", help="short runs and a 16 MiB upload (results not comparable)")
-    parser.add_argument("--only", default="1,2,3,4", help="comma-separated benchmark numbers to run")
+    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmark numbers to run")
+    parser.add_argument(
+        "--casework-requests", type=int, default=200, help="requests per console page in benchmark 5 (PostgreSQL)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run's var dir under bench/out/")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -155,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = _load_average()
     database = Database("postgresql" if args.postgres else "sqlite", args.pg_host, args.pg_user)
     stage = Stage(database)
-    sub = after = login = up = None
+    sub = after = login = up = casework = None
     pages = None
+    casework_skipped = ""
 
     def say(text: str) -> None:
         print(f"[bench {time.monotonic() - began:6.1f}s] {text}", flush=True)
@@ -184,6 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         say("stopping gunicorn" + ("" if args.keep else ", removing the run's var dir"))
         stage.tear_down(keep=args.keep)
+    if 5 in only:
+        if casework_scale.postgres_available(args.pg_host, args.pg_user):
+            try:
+                casework = casework_scale.run(
+                    host=args.pg_host, user=args.pg_user, keep=args.keep, requests=args.casework_requests, say=say
+                )
+            except RuntimeError as failed:  # the other benchmarks' results are still written
+                casework_skipped = f"benchmark 5 failed: {failed} (its output is above)"
+                say(casework_skipped)
+        else:
+            casework_skipped = f"benchmark 5 skipped: no PostgreSQL at {args.pg_host} for user {args.pg_user}"
+            say(casework_skipped)
 
     info = report.RunInfo(
         started=started.strftime("%Y-%m-%d %H:%M"),
@@ -195,7 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.quick:
         info.notes.append("**--quick run: shorter bounds and a 16 MiB upload; not comparable with a full run.**")
-    lines = report.header(info) + report.summary(sub, login, up, pages)
+    if casework_skipped:
+        info.notes.append(casework_skipped)
+    if casework is not None:
+        info.notes.append(
+            f"Benchmark 5 (console pages at scale) runs in-process on PostgreSQL {casework.server} in a database of "
+            "its own; the database above is the intake benchmarks'"
+        )
+    goals = report.summary(sub, login, up, pages)
+    if casework is not None:
+        goals[-1:-1] = casework_scale.goal_rows(casework)
+    lines = report.header(info) + goals
     if sub is not None:
         lines += report.submission_section(sub, after, _interpret_submission(sub))
     if login is not None:
@@ -204,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += report.upload_section(up, _interpret_upload(up))
     if pages is not None:
         lines += report.pages_section(pages, _interpret_pages(pages, after))
+    if casework is not None:
+        lines += casework_scale.section(casework, casework_scale.interpret(casework))
     lines += report.notes()
     args.output.write_text("\n".join(lines))
     say(f"wrote {args.output}")

@@ -71,6 +71,29 @@ class Database:
         return f"PostgreSQL {row[0] if row else '?'} on {self.pg_host}, database {PG_DATABASE} (created and dropped)"
 
 
+def production_env(var_dir: Path, database_env: dict[str, str]) -> dict[str, str]:
+    """The environment of every process of a run: production posture, fresh secrets, this run's
+    var dir and database, and no SP_* or DJANGO_* variable inherited from the caller's shell."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SP_", "DJANGO_"))}
+    return {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SP_ENV": "production",
+        "SP_SECRET_KEY": secrets.token_urlsafe(50),
+        "SP_PEPPER": secrets.token_hex(32),
+        "SP_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SP_HTTPS": "false",
+        "SP_SSL_REDIRECT": "false",
+        "SP_HSTS_SECONDS": "0",
+        "SP_VAR_DIR": str(var_dir),
+        "SP_FILE_STORE": str(var_dir / "files"),
+        "SP_ATTACHMENT_MAX_BYTES": str(UPLOAD_LIMIT),
+        "SP_LOGIN_FAILURE_BUDGET": str(LOGIN_FAILURE_BUDGET),
+        "SP_LOG_LEVEL": "WARNING",
+        **database_env,
+    }
+
+
 class Stage:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -82,24 +105,7 @@ class Stage:
 
     def prepare(self) -> None:
         self.var_dir.mkdir(parents=True, mode=0o700)
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SP_", "DJANGO_"))}
-        self.env = {
-            **inherited,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SP_ENV": "production",
-            "SP_SECRET_KEY": secrets.token_urlsafe(50),
-            "SP_PEPPER": secrets.token_hex(32),
-            "SP_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SP_HTTPS": "false",
-            "SP_SSL_REDIRECT": "false",
-            "SP_HSTS_SECONDS": "0",
-            "SP_VAR_DIR": str(self.var_dir),
-            "SP_FILE_STORE": str(self.var_dir / "files"),
-            "SP_ATTACHMENT_MAX_BYTES": str(UPLOAD_LIMIT),
-            "SP_LOGIN_FAILURE_BUDGET": str(LOGIN_FAILURE_BUDGET),
-            "SP_LOG_LEVEL": "WARNING",
-            **self.database.env(self.var_dir),
-        }
+        self.env = production_env(self.var_dir, self.database.env(self.var_dir))
         self.database.create()
         self._manage("migrate", "--noinput", "-v", "0")
         self._manage("check", "--deploy", "--fail-level", "ERROR")

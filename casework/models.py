@@ -74,6 +74,16 @@ class Case(models.Model):
     # a form rendered before someone else's change is refused instead of overwriting it.
     revision = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        indexes = [
+            # Every column the inbox sorts and filters a member's cases by, so that it reads them
+            # from this index instead of visiting each case row (which carries the sealed details).
+            models.Index(
+                fields=["id", "under_duress_since", "urgency", "status", "created_at", "last_person_message_at"],
+                name="case_inbox_order_idx",
+            )
+        ]
+
     def __str__(self) -> str:
         return self.public_id
 
@@ -100,6 +110,9 @@ class CaseKeyWrap(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # The need-to-know filter of every case view (selectors.cases_visible_to) starts from a
+        # member's wraps: member first, and the key id in the index so the wraps are not read.
+        indexes = [models.Index(fields=["member", "case_key"], name="wrap_member_case_key_idx")]
         constraints = [
             models.UniqueConstraint(fields=["case_key", "member"], name="unique_wrap_per_member"),
             models.CheckConstraint(
@@ -195,7 +208,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["case", "created_at"])]
+        indexes = [
+            models.Index(fields=["case", "created_at"]),
+            # "Answered yet?" (triage.deadlines.overdue_q), asked of every open case the inbox sorts.
+            models.Index(
+                fields=["case"], condition=models.Q(sender="staff", is_decoy=False), name="message_staff_reply_idx"
+            ),
+        ]
 
 
 class MessageKey(models.Model):

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -24,6 +26,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models import Case as DbCase
 from django.db.models.functions import Coalesce
@@ -174,6 +177,37 @@ def case_has_cover_conversation(case: Case) -> bool:
     return case.credentials.filter(revoked_at__isnull=True, is_duress=True).exists()
 
 
+STAFF_PAGE_SIZE = 50
+
+
+def conversation_page_for_staff(
+    case: Case, case_keys: dict[int, bytes], page: int | str | None = 1
+) -> ConversationPage:
+    """One page of the conversation as the case page shows it: page 1 holds the newest
+    messages, oldest first. Only that page is decrypted, however long the conversation.
+    ``case_keys`` are the member's opened case keys (keys.case_private_keys); messages sealed to
+    a version the member does not hold are left out, as in conversation_for_staff."""
+    wraps = (
+        MessageKey.objects.filter(message__case=case, case_key_id__in=list(case_keys))
+        .select_related("message__author", "message__signed_by")
+        .prefetch_related("message__attachments")
+        .order_by("-message__created_at", "-message_id")
+    )
+    current = Paginator(wraps, STAFF_PAGE_SIZE).get_page(page)
+    messages = []
+    signers = authenticity.SignerKeys()
+    for wrap in reversed(current.object_list):
+        wrap.message.case = case  # the body's context names it; no need to load it again per row
+        data_key = sealbox.unseal(
+            case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
+        )
+        authentic = authenticity.message_authentic(wrap.message, signers)
+        messages.append(_open_message(wrap.message, data_key, authentic=authentic))
+    earlier = current.next_page_number() if current.has_next() else None
+    later = current.previous_page_number() if current.has_previous() else None
+    return ConversationPage(messages, current.number, earlier, later)
+
+
 def case_details_for_staff(case: Case, case_private_key: bytes) -> CaseDetails:
     return CaseDetails.from_json(sealbox.unseal(case_private_key, bytes(case.details_ct), ctx=keys.details_ctx(case)))
 
@@ -184,8 +218,12 @@ def urgency_rank() -> DbCase:
 
 
 def cases_visible_to(member: StaffMember) -> QuerySet[Case]:
-    """Cases this member holds a key for: the need-to-know boundary for every case view."""
-    return Case.objects.filter(keys__wraps__member=member).distinct()
+    """Cases this member holds a key for: the need-to-know boundary for every case view.
+
+    A semi-join (EXISTS), not a join with DISTINCT: with one wrap per key version the join
+    repeats cases, and DISTINCT over whole case rows (ciphertext included) made every inbox
+    page and its count sort all of the member's cases."""
+    return Case.objects.filter(Exists(CaseKeyWrap.objects.filter(case_key__case=OuterRef("pk"), member=member)))
 
 
 @dataclass(frozen=True)
@@ -195,26 +233,77 @@ class InboxRow:
     unread: bool
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its count, for a count cheaper to get another way than COUNT(*) of
+    the page's query."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def cases_visible_count(member: StaffMember) -> int:
+    """cases_visible_to(member).count() from the member's wraps alone, without reading a case row."""
+    return CaseKeyWrap.objects.filter(member=member).values("case_key__case_id").distinct().count()
+
+
+def _page_number(value: int | str | None) -> int:
+    try:
+        return int(value or 1)
+    except (TypeError, ValueError):
+        return 1  # as Paginator.get_page does for anything but a number
+
+
 def inbox_page(
     member: StaffMember, member_private_key: bytes, page_number: int | str | None
-) -> tuple[Page[Case], list[InboxRow]]:
-    read_at = CaseReadMark.objects.filter(case=OuterRef("pk"), member=member).values("read_at")[:1]
-    cases = (
+) -> tuple[Page[tuple[int, bool, int]], list[InboxRow]]:
+    """One page of the member's cases, most pressing first, in one sorting query: it sorts
+    narrow rows (id and sort keys) and counts them in the same pass (a window count, instead
+    of a second query visiting every case again); only the page's cases are then loaded in
+    full and decrypted. Page numbers out of range show the last page, as Paginator.get_page."""
+    ordered = (
         cases_visible_to(member)
-        .annotate(read_at=Subquery(read_at), overdue=ExpressionWrapper(overdue_q(timezone.now()), BooleanField()))
+        .annotate(
+            overdue=ExpressionWrapper(overdue_q(timezone.now()), BooleanField()),
+            total=Window(Count("pk")),
+        )
         .order_by(
             F("under_duress_since").desc(nulls_last=True),
             F("overdue").desc(),  # unanswered past the deadline: right after duress
             urgency_rank(),
             F("last_person_message_at").desc(nulls_last=True),
             "-created_at",
+            "pk",  # a total order, so no case shows on two pages or on none
         )
+        .values_list("pk", "overdue", "total")
     )
-    page = Paginator(cases, INBOX_PAGE_SIZE).get_page(page_number)
+
+    def rows_of(number: int) -> list[tuple[int, bool, int]]:
+        return list(ordered[(number - 1) * INBOX_PAGE_SIZE : number * INBOX_PAGE_SIZE]) if number >= 1 else []
+
+    number = _page_number(page_number)
+    keys = rows_of(number)
+    paginator = _CountedPaginator(ordered, INBOX_PAGE_SIZE, keys[0][2] if keys else cases_visible_count(member))
+    if not keys and number != paginator.num_pages:
+        number = paginator.num_pages
+        keys = rows_of(number)
+    page = Page(keys, number, paginator)
+    by_pk = Case.objects.in_bulk([pk for pk, _, _ in keys])
+    shown = []
+    for pk, overdue, _ in keys:
+        if pk in by_pk:  # not deleted since the sort
+            by_pk[pk].overdue = overdue  # type: ignore[attr-defined]
+            shown.append(by_pk[pk])
+    wraps = _details_wraps(shown, member)
+    read = dict(CaseReadMark.objects.filter(case__in=shown, member=member).values_list("case_id", "read_at"))
     rows = []
-    for case in page.object_list:
-        details = _details_or_none(case, member, member_private_key)
-        read_at_value = getattr(case, "read_at", None)
+    for case in shown:
+        details = _details_or_none(case, wraps.get(case.pk), member_private_key)
+        read_at_value = read.get(case.pk)
         unread = read_at_value is None or (
             case.last_person_message_at is not None and case.last_person_message_at > read_at_value
         )
@@ -222,12 +311,18 @@ def inbox_page(
     return page, rows
 
 
-def _details_or_none(case: Case, member: StaffMember, member_private_key: bytes) -> CaseDetails | None:
-    wrap = (
-        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.details_key_version, member=member)
-        .select_related("case_key")
-        .first()
-    )
+def _details_wraps(cases: list[Case], member: StaffMember) -> dict[int, CaseKeyWrap]:
+    """The member's wrap of the key version each case's details are sealed to, in one query."""
+    if not cases:
+        return {}
+    wanted = Q()
+    for case in cases:
+        wanted |= Q(case_key__case_id=case.pk, case_key__version=case.details_key_version)
+    found = CaseKeyWrap.objects.filter(wanted, member=member).select_related("case_key")
+    return {wrap.case_key.case_id: wrap for wrap in found}
+
+
+def _details_or_none(case: Case, wrap: CaseKeyWrap | None, member_private_key: bytes) -> CaseDetails | None:
     if wrap is None:
         return None
     private = sealbox.unseal(

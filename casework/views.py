@@ -73,12 +73,13 @@ def _render_case(
         audit_record(actor=member, action=Action.CASE_VIEW, case=case)
     sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
     details = selectors.case_details_for_staff(case, case_keys[sealed_to.pk]) if sealed_to.pk in case_keys else None
-    messages = selectors.conversation_for_staff(case, member, private_key)
+    conversation = selectors.conversation_page_for_staff(case, case_keys, request.GET.get("page"))
     holders = keys.current_holders(case)
     context = {
         "case": case,
         "details": details,
-        "messages": messages,
+        "messages": conversation.messages,
+        "conversation": conversation,
         "form": form,
         "holders": holders,
         "member_form": member_form or CaseMemberForm(case=case),
@@ -88,7 +89,7 @@ def _render_case(
         **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
         "decoy_form": DecoyReplyForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),
-        "any_not_authentic": any(not message.authentic for message in messages),
+        "any_not_authentic": any(not message.authentic for message in conversation.messages),
         **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)

@@ -18,7 +18,7 @@ import sealbox
 from accounts.keyring import staff_private_key_unlock
 from accounts.models import StaffMember
 from casework import keys, services, teams
-from casework.models import Case, CaseKeyWrap, PendingWrap, Team
+from casework.models import Case, CaseKeyWrap, PendingWrap, Team, TeamMembership
 from tests.personas import PASSWORD, Staff, open_case
 
 UNTRUSTED_EN = "This account&#x27;s key cannot be trusted; ask a coordinator."
@@ -193,7 +193,8 @@ def test_a_team_refuses_a_member_whose_key_was_swapped_and_a_moved_case_skips_th
     )
 
     assert person.case.public_id in change.wrapped
-    assert _versions(caseworker, person.case) == {1, 2}
+    # The move also rotates the key off those who held it only through the on-call team.
+    assert _versions(caseworker, person.case) == {1, 2, 3}
     assert _versions(outsider, person.case) == set()
 
 
@@ -202,6 +203,8 @@ def test_an_owed_key_stays_owed_while_the_members_key_is_untrusted(
 ) -> None:
     person = open_case()
     team = Team.objects.get(is_on_call=True)
+    # A member of the case's team, owed its key: only the untrusted key keeps it owed.
+    TeamMembership.objects.create(team=team, member=outsider.member)
     PendingWrap.objects.create(case=person.case, member=outsider.member, team=team)
     _swap_public_key(outsider)
 
