@@ -152,7 +152,11 @@ def test_leaving_a_team_rotates_its_cases_so_nothing_new_opens_with_any_key_kept
     assert person.intake().post("/conversation/", {"message": "Written after she left."}).status_code == 302
     from_person = Message.objects.filter(case=case, sender=Message.Sender.PERSON).latest("created_at")
     from_staff = services.message_post_from_staff(
-        case=case, member=coordinator.member, signing_key=coordinator.signing_key, body="A reply after."
+        case=case,
+        member=coordinator.member,
+        member_private_key=coordinator.private_key,
+        signing_key=coordinator.signing_key,
+        body="A reply after.",
     )
     for message in (from_person, from_staff):
         wrap = MessageKey.objects.select_related("case_key").get(message=message, case_key__isnull=False)
