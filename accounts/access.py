@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -10,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from accounts.keyring import SESSION_GENERATION, session_private_key, session_signing_key
+from accounts.keyring import SESSION_GENERATION, session_private_key, session_signing_key, staff_keys_proven
 from accounts.models import StaffMember
 from core.vault import vault_clear
+
+logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
 
@@ -42,6 +45,13 @@ def staff_required(view: View) -> View:
         if private_key is None or signing_key is None:
             # A session from before replies were signed holds no signing key: logging in
             # again creates and unlocks it.
+            return redirect("accounts:login")
+        if not staff_keys_proven(user, private_key, signing_key):  # type: ignore[arg-type]
+            # The row was changed under this session (a key or certificate swapped in the
+            # database): nothing more is done with these keys. Two keyed hashes and two
+            # public-key derivations, well under a millisecond.
+            logger.warning("staff member %s: session ended, the account's keys are no longer proven", user.pk)
+            vault_clear(request)
             return redirect("accounts:login")
         request.staff_private_key = private_key  # type: ignore[attr-defined]
         request.staff_signing_key = signing_key  # type: ignore[attr-defined]

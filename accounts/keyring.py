@@ -8,6 +8,7 @@ nothing is ever sealed to an X25519 key whose certificate fails (trusted_box_key
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 import nacl.encoding
@@ -178,6 +179,27 @@ def trusted_box_key(member: StaffMember) -> bytes | None:
     if not sealbox.box_key_certificate_valid(_box_certificate_key(), member.pk, public_key, bytes(certificate)):
         return None
     return public_key
+
+
+def box_key_proven(member: StaffMember, private_key: bytes) -> bool:
+    """Whether ``member``'s X25519 public key is certified and ``private_key`` (opened with
+    their password) is its private half. A database writer can put in a password hash, a
+    sealed key and a 2FA device of their own, but not a certificate."""
+    trusted = trusted_box_key(member)
+    if trusted is None or len(private_key) != sealbox.KEY_BYTES:
+        return False
+    return hmac.compare_digest(sealbox.KeyPair.from_private(private_key).public_key, trusted)
+
+
+def staff_keys_proven(member: StaffMember, private_key: bytes, signing_seed: bytes) -> bool:
+    """Both of the member's keys are certified and the session holds their private halves:
+    what a login, and every console request after it, requires."""
+    if not box_key_proven(member, private_key):
+        return False
+    trusted = trusted_signing_key(member)
+    if trusted is None or len(signing_seed) != 32:
+        return False
+    return hmac.compare_digest(sealbox.SigningKeyPair.from_seed(signing_seed).public_key, trusted)
 
 
 def signing_key_fingerprint(public_key: bytes) -> str:

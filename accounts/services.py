@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from accounts.keyring import (
     UnlockedKeys,
     apply_sealed_keys,
     box_key_certify,
+    box_key_proven,
     signing_key_certify,
     signing_key_fingerprint,
     signing_key_seal_new,
@@ -30,6 +32,8 @@ from audit.services import audit_record
 from casework.models import Team, TeamMembership
 
 ON_CALL_TEAM_NAME = "Hotline"
+
+logger = logging.getLogger(__name__)
 
 
 class LinkNotUsable(Exception):
@@ -114,14 +118,27 @@ def _fingerprint(member: StaffMember) -> str:
     return signing_key_fingerprint(bytes(member.signing_public_key))
 
 
+class KeysNotProven(Exception):
+    """The account's keys are not the ones the server enrolled (no valid certificate, or the
+    password opens a different private key): it may have been made by a database writer."""
+
+
 def signing_key_add(*, member: StaffMember, unlocked: UnlockedKeys) -> bytes:
     """At the first login after replies became signed: give an older account its signing key,
     sealed under its password key, certified and audited. Returns the seed for the session.
-    A data migration cannot do this: only the password opens the password key."""
+    A data migration cannot do this: only the password opens the password key.
+
+    Only for an account the server enrolled: its X25519 key's certificate holds and the
+    password opens that key's private half. Otherwise raises KeysNotProven and certifies
+    nothing: an account a database writer made (password, sealed keys and 2FA device of their
+    own, no signing key) would else get a certified signing key, and its replies would verify."""
     if unlocked.signing_seed is not None:
         return unlocked.signing_seed
     with transaction.atomic():
         locked = StaffMember.objects.select_for_update().get(pk=member.pk)
+        if not box_key_proven(locked, unlocked.private_key):
+            logger.warning("staff member %s: no signing key made, the account's box key is not proven", member.pk)
+            raise KeysNotProven
         if locked.sealed_signing_key:  # another login of the same account got there first
             return staff_keys_reopen_signing(locked, unlocked.password_key)
         seed = signing_key_seal_new(locked, unlocked.password_key)

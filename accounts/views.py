@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import segno
 from django.conf import settings
 from django.contrib.auth import authenticate, update_session_auth_hash
@@ -20,9 +22,11 @@ from accounts import services
 from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
 from accounts.keyring import (
+    UnlockedKeys,
     session_remember_generation,
     session_remember_private_key,
     session_remember_signing_key,
+    staff_keys_proven,
     staff_keys_unlock,
 )
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
@@ -30,6 +34,8 @@ from audit.chain import handle_hash
 from audit.models import Action
 from audit.services import audit_record
 from core.vault import vault_clear, vault_get, vault_put, vault_start_fresh
+
+logger = logging.getLogger(__name__)
 
 _ENROLLING = "enrolling_member"
 _RECOVERY = "show_recovery"
@@ -146,13 +152,14 @@ def login(request: HttpRequest) -> HttpResponse:
         member = authenticate(request, username=data["username"], password=data["password"])
         locked = claimed is not None and claimed.is_locked()
         device = _second_factor(member, data["code"]) if isinstance(member, StaffMember) and not locked else None
-        if isinstance(member, StaffMember) and device is not None:
-            unlocked = staff_keys_unlock(member, data["password"])
+        opened = (
+            _keys_open(member, data["password"]) if isinstance(member, StaffMember) and device is not None else None
+        )
+        if isinstance(member, StaffMember) and device is not None and opened is not None:
+            unlocked, signing_seed = opened
             vault_start_fresh(request)
             with transaction.atomic():
                 services.login_success_reset(member)
-                # Accounts enrolled before replies were signed get their signing key here.
-                signing_seed = services.signing_key_add(member=member, unlocked=unlocked)
                 django_login(request, member)
                 otp_login(request, device)
                 session_remember_private_key(request, unlocked.private_key)
@@ -161,9 +168,29 @@ def login(request: HttpRequest) -> HttpResponse:
                 audit_record(actor=member, action=Action.LOGIN)
                 audit_record(actor=member, action=Action.KEY_UNLOCK)
             return redirect("casework:inbox")
-        _login_failure_record(data["username"], claimed, password_right=isinstance(member, StaffMember), locked=locked)
+        stage = "keys" if device is not None else None
+        _login_failure_record(
+            data["username"], claimed, password_right=isinstance(member, StaffMember), locked=locked, stage=stage
+        )
         form.add_error(None, _("The handle, password or code is not right."))
     return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _keys_open(member: StaffMember, password: str) -> tuple[UnlockedKeys, bytes] | None:
+    """The member's private keys and signing seed, or None unless both are the ones the server
+    enrolled: certified, and the password opens their private halves. Everything else a login
+    checks (password hash, sealed keys, 2FA device) a database writer can put in; a certificate
+    needs the instance secret. Accounts enrolled before replies were signed get their signing
+    key here, but only when their box key is proven (services.signing_key_add)."""
+    try:
+        unlocked = staff_keys_unlock(member, password)
+        signing_seed = services.signing_key_add(member=member, unlocked=unlocked)
+    except (sealbox.CryptoError, services.KeysNotProven):
+        signing_seed = None
+    if signing_seed is None or not staff_keys_proven(member, unlocked.private_key, signing_seed):
+        logger.warning("staff member %s: login refused, the account's keys are not proven", member.pk)
+        return None
+    return unlocked, signing_seed
 
 
 def _second_factor(member: StaffMember, code: str) -> Device | None:
@@ -175,10 +202,12 @@ def _second_factor(member: StaffMember, code: str) -> Device | None:
     return services.recovery_code_use(member, code)
 
 
-def _login_failure_record(handle: str, claimed: StaffMember | None, *, password_right: bool, locked: bool) -> None:
+def _login_failure_record(
+    handle: str, claimed: StaffMember | None, *, password_right: bool, locked: bool, stage: str | None = None
+) -> None:
     # No actor: the handle is only a claim. Its keyed hash lets repeated attempts on one
     # handle be seen without storing what was typed (sometimes a password, in the wrong field).
-    stage = "locked" if locked else "code" if password_right else "password"
+    stage = stage or ("locked" if locked else "code" if password_right else "password")
     details = {"handle_hash": handle_hash(handle), "stage": stage}
     with transaction.atomic():
         if claimed is not None and not locked:

@@ -46,10 +46,10 @@ def _holds_current_key(case: Case, member: StaffMember) -> bool:
     return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
 
 
-def _current_key_for(case: Case, member: StaffMember) -> CaseKey:
-    """The current case key, if ``member`` holds it; writing needs that (NoAccess otherwise)."""
-    if not _holds_current_key(case, member):
-        raise keys.NoAccess
+def _current_key_for(case: Case, member: StaffMember, member_private_key: bytes) -> CaseKey:
+    """The current case key, if ``member``'s session opens it; writing needs that (NoAccess
+    otherwise). A wrap row alone is no proof: a database writer can insert one."""
+    keys.current_key_open(case, member, member_private_key)
     return keys.current_case_key(case)
 
 
@@ -69,10 +69,12 @@ def note_row(*, case: Case, author: StaffMember, body: str, case_key: CaseKey) -
     return note
 
 
-def note_create(*, case: Case, author: StaffMember, body: str) -> CaseNote:
+def note_create(*, case: Case, author: StaffMember, author_private_key: bytes, body: str) -> CaseNote:
     with transaction.atomic():
         locked = _case_locked(case)
-        note = note_row(case=locked, author=author, body=body, case_key=_current_key_for(locked, author))
+        note = note_row(
+            case=locked, author=author, body=body, case_key=_current_key_for(locked, author, author_private_key)
+        )
         audit_record(actor=author, action=Action.NOTE_CREATE, case=locked, details={"note": str(note.pk)})
     return note
 
@@ -86,7 +88,7 @@ def note_edit(
         current = CaseNote.objects.select_for_update(of=("self",)).select_related("author", "case").get(pk=note.pk)
         if current.author_id != actor.pk:
             raise ChangeRefused(_("Only the author can change a note."))
-        case_key = _current_key_for(locked, actor)
+        case_key = _current_key_for(locked, actor, actor_private_key)
         if current.revision != base_revision:
             opened = keys.case_private_keys(locked, actor, actor_private_key)
             raise EditConflict(
@@ -132,11 +134,18 @@ def task_row(
 
 
 def task_create(
-    *, case: Case, actor: StaffMember, owner: StaffMember, title: str, detail: str, due: date | None
+    *,
+    case: Case,
+    actor: StaffMember,
+    actor_private_key: bytes,
+    owner: StaffMember,
+    title: str,
+    detail: str,
+    due: date | None,
 ) -> CaseTask:
     with transaction.atomic():
         locked = _case_locked(case)
-        case_key = _current_key_for(locked, actor)
+        case_key = _current_key_for(locked, actor, actor_private_key)
         _check_owner(locked, owner)
         task = task_row(case=locked, actor=actor, owner=owner, title=title, detail=detail, due=due, case_key=case_key)
         audit_record(
@@ -164,7 +173,7 @@ def task_edit(
             .select_related("owner", "updated_by", "case")
             .get(pk=task.pk)
         )
-        case_key = _current_key_for(locked, actor)
+        case_key = _current_key_for(locked, actor, actor_private_key)
         if current.revision != base_revision:
             opened = keys.case_private_keys(locked, actor, actor_private_key)
             raise EditConflict(
@@ -187,13 +196,13 @@ def task_edit(
     return current
 
 
-def task_set_done(*, task: CaseTask, actor: StaffMember, done: bool) -> bool:
+def task_set_done(*, task: CaseTask, actor: StaffMember, actor_private_key: bytes, done: bool) -> bool:
     """Mark a task done or open again. Setting a state (not toggling) is safe to repeat, so it
     needs no revision: two people ticking the same task both get what they asked for.
     Returns whether anything changed."""
     with transaction.atomic():
         locked = _case_locked(task.case)
-        _current_key_for(locked, actor)
+        _current_key_for(locked, actor, actor_private_key)
         current = CaseTask.objects.select_for_update().get(pk=task.pk)
         if (current.done_at is not None) == done:
             return False

@@ -72,7 +72,12 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"note_form": form})
     try:
-        services.note_create(case=case, author=member, body=form.cleaned_data["body"])
+        services.note_create(
+            case=case,
+            author=member,
+            author_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            body=form.cleaned_data["body"],
+        )
     except keys.NoAccess:
         raise Http404 from None
     return _to_case(case)
@@ -152,7 +157,13 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         services.task_create(
-            case=case, actor=member, owner=data["owner"], title=data["title"], detail=data["detail"], due=data["due"]
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            owner=data["owner"],
+            title=data["title"],
+            detail=data["detail"],
+            due=data["due"],
         )
     except keys.NoAccess:
         raise Http404 from None
@@ -235,7 +246,12 @@ def task_done(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
     case = case_for_member(member, public_id)
     task = _task_on_case(case, task_id)
     try:
-        services.task_set_done(task=task, actor=member, done=request.POST.get("done") == "1")
+        services.task_set_done(
+            task=task,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            done=request.POST.get("done") == "1",
+        )
     except keys.NoAccess:
         raise Http404 from None
     if request.POST.get("back") == "tasks":

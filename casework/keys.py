@@ -133,6 +133,32 @@ def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes
     return opened
 
 
+def current_key_open(case: Case, member: StaffMember, member_private_key: bytes) -> bytes:
+    """The current case private key, opened with ``member``'s own private key: the proof a
+    writer holds the case key. A wrap row alone proves nothing (a database writer can insert
+    one), so a missing wrap and one that does not open both raise NoAccess."""
+    wrap = (
+        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member)
+        .select_related("case_key")
+        .first()
+    )
+    if wrap is None or not member.is_active:
+        raise NoAccess
+    try:
+        private = sealbox.unseal(
+            member_private_key, bytes(wrap.sealed_private_key), ctx=wrap_ctx(case, case.key_version)
+        )
+    except sealbox.CryptoError:
+        private = None
+    # Anyone can seal *some* key to a member's public key; only the case's own opens as its pair.
+    if private is None or not hmac.compare_digest(
+        sealbox.KeyPair.from_private(private).public_key, bytes(wrap.case_key.public_key)
+    ):
+        logger.warning("staff member %s: their wrap of the current case key does not open to it", member.pk)
+        raise NoAccess
+    return private
+
+
 def details_open(case: Case, opened: dict[int, bytes]) -> bytes | None:
     """The case details in plaintext, if ``opened`` (case private keys by CaseKey id) holds the
     version they are sealed under; None otherwise."""

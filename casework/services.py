@@ -338,14 +338,22 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
 
 
 def message_post_from_staff(
-    *, case: Case, member: StaffMember, signing_key: bytes, body: str, sensitive_confirmed: bool = False
+    *,
+    case: Case,
+    member: StaffMember,
+    member_private_key: bytes,
+    signing_key: bytes,
+    body: str,
+    sensitive_confirmed: bool = False,
 ) -> Message:
     """A reply to the person's real conversation, signed with ``signing_key`` (the member's,
-    from the session vault)."""
+    from the session vault). Only by a member whose session opens the current case key
+    (keys.current_key_open, NoAccess otherwise): a wrap row alone proves nothing."""
     # T3: raises SensitiveReplyStopped if the draft seems to hold a sensitive item.
     sensitive.reply_screen(case=case, member=member, body=body, confirmed=sensitive_confirmed)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
+        keys.current_key_open(locked, member, member_private_key)
         # Under duress someone else may hold the phone: the reply is kept for staff (sealed to
         # the case key only) until a coordinator releases it, see message_release.
         held = locked.under_duress_since is not None
@@ -365,7 +373,9 @@ class DuressActionRefused(ValueError):
     """A release or duress clearing is not allowed; the message says why (shown to staff)."""
 
 
-def decoy_reply_post(*, case: Case, member: StaffMember, signing_key: bytes, body: str) -> Message:
+def decoy_reply_post(
+    *, case: Case, member: StaffMember, member_private_key: bytes, signing_key: bytes, body: str
+) -> Message:
     """A reply in the harmless cover conversation, which whoever logs in with the danger word
     sees, so the cover story stays believable. Sealed to the case key and every credential
     still in use (like the decoy written at intake, the real codename shows it only while the
@@ -378,8 +388,7 @@ def decoy_reply_post(*, case: Case, member: StaffMember, signing_key: bytes, bod
     sensitive.cover_reply_screen(case=case, member=member, body=body)
     with transaction.atomic():
         locked = _case_locked(case)
-        if not _holds_current_key(locked, member):
-            raise keys.NoAccess
+        keys.current_key_open(locked, member, member_private_key)
         credentials = list(locked.credentials.filter(revoked_at__isnull=True).order_by("pk"))
         if not any(credential.is_duress for credential in credentials):
             raise DuressActionRefused(_("This case has no cover conversation: no danger word is in use."))

@@ -113,12 +113,15 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
         services.message_post_from_staff(
             case=case,
             member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
             signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
             body=form.cleaned_data["body"],
             sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
         )
     except SensitiveReplyStopped as stopped:  # the draft stays in the form
         return _render_case(request, public_id, form, status=400, extra={"sensitive_stop": stopped})
+    except keys.NoAccess:
+        raise Http404 from None
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -135,6 +138,7 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
         services.decoy_reply_post(
             case=case,
             member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
             signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
             body=form.cleaned_data["decoy_body"],
         )

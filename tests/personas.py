@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
 from accounts import services as account_services
-from accounts.keyring import staff_signing_key_unlock
+from accounts.keyring import staff_private_key_unlock, staff_signing_key_unlock
 from accounts.models import Role, SignupLink, StaffMember
 from casework import services
 from casework.models import Case, Team, Urgency
@@ -60,6 +60,11 @@ class Staff:
     def signing_key(self) -> bytes:
         """The member's reply-signing key, opened with the password as a login would."""
         return staff_signing_key_unlock(StaffMember.objects.get(pk=self.member.pk), self.password)
+
+    @property
+    def private_key(self) -> bytes:
+        """The member's X25519 private key, opened with the password as a login would."""
+        return staff_private_key_unlock(StaffMember.objects.get(pk=self.member.pk), self.password)
 
     def console(self, *, language: str | None = None) -> FaceClient:
         client = FaceClient(CONSOLE)

@@ -68,11 +68,19 @@ def _build_world() -> World:
     person = open_case(body=FIRST_MESSAGE)  # the message and the automatic acknowledgement
     client = person.intake()
     services.message_post_from_staff(
-        case=person.case, member=caseworker.member, signing_key=caseworker.signing_key, body=REPLY
+        case=person.case,
+        member=caseworker.member,
+        member_private_key=caseworker.private_key,
+        signing_key=caseworker.signing_key,
+        body=REPLY,
     )
     assert client.post("/conversation/", {"message": SECOND_MESSAGE}).status_code == 302
     services.message_post_from_staff(
-        case=person.case, member=caseworker.member, signing_key=caseworker.signing_key, body=SECOND_REPLY
+        case=person.case,
+        member=caseworker.member,
+        member_private_key=caseworker.private_key,
+        signing_key=caseworker.signing_key,
+        body=SECOND_REPLY,
     )
     return World(person, client.cookies)
 

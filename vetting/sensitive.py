@@ -12,6 +12,7 @@ holding any item in the clear.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 import sealbox
+from accounts.keyring import trusted_box_key
 from accounts.models import Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -27,6 +29,8 @@ from casework.models import Case
 from triage.lifecycle import State
 from vetting import digests, normalise
 from vetting.models import SensitiveItem, SensitiveItemKey, SensitiveKind, SensitiveShingle
+
+logger = logging.getLogger(__name__)
 
 READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS)
 # Who may put an item into a reply (they must also hold the case key).
@@ -59,8 +63,18 @@ def key_ctx(item_id: int) -> bytes:
     return sealbox.context("sensitive.key", item_id)
 
 
-def _readers() -> list[StaffMember]:
-    return list(StaffMember.objects.filter(is_active=True, role__in=READER_ROLES).order_by("pk"))
+def _readers() -> list[tuple[StaffMember, bytes]]:
+    """Active staff of a reading role with their certified X25519 key (trusted_box_key). A row
+    whose key has no valid certificate (one a database writer inserted or changed) is left out
+    and logged: nothing is sealed to it."""
+    readers = []
+    for member in StaffMember.objects.filter(is_active=True, role__in=READER_ROLES).order_by("pk"):
+        public_key = trusted_box_key(member)
+        if public_key is None:
+            logger.warning("staff member %s: left out of sensitive items, public key not certified", member.pk)
+            continue
+        readers.append((member, public_key))
+    return readers
 
 
 def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> SensitiveItem:
@@ -77,8 +91,8 @@ def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> Sensit
         item.text_ct = sealbox.encrypt(data_key, text.encode(), ctx=text_ctx(item.pk))
         item.save(update_fields=["text_ct"])
         rows = [
-            SensitiveItemKey(item=item, member=member, sealed_key=_seal(bytes(member.public_key), data_key, item.pk))
-            for member in _readers()
+            SensitiveItemKey(item=item, member=member, sealed_key=_seal(public_key, data_key, item.pk))
+            for member, public_key in _readers()
         ]
         rows.append(SensitiveItemKey(item=item, for_recovery=True, sealed_key=_seal(_recovery(), data_key, item.pk)))
         SensitiveItemKey.objects.bulk_create(rows)
@@ -135,32 +149,37 @@ def items_for(member: StaffMember, member_private_key: bytes) -> list[ItemView]:
 
 def items_unshared() -> int:
     """How many (item, reader) pairs lack a sealed key: staff who joined after the item."""
-    readers = {member.pk for member in _readers()}
-    have = SensitiveItemKey.objects.filter(member_id__in=readers).values("item").annotate(n=Count("pk"))
-    counted = {row["item"]: row["n"] for row in have}
-    return sum(len(readers) - counted.get(pk, 0) for pk in SensitiveItem.objects.values_list("pk", flat=True))
+    return sum(missing for _member, missing in readers_lacking_items())
 
 
-def sensitive_items_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
-    """Seal every item the coordinator can open to the readers who lack it. Returns how many
-    keys were added."""
+def readers_lacking_items() -> list[tuple[StaffMember, int]]:
+    """Readers (certified keys only) who cannot open every item yet, with how many they lack,
+    by handle: the coordinator approves each by name (sensitive_items_share)."""
+    readers = {member.pk: member for member, _key in _readers()}
+    have = SensitiveItemKey.objects.filter(member_id__in=readers).values("member").annotate(n=Count("pk"))
+    counted = {row["member"]: row["n"] for row in have}
+    total = SensitiveItem.objects.count()
+    lacking = [(member, total - counted.get(pk, 0)) for pk, member in readers.items()]
+    return sorted([row for row in lacking if row[1] > 0], key=lambda row: row[0].username)
+
+
+def sensitive_items_share(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
+    """Seal every item the coordinator can open to ``member`` (one the coordinator has chosen
+    by handle), if they are a reader with a certified key. Returns how many keys were added."""
     if not actor.is_coordinator:
         raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
+    public_key = dict((reader.pk, key) for reader, key in _readers()).get(member.pk)
+    if public_key is None:
+        raise SensitiveRefused(_("Sensitive items cannot be shared with this account."))
     with transaction.atomic():
-        readers = _readers()
+        have = set(SensitiveItemKey.objects.filter(member=member).values_list("item_id", flat=True))
         rows = []
-        for item in SensitiveItem.objects.all():
+        for item in SensitiveItem.objects.exclude(pk__in=have):
             data_key = _data_key(item, actor, actor_private_key)
-            if data_key is None:
-                continue
-            have = set(SensitiveItemKey.objects.filter(item=item).values_list("member_id", flat=True))
-            rows += [
-                SensitiveItemKey(item=item, member=m, sealed_key=_seal(bytes(m.public_key), data_key, item.pk))
-                for m in readers
-                if m.pk not in have
-            ]
+            if data_key is not None:
+                rows.append(SensitiveItemKey(item=item, member=member, sealed_key=_seal(public_key, data_key, item.pk)))
         SensitiveItemKey.objects.bulk_create(rows)
-        audit_record(actor=actor, action=Action.SENSITIVE_ITEM_SHARE, details={"keys": len(rows)})
+        audit_record(actor=actor, action=Action.SENSITIVE_ITEM_SHARE, details={"keys": len(rows), "member": member.pk})
     return len(rows)
 
 

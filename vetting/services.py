@@ -18,7 +18,7 @@ from accounts.models import Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
-from casework.models import Case, CaseKeyWrap
+from casework.models import Case
 from triage.lifecycle import State
 from triage.models import CaseStateChange
 from vetting.models import CheckItem, SignOff, VettingCheck
@@ -44,12 +44,9 @@ def _locked_for_holder(case: Case, member: StaffMember, member_private_key: byte
     """The case row locked, after checking ``member`` holds the current key version and their
     session opens it. Raises keys.NoAccess otherwise (the views answer 404)."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    holds = CaseKeyWrap.objects.filter(
-        case_key__case=locked, case_key__version=locked.key_version, member=member
-    ).exists()
-    if not member.is_active or not holds:
-        raise keys.NoAccess
-    keys.case_private_keys(locked, member, member_private_key)
+    # Opens the current wrap itself: a wrap row that does not open (a database writer's) is
+    # refused like none at all.
+    keys.current_key_open(locked, member, member_private_key)
     return locked
 
 

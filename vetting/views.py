@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -128,7 +129,8 @@ def _sensitive_page(request: HttpRequest, form: SensitiveItemForm, status: int =
     with transaction.atomic():
         audit_record(actor=member, action=Action.SENSITIVE_ITEMS_VIEW)
     items = sensitive.items_for(member, request.staff_private_key)  # type: ignore[attr-defined]
-    context = {"form": form, "items": items, "unshared": sensitive.items_unshared(), "error": error}
+    lacking = sensitive.readers_lacking_items()
+    context = {"form": form, "items": items, "unshared": sensitive.items_unshared(), "lacking": lacking, "error": error}
     return render(request, "vetting/sensitive_items.html", context, status=status)
 
 
@@ -160,7 +162,18 @@ def sensitive_item_delete(request: HttpRequest, item_id: int) -> HttpResponse:
 @coordinator_required
 @require_POST
 def sensitive_items_share(request: HttpRequest) -> HttpResponse:
-    sensitive.sensitive_items_share(actor=staff_member(request), actor_private_key=request.staff_private_key)  # type: ignore[attr-defined]
+    """Share the items with one member the coordinator names by handle (never "everyone")."""
+    member = StaffMember.objects.filter(pk=_int(request.POST.get("member"))).first()
+    if member is None:
+        return redirect("vetting:sensitive_items")
+    try:
+        sensitive.sensitive_items_share(
+            actor=staff_member(request),
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member=member,
+        )
+    except sensitive.SensitiveRefused as refused:
+        return _sensitive_page(request, SensitiveItemForm(), status=400, error=str(refused))
     return redirect("vetting:sensitive_items")
 
 

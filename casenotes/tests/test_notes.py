@@ -67,7 +67,12 @@ def test_a_note_is_unreadable_to_a_member_removed_from_the_case(
         case=case, actor=coordinator.member, actor_private_key=private_key(coordinator), member=caseworker.member
     )
     case.refresh_from_db()
-    note = services.note_create(case=case, author=coordinator.member, body="Written after she left the case.")
+    note = services.note_create(
+        case=case,
+        author=coordinator.member,
+        author_private_key=private_key(coordinator),
+        body="Written after she left the case.",
+    )
 
     assert note.case_key.version == case.key_version == 2
     ctx = crypto.note_body_ctx(note.id.bytes, case, coordinator.member.pk)
@@ -112,8 +117,12 @@ def test_a_note_written_before_a_key_rotation_still_opens_and_an_edit_reseals_it
 def test_a_note_body_moved_to_another_note_or_author_does_not_open(
     coordinator: Staff, caseworker: Staff, person: PersonAtRisk
 ) -> None:
-    first = services.note_create(case=person.case, author=caseworker.member, body="First.")
-    second = services.note_create(case=person.case, author=caseworker.member, body="Second.")
+    first = services.note_create(
+        case=person.case, author=caseworker.member, author_private_key=private_key(caseworker), body="First."
+    )
+    second = services.note_create(
+        case=person.case, author=caseworker.member, author_private_key=private_key(caseworker), body="Second."
+    )
     opened = keys.case_private_keys(person.case, caseworker.member, private_key(caseworker))
     CaseNote.objects.filter(pk=second.pk).update(body_ct=bytes(first.body_ct))
     with pytest.raises(sealbox.CryptoError):
@@ -124,7 +133,9 @@ def test_a_note_body_moved_to_another_note_or_author_does_not_open(
 
 
 def test_only_the_author_can_change_a_note(coordinator: Staff, caseworker: Staff, person: PersonAtRisk) -> None:
-    note = services.note_create(case=person.case, author=caseworker.member, body="Mine.")
+    note = services.note_create(
+        case=person.case, author=caseworker.member, author_private_key=private_key(caseworker), body="Mine."
+    )
     url = f"/cases/{person.case.public_id}/notes/{note.pk}/edit/"
     console = coordinator.console()
     assert console.get(url).status_code == 403
@@ -142,7 +153,12 @@ def test_only_the_author_can_change_a_note(coordinator: Staff, caseworker: Staff
 def test_a_second_editor_gets_a_conflict_and_keeps_their_text(caseworker: Staff, person: PersonAtRisk) -> None:
     """Notes are changed by their author only, so the second editor is the author in another
     window or on another device."""
-    note = services.note_create(case=person.case, author=caseworker.member, body="The first version.")
+    note = services.note_create(
+        case=person.case,
+        author=caseworker.member,
+        author_private_key=private_key(caseworker),
+        body="The first version.",
+    )
     url = f"/cases/{person.case.public_id}/notes/{note.pk}/edit/"
     laptop, phone = caseworker.console(language="en"), caseworker.console(language="en")
     assert field_value(text(laptop.get(url)), "revision") == "1"
@@ -170,7 +186,9 @@ def test_a_second_editor_gets_a_conflict_and_keeps_their_text(caseworker: Staff,
 
 
 def test_the_conflict_message_is_in_russian_too(caseworker: Staff, person: PersonAtRisk) -> None:
-    note = services.note_create(case=person.case, author=caseworker.member, body="Первая версия.")
+    note = services.note_create(
+        case=person.case, author=caseworker.member, author_private_key=private_key(caseworker), body="Первая версия."
+    )
     url = f"/cases/{person.case.public_id}/notes/{note.pk}/edit/"
     console = caseworker.console(language="ru")
     assert console.post(url, {"body": "Вторая версия.", "revision": 1}).status_code == 302

@@ -22,7 +22,15 @@ from tests.personas import PersonAtRisk, Staff
 
 
 def _task(case: Case, actor: Staff, owner: Staff, title: str, *, due: date | None = None, detail: str = "") -> CaseTask:
-    return services.task_create(case=case, actor=actor.member, owner=owner.member, title=title, detail=detail, due=due)
+    return services.task_create(
+        case=case,
+        actor=actor.member,
+        actor_private_key=private_key(actor),
+        owner=owner.member,
+        title=title,
+        detail=detail,
+        due=due,
+    )
 
 
 def _today() -> date:
@@ -70,7 +78,7 @@ def test_my_tasks_lists_only_my_open_tasks_due_first(
     _task(person.case, caseworker, caseworker, "Overdue since yesterday", due=today - timedelta(days=1))
     _task(person.case, caseworker, coordinator, "The coordinator's task", due=today)
     done = _task(person.case, caseworker, caseworker, "Already done", due=today - timedelta(days=3))
-    services.task_set_done(task=done, actor=caseworker.member, done=True)
+    services.task_set_done(task=done, actor=caseworker.member, actor_private_key=private_key(caseworker), done=True)
 
     page = text(caseworker.console(language="en").get("/tasks/"))
     titles = re.findall(r"<strong>([^<]+)</strong>", page.split("<h1>", 1)[1])
@@ -189,7 +197,7 @@ def test_someone_without_the_case_key_can_neither_add_nor_tick_nor_change_tasks(
     task.refresh_from_db()
     assert task.done_at is None
     with pytest.raises(keys.NoAccess):
-        services.task_set_done(task=task, actor=outsider.member, done=True)
+        services.task_set_done(task=task, actor=outsider.member, actor_private_key=private_key(outsider), done=True)
 
 
 def test_marking_a_task_done_takes_it_off_my_tasks_and_can_be_undone(caseworker: Staff, person: PersonAtRisk) -> None:

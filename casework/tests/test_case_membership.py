@@ -119,7 +119,11 @@ def test_a_removed_member_cannot_open_anything_written_afterwards_with_any_key_t
     assert person.intake().post("/conversation/", {"message": "Written after she was removed."}).status_code == 302
     from_person = Message.objects.filter(case=case, sender=Message.Sender.PERSON).latest("created_at")
     from_staff = services.message_post_from_staff(
-        case=case, member=coordinator.member, signing_key=coordinator.signing_key, body="A reply after removal."
+        case=case,
+        member=coordinator.member,
+        member_private_key=coordinator.private_key,
+        signing_key=coordinator.signing_key,
+        body="A reply after removal.",
     )
     for message in (from_person, from_staff):
         wrap = _case_key_wrap_of(message)
@@ -183,7 +187,11 @@ def test_disabling_an_account_takes_it_off_every_case_and_rotates_each_key(
         case.refresh_from_db()
         assert (case.key_version, case.details_key_version) == (2, 2)
         message = services.message_post_from_staff(
-            case=case, member=coordinator.member, signing_key=coordinator.signing_key, body="After disabling."
+            case=case,
+            member=coordinator.member,
+            member_private_key=coordinator.private_key,
+            signing_key=coordinator.signing_key,
+            body="After disabling.",
         )
         wrap = _case_key_wrap_of(message)
         for old in kept:

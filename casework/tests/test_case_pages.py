@@ -39,7 +39,11 @@ def _private_key(staff: Staff) -> bytes:
 def _replies(case: Case, staff: Staff, count: int) -> None:
     for n in range(count):
         services.message_post_from_staff(
-            case=case, member=staff.member, signing_key=staff.signing_key, body=f"Reply number {n:03d}."
+            case=case,
+            member=staff.member,
+            signing_key=staff.signing_key,
+            member_private_key=staff.private_key,
+            body=f"Reply number {n:03d}.",
         )
 
 

@@ -126,6 +126,10 @@ def test_every_staff_change_to_the_case_bumps_its_revision(
     services.case_member_remove(case=case, actor=coordinator.member, actor_private_key=private, member=verifier.member)
     assert revision() == before + 2
     services.message_post_from_staff(
-        case=case, member=coordinator.member, signing_key=coordinator.signing_key, body="A reply is not an edit."
+        case=case,
+        member=coordinator.member,
+        member_private_key=coordinator.private_key,
+        signing_key=coordinator.signing_key,
+        body="A reply is not an edit.",
     )
     assert revision() == before + 2

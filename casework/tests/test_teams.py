@@ -170,7 +170,11 @@ def test_leaving_a_team_rotates_its_cases_so_nothing_new_opens_with_any_key_kept
     assert person.intake().post("/conversation/", {"message": "Written after she left."}).status_code == 302
     from_person = Message.objects.filter(case=case, sender=Message.Sender.PERSON).latest("created_at")
     from_staff = services.message_post_from_staff(
-        case=case, member=coordinator.member, signing_key=coordinator.signing_key, body="A reply after."
+        case=case,
+        member=coordinator.member,
+        member_private_key=coordinator.private_key,
+        signing_key=coordinator.signing_key,
+        body="A reply after.",
     )
     for message in (from_person, from_staff):
         wrap = MessageKey.objects.select_related("case_key").get(message=message, case_key__isnull=False)
@@ -276,7 +280,11 @@ def _nothing_new_opens_for(staff: Staff, kept: dict[int, bytes], person: PersonA
     assert person.intake().post("/conversation/", {"message": "Written after the change."}).status_code == 302
     from_person = Message.objects.filter(case=case, sender=Message.Sender.PERSON).latest("created_at")
     from_staff = services.message_post_from_staff(
-        case=case, member=writer.member, signing_key=writer.signing_key, body="A reply after the change."
+        case=case,
+        member=writer.member,
+        signing_key=writer.signing_key,
+        member_private_key=writer.private_key,
+        body="A reply after the change.",
     )
     for message in (from_person, from_staff):
         wrap = MessageKey.objects.select_related("case_key").get(message=message, case_key__isnull=False)
@@ -518,7 +526,11 @@ def test_disabling_an_account_takes_it_off_every_case_whatever_the_reason(
         opened = keys.case_private_keys(case, caseworker.member, _private_key(caseworker))
         assert case.key_version == 2 and keys.details_open(case, opened) is not None
         from_staff = services.message_post_from_staff(
-            case=case, member=caseworker.member, signing_key=caseworker.signing_key, body="After she was disabled."
+            case=case,
+            member=caseworker.member,
+            signing_key=caseworker.signing_key,
+            member_private_key=caseworker.private_key,
+            body="After she was disabled.",
         )
         wrap = MessageKey.objects.get(message=from_staff, case_key__isnull=False)
         for old in [*kept[case.pk].values(), _private_key(outsider)]:

@@ -252,6 +252,7 @@ def test_the_portal_fits_a_phone_screen_without_sideways_scrolling(
     services.message_post_from_staff(
         case=person.case,
         member=caseworker.member,
+        member_private_key=caseworker.private_key,
         signing_key=caseworker.signing_key,
         body="Read this first: https://example.org/" + "a" * 80,
     )

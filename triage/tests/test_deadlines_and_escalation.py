@@ -78,7 +78,11 @@ def test_a_case_is_overdue_only_when_unanswered_past_its_deadline(
     assert not is_overdue(case, before)
     assert is_overdue(case, after)
     casework_services.message_post_from_staff(
-        case=case, member=caseworker.member, signing_key=caseworker.signing_key, body="We are here."
+        case=case,
+        member=caseworker.member,
+        member_private_key=caseworker.private_key,
+        signing_key=caseworker.signing_key,
+        body="We are here.",
     )
     assert not is_overdue(case, after)
 
@@ -122,7 +126,11 @@ def test_a_reply_before_the_deadline_stops_the_ladder(committed_case: PersonAtRi
     now = response_deadline(case) + timedelta(minutes=1)
     _on_call(caseworker.member, now)
     casework_services.message_post_from_staff(
-        case=case, member=caseworker.member, signing_key=caseworker.signing_key, body="We read you."
+        case=case,
+        member=caseworker.member,
+        member_private_key=caseworker.private_key,
+        signing_key=caseworker.signing_key,
+        body="We read you.",
     )
     assert deadline_check(_deadline_job(case), now=now) == []
     assert not Job.objects.filter(kind=DEADLINE_JOB, payload__step=STEP_COORDINATORS).exists()

@@ -142,12 +142,17 @@ def test_staff_who_join_later_are_given_the_items_by_a_coordinator(
     from tests.personas import make_staff
 
     newcomer = make_staff("newcomer", invited_by=coordinator)
-    assert sensitive.items_unshared() == 1
+    later = make_staff("later", invited_by=coordinator)
+    assert sensitive.items_unshared() == 2
     page = coordinator.console(language="en").get("/sensitive/").content.decode()
     assert SAFE_HOUSE in page and "cannot be read yet" in page
-    assert coordinator.console().post("/sensitive/share/").status_code == 302
+    assert "Share with newcomer" in page and "Share with later" in page
+    # The coordinator approves each member by handle: sharing with one leaves the other out.
+    assert coordinator.console().post("/sensitive/share/", {"member": newcomer.member.pk}).status_code == 302
     assert sensitive.item_text(safe_house, newcomer.member, private_key(newcomer)) == SAFE_HOUSE
-    assert sensitive.items_unshared() == 0
+    assert sensitive.item_text(safe_house, later.member, private_key(later)) is None
+    assert sensitive.items_unshared() == 1
+    assert [m.username for m, _n in sensitive.readers_lacking_items()] == ["later"]
 
 
 def test_coordinators_add_and_delete_items_through_the_page(coordinator: Staff, caseworker: Staff) -> None:
