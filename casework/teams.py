@@ -32,6 +32,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys, services
 from casework.models import Case, CaseKeyWrap, CaseNamedMember, PendingWrap, Team, TeamMembership
+from vetting import services as vetting_services
 
 TeamRefused = services.MembershipRefused
 
@@ -131,6 +132,7 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
             except keys.NoAccess:
                 opened = {}
             new_key = services._case_rotate_without(case, member, opened)
+            vetting_services.sign_offs_withdraw_for_removed(case=case, member=member, actor=actor, reason="team")
             change.rotated.append(case.public_id)
             if not keys.current_holders(case):
                 change.unreadable.append(case.public_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sealbox
@@ -49,7 +49,7 @@ class VettingPanel:
     red_flags: list[RedFlagMatch]
     linked: list[LinkedCase]
     can_share: bool
-    shareable: list[sensitive.ItemView] = field(default_factory=list)
+    under_duress: bool = False
 
 
 def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) -> VettingPanel:
@@ -84,7 +84,7 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
         red_flags=list(RedFlagMatch.objects.filter(case=case).select_related("flag")),
         linked=linked_cases(case, member),
         can_share=can_share,
-        shareable=[view for view in sensitive.items_for(member, member_private_key) if view.text] if can_share else [],
+        under_duress=case.under_duress_since is not None,
     )
 
 
