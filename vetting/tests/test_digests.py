@@ -65,3 +65,16 @@ def test_a_sensitive_item_and_a_red_flag_phrase_with_the_same_words_share_no_has
 def test_red_flag_identifiers_are_hashed_like_contacts(kind: str, db: None) -> None:
     value = PHONE if kind == "phone" else "@Kazbek_Free"
     assert digests.red_flag_digests(kind, value) <= digests.contact_digests(value)
+
+
+def test_production_refuses_cheap_contact_digests_and_accepts_the_defaults() -> None:
+    from vetting.checks import check_contact_digest_cost
+
+    cheap = sealbox.Argon2Params(time_cost=1, memory_kib=1024)
+    default = sealbox.Argon2Params(time_cost=2, memory_kib=48 * 1024)
+    with override_settings(PRODUCTION=True, SP_CONTACT_ARGON2=cheap):
+        assert [error.id for error in check_contact_digest_cost(None)] == ["vetting.E001"]
+    with override_settings(PRODUCTION=True, SP_CONTACT_ARGON2=default):
+        assert check_contact_digest_cost(None) == []
+    with override_settings(PRODUCTION=False, SP_CONTACT_ARGON2=cheap):
+        assert check_contact_digest_cost(None) == []
