@@ -31,6 +31,7 @@ class SignOffRow:
     reason: str | None
     counts: bool
     mine: bool
+    earlier: bool = False  # made before the case last entered vetting
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
     opened = keys.case_private_keys(case, member, member_private_key)
     checks = _checks(case, opened)
     standing_ids = {sign_off.pk for sign_off in services.standing_sign_offs(case)}
+    started = services.vetting_round_started(case)
     rows = [
         SignOffRow(
             sign_off,
@@ -69,6 +71,7 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
             ),
             sign_off.pk in standing_ids,
             sign_off.verifier_id == member.pk,
+            started is None or sign_off.signed_at < started,
         )
         for sign_off in SignOff.objects.filter(case=case).select_related("verifier")
     ]

@@ -272,6 +272,8 @@ def test_a_sign_off_stops_counting_when_its_verifier_loses_the_role_or_the_curre
     verifier.member.role = Role.CASEWORKER
     verifier.member.save(update_fields=["role"])
     assert services.verification_refusal(vetted_person.case) is not None
+    page = coordinator.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
+    assert "does not count: this verifier no longer holds the case key" in page
     verifier.member.role = Role.VERIFIER
     verifier.member.save(update_fields=["role"])
     assert services.verification_refusal(vetted_person.case) is None
