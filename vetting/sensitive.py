@@ -247,7 +247,7 @@ DURESS_REFUSAL = gettext_lazy(
 )
 
 
-def _release_refusal(case: Case, member: StaffMember) -> str | None:
+def _share_refusal(case: Case, member: StaffMember) -> str | None:
     """Why ``member`` may not share items with ``case`` now, or None."""
     if member.role not in RELEASER_ROLES:
         return _("Your role may not release sensitive items.")
@@ -262,7 +262,7 @@ def items_to_share(*, case: Case, member: StaffMember, member_private_key: bytes
     """The items ``member`` can put into a reply to ``case``, in the clear: only for a key
     holder of a verified case not under duress. The viewing is audited (and committed) before
     anything is decrypted. Raises keys.NoAccess for a non-holder, SensitiveRefused otherwise."""
-    refusal = _release_refusal(case, member)
+    refusal = _share_refusal(case, member)
     if refusal is not None:
         raise SensitiveRefused(refusal)
     keys.case_private_keys(case, member, member_private_key)  # NoAccess: not a holder
@@ -274,7 +274,7 @@ def items_to_share(*, case: Case, member: StaffMember, member_private_key: bytes
 def item_insert(*, case: Case, member: StaffMember, member_private_key: bytes, item: SensitiveItem) -> str:
     """The item's text, to be put into a reply draft on a verified case by someone holding
     the case key. The reply itself still needs the sender's confirmation (reply_screen)."""
-    refusal = _release_refusal(case, member)
+    refusal = _share_refusal(case, member)
     if refusal is not None:
         raise SensitiveRefused(refusal)
     keys.case_private_keys(case, member, member_private_key)  # NoAccess: not a holder

@@ -107,7 +107,9 @@ def sensitive_choose(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except sensitive.SensitiveRefused as refused:
-        context = {"case": case, "items": [], "draft": draft, "error": str(refused)}
+        if request.method == "POST":  # back to the case page, the draft kept in the form
+            return _case_again(request, public_id, 403, vetting_error=str(refused))
+        context = {"case": case, "items": [], "error": str(refused)}
         return render(request, "vetting/sensitive_choose.html", context, status=403)
     return render(request, "vetting/sensitive_choose.html", {"case": case, "items": items, "draft": draft})
 

@@ -76,6 +76,9 @@ def test_the_chooser_is_refused_for_an_unverified_case_and_hidden_from_non_holde
 ) -> None:
     refused = caseworker.console(language="en").get(_chooser(vetted_person))
     assert refused.status_code == 403 and "not verified" in refused.content.decode()
+    posted = caseworker.console(language="en").post(_chooser(vetted_person), {"body": "Keep this draft"})
+    page = posted.content.decode()
+    assert posted.status_code == 403 and "not verified" in page and "Keep this draft" in page
     assert outsider.console().get(_chooser(vetted_person)).status_code == 404
     # A verifier holds the case key but may not release items.
     assert verifier.console().get(_chooser(vetted_person)).status_code == 403
