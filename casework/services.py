@@ -44,6 +44,7 @@ from core.argon2_slots import argon2_slot
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
 from vetting import red_flags, sensitive
+from vetting import services as vetting_services
 
 # Roles whose work needs a new case's content; logistics and analysts see cases only once
 # the casework rules give them a reason to (need-to-know).
@@ -175,6 +176,7 @@ def case_open_from_intake(
     normalised = sealbox.normalise_codename(codename)
     real = derive_secrets(normalised)
     duress = derive_secrets(duress_phrase(normalised, duress_word)) if duress_word else None
+    contact = red_flags.contact_hashes(details.contact_value)  # slow hashes, before any lock
     try:
         with transaction.atomic():
             team = Team.objects.filter(is_on_call=True).order_by("pk").first()
@@ -199,7 +201,7 @@ def case_open_from_intake(
             readers = Readers(case_key=case_key, credentials=[credential])
             _message_create(case, Message.Sender.PERSON, body, readers, attachments=attachments)
             # T3: keyed hashes of the contact; marks the case if it matches a red flag.
-            red_flags.case_screen_at_intake(case=case, contact_value=details.contact_value, first_message=body)
+            red_flags.case_screen_at_intake(case=case, contact=contact, first_message=body)
             _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), readers)
             Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
             case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
@@ -349,23 +351,33 @@ def message_post_from_staff(
     """A reply to the person's real conversation, signed with ``signing_key`` (the member's,
     from the session vault). Only by a member whose session opens the current case key
     (keys.current_key_open, NoAccess otherwise): a wrap row alone proves nothing."""
-    # T3: raises SensitiveReplyStopped if the draft seems to hold a sensitive item.
-    sensitive.reply_screen(case=case, member=member, body=body, confirmed=sensitive_confirmed)
+    # T3: raises SensitiveReplyStopped if the draft seems to hold a sensitive item; the case's
+    # state is read from the locked row the reply is written under.
+    kinds = sensitive.matching_kinds(body)
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         keys.current_key_open(locked, member, member_private_key)
-        # Under duress someone else may hold the phone: the reply is kept for staff (sealed to
-        # the case key only) until a coordinator releases it, see message_release.
-        held = locked.under_duress_since is not None
-        credentials = [locked.reply_credential] if locked.reply_credential and not held else []
-        readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
-        message = _message_create(
-            locked, Message.Sender.STAFF, body, readers, author=member, held=held, signing_key=signing_key
-        )
-        _read_mark_set(locked, member)
-        audit_record(
-            actor=member, action=Action.CASE_REPLY, case=locked, details={"message": str(message.pk), "held": held}
-        )
+        stopped = sensitive.reply_screen(locked=locked, member=member, kinds=kinds, confirmed=sensitive_confirmed)
+        if stopped is None:
+            return _staff_reply_write(locked, member, signing_key, body)
+    sensitive.reply_stopped_record(case=case, member=member, stopped=stopped)
+    raise stopped
+
+
+def _staff_reply_write(locked: Case, member: StaffMember, signing_key: bytes, body: str) -> Message:
+    """The reply itself, in message_post_from_staff's transaction with ``locked`` held."""
+    # Under duress someone else may hold the phone: the reply is kept for staff (sealed to
+    # the case key only) until a coordinator releases it, see message_release.
+    held = locked.under_duress_since is not None
+    credentials = [locked.reply_credential] if locked.reply_credential and not held else []
+    readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
+    message = _message_create(
+        locked, Message.Sender.STAFF, body, readers, author=member, held=held, signing_key=signing_key
+    )
+    _read_mark_set(locked, member)
+    audit_record(
+        actor=member, action=Action.CASE_REPLY, case=locked, details={"message": str(message.pk), "held": held}
+    )
     return message
 
 
@@ -409,39 +421,67 @@ def message_release(
     reply whose signature does not hold is not released."""
     if not actor.is_coordinator:
         raise DuressActionRefused(_("Only a coordinator can release a held reply."))
-    with transaction.atomic():
-        locked = _case_locked(case)
-        message = (
-            Message.objects.select_for_update()
-            .filter(pk=message_id, case=locked, held=True, is_decoy=False, sender=Message.Sender.STAFF)
-            .first()
-        )
-        if message is None:
-            raise DuressActionRefused(_("This reply is not held."))
-        if locked.reply_credential is None:
-            raise DuressActionRefused(_("The person has no codename to release the reply to."))
-        opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not a holder
-        key_ctx = keys.message_key_ctx(message.pk)
-        wrap = MessageKey.objects.filter(message=message, case_key_id__in=list(opened)).first()
-        if wrap is None:
-            raise DuressActionRefused(_("You cannot open this reply."))
-        data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=key_ctx)
-        # The held flag is bound into the body's associated data: re-encrypt without it.
-        body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message))
-        if not authenticity.message_authentic(message):
-            raise DuressActionRefused(_("This reply's signature is not valid: it is not released."))
-        message.held = False
-        message.body_ct = sealbox.encrypt(data_key, body, ctx=keys.message_body_ctx(message))
-        authenticity.message_sign(message, signer=actor, signing_key=actor_signing_key)
-        message.save(update_fields=["held", "body_ct", "signed_by", "signature", "server_tag"])
-        credential = locked.reply_credential
-        MessageKey.objects.create(
-            message=message,
-            credential=credential,
-            sealed_key=sealbox.seal(bytes(credential.public_key), data_key, ctx=key_ctx),
-        )
-        audit_record(actor=actor, action=Action.MESSAGE_RELEASE, case=locked, details={"message": str(message.pk)})
+    try:
+        with transaction.atomic():
+            locked = _case_locked(case)
+            message = (
+                Message.objects.select_for_update()
+                .filter(pk=message_id, case=locked, held=True, is_decoy=False, sender=Message.Sender.STAFF)
+                .first()
+            )
+            if message is None:
+                raise DuressActionRefused(_("This reply is not held."))
+            if locked.reply_credential is None:
+                raise DuressActionRefused(_("The person has no codename to release the reply to."))
+            opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not a holder
+            key_ctx = keys.message_key_ctx(message.pk)
+            wrap = MessageKey.objects.filter(message=message, case_key_id__in=list(opened)).first()
+            if wrap is None:
+                raise DuressActionRefused(_("You cannot open this reply."))
+            data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=key_ctx)
+            # The held flag is bound into the body's associated data: re-encrypt without it.
+            body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message))
+            # T3: a held reply is screened again on release, on the locked row.
+            kinds = sensitive.release_refusal(locked=locked, body=body.decode())
+            if kinds:
+                raise _SensitiveRelease(kinds)
+            if not authenticity.message_authentic(message):
+                raise DuressActionRefused(_("This reply's signature is not valid: it is not released."))
+            message.held = False
+            message.body_ct = sealbox.encrypt(data_key, body, ctx=keys.message_body_ctx(message))
+            authenticity.message_sign(message, signer=actor, signing_key=actor_signing_key)
+            message.save(update_fields=["held", "body_ct", "signed_by", "signature", "server_tag"])
+            credential = locked.reply_credential
+            MessageKey.objects.create(
+                message=message,
+                credential=credential,
+                sealed_key=sealbox.seal(bytes(credential.public_key), data_key, ctx=key_ctx),
+            )
+            audit_record(actor=actor, action=Action.MESSAGE_RELEASE, case=locked, details={"message": str(message.pk)})
+    except _SensitiveRelease as stop:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=Action.SENSITIVE_REPLY_REFUSED,
+                case=case,
+                details={"kinds": ".".join(stop.kinds), "message": str(message_id), "release": True},
+            )
+        raise DuressActionRefused(
+            _(
+                "This reply seems to contain a sensitive item (%(kinds)s). It can be released only once "
+                "the case is verified and no longer under duress."
+            )
+            % {"kinds": ", ".join(sensitive.SensitiveReplyStopped(stop.kinds, refused=True).kind_labels)}
+        ) from None
     return message
+
+
+class _SensitiveRelease(Exception):
+    """Inside message_release: the held reply may not go out; nothing was written."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        super().__init__("sensitive release refused")
+        self.kinds = kinds
 
 
 # Why staff consider the person safe again; codes only, so the audit log can hold them.
@@ -684,6 +724,7 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
             raise MembershipRefused(_("This is the last person who can read the case."))
         opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: actor is no holder
         new_key = _case_rotate_without(locked, member, opened)
+        vetting_services.sign_offs_withdraw_for_removed(case=locked, member=member, actor=actor, reason="removed")
         audit_record(
             actor=actor,
             action=Action.CASE_MEMBER_REMOVE,
@@ -734,6 +775,7 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
             except keys.NoAccess:
                 opened = {}
             new_key = _case_rotate_without(case, member, opened)
+            vetting_services.sign_offs_withdraw_for_removed(case=case, member=member, actor=actor, reason="disabled")
             audit_record(
                 actor=actor,
                 action=Action.CASE_MEMBER_REMOVE,

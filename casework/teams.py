@@ -51,6 +51,7 @@ from casework.models import (
     Team,
     TeamMembership,
 )
+from vetting import services as vetting_services
 
 TeamRefused = services.MembershipRefused
 logger = logging.getLogger(__name__)
@@ -178,6 +179,7 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
             except keys.NoAccess:
                 opened = {}
             new_key = services._case_rotate_without(case, member, opened)
+            vetting_services.sign_offs_withdraw_for_removed(case=case, member=member, actor=actor, reason="team")
             change.rotated.append(case.public_id)
             if not keys.current_holders(case):
                 change.unreadable.append(case.public_id)

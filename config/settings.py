@@ -49,6 +49,13 @@ SP_ARGON2 = Argon2Params(
     time_cost=env_int("SP_ARGON2_TIME_COST", PRODUCTION_ARGON2.time_cost, minimum=1),
     memory_kib=env_int("SP_ARGON2_MEMORY_KIB", PRODUCTION_ARGON2.memory_kib, minimum=8),
 )
+# Contact and red-flag identifier digests (vetting/digests.py): one Argon2id per hash, so each
+# guessed phone number costs a derivation to whoever holds the database and the pepper. t=2 and
+# 48 MiB took about 85 ms per hash on the reference machine; every intake hashes one or two.
+SP_CONTACT_ARGON2 = Argon2Params(
+    time_cost=env_int("SP_CONTACT_ARGON2_TIME_COST", 2, minimum=1),
+    memory_kib=env_int("SP_CONTACT_ARGON2_MEMORY_KIB", 48 * 1024, minimum=8),
+)
 SP_ALLOW_WEAK_ARGON2 = env_bool("SP_ALLOW_WEAK_ARGON2", SP_ENV == "test")
 # Concurrent derivations per server process (see core/argon2_slots.py): with one process per
 # core, one each keeps every core busy without two derivations fighting over one.

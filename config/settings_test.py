@@ -13,6 +13,8 @@ _VAR = Path(os.environ.setdefault("SP_VAR_DIR", str(Path(__file__).resolve().par
 os.environ.setdefault("SP_ENV", "test")
 os.environ.setdefault("SP_ARGON2_TIME_COST", "1")
 os.environ.setdefault("SP_ARGON2_MEMORY_KIB", "1024")
+os.environ.setdefault("SP_CONTACT_ARGON2_TIME_COST", "1")
+os.environ.setdefault("SP_CONTACT_ARGON2_MEMORY_KIB", "1024")
 os.environ.setdefault("SP_LOG_FILE", str(_VAR / "test.log"))
 os.environ.setdefault("SP_FILE_STORE", str(_VAR / "files"))
 # A small floor, so a nearly full disk on a test machine does not refuse the tests' uploads.

@@ -653,6 +653,23 @@ MATRIX = [
         kwargs={"public_id": "{case}", "sign_off_id": "0"},
     ),
     Route(
+        # Key holders only; refused (403) for them too: the world's case is not verified (a POST
+        # carrying the reply draft shows the case page again with the draft kept).
+        "console",
+        "vetting:sensitive_choose",
+        "cases/<str:public_id>/sensitive/",
+        get=staff(
+            NOT_FOUND, caseworker=Expect(403, sees=frozenset({CASE})), coordinator=Expect(403, sees=frozenset({CASE}))
+        ),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"body": "A draft from the matrix."},
+    ),
+    Route(
         # Refused: the world's case is not verified (and names no item); the draft is kept.
         "console",
         "vetting:sensitive_insert",

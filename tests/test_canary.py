@@ -301,6 +301,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
     matrix_address(canaries, console)
     vetting_inputs(canaries, case, console, coordinator.console())
+    sensitive_chooser_draft(canaries, case, console)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -395,6 +396,13 @@ def vetting_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, coord
         assert coordinator.post("/red-flags/", {"kind": kind, "value": value}).status_code == 302
     refused_flag = canaries.pair("refused red-flag value")
     assert coordinator.post("/red-flags/", {"kind": "phone", "value": refused_flag}).status_code == 400
+
+
+def sensitive_chooser_draft(canaries: Canaries, case: Case, caseworker: FaceClient) -> None:
+    """The reply draft carried to the page that lists sensitive items (refused here: the case
+    is not verified and is under duress)."""
+    draft = canaries.pair("draft carried to the sensitive-item chooser")
+    assert caseworker.post(f"/cases/{case.public_id}/sensitive/", {"body": draft}).status_code == 403
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Red flags: known compromised phone numbers, handles and phrases (threat T3: men who were
 caught were used to find others).
 
-A flag is held only as keyed hashes of its normalised value (vetting/digests.py); the value
-and any label are never stored. A case's contact is hashed the same way at intake, the only
+A flag is held only as keyed hashes of its normalised value (vetting/digests.py: slow
+Argon2id hashes for phone numbers and handles); the value and any label are never stored. A case's contact is hashed the same way at intake, the only
 moment the server sees it in the clear, so a flag added before or after the case matches it.
 Phrases are matched against the first message at intake only: its hashes are not kept, since
 hashes of single words could be guessed by whoever holds the instance secret.
@@ -67,10 +67,17 @@ def _match_record(case: Case, flag: RedFlag, via: str, *, actor: StaffMember | N
         case_event_notify_on_commit(case_id=case.pk, event=Event.RED_FLAG)
 
 
-def case_screen_at_intake(*, case: Case, contact_value: str, first_message: str) -> None:
-    """Called by casework.services.case_open_from_intake in its transaction: keep the keyed
-    hashes of the contact, and mark the case if its contact or first message matches a flag."""
-    contact = digests.contact_digests(contact_value) if contact_value.strip() else set()
+def contact_hashes(contact_value: str) -> set[str]:
+    """The slow hashes of a contact (one Argon2id each, see vetting/digests.py). Called by
+    casework.services.case_open_from_intake before its transaction, so no row stays locked
+    while they are derived."""
+    return digests.contact_digests(contact_value) if contact_value.strip() else set()
+
+
+def case_screen_at_intake(*, case: Case, contact: set[str], first_message: str) -> None:
+    """Called by casework.services.case_open_from_intake in its transaction: keep the hashes
+    of the contact (from contact_hashes), and mark the case if its contact or first message
+    matches a flag."""
     ContactDigest.objects.bulk_create([ContactDigest(case=case, digest=value) for value in sorted(contact)])
     for flag in RedFlag.objects.filter(digests__digest__in=contact).exclude(kind=RedFlagKind.PHRASE).distinct():
         _match_record(case, flag, RedFlagMatch.Via.CONTACT, actor=None)
@@ -80,7 +87,7 @@ def case_screen_at_intake(*, case: Case, contact_value: str, first_message: str)
 
 def _phrase_flags_in(text: str) -> QuerySet[RedFlag]:
     """Phrase flags all of whose shingles the text holds (the phrase appears, normalised)."""
-    hashes = digests.shingle_digests(normalise.draft_shingles(text))
+    hashes = digests.phrase_shingle_digests(normalise.draft_shingles(text))
     hits = (
         RedFlagDigest.objects.filter(flag__kind=RedFlagKind.PHRASE, digest__in=hashes)
         .values("flag")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sealbox
@@ -31,6 +31,7 @@ class SignOffRow:
     reason: str | None
     counts: bool
     mine: bool
+    earlier: bool = False  # made before the case last entered vetting
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class VettingPanel:
     red_flags: list[RedFlagMatch]
     linked: list[LinkedCase]
     can_share: bool
-    shareable: list[sensitive.ItemView] = field(default_factory=list)
+    under_duress: bool = False
 
 
 def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) -> VettingPanel:
@@ -57,6 +58,7 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
     opened = keys.case_private_keys(case, member, member_private_key)
     checks = _checks(case, opened)
     standing_ids = {sign_off.pk for sign_off in services.standing_sign_offs(case)}
+    started = services.vetting_round_started(case)
     rows = [
         SignOffRow(
             sign_off,
@@ -69,6 +71,7 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
             ),
             sign_off.pk in standing_ids,
             sign_off.verifier_id == member.pk,
+            started is None or sign_off.signed_at < started,
         )
         for sign_off in SignOff.objects.filter(case=case).select_related("verifier")
     ]
@@ -84,7 +87,7 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
         red_flags=list(RedFlagMatch.objects.filter(case=case).select_related("flag")),
         linked=linked_cases(case, member),
         can_share=can_share,
-        shareable=[view for view in sensitive.items_for(member, member_private_key) if view.text] if can_share else [],
+        under_duress=case.under_duress_since is not None,
     )
 
 

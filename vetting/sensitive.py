@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 import sealbox
 from accounts.keyring import trusted_box_key
@@ -82,7 +83,7 @@ def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> Sensit
         raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
     if kind not in SensitiveKind.values:
         raise SensitiveRefused(_("Choose what kind of item this is."))
-    hashes = digests.shingle_digests(normalise.item_shingles(text))
+    hashes = digests.sensitive_shingle_digests(normalise.item_shingles(text))
     if not hashes:
         raise SensitiveRefused(_("The item has no words or numbers to recognise it by."))
     with transaction.atomic():
@@ -186,7 +187,7 @@ def sensitive_items_share(*, actor: StaffMember, actor_private_key: bytes, membe
 def matching_kinds(text: str) -> list[str]:
     """The kinds of sensitive items ``text`` seems to contain (an item matches when the text
     holds enough of its shingles, see normalise.needed_matches). Only hashes are compared."""
-    hashes = digests.shingle_digests(normalise.draft_shingles(text))
+    hashes = digests.sensitive_shingle_digests(normalise.draft_shingles(text))
     if not hashes:
         return []
     hits = (
@@ -198,27 +199,48 @@ def matching_kinds(text: str) -> list[str]:
     return sorted(kinds)
 
 
-def reply_screen(*, case: Case, member: StaffMember, body: str, confirmed: bool) -> None:
-    """Called by casework.services.message_post_from_staff before a staff reply is written.
-    Raises SensitiveReplyStopped (after auditing it) when the draft seems to hold a sensitive
-    item and the case is not verified, or it is and the sender has not confirmed."""
-    kinds = matching_kinds(body)
+def reply_screen(
+    *, locked: Case, member: StaffMember, kinds: list[str], confirmed: bool
+) -> SensitiveReplyStopped | None:
+    """Called by casework.services.message_post_from_staff inside its transaction, with the
+    case row ``locked`` (select_for_update) and ``kinds`` from matching_kinds(draft): the state
+    that decides is the one the reply is written under, so a concurrent change of state cannot
+    slip in between. Returns why the reply is stopped (the caller writes nothing, then calls
+    reply_stopped_record and raises it), or None; a confirmed sensitive reply on a verified
+    case is audited here, in the caller's transaction."""
     if not kinds:
-        return
-    status = Case.objects.values_list("status", flat=True).get(pk=case.pk)
-    verified = status == State.VERIFIED
+        return None
+    verified = locked.status == State.VERIFIED
     if verified and confirmed:
+        audit_record(
+            actor=member, action=Action.SENSITIVE_REPLY_CONFIRMED, case=locked, details={"kinds": ".".join(kinds)}
+        )
+        return None
+    return SensitiveReplyStopped(kinds, refused=not verified)
+
+
+def reply_stopped_record(*, case: Case, member: StaffMember, stopped: SensitiveReplyStopped) -> None:
+    """Audit a refusal in its own transaction (the reply's transaction wrote nothing). A reply
+    that only waits for the sender's confirmation is not an event."""
+    if stopped.refused:
         with transaction.atomic():
             audit_record(
-                actor=member, action=Action.SENSITIVE_REPLY_CONFIRMED, case=case, details={"kinds": ".".join(kinds)}
+                actor=member,
+                action=Action.SENSITIVE_REPLY_REFUSED,
+                case=case,
+                details={"kinds": ".".join(stopped.kinds)},
             )
-        return
-    if not verified:
-        with transaction.atomic():
-            audit_record(
-                actor=member, action=Action.SENSITIVE_REPLY_REFUSED, case=case, details={"kinds": ".".join(kinds)}
-            )
-    raise SensitiveReplyStopped(kinds, refused=not verified)
+
+
+def release_refusal(*, locked: Case, body: str) -> list[str]:
+    """Called by casework.services.message_release with the case row locked and the held
+    reply opened by the coordinator: the kinds of sensitive items the reply seems to hold
+    when it may not go out now (the case is not verified, or it is under duress again), else
+    an empty list."""
+    kinds = matching_kinds(body)
+    if kinds and (locked.status != State.VERIFIED or locked.under_duress_since is not None):
+        return kinds
+    return []
 
 
 def cover_reply_screen(*, case: Case, member: StaffMember, body: str) -> None:
@@ -238,13 +260,42 @@ def cover_reply_screen(*, case: Case, member: StaffMember, body: str) -> None:
     raise SensitiveReplyStopped(kinds, refused=True)
 
 
+DURESS_REFUSAL = gettext_lazy(
+    "This case is under duress: someone else may be reading. Sensitive items cannot be shared "
+    "until the duress state is cleared."
+)
+
+
+def _share_refusal(case: Case, member: StaffMember) -> str | None:
+    """Why ``member`` may not share items with ``case`` now, or None."""
+    if member.role not in RELEASER_ROLES:
+        return _("Your role may not release sensitive items.")
+    if case.status != State.VERIFIED:
+        return _("This case is not verified: sensitive items cannot be shared with it.")
+    if case.under_duress_since is not None:
+        return str(DURESS_REFUSAL)
+    return None
+
+
+def items_to_share(*, case: Case, member: StaffMember, member_private_key: bytes) -> list[ItemView]:
+    """The items ``member`` can put into a reply to ``case``, in the clear: only for a key
+    holder of a verified case not under duress. The viewing is audited (and committed) before
+    anything is decrypted. Raises keys.NoAccess for a non-holder, SensitiveRefused otherwise."""
+    refusal = _share_refusal(case, member)
+    if refusal is not None:
+        raise SensitiveRefused(refusal)
+    keys.case_private_keys(case, member, member_private_key)  # NoAccess: not a holder
+    with transaction.atomic():
+        audit_record(actor=member, action=Action.SENSITIVE_ITEMS_VIEW, case=case)
+    return [view for view in items_for(member, member_private_key) if view.text is not None]
+
+
 def item_insert(*, case: Case, member: StaffMember, member_private_key: bytes, item: SensitiveItem) -> str:
     """The item's text, to be put into a reply draft on a verified case by someone holding
     the case key. The reply itself still needs the sender's confirmation (reply_screen)."""
-    if member.role not in RELEASER_ROLES:
-        raise SensitiveRefused(_("Your role may not release sensitive items."))
-    if case.status != State.VERIFIED:
-        raise SensitiveRefused(_("This case is not verified: sensitive items cannot be shared with it."))
+    refusal = _share_refusal(case, member)
+    if refusal is not None:
+        raise SensitiveRefused(refusal)
     keys.case_private_keys(case, member, member_private_key)  # NoAccess: not a holder
     text = item_text(item, member, member_private_key)
     if text is None:

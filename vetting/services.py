@@ -18,7 +18,7 @@ from accounts.models import Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
-from casework.models import Case
+from casework.models import Case, CaseKeyWrap
 from triage.lifecycle import State
 from triage.models import CaseStateChange
 from vetting.models import CheckItem, SignOff, VettingCheck
@@ -79,10 +79,42 @@ def vetting_round_started(case: Case) -> datetime | None:
 
 
 def standing_sign_offs(case: Case) -> list[SignOff]:
+    """Sign-offs that count: made in the current vetting round, not withdrawn, by someone who
+    is still active, still has a role that signs off and still holds the current case key. A
+    verifier disabled or taken off the case (possibly an infiltrator) no longer vouches for it."""
     started = vetting_round_started(case)
     if started is None:
         return []
-    return list(SignOff.objects.filter(case=case, withdrawn_at__isnull=True, signed_at__gte=started))
+    current = Case.objects.values_list("key_version", flat=True).get(pk=case.pk)
+    holders = CaseKeyWrap.objects.filter(case_key__case_id=case.pk, case_key__version=current).values("member_id")
+    return list(
+        SignOff.objects.filter(
+            case=case,
+            withdrawn_at__isnull=True,
+            signed_at__gte=started,
+            verifier__is_active=True,
+            verifier__role__in=SIGN_OFF_ROLES,
+            verifier_id__in=holders,
+        )
+    )
+
+
+def sign_offs_withdraw_for_removed(*, case: Case, member: StaffMember, actor: StaffMember, reason: str) -> int:
+    """Withdraw ``member``'s standing sign-offs on ``case``, each audited. Called by
+    casework.services.case_member_remove and staff_disable (and casework.teams when a team
+    change takes the member off the case) inside their transaction, with the case row locked."""
+    count = 0
+    for sign_off in SignOff.objects.filter(case=case, verifier=member, withdrawn_at__isnull=True):
+        sign_off.withdrawn_at = timezone.now()
+        sign_off.save(update_fields=["withdrawn_at"])
+        audit_record(
+            actor=actor,
+            action=Action.VETTING_SIGN_OFF_WITHDRAW,
+            case=case,
+            details={"sign_off": sign_off.pk, "member": member.pk, "reason": reason},
+        )
+        count += 1
+    return count
 
 
 def sign_off_create(*, case: Case, member: StaffMember, member_private_key: bytes, reason: str) -> SignOff:

@@ -16,5 +16,6 @@ urlpatterns = [
         views.sign_off_withdraw,
         name="sign_off_withdraw",
     ),
+    path("cases/<str:public_id>/sensitive/", views.sensitive_choose, name="sensitive_choose"),
     path("cases/<str:public_id>/sensitive/insert/", views.sensitive_insert, name="sensitive_insert"),
 ]

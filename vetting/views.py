@@ -92,6 +92,30 @@ def sign_off_withdraw(request: HttpRequest, public_id: str, sign_off_id: int) ->
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
+def sensitive_choose(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The sensitive items the member may put into a reply to this case. Reached from the case
+    page with the reply draft posted along (kept in the page, never stored), or by a plain GET."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    draft = request.POST.get("body", "") if request.method == "POST" else ""
+    try:
+        items = sensitive.items_to_share(
+            case=case,
+            member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except sensitive.SensitiveRefused as refused:
+        if request.method == "POST":  # back to the case page, the draft kept in the form
+            return _case_again(request, public_id, 403, vetting_error=str(refused))
+        context = {"case": case, "items": [], "error": str(refused)}
+        return render(request, "vetting/sensitive_choose.html", context, status=403)
+    return render(request, "vetting/sensitive_choose.html", {"case": case, "items": items, "draft": draft})
+
+
+@staff_required
 @require_POST
 def sensitive_insert(request: HttpRequest, public_id: str) -> HttpResponse:
     """Puts the chosen item at the end of the reply draft and shows the page again; sending

@@ -117,7 +117,10 @@ def test_sharing_a_meeting_point_is_refused_for_an_unverified_case_and_offered_f
     assert 'formaction="' not in console.get(case_url).content.decode()
 
     _verify(vetted_person, verifier, second_verifier)
-    assert f'formaction="{case_url}sensitive/insert/"' in console.get(case_url).content.decode()
+    case_page = console.get(case_url).content.decode()
+    assert f'formaction="{case_url}sensitive/"' in case_page and point not in case_page
+    chooser = console.post(f"{case_url}sensitive/", {"body": "Hello,"}).content.decode()
+    assert point in chooser and f'action="{case_url}sensitive/insert/"' in chooser and "Hello," in chooser
     inserted = console.post(f"{case_url}sensitive/insert/", {"body": "Hello,", "sensitive_item": item.pk})
     assert inserted.status_code == 200 and f"Hello,\n\n{point}" in inserted.content.decode()
     assert AuditEntry.objects.filter(action=Action.SENSITIVE_ITEM_INSERT, details={"item": item.pk}).exists()

@@ -31,6 +31,10 @@ def _sign(staff: Staff, person: PersonAtRisk, reason: str = "Interviewed him twi
     )
 
 
+def _rev(person: PersonAtRisk) -> int:
+    return int(Case.objects.values_list("revision", flat=True).get(pk=person.case.pk))
+
+
 def _status(person: PersonAtRisk) -> str:
     return Case.objects.values_list("status", flat=True).get(pk=person.case.pk)
 
@@ -163,7 +167,7 @@ def test_sign_off_and_verification_through_the_case_page(
     case_url = f"/cases/{vetted_person.case.public_id}/"
     first = verifier.console(language="en")
     assert first.post(f"{case_url}vetting/sign-off/", {"reason": "Known to our partner."}).status_code == 302
-    refused = first.post(f"{case_url}state/", {"to_state": "verified", "reason": ""})
+    refused = first.post(f"{case_url}state/", {"to_state": "verified", "reason": "", "revision": _rev(vetted_person)})
     assert refused.status_code == 400 and "Two different verifiers" in refused.content.decode()
     twice = first.post(f"{case_url}vetting/sign-off/", {"reason": "Typed again"})
     assert twice.status_code == 400 and "Typed again" in twice.content.decode()  # nothing typed is lost
@@ -171,7 +175,8 @@ def test_sign_off_and_verification_through_the_case_page(
     assert empty.status_code == 400 and "Give the reason" in empty.content.decode()
     second = second_verifier.console(language="ru")
     assert second.post(f"{case_url}vetting/sign-off/", {"reason": "Рассказ сходится."}).status_code == 302
-    assert second.post(f"{case_url}state/", {"to_state": "verified", "reason": ""}).status_code == 302
+    verified = second.post(f"{case_url}state/", {"to_state": "verified", "reason": "", "revision": _rev(vetted_person)})
+    assert verified.status_code == 302
     assert _status(vetted_person) == State.VERIFIED
 
 
@@ -202,3 +207,76 @@ def test_a_verifier_ticks_the_checklist_from_the_case_page_and_an_empty_note_is_
     assert console.post(f"{case_url}vetting/check/", done).status_code == 302
     page = console.get(case_url).content.decode()
     assert "Рекомендации проверены" in page and done["note"] in page
+
+
+# --- a verifier who is disabled or taken off the case no longer vouches for it ---------------
+
+
+def _signed_by_both(person: PersonAtRisk, verifier: Staff, coordinator: Staff) -> None:
+    _sign(verifier, person)
+    _sign(coordinator, person)
+    assert services.verification_refusal(person.case) is None
+
+
+def _withdrawn_entries(person: PersonAtRisk, verifier: Staff) -> list[dict[str, object]]:
+    entries = AuditEntry.objects.filter(
+        action=Action.VETTING_SIGN_OFF_WITHDRAW, case_public_id=person.case.public_id
+    ).order_by("sequence")
+    return [entry.details for entry in entries if entry.details.get("member") == verifier.member.pk]
+
+
+def test_a_disabled_verifiers_sign_off_no_longer_counts_and_is_withdrawn(
+    vetted_person: PersonAtRisk, verifier: Staff, coordinator: Staff
+) -> None:
+    _signed_by_both(vetted_person, verifier, coordinator)
+    from casework import services as casework_services
+
+    casework_services.staff_disable(
+        actor=coordinator.member, actor_private_key=private_key(coordinator), member=verifier.member
+    )
+    vetted_person.case.refresh_from_db()
+    assert services.verification_refusal(vetted_person.case) is not None
+    with pytest.raises(TransitionRefused):
+        case_transition(case=vetted_person.case, member=coordinator.member, to_state=State.VERIFIED)
+    sign_off = SignOff.objects.get(case=vetted_person.case, verifier=verifier.member)
+    assert sign_off.withdrawn_at is not None
+    assert [entry["reason"] for entry in _withdrawn_entries(vetted_person, verifier)] == ["disabled"]
+
+
+def test_a_verifier_taken_off_the_case_no_longer_counts_and_is_withdrawn(
+    vetted_person: PersonAtRisk, verifier: Staff, coordinator: Staff, caseworker: Staff
+) -> None:
+    _signed_by_both(vetted_person, verifier, coordinator)
+    from casework import services as casework_services
+
+    casework_services.case_member_remove(
+        case=vetted_person.case,
+        actor=caseworker.member,
+        actor_private_key=private_key(caseworker),
+        member=verifier.member,
+    )
+    vetted_person.case.refresh_from_db()
+    assert services.verification_refusal(vetted_person.case) is not None
+    assert SignOff.objects.get(case=vetted_person.case, verifier=verifier.member).withdrawn_at is not None
+    assert [entry["reason"] for entry in _withdrawn_entries(vetted_person, verifier)] == ["removed"]
+    page = coordinator.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
+    assert "Signed by 1 of 2 different verifiers" in page
+
+
+def test_a_sign_off_stops_counting_when_its_verifier_loses_the_role_or_the_current_key(
+    vetted_person: PersonAtRisk, verifier: Staff, coordinator: Staff
+) -> None:
+    from casework.models import CaseKeyWrap
+
+    _signed_by_both(vetted_person, verifier, coordinator)
+    verifier.member.role = Role.CASEWORKER
+    verifier.member.save(update_fields=["role"])
+    assert services.verification_refusal(vetted_person.case) is not None
+    page = coordinator.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
+    assert "does not count: this verifier no longer holds the case key" in page
+    verifier.member.role = Role.VERIFIER
+    verifier.member.save(update_fields=["role"])
+    assert services.verification_refusal(vetted_person.case) is None
+    # A wrap of the current version gone (however it went) is enough to stop counting.
+    CaseKeyWrap.objects.filter(case_key__case=vetted_person.case, member=verifier.member).delete()
+    assert services.verification_refusal(vetted_person.case) is not None
