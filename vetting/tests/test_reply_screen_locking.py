@@ -33,6 +33,7 @@ def _held_sensitive_reply(person: PersonAtRisk, caseworker: Staff) -> Message:
         case=person.case,
         member=caseworker.member,
         signing_key=caseworker.signing_key,
+        member_private_key=caseworker.private_key,
         body=DRAFT,
         sensitive_confirmed=True,
     )
@@ -105,7 +106,11 @@ def test_a_harmless_held_reply_is_released_under_duress_as_before(
 ) -> None:
     casework_services.case_mark_duress(vetted_person.case)
     message = casework_services.message_post_from_staff(
-        case=vetted_person.case, member=caseworker.member, signing_key=caseworker.signing_key, body="Hold on."
+        case=vetted_person.case,
+        member=caseworker.member,
+        signing_key=caseworker.signing_key,
+        member_private_key=caseworker.private_key,
+        body="Hold on.",
     )
     assert not _release(vetted_person, coordinator, message).held
 
@@ -146,6 +151,7 @@ def test_the_reply_check_reads_the_state_under_the_lock_the_reply_is_written_wit
             case=vetted_person.case,
             member=caseworker.member,
             signing_key=caseworker.signing_key,
+            member_private_key=caseworker.private_key,
             body=DRAFT,
             sensitive_confirmed=True,
         )
