@@ -15,7 +15,7 @@ from audit.services import audit_record
 from casework import keys
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
-from casework.views import _render_case
+from casework.views import NOT_SAVED, _render_case
 from vetting import red_flags as red_flag_services
 from vetting import sensitive, services
 from vetting.forms import CheckTickForm, RedFlagForm, SensitiveItemForm, SignOffForm
@@ -25,7 +25,7 @@ from vetting.models import RedFlag, SensitiveItem, SignOff
 def _case_again(request: HttpRequest, public_id: str, status: int, **extra: object) -> HttpResponse:
     """The case page with the vetting form's errors, the reply draft kept if one was posted."""
     reply = StaffReplyForm(initial={"body": request.POST.get("body", "")})
-    return _render_case(request, public_id, reply, status=status, extra=extra)
+    return _render_case(request, public_id, reply, status=status, extra=extra, problem=(NOT_SAVED, "vetting"))
 
 
 @staff_required
