@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -90,7 +91,10 @@ def _render_case(
     context = {
         "case": case,
         "details": details,
-        "messages": conversation.messages,
+        "real_thread": [message for message in conversation.messages if not message.is_decoy],
+        # The cover story is shown apart, folded, so nobody answers its fake "person" by mistake.
+        "decoy_thread": [message for message in conversation.messages if message.is_decoy],
+        "time_zone": settings.TIME_ZONE,
         "conversation": conversation,
         "form": form,
         "holders": holders,

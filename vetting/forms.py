@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from casework.forms import ConfirmForm
 from vetting.models import CheckItem, RedFlagKind, SensitiveKind
 
 _NO_SUGGESTIONS = {"autocomplete": "off", "spellcheck": "false"}
@@ -61,6 +62,11 @@ class SensitiveItemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, **_NO_SUGGESTIONS}),
         error_messages={"required": _("The text is empty."), "max_length": _TOO_LONG},
     )
+
+
+class RedFlagDeleteForm(ConfirmForm):
+    id_prefix = "delete"
+    confirm_label = _("Yes, delete: cases with this contact will no longer be warned about")
 
 
 class RedFlagForm(forms.Form):
