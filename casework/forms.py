@@ -129,7 +129,7 @@ class ConfirmForm(_OwnIds):
 
 class CodenameReplaceForm(ConfirmForm):
     id_prefix = "codename"
-    confirm_label = _("Yes: the old secret phrase and danger word stop working now")
+    confirm_label = _("Yes: the old codename and danger word stop working now")
 
 
 class MemberRemoveForm(ConfirmForm):
