@@ -299,7 +299,8 @@ def test_hostile_family_warnings_are_sealed_in_the_details_and_shown_on_the_case
     assert "Phone calls" in banner and "Family members" in banner and "E-mail" not in banner
     inbox = coordinator.console(language="en").get("/inbox/").content.decode()
     row = inbox.split(f'href="/cases/{case.public_id}/"', 1)[1].split("</tr>", 1)[0]
-    assert "WARNING" in row
+    assert "HOSTILE RELATIVE" in row and "DO NOT CONTACT VIA" in row and "Phone calls" in row
+    assert NOTE not in row  # the note itself stays on the case page
     entry = AuditEntry.objects.filter(action=Action.CASE_FLAGS_SET).latest("sequence")
     assert (entry.actor_id, entry.case_public_id, entry.details) == (caseworker.member.pk, case.public_id, {})
 

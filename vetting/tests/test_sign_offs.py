@@ -201,4 +201,4 @@ def test_a_verifier_ticks_the_checklist_from_the_case_page_and_an_empty_note_is_
     done = {"item": "references", "note": "Two references from the partner in Tbilisi."}
     assert console.post(f"{case_url}vetting/check/", done).status_code == 302
     page = console.get(case_url).content.decode()
-    assert "Рекомендации проверены" in page and done["note"] in page
+    assert "Поручители проверены" in page and done["note"] in page
