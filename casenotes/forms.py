@@ -62,6 +62,12 @@ class _Revision(forms.IntegerField):
 
 
 class NoteForm(forms.Form):
+    """Own element ids: the case page also has the reply box, whose field is called body too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "note_%s")
+        super().__init__(*args, **kwargs)
+
     body = forms.CharField(
         label=_("Note"),
         max_length=NOTE_MAX_CHARS,
@@ -110,6 +116,7 @@ class TaskForm(forms.Form):
     )
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "task_%s")
         super().__init__(*args, **kwargs)
         # Only people holding the current key: the owner must be able to read the task.
         self.fields["owner"].queryset = StaffMember.objects.filter(  # type: ignore[attr-defined]

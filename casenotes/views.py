@@ -9,11 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import coordinator_required, staff_member, staff_required
@@ -38,7 +40,7 @@ from casework.forms import StaffReplyForm
 from casework.models import Case
 
 # The case page with this app's forms in it, so a refused form is shown again in place.
-from casework.views import _render_case
+from casework.views import NOT_SAVED, _render_case
 
 MY_TASKS_PAGE_SIZE = 25
 
@@ -70,7 +72,8 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"note_form": form})
+        extra = {"note_form": form}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "notes"))
     try:
         services.note_create(
             case=case,
@@ -80,6 +83,7 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
+    messages.success(request, _("Note added."))
     return _to_case(case)
 
 
@@ -153,7 +157,8 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = TaskForm(request.POST, case=case)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"task_form": form})
+        extra = {"task_form": form}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
     data = form.cleaned_data
     try:
         services.task_create(
@@ -169,7 +174,8 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.ChangeRefused as refused:
         extra = {"task_form": form, "task_error": str(refused)}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra)
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
+    messages.success(request, _("Task added."))
     return _to_case(case)
 
 
@@ -245,15 +251,17 @@ def task_done(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
     member = staff_member(request)
     case = case_for_member(member, public_id)
     task = _task_on_case(case, task_id)
+    done = request.POST.get("done") == "1"
     try:
         services.task_set_done(
             task=task,
             actor=member,
             actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            done=request.POST.get("done") == "1",
+            done=done,
         )
     except keys.NoAccess:
         raise Http404 from None
+    messages.success(request, _("Task marked done.") if done else _("Task open again."))
     if request.POST.get("back") == "tasks":
         return redirect("casenotes:my_tasks")
     return _to_case(case)

@@ -11,7 +11,19 @@ from accounts.models import StaffMember
 from casework.models import Case
 
 
-class StaffReplyForm(forms.Form):
+class _OwnIds(forms.Form):
+    """Forms that share a page get their own element ids (the POST field names stay the same): with
+    Django's default id_<name> a click on the note's label could focus the reply box instead."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class StaffReplyForm(_OwnIds):
+    id_prefix = "reply"
     body = forms.CharField(
         label=_("Reply"),
         max_length=settings.SP_MESSAGE_MAX_CHARS,
@@ -27,10 +39,11 @@ class StaffReplyForm(forms.Form):
     )
 
 
-class DecoyReplyForm(forms.Form):
+class DecoyReplyForm(_OwnIds):
     """A reply in the harmless cover conversation. Its own field name, so an error on one form
     never lands on the other and a mistyped real reply is never sent to the cover story."""
 
+    id_prefix = "cover"
     decoy_body = forms.CharField(
         label=_("Reply in the harmless cover conversation (seen by whoever uses the danger word)"),
         max_length=settings.SP_MESSAGE_MAX_CHARS,
@@ -51,8 +64,10 @@ class _MemberChoice(forms.ModelChoiceField):
         return f"{obj.username} ({obj.get_role_display()})"
 
 
-class CaseMemberForm(forms.Form):
+class CaseMemberForm(_OwnIds):
     """Whom to give the case key: active staff whose role reads case content, not yet holders."""
+
+    id_prefix = "member"
 
     member = _MemberChoice(
         label=_("Add someone"),
@@ -75,9 +90,11 @@ class CaseMemberForm(forms.Form):
         )
 
 
-class DuressClearForm(forms.Form):
-    """Why staff lift the duress state: a short code from a list, never free text (audited)."""
+class DuressClearForm(_OwnIds):
+    """Why staff lift the duress state: a short code from a list, never free text (audited). No
+    reason is pre-chosen and a tick confirms it, so one stray click never lifts the state."""
 
+    id_prefix = "duress"
     reason = forms.ChoiceField(
         label=_("How was the person reached?"),
         choices=[],
@@ -86,12 +103,43 @@ class DuressClearForm(forms.Form):
             "invalid_choice": _("Choose why the person is safe again."),
         },
     )
+    confirm = forms.BooleanField(
+        label=_("I reached the person another way and they are safe to write to"),
+        error_messages={"required": _("Tick the box to confirm that the person is safe to write to.")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from casework.services import DURESS_CLEAR_REASONS
 
-        self.fields["reason"].choices = DURESS_CLEAR_REASONS  # type: ignore[attr-defined]
+        self.fields["reason"].choices = [("", "—"), *DURESS_CLEAR_REASONS]  # type: ignore[attr-defined]
+
+
+class ConfirmForm(_OwnIds):
+    """A server-side confirmation for an action that is hard to undo: the console works without
+    JavaScript, so the tick box is the confirmation step. Subclasses give the label."""
+
+    confirm_label = _("Yes, I am sure")
+    confirm = forms.BooleanField(error_messages={"required": _("Tick the box to confirm.")})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = self.confirm_label
+
+
+class CodenameReplaceForm(ConfirmForm):
+    id_prefix = "codename"
+    confirm_label = _("Yes: the old codename and danger word stop working now")
+
+
+class MemberRemoveForm(ConfirmForm):
+    id_prefix = "remove"
+    confirm_label = _("Yes, remove")
+
+
+class MessageReleaseForm(ConfirmForm):
+    id_prefix = "release"
+    confirm_label = _("Yes, I have read it: send it to the person")
 
 
 class CaseRevisionField(forms.IntegerField):
@@ -111,8 +159,10 @@ EDIT_CONFLICT_MESSAGE = _(
 )
 
 
-class CaseFlagsForm(forms.Form):
+class CaseFlagsForm(_OwnIds):
     """Hostile relative and do-not-contact-via: structured warnings shown on every case screen."""
+
+    id_prefix = "flags"
 
     revision = CaseRevisionField()
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 _PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -28,6 +29,14 @@ class Urgency(models.TextChoices):
     IN_HIDING = "in_hiding", _("In hiding")
     SAFE_FOR_NOW = "safe_for_now", _("Safe for now")
 
+
+# Staff pages name the urgency in the third person; the person's own words ("I am in danger
+# right now") stay on the intake.
+URGENCY_STAFF_LABELS = {
+    Urgency.DANGER_NOW: pgettext_lazy("staff", "In danger now"),
+    Urgency.IN_HIDING: pgettext_lazy("staff", "In hiding"),
+    Urgency.SAFE_FOR_NOW: pgettext_lazy("staff", "Safe for now"),
+}
 
 URGENCY_ORDER = {Urgency.DANGER_NOW: 0, Urgency.IN_HIDING: 1, Urgency.SAFE_FOR_NOW: 2}
 
@@ -86,6 +95,9 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.public_id
+
+    def get_urgency_staff_display(self) -> str:
+        return str(URGENCY_STAFF_LABELS.get(self.urgency, self.get_urgency_display()))  # type: ignore[call-overload]
 
 
 class CaseKey(models.Model):

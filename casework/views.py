@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,8 +25,11 @@ from casework.forms import (
     EDIT_CONFLICT_MESSAGE,
     CaseFlagsForm,
     CaseMemberForm,
+    CodenameReplaceForm,
     DecoyReplyForm,
     DuressClearForm,
+    MemberRemoveForm,
+    MessageReleaseForm,
     StaffReplyForm,
 )
 from casework.models import Case, CaseKey
@@ -36,6 +41,12 @@ COVER_SENSITIVE_REFUSED = _(
     "may be a captor: never put addresses, meeting points, names or other people's details in the cover "
     "conversation."
 )
+
+# The status line at the top of the case page when an action did not go through: the form with
+# the error may be screens further down, so the line says so and links to it.
+NOT_SENT = _("Not sent — see below.")
+NOT_SAVED = _("Not saved — see below.")
+NOT_DONE = _("Not done — see below.")
 
 
 @require_GET
@@ -61,7 +72,9 @@ def _render_case(
     member_form: CaseMemberForm | None = None,
     membership_error: str = "",
     extra: dict[str, object] | None = None,
+    problem: tuple[str, str] | None = None,
 ) -> HttpResponse:
+    """problem: (what happened, the id of the page section to look at) for the status line."""
     member = staff_member(request)
     case = case_for_member(member, public_id)
     private_key = request.staff_private_key  # type: ignore[attr-defined]
@@ -78,7 +91,10 @@ def _render_case(
     context = {
         "case": case,
         "details": details,
-        "messages": conversation.messages,
+        "real_thread": [message for message in conversation.messages if not message.is_decoy],
+        # The cover story is shown apart, folded, so nobody answers its fake "person" by mistake.
+        "decoy_thread": [message for message in conversation.messages if message.is_decoy],
+        "time_zone": settings.TIME_ZONE,
         "conversation": conversation,
         "form": form,
         "holders": holders,
@@ -88,8 +104,10 @@ def _render_case(
         "flags_form": _flags_form(case, details),
         **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
         "decoy_form": DecoyReplyForm(),
+        "codename_form": CodenameReplaceForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),
         "any_not_authentic": any(not message.authentic for message in conversation.messages),
+        "problem": {"text": problem[0], "anchor": problem[1]} if problem else None,
         **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)
@@ -108,9 +126,9 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = StaffReplyForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, form, status=400)
+        return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
     try:
-        services.message_post_from_staff(
+        message = services.message_post_from_staff(
             case=case,
             member=member,
             member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
@@ -119,9 +137,14 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
             sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
         )
     except SensitiveReplyStopped as stopped:  # the draft stays in the form
-        return _render_case(request, public_id, form, status=400, extra={"sensitive_stop": stopped})
+        extra = {"sensitive_stop": stopped}
+        return _render_case(request, public_id, form, status=400, extra=extra, problem=(NOT_SENT, "reply"))
     except keys.NoAccess:
         raise Http404 from None
+    if message.held:
+        messages.warning(request, _("Reply held: the person sees it only once a coordinator releases it."))
+    else:
+        messages.success(request, _("Reply sent."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -133,7 +156,8 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = DecoyReplyForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"decoy_form": form})
+        extra = {"decoy_form": form, "cover_open": True}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "cover"))
     try:
         services.decoy_reply_post(
             case=case,
@@ -145,11 +169,12 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        extra = {"decoy_form": form, "decoy_error": str(refused)}
-        return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra)
+        extra = {"decoy_form": form, "decoy_error": str(refused), "cover_open": True}
+        return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra, problem=(NOT_SENT, "cover"))
     except SensitiveReplyStopped:  # the draft stays in the form
-        extra = {"decoy_form": form, "decoy_error": COVER_SENSITIVE_REFUSED}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra)
+        extra = {"decoy_form": form, "decoy_error": COVER_SENSITIVE_REFUSED, "cover_open": True}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "cover"))
+    messages.success(request, _("Sent in the cover conversation."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -159,6 +184,7 @@ def case_mark_read(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     services.case_mark_read(case=case, member=member)
+    messages.success(request, _("The person's messages are marked as read."))
     return redirect("casework:inbox")
 
 
@@ -188,7 +214,9 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseMemberForm(request.POST, case=case)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, member_form=form)
+        return _render_case(
+            request, public_id, StaffReplyForm(), status=400, member_form=form, problem=(NOT_DONE, "holders")
+        )
     try:
         services.case_member_add(
             case=case,
@@ -197,7 +225,15 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
             member=form.cleaned_data["member"],
         )
     except services.MembershipRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=400, membership_error=str(refused))
+        return _render_case(
+            request,
+            public_id,
+            StaffReplyForm(),
+            status=400,
+            membership_error=str(refused),
+            problem=(NOT_DONE, "holders"),
+        )
+    messages.success(request, _("Access given."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -209,6 +245,12 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
     removed = StaffMember.objects.filter(pk=member_id).first()
     if removed is None:
         raise Http404
+    confirm = MemberRemoveForm(request.POST)
+    if not confirm.is_valid():
+        error = str(confirm.errors["confirm"][0])
+        return _render_case(
+            request, public_id, StaffReplyForm(), status=400, membership_error=error, problem=(NOT_DONE, "holders")
+        )
     try:
         services.case_member_remove(
             case=case,
@@ -217,9 +259,18 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
             member=removed,
         )
     except services.MembershipRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=400, membership_error=str(refused))
+        return _render_case(
+            request,
+            public_id,
+            StaffReplyForm(),
+            status=400,
+            membership_error=str(refused),
+            problem=(NOT_DONE, "holders"),
+        )
     if removed.pk == member.pk:  # left the case: its page is no longer theirs
+        messages.success(request, _("You left the case."))
         return redirect("casework:inbox")
+    messages.success(request, _("Removed from the case."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -264,6 +315,10 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
     case = case_for_member(member, public_id)
     if not member.is_coordinator:
         raise PermissionDenied
+    confirm = MessageReleaseForm(request.POST)
+    if not confirm.is_valid():
+        extra = {"duress_error": confirm.errors["confirm"][0]}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "alerts"))
     try:
         services.message_release(
             case=case,
@@ -275,7 +330,9 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"duress_error": str(refused)})
+        extra = {"duress_error": str(refused)}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "alerts"))
+    messages.success(request, _("The held reply was sent to the person."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -286,7 +343,8 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = DuressClearForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"duress_form": form})
+        extra = {"duress_form": form}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_DONE, "alerts"))
     try:
         services.case_duress_clear(
             case=case,
@@ -297,7 +355,9 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=403, extra={"duress_error": str(refused)})
+        extra = {"duress_error": str(refused)}
+        return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra, problem=(NOT_DONE, "alerts"))
+    messages.success(request, _("The danger-word state is cleared."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -308,6 +368,12 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     """Shows the new codename in this one response: it is not stored, so it cannot be shown again."""
     member = staff_member(request)
     case = case_for_member(member, public_id)
+    confirm = CodenameReplaceForm(request.POST)
+    if not confirm.is_valid():
+        extra = {"codename_form": confirm}
+        return _render_case(
+            request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_DONE, "codename")
+        )
     try:
         issued = services.codename_burn(
             case=case,
@@ -341,7 +407,8 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseFlagsForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"flags_form": form})
+        extra = {"flags_form": form}
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "flags"))
     try:
         services.case_flags_set(
             case=case,
@@ -358,9 +425,13 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
         typed = request.POST.copy()
         typed["revision"] = str(conflict.current)
         extra = {"flags_form": CaseFlagsForm(typed), "flags_conflict": EDIT_CONFLICT_MESSAGE}
-        return _render_case(request, public_id, StaffReplyForm(), status=409, extra=extra)
+        return _render_case(request, public_id, StaffReplyForm(), status=409, extra=extra, problem=(NOT_SAVED, "flags"))
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=403, extra={"duress_error": str(refused)})
+        extra = {"duress_error": str(refused)}
+        return _render_case(
+            request, public_id, StaffReplyForm(), status=403, extra=extra, problem=(NOT_SAVED, "alerts")
+        )
+    messages.success(request, _("Warnings saved."))
     return redirect("casework:case", public_id=case.public_id)

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",  # the device behind recovery codes (accounts.RecoveryCode)
@@ -99,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.vault.VaultMiddleware",
 ]
@@ -116,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csrf",
                 "core.context.site",
+                "django.contrib.messages.context_processors.messages",
             ],
         },
     },
@@ -167,6 +170,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions: server-side, cookie lives only until the browser closes (no persistent cookies).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The console's one-line status after an action ("Reply sent"): fixed wording only, never case
+# content, kept in the server-side session rather than a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_NAME = f"sp_{SP_FACE}"

@@ -313,7 +313,7 @@ MATRIX = [
             NOT_FOUND, caseworker=Expect(400, sees=frozenset({CASE})), coordinator=Expect(400, sees=frozenset({CASE}))
         ),
         kwargs={"public_id": "{case}"},
-        data={"to_state": "closed", "reason": "", "revision": "{revision}"},
+        data={"to_state": "closed", "reason": "", "revision": "{revision}", "confirm_close": "on"},
     ),
     Route(
         "console",
@@ -357,6 +357,7 @@ MATRIX = [
         get=staff(NOT_ALLOWED),
         post=staff(NOT_FOUND, caseworker=to("/inbox/"), coordinator=to("/cases/{case}/")),
         kwargs={"public_id": "{case}", "member_id": "{caseworker_member}"},
+        data={"confirm": "on"},
     ),
     Route(
         # Coordinators see that every case exists, with its plaintext triage fields only.
@@ -457,6 +458,7 @@ MATRIX = [
         get=staff(NOT_ALLOWED),
         post=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE)),
         kwargs={"public_id": "{case}"},
+        data={"confirm": "on"},
     ),
     Route(
         # Lifting the duress state needs the case key and a reason; the world's case is not
@@ -467,7 +469,7 @@ MATRIX = [
         get=staff(NOT_ALLOWED),
         post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
         kwargs={"public_id": "{case}"},
-        data={"reason": "met_in_person"},
+        data={"reason": "met_in_person", "confirm": "on"},
     ),
     Route(
         # Only a coordinator holding the key releases a reply held under duress.
@@ -477,6 +479,7 @@ MATRIX = [
         get=staff(NOT_ALLOWED),
         post=staff(NOT_FOUND, caseworker=FORBIDDEN, coordinator=to("/cases/{case}/")),
         kwargs={"public_id": "{case}", "message_id": "{held_message}"},
+        data={"confirm": "on"},
     ),
     Route(
         "console",

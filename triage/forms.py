@@ -15,6 +15,15 @@ class TransitionForm(forms.Form):
     to_state = forms.ChoiceField(label=_("New state"), choices=State.choices)
     reason = forms.ChoiceField(label=_("Closing reason"), choices=[("", "—"), *ClosingReason.choices], required=False)
     revision = CaseRevisionField()
+    # Closing is the one move on the case page that ends the work: it is confirmed with a tick,
+    # server-side, because the console works without JavaScript.
+    confirm_close = forms.BooleanField(label=_("Yes, close the case"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("to_state") == State.CLOSED and not data.get("confirm_close"):
+            self.add_error("confirm_close", _("Tick the box to confirm that the case should be closed."))
+        return data
 
 
 class ShiftForm(forms.Form):

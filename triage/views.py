@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import coordinator_required, staff_member, staff_required
@@ -15,7 +17,7 @@ from casework.models import Case
 from casework.services import EditConflict
 from triage import services
 from triage.forms import ShiftForm, TransitionForm
-from triage.lifecycle import ClosingReason, state_label
+from triage.lifecycle import ClosingReason, State, state_label
 from triage.models import CaseStateChange, OnCallShift
 
 
@@ -40,9 +42,14 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
         except EditConflict as conflict:
             return _transition_conflict(request, case, form, conflict.current)
         else:
+            messages.success(
+                request, _("Case closed.") if form.cleaned_data["to_state"] == State.CLOSED else _("State changed.")
+            )
             return redirect("casework:case", public_id=case.public_id)
     elif "revision" in form.errors:
         error = form.errors["revision"][0]
+    elif "confirm_close" in form.errors:
+        error = form.errors["confirm_close"][0]
     return render(request, "triage/transition_refused.html", {"case": case, "form": form, "error": error}, status=400)
 
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from casework.forms import ConfirmForm
 from vetting.models import CheckItem, RedFlagKind, SensitiveKind
 
 _NO_SUGGESTIONS = {"autocomplete": "off", "spellcheck": "false"}
@@ -17,6 +20,10 @@ _TOO_LONG = ngettext_lazy(
 
 
 class CheckTickForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "check_%s")  # its note must not share an id with the staff note
+        super().__init__(*args, **kwargs)
+
     item = forms.ChoiceField(
         label=_("Checklist item"),
         choices=CheckItem.choices,
@@ -31,6 +38,10 @@ class CheckTickForm(forms.Form):
 
 
 class SignOffForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "signoff_%s")  # its reason must not share an id with the duress reason
+        super().__init__(*args, **kwargs)
+
     reason = forms.CharField(
         label=_("Why you are satisfied the person is who they say"),
         max_length=1000,
@@ -51,6 +62,11 @@ class SensitiveItemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, **_NO_SUGGESTIONS}),
         error_messages={"required": _("The text is empty."), "max_length": _TOO_LONG},
     )
+
+
+class RedFlagDeleteForm(ConfirmForm):
+    id_prefix = "delete"
+    confirm_label = _("Yes, delete: cases with this contact will no longer be warned about")
 
 
 class RedFlagForm(forms.Form):

@@ -3,6 +3,7 @@ item into a reply, and the coordinators' pages for sensitive items and red flags
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,17 +17,17 @@ from audit.services import audit_record
 from casework import keys
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
-from casework.views import _render_case
+from casework.views import NOT_SAVED, _render_case
 from vetting import red_flags as red_flag_services
 from vetting import sensitive, services
-from vetting.forms import CheckTickForm, RedFlagForm, SensitiveItemForm, SignOffForm
+from vetting.forms import CheckTickForm, RedFlagDeleteForm, RedFlagForm, SensitiveItemForm, SignOffForm
 from vetting.models import RedFlag, SensitiveItem, SignOff
 
 
 def _case_again(request: HttpRequest, public_id: str, status: int, **extra: object) -> HttpResponse:
     """The case page with the vetting form's errors, the reply draft kept if one was posted."""
     reply = StaffReplyForm(initial={"body": request.POST.get("body", "")})
-    return _render_case(request, public_id, reply, status=status, extra=extra)
+    return _render_case(request, public_id, reply, status=status, extra=extra, problem=(NOT_SAVED, "vetting"))
 
 
 @staff_required
@@ -49,6 +50,7 @@ def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 403, check_form=form, vetting_error=str(refused))
+    messages.success(request, _("Checklist item marked."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -74,6 +76,7 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 400, sign_off_form=form, vetting_error=str(refused))
+    messages.success(request, _("Your sign-off is recorded."))
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -207,7 +210,7 @@ def sensitive_items_share(request: HttpRequest) -> HttpResponse:
 def _red_flags_page(request: HttpRequest, form: RedFlagForm, status: int = 200, error: str = "") -> HttpResponse:
     with transaction.atomic():
         audit_record(actor=staff_member(request), action=Action.RED_FLAGS_VIEW)
-    flags = RedFlag.objects.select_related("created_by").prefetch_related("matches")[:500]
+    flags = RedFlag.objects.select_related("created_by").prefetch_related("matches__case")[:500]
     return render(request, "vetting/red_flags.html", {"form": form, "flags": flags, "error": error}, status=status)
 
 
@@ -232,5 +235,9 @@ def red_flag_delete(request: HttpRequest, flag_id: int) -> HttpResponse:
     flag = RedFlag.objects.filter(pk=flag_id).first()
     if flag is None:
         raise Http404
+    confirm = RedFlagDeleteForm(request.POST)
+    if not confirm.is_valid():
+        return _red_flags_page(request, RedFlagForm(), status=400, error=str(confirm.errors["confirm"][0]))
     red_flag_services.red_flag_delete(actor=staff_member(request), flag=flag)
+    messages.success(request, _("Red flag deleted."))
     return redirect("vetting:red_flags")

@@ -109,7 +109,9 @@ def test_a_removed_member_cannot_open_anything_written_afterwards_with_any_key_t
     kept = keys.case_private_keys(case, caseworker.member, her_private_key)
     assert list(kept) == [CaseKey.objects.get(case=case, version=1).pk]
 
-    response = coordinator.console().post(f"/cases/{case.public_id}/members/{caseworker.member.pk}/remove/")
+    response = coordinator.console().post(
+        f"/cases/{case.public_id}/members/{caseworker.member.pk}/remove/", {"confirm": "on"}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert (case.key_version, case.details_key_version) == (2, 2)
@@ -150,7 +152,9 @@ def test_a_removed_member_cannot_open_anything_written_afterwards_with_any_key_t
 
 def test_a_member_who_leaves_a_case_is_sent_to_the_inbox(coordinator: Staff, caseworker: Staff) -> None:
     case = _case_with_contact()
-    response = caseworker.console().post(f"/cases/{case.public_id}/members/{caseworker.member.pk}/remove/")
+    response = caseworker.console().post(
+        f"/cases/{case.public_id}/members/{caseworker.member.pk}/remove/", {"confirm": "on"}
+    )
     assert (response.status_code, response["Location"]) == (302, "/inbox/")
     assert keys.current_holders(Case.objects.get(pk=case.pk)) == [coordinator.member]
 
@@ -159,7 +163,7 @@ def test_the_last_reader_of_a_case_cannot_be_removed(coordinator: Staff, casewor
     case = _case_with_contact()
     _remove(case, coordinator, caseworker)
     client = coordinator.console(language="en")
-    response = client.post(f"/cases/{case.public_id}/members/{coordinator.member.pk}/remove/")
+    response = client.post(f"/cases/{case.public_id}/members/{coordinator.member.pk}/remove/", {"confirm": "on"})
     assert response.status_code == 400
     assert "last person" in response.content.decode()
     case.refresh_from_db()
@@ -244,7 +248,7 @@ def test_coordinators_see_every_case_exists_but_only_the_triage_fields_of_cases_
     assert readable.public_id in page and hidden.public_id in page
     assert f'href="/cases/{readable.public_id}/"' in page
     assert f'href="/cases/{hidden.public_id}/"' not in page  # exists, but not theirs to open
-    assert "DURESS" in page
+    assert "DANGER-WORD LOGIN" in page
     assert CONTACT not in page and "Chechnya" not in page  # nothing decrypted here
     assert AuditEntry.objects.filter(action=Action.CASES_LIST_ALL, actor=coordinator.member).exists()
     assert caseworker.console().get("/all-cases/").status_code == 403

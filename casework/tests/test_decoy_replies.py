@@ -69,10 +69,12 @@ def test_a_cover_reply_is_never_released_nor_carried_to_a_new_codename(
 ) -> None:
     _cover_reply(caseworker, person)
     message = _latest_cover(person)
-    release = coordinator.console(language="en").post(f"/cases/{person.case.public_id}/messages/{message.pk}/release/")
+    release = coordinator.console(language="en").post(
+        f"/cases/{person.case.public_id}/messages/{message.pk}/release/", {"confirm": "on"}
+    )
     assert release.status_code == 400 and "not held" in release.content.decode()
 
-    burn = caseworker.console(language="en").post(f"/cases/{person.case.public_id}/codename/burn/")
+    burn = caseworker.console(language="en").post(f"/cases/{person.case.public_id}/codename/burn/", {"confirm": "on"})
     assert burn.status_code == 200
     person.case.refresh_from_db()
     new_credential = person.case.reply_credential

@@ -41,7 +41,7 @@ def _reply(staff: Staff, case: Case, body: str = REPLY) -> Message:
 
 
 def _clear(staff: Staff, case: Case, reason: str = "reached_safe_channel") -> int:
-    response = staff.console().post(f"/cases/{case.public_id}/duress/clear/", {"reason": reason})
+    response = staff.console().post(f"/cases/{case.public_id}/duress/clear/", {"reason": reason, "confirm": "on"})
     return int(response.status_code)
 
 
@@ -91,7 +91,7 @@ def test_a_coordinator_releases_a_held_reply_to_the_real_credential_and_it_is_au
     case = _under_duress(person)
     message = _reply(caseworker, case)
 
-    response = coordinator.console().post(f"/cases/{case.public_id}/messages/{message.pk}/release/")
+    response = coordinator.console().post(f"/cases/{case.public_id}/messages/{message.pk}/release/", {"confirm": "on"})
 
     assert response.status_code == 302
     message.refresh_from_db()
@@ -117,7 +117,7 @@ def test_a_caseworker_cannot_release_a_held_reply(caseworker: Staff, person: Per
     case = _under_duress(person)
     message = _reply(caseworker, case)
 
-    response = caseworker.console().post(f"/cases/{case.public_id}/messages/{message.pk}/release/")
+    response = caseworker.console().post(f"/cases/{case.public_id}/messages/{message.pk}/release/", {"confirm": "on"})
 
     assert response.status_code == 403
     message.refresh_from_db()
@@ -133,7 +133,7 @@ def test_staff_without_the_case_key_cannot_release_or_clear(
     message = _reply(caseworker, case)
 
     client = outsider.console()
-    assert client.post(f"/cases/{case.public_id}/messages/{message.pk}/release/").status_code == 404
+    assert client.post(f"/cases/{case.public_id}/messages/{message.pk}/release/", {"confirm": "on"}).status_code == 404
     assert client.post(f"/cases/{case.public_id}/duress/clear/", {"reason": "met_in_person"}).status_code == 404
     case.refresh_from_db()
     assert case.under_duress_since is not None
@@ -188,7 +188,7 @@ def test_a_coordinator_holding_the_key_can_clear_duress_too(coordinator: Staff, 
 
 def _burn(staff: Staff, case: Case) -> str:
     """POST the burn as ``staff``; returns the new codename read from the one page showing it."""
-    response = staff.console(language="en").post(f"/cases/{case.public_id}/codename/burn/")
+    response = staff.console(language="en").post(f"/cases/{case.public_id}/codename/burn/", {"confirm": "on"})
     assert response.status_code == 200
     assert "no-store" in response.headers.get("Cache-Control", "")
     found = re.search(r'<p class="codename"><strong>([^<]+)</strong>', response.content.decode())
@@ -236,7 +236,7 @@ def test_a_reply_released_after_a_burn_reaches_the_new_codename(
     message = _reply(caseworker, case)
     codename = _burn(caseworker, case)
 
-    response = coordinator.console().post(f"/cases/{case.public_id}/messages/{message.pk}/release/")
+    response = coordinator.console().post(f"/cases/{case.public_id}/messages/{message.pk}/release/", {"confirm": "on"})
 
     assert response.status_code == 302
     page = PersonAtRisk(codename, "", case).intake(language="en").get("/conversation/").content.decode()
@@ -244,7 +244,7 @@ def test_a_reply_released_after_a_burn_reaches_the_new_codename(
 
 
 def test_staff_without_the_case_key_cannot_burn_a_codename(outsider: Staff, person: PersonAtRisk) -> None:
-    response = outsider.console().post(f"/cases/{person.case.public_id}/codename/burn/")
+    response = outsider.console().post(f"/cases/{person.case.public_id}/codename/burn/", {"confirm": "on"})
 
     assert response.status_code == 404
     assert _login_status(person.codename) == 302
@@ -299,7 +299,8 @@ def test_hostile_family_warnings_are_sealed_in_the_details_and_shown_on_the_case
     assert "Phone calls" in banner and "Family members" in banner and "E-mail" not in banner
     inbox = coordinator.console(language="en").get("/inbox/").content.decode()
     row = inbox.split(f'href="/cases/{case.public_id}/"', 1)[1].split("</tr>", 1)[0]
-    assert "WARNING" in row
+    assert "HOSTILE RELATIVE" in row and "DO NOT CONTACT VIA" in row and "Phone calls" in row
+    assert NOTE not in row  # the note itself stays on the case page
     entry = AuditEntry.objects.filter(action=Action.CASE_FLAGS_SET).latest("sequence")
     assert (entry.actor_id, entry.case_public_id, entry.details) == (caseworker.member.pk, case.public_id, {})
 
@@ -352,6 +353,6 @@ def test_the_new_codename_page_repeats_the_channels_not_to_use(caseworker: Staff
     client = caseworker.console(language="en")
     client.post(f"/cases/{person.case.public_id}/flags/", {"no_contact_via": ["email"], "revision": "0"})
 
-    page = client.post(f"/cases/{person.case.public_id}/codename/burn/").content.decode()
+    page = client.post(f"/cases/{person.case.public_id}/codename/burn/", {"confirm": "on"}).content.decode()
 
     assert "DO NOT CONTACT VIA</strong>: E-mail" in page

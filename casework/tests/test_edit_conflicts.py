@@ -72,7 +72,9 @@ def test_two_staff_changing_state_get_a_conflict_not_a_silent_overwrite(
     his_revision = _revision_on(his.get(f"/cases/{person.case.public_id}/").content.decode())
 
     assert hers.post(url, {"to_state": "triaged", "revision": her_revision}).status_code == 302
-    response = his.post(url, {"to_state": "closed", "reason": "duplicate", "revision": his_revision})
+    response = his.post(
+        url, {"to_state": "closed", "reason": "duplicate", "revision": his_revision, "confirm_close": "on"}
+    )
 
     assert response.status_code == 409
     page = response.content.decode()
@@ -82,7 +84,7 @@ def test_two_staff_changing_state_get_a_conflict_not_a_silent_overwrite(
     person.case.refresh_from_db()
     assert person.case.status == State.TRIAGED
 
-    again = {"to_state": "closed", "reason": "duplicate", "revision": _revision_on(page)}
+    again = {"to_state": "closed", "reason": "duplicate", "revision": _revision_on(page), "confirm_close": "on"}
     assert his.post(url, again).status_code == 302
     person.case.refresh_from_db()
     assert person.case.status == State.CLOSED

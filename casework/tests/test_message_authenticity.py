@@ -187,7 +187,9 @@ def test_a_released_reply_is_signed_again_by_the_coordinator_and_reaches_the_per
     assert held.held and authenticity.message_authentic(held)
     Case.objects.filter(pk=person.case.pk).update(under_duress_since=None)
 
-    response = coordinator.console().post(f"/cases/{person.case.public_id}/messages/{held.pk}/release/")
+    response = coordinator.console().post(
+        f"/cases/{person.case.public_id}/messages/{held.pk}/release/", {"confirm": "on"}
+    )
 
     assert response.status_code == 302
     released = Message.objects.get(pk=held.pk)
@@ -201,7 +203,9 @@ def test_a_forged_held_reply_is_not_released(caseworker: Staff, coordinator: Sta
     forged = _forge(person.case, author=caseworker.member, held=True)
     MessageKey.objects.filter(message=forged, credential__isnull=False).delete()
 
-    response = coordinator.console(language="en").post(f"/cases/{person.case.public_id}/messages/{forged.pk}/release/")
+    response = coordinator.console(language="en").post(
+        f"/cases/{person.case.public_id}/messages/{forged.pk}/release/", {"confirm": "on"}
+    )
 
     assert response.status_code == 400
     assert "signature is not valid" in response.content.decode()

@@ -62,7 +62,7 @@ def test_a_caseworker_sees_her_teams_case_without_its_key_but_not_its_content(
     page = _team_cases(caseworker)
 
     row = page.split(case.public_id, 1)[1].split("</tr>", 1)[0]
-    assert "you do not hold its key" in row and "DURESS" in row and "In danger now" in row and "New" in row
+    assert "you do not hold its key" in row and "DANGER-WORD LOGIN" in row and "In danger now" in row and "New" in row
     assert f'href="/cases/{case.public_id}/"' not in page
     _assert_no_content(page)
     assert caseworker.console().get(f"/cases/{case.public_id}/").status_code == 404

@@ -51,7 +51,7 @@ def test_messages_after_a_duress_login_are_marked_for_staff(person: PersonAtRisk
     page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
     assert "Meet me at the station at six." in page
     assert "after duress login: may not be the person" in page
-    assert "DURESS" in page
+    assert "DANGER-WORD LOGIN" in page
 
 
 def test_staff_replies_do_not_reach_the_decoy(person: PersonAtRisk, caseworker: Staff) -> None:
@@ -68,7 +68,7 @@ def test_the_inbox_shows_a_case_under_duress_first(
     person.intake(duress=True)
     inbox = caseworker.console(language="en").get("/inbox/").content.decode()
     assert inbox.index(person.case.public_id) < inbox.index(other_person.case.public_id)
-    assert "DURESS" in inbox
+    assert "DANGER-WORD LOGIN" in inbox
 
 
 def test_real_duress_and_wrong_logins_cost_exactly_one_derivation(

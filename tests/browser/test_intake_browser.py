@@ -71,8 +71,11 @@ def _staff_replies_through_console(context: BrowserContext, console_url: str, st
     page.locator("table.inbox a[href^='/cases/']").click()
     expect(page.locator(".thread")).to_contain_text(FIRST_MESSAGE)
     expect(page.locator(".thread")).to_contain_text("photo.png")
-    page.locator("#id_body").fill(body)
-    page.locator("form[action$='/reply/'] button").click()
+    page.locator("label[for='reply_body']").click()  # the reply's own label focuses the reply box, not the note
+    expect(page.locator("#reply_body")).to_be_focused()
+    page.locator("#reply_body").fill(body)
+    page.locator("form[action$='/reply/'] button").first.click()
+    expect(page.locator(".status")).to_contain_text("Ответ отправлен.")  # the console speaks Russian by default
     expect(page.locator(".thread li.staff")).to_contain_text(body)
     page.close()
 

@@ -146,7 +146,8 @@ def test_the_case_page_offers_the_allowed_moves_and_the_inbox_shows_the_state(
 def test_a_refused_change_from_the_page_shows_the_reason_in_russian(person: PersonAtRisk, caseworker: Staff) -> None:
     client = caseworker.console(language="ru")
     response = client.post(
-        f"/cases/{person.case.public_id}/state/", {"to_state": "closed", "reason": "", "revision": "0"}
+        f"/cases/{person.case.public_id}/state/",
+        {"to_state": "closed", "reason": "", "revision": "0", "confirm_close": "on"},
     )
     assert response.status_code == 400
     assert "Укажите, почему кейс закрыт." in response.content.decode()

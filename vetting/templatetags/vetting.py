@@ -1,4 +1,4 @@
-"""Template helpers: the vetting panel on the case page and the red-flag mark in the inbox."""
+"""Template helpers: the vetting panel and red-flag alert on the case page, the red-flag mark in lists."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django import template
 
 from vetting import selectors
 from vetting.forms import CheckTickForm, SignOffForm
+from vetting.models import RedFlagMatch
 
 register = template.Library()
 
@@ -24,6 +25,12 @@ def vetting_panel(context: Any, case: Any) -> dict[str, Any]:
         "sign_off_form": context.get("sign_off_form") or SignOffForm(),
         "vetting_error": context.get("vetting_error", ""),
     }
+
+
+@register.simple_tag
+def red_flag_matches(case: Any) -> list[Any]:
+    """For the alert block at the top of the case page, with the other warnings."""
+    return list(RedFlagMatch.objects.filter(case=case).order_by("matched_at", "pk"))
 
 
 @register.filter

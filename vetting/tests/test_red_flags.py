@@ -125,7 +125,10 @@ def test_red_flags_are_coordinators_only_and_refuse_what_they_cannot_use(coordin
     again = console.post("/red-flags/", {"kind": "handle", "value": "DUP"})
     assert again.status_code == 400 and "already a red flag" in again.content.decode()
     flag = RedFlag.objects.get()
-    assert console.post(f"/red-flags/{flag.pk}/delete/").status_code == 302
+    unconfirmed = console.post(f"/red-flags/{flag.pk}/delete/")
+    assert unconfirmed.status_code == 400 and "Tick the box to confirm" in unconfirmed.content.decode()
+    assert RedFlag.objects.filter(pk=flag.pk).exists()
+    assert console.post(f"/red-flags/{flag.pk}/delete/", {"confirm": "on"}).status_code == 302
     assert not RedFlag.objects.exists()
     assert AuditEntry.objects.filter(action=Action.RED_FLAG_DELETE, details__flag=flag.pk).exists()
 

@@ -62,7 +62,7 @@ def test_a_held_reply_with_a_sensitive_item_is_not_released_while_the_case_is_un
     assert message.held
 
     response = coordinator.console(language="en").post(
-        f"/cases/{vetted_person.case.public_id}/messages/{message.pk}/release/"
+        f"/cases/{vetted_person.case.public_id}/messages/{message.pk}/release/", {"confirm": "on"}
     )
     assert "seems to contain a sensitive item (Safe-house address)" in response.content.decode()
     message.refresh_from_db()
@@ -70,7 +70,7 @@ def test_a_held_reply_with_a_sensitive_item_is_not_released_while_the_case_is_un
     refused = AuditEntry.objects.get(action=Action.SENSITIVE_REPLY_REFUSED, case_public_id=vetted_person.case.public_id)
     assert refused.details == {"kinds": "safe_house", "message": str(message.pk), "release": True}
     ru = coordinator.console(language="ru").post(
-        f"/cases/{vetted_person.case.public_id}/messages/{message.pk}/release/"
+        f"/cases/{vetted_person.case.public_id}/messages/{message.pk}/release/", {"confirm": "on"}
     )
     assert "секретные сведения (Адрес убежища)" in ru.content.decode()
 

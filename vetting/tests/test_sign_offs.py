@@ -206,7 +206,7 @@ def test_a_verifier_ticks_the_checklist_from_the_case_page_and_an_empty_note_is_
     done = {"item": "references", "note": "Two references from the partner in Tbilisi."}
     assert console.post(f"{case_url}vetting/check/", done).status_code == 302
     page = console.get(case_url).content.decode()
-    assert "Рекомендации проверены" in page and done["note"] in page
+    assert "Поручители проверены" in page and done["note"] in page
 
 
 # --- a verifier who is disabled or taken off the case no longer vouches for it ---------------
@@ -260,7 +260,7 @@ def test_a_verifier_taken_off_the_case_no_longer_counts_and_is_withdrawn(
     assert SignOff.objects.get(case=vetted_person.case, verifier=verifier.member).withdrawn_at is not None
     assert [entry["reason"] for entry in _withdrawn_entries(vetted_person, verifier)] == ["removed"]
     page = coordinator.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
-    assert "Signed by 1 of 2 different verifiers" in page
+    assert "Sign-offs: 1 of 2" in page
 
 
 def test_a_sign_off_stops_counting_when_its_verifier_loses_the_role_or_the_current_key(
