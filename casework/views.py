@@ -17,6 +17,7 @@ from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
+from evacuation.plans.panels import case_page_context as evac_plans_context
 from casework import keys, selectors, services
 from casework.access import case_for_member
 from casework.forms import (
@@ -87,6 +88,7 @@ def _render_case(
         "duress_form": DuressClearForm(),
         "flags_form": _flags_form(case, details),
         **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
+        **evac_plans_context(case=case),
         "decoy_form": DecoyReplyForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),
         "any_not_authentic": any(not message.authentic for message in conversation.messages),
