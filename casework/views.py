@@ -17,7 +17,6 @@ from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
-from evacuation.plans.panels import case_page_context as evac_plans_context
 from casework import keys, selectors, services
 from casework.access import case_for_member
 from casework.forms import (
@@ -30,6 +29,7 @@ from casework.forms import (
 )
 from casework.models import Case, CaseKey
 from core.downloads import attachment_response
+from evacuation.plans.panels import case_page_context as evac_plans_context
 from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
