@@ -161,7 +161,9 @@ def _set_documents(leg: Leg, kinds: list[str]) -> None:
     LegDocument.objects.bulk_create([LegDocument(leg=leg, kind=kind) for kind in wanted if kind not in have])
 
 
-def _leg_row(*, plan: EvacuationPlan, case: Case, case_key: CaseKey, actor: StaffMember, data: LegInput) -> Leg:
+def leg_row(*, plan: EvacuationPlan, case: Case, case_key: CaseKey, actor: StaffMember, data: LegInput) -> Leg:
+    """A sealed leg after the plan's last one, saved without checks, a status refresh or an
+    audit entry (leg_create and template_apply do those)."""
     last = plan.legs.order_by("-position").values_list("position", flat=True).first()
     leg = Leg(
         id=uuid.uuid4(),
@@ -192,7 +194,7 @@ def leg_create(*, plan: EvacuationPlan, actor: StaffMember, actor_private_key: b
         case_key = _current_key_for(locked, actor, actor_private_key)
         _require_verified(locked)
         current = _plan_locked(plan)
-        leg = _leg_row(plan=current, case=locked, case_key=case_key, actor=actor, data=data)
+        leg = leg_row(plan=current, case=locked, case_key=case_key, actor=actor, data=data)
         _refresh_plan_status(current)
         audit_record(
             actor=actor,
@@ -306,7 +308,7 @@ def template_apply(
         if not skeletons:
             raise ChangeRefused(_("This template has no legs."))
         legs = [
-            _leg_row(
+            leg_row(
                 plan=current,
                 case=locked,
                 case_key=case_key,
