@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 import sealbox
 from audit.models import Action, AuditEntry
@@ -102,7 +103,7 @@ def test_a_plan_is_refused_for_an_unverified_case(caseworker: Staff, unverified_
         )
     response = caseworker.console(language="ru").post(_plan_url(unverified_person))
     assert response.status_code == 400
-    assert "План эвакуации составляют только для проверенного дела" in response.content.decode()
+    assert "План эвакуации составляют только для проверенного кейса" in response.content.decode()
     assert not EvacuationPlan.objects.exists()
     assert not AuditEntry.objects.filter(action=Action.EVAC_PLAN_CREATE).exists()
 
@@ -116,7 +117,7 @@ def test_a_verified_case_gets_one_active_plan_audited(caseworker: Staff, verifie
         verified_person.case.public_id,
         {"plan": str(plan.pk)},
     )
-    with pytest.raises(services.ChangeRefused, match="already has an evacuation plan"):
+    with translation.override("en"), pytest.raises(services.ChangeRefused, match="already has an evacuation plan"):
         services.plan_create(
             case=verified_person.case, actor=caseworker.member, actor_private_key=private_key(caseworker)
         )
@@ -140,7 +141,7 @@ def test_plan_status_follows_its_legs(caseworker: Staff, logistics: Staff, verif
     assert _status(plan) == "done"  # every leg not cancelled is done
     _progress(logistics, first, "cancelled")
     assert _status(plan) == "cancelled"
-    page = caseworker.console().get(f"/cases/{verified_person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{verified_person.case.public_id}/").content.decode()
     assert "Cancelled" in page.split('id="evacuation-plan"', 1)[1]
 
 
