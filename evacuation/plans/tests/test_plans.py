@@ -392,3 +392,40 @@ def test_a_bad_leg_form_keeps_what_was_typed(caseworker: Staff, verified_person:
     assert FROM_PLACE in page and NOTES in page
     assert "Напишите, где этот отрезок заканчивается." in page
     assert "Дата прибытия раньше даты отъезда." in page
+
+
+def test_a_template_is_changed_on_its_page_and_a_stale_change_is_refused(coordinator: Staff) -> None:
+    template = _template(coordinator)
+    console = coordinator.console(language="en")
+    url = f"/plan-templates/{template.pk}/edit/"
+    page = console.get(url).content.decode()
+    assert 'value="Hiding place in the region"' in page and 'name="legs-TOTAL_FORMS" value="4"' in page
+    form = {
+        "name": "Region to the capital",
+        "revision": "1",
+        "legs-TOTAL_FORMS": "1",
+        "legs-INITIAL_FORMS": "0",
+        "legs-0-mode": "rail",
+        "legs-0-from_place": "Hiding place in the region",
+        "legs-0-to_place": "Capital",
+    }
+    assert console.post(url, form).status_code == 302
+    template.refresh_from_db()
+    assert (template.name, template.revision, template.legs.count()) == ("Region to the capital", 2, 1)
+    refused = console.post(url, {**form, "name": "A stale name"})
+    assert refused.status_code == 409
+    assert "A stale name" in refused.content.decode() and "Region to the capital" in refused.content.decode()
+    template.refresh_from_db()
+    assert template.name == "Region to the capital"
+    assert AuditEntry.objects.filter(action=Action.EVAC_TEMPLATE_EDIT).count() == 1
+
+
+def test_the_case_page_shows_the_plan_status_and_links_to_the_plan(
+    caseworker: Staff, verified_person: PersonAtRisk
+) -> None:
+    plan = _start_plan(caseworker, verified_person)
+    _add_leg(caseworker, plan)
+    page = caseworker.console(language="en").get(f"/cases/{verified_person.case.public_id}/").content.decode()
+    panel = page.split('id="evacuation-plan"', 1)[1].split("</section>", 1)[0]
+    assert "Planned" in panel and "1 leg" in panel and f'href="{_plan_url(verified_person)}"' in panel
+    assert FROM_PLACE not in page  # the case page opens no leg
