@@ -74,6 +74,15 @@ class Action(models.TextChoices):
     RED_FLAG_CREATE = "red_flag_create", _("Added a red flag")
     RED_FLAG_DELETE = "red_flag_delete", _("Deleted a red flag")
     RED_FLAG_MATCH = "red_flag_match", _("A case matched a red flag")
+    EVAC_PLAN_CREATE = "evac_plan_create", _("Started an evacuation plan")
+    EVAC_LEG_CREATE = "evac_leg_create", _("Added a leg to an evacuation plan")
+    EVAC_LEG_EDIT = "evac_leg_edit", _("Changed a leg of an evacuation plan")
+    EVAC_LEG_PROGRESS = "evac_leg_progress", _("Updated a leg's progress or documents")
+    EVAC_TEMPLATE_APPLY = "evac_template_apply", _("Added legs from a plan template")
+    EVAC_TEMPLATE_CREATE = "evac_template_create", _("Added a plan template")
+    EVAC_TEMPLATE_EDIT = "evac_template_edit", _("Changed a plan template")
+    EVAC_DESTINATION_CREATE = "evac_destination_create", _("Added a destination")
+    EVAC_DESTINATION_EDIT = "evac_destination_edit", _("Changed a destination")
 
 
 class AuditEntry(models.Model):

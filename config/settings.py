@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "audit",
     "triage",
     "casenotes",
+    "evacuation.plans",
     "vetting",
 ]
 

@@ -38,6 +38,8 @@ from casework import keys, texts
 from casework import services as casework_services
 from casework.models import Attachment, Message, Team
 from core.views import STATIC_FILES
+from evacuation.plans import services as plan_services
+from evacuation.plans.models import Destination, EvacuationPlan, Leg, PlanTemplate, TemplateLeg
 from tests.personas import (
     CONSOLE,
     INTAKE,
@@ -64,7 +66,8 @@ CASE = "person's case identifier"
 CODENAME = "person's codename"
 NOTE = "staff note on the person's case"
 TASK = "task on the person's case"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK)
+LEG = "place on the person's evacuation plan"
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG)
 
 # A small PNG with a marker no template could contain by accident.
 PNG = b"\x89PNG\r\n\x1a\n" + b"matrix-file-" + uuid.uuid4().hex.encode() + b"\x00" * 64
@@ -583,6 +586,103 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=to("/canned/")),
         kwargs={"reply_id": "{canned}"},
     ),
+    # --- evacuation plans: the world's case is not verified, so planning is refused (400) with
+    # the plan page shown again; recording progress is not tied to the case's state.
+    Route(
+        "console",
+        "evac_plans:plan",
+        "cases/<str:public_id>/plan/",
+        get=staff(NOT_FOUND, caseworker=ok(CASE, LEG), coordinator=ok(CASE, LEG)),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({CASE, LEG})),
+            coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+        ),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        "console",
+        "evac_plans:leg_add",
+        "cases/<str:public_id>/plan/legs/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({CASE, LEG})),
+            coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"mode": "bus", "from_place": "Matrix town", "to_place": "Matrix city", "notes": ""},
+    ),
+    Route(
+        "console",
+        "evac_plans:leg_edit",
+        "cases/<str:public_id>/plan/legs/<uuid:leg_id>/",
+        get=staff(NOT_FOUND, caseworker=ok(CASE, LEG), coordinator=ok(CASE, LEG)),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({CASE, LEG})),
+            coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+        ),
+        kwargs={"public_id": "{case}", "leg_id": "{leg}"},
+        data={"mode": "bus", "from_place": "Matrix town", "to_place": "Matrix city", "notes": "", "revision": "1"},
+    ),
+    Route(
+        "console",
+        "evac_plans:leg_progress",
+        "cases/<str:public_id>/plan/legs/<uuid:leg_id>/progress/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/plan/"), coordinator=to("/cases/{case}/plan/")),
+        kwargs={"public_id": "{case}", "leg_id": "{leg}"},
+        data={"status": "under_way", "revision": "1", "doc_tickets": "ready"},
+    ),
+    Route(
+        "console",
+        "evac_plans:template_apply",
+        "cases/<str:public_id>/plan/template/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({CASE, LEG})),
+            coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"template": "{plan_template}"},
+    ),
+    Route(
+        # Organisation knowledge every staff member may read; only coordinators change it.
+        "console",
+        "evac_plans:destinations",
+        "destinations/",
+        get=staff(ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"country": ""},
+    ),
+    Route(
+        "console",
+        "evac_plans:destination_edit",
+        "destinations/<int:destination_id>/edit/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=to("/destinations/")),
+        kwargs={"destination_id": "{destination}"},
+        data={"country": "Matrixland", "city": "", "revision": "1"},
+    ),
+    Route(
+        "console",
+        "evac_plans:templates",
+        "plan-templates/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"name": ""},
+    ),
+    Route(
+        "console",
+        "evac_plans:template_edit",
+        "plan-templates/<int:template_id>/edit/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        kwargs={"template_id": "{plan_template}"},
+        data={"name": "", "revision": "1"},
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -730,6 +830,7 @@ VIEW_MODULES = {
         "triage.views",
         "casenotes.views",
         "vetting.views",
+        "evacuation.plans.views",
         "core.views",
     },
 }
@@ -834,6 +935,8 @@ def _build_world() -> World:
     held_message = _held_reply(person, caseworker)
     note_words, task_words = f"A note on the case {marker}", f"A task on the case {marker}"
     note, task, canned = _notes_and_tasks(person, caseworker, coordinator, note_words, task_words)
+    leg_words = f"A hiding place on the route {marker}"
+    leg, destination, plan_template = _evacuation_plan(person, caseworker, coordinator, leg_words)
     signup_token = account_services.signup_link_create(
         purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
     )
@@ -860,6 +963,9 @@ def _build_world() -> World:
             "note": str(note.pk),
             "task": str(task.pk),
             "canned": str(canned.pk),
+            "leg": str(leg.pk),
+            "destination": str(destination.pk),
+            "plan_template": str(plan_template.pk),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -870,6 +976,7 @@ def _build_world() -> World:
             CODENAME: [person.codename],
             NOTE: [note_words],
             TASK: [task_words],
+            LEG: [leg_words],
         },
         jars=jars,
         person=person,
@@ -909,6 +1016,31 @@ def _notes_and_tasks(
     )
     canned = CannedReply.objects.create(language="en", title="Matrix reply", body="A canned reply.")
     return note, task, canned
+
+
+def _evacuation_plan(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff, leg_words: str
+) -> tuple[Leg, Destination, PlanTemplate]:
+    """A plan with one leg (its place sealed to the case key) on the world's case, a destination
+    and a plan template, written without audit entries or the verified-case check."""
+    plan = EvacuationPlan.objects.create(case=person.case, created_by=caseworker.member)
+    data = plan_services.LegInput(
+        mode="bus",
+        from_place=leg_words,
+        to_place="Transit city",
+        notes="",
+        destination=None,
+        planned_departure=None,
+        planned_arrival=None,
+        documents=["tickets"],
+    )
+    leg = plan_services.leg_row(
+        plan=plan, case=person.case, case_key=keys.current_case_key(person.case), actor=caseworker.member, data=data
+    )
+    destination = Destination.objects.create(country="Matrixland")
+    plan_template = PlanTemplate.objects.create(name="Matrix route")
+    TemplateLeg.objects.create(template=plan_template, position=1, mode="rail", from_place="A", to_place="B")
+    return leg, destination, plan_template
 
 
 def _upload_attachment(client: FaceClient, person: PersonAtRisk, file_name: str) -> uuid.UUID:
@@ -1031,6 +1163,9 @@ DUMMY_VALUES = {
     "note": str(uuid.UUID(int=0)),
     "task": str(uuid.UUID(int=0)),
     "canned": "0",
+    "leg": str(uuid.UUID(int=0)),
+    "destination": "0",
+    "plan_template": "0",
 }
 
 

@@ -41,10 +41,11 @@ from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
-from accounts.models import StaffMember
+from accounts.models import Role, StaffMember
 from audit.models import AuditEntry
 from casework.models import Case, Team
-from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, totp_now
+from evacuation.plans.models import Destination
+from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, make_staff, totp_now
 from tests.plaintext_search import (
     LogFile,
     Needle,
@@ -303,6 +304,8 @@ def run_every_input(coordinator: Staff) -> Scenario:
     vetting_inputs(canaries, case, console, coordinator.console())
     sensitive_chooser_draft(canaries, case, console)
 
+    evacuation_plan_inputs(canaries, case, console, coordinator)
+
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
     assert FaceClient(INTAKE).post("/login/", {"codename": wrong_phrase}).status_code == 400
@@ -310,6 +313,53 @@ def run_every_input(coordinator: Staff) -> Scenario:
     bad_login = {"username": staff.member.username, "password": wrong_password, "code": staff.code()}
     assert FaceClient(CONSOLE).post("/login/", bad_login).status_code == 400
     return Scenario(canaries, [onlooker, person, console])
+
+
+def _verify_for_planning(case: Case, coordinator: Staff) -> None:
+    """A second verifier is given the case key and signs off (after the coordinator's sign-off
+    above), then the coordinator marks the case verified: plans exist only for verified cases."""
+    verifier = make_staff("canary-verifier", role=Role.VERIFIER, invited_by=coordinator)
+    lead = coordinator.console()
+    url = f"/cases/{case.public_id}/"
+    assert lead.post(f"{url}members/", {"member": verifier.member.pk}).status_code == 302
+    assert verifier.console().post(f"{url}vetting/sign-off/", {"reason": "ok"}).status_code == 302
+    case.refresh_from_db()
+    moved = lead.post(f"{url}state/", {"to_state": "verified", "reason": "", "revision": case.revision})
+    assert moved.status_code == 302, moved.content[:3000]
+
+
+def evacuation_plan_inputs(canaries: Canaries, case: Case, console: FaceClient, coordinator: Staff) -> None:
+    """A leg's places and notes (new, changed, and typed into a refused conflicting change and
+    a form shown again to see a destination's rules). Destinations and plan templates are
+    organisation knowledge stored in plaintext by design (generic places, public rules), so
+    their text is no canary."""
+    _verify_for_planning(case, coordinator)
+    plan_url = f"/cases/{case.public_id}/plan/"
+    assert console.post(plan_url).status_code == 302
+    assert coordinator.console().post("/destinations/", {"country": "Canaryland"}).status_code == 302
+    leg = {
+        "mode": "rail",
+        "from_place": canaries.pair("leg from"),
+        "to_place": canaries.pair("leg to"),
+        "notes": canaries.pair("leg notes"),
+        "planned_departure": "2026-12-01",
+        "documents": ["tickets"],
+    }
+    destination = Destination.objects.get(country="Canaryland").pk
+    shown = console.post(f"{plan_url}legs/", {**leg, "destination": destination, "show_rules": "1"})
+    assert shown.status_code == 200 and leg["notes"] in html.unescape(shown.content.decode())
+    assert console.post(f"{plan_url}legs/", leg).status_code == 302
+    page = console.get(plan_url).content.decode()
+    assert leg["from_place"] in html.unescape(page)
+    leg_url = re.search(rf'href="({plan_url}legs/[^/]+/)"', page)
+    assert leg_url is not None, page[:3000]
+    changed = {**leg, "to_place": canaries.pair("leg to, changed"), "revision": "1"}
+    assert console.post(leg_url.group(1), changed).status_code == 302
+    stale = {**leg, "notes": canaries.pair("leg notes in a refused conflicting change"), "revision": "1"}
+    refused = console.post(leg_url.group(1), stale)
+    assert refused.status_code == 409 and stale["notes"] in html.unescape(refused.content.decode())
+    progress = {"status": "under_way", "actual_departure": "2026-12-02", "doc_tickets": "ready", "revision": "2"}
+    assert console.post(f"{leg_url.group(1)}progress/", progress).status_code == 302
 
 
 def _revision(page: str) -> str:
