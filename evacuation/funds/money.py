@@ -16,7 +16,7 @@ from django.utils.formats import number_format
 
 # Group separators people type or paste: space, no-break space, narrow no-break space, apostrophe.
 _GROUP_SEPARATORS = re.compile(r"[ \u00a0\u202f']")
-_PLAIN_AMOUNT = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+_PLAIN_AMOUNT = re.compile(r"^[0-9]+(?:[.,][0-9]{1,2})?$")
 
 
 class AmountUnclear(ValueError):
