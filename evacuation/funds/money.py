@@ -16,7 +16,7 @@ from django.utils.formats import number_format
 
 # Group separators people type or paste: space, no-break space, narrow no-break space, apostrophe.
 _GROUP_SEPARATORS = re.compile(r"[ \u00a0\u202f']")
-_PLAIN_AMOUNT = re.compile(r"^[0-9]+(?:[.,][0-9]{1,2})?$")
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
 
 
 class AmountUnclear(ValueError):
@@ -26,7 +26,7 @@ class AmountUnclear(ValueError):
 def parse_amount(text: str) -> Decimal:
     """The amount in ``text``, or AmountUnclear. Never negative, never more than 2 decimals."""
     compact = _GROUP_SEPARATORS.sub("", text.strip())
-    if not _PLAIN_AMOUNT.match(compact):
+    if not _PLAIN_AMOUNT.fullmatch(compact):
         raise AmountUnclear(text)
     try:
         return Decimal(compact.replace(",", "."))

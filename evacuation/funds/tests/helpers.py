@@ -4,6 +4,7 @@ and entries written through the real services."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -57,3 +58,8 @@ def entry(
 
 def text(response: object) -> str:
     return html.unescape(response.content.decode())  # type: ignore[attr-defined]
+
+
+def words(response: object) -> str:
+    """The page's text without its tags, as a reader sees it."""
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", "", text(response)))
