@@ -69,7 +69,10 @@ class EntryForm(forms.Form):
     category = forms.ChoiceField(
         label=_("What for"),
         choices=Category.choices,
-        error_messages={"required": _("Choose what the money was for."), "invalid_choice": _("Choose what the money was for.")},
+        error_messages={
+            "required": _("Choose what the money was for."),
+            "invalid_choice": _("Choose what the money was for."),
+        },
     )
     amount = AmountField(label=_("Amount"), error_messages={"required": _("Write the amount.")})
     currency = forms.ChoiceField(

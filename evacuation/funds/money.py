@@ -36,7 +36,9 @@ def parse_amount(text: str) -> Decimal:
 
 def show_amount(amount: Decimal) -> str:
     """An amount with two decimals in the active language's format (``1 500,50`` / ``1,500.50``)."""
-    return number_format(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), 2, use_l10n=True, force_grouping=True)
+    return number_format(
+        amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), 2, use_l10n=True, force_grouping=True
+    )
 
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").

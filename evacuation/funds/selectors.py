@@ -16,8 +16,8 @@ from accounts.models import StaffMember
 from casework.models import Case
 from casework.selectors import cases_visible_to
 from evacuation.funds import crypto
-from evacuation.funds.money import csv_safe
 from evacuation.funds.models import CaseBudget, Category, EntryStatus, LedgerEntry
+from evacuation.funds.money import csv_safe
 from evacuation.funds.services import COUNTS_AGAINST_BUDGET
 
 
@@ -204,8 +204,10 @@ def export_rows(*, year: int | None = None) -> QuerySet[LedgerEntry]:
     entries = LedgerEntry.objects.all()
     if year is not None:
         entries = entries.filter(paid_on__year=year)
-    return entries.select_related("case").only("case__public_id", "category", "paid_on", "currency", "amount", "status").order_by(
-        "paid_on", "case__public_id", "entered_at"
+    return (
+        entries.select_related("case")
+        .only("case__public_id", "category", "paid_on", "currency", "amount", "status")
+        .order_by("paid_on", "case__public_id", "entered_at")
     )
 
 

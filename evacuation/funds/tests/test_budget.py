@@ -55,7 +55,7 @@ def test_budget_remaining(coordinator: Staff, caseworker: Staff, person: PersonA
     assert "remaining: 9,999.75 RUB" in page
     assert "EUR: paid and approved 400.00" in page
     page = words(caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/"))
-    assert "осталось: 9\xa0999,75 RUB" in page, page[page.find("Бюджет"):][:300]
+    assert "осталось: 9\xa0999,75 RUB" in page, page[page.find("Бюджет") :][:300]
 
 
 def test_going_beyond_the_budget_needs_a_confirmation(

@@ -35,7 +35,11 @@ def test_a_caseworker_records_a_payment_below_the_limit_approved_at_once_and_aud
     assert (response.status_code, response["Location"]) == (302, f"/cases/{person.case.public_id}/#funds")
     saved = LedgerEntry.objects.get(case=person.case)
     assert (saved.amount, saved.currency, saved.category) == (Decimal("12000.50"), "RUB", "housing")
-    assert (saved.status, saved.needs_approval, saved.entered_by_id) == (EntryStatus.APPROVED, False, caseworker.member.pk)
+    assert (saved.status, saved.needs_approval, saved.entered_by_id) == (
+        EntryStatus.APPROVED,
+        False,
+        caseworker.member.pk,
+    )
     audit = AuditEntry.objects.filter(action=Action.FUNDS_ENTRY_CREATE).latest("sequence")
     assert (audit.actor_id, audit.case_public_id) == (caseworker.member.pk, person.case.public_id)
     assert audit.details == {"entry": str(saved.pk), "status": "approved", "over_budget": False}
@@ -120,7 +124,11 @@ def test_a_rejection_is_audited_and_its_reason_is_bound_to_the_decision(
 ) -> None:
     over = entry(person.case, caseworker, "1000000")
     decided = services.entry_decide(
-        entry=over, actor=coordinator.member, actor_private_key=private_key(coordinator), approve=False, reason="Too much"
+        entry=over,
+        actor=coordinator.member,
+        actor_private_key=private_key(coordinator),
+        approve=False,
+        reason="Too much",
     )
     assert decided.status == EntryStatus.REJECTED
     assert AuditEntry.objects.filter(action=Action.FUNDS_ENTRY_REJECT, details={"entry": str(over.pk)}).exists()
@@ -175,7 +183,11 @@ def test_a_coordinator_who_changed_an_entry_cannot_approve_it_either(
     )
     with pytest.raises(services.ChangeRefused):
         services.entry_decide(
-            entry=waiting, actor=coordinator.member, actor_private_key=private_key(coordinator), approve=True, reason="ok"
+            entry=waiting,
+            actor=coordinator.member,
+            actor_private_key=private_key(coordinator),
+            approve=True,
+            reason="ok",
         )
 
 
@@ -201,7 +213,10 @@ def test_an_edit_from_an_older_revision_is_refused_and_keeps_what_was_typed(
 ) -> None:
     saved = entry(person.case, caseworker, "100")
     url = f"/cases/{person.case.public_id}/funds/{saved.pk}/edit/"
-    assert coordinator.console(language="en").post(url, {**_form(payee="first change"), "revision": "1"}).status_code == 302
+    assert (
+        coordinator.console(language="en").post(url, {**_form(payee="first change"), "revision": "1"}).status_code
+        == 302
+    )
     late = caseworker.console(language="en").post(url, {**_form(payee="my late change"), "revision": "1"})
     assert late.status_code == 409
     page = text(late)
@@ -245,7 +260,9 @@ def test_who_may_record_and_who_sees_nothing(
 
     saved = entry(person.case, caseworker, "100", payee="taxi to the station")
     assert outsider.console(language="en").post(f"/cases/{person.case.public_id}/funds/", _form()).status_code == 404
-    assert outsider.console(language="en").get(f"/cases/{person.case.public_id}/funds/{saved.pk}/edit/").status_code == 404
+    assert (
+        outsider.console(language="en").get(f"/cases/{person.case.public_id}/funds/{saved.pk}/edit/").status_code == 404
+    )
     analyst = make_staff("analyst", role=Role.ANALYST, invited_by=coordinator)
     opened = keys.current_key_open(person.case, coordinator.member, private_key(coordinator))
     keys.wrap_case_key_for(analyst.member, keys.current_case_key(person.case), opened)

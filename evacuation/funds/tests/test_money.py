@@ -30,7 +30,8 @@ def test_an_amount_is_read_the_way_it_was_meant(typed: str, amount: str) -> None
 
 
 @pytest.mark.parametrize(
-    "typed", ["1,500", "1.500", "1,500.50", "1.500,50", "12.345", "-5", "+5", "1e5", "NaN", "Infinity", "", "5 руб", "٣"]
+    "typed",
+    ["1,500", "1.500", "1,500.50", "1.500,50", "12.345", "-5", "+5", "1e5", "NaN", "Infinity", "", "5 руб", "٣"],
 )
 def test_an_amount_that_could_be_misread_is_refused(typed: str) -> None:
     with pytest.raises(AmountUnclear):
@@ -49,7 +50,7 @@ def test_amounts_are_shown_in_each_language_with_two_decimals() -> None:
 @pytest.mark.parametrize(
     ("cell", "safe"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+7 999", "'+7 999"),
         ("-1+2", "'-1+2"),
         ("@SUM(A1)", "'@SUM(A1)"),

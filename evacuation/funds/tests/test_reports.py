@@ -34,7 +34,10 @@ def test_report_by_category_and_month(
     entry(person.case, caseworker, "7", category="medical", paid_on=date(2026, 4, 1))
     entry(person.case, caseworker, "1", category="medical", paid_on=date(2025, 4, 1))
 
-    rows = [(r.month, r.category, r.currency, r.approved, r.pending, r.entries) for r in selectors.report_by_category_and_month()]
+    rows = [
+        (r.month, r.category, r.currency, r.approved, r.pending, r.entries)
+        for r in selectors.report_by_category_and_month()
+    ]
     assert rows == [
         (date(2026, 4, 1), "medical", "RUB", Decimal("7"), Decimal("0"), 1),
         (date(2026, 3, 1), "travel", "RUB", Decimal("350.50"), Decimal("60000"), 3),
