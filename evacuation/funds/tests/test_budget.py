@@ -4,8 +4,11 @@ warning and a confirmation; other currencies listed apart and never converted.""
 from __future__ import annotations
 
 import re
+import threading
 from decimal import Decimal
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from audit.models import Action, AuditEntry
@@ -118,3 +121,39 @@ def test_only_a_coordinator_sets_the_budget_and_a_stale_form_is_refused(
     assert (budget.amount, budget.currency, budget.revision) == (Decimal("2000"), "EUR", 2)
     bad = coordinator.console(language="ru").post(url, {"amount": "2,000", "currency": "RUB", "revision": "2"})
     assert bad.status_code == 400 and "Напишите сумму цифрами" in text(bad)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_saved_at_once_cannot_both_slip_under_the_budget(
+    coordinator: Staff, caseworker: Staff, person: PersonAtRisk
+) -> None:
+    """Each payment alone fits what remains; together they do not. Exactly one is recorded,
+    the other is stopped at the budget warning (the case row lock serialises the check)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are real only on PostgreSQL")
+    _budget(coordinator, person, "1000")
+    keys_of = {coordinator.member.pk: private_key(coordinator), caseworker.member.pk: private_key(caseworker)}
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def pay(staff: Staff) -> None:
+        data = services.EntryInput("food", Decimal("600"), "RUB", timezone.localdate(), "groceries")
+        try:
+            start.wait(10)
+            services.entry_create(
+                case=person.case, actor=staff.member, actor_private_key=keys_of[staff.member.pk], data=data
+            )
+            outcomes.append("recorded")
+        except services.OverBudget:
+            outcomes.append("stopped")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay, args=(staff,)) for staff in (coordinator, caseworker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["recorded", "stopped"]
+    assert LedgerEntry.objects.filter(case=person.case).count() == 1
+    assert selectors.budget_summary(person.case).remaining == Decimal("400")
