@@ -157,3 +157,28 @@ def test_two_payments_saved_at_once_cannot_both_slip_under_the_budget(
     assert sorted(outcomes) == ["recorded", "stopped"]
     assert LedgerEntry.objects.filter(case=person.case).count() == 1
     assert selectors.budget_summary(person.case).remaining == Decimal("400")
+
+
+def test_raising_an_entry_beyond_the_budget_also_needs_a_confirmation(
+    coordinator: Staff, caseworker: Staff, person: PersonAtRisk
+) -> None:
+    _budget(coordinator, person, "1000")
+    saved = entry(person.case, caseworker, "900")
+    url = f"/cases/{person.case.public_id}/funds/{saved.pk}/edit/"
+    form = {
+        "category": "travel",
+        "amount": "1000.01",
+        "currency": "RUB",
+        "paid_on": timezone.localdate().isoformat(),
+        "payee": "bus tickets, changed",
+        "revision": "1",
+    }
+    warned = caseworker.console(language="en").post(url, form)
+    assert warned.status_code == 409
+    # The entry itself is not counted twice: 1000 remain before it.
+    assert "1,000.00 RUB remain, and this entry is 1,000.01 RUB" in text(warned)
+    assert 'value="bus tickets, changed"' in text(warned)
+    assert LedgerEntry.objects.get(pk=saved.pk).amount == Decimal("900")
+    assert caseworker.console(language="en").post(url, {**form, "confirm_over_budget": "on"}).status_code == 302
+    saved.refresh_from_db()
+    assert (saved.amount, saved.over_budget, saved.revision) == (Decimal("1000.01"), True, 2)
