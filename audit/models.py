@@ -83,6 +83,13 @@ class Action(models.TextChoices):
     EVAC_TEMPLATE_EDIT = "evac_template_edit", _("Changed a plan template")
     EVAC_DESTINATION_CREATE = "evac_destination_create", _("Added a destination")
     EVAC_DESTINATION_EDIT = "evac_destination_edit", _("Changed a destination")
+    FUNDS_ENTRY_CREATE = "funds_entry_create", _("Recorded money paid out")
+    FUNDS_ENTRY_EDIT = "funds_entry_edit", _("Changed an entry of money paid out")
+    FUNDS_ENTRY_APPROVE = "funds_entry_approve", _("Approved a payment")
+    FUNDS_ENTRY_REJECT = "funds_entry_reject", _("Rejected a payment")
+    FUNDS_BUDGET_SET = "funds_budget_set", _("Set a case's budget")
+    FUNDS_REPORT_VIEW = "funds_report_view", _("Viewed the report of money paid out")
+    FUNDS_EXPORT = "funds_export", _("Exported money paid out as CSV")
 
 
 class AuditEntry(models.Model):

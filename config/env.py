@@ -7,6 +7,7 @@ credentials), so secrets never need to sit in the environment of every process.
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -78,3 +79,27 @@ def dev_secret(path: Path, nbytes: int = 32) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(os.urandom(nbytes).hex())
     return path.read_text(encoding="utf-8").strip()
+
+
+def env_amounts(name: str, default: str) -> dict[str, Decimal]:
+    """Amounts by currency written as ``RUB:50000,EUR:500`` (no JSON): each code three capital
+    letters, each amount a positive number with a dot for decimals."""
+    raw = os.environ.get(name, default)
+    amounts: dict[str, Decimal] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        code, _sep, amount = item.partition(":")
+        code = code.strip()
+        if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
+            raise ImproperlyConfigured(f"{name}: {code!r} is not a three-letter currency code like RUB")
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            raise ImproperlyConfigured(f"{name}: the amount for {code} must be a number, not {amount!r}") from None
+        if not value.is_finite() or value <= 0:
+            raise ImproperlyConfigured(f"{name}: the amount for {code} must be above zero")
+        if code in amounts:
+            raise ImproperlyConfigured(f"{name}: {code} is given twice")
+        amounts[code] = value
+    return amounts

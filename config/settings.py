@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import dev_secret, env_bool, env_int, env_list, env_path, env_secret, env_str
+from config.env import dev_secret, env_amounts, env_bool, env_int, env_list, env_path, env_secret, env_str
 from sealbox import PRODUCTION_ARGON2, Argon2Params
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "casenotes",
     "evacuation.plans",
     "vetting",
+    "evacuation.funds",
 ]
 
 MIDDLEWARE = [
@@ -322,3 +323,14 @@ SP_MATRIX_HOMESERVER = env_str("SP_MATRIX_HOMESERVER", "")
 SP_MATRIX_USER_ID = env_str("SP_MATRIX_USER_ID", "")
 SP_MATRIX_ACCESS_TOKEN = env_secret("SP_MATRIX_ACCESS_TOKEN") or ""
 SP_MATRIX_TIMEOUT = env_int("SP_MATRIX_TIMEOUT", 15, minimum=1)
+
+# Money paid out (evacuation/funds): the currencies staff may choose, and per currency the amount
+# above which an entry waits for a coordinator's approval. A currency without a limit here makes
+# every entry in it wait (fail closed).
+SP_FUNDS_CURRENCIES = env_list("SP_FUNDS_CURRENCIES", ["RUB", "EUR", "USD", "GEL", "TRY", "ARS", "KZT", "AMD"])
+for _code in SP_FUNDS_CURRENCIES:
+    if not (len(_code) == 3 and _code.isascii() and _code.isalpha() and _code.isupper()):
+        raise ImproperlyConfigured(f"SP_FUNDS_CURRENCIES: {_code!r} is not a three-letter currency code like RUB")
+SP_FUNDS_APPROVAL_OVER = env_amounts(
+    "SP_FUNDS_APPROVAL_OVER", "RUB:50000,EUR:500,USD:500,GEL:1500,TRY:15000,ARS:500000,KZT:250000,AMD:200000"
+)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("casenotes.urls")),
     path("", include("evacuation.plans.urls")),
     path("", include("vetting.urls")),
+    path("", include("evacuation.funds.urls")),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]

@@ -20,6 +20,8 @@ import html
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ from casework import keys, texts
 from casework import services as casework_services
 from casework.models import Attachment, Message, Team
 from core.views import STATIC_FILES
+from evacuation.funds import services as funds_services
+from evacuation.funds.models import LedgerEntry
 from evacuation.plans import services as plan_services
 from evacuation.plans.models import Destination, EvacuationPlan, Leg, PlanTemplate, TemplateLeg
 from tests.personas import (
@@ -683,6 +687,66 @@ MATRIX = [
         kwargs={"template_id": "{plan_template}"},
         data={"name": "", "revision": "1"},
     ),
+    # --- evacuation/funds: money paid out (the world's entry is the caseworker's, waiting) ----
+    Route(
+        "console",
+        "funds:entry_add",
+        "cases/<str:public_id>/funds/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#funds"), coordinator=to("/cases/{case}/#funds")),
+        kwargs={"public_id": "{case}"},
+        data={"category": "food", "amount": "100", "currency": "RUB", "paid_on": "2026-01-02", "payee": "Groceries"},
+    ),
+    Route(
+        "console",
+        "funds:entry_edit",
+        "cases/<str:public_id>/funds/<uuid:entry_id>/edit/",
+        get=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE)),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#funds"), coordinator=to("/cases/{case}/#funds")),
+        kwargs={"public_id": "{case}", "entry_id": "{funds_entry}"},
+        data={
+            "category": "food",
+            "amount": "100",
+            "currency": "RUB",
+            "paid_on": "2026-01-02",
+            "payee": "Groceries",
+            "revision": "1",
+        },
+    ),
+    Route(
+        # Coordinators only; the caseworker entered it, so the coordinator may decide.
+        "console",
+        "funds:entry_decide",
+        "cases/<str:public_id>/funds/<uuid:entry_id>/decide/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=to("/cases/{case}/#funds")),
+        kwargs={"public_id": "{case}", "entry_id": "{funds_entry}"},
+        data={"decision": "approve", "reason": "Checked with the partner."},
+    ),
+    Route(
+        "console",
+        "funds:budget",
+        "cases/<str:public_id>/funds/budget/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=to("/cases/{case}/#funds")),
+        kwargs={"public_id": "{case}"},
+        data={"amount": "100000", "currency": "RUB"},
+    ),
+    Route(
+        # Across all cases, coordinators only: totals, and the entries waiting on their cases.
+        "console",
+        "funds:report",
+        "funds/",
+        get=staff(FORBIDDEN, coordinator=ok(CASE)),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
+    Route(
+        "console",
+        "funds:export",
+        "funds/export.csv",
+        get=staff(FORBIDDEN, coordinator=ok(CASE)),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -831,6 +895,7 @@ VIEW_MODULES = {
         "casenotes.views",
         "vetting.views",
         "evacuation.plans.views",
+        "evacuation.funds.views",
         "core.views",
     },
 }
@@ -937,6 +1002,7 @@ def _build_world() -> World:
     note, task, canned = _notes_and_tasks(person, caseworker, coordinator, note_words, task_words)
     leg_words = f"A hiding place on the route {marker}"
     leg, destination, plan_template = _evacuation_plan(person, caseworker, coordinator, leg_words)
+    funds_entry = _funds_entry(person, caseworker)
     signup_token = account_services.signup_link_create(
         purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
     )
@@ -966,6 +1032,7 @@ def _build_world() -> World:
             "leg": str(leg.pk),
             "destination": str(destination.pk),
             "plan_template": str(plan_template.pk),
+            "funds_entry": str(funds_entry.pk),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -1041,6 +1108,13 @@ def _evacuation_plan(
     plan_template = PlanTemplate.objects.create(name="Matrix route")
     TemplateLeg.objects.create(template=plan_template, position=1, mode="rail", from_place="A", to_place="B")
     return leg, destination, plan_template
+
+
+def _funds_entry(person: PersonAtRisk, caseworker: Staff) -> LedgerEntry:
+    """The caseworker's payment above the approval limit (so it waits), without an audit entry."""
+    data = funds_services.EntryInput("travel", Decimal("1000000"), "RUB", date(2026, 1, 2), "Train tickets")
+    case_key = keys.current_case_key(person.case)
+    return funds_services.entry_row(case=person.case, actor=caseworker.member, data=data, case_key=case_key)
 
 
 def _upload_attachment(client: FaceClient, person: PersonAtRisk, file_name: str) -> uuid.UUID:
@@ -1166,6 +1240,7 @@ DUMMY_VALUES = {
     "leg": str(uuid.UUID(int=0)),
     "destination": "0",
     "plan_template": "0",
+    "funds_entry": str(uuid.UUID(int=0)),
 }
 
 

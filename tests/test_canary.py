@@ -303,6 +303,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     matrix_address(canaries, console)
     vetting_inputs(canaries, case, console, coordinator.console())
     sensitive_chooser_draft(canaries, case, console)
+    money_paid_out(canaries, case, console, coordinator.console())
 
     evacuation_plan_inputs(canaries, case, console, coordinator)
 
@@ -453,6 +454,48 @@ def sensitive_chooser_draft(canaries: Canaries, case: Case, caseworker: FaceClie
     is not verified and is under duress)."""
     draft = canaries.pair("draft carried to the sensitive-item chooser")
     assert caseworker.post(f"/cases/{case.public_id}/sensitive/", {"body": draft}).status_code == 403
+
+
+def money_paid_out(canaries: Canaries, case: Case, caseworker: FaceClient, coordinator: FaceClient) -> None:
+    """Payee descriptions (new, edited, typed into a conflicting edit and into a form stopped at
+    the budget) and a coordinator's reasons (approval, rejection, and one refused)."""
+    funds = f"/cases/{case.public_id}/funds/"
+    assert coordinator.post(f"{funds}budget/", {"amount": "2000000", "currency": "RUB"}).status_code == 302
+    form = {"category": "housing", "amount": "1500000", "currency": "RUB", "paid_on": "2026-01-05"}
+    payee = canaries.pair("payee description")
+    assert caseworker.post(funds, {**form, "payee": payee}).status_code == 302
+    page = html.unescape(caseworker.get(f"/cases/{case.public_id}/").content.decode())
+    entry_id = re.search(rf'href="{funds}([^/]+)/edit/"', page)
+    assert entry_id is not None and payee in page
+    edit_url = f"{funds}{entry_id.group(1)}/edit/"
+    edited = canaries.pair("edited payee description")
+    assert caseworker.post(edit_url, {**form, "payee": edited, "revision": "1"}).status_code == 302
+    conflicted = canaries.pair("payee description typed into a conflicting edit")
+    refused = caseworker.post(edit_url, {**form, "payee": conflicted, "revision": "1"})
+    assert refused.status_code == 409 and conflicted in html.unescape(refused.content.decode())
+    stopped = canaries.pair("payee description stopped at the budget")
+    warned = caseworker.post(funds, {**form, "amount": "600000", "payee": stopped})
+    assert warned.status_code == 409 and stopped in html.unescape(warned.content.decode())
+
+    approval = canaries.pair("approval reason")
+    decide = f"{funds}{entry_id.group(1)}/decide/"
+    assert coordinator.post(decide, {"decision": "approve", "reason": approval}).status_code == 302
+    late = canaries.pair("reason refused because already decided")
+    assert coordinator.post(decide, {"decision": "reject", "reason": late}).status_code == 400
+    second = {**form, "amount": "100000", "payee": canaries.pair("second payee description")}
+    assert caseworker.post(funds, second).status_code == 302
+    page = html.unescape(coordinator.get(f"/cases/{case.public_id}/").content.decode())
+    assert edited in page and approval in page
+    waiting = re.findall(rf'action="{funds}([^/]+)/decide/"', page)
+    assert len(waiting) == 1
+    rejection = canaries.pair("rejection reason")
+    assert (
+        coordinator.post(f"{funds}{waiting[0]}/decide/", {"decision": "reject", "reason": rejection}).status_code == 302
+    )
+    assert rejection in html.unescape(caseworker.get(f"/cases/{case.public_id}/").content.decode())
+    assert coordinator.get("/funds/").status_code == 200
+    exported = b"".join(coordinator.get("/funds/export.csv").streaming_content).decode()
+    assert case.public_id in exported and not any(text in exported for text in (payee, edited, approval, rejection))
 
 
 # ---------------------------------------------------------------------------------------------

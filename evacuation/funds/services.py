@@ -1,0 +1,316 @@
+"""Writes for money paid out. Each runs in one transaction with its audit entry.
+
+Rules (docs/crypto.md and the module docstring of models.py say why):
+- Who records money: coordinators, caseworkers and logistics staff who hold the current case
+  key (writing seals the payee text, so the writer must open the key, not just have a wrap row).
+- An entry above SP_FUNDS_APPROVAL_OVER for its currency (or in a currency without a limit)
+  waits for a coordinator's approval; at or below it, it counts as approved at once.
+- Four eyes: the coordinator who approves or rejects must not be the one who entered the entry
+  or last changed it, and must give a reason. With a single coordinator, such entries wait.
+- Changing an entry runs the rule again: an entry above the limit goes back to waiting after
+  any change (the old decision is cleared); a rejected entry cannot be changed.
+- Budget: one per case, in one currency, set by a coordinator. Entries in the budget's currency
+  that are approved or waiting count against it. Going beyond it is allowed only when the
+  person saving confirms it (the entry is marked ``over_budget``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, StaffMember
+from audit.models import Action
+from audit.services import audit_record
+from casework import keys
+from casework.models import Case, CaseKey
+from evacuation.funds import crypto
+from evacuation.funds.models import CaseBudget, EntryStatus, LedgerEntry
+
+RECORDING_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
+COUNTS_AGAINST_BUDGET = (EntryStatus.PENDING, EntryStatus.APPROVED)
+
+
+class ChangeRefused(ValueError):
+    """The change is not allowed; the message says why (shown to staff)."""
+
+
+class EditConflict(Exception):
+    """Someone saved a newer revision after the editor opened the form."""
+
+    def __init__(self, revision: int, by: str, at: datetime) -> None:
+        super().__init__(revision)
+        self.revision, self.by, self.at = revision, by, at
+
+
+class OverBudget(Exception):
+    """Saving would go beyond the case's budget and nobody confirmed it."""
+
+    def __init__(self, budget: CaseBudget, counted: Decimal, amount: Decimal) -> None:
+        super().__init__(budget.case_id)
+        self.budget, self.counted, self.amount = budget, counted, amount
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget.amount - self.counted
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    category: str
+    amount: Decimal
+    currency: str
+    paid_on: date
+    payee: str
+
+
+def approval_limit(currency: str) -> Decimal | None:
+    """The amount above which an entry in ``currency`` waits; None: every entry waits."""
+    limit: Decimal | None = settings.SP_FUNDS_APPROVAL_OVER.get(currency)
+    return limit
+
+
+def needs_approval(amount: Decimal, currency: str) -> bool:
+    limit = approval_limit(currency)
+    return limit is None or amount > limit
+
+
+def can_record(member: StaffMember) -> bool:
+    return member.is_active and member.role in RECORDING_ROLES
+
+
+def _require_recorder(member: StaffMember) -> None:
+    if not can_record(member):
+        raise ChangeRefused(_("Only coordinators, caseworkers and logistics staff record money paid out."))
+
+
+def _require_coordinator(member: StaffMember, message: str) -> None:
+    if not (member.is_active and member.is_coordinator):
+        raise ChangeRefused(message)
+
+
+def _check_currency(currency: str) -> None:
+    if currency not in settings.SP_FUNDS_CURRENCIES:
+        raise ChangeRefused(_("Choose one of the currencies in the list."))
+
+
+def _case_locked(case: Case) -> Case:
+    """Locking the case serialises writes to its ledger: two entries saved at once cannot both
+    pass the budget check, and the key version stays still until the transaction ends."""
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _current_key_for(case: Case, member: StaffMember, member_private_key: bytes) -> CaseKey:
+    keys.current_key_open(case, member, member_private_key)
+    return keys.current_case_key(case)
+
+
+def budget_counted(case: Case, currency: str, *, leaving_out: uuid.UUID | None = None) -> Decimal:
+    """What counts against a budget in ``currency``: approved and waiting entries."""
+    entries = LedgerEntry.objects.filter(case=case, currency=currency, status__in=COUNTS_AGAINST_BUDGET)
+    if leaving_out is not None:
+        entries = entries.exclude(pk=leaving_out)
+    total: Decimal | None = entries.aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0")
+
+
+def _check_budget(case: Case, data: EntryInput, *, confirmed: bool, leaving_out: uuid.UUID | None = None) -> bool:
+    """Whether the entry goes beyond the budget; raises OverBudget when it does unconfirmed."""
+    budget = CaseBudget.objects.filter(case=case).first()
+    if budget is None or budget.currency != data.currency:
+        return False
+    counted = budget_counted(case, data.currency, leaving_out=leaving_out)
+    if counted + data.amount <= budget.amount:
+        return False
+    if not confirmed:
+        raise OverBudget(budget, counted, data.amount)
+    return True
+
+
+def _seal_payee(entry: LedgerEntry, case: Case, case_key: CaseKey, payee: str) -> None:
+    entry.case_key = case_key
+    entry.payee_ct = crypto.seal_text(case_key, payee, ctx=crypto.payee_ctx(entry.id.bytes, case))
+
+
+def _apply_rule(entry: LedgerEntry) -> None:
+    """Waiting or approved by the limit; any earlier decision is cleared."""
+    entry.needs_approval = needs_approval(entry.amount, entry.currency)
+    entry.status = EntryStatus.PENDING if entry.needs_approval else EntryStatus.APPROVED
+    entry.decided_by, entry.decided_at, entry.decision_key, entry.reason_ct = None, None, None, b""
+
+
+def entry_row(*, case: Case, actor: StaffMember, data: EntryInput, case_key: CaseKey) -> LedgerEntry:
+    """A sealed entry, saved without checks or an audit entry (entry_create does both)."""
+    entry = LedgerEntry(
+        id=uuid.uuid4(),
+        case=case,
+        category=data.category,
+        amount=data.amount,
+        currency=data.currency,
+        paid_on=data.paid_on,
+        entered_by=actor,
+        updated_by=actor,
+    )
+    _apply_rule(entry)
+    _seal_payee(entry, case, case_key, data.payee)
+    entry.save(force_insert=True)
+    return entry
+
+
+def entry_create(
+    *, case: Case, actor: StaffMember, actor_private_key: bytes, data: EntryInput, confirm_over_budget: bool = False
+) -> LedgerEntry:
+    _require_recorder(actor)
+    _check_currency(data.currency)
+    with transaction.atomic():
+        locked = _case_locked(case)
+        case_key = _current_key_for(locked, actor, actor_private_key)
+        over = _check_budget(locked, data, confirmed=confirm_over_budget)
+        entry = entry_row(case=locked, actor=actor, data=data, case_key=case_key)
+        if over:
+            entry.over_budget = True
+            entry.save(update_fields=["over_budget"])
+        audit_record(
+            actor=actor,
+            action=Action.FUNDS_ENTRY_CREATE,
+            case=locked,
+            details={"entry": str(entry.pk), "status": entry.status, "over_budget": over},
+        )
+    return entry
+
+
+def entry_edit(
+    *,
+    entry: LedgerEntry,
+    actor: StaffMember,
+    actor_private_key: bytes,
+    data: EntryInput,
+    base_revision: int,
+    confirm_over_budget: bool = False,
+) -> LedgerEntry:
+    _require_recorder(actor)
+    _check_currency(data.currency)
+    with transaction.atomic():
+        locked = _case_locked(entry.case)
+        current = LedgerEntry.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=entry.pk)
+        case_key = _current_key_for(locked, actor, actor_private_key)
+        if current.revision != base_revision:
+            raise EditConflict(current.revision, current.updated_by.username, current.updated_at)
+        if current.status == EntryStatus.REJECTED:
+            raise ChangeRefused(_("A rejected entry cannot be changed: record a new one instead."))
+        over = _check_budget(locked, data, confirmed=confirm_over_budget, leaving_out=current.pk)
+        current.category, current.amount, current.currency, current.paid_on = (
+            data.category,
+            data.amount,
+            data.currency,
+            data.paid_on,
+        )
+        # A coordinator approved what was there before, not this: an entry above the limit
+        # waits again after any change.
+        _apply_rule(current)
+        current.over_budget = over
+        _seal_payee(current, locked, case_key, data.payee)
+        current.revision += 1
+        current.updated_by, current.updated_at = actor, timezone.now()
+        current.save()
+        audit_record(
+            actor=actor,
+            action=Action.FUNDS_ENTRY_EDIT,
+            case=locked,
+            details={
+                "entry": str(current.pk),
+                "revision": current.revision,
+                "status": current.status,
+                "over_budget": over,
+            },
+        )
+    return current
+
+
+def entry_decide(
+    *, entry: LedgerEntry, actor: StaffMember, actor_private_key: bytes, approve: bool, reason: str
+) -> LedgerEntry:
+    """A coordinator approves or rejects a waiting entry, with a reason sealed to the case key."""
+    _require_coordinator(actor, _("Only a coordinator can approve or reject a payment."))
+    if not reason.strip():
+        raise ChangeRefused(_("Write why you approve or reject it."))
+    with transaction.atomic():
+        locked = _case_locked(entry.case)
+        current = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+        case_key = _current_key_for(locked, actor, actor_private_key)
+        if current.status != EntryStatus.PENDING:
+            raise ChangeRefused(_("This entry is not waiting for approval any more."))
+        if actor.pk in (current.entered_by_id, current.updated_by_id):
+            raise ChangeRefused(
+                _("You entered or last changed this payment: another coordinator must approve or reject it.")
+            )
+        current.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
+        current.decided_by, current.decided_at, current.decision_key = actor, timezone.now(), case_key
+        current.reason_ct = crypto.seal_text(
+            case_key, reason, ctx=crypto.reason_ctx(current.id.bytes, locked, actor.pk, current.status)
+        )
+        current.save(update_fields=["status", "decided_by", "decided_at", "decision_key", "reason_ct"])
+        audit_record(
+            actor=actor,
+            action=Action.FUNDS_ENTRY_APPROVE if approve else Action.FUNDS_ENTRY_REJECT,
+            case=locked,
+            details={"entry": str(current.pk)},
+        )
+    return current
+
+
+def budget_set(
+    *,
+    case: Case,
+    actor: StaffMember,
+    actor_private_key: bytes,
+    amount: Decimal,
+    currency: str,
+    base_revision: int | None,
+) -> CaseBudget:
+    """Set or change a case's budget (coordinators holding the case key). ``base_revision`` is
+    the revision the form started from, None when there was no budget yet."""
+    _require_coordinator(actor, _("Only a coordinator can set a case's budget."))
+    _check_currency(currency)
+    with transaction.atomic():
+        locked = _case_locked(case)
+        _current_key_for(locked, actor, actor_private_key)
+        current = CaseBudget.objects.select_for_update().select_related("set_by").filter(case=locked).first()
+        current_revision = current.revision if current else None
+        if current_revision != base_revision:
+            if current is None:  # the form claims a budget that is not there
+                raise ChangeRefused(_("The form is incomplete: open the case page again."))
+            raise EditConflict(current.revision, current.set_by.username, current.set_at)
+        if current is None:
+            current = CaseBudget(case=locked, amount=amount, currency=currency, set_by=actor)
+            current.save(force_insert=True)
+        else:
+            current.amount, current.currency, current.set_by, current.set_at = amount, currency, actor, timezone.now()
+            current.revision += 1
+            current.save()
+        audit_record(
+            actor=actor,
+            action=Action.FUNDS_BUDGET_SET,
+            case=locked,
+            details={"revision": current.revision, "currency": currency},
+        )
+    return current
+
+
+def report_viewed(*, actor: StaffMember) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action=Action.FUNDS_REPORT_VIEW, details={})
+
+
+def export_recorded(*, actor: StaffMember, rows: int) -> None:
+    """Committed before the file is sent."""
+    with transaction.atomic():
+        audit_record(actor=actor, action=Action.FUNDS_EXPORT, details={"rows": rows})
