@@ -74,6 +74,9 @@ class Action(models.TextChoices):
     RED_FLAG_CREATE = "red_flag_create", _("Added a red flag")
     RED_FLAG_DELETE = "red_flag_delete", _("Deleted a red flag")
     RED_FLAG_MATCH = "red_flag_match", _("A case matched a red flag")
+    CHECKIN_SCHEDULE_SET = "checkin_schedule_set", _("Changed a case's check-in schedule")
+    CHECKIN_ACKNOWLEDGE = "checkin_acknowledge", _("Acknowledged a missed check-in")
+    FATE_SET = "fate_set", _("Set a person's fate status")
 
 
 class AuditEntry(models.Model):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("triage.urls")),
     path("", include("casenotes.urls")),
+    path("", include("evacuation.checkins.urls")),
     path("", include("vetting.urls")),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),

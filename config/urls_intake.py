@@ -1,6 +1,6 @@
 """The public face. No URL here ever carries a codename or a case identifier."""
 
-from django.urls import path
+from django.urls import include, path
 
 from core import views as core_views
 from intake import views
@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("conversation/", views.conversation, name="conversation"),
     path("conversation/file/", views.download, name="download"),
+    path("", include("evacuation.checkins.intake_urls")),
     path("logout/", views.logout, name="logout"),
     path("exit/", views.quick_exit, name="exit"),
     path("language/", core_views.set_language, name="language"),
