@@ -4,6 +4,7 @@ and setting the person's fate status. Each runs in one transaction with its audi
 from __future__ import annotations
 
 import uuid
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,7 +127,7 @@ def escalation_acknowledge(*, case: Case, actor: StaffMember) -> None:
         )
         ladder.schedule_wait_from(schedule, now)
         schedule.save()
-        details = {"missed_due_at": missed.isoformat(), "step": step}
+        details = {"missed_due": int(missed.timestamp()), "step": step}
         audit_record(actor=actor, action=Action.CHECKIN_ACKNOWLEDGE, case=locked, details=details)
 
 
