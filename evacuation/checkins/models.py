@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CheckInSchedule(models.Model):
@@ -98,7 +99,7 @@ class Alert(models.Model):
 
 
 class Fate(models.TextChoices):
-    IN_HIDING = "in_hiding", _("In hiding")
+    IN_HIDING = "in_hiding", pgettext_lazy("fate status", "In hiding")
     IN_TRANSIT = "in_transit", _("In transit")
     DETAINED = "detained", _("Detained")
     RELEASED = "released", _("Released")
