@@ -175,6 +175,15 @@ MATRIX = [
         post=people(NOT_FOUND, person=ok(FILE)),
         data={"attachment": "{attachment}"},
     ),
+    Route(
+        # The one-tap welfare check-in: a danger-word login gets the same confirmation (and
+        # silently raises the alarm).
+        "intake",
+        "checkin",
+        "checkin/",
+        get=everyone(NOT_ALLOWED),
+        post=people(ok()),
+    ),
     Route("intake", "logout", "logout/", get=everyone(NOT_ALLOWED), post=everyone(to("/"))),
     Route("intake", "exit", "exit/", get=everyone(to("{quick_exit}")), post=everyone(NOT_ALLOWED)),
     Route(
@@ -580,6 +589,38 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=to("/canned/")),
         kwargs={"reply_id": "{canned}"},
     ),
+    # --- evacuation check-ins (T9): schedule, acknowledging a missed check-in, fate status ----
+    Route(
+        "console",
+        "checkins:schedule_set",
+        "cases/<str:public_id>/checkins/schedule/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#checkins"), coordinator=to("/cases/{case}/#checkins")),
+        kwargs={"public_id": "{case}"},
+        data={"preset": "72", "grace_minutes": "60", "active": "on"},
+    ),
+    Route(
+        # The world's case has no missed check-in: the case page comes back saying so.
+        "console",
+        "checkins:acknowledge",
+        "cases/<str:public_id>/checkins/acknowledge/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        "console",
+        "checkins:fate_set",
+        "cases/<str:public_id>/fate/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#checkins"), coordinator=to("/cases/{case}/#checkins")),
+        kwargs={"public_id": "{case}"},
+        data={"status": "in_transit", "information": "A status from the matrix."},
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -717,7 +758,7 @@ INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
 # Paths both faces answer, each with its own view; the faces share only these core views.
 SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
-    "intake": {"intake.views", "core.views"},
+    "intake": {"intake.views", "evacuation.checkins.intake_views", "core.views"},
     "console": {
         "accounts.views",
         "casework.views",
@@ -726,6 +767,7 @@ VIEW_MODULES = {
         "notifications.views",
         "triage.views",
         "casenotes.views",
+        "evacuation.checkins.views",
         "vetting.views",
         "core.views",
     },

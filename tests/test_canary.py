@@ -302,6 +302,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     matrix_address(canaries, console)
     vetting_inputs(canaries, case, console, coordinator.console())
     sensitive_chooser_draft(canaries, case, console)
+    checkins_inputs(canaries, case, console)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -310,6 +311,26 @@ def run_every_input(coordinator: Staff) -> Scenario:
     bad_login = {"username": staff.member.username, "password": wrong_password, "code": staff.code()}
     assert FaceClient(CONSOLE).post("/login/", bad_login).status_code == 400
     return Scenario(canaries, [onlooker, person, console])
+
+
+def checkins_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None:
+    """The check-in schedule's partner contact address (kept too when the form is refused) and
+    the information a fate status was set on."""
+    cases = f"/cases/{case.public_id}"
+    partner = canaries.add("check-in partner e-mail", f"canary-{uuid.uuid4().hex}@partner.example.org")
+    refused = console.post(
+        f"{cases}/checkins/schedule/", {"preset": "custom", "grace_minutes": "30", "partner_address": partner}
+    )
+    assert refused.status_code == 400 and partner in refused.content.decode()
+    form = {"preset": "24", "grace_minutes": "30", "active": "on", "partner_address": partner}
+    assert console.post(f"{cases}/checkins/schedule/", form).status_code == 302
+    information = canaries.pair("fate status information")
+    assert console.post(f"{cases}/fate/", {"status": "detained", "information": information}).status_code == 302
+    refused_information = canaries.pair("fate status information typed into a refused form")
+    refused = console.post(f"{cases}/fate/", {"status": "no-such-status", "information": refused_information})
+    assert refused.status_code == 400 and refused_information in html.unescape(refused.content.decode())
+    page = html.unescape(console.get(f"{cases}/").content.decode())
+    assert information in page and partner in page
 
 
 def _revision(page: str) -> str:

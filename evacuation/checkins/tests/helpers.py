@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-
-import pytest
-from django.utils import timezone
 
 from evacuation.checkins import services
 from evacuation.checkins.models import CheckInSchedule
@@ -30,13 +26,6 @@ class Clock:
     def set(self, at: datetime) -> datetime:
         self.now = at
         return at
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    fake = Clock(timezone.now().replace(microsecond=0))
-    monkeypatch.setattr(timezone, "now", fake)
-    yield fake
 
 
 def schedule(

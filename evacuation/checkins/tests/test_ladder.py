@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import Action, AuditEntry
 from evacuation.checkins import ladder
 from evacuation.checkins.models import Alert, CheckIn
-from evacuation.checkins.tests.helpers import Clock, clock, fresh, schedule  # noqa: F401  (clock: a fixture)
+from evacuation.checkins.tests.helpers import Clock, fresh, schedule
 from jobs.models import Job
 from jobs.worker import Worker, claim_next
 from notifications.models import Channel, NotificationSent
