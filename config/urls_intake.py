@@ -1,8 +1,9 @@
 """The public face. No URL here ever carries a codename or a case identifier."""
 
-from django.urls import include, path
+from django.urls import path
 
 from core import views as core_views
+from evacuation.checkins import intake_views as checkin_views
 from intake import views
 
 urlpatterns = [
@@ -12,7 +13,7 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("conversation/", views.conversation, name="conversation"),
     path("conversation/file/", views.download, name="download"),
-    path("", include("evacuation.checkins.intake_urls")),
+    path("checkin/", checkin_views.checkin, name="checkin"),
     path("logout/", views.logout, name="logout"),
     path("exit/", views.quick_exit, name="exit"),
     path("language/", core_views.set_language, name="language"),
