@@ -76,7 +76,7 @@ def _fill(schedules: int, due_share: float) -> dict[str, Any]:
     from casework.models import Case
     from evacuation.checkins.models import CheckInSchedule
 
-    random = Random(4)  # noqa: S311  (spread of due times, not a secret)
+    random = Random(4)
     now = timezone.now()
     due_count = int(schedules * due_share)
     began = time.monotonic()
