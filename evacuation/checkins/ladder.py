@@ -23,7 +23,9 @@ not send twice.
 
 The sweep job schedules its successor first, so one that keeps failing does not stop the
 sweeps; successors are keyed by time slot, so two sweeps running at once do not fork the
-chain.
+chain. Saving a schedule and every check-in also make sure a sweep is waiting (a clock set
+back leaves the waiting sweep in the future; a new one is then queued for now), and the
+``checkins_sweep`` command sweeps at once and re-seeds the chain, for cron as a second line.
 """
 
 from __future__ import annotations
@@ -114,19 +116,24 @@ def sweep_slot(at: datetime) -> int:
     return int(at.timestamp()) // settings.SP_CHECKIN_SWEEP_SECONDS
 
 
-def sweep_ensure_scheduled(now: datetime | None = None) -> None:
-    """Make sure a sweep is waiting for the next time slot (at most one per slot)."""
+def sweep_ensure_scheduled(now: datetime | None = None, *, running: int | None = None) -> None:
+    """Make sure a sweep is waiting for the next time slot (at most one per slot). A waiting
+    sweep far in the future only means the clock went back: it does not count, or the
+    sweeps would stop until the clock caught up again."""
     now = now or timezone.now()
+    interval = settings.SP_CHECKIN_SWEEP_SECONDS
     slot = sweep_slot(now) + 1
+    waiting = Job.objects.filter(kind=SWEEP_JOB, done_at=None, failed_at=None).exclude(pk=running)
+    if waiting.filter(run_at__lte=now + timedelta(seconds=2 * interval)).exists():
+        return
     if Job.objects.filter(kind=SWEEP_JOB, payload__slot=slot).exists():
         return
-    run_at = datetime.fromtimestamp(slot * settings.SP_CHECKIN_SWEEP_SECONDS, tz=UTC)
-    job_enqueue(SWEEP_JOB, {"slot": slot}, run_at=run_at)
+    job_enqueue(SWEEP_JOB, {"slot": slot}, run_at=datetime.fromtimestamp(slot * interval, tz=UTC))
 
 
 @job_handler(SWEEP_JOB)
 def sweep_job(job: Job) -> None:
-    sweep_ensure_scheduled()
+    sweep_ensure_scheduled(running=job.pk)
     sweep()
 
 

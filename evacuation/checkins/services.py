@@ -106,6 +106,7 @@ def checkin_record(*, session: PersonSession) -> CheckIn:
                 if schedule.active:
                     ladder.schedule_wait_from(schedule, now)  # also stops any escalation
                 schedule.save()
+                transaction.on_commit(ladder.sweep_ensure_scheduled)
     return checkin
 
 

@@ -326,3 +326,26 @@ def test_a_duress_check_in_does_not_stop_an_escalation(person: PersonAtRisk, cas
     assert CheckIn.objects.get().trusted is False
     clock.move(minutes=30)
     assert ladder.sweep() == 1
+
+
+def test_a_clock_set_back_does_not_stop_the_sweeps(
+    person: PersonAtRisk, caseworker: Staff, clock: Clock, settings: Any
+) -> None:
+    settings.SP_CHECKIN_SWEEP_SECONDS = 60
+    _quiet_other_jobs()
+    ladder.sweep_ensure_scheduled()
+    clock.move(hours=-2)
+    ladder.sweep_ensure_scheduled()  # the waiting sweep is two hours ahead now
+    soon = Job.objects.filter(kind=ladder.SWEEP_JOB, done_at=None, run_at__lte=clock.now + timedelta(seconds=60))
+    assert soon.count() == 1
+
+
+def test_the_sweep_command_sweeps_now_and_queues_the_next(
+    person: PersonAtRisk, caseworker: Staff, clock: Clock
+) -> None:
+    row = schedule(person, caseworker)
+    _quiet_other_jobs()
+    _missed(clock, row)
+    call_command("checkins_sweep")
+    assert Alert.objects.count() == 1
+    assert Job.objects.filter(kind=ladder.SWEEP_JOB, done_at=None).exists()
