@@ -90,6 +90,9 @@ class Action(models.TextChoices):
     FUNDS_BUDGET_SET = "funds_budget_set", _("Set a case's budget")
     FUNDS_REPORT_VIEW = "funds_report_view", _("Viewed the report of money paid out")
     FUNDS_EXPORT = "funds_export", _("Exported money paid out as CSV")
+    CHECKIN_SCHEDULE_SET = "checkin_schedule_set", _("Changed a case's check-in schedule")
+    CHECKIN_ACKNOWLEDGE = "checkin_acknowledge", _("Acknowledged a missed check-in")
+    FATE_SET = "fate_set", _("Set a person's fate status")
 
 
 class AuditEntry(models.Model):

@@ -15,9 +15,10 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import benchmarks as b
-from bench import casework_scale, report
+from bench import casework_scale, checkins_sweep, report
 from bench.client import DISTURBED_CORES, LoadResult
 from bench.stage import Database, Stage
 
@@ -136,13 +137,29 @@ def _interpret_pages(pages: list[b.PageWeight], after: b.ConversationAfter | Non
     )
 
 
+def _checkins_sweep(
+    args: argparse.Namespace, only: set[int], say: Any, notes: list[str]
+) -> checkins_sweep.SweepResult | None:
+    """Benchmark 6, PostgreSQL only: skipped (with a note) when there is none."""
+    if 6 not in only:
+        return None
+    if not casework_scale.postgres_available(args.pg_host, args.pg_user):
+        notes.append(f"benchmark 6 skipped: no PostgreSQL at {args.pg_host} for user {args.pg_user}")
+        return None
+    try:
+        return checkins_sweep.run(host=args.pg_host, user=args.pg_user, keep=args.keep, say=say)
+    except RuntimeError as failed:
+        notes.append(f"benchmark 6 failed: {failed} (its output is above)")
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL instead of SQLite")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--quick", action="store_true", help="short runs and a 16 MiB upload (results not comparable)")
-    parser.add_argument("--only", default="1,2,3,4,5", help="comma-separated benchmark numbers to run")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmark numbers to run")
     parser.add_argument(
         "--casework-requests", type=int, default=200, help="requests per console page in benchmark 5 (PostgreSQL)"
     )
@@ -213,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         info.notes.append("**--quick run: shorter bounds and a 16 MiB upload; not comparable with a full run.**")
     if casework_skipped:
         info.notes.append(casework_skipped)
+    sweep = _checkins_sweep(args, only, say, info.notes)
     if casework is not None:
         info.notes.append(
             f"Benchmark 5 (console pages at scale) runs in-process on PostgreSQL {casework.server} in a database of "
@@ -221,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     goals = report.summary(sub, login, up, pages)
     if casework is not None:
         goals[-1:-1] = casework_scale.goal_rows(casework)
+    if sweep is not None:
+        goals[-1:-1] = [checkins_sweep.goal_row(sweep)]
     lines = report.header(info) + goals
     if sub is not None:
         lines += report.submission_section(sub, after, _interpret_submission(sub))
@@ -232,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += report.pages_section(pages, _interpret_pages(pages, after))
     if casework is not None:
         lines += casework_scale.section(casework, casework_scale.interpret(casework))
+    if sweep is not None:
+        lines += checkins_sweep.section(sweep)
     lines += report.notes()
     args.output.write_text("\n".join(lines))
     say(f"wrote {args.output}")

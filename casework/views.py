@@ -34,6 +34,7 @@ from casework.forms import (
 )
 from casework.models import Case, CaseKey
 from core.downloads import attachment_response
+from evacuation.checkins.panels import case_page_context as checkins_context
 from evacuation.funds.panels import case_page_context as funds_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
 from vetting.sensitive import SensitiveReplyStopped
@@ -107,6 +108,7 @@ def _render_case(
         **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
         **evac_plans_context(case=case),
         **funds_context(case=case, member=member, opened=case_keys),
+        **checkins_context(case=case, member=member, opened=case_keys),
         "decoy_form": DecoyReplyForm(),
         "codename_form": CodenameReplaceForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),

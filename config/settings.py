@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "triage",
     "casenotes",
     "evacuation.plans",
+    "evacuation.checkins",
     "vetting",
     "evacuation.funds",
 ]
@@ -306,6 +307,15 @@ SP_RESPONSE_MINUTES_DANGER_NOW = env_int("SP_RESPONSE_MINUTES_DANGER_NOW", 60, m
 SP_RESPONSE_MINUTES_IN_HIDING = env_int("SP_RESPONSE_MINUTES_IN_HIDING", 240, minimum=1)
 SP_RESPONSE_MINUTES_SAFE_FOR_NOW = env_int("SP_RESPONSE_MINUTES_SAFE_FOR_NOW", 1440, minimum=1)
 SP_ESCALATE_AFTER_MINUTES = env_int("SP_ESCALATE_AFTER_MINUTES", 30, minimum=1)
+
+# Welfare check-ins (evacuation/checkins/ladder.py): how often the sweep runs, and the delay
+# before each further step of a missed check-in's ladder (on call, coordinators, partner),
+# then between repeats of the last step until someone acknowledges.
+SP_CHECKIN_SWEEP_SECONDS = env_int("SP_CHECKIN_SWEEP_SECONDS", 60, minimum=5)
+SP_CHECKIN_ON_CALL_AFTER_MINUTES = env_int("SP_CHECKIN_ON_CALL_AFTER_MINUTES", 30, minimum=1)
+SP_CHECKIN_COORDINATORS_AFTER_MINUTES = env_int("SP_CHECKIN_COORDINATORS_AFTER_MINUTES", 60, minimum=1)
+SP_CHECKIN_PARTNER_AFTER_MINUTES = env_int("SP_CHECKIN_PARTNER_AFTER_MINUTES", 120, minimum=1)
+SP_CHECKIN_REPEAT_MINUTES = env_int("SP_CHECKIN_REPEAT_MINUTES", 120, minimum=5)
 
 # Notifications to staff by e-mail (notifications/delivery.py). Empty host: e-mail is off.
 EMAIL_HOST = env_str("SP_EMAIL_HOST", "")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("triage.urls")),
     path("", include("casenotes.urls")),
     path("", include("evacuation.plans.urls")),
+    path("", include("evacuation.checkins.urls")),
     path("", include("vetting.urls")),
     path("", include("evacuation.funds.urls")),
     path("language/", core_views.set_language, name="language"),

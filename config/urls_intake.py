@@ -3,6 +3,7 @@
 from django.urls import path
 
 from core import views as core_views
+from evacuation.checkins import intake_views as checkin_views
 from intake import views
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("conversation/", views.conversation, name="conversation"),
     path("conversation/file/", views.download, name="download"),
+    path("checkin/", checkin_views.checkin, name="checkin"),
     path("logout/", views.logout, name="logout"),
     path("exit/", views.quick_exit, name="exit"),
     path("language/", core_views.set_language, name="language"),

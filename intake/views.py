@@ -24,6 +24,7 @@ import sealbox
 from casework import selectors, services
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
+from evacuation.checkins.selectors import checkin_offered
 from intake import throttle
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
 from intake.session import pending_codename, pending_codename_keep, person_session, person_session_start
@@ -282,6 +283,7 @@ def _render_conversation(
         "form": form,
         "notice": notice,
         "problems": problems or [],
+        "checkin_offered": checkin_offered(session.case),
     }
     return render(request, "intake/conversation.html", context, status=status)
 

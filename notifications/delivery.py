@@ -61,6 +61,8 @@ class Notice:
             return _("Warning: case %(case)s matches a known compromised contact") % {"case": self.public_id}
         if self.event == Event.OVERDUE:
             return _("Overdue: case %(case)s has no reply yet") % {"case": self.public_id}
+        if self.event == Event.MISSED_CHECKIN:
+            return _("A check-in was missed on case %(case)s") % {"case": self.public_id}
         return _("New case %(case)s needs attention") % {"case": self.public_id}
 
     def body(self) -> str:

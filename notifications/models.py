@@ -24,6 +24,7 @@ class Event(models.TextChoices):
     DURESS = "duress", _("Case under duress")
     OVERDUE = "overdue", _("Overdue case: no reply yet")
     RED_FLAG = "red_flag", _("Case matches a known compromised contact")
+    MISSED_CHECKIN = "missed_checkin", _("Missed check-in")
 
 
 class NotificationPreference(models.Model):

@@ -182,6 +182,15 @@ MATRIX = [
         post=people(NOT_FOUND, person=ok(FILE)),
         data={"attachment": "{attachment}"},
     ),
+    Route(
+        # The one-tap welfare check-in: a danger-word login gets the same confirmation (and
+        # silently raises the alarm).
+        "intake",
+        "checkin",
+        "checkin/",
+        get=everyone(NOT_ALLOWED),
+        post=people(ok()),
+    ),
     Route("intake", "logout", "logout/", get=everyone(NOT_ALLOWED), post=everyone(to("/"))),
     Route("intake", "exit", "exit/", get=everyone(to("{quick_exit}")), post=everyone(NOT_ALLOWED)),
     Route(
@@ -590,6 +599,38 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=to("/canned/")),
         kwargs={"reply_id": "{canned}"},
     ),
+    # --- evacuation check-ins (T9): schedule, acknowledging a missed check-in, fate status ----
+    Route(
+        "console",
+        "checkins:schedule_set",
+        "cases/<str:public_id>/checkins/schedule/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#checkins"), coordinator=to("/cases/{case}/#checkins")),
+        kwargs={"public_id": "{case}"},
+        data={"preset": "72", "grace_minutes": "60", "active": "on"},
+    ),
+    Route(
+        # The world's case has no missed check-in: the case page comes back saying so.
+        "console",
+        "checkins:acknowledge",
+        "cases/<str:public_id>/checkins/acknowledge/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        "console",
+        "checkins:fate_set",
+        "cases/<str:public_id>/fate/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#checkins"), coordinator=to("/cases/{case}/#checkins")),
+        kwargs={"public_id": "{case}"},
+        data={"status": "in_transit", "information": "A status from the matrix."},
+    ),
     # --- evacuation plans: the world's case is not verified, so planning is refused (400) with
     # the plan page shown again; recording progress is not tied to the case's state.
     Route(
@@ -884,7 +925,7 @@ INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
 # Paths both faces answer, each with its own view; the faces share only these core views.
 SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
-    "intake": {"intake.views", "core.views"},
+    "intake": {"intake.views", "evacuation.checkins.intake_views", "core.views"},
     "console": {
         "accounts.views",
         "casework.views",
@@ -896,6 +937,7 @@ VIEW_MODULES = {
         "vetting.views",
         "evacuation.plans.views",
         "evacuation.funds.views",
+        "evacuation.checkins.views",
         "core.views",
     },
 }

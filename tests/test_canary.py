@@ -306,6 +306,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     money_paid_out(canaries, case, console, coordinator.console())
 
     evacuation_plan_inputs(canaries, case, console, coordinator)
+    checkins_inputs(canaries, case, console)
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -361,6 +362,26 @@ def evacuation_plan_inputs(canaries: Canaries, case: Case, console: FaceClient, 
     assert refused.status_code == 409 and stale["notes"] in html.unescape(refused.content.decode())
     progress = {"status": "under_way", "actual_departure": "2026-12-02", "doc_tickets": "ready", "revision": "2"}
     assert console.post(f"{leg_url.group(1)}progress/", progress).status_code == 302
+
+
+def checkins_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None:
+    """The check-in schedule's partner contact address (kept too when the form is refused) and
+    the information a fate status was set on."""
+    cases = f"/cases/{case.public_id}"
+    partner = canaries.add("check-in partner e-mail", f"canary-{uuid.uuid4().hex}@partner.example.org")
+    refused = console.post(
+        f"{cases}/checkins/schedule/", {"preset": "custom", "grace_minutes": "30", "partner_address": partner}
+    )
+    assert refused.status_code == 400 and partner in refused.content.decode()
+    form = {"preset": "24", "grace_minutes": "30", "active": "on", "partner_address": partner}
+    assert console.post(f"{cases}/checkins/schedule/", form).status_code == 302
+    information = canaries.pair("fate status information")
+    assert console.post(f"{cases}/fate/", {"status": "detained", "information": information}).status_code == 302
+    refused_information = canaries.pair("fate status information typed into a refused form")
+    refused = console.post(f"{cases}/fate/", {"status": "no-such-status", "information": refused_information})
+    assert refused.status_code == 400 and refused_information in html.unescape(refused.content.decode())
+    page = html.unescape(console.get(f"{cases}/").content.decode())
+    assert information in page and partner in page
 
 
 def _revision(page: str) -> str:

@@ -135,6 +135,9 @@ PAGES: dict[str, list[Variant]] = {
     "request": [Variant("empty form", 200, _request_form), Variant("form with errors", 400, _request_form_with_errors)],
     "login": [Variant("logged out", 200, _get("/login/")), Variant("with errors", 400, _login_with_errors)],
     "conversation": [Variant("five messages", 200, _conversation_with_five_messages)],
+    "checkin": [
+        Variant("confirmation", 200, lambda world, language: world.browser(language, logged_in=True).post("/checkin/"))
+    ],
 }
 NOT_PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "download": ("a file the person asked for, by POST", {}),

@@ -388,6 +388,7 @@ PAGES = [
         _conversation_with_a_wrong_file,
         logged_in=True,
     ),
+    Page("checked in", "checkins/checked_in.html", 200, lambda c: c.post("/checkin/"), logged_in=True),
     Page("page not found", "intake/error.html", 404, lambda c: c.get("/no-such-page/")),
     Page("expired form", "core/expired.html", 403, _expired_form),
 ]
@@ -397,7 +398,7 @@ NOT_PAGES = {"download", "logout", "exit", "language", "static"}
 
 def test_every_intake_page_is_checked_for_english() -> None:
     names = {pattern.name for pattern in urls_intake.urlpatterns}
-    visited = {"landing", "start", "request", "login", "conversation"}
+    visited = {"landing", "start", "request", "login", "conversation", "checkin"}
     assert names == visited | NOT_PAGES, "a new intake page needs a Page entry in PAGES"
 
 

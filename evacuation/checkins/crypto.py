@@ -1,0 +1,44 @@
+"""Sealing what this app keeps secret.
+
+"On what information" a fate status was set is case content: sealed to the case key, bound
+to the entry, its case and its author. The partner contact's address is sealed under the
+notification key (the worker must read it with nobody logged in), bound to its schedule.
+"""
+
+from __future__ import annotations
+
+import sealbox
+from casework.models import Case, CaseKey
+from notifications.addresses import notification_key
+
+
+def fate_information_ctx(entry_id: bytes, case: Case, set_by_id: int) -> bytes:
+    return sealbox.context("fate.information", entry_id, case.public_id, set_by_id)
+
+
+def seal_text(case_key: CaseKey, text: str, *, ctx: bytes) -> bytes:
+    return sealbox.seal(bytes(case_key.public_key), text.encode(), ctx=ctx)
+
+
+def open_text(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, ctx: bytes) -> str | None:
+    """The plaintext, or None when ``opened`` lacks the key version it is sealed to."""
+    private = opened.get(case_key_id)
+    if private is None:
+        return None
+    return sealbox.unseal(private, bytes(ciphertext), ctx=ctx).decode()
+
+
+def _partner_ctx(schedule_id: int, case: Case) -> bytes:
+    return sealbox.context("checkin.partner", schedule_id, case.public_id)
+
+
+def partner_address_seal(schedule_id: int, case: Case, address: str) -> bytes:
+    if not address:
+        return b""
+    return sealbox.encrypt(notification_key(), address.encode(), ctx=_partner_ctx(schedule_id, case))
+
+
+def partner_address_open(schedule_id: int, case: Case, ciphertext: bytes) -> str:
+    if not ciphertext:
+        return ""
+    return sealbox.decrypt(notification_key(), bytes(ciphertext), ctx=_partner_ctx(schedule_id, case)).decode()

@@ -1,0 +1,22 @@
+"""The person's one-tap check-in on the intake portal (no JavaScript, no identifier in the URL).
+
+A danger-word login gets exactly the page a real login gets: the alarm is raised silently
+by the service."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from evacuation.checkins import services
+from intake.session import person_session
+from intake.views import _allow
+
+
+@_allow("POST")
+def checkin(request: HttpRequest) -> HttpResponse:
+    session = person_session(request)
+    if session is None:
+        return redirect("login")
+    services.checkin_record(session=session)
+    return render(request, "checkins/checked_in.html")

@@ -1,0 +1,91 @@
+"""Console views: the case team sets the check-in schedule and the fate status; any member
+who can open the case acknowledges a missed check-in. Every view fetches the case through
+casework.access.case_for_member (404 for missing and not-yours alike)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from accounts.access import staff_member, staff_required
+from casework import keys
+from casework.access import case_for_member
+from casework.forms import StaffReplyForm
+from casework.models import Case
+from casework.views import _render_case
+from evacuation.checkins import services
+from evacuation.checkins.forms import FateForm, ScheduleForm
+
+
+def _to_panel(case: Case) -> HttpResponse:
+    response = redirect("casework:case", public_id=case.public_id)
+    response["Location"] += "#checkins"
+    return response
+
+
+def _refused(request: HttpRequest, public_id: str, message: str, **forms: object) -> HttpResponse:
+    extra = {"checkin_error": message, **forms}
+    return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra)
+
+
+@staff_required
+@require_POST
+def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    if member.role not in services.TEAM_ROLES:
+        raise PermissionDenied
+    form = ScheduleForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"checkin_form": form})
+    data = form.cleaned_data
+    try:
+        services.schedule_set(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            interval_hours=data["interval_hours"],
+            grace_minutes=data["grace_minutes"],
+            active=data["active"],
+            partner_address=data["partner_address"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    return _to_panel(case)
+
+
+@staff_required
+@require_POST
+def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    try:
+        services.escalation_acknowledge(case=case, actor=member)
+    except services.ChangeRefused as refused:
+        return _refused(request, public_id, str(refused))
+    return _to_panel(case)
+
+
+@staff_required
+@require_POST
+def fate_set(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    if member.role not in services.TEAM_ROLES:
+        raise PermissionDenied
+    form = FateForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"fate_form": form})
+    try:
+        services.fate_set(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            status=form.cleaned_data["status"],
+            information=form.cleaned_data["information"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    return _to_panel(case)
