@@ -74,6 +74,11 @@ class Action(models.TextChoices):
     RED_FLAG_CREATE = "red_flag_create", _("Added a red flag")
     RED_FLAG_DELETE = "red_flag_delete", _("Deleted a red flag")
     RED_FLAG_MATCH = "red_flag_match", _("A case matched a red flag")
+    SAFE_HOUSE_CREATE = "safe_house_create", _("Added a safe house")
+    SAFE_HOUSE_ADDRESS_VIEW = "safe_house_address_view", _("Viewed a safe-house address")
+    SAFE_HOUSE_KEYS_ROTATE = "safe_house_keys_rotate", _("Made new keys for a safe-house address")
+    PLACEMENT_CREATE = "placement_create", _("Placed a person in a safe house")
+    PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
 
 
 class AuditEntry(models.Model):

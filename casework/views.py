@@ -29,6 +29,7 @@ from casework.forms import (
 )
 from casework.models import Case, CaseKey
 from core.downloads import attachment_response
+from evacuation.safehouses.panels import case_page_context as safehouses_context
 from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
@@ -87,6 +88,7 @@ def _render_case(
         "duress_form": DuressClearForm(),
         "flags_form": _flags_form(case, details),
         **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
+        **safehouses_context(case=case, member=member),
         "decoy_form": DecoyReplyForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),
         "any_not_authentic": any(not message.authentic for message in conversation.messages),

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "audit",
     "triage",
     "casenotes",
+    "evacuation.safehouses",
     "vetting",
 ]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("triage.urls")),
     path("", include("casenotes.urls")),
     path("", include("vetting.urls")),
+    path("", include("evacuation.safehouses.urls")),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]
