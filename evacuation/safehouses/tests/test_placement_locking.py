@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from evacuation.safehouses import services
 from evacuation.safehouses.models import Placement
@@ -29,6 +30,7 @@ def test_exactly_one_of_two_concurrent_placements_into_the_last_place_succeeds(
     lock = threading.Lock()
 
     def place(staff: Staff, private_key: bytes, person: PersonAtRisk) -> None:
+        translation.activate("en")
         try:
             barrier.wait(10)
             services.placement_create(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from audit.models import Action, AuditEntry
 from casework import keys
@@ -41,7 +42,7 @@ def test_placing_beyond_capacity_is_refused(
 ) -> None:
     house = _house(logistics, capacity=1)
     _place(coordinator, verified, house)
-    with pytest.raises(services.SafeHouseRefused, match="Oak is full"):
+    with translation.override("en"), pytest.raises(services.SafeHouseRefused, match="Oak is full"):
         _place(coordinator, second_verified, house)
     assert Placement.objects.filter(safe_house=house).count() == 1
 
@@ -70,7 +71,7 @@ def test_placing_beyond_capacity_is_refused(
 def test_only_verified_cases_are_placed(logistics: Staff, caseworker: Staff, outsider: Staff) -> None:
     house = _house(logistics)
     person = open_case()
-    with pytest.raises(services.SafeHouseRefused, match="verified"):
+    with translation.override("en"), pytest.raises(services.SafeHouseRefused, match="verified"):
         _place(caseworker, person, house)
     assert not Placement.objects.exists()
 
