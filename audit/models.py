@@ -79,6 +79,7 @@ class Action(models.TextChoices):
     SAFE_HOUSE_KEYS_ROTATE = "safe_house_keys_rotate", _("Made new keys for a safe-house address")
     PLACEMENT_CREATE = "placement_create", _("Placed a person in a safe house")
     PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
+    SAFE_HOUSE_SHARE = "safe_house_share", _("Gave someone a safe-house address")
 
 
 class AuditEntry(models.Model):

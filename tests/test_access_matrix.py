@@ -709,6 +709,15 @@ MATRIX = [
         kwargs={"house_id": "0"},
     ),
     Route(
+        "console",
+        "safehouses:share",
+        "safe-houses/<int:house_id>/share/",
+        get=staff(NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"house_id": "0"},
+        data={"member": "{caseworker_member}"},
+    ),
+    Route(
         # Key holders only; the form names no safe house, so the case page comes back with it.
         "console",
         "safehouses:placement_add",

@@ -160,6 +160,47 @@ def _staff_keys(house: SafeHouse, member: StaffMember, member_private_key: bytes
     return HouseKeys.unpacked(raw)
 
 
+def readers_lacking_keys(house: SafeHouse) -> list[StaffMember]:
+    """Coordinators and logistics members (certified keys only) who cannot open the house's
+    current keys: staff who joined after it was added. A coordinator shares with each by name
+    (safe_house_share), so a role changed in the database alone gets nothing."""
+    have = set(
+        SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False).values_list(
+            "member_id", flat=True
+        )
+    )
+    return sorted((member for member, _key in _readers() if member.pk not in have), key=lambda m: m.username)
+
+
+def safe_house_share(*, actor: StaffMember, actor_private_key: bytes, house: SafeHouse, member: StaffMember) -> None:
+    """Seal the house's current keys to ``member``, chosen by a coordinator who can open them."""
+    if not actor.is_coordinator:
+        raise SafeHouseRefused(_("Only a coordinator can give staff access to a safe-house address."))
+    with transaction.atomic():
+        locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
+        public_key = dict((reader.pk, key) for reader, key in _readers()).get(member.pk)
+        if public_key is None or member not in readers_lacking_keys(locked):
+            raise SafeHouseRefused(_("This address cannot be shared with this account."))
+        house_keys = _staff_keys(locked, actor, actor_private_key)
+        if house_keys is None:
+            raise SafeHouseRefused(
+                _("This address was not shared with you: ask a coordinator or logistics member who can read it.")
+            )
+        _seal_to_staff_member(locked, house_keys, member, public_key)
+        audit_record(
+            actor=actor, action=Action.SAFE_HOUSE_SHARE, details={"safe_house": locked.pk, "member": member.pk}
+        )
+
+
+def _seal_to_staff_member(house: SafeHouse, house_keys: HouseKeys, member: StaffMember, public_key: bytes) -> None:
+    SafeHouseKey.objects.create(
+        safe_house=house,
+        version=house.key_version,
+        member=member,
+        sealed_key=sealbox.seal(public_key, house_keys.packed(), ctx=crypto.staff_key_ctx(house.pk, house.key_version)),
+    )
+
+
 def active_placements(house: SafeHouse) -> list[Placement]:
     return list(house.placements.filter(ended_at__isnull=True).select_related("case"))
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import staff_member, staff_required
@@ -59,6 +60,7 @@ def _render_detail(request: HttpRequest, house: SafeHouse, member: StaffMember, 
         "house": house,
         "occupied": sum(1 for placement in placements if placement.is_active),
         "placements": [(placement, placement.case_id in visible) for placement in placements],
+        "lacking": services.readers_lacking_keys(house) if member.is_coordinator else [],
         **extra,
     }
     return render(request, "safehouses/detail.html", context, status=status)
@@ -87,6 +89,33 @@ def house_address(request: HttpRequest, house_id: int) -> HttpResponse:
         return _render_detail(request, house, member, error=str(refused), status=403)
     house.refresh_from_db()
     return _render_detail(request, house, member, address=address, notes=notes)
+
+
+@staff_required
+@require_POST
+def house_share(request: HttpRequest, house_id: int) -> HttpResponse:
+    """A coordinator gives one named coordinator or logistics member the house's keys."""
+    member = _manager(request)
+    if not member.is_coordinator:
+        raise PermissionDenied
+    house = get_object_or_404(SafeHouse, pk=house_id)
+    chosen = (
+        StaffMember.objects.filter(pk=request.POST.get("member", "")).first()
+        if request.POST.get("member", "").isdigit()
+        else None
+    )
+    try:
+        if chosen is None:
+            raise services.SafeHouseRefused(_("This address cannot be shared with this account."))
+        services.safe_house_share(
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            house=house,
+            member=chosen,
+        )
+    except services.SafeHouseRefused as refused:
+        return _render_detail(request, house, member, error=str(refused), status=400)
+    return redirect("safehouses:detail", house_id=house.pk)
 
 
 # --- on the case page ---------------------------------------------------------------------

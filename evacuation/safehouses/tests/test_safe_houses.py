@@ -7,12 +7,13 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
+from accounts.models import Role
 from audit.models import Action, AuditEntry
 from casework import keys
 from casework.models import Message
 from evacuation.safehouses import services
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey
-from tests.personas import PersonAtRisk, Staff, open_case
+from tests.personas import PersonAtRisk, Staff, make_staff, open_case
 from tests.plaintext_search import database_places, log_record_places, needles_for, search_places
 
 ADDRESS = "ул. Садовая, д. 7, кв. 19, домофон 5521"
@@ -216,3 +217,28 @@ def test_addresses_are_not_stored_in_plaintext(
     assert search_places(database_places(), needles) == []
     assert search_places(log_record_places(all_logs.records), needles) == []
     assert all_logs.records  # the SQL was logged, so the search above had something to search
+
+
+def test_a_coordinator_gives_the_address_to_logistics_staff_who_joined_later(coordinator: Staff) -> None:
+    house = services.safe_house_create(
+        actor=coordinator.member, code_name="Birch", capacity=1, address=ADDRESS, notes=NOTES
+    )
+    newcomer = make_staff("logistics-later", role=Role.LOGISTICS, invited_by=coordinator)
+    with pytest.raises(services.SafeHouseRefused):
+        services.safe_house_open(house=house, member=newcomer.member, member_private_key=newcomer.private_key)
+    page = coordinator.console(language="en").get(f"/safe-houses/{house.pk}/").content.decode()
+    assert "logistics-later" in page and "Give the address" in page
+    # The newcomer cannot give it to themselves.
+    assert newcomer.console().post(f"/safe-houses/{house.pk}/share/", {"member": newcomer.member.pk}).status_code == 403
+    response = coordinator.console().post(f"/safe-houses/{house.pk}/share/", {"member": newcomer.member.pk})
+    assert response.status_code == 302
+    assert services.safe_house_open(house=house, member=newcomer.member, member_private_key=newcomer.private_key) == (
+        ADDRESS,
+        NOTES,
+    )
+    assert AuditEntry.objects.filter(action=Action.SAFE_HOUSE_SHARE).count() == 1
+    # A caseworker is never given it.
+    caseworker = make_staff("caseworker-later", invited_by=coordinator)
+    refused = coordinator.console().post(f"/safe-houses/{house.pk}/share/", {"member": caseworker.member.pk})
+    assert refused.status_code == 400
+    assert not SafeHouseKey.objects.filter(member=caseworker.member).exists()
