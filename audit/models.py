@@ -93,6 +93,12 @@ class Action(models.TextChoices):
     CHECKIN_SCHEDULE_SET = "checkin_schedule_set", _("Changed a case's check-in schedule")
     CHECKIN_ACKNOWLEDGE = "checkin_acknowledge", _("Acknowledged a missed check-in")
     FATE_SET = "fate_set", _("Set a person's fate status")
+    SAFE_HOUSE_CREATE = "safe_house_create", _("Added a safe house")
+    SAFE_HOUSE_ADDRESS_VIEW = "safe_house_address_view", _("Viewed a safe-house address")
+    SAFE_HOUSE_KEYS_ROTATE = "safe_house_keys_rotate", _("Made new keys for a safe-house address")
+    PLACEMENT_CREATE = "placement_create", _("Placed a person in a safe house")
+    PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
+    SAFE_HOUSE_SHARE = "safe_house_share", _("Gave someone a safe-house address")
 
 
 class AuditEntry(models.Model):

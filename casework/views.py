@@ -37,6 +37,7 @@ from core.downloads import attachment_response
 from evacuation.checkins.panels import case_page_context as checkins_context
 from evacuation.funds.panels import case_page_context as funds_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
+from evacuation.safehouses.panels import case_page_context as safehouses_context
 from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
@@ -109,6 +110,7 @@ def _render_case(
         **evac_plans_context(case=case),
         **funds_context(case=case, member=member, opened=case_keys),
         **checkins_context(case=case, member=member, opened=case_keys),
+        **safehouses_context(case=case, member=member),
         "decoy_form": DecoyReplyForm(),
         "codename_form": CodenameReplaceForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),

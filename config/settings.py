@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "casenotes",
     "evacuation.plans",
     "evacuation.checkins",
+    "evacuation.safehouses",
     "vetting",
     "evacuation.funds",
 ]

@@ -631,6 +631,76 @@ MATRIX = [
         kwargs={"public_id": "{case}"},
         data={"status": "in_transit", "information": "A status from the matrix."},
     ),
+    # --- evacuation.safehouses: logistics' and coordinators' pages, placements on a case ----
+    Route(
+        # An empty form is shown again with its errors. The world holds no safe house.
+        "console",
+        "safehouses:list",
+        "safe-houses/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+    ),
+    Route(
+        "console",
+        "safehouses:detail",
+        "safe-houses/<int:house_id>/",
+        get=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(NOT_ALLOWED),
+        kwargs={"house_id": "0"},
+    ),
+    Route(
+        "console",
+        "safehouses:address",
+        "safe-houses/<int:house_id>/address/",
+        get=staff(NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"house_id": "0"},
+    ),
+    Route(
+        "console",
+        "safehouses:share",
+        "safe-houses/<int:house_id>/share/",
+        get=staff(NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"house_id": "0"},
+        data={"member": "{caseworker_member}"},
+    ),
+    Route(
+        # Key holders only; the form names no safe house, so the case page comes back with it.
+        "console",
+        "safehouses:placement_add",
+        "cases/<str:public_id>/placement/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"safe_house": "0", "starts_on": "2026-11-25", "until": ""},
+    ),
+    Route(
+        # Nobody in the world is placed.
+        "console",
+        "safehouses:placement_end",
+        "cases/<str:public_id>/placement/end/",
+        get=staff(NOT_ALLOWED),
+        post=staff(NOT_FOUND),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        # Refused for key holders too: the world's person is not placed.
+        "console",
+        "safehouses:placement_address",
+        "cases/<str:public_id>/placement/address/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(409, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            coordinator=Expect(409, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+        ),
+        kwargs={"public_id": "{case}"},
+    ),
     # --- evacuation plans: the world's case is not verified, so planning is refused (400) with
     # the plan page shown again; recording progress is not tied to the case's state.
     Route(
@@ -938,6 +1008,7 @@ VIEW_MODULES = {
         "evacuation.plans.views",
         "evacuation.funds.views",
         "evacuation.checkins.views",
+        "evacuation.safehouses.views",
         "core.views",
     },
 }

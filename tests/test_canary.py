@@ -307,6 +307,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
 
     evacuation_plan_inputs(canaries, case, console, coordinator)
     checkins_inputs(canaries, case, console)
+    safe_house_inputs(canaries, case, console, coordinator.console())
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -468,6 +469,29 @@ def vetting_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, coord
         assert coordinator.post("/red-flags/", {"kind": kind, "value": value}).status_code == 302
     refused_flag = canaries.pair("refused red-flag value")
     assert coordinator.post("/red-flags/", {"kind": "phone", "value": refused_flag}).status_code == 400
+
+
+def safe_house_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, coordinator: FaceClient) -> None:
+    """A safe house's address and notes (kept, and typed into a form refused for its code
+    name), read back on the audited address page, and a reply draft refused for holding the
+    address (the case is not verified)."""
+    refused = {
+        "code_name": "Grozny flat",
+        "capacity": "2",
+        "address": canaries.pair("refused safe-house address"),
+        "notes": canaries.pair("refused safe-house notes"),
+    }
+    assert coordinator.post("/safe-houses/", refused).status_code == 400
+    address, notes = canaries.pair("safe-house address"), canaries.pair("safe-house notes")
+    created = coordinator.post(
+        "/safe-houses/", {"code_name": "Canary", "capacity": "2", "address": address, "notes": notes}
+    )
+    assert created.status_code == 302
+    page = html.unescape(coordinator.post(f"{created['Location']}address/").content.decode())
+    assert address in page and notes in page
+    draft = f"{canaries.pair('reply draft with a safe-house address')} {address}"
+    stopped = caseworker.post(f"/cases/{case.public_id}/reply/", {"body": draft})
+    assert stopped.status_code == 400 and draft in html.unescape(stopped.content.decode())
 
 
 def sensitive_chooser_draft(canaries: Canaries, case: Case, caseworker: FaceClient) -> None:

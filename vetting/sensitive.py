@@ -13,6 +13,7 @@ holding any item in the clear.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -184,6 +185,17 @@ def sensitive_items_share(*, actor: StaffMember, actor_private_key: bytes, membe
     return len(rows)
 
 
+# Other apps keep keyed shingle digests of sensitive texts of their own (a safe house's
+# address, evacuation.safehouses): each registers a function from a draft's digests to the
+# kinds it matched, so every reply screen below checks them too.
+_MATCHERS: list[Callable[[set[str]], set[str]]] = []
+
+
+def register_matcher(matcher: Callable[[set[str]], set[str]]) -> None:
+    if matcher not in _MATCHERS:
+        _MATCHERS.append(matcher)
+
+
 def matching_kinds(text: str) -> list[str]:
     """The kinds of sensitive items ``text`` seems to contain (an item matches when the text
     holds enough of its shingles, see normalise.needed_matches). Only hashes are compared."""
@@ -196,6 +208,8 @@ def matching_kinds(text: str) -> list[str]:
         .annotate(n=Count("pk"))
     )
     kinds = {row["item__kind"] for row in hits if row["n"] >= normalise.needed_matches(row["item__shingle_count"])}
+    for matcher in _MATCHERS:
+        kinds |= matcher(hashes)
     return sorted(kinds)
 
 

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class SafehousesConfig(AppConfig):
+    name = "evacuation.safehouses"
+    label = "safehouses"
+    verbose_name = "Safe houses and placements"
+
+    def ready(self) -> None:
+        # The reply screen (vetting) also looks for safe-house addresses kept here.
+        from evacuation.safehouses import services
+        from vetting import sensitive
+
+        sensitive.register_matcher(services.address_matching_kinds)

@@ -1,0 +1,104 @@
+"""Safe houses and who is placed in them.
+
+A safe house's address and notes are organisation secrets, not case content: each is encrypted
+under its own random key (the address key and the notes key, per key version of the house).
+Both keys are sealed together to every coordinator's and logistics member's certified box key
+and to the organisation recovery key (SafeHouseKey rows with ``member`` or ``for_recovery``);
+the address key alone is also sealed to the case key of each verified case placed there
+(rows with ``case_key``), so that case's team can read where the person is, and nothing more.
+The server holds no key that opens either.
+
+The server also keeps keyed hashes of the address's word shingles (SafeHouseShingle, the same
+hashing as vetting's sensitive items), so the reply screen refuses a reply to an unverified
+case that contains the address.
+
+Plaintext columns, needed while nobody is logged in: the code name (a neutral label, never a
+place), capacity, which case is placed in which house and the dates (for occupancy).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SafeHouse(models.Model):
+    code_name = models.CharField(max_length=60, unique=True)
+    capacity = models.PositiveSmallIntegerField()
+    # The version of the address and notes keys; a new version after a placement ends.
+    key_version = models.PositiveIntegerField(default=1)
+    address_ct = models.BinaryField()
+    notes_ct = models.BinaryField()
+    shingle_count = models.PositiveIntegerField(default=0)
+    # A placement ended by someone who could not open the keys: the next coordinator or
+    # logistics member who opens the address makes new keys (services.safe_house_rotate).
+    rotation_due = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code_name"]
+
+    def __str__(self) -> str:
+        return self.code_name
+
+
+class SafeHouseKey(models.Model):
+    """One sealing of a version of a house's keys: to a staff member, to the recovery key
+    (both: address and notes keys), or to a version of a placed case's key (address key)."""
+
+    safe_house = models.ForeignKey(SafeHouse, on_delete=models.CASCADE, related_name="keys")
+    version = models.PositiveIntegerField()
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    case_key = models.ForeignKey("casework.CaseKey", null=True, on_delete=models.CASCADE, related_name="+")
+    for_recovery = models.BooleanField(default=False)
+    sealed_key = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["safe_house", "version", "member"], name="unique_safe_house_key_member"),
+            models.UniqueConstraint(
+                fields=["safe_house", "version", "case_key"], name="unique_safe_house_key_case_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=False, case_key__isnull=True, for_recovery=False)
+                | models.Q(member__isnull=True, case_key__isnull=False, for_recovery=False)
+                | models.Q(member__isnull=True, case_key__isnull=True, for_recovery=True),
+                name="safe_house_key_has_exactly_one_holder",
+            ),
+        ]
+
+
+class SafeHouseShingle(models.Model):
+    safe_house = models.ForeignKey(SafeHouse, on_delete=models.CASCADE, related_name="shingles")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["safe_house", "digest"], name="unique_safe_house_shingle")]
+
+
+class Placement(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="placements")
+    safe_house = models.ForeignKey(SafeHouse, on_delete=models.PROTECT, related_name="placements")
+    starts_on = models.DateField()
+    until = models.DateField(null=True, blank=True)  # planned end
+    ended_at = models.DateTimeField(null=True, blank=True)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(ended_at__isnull=True), name="one_active_placement_per_case"
+            ),
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

@@ -1,0 +1,191 @@
+"""Console views: the safe-house pages (logistics and coordinators, 403 for others) and the
+placement actions on a case page (through casework.access.case_for_member: 404 for missing
+and not-yours alike)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import staff_member, staff_required
+from accounts.models import StaffMember
+from casework import keys
+from casework.access import case_for_member
+from casework.forms import StaffReplyForm
+from casework.selectors import cases_visible_to
+from casework.views import _render_case
+from evacuation.safehouses import selectors, services
+from evacuation.safehouses.forms import PlacementForm, SafeHouseForm
+from evacuation.safehouses.models import Placement, SafeHouse
+
+
+def _manager(request: HttpRequest) -> StaffMember:
+    member = staff_member(request)
+    if not services.is_manager(member):
+        raise PermissionDenied
+    return member
+
+
+def _render_list(request: HttpRequest, form: SafeHouseForm, status: int = 200, error: str = "") -> HttpResponse:
+    context = {"houses": selectors.houses_with_occupancy(), "form": form, "error": error}
+    return render(request, "safehouses/list.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def house_list(request: HttpRequest) -> HttpResponse:
+    member = _manager(request)
+    if request.method == "GET":
+        return _render_list(request, SafeHouseForm())
+    form = SafeHouseForm(request.POST)
+    if not form.is_valid():
+        return _render_list(request, form, status=400)
+    try:
+        house = services.safe_house_create(actor=member, **form.cleaned_data)
+    except services.SafeHouseRefused as refused:
+        return _render_list(request, form, status=400, error=str(refused))
+    return redirect("safehouses:detail", house_id=house.pk)
+
+
+def _render_detail(request: HttpRequest, house: SafeHouse, member: StaffMember, **extra: Any) -> HttpResponse:
+    status = extra.pop("status", 200)
+    visible = set(cases_visible_to(member).values_list("pk", flat=True))
+    placements = selectors.house_placements(house)
+    context = {
+        "house": house,
+        "occupied": sum(1 for placement in placements if placement.is_active),
+        "placements": [(placement, placement.case_id in visible) for placement in placements],
+        "lacking": services.readers_lacking_keys(house) if member.is_coordinator else [],
+        **extra,
+    }
+    return render(request, "safehouses/detail.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET"])
+def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
+    member = _manager(request)
+    return _render_detail(request, get_object_or_404(SafeHouse, pk=house_id), member)
+
+
+@staff_required
+@require_POST
+def house_address(request: HttpRequest, house_id: int) -> HttpResponse:
+    """The address and notes, shown after an audited request (POST: never in history)."""
+    member = _manager(request)
+    house = get_object_or_404(SafeHouse, pk=house_id)
+    try:
+        address, notes = services.safe_house_open(
+            house=house,
+            member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+        )
+    except services.SafeHouseRefused as refused:
+        return _render_detail(request, house, member, error=str(refused), status=403)
+    house.refresh_from_db()
+    return _render_detail(request, house, member, address=address, notes=notes)
+
+
+@staff_required
+@require_POST
+def house_share(request: HttpRequest, house_id: int) -> HttpResponse:
+    """A coordinator gives one named coordinator or logistics member the house's keys."""
+    member = _manager(request)
+    if not member.is_coordinator:
+        raise PermissionDenied
+    house = get_object_or_404(SafeHouse, pk=house_id)
+    chosen = (
+        StaffMember.objects.filter(pk=request.POST.get("member", "")).first()
+        if request.POST.get("member", "").isdigit()
+        else None
+    )
+    try:
+        if chosen is None:
+            raise services.SafeHouseRefused(_("This address cannot be shared with this account."))
+        services.safe_house_share(
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            house=house,
+            member=chosen,
+        )
+    except services.SafeHouseRefused as refused:
+        return _render_detail(request, house, member, error=str(refused), status=400)
+    return redirect("safehouses:detail", house_id=house.pk)
+
+
+# --- on the case page ---------------------------------------------------------------------
+
+
+@staff_required
+@require_POST
+def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    form = PlacementForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"placement_form": form})
+    try:
+        services.placement_create(
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            case=case,
+            house=form.cleaned_data["safe_house"],
+            starts_on=form.cleaned_data["starts_on"],
+            until=form.cleaned_data["until"],
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.SafeHouseRefused as refused:
+        extra = {"placement_form": form, "placement_error": str(refused)}
+        return _render_case(request, public_id, StaffReplyForm(), status=409, extra=extra)
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def placement_end(request: HttpRequest, public_id: str) -> HttpResponse:
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    placement = Placement.objects.filter(case=case, ended_at__isnull=True).first()
+    if placement is None:
+        raise Http404
+    try:
+        services.placement_end(
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            case=case,
+            placement=placement,
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.SafeHouseRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=409, extra={"placement_error": str(refused)})
+    return redirect("casework:case", public_id=case.public_id)
+
+
+@staff_required
+@require_POST
+def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The case page with the address of the house the person is placed in, for a holder of
+    the case key (the viewing is audited before the address is decrypted)."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    try:
+        found = services.placement_address(
+            case=case,
+            member=member,
+            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except services.SafeHouseRefused as refused:
+        return _render_case(request, public_id, StaffReplyForm(), status=409, extra={"placement_error": str(refused)})
+    extra: dict[str, object] = {"placement_address_shown": True}
+    if found is not None:
+        extra["placement_address"] = found[1]
+    return _render_case(request, public_id, StaffReplyForm(), extra=extra)
