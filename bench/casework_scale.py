@@ -23,7 +23,11 @@ from typing import Any
 
 from bench.stage import OUT, ROOT, production_env
 
-PG_DATABASE = "bench_casework"
+# SP_BENCH_PG_DATABASE names another one (it must start with "bench"), so that two runs on one
+# server do not drop each other's database.
+PG_DATABASE = os.environ.get("SP_BENCH_PG_DATABASE", "bench_casework")
+if not PG_DATABASE.startswith("bench") or not PG_DATABASE.replace("_", "").isalnum():
+    raise SystemExit(f"SP_BENCH_PG_DATABASE must be a plain name starting with 'bench', not {PG_DATABASE!r}")
 GOAL_P95_MS = 100.0
 DEFAULT_CASES = 10_000
 VIEW_LABELS = {
