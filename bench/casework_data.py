@@ -14,9 +14,17 @@ What it writes, and how real it is:
   ``casework.keys.message_body_ctx``; the data key is sealed to the case key and to the person's
   credential(s), exactly as ``casework.services`` does. Some messages carry attachment rows whose
   name and file key are encrypted under the data key (no blob file exists: no benchmarked view opens one).
+- Every message carries the proof of origin the services write (casework.authenticity): a
+  staff reply is signed (Ed25519) by its author with the signing key enrolment made for them,
+  over the real statement (``authenticity.message_sign``); the person's messages, the
+  acknowledgements and the decoy carry the server tag (``authenticity.message_tag``). Staff
+  signing keys and X25519 keys are certified by enrolment itself; the generator checks both.
+- Each holder of a case key holds it as a member of the case's team (``CaseHeldViaTeam``), as
+  intake and the team services record it.
 - So all the crypto is real: every row can be opened by whoever holds the keys, nothing is
   reused between rows. Only the person credentials are not derived from codenames (100,000
-  Argon2id derivations would take hours): their lookup ids are random and their key pairs fresh.
+  Argon2id derivations would take hours): their lookup ids are random and their private keys
+  derived from the seed (``credential_private_key``), so a sample can be opened as the person.
 - Bodies are random words from the codename word lists, lengths drawn around 250 characters for a
   person and 180 for staff (a long tail to 4,000), 85 % Russian; plaintexts come from a pool and
   are encrypted afresh for every message.
@@ -30,6 +38,7 @@ holds cases. The last line printed is JSON describing what was generated.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import multiprocessing
@@ -69,6 +78,17 @@ class StaffRow:
     role: str
     team: int  # index into Plan.teams
     public_key: bytes
+    member: Any  # the StaffMember as enrolment saved it (certified signing and box keys)
+    signing_seed: bytes  # what the member's session vault would hold: signs their replies
+
+
+def credential_private_key(seed: int, credential_pk: int) -> bytes:
+    """The X25519 private key of a generated person credential. Derived from the generator's
+    seed (not from a codename: 100,000 Argon2id derivations would take hours) so that
+    bench/casework_views.py can open a sample of conversations as the person would."""
+    return hashlib.blake2b(
+        f"{seed}:{credential_pk}".encode(), digest_size=32, key=b"bench credential", person=b"sp.bench.cred"
+    ).digest()
 
 
 @dataclass
@@ -130,7 +150,9 @@ ROLES = [("coordinator", 3), ("caseworker", 19), ("verifier", 5), ("logistics", 
 def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     from django_otp.oath import TOTP
 
+    import sealbox
     from accounts import services as account_services
+    from accounts.keyring import trusted_box_key, trusted_signing_key
     from accounts.models import Role, SignupLink
     from casework.models import Team
 
@@ -138,6 +160,12 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
         device = enrolment.device
         code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
         assert account_services.totp_confirm(device, f"{code:0{device.digits}d}")
+        # Enrolment itself certifies both public keys; replies are signed with this seed.
+        member = enrolment.member
+        if trusted_signing_key(member) != sealbox.SigningKeyPair.from_seed(enrolment.signing_seed).public_key:
+            sys.exit(f"enrolment left {member.username} without a certified signing key")
+        if trusted_box_key(member) != bytes(member.public_key):
+            sys.exit(f"enrolment left {member.username} without a certified X25519 key")
 
     token = account_services.first_coordinator_link_create()
     if token is None:
@@ -147,7 +175,17 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     account_services.recovery_key_create(created_by=first.member)
     on_call = Team.objects.get(is_on_call=True)
     teams = [on_call, Team.objects.create(name="north"), Team.objects.create(name="south")]
-    staff = [StaffRow(first.member.pk, first.member.username, Role.COORDINATOR, 0, bytes(first.member.public_key))]
+    staff = [
+        StaffRow(
+            first.member.pk,
+            first.member.username,
+            Role.COORDINATOR,
+            0,
+            bytes(first.member.public_key),
+            first.member,
+            first.signing_seed,
+        )
+    ]
     serial = 0
     for role, count in ROLES:
         for n in range(count - (1 if role == Role.COORDINATOR else 0)):
@@ -160,7 +198,17 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
             )
             enrolled = account_services.staff_enrol(token=link, username=username, password=BENCH_PASSWORD)
             confirm(enrolled)
-            staff.append(StaffRow(enrolled.member.pk, username, role, team, bytes(enrolled.member.public_key)))
+            staff.append(
+                StaffRow(
+                    enrolled.member.pk,
+                    username,
+                    role,
+                    team,
+                    bytes(enrolled.member.public_key),
+                    enrolled.member,
+                    enrolled.signing_seed,
+                )
+            )
             serial += 1
     return [t.pk for t in teams], staff
 
@@ -281,10 +329,11 @@ def _copy(cursor: Any, model: Any, rows: list[dict[str, Any]]) -> None:
 
 def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     import sealbox
-    from casework import keys, services
+    from casework import authenticity, keys, services
     from casework.models import (
         Attachment,
         Case,
+        CaseHeldViaTeam,
         CaseKey,
         CaseKeyWrap,
         CaseReadMark,
@@ -331,6 +380,9 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
             sealed_private_key=sealed,
             created_at=created,
         )
+        rows.add(
+            CaseHeldViaTeam, id=pk * 8 + j, case_id=pk, member_id=holder.pk, team_id=plan.teams[team], added_at=created
+        )
     rows.add(
         CaseKeyWrap,
         id=pk * 8 + 7,
@@ -354,9 +406,9 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     )
     details_ct = sealbox.seal(pair.public_key, details.to_json(), ctx=keys.details_ctx(case))
     real_pk, duress_pk = pk * 2 - 1, pk * 2
-    credentials = {real_pk: sealbox.KeyPair.generate().public_key}
+    credentials = {real_pk: sealbox.KeyPair.from_private(credential_private_key(plan.seed, real_pk)).public_key}
     if duress_word:
-        credentials[duress_pk] = sealbox.KeyPair.generate().public_key
+        credentials[duress_pk] = sealbox.KeyPair.from_private(credential_private_key(plan.seed, duress_pk)).public_key
     for cred_pk, public in credentials.items():
         rows.add(
             PersonCredential,
@@ -389,12 +441,14 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     for n, (sender, decoy, at) in enumerate(zip(senders, decoy_flags, times, strict=True)):
         after_duress = duress_at is not None and at >= duress_at and sender == Message.Sender.PERSON
         held = duress_at is not None and at >= duress_at and sender == Message.Sender.STAFF
-        author = rng.choice(holders).pk if sender == Message.Sender.STAFF else None
+        writer = rng.choice(holders) if sender == Message.Sender.STAFF else None
+        author = writer.pk if writer is not None else None
         message = Message(
             id=uuid.UUID(int=rng.getrandbits(128), version=4),
             case=case,
             sender=sender,
-            author_id=author,
+            author=writer.member if writer is not None else None,
+            created_at=at,
             after_duress=after_duress,
             is_decoy=decoy,
             held=held,
@@ -406,6 +460,14 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         else:
             body = rng.choice(plan.bodies[(str(sender), language)])
         data_key = sealbox.random_key()
+        message.body_ct = sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message))
+        # Proof of origin, as casework.services._message_create writes it: a staff reply (held
+        # ones too: held replies are signed by their author until a coordinator releases them)
+        # signed by its author over the statement; what the server writes by itself tagged.
+        if writer is not None:
+            authenticity.message_sign(message, signer=writer.member, signing_key=writer.signing_seed)
+        else:
+            authenticity.message_tag(message)
         rows.add(
             Message,
             id=message.id,
@@ -416,7 +478,10 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
             after_duress=after_duress,
             is_decoy=decoy,
             held=held,
-            body_ct=sealbox.encrypt(data_key, body.encode(), ctx=keys.message_body_ctx(message)),
+            body_ct=message.body_ct,
+            signed_by_id=message.signed_by_id,
+            signature=message.signature,
+            server_tag=message.server_tag,
         )
         key_ctx = keys.message_key_ctx(message.id)
         readers: list[tuple[str, int, bytes]] = [("case_key_id", pk, pair.public_key)]
@@ -464,6 +529,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         details_key_version=1,
         details_ct=details_ct,
         reply_credential_id=real_pk,
+        revision=0,
     )
     for j, holder in enumerate(holders):
         if rng.random() < 0.75:
@@ -478,6 +544,7 @@ def _generate_chunk(bounds: tuple[int, int]) -> tuple[int, float]:
     from casework.models import (
         Attachment,
         Case,
+        CaseHeldViaTeam,
         CaseKey,
         CaseKeyWrap,
         CaseReadMark,
@@ -495,7 +562,17 @@ def _generate_chunk(bounds: tuple[int, int]) -> tuple[int, float]:
     with psycopg.connect(**{k: v for k, v in PLAN.db.items() if v is not None}) as conn, conn.cursor() as cursor:
         # Every id is assigned here and consistent; the foreign-key triggers would only check that.
         cursor.execute("SET session_replication_role = replica")
-        order = [Case, CaseKey, CaseKeyWrap, PersonCredential, Message, MessageKey, Attachment, CaseReadMark]
+        order = [
+            Case,
+            CaseKey,
+            CaseKeyWrap,
+            CaseHeldViaTeam,
+            PersonCredential,
+            Message,
+            MessageKey,
+            Attachment,
+            CaseReadMark,
+        ]
         for model in order:
             _copy(cursor, model, rows.by_model.get(model, []))
     return hi - lo, time.monotonic() - began
@@ -508,10 +585,18 @@ def _finish(db: dict[str, Any]) -> None:
     import psycopg
     from psycopg import sql
 
-    from casework.models import Case, CaseKey, CaseKeyWrap, CaseReadMark, MessageKey, PersonCredential
+    from casework.models import (
+        Case,
+        CaseHeldViaTeam,
+        CaseKey,
+        CaseKeyWrap,
+        CaseReadMark,
+        MessageKey,
+        PersonCredential,
+    )
 
     with psycopg.connect(**{k: v for k, v in db.items() if v is not None}, autocommit=True) as conn:
-        for model in (Case, CaseKey, CaseKeyWrap, PersonCredential, MessageKey, CaseReadMark):
+        for model in (Case, CaseKey, CaseKeyWrap, CaseHeldViaTeam, PersonCredential, MessageKey, CaseReadMark):
             table = model._meta.db_table
             conn.execute(
                 sql.SQL(
@@ -559,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
         "small_case": public_id_for(next(i for i, c in plan.special.items() if c == SMALL_CASE_MESSAGES) + 1),
         "large_case": public_id_for(next(i for i, c in plan.special.items() if c == LARGE_CASE_MESSAGES) + 1),
         "workers": args.workers,
+        "seed": args.seed,
         "seconds_staff": round(staff_seconds, 1),
         "seconds_rows": round(copied - staff_seconds, 1),
         "seconds_analyze": round(time.monotonic() - began - copied, 1),

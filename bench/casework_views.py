@@ -12,9 +12,15 @@ Every decryption is counted: this process, and only this process, wraps ``sealbo
 ``sealbox.decrypt`` with counters keyed by the ciphertext's context label (``case.wrap``,
 ``case.details``, ``message.key``, ``message.body`` ...). Nothing in the application is changed.
 
+The authenticity checks are counted the same way: ``sealbox.signature_valid`` (one Ed25519
+verification), ``sealbox.message_tag_valid`` (a server tag) and ``sealbox.key_certificate_valid``
+(a signer's certificate), and the time spent in ``casework.authenticity.message_authentic`` per
+request is summed (statement, BLAKE2b of the body ciphertext, tag or certificate and signature).
+
 Baselines measured in the same run, interleaved with the pages: a logged-in ``GET /`` (the
-console's redirect to the inbox: session, vault and middleware, no query of casework) and one raw
-``sealbox.unseal`` (X25519 + XChaCha20-Poly1305, median of batches).
+console's redirect to the inbox: session, vault and middleware, no query of casework), one raw
+``sealbox.unseal`` (X25519 + XChaCha20-Poly1305, median of batches) and one raw Ed25519
+verification (``nacl.signing.VerifyKey.verify`` of a 300-byte statement).
 
 Prints one JSON line with the results (bench/casework_report.py turns it into markdown).
 """
@@ -37,6 +43,7 @@ from bench.client import QUIET_CORES, CpuWindow, process_cpu_seconds, wait_for_q
 ROUNDS_PER_WINDOW = 20  # rounds of every page between two waits for a quiet machine
 
 COUNTS: Counter[str] = Counter()
+AUTH_SECONDS = [0.0]  # time spent in casework.authenticity.message_authentic, this request
 
 
 def _label(ctx: bytes) -> str:
@@ -57,6 +64,31 @@ def install_counters() -> None:
 
     sealbox.unseal = counted("unseal", sealbox.unseal)  # type: ignore[assignment]
     sealbox.decrypt = counted("decrypt", sealbox.decrypt)  # type: ignore[assignment]
+
+    def checked(name: str, original: Callable[..., bool]) -> Callable[..., bool]:
+        def wrapper(*args: Any, **kwargs: Any) -> bool:
+            COUNTS[f"check:{name}"] += 1
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    # casework.authenticity and accounts.keyring call these through the sealbox module.
+    sealbox.signature_valid = checked("ed25519_verify", sealbox.signature_valid)  # type: ignore[assignment]
+    sealbox.message_tag_valid = checked("server_tag", sealbox.message_tag_valid)  # type: ignore[assignment]
+    sealbox.key_certificate_valid = checked("signing_key_certificate", sealbox.key_certificate_valid)  # type: ignore[assignment]
+
+    from casework import authenticity
+
+    original_authentic = authenticity.message_authentic
+
+    def timed_authentic(*args: Any, **kwargs: Any) -> bool:
+        began = time.perf_counter()
+        try:
+            return original_authentic(*args, **kwargs)
+        finally:
+            AUTH_SECONDS[0] += time.perf_counter() - began
+
+    authenticity.message_authentic = timed_authentic  # type: ignore[assignment]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -112,25 +144,64 @@ def _unseal_seconds() -> float:
     return statistics.median(samples)
 
 
-def _verify_sample(member: Any, cases: int) -> dict[str, int]:
+def _verify_sample(member: Any, cases: int, seed: int) -> dict[str, int]:
     """Open every message and the details of a random sample of the member's cases with the
-    member's own key, as the case page does: proof that the generated rows really decrypt, not
-    only the two case pages timed."""
+    member's own key, as the case page does: proof that the generated rows really decrypt and
+    carry valid proof of origin (signature or server tag), not only the two case pages timed.
+    Then open the same cases' conversations as the person does (the intake selector, which
+    hides any message whose proof fails), with each credential's private key: every message
+    sealed to the credential must be shown."""
     import random
 
+    from bench.casework_data import credential_private_key
     from casework import keys, selectors
+    from casework.models import MessageKey
 
     private_key = _private_key(member)
     ids = list(selectors.cases_visible_to(member).values_list("pk", flat=True))
     sample = random.Random(7).sample(ids, min(cases, len(ids)))
-    opened = {"cases": 0, "messages": 0, "details": 0}
+    opened = {"cases": 0, "messages": 0, "authentic": 0, "signed": 0, "details": 0, "person_messages": 0}
     for case in selectors.cases_visible_to(member).filter(pk__in=sample):
         case_keys = keys.case_private_keys(case, member, private_key)
         if keys.details_open(case, case_keys) is not None:
             opened["details"] += 1
-        opened["messages"] += len(selectors.conversation_for_staff(case, member, private_key))
+        conversation = selectors.conversation_for_staff(case, member, private_key)
+        opened["messages"] += len(conversation)
+        opened["authentic"] += sum(message.authentic for message in conversation)
+        opened["signed"] += sum(message.sender == "staff" and message.authentic for message in conversation)
         opened["cases"] += 1
+        for credential in case.credentials.filter(revoked_at__isnull=True):
+            person_key = credential_private_key(seed, credential.pk)
+            decoy = credential.is_duress
+            sealed = MessageKey.objects.filter(selectors._person_visible(decoy), credential=credential).count()
+            shown, page = 0, 1
+            while page is not None:
+                current = selectors.conversation_for_person(credential, person_key, decoy=decoy, page=page)
+                shown += len(current.messages)
+                page = current.earlier
+            if shown != sealed:
+                sys.exit(f"case {case.public_id}: the person is shown {shown} of {sealed} messages")
+            opened["person_messages"] += shown
+    if opened["authentic"] != opened["messages"]:
+        sys.exit(f"only {opened['authentic']} of {opened['messages']} sampled messages carry valid proof of origin")
     return opened
+
+
+def _verify_seconds() -> float:
+    """One raw Ed25519 verification of a statement-sized message (median of batches)."""
+    import nacl.signing
+
+    key = nacl.signing.SigningKey.generate()
+    statement = os.urandom(300)
+    signature = key.sign(statement).signature
+    verify = key.verify_key
+    samples = []
+    for _ in range(15):
+        began = time.perf_counter()
+        for _ in range(200):
+            verify.verify(statement, signature)
+        samples.append((time.perf_counter() - began) / 200)
+    return statistics.median(samples)
 
 
 def _private_key(member: Any) -> bytes:
@@ -178,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     client = _login(data["bench_member"])
     member = StaffMember.objects.get(username=data["bench_member"])
     held = selectors.cases_visible_to(member).count()
-    verified = _verify_sample(member, args.verify)
+    verified = _verify_sample(member, args.verify, int(data.get("seed", 2017)))
     pages = -(-held // selectors.INBOX_PAGE_SIZE)
     deep = max(min(2, pages), pages // 2)  # the middle page; the second when there are few
     targets = {
@@ -192,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     wall: dict[str, list[float]] = {name: [] for name in targets}
     cpu: dict[str, list[float]] = {name: [] for name in targets}
     decryptions: dict[str, list[dict[str, int]]] = {name: [] for name in targets}
+    auth_ms: dict[str, list[float]] = {name: [] for name in targets}
     queries: dict[str, int] = {}
     slowest: dict[str, list[tuple[float, str]]] = {}
     for name, url in targets.items():  # warm-up, and one request's queries
@@ -204,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         queries[name] = len(captured.captured_queries)
         slowest[name] = sorted(((float(q["time"]), q["sql"]) for q in captured.captured_queries), reverse=True)[:3]
     unseal = _unseal_seconds()
+    verify = _verify_seconds()
     db_cpu: dict[str, list[float]] = {name: [] for name in targets}
     began = time.monotonic()
     waited = 0.0
@@ -218,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             window.start()
         for name, url in targets.items():
             COUNTS.clear()
+            AUTH_SECONDS[0] = 0.0
             backend = _backend_pid()
             d0 = process_cpu_seconds(backend)
             c0, w0 = time.process_time(), time.perf_counter()
@@ -230,10 +304,12 @@ def main(argv: list[str] | None = None) -> int:
             wall[name].append((w1 - w0) * 1000)
             cpu[name].append((c1 - c0) * 1000)
             decryptions[name].append(dict(COUNTS))
+            auth_ms[name].append(AUTH_SECONDS[0] * 1000)
     if window is not None:
         windows.append(window.stop())
     measured = time.monotonic() - began
     unseal_after = _unseal_seconds()
+    verify_after = _verify_seconds()
 
     result: dict[str, Any] = {
         "held_cases": held,
@@ -246,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(measured, 1),
         "unseal_us": round(min(unseal, unseal_after) * 1e6, 1),
         "unseal_us_before_after": [round(unseal * 1e6, 1), round(unseal_after * 1e6, 1)],
+        "verify_us": round(min(verify, verify_after) * 1e6, 1),
+        "verify_us_before_after": [round(verify * 1e6, 1), round(verify_after * 1e6, 1)],
         "waited_for_quiet_seconds": round(waited, 1),
         # Cores used during the measured windows: by this process (Django), by its PostgreSQL
         # backend, and by everything else on the machine (other tenants).
@@ -255,10 +333,15 @@ def main(argv: list[str] | None = None) -> int:
         "views": {},
     }
     for name, url in targets.items():
-        most = Counter()
+        most: Counter[str] = Counter()
         for counts in decryptions[name]:
             for key, value in counts.items():
                 most[key] = max(most[key], value)
+        checks = {key.split(":", 1)[1]: value for key, value in most.items() if key.startswith("check:")}
+        for key in [k for k in most if k.startswith("check:")]:
+            del most[key]
+        # Share of the request's wall time spent checking authenticity, request by request.
+        shares = [a / w for a, w in zip(auth_ms[name], wall[name], strict=True) if w > 0]
         result["views"][name] = {
             "url": url,
             "p50_ms": round(percentile(wall[name], 0.5), 2),
@@ -272,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
             "queries": queries[name],
             "max_decryptions": dict(sorted(most.items())),
             "max_unseal": max(sum(v for k, v in c.items() if k.startswith("unseal:")) for c in decryptions[name]),
+            "max_checks": dict(sorted(checks.items())),
+            "auth_p50_ms": round(percentile(auth_ms[name], 0.5), 3),
+            "auth_p95_ms": round(percentile(auth_ms[name], 0.95), 3),
+            "auth_share_p50": round(percentile(shares, 0.5), 4) if shares else 0.0,
         }
     if args.explain:
         for name in targets:

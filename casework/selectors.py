@@ -48,6 +48,7 @@ from casework.models import (
 )
 from casework.services import CaseDetails
 from triage.deadlines import overdue_q
+from vetting.models import RedFlagMatch
 
 INBOX_PAGE_SIZE = 25
 
@@ -292,7 +293,9 @@ def inbox_page(
         number = paginator.num_pages
         keys = rows_of(number)
     page = Page(keys, number, paginator)
-    by_pk = Case.objects.in_bulk([pk for pk, _, _ in keys])
+    # With each case, whether it matches a red flag (the inbox marks it): one query for the page.
+    flagged = Exists(RedFlagMatch.objects.filter(case=OuterRef("pk")))
+    by_pk = Case.objects.annotate(red_flagged=flagged).in_bulk([pk for pk, _, _ in keys])
     shown = []
     for pk, overdue, _ in keys:
         if pk in by_pk:  # not deleted since the sort

@@ -35,4 +35,6 @@ def red_flag_matches(case: Any) -> list[Any]:
 
 @register.filter
 def red_flagged(case: Any) -> bool:
-    return selectors.is_red_flagged(case)
+    # The inbox loads its page's cases with this already (casework.selectors.inbox_page).
+    known = getattr(case, "red_flagged", None)
+    return selectors.is_red_flagged(case) if known is None else bool(known)

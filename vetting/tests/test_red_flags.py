@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import Action, AuditEntry
 from casework.models import Team
@@ -148,3 +150,22 @@ def test_phone_numbers_are_normalised_with_the_country_code(typed: str, digits: 
     from vetting.normalise import phone_digits
 
     assert phone_digits(typed) == digits
+
+
+def test_the_inbox_marks_red_flagged_cases_without_a_query_per_row(coordinator: Staff, caseworker: Staff) -> None:
+    _flag(coordinator, RedFlagKind.PHONE, "+7 912 000 00 01")
+    flagged = open_case(contact_kind="whatsapp", contact_value="+7 912 000 00 01")
+    open_case(contact_kind="whatsapp", contact_value="+7 912 000 00 02")
+    client = caseworker.console(language="en")
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as two_cases:
+        inbox = client.get("/inbox/").content.decode()
+    assert inbox.count("matches a known compromised contact") == 1
+    assert flagged.case.public_id in inbox
+    for n in range(3):
+        open_case(contact_kind="whatsapp", contact_value=f"+7 912 000 00 1{n}")
+    _flag(coordinator, RedFlagKind.PHONE, "+7 912 000 00 10")
+    with CaptureQueriesContext(connection) as five_cases:
+        inbox = client.get("/inbox/").content.decode()
+    assert inbox.count("matches a known compromised contact") == 2
+    assert len(five_cases.captured_queries) == len(two_cases.captured_queries)
