@@ -174,9 +174,7 @@ def _currency_chart(currency: str, rows: list[ReportRow]) -> CurrencyChart:
             x += row.approved
         bars.append(MonthBar(date_format(month, "YEAR_MONTH_FORMAT"), amount(totals[month]), segments))
     used = {row.category for row in rows}
-    legend = [
-        LegendItem(str(label), CATEGORY_COLOURS[value]) for value, label in Category.choices if value in used
-    ]
+    legend = [LegendItem(str(label), CATEGORY_COLOURS[value]) for value, label in Category.choices if value in used]
     table = [
         MoneyRow(
             date_format(row.month, "YEAR_MONTH_FORMAT"),

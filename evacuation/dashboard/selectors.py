@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -72,7 +72,7 @@ def _closed_by_reason() -> list[Count_]:
     )
     reasons = dict(
         Case.objects.filter(status=State.CLOSED)
-        .annotate(reason=Coalesce(Subquery(last_reason), ""))
+        .annotate(reason=Coalesce(Subquery(last_reason), Value("")))
         .values_list("reason")
         .annotate(n=Count("id"))
         .order_by()
