@@ -99,6 +99,7 @@ class Action(models.TextChoices):
     PLACEMENT_CREATE = "placement_create", _("Placed a person in a safe house")
     PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
     SAFE_HOUSE_SHARE = "safe_house_share", _("Gave someone a safe-house address")
+    DASHBOARD_VIEW = "dashboard_view", _("Viewed the coordinator dashboard")
 
 
 class AuditEntry(models.Model):

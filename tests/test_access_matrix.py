@@ -858,6 +858,14 @@ MATRIX = [
         get=staff(FORBIDDEN, coordinator=ok(CASE)),
         post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
     ),
+    Route(
+        # Counts across all cases, coordinators only (audited); case references only as links.
+        "console",
+        "dashboard:dashboard",
+        "dashboard/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -1009,6 +1017,7 @@ VIEW_MODULES = {
         "evacuation.funds.views",
         "evacuation.checkins.views",
         "evacuation.safehouses.views",
+        "evacuation.dashboard.views",
         "core.views",
     },
 }

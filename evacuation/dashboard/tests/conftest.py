@@ -1,0 +1,1 @@
+from evacuation.checkins.tests.conftest import clock  # noqa: F401  (the check-ins' controllable clock)
