@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "evacuation.safehouses",
     "vetting",
     "evacuation.funds",
+    "evacuation.handoff",
 ]
 
 MIDDLEWARE = [
