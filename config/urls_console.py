@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("vetting.urls")),
     path("", include("evacuation.funds.urls")),
     path("", include("evacuation.safehouses.urls")),
+    path("", include("evacuation.handoff.urls")),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]

@@ -87,12 +87,20 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
         except IntegrityError:
             raise HandoffRefused(_("The hand-off keys already exist.")) from None
         wraps = [
-            OrgKeyWrap(keys=row, member=member, sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(row, str(member.pk))))
+            OrgKeyWrap(
+                keys=row,
+                member=member,
+                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(row, str(member.pk))),
+            )
             for member, public_key in _coordinators()
         ]
         recovery = keys.recovery_public_key()
         wraps.append(
-            OrgKeyWrap(keys=row, for_recovery=True, sealed_private=sealbox.seal(recovery, secret, ctx=wrap_ctx(row, "recovery")))
+            OrgKeyWrap(
+                keys=row,
+                for_recovery=True,
+                sealed_private=sealbox.seal(recovery, secret, ctx=wrap_ctx(row, "recovery")),
+            )
         )
         OrgKeyWrap.objects.bulk_create(wraps)
         audit_record(actor=actor, action=Action.HANDOFF_KEYS_CREATE, details={"coordinators": len(wraps) - 1})
@@ -147,7 +155,9 @@ def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
     _require_coordinator(actor)
     with transaction.atomic():
         opened = _org_secret(actor, actor_private_key)
-        holders = set(OrgKeyWrap.objects.filter(keys=opened.row, member__isnull=False).values_list("member_id", flat=True))
+        holders = set(
+            OrgKeyWrap.objects.filter(keys=opened.row, member__isnull=False).values_list("member_id", flat=True)
+        )
         secret = opened.box_private + opened.seed
         rows = [
             OrgKeyWrap(
@@ -160,7 +170,9 @@ def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
         ]
         OrgKeyWrap.objects.bulk_create(rows)
         if rows:
-            audit_record(actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": [r.member_id for r in rows]})
+            audit_record(
+                actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": [r.member_id for r in rows]}
+            )
     return len(rows)
 
 
@@ -340,7 +352,9 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
                 imported_by=actor,
             )
             rest = {key: value for key, value in content.items() if key != "details"}
-            record.content_ct = sealbox.seal(bytes(case_key.public_key), packets.canonical(rest), ctx=import_ctx(record, case))
+            record.content_ct = sealbox.seal(
+                bytes(case_key.public_key), packets.canonical(rest), ctx=import_ctx(record, case)
+            )
             record.save(force_insert=True)
             audit_record(
                 actor=actor,
@@ -354,12 +368,3 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
     except IntegrityError:
         raise HandoffRefused(_("This packet was already imported. Nothing was imported again.")) from None
     return case
-
-
-def imported_content(case: Case, opened: dict[int, bytes]) -> dict[str, Any] | None:
-    """What a partner handed over with this case (not the details), or None."""
-    record = HandoffImport.objects.filter(case=case).select_related("partner").first()
-    if record is None or record.case_key_id not in opened:
-        return None
-    raw = sealbox.unseal(opened[record.case_key_id], bytes(record.content_ct), ctx=import_ctx(record, case))
-    return {"partner": record.partner.name, "record": record, **json.loads(raw)}
