@@ -12,11 +12,9 @@ who holds them (org_keys_share).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -171,7 +169,7 @@ def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
         OrgKeyWrap.objects.bulk_create(rows)
         if rows:
             audit_record(
-                actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": [r.member_id for r in rows]}
+                actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": len(rows)}
             )
     return len(rows)
 
@@ -270,7 +268,7 @@ def handoff_export(
             actor=actor,
             action=Action.HANDOFF_EXPORT,
             case=locked,
-            details={"partner": partner.pk, "fields": chosen, "packet": packet_id.hex()},
+            details={"partner": partner.pk, "fields": ".".join(chosen), "packet": packet_id.hex()},
         )
     filename = f"handoff-{locked.public_id}-{packet_id.hex()[:8]}.sphandoff"
     return ExportedPacket(export=export, filename=filename, data=data)
@@ -360,7 +358,7 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
                 actor=actor,
                 action=Action.HANDOFF_IMPORT,
                 case=case,
-                details={"partner": partner.pk, "fields": content["fields"], "packet": packet_hex},
+                details={"partner": partner.pk, "fields": ".".join(content["fields"]), "packet": packet_hex},
             )
             case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
     except keys.RecoveryKeyMismatch:
