@@ -133,7 +133,12 @@ class OpenedPacket:
 
 
 def packet_seal(
-    payload: dict[str, Any], *, sender: Identity, sender_seed: bytes, recipient: Identity, packet_id: bytes | None = None
+    payload: dict[str, Any],
+    *,
+    sender: Identity,
+    sender_seed: bytes,
+    recipient: Identity,
+    packet_id: bytes | None = None,
 ) -> bytes:
     """The packet file's bytes. ``packet_id`` is random unless given (tests)."""
     packet_id = packet_id if packet_id is not None else nacl.utils.random(PACKET_ID_BYTES)

@@ -661,7 +661,6 @@ def handoff_inputs(canaries: Canaries, case: Case, coordinator: FaceClient) -> N
     )
     opened = coordinator.post("/handoff/import/", {"partner": partner.pk, "packet": SimpleUploadedFile("p", packet)})
     assert opened.status_code == 302
-    page = (
-        html.unescape(coordinator.get(opened["Location"]).content.decode()) if "/cases/" in opened["Location"] else ""
-    )
-    assert page == "" or payload["notes"][0]["body"] in page
+    assert opened["Location"].startswith("/cases/")  # the coordinator is on the on-call team
+    page = html.unescape(coordinator.get(opened["Location"]).content.decode())
+    assert payload["notes"][0]["body"] in page and payload["conversation"][0]["body"] in page

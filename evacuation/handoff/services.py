@@ -168,9 +168,7 @@ def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
         ]
         OrgKeyWrap.objects.bulk_create(rows)
         if rows:
-            audit_record(
-                actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": len(rows)}
-            )
+            audit_record(actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": len(rows)})
     return len(rows)
 
 
