@@ -402,3 +402,18 @@ def test_partner_page_adds_a_partner_and_refuses_a_bad_key(coordinator, two_orgs
     assert response.status_code == 302
     page = client.get("/handoff/").content.decode()
     assert packets.fingerprint_text(identity.fingerprint) in page
+
+
+def test_the_imported_person_gets_a_codename_through_the_usual_replacement(coordinator, caseworker, two_orgs):
+    from casework.services import codename_burn, person_login
+
+    ours, theirs = two_orgs
+    data = _export(_rich_case(coordinator), coordinator, ["details", "conversation"])
+    sender = _become(theirs, coordinator, partner_name="Ours", partner=ours)
+    key = coordinator.private_key
+    case = services.handoff_import(actor=coordinator.member, actor_private_key=key, partner=sender, raw=data)
+    issued = codename_burn(case=case, actor=caseworker.member, actor_private_key=caseworker.private_key)
+    import sealbox
+
+    session = person_login(sealbox.normalise_codename(issued.codename))
+    assert session is not None and session.case.pk == case.pk
