@@ -100,6 +100,12 @@ class Action(models.TextChoices):
     PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
     SAFE_HOUSE_SHARE = "safe_house_share", _("Gave someone a safe-house address")
     DASHBOARD_VIEW = "dashboard_view", _("Viewed the coordinator dashboard")
+    HANDOFF_KEYS_CREATE = "handoff_keys_create", _("Created the hand-off keys")
+    HANDOFF_KEYS_SHARE = "handoff_keys_share", _("Gave coordinators the hand-off keys")
+    HANDOFF_PARTNER_ADD = "handoff_partner_add", _("Added a partner organisation")
+    HANDOFF_EXPORT = "handoff_export", _("Handed a case to a partner")
+    HANDOFF_IMPORT = "handoff_import", _("Opened a case handed over by a partner")
+    HANDOFF_IMPORT_REFUSED = "handoff_import_refused", _("Refused a hand-off packet")
 
 
 class AuditEntry(models.Model):

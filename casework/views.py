@@ -36,6 +36,7 @@ from casework.models import Case, CaseKey
 from core.downloads import attachment_response
 from evacuation.checkins.panels import case_page_context as checkins_context
 from evacuation.funds.panels import case_page_context as funds_context
+from evacuation.handoff.panels import case_page_context as handoff_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
 from evacuation.safehouses.panels import case_page_context as safehouses_context
 from vetting.sensitive import SensitiveReplyStopped
@@ -111,6 +112,7 @@ def _render_case(
         **funds_context(case=case, member=member, opened=case_keys),
         **checkins_context(case=case, member=member, opened=case_keys),
         **safehouses_context(case=case, member=member),
+        **handoff_context(case=case, member=member, opened=case_keys),
         "decoy_form": DecoyReplyForm(),
         "codename_form": CodenameReplaceForm(),
         "has_cover_conversation": selectors.case_has_cover_conversation(case),

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "vetting",
     "evacuation.funds",
     "evacuation.dashboard",
+    "evacuation.handoff",
 ]
 
 MIDDLEWARE = [

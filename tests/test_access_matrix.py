@@ -42,6 +42,7 @@ from casework.models import Attachment, Message, Team
 from core.views import STATIC_FILES
 from evacuation.funds import services as funds_services
 from evacuation.funds.models import LedgerEntry
+from evacuation.handoff import services as handoff_services
 from evacuation.plans import services as plan_services
 from evacuation.plans.models import Destination, EvacuationPlan, Leg, PlanTemplate, TemplateLeg
 from tests.personas import (
@@ -866,6 +867,55 @@ MATRIX = [
         get=staff(FORBIDDEN, coordinator=ok()),
         post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
     ),
+    # --- partner hand-off: coordinators only (the world's organisation has its hand-off keys) --
+    Route(
+        "console",
+        "handoff:index",
+        "handoff/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
+    Route(
+        # The keys exist already: creating them again is refused in place.
+        "console",
+        "handoff:keys_create",
+        "handoff/keys/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+    ),
+    Route(
+        "console",
+        "handoff:keys_share",
+        "handoff/keys/share/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=to("/handoff/")),
+    ),
+    Route(
+        "console",
+        "handoff:partner_add",
+        "handoff/partners/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"name": "", "box_key": "", "verify_key": ""},
+    ),
+    Route(
+        "console",
+        "handoff:import",
+        "handoff/import/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"partner": ""},
+    ),
+    Route(
+        # Case-scoped too: a coordinator who does not hold the case gets 404 like everyone else.
+        "console",
+        "handoff:export",
+        "cases/<str:public_id>/handoff/",
+        get=staff(FORBIDDEN, coordinator=ok(CASE)),
+        post=staff(FORBIDDEN, coordinator=Expect(400, sees=frozenset({CASE}))),
+        kwargs={"public_id": "{case}"},
+        data={"partner": "", "consent_how": ""},
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -1018,6 +1068,7 @@ VIEW_MODULES = {
         "evacuation.checkins.views",
         "evacuation.safehouses.views",
         "evacuation.dashboard.views",
+        "evacuation.handoff.views",
         "core.views",
     },
 }
@@ -1125,6 +1176,7 @@ def _build_world() -> World:
     leg_words = f"A hiding place on the route {marker}"
     leg, destination, plan_template = _evacuation_plan(person, caseworker, coordinator, leg_words)
     funds_entry = _funds_entry(person, caseworker)
+    handoff_services.org_keys_create(actor=coordinator.member)
     signup_token = account_services.signup_link_create(
         purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
     )

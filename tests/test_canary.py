@@ -308,6 +308,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     evacuation_plan_inputs(canaries, case, console, coordinator)
     checkins_inputs(canaries, case, console)
     safe_house_inputs(canaries, case, console, coordinator.console())
+    handoff_inputs(canaries, case, coordinator.console())
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -621,3 +622,45 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
 
     leaks = [str(finding) for group in places.values() for finding in search_places(group, scenario.canaries.needles())]
     assert not leaks, "plaintext found:\n" + "\n".join(leaks)
+
+
+def handoff_inputs(canaries: Canaries, case: Case, coordinator: FaceClient) -> None:
+    """Partner hand-off: the consent statement (kept, and typed into a refused export), and a
+    received packet's conversation, notes and consent opened into a new case."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    import sealbox.handoff as handoff_packets
+    from evacuation.handoff.models import OrgKeys, Partner
+
+    assert coordinator.post("/handoff/keys/").status_code == 302
+    box, signing = sealbox.KeyPair.generate(), sealbox.SigningKeyPair.generate()
+    partner_keys = {"box_key": box.public_key.hex(), "verify_key": signing.public_key.hex()}
+    assert coordinator.post("/handoff/partners/", {"name": "Canary partner", **partner_keys}).status_code == 302
+    partner = Partner.objects.get(name="Canary partner")
+    export = f"/cases/{case.public_id}/handoff/"
+    form = {"partner": partner.pk, "fields": ["details", "conversation"]}
+    refused = canaries.pair("refused hand-off consent")
+    assert coordinator.post(export, {**form, "consent_how": refused, "consent_date": ""}).status_code == 400
+    consent = canaries.pair("hand-off consent")
+    downloaded = coordinator.post(export, {**form, "consent_how": consent, "consent_date": "2026-01-05"})
+    assert downloaded.status_code == 200 and downloaded["Content-Disposition"].startswith("attachment;")
+    payload = {
+        "version": 1,
+        "fields": ["conversation", "notes"],
+        "consent": {"how": canaries.pair("received consent"), "date": "2026-01-05"},
+        "conversation": [
+            {"from": "person", "at": "2026-01-01T00:00:00+00:00", "body": canaries.pair("received message")}
+        ],
+        "notes": [{"at": "2026-01-02T00:00:00+00:00", "body": canaries.pair("received note")}],
+    }
+    packet = handoff_packets.packet_seal(
+        payload,
+        sender=handoff_packets.Identity(box.public_key, signing.public_key),
+        sender_seed=signing.seed,
+        recipient=OrgKeys.objects.get().identity,
+    )
+    opened = coordinator.post("/handoff/import/", {"partner": partner.pk, "packet": SimpleUploadedFile("p", packet)})
+    assert opened.status_code == 302
+    assert opened["Location"].startswith("/cases/")  # the coordinator is on the on-call team
+    page = html.unescape(coordinator.get(opened["Location"]).content.decode())
+    assert payload["notes"][0]["body"] in page and payload["conversation"][0]["body"] in page

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sealbox
+from casework.models import Case
+from evacuation.handoff.models import HandoffExport, HandoffImport, OrgKeys, Partner
+from evacuation.handoff.services import import_ctx
+
+
+def imported_content(case: Case, opened: dict[int, bytes]) -> dict[str, Any] | None:
+    """What a partner handed over with this case (besides the details), or None: nothing was
+    handed over, or it is sealed to a key version this member does not hold."""
+    record = HandoffImport.objects.filter(case=case).select_related("partner").first()
+    if record is None:
+        return None
+    private = opened.get(record.case_key_id)
+    if private is None:
+        return {"partner": record.partner.name, "record": record, "sealed": True}
+    raw = sealbox.unseal(private, bytes(record.content_ct), ctx=import_ctx(record, case))
+    return {"partner": record.partner.name, "record": record, "sealed": False, **json.loads(raw)}
+
+
+def case_exports(case: Case) -> list[HandoffExport]:
+    return list(HandoffExport.objects.filter(case=case).select_related("partner", "created_by").order_by("-created_at"))
+
+
+def partners() -> list[Partner]:
+    return list(Partner.objects.all())
+
+
+def org_keys() -> OrgKeys | None:
+    return OrgKeys.objects.first()

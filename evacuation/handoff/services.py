@@ -1,0 +1,366 @@
+"""Writes for partner hand-off: this organisation's keys, partners, exporting a case as a
+signed, encrypted packet, and opening a received packet into a new case.
+
+Key choice: the organisation's hand-off keys (X25519 to receive, Ed25519 to sign) are made once
+by a coordinator; their private halves are sealed to every active coordinator's certified box
+key (accounts.keyring.trusted_box_key) and to the organisation recovery key, never stored in the
+clear. So only a logged-in coordinator (session vault key) can sign an export or open an
+import; the server alone can do neither. Coordinators enrolled later are given the keys by one
+who holds them (org_keys_share).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import sealbox
+import sealbox.handoff as packets
+from accounts.keyring import trusted_box_key
+from accounts.models import RecoveryKey, Role, StaffMember
+from audit.models import Action
+from audit.services import audit_record
+from casework import keys
+from casework.models import Case, CaseHeldViaTeam, Team, Urgency
+from casework.services import CASE_READER_ROLES, CaseDetails
+from evacuation.handoff import payload as payload_mod
+from evacuation.handoff.models import Field, HandoffExport, HandoffImport, OrgKeys, OrgKeyWrap, Partner
+from notifications.models import Event
+from notifications.services import case_event_notify_on_commit
+
+logger = logging.getLogger(__name__)
+
+
+class HandoffRefused(ValueError):
+    """The action is not allowed or the packet is refused; the message says why (RU/EN)."""
+
+
+def wrap_ctx(org_keys: OrgKeys, holder: str) -> bytes:
+    return sealbox.context("handoff.org-key", org_keys.pk, holder)
+
+
+def consent_ctx(export: HandoffExport, case: Case) -> bytes:
+    return sealbox.context("handoff.consent", export.id.bytes, case.public_id)
+
+
+def import_ctx(record: HandoffImport, case: Case) -> bytes:
+    return sealbox.context("handoff.import", record.id.bytes, case.public_id)
+
+
+def _require_coordinator(actor: StaffMember) -> None:
+    if not actor.is_coordinator:
+        raise HandoffRefused(_("Only a coordinator can hand cases to partners or open packets from them."))
+
+
+def org_keys() -> OrgKeys | None:
+    return OrgKeys.objects.first()
+
+
+# --- this organisation's keys --------------------------------------------------------------------
+
+
+def org_keys_create(*, actor: StaffMember) -> OrgKeys:
+    _require_coordinator(actor)
+    if trusted_box_key(actor) is None:
+        raise HandoffRefused(_("This account's key cannot be trusted; ask a coordinator."))
+    if not RecoveryKey.objects.exists():
+        raise HandoffRefused(_("Create the organisation recovery key first."))
+    box = sealbox.KeyPair.generate()
+    signing = sealbox.SigningKeyPair.generate()
+    secret = box.private_key + signing.seed
+    with transaction.atomic():
+        if OrgKeys.objects.select_for_update().exists():
+            raise HandoffRefused(_("The hand-off keys already exist."))
+        try:
+            with transaction.atomic():
+                row = OrgKeys.objects.create(
+                    box_public_key=box.public_key, verify_key=signing.public_key, created_by=actor
+                )
+        except IntegrityError:
+            raise HandoffRefused(_("The hand-off keys already exist.")) from None
+        wraps = [
+            OrgKeyWrap(
+                keys=row,
+                member=member,
+                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(row, str(member.pk))),
+            )
+            for member, public_key in _coordinators()
+        ]
+        recovery = keys.recovery_public_key()
+        wraps.append(
+            OrgKeyWrap(
+                keys=row,
+                for_recovery=True,
+                sealed_private=sealbox.seal(recovery, secret, ctx=wrap_ctx(row, "recovery")),
+            )
+        )
+        OrgKeyWrap.objects.bulk_create(wraps)
+        audit_record(actor=actor, action=Action.HANDOFF_KEYS_CREATE, details={"coordinators": len(wraps) - 1})
+    return row
+
+
+def _coordinators() -> list[tuple[StaffMember, bytes]]:
+    out = []
+    for member in StaffMember.objects.filter(is_active=True, role=Role.COORDINATOR).order_by("pk"):
+        public_key = trusted_box_key(member)
+        if public_key is None:
+            logger.warning("staff member %s: left out of the hand-off keys, public key not certified", member.pk)
+            continue
+        out.append((member, public_key))
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class _OrgSecret:
+    row: OrgKeys
+    box_private: bytes
+    seed: bytes
+
+
+def _org_secret(actor: StaffMember, actor_private_key: bytes) -> _OrgSecret:
+    """The organisation's private keys, opened with the actor's own key; refused unless they
+    open to the stored public keys (a wrap row alone proves nothing)."""
+    row = org_keys()
+    if row is None:
+        raise HandoffRefused(_("This organisation has no hand-off keys yet."))
+    wrap = OrgKeyWrap.objects.filter(keys=row, member=actor).first()
+    secret = None
+    if wrap is not None and actor.is_active:
+        try:
+            secret = sealbox.unseal(actor_private_key, bytes(wrap.sealed_private), ctx=wrap_ctx(row, str(actor.pk)))
+        except sealbox.CryptoError:
+            secret = None
+    if secret is None or len(secret) != 64:
+        raise HandoffRefused(_("You do not hold the hand-off keys yet: ask another coordinator to share them."))
+    box_private, seed = secret[:32], secret[32:]
+    if not (
+        hmac.compare_digest(sealbox.KeyPair.from_private(box_private).public_key, bytes(row.box_public_key))
+        and hmac.compare_digest(sealbox.SigningKeyPair.from_seed(seed).public_key, bytes(row.verify_key))
+    ):
+        logger.warning("staff member %s: their wrap of the hand-off keys does not open to them", actor.pk)
+        raise HandoffRefused(_("You do not hold the hand-off keys yet: ask another coordinator to share them."))
+    return _OrgSecret(row, box_private, seed)
+
+
+def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
+    """Give the keys to every active coordinator who lacks them. Returns how many got them."""
+    _require_coordinator(actor)
+    with transaction.atomic():
+        opened = _org_secret(actor, actor_private_key)
+        holders = set(
+            OrgKeyWrap.objects.filter(keys=opened.row, member__isnull=False).values_list("member_id", flat=True)
+        )
+        secret = opened.box_private + opened.seed
+        rows = [
+            OrgKeyWrap(
+                keys=opened.row,
+                member=member,
+                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(opened.row, str(member.pk))),
+            )
+            for member, public_key in _coordinators()
+            if member.pk not in holders
+        ]
+        OrgKeyWrap.objects.bulk_create(rows)
+        if rows:
+            audit_record(actor=actor, action=Action.HANDOFF_KEYS_SHARE, details={"members": len(rows)})
+    return len(rows)
+
+
+def coordinators_without_keys() -> list[StaffMember]:
+    row = org_keys()
+    if row is None:
+        return []
+    holders = OrgKeyWrap.objects.filter(keys=row, member__isnull=False).values_list("member_id", flat=True)
+    return list(StaffMember.objects.filter(is_active=True, role=Role.COORDINATOR).exclude(pk__in=holders))
+
+
+# --- partners -------------------------------------------------------------------------------------
+
+
+def partner_add(*, actor: StaffMember, name: str, box_key: bytes, verify_key: bytes) -> Partner:
+    _require_coordinator(actor)
+    name = name.strip()
+    if not name:
+        raise HandoffRefused(_("Give the partner organisation a name."))
+    fingerprint = packets.fingerprint(box_key, verify_key).hex()
+    own = org_keys()
+    if own is not None and own.identity.fingerprint.hex() == fingerprint:
+        raise HandoffRefused(_("These are this organisation's own keys, not a partner's."))
+    with transaction.atomic():
+        if Partner.objects.filter(name__iexact=name).exists():
+            raise HandoffRefused(_("A partner with this name already exists."))
+        if Partner.objects.filter(fingerprint=fingerprint).exists():
+            raise HandoffRefused(_("A partner with these keys already exists."))
+        partner = Partner.objects.create(
+            name=name, box_public_key=box_key, verify_key=verify_key, fingerprint=fingerprint, created_by=actor
+        )
+        audit_record(
+            actor=actor, action=Action.HANDOFF_PARTNER_ADD, details={"partner": partner.pk, "fingerprint": fingerprint}
+        )
+    return partner
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportedPacket:
+    export: HandoffExport
+    filename: str
+    data: bytes
+
+
+def handoff_export(
+    *,
+    case: Case,
+    actor: StaffMember,
+    actor_private_key: bytes,
+    partner: Partner,
+    fields: list[str],
+    consent_how: str,
+    consent_date: date,
+) -> ExportedPacket:
+    _require_coordinator(actor)
+    chosen = [value for value in Field.values if value in set(fields)]
+    if not chosen or len(chosen) != len(set(fields)):
+        raise HandoffRefused(_("Choose what to hand over."))
+    consent_how = consent_how.strip()
+    if not consent_how:
+        raise HandoffRefused(_("Record how the person agreed to this hand-off."))
+    if consent_date > timezone.localdate():
+        raise HandoffRefused(_("The date of consent cannot be in the future."))
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        try:
+            keys.current_key_open(locked, actor, actor_private_key)
+            opened = keys.case_private_keys(locked, actor, actor_private_key)
+        except keys.NoAccess:
+            raise HandoffRefused(_("You do not hold this case's key.")) from None
+        org = _org_secret(actor, actor_private_key)
+        consent = {"how": consent_how, "date": consent_date.isoformat()}
+        content = payload_mod.gather(locked, actor, actor_private_key, opened, chosen)
+        content["consent"] = consent
+        packet_id = sealbox.random_key()[:16]
+        data = packets.packet_seal(
+            content,
+            sender=org.row.identity,
+            sender_seed=org.seed,
+            recipient=partner.identity,
+            packet_id=packet_id,
+        )
+        case_key = keys.current_case_key(locked)
+        export = HandoffExport(
+            case=locked, partner=partner, packet_id=packet_id.hex(), fields=chosen, case_key=case_key, created_by=actor
+        )
+        export.consent_ct = sealbox.seal(
+            bytes(case_key.public_key), packets.canonical(consent), ctx=consent_ctx(export, locked)
+        )
+        export.save(force_insert=True)
+        audit_record(
+            actor=actor,
+            action=Action.HANDOFF_EXPORT,
+            case=locked,
+            details={"partner": partner.pk, "fields": ".".join(chosen), "packet": packet_id.hex()},
+        )
+    filename = f"handoff-{locked.public_id}-{packet_id.hex()[:8]}.sphandoff"
+    return ExportedPacket(export=export, filename=filename, data=data)
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def _rejection_message(reason: str) -> str:
+    return {
+        packets.REASON_FORMAT: _(
+            "This file is not a hand-off packet, or it was damaged or changed on the way. Nothing was imported."
+        ),
+        packets.REASON_RECIPIENT: _(
+            "This packet is addressed to another organisation, not to us. Nothing was imported."
+        ),
+        packets.REASON_SENDER: _(
+            "This packet was not sent by the partner you chose. Check the sender. Nothing was imported."
+        ),
+        packets.REASON_SIGNATURE: _(
+            "The partner's signature does not match: the packet was changed or forged. Nothing was imported."
+        ),
+        packets.REASON_CONTENT: _("The packet could not be opened with our key. Nothing was imported."),
+    }[reason]
+
+
+def _refusal_audit(actor: StaffMember, partner: Partner, reason: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action=Action.HANDOFF_IMPORT_REFUSED, details={"partner": partner.pk, "reason": reason}
+        )
+
+
+def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Partner, raw: bytes) -> Case:
+    """Open a packet from ``partner`` into a new case for the on-call team, all or nothing."""
+    _require_coordinator(actor)
+    org = _org_secret(actor, actor_private_key)
+    try:
+        opened = packets.packet_open(
+            raw, recipient=org.row.identity, recipient_private_key=org.box_private, sender=partner.identity
+        )
+        content = payload_mod.validate(opened.payload)
+    except packets.PacketRejected as exc:
+        _refusal_audit(actor, partner, exc.reason)
+        raise HandoffRefused(_rejection_message(exc.reason)) from None
+    except payload_mod.BadPayload:
+        _refusal_audit(actor, partner, "payload")
+        raise HandoffRefused(_rejection_message(packets.REASON_FORMAT)) from None
+    packet_hex = opened.packet_id.hex()
+    try:
+        with transaction.atomic():
+            if HandoffImport.objects.filter(partner=partner, packet_id=packet_hex).exists():
+                raise HandoffRefused(_("This packet was already imported. Nothing was imported again."))
+            team = Team.objects.filter(is_on_call=True).order_by("pk").first()
+            members = list(team.members.filter(is_active=True, role__in=CASE_READER_ROLES)) if team else []
+            if not members or not RecoveryKey.objects.exists():
+                raise HandoffRefused(_("There is no on-call team to give the case to. Nothing was imported."))
+            details = content.get("details") or {}
+            urgency = details.get("urgency") if details.get("urgency") in Urgency.values else Urgency.IN_HIDING
+            case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
+            case_key = keys.case_key_create(case, version=1, members=members)
+            CaseHeldViaTeam.objects.bulk_create(CaseHeldViaTeam(case=case, member=m, team=team) for m in members)
+            case_details = CaseDetails(
+                region=details.get("region", ""),
+                help_kinds=list(details.get("help_kinds", [])),
+                language=details.get("language", ""),
+                contact_kind=details.get("contact_kind", ""),
+            )
+            case.details_ct = sealbox.seal(
+                bytes(case_key.public_key), case_details.to_json(), ctx=keys.details_ctx(case)
+            )
+            case.save(update_fields=["details_ct"])
+            record = HandoffImport(
+                case=case,
+                partner=partner,
+                packet_id=packet_hex,
+                fields=content["fields"],
+                case_key=case_key,
+                imported_by=actor,
+            )
+            rest = {key: value for key, value in content.items() if key != "details"}
+            record.content_ct = sealbox.seal(
+                bytes(case_key.public_key), packets.canonical(rest), ctx=import_ctx(record, case)
+            )
+            record.save(force_insert=True)
+            audit_record(
+                actor=actor,
+                action=Action.HANDOFF_IMPORT,
+                case=case,
+                details={"partner": partner.pk, "fields": ".".join(content["fields"]), "packet": packet_hex},
+            )
+            case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
+    except keys.RecoveryKeyMismatch:
+        raise HandoffRefused(_("The recovery key does not match the configuration. Nothing was imported.")) from None
+    except IntegrityError:
+        raise HandoffRefused(_("This packet was already imported. Nothing was imported again.")) from None
+    return case
