@@ -80,11 +80,13 @@ class CaseMemberForm(_OwnIds):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from casework.services import CASE_READER_ROLES
+        from casework.services import CASE_READER_ROLES, VERIFIED_ONLY_ROLES
+        from triage.lifecycle import State
 
         holders = StaffMember.objects.filter(wraps__case_key__case=case, wraps__case_key__version=case.key_version)
+        roles = CASE_READER_ROLES + (VERIFIED_ONLY_ROLES if case.status == State.VERIFIED else ())
         self.fields["member"].queryset = (  # type: ignore[attr-defined]
-            StaffMember.objects.filter(is_active=True, role__in=CASE_READER_ROLES)
+            StaffMember.objects.filter(is_active=True, role__in=roles)
             .exclude(pk__in=holders.values("pk"))
             .order_by("username")
         )
