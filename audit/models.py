@@ -99,6 +99,8 @@ class Action(models.TextChoices):
     PLACEMENT_CREATE = "placement_create", _("Placed a person in a safe house")
     PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
     SAFE_HOUSE_SHARE = "safe_house_share", _("Gave someone a safe-house address")
+    SAFE_HOUSE_EDIT = "safe_house_edit", _("Changed a safe house")
+    SAFE_HOUSE_CLOSE = "safe_house_close", _("Closed a safe house")
 
 
 class AuditEntry(models.Model):
