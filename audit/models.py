@@ -106,6 +106,8 @@ class Action(models.TextChoices):
     HANDOFF_EXPORT = "handoff_export", _("Handed a case to a partner")
     HANDOFF_IMPORT = "handoff_import", _("Opened a case handed over by a partner")
     HANDOFF_IMPORT_REFUSED = "handoff_import_refused", _("Refused a hand-off packet")
+    SAFE_HOUSE_EDIT = "safe_house_edit", _("Changed a safe house")
+    SAFE_HOUSE_CLOSE = "safe_house_close", _("Closed a safe house")
 
 
 class AuditEntry(models.Model):

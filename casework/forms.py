@@ -80,14 +80,34 @@ class CaseMemberForm(_OwnIds):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from casework.services import CASE_READER_ROLES
+        from casework.services import CASE_READER_ROLES, VERIFIED_ONLY_ROLES
+        from triage.lifecycle import State
 
+        self.case_verified = case.status == State.VERIFIED
         holders = StaffMember.objects.filter(wraps__case_key__case=case, wraps__case_key__version=case.key_version)
-        self.fields["member"].queryset = (  # type: ignore[attr-defined]
-            StaffMember.objects.filter(is_active=True, role__in=CASE_READER_ROLES)
+        candidates = (
+            StaffMember.objects.filter(is_active=True, role__in=CASE_READER_ROLES + VERIFIED_ONLY_ROLES)
             .exclude(pk__in=holders.values("pk"))
             .order_by("username")
         )
+        field = self.fields["member"]
+        field.queryset = candidates  # type: ignore[attr-defined]
+        if not self.case_verified:
+            # Logistics staff are accepted by the field (so choosing one gets the clear refusal
+            # below) but not offered before the case is verified.
+            offered = candidates.exclude(role__in=VERIFIED_ONLY_ROLES)
+            field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
+                (m.pk, field.label_from_instance(m))
+                for m in offered  # type: ignore[attr-defined]
+            ]
+
+    def clean_member(self) -> StaffMember:
+        from casework.services import VERIFIED_ONLY_ROLES
+
+        member = self.cleaned_data["member"]
+        if member.role in VERIFIED_ONLY_ROLES and not self.case_verified:
+            raise forms.ValidationError(_("Logistics staff can be given a case only once it is verified."))
+        return member
 
 
 class DuressClearForm(_OwnIds):

@@ -43,12 +43,17 @@ from casework.models import (
 from core.argon2_slots import argon2_slot
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
+from triage.lifecycle import State
 from vetting import red_flags, sensitive
 from vetting import services as vetting_services
 
 # Roles whose work needs a new case's content; logistics and analysts see cases only once
 # the casework rules give them a reason to (need-to-know).
 CASE_READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
+# Logistics staff (who run the safe houses, T3) read a case only while it is verified: a key
+# holder may give them the key then (case_member_add), never at intake; they lose it with a
+# key rotation as soon as the case leaves the verified state (case_state_changed).
+VERIFIED_ONLY_ROLES = (Role.LOGISTICS,)
 logger = logging.getLogger(__name__)
 
 
@@ -684,7 +689,10 @@ def case_member_add(
     that team (casework.teams)."""
     with transaction.atomic():
         locked = _case_locked(case)
-        if not member.is_active or member.role not in CASE_READER_ROLES:
+        if member.is_active and member.role in VERIFIED_ONLY_ROLES:
+            if locked.status != State.VERIFIED:
+                raise MembershipRefused(_("Logistics staff can be given a case only once it is verified."))
+        elif not member.is_active or member.role not in CASE_READER_ROLES:
             raise MembershipRefused(_("This person's role does not read case content."))
         if _holds_current_key(locked, member):
             raise MembershipRefused(_("This person can already read the case."))
@@ -730,6 +738,39 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
             action=Action.CASE_MEMBER_REMOVE,
             case=locked,
             details={"member": member.pk, "key_version": new_key.version},
+        )
+    return new_key
+
+
+def case_state_changed(*, case: Case, actor: StaffMember, actor_private_key: bytes | None = None) -> CaseKey | None:
+    """Hook of triage.services.case_transition, called in its transaction with ``case`` locked
+    and its new status set: a case that is not verified (closed, reopened) is read by no
+    logistics member. Their wraps of every version are deleted and the key rotated, so nothing
+    written from now on opens with a key they kept. ``actor_private_key`` (the actor's, who
+    holds the key) lets the details be re-sealed under the new version. Returns the new key
+    version, or None when nobody had to be taken off."""
+    if case.status == State.VERIFIED:
+        return None
+    removed = list(
+        StaffMember.objects.filter(
+            role__in=VERIFIED_ONLY_ROLES, wraps__case_key__case=case, wraps__for_recovery=False
+        ).distinct()
+    )
+    if not removed:
+        return None
+    opened: dict[int, bytes] = {}
+    if actor_private_key is not None:
+        try:
+            opened = keys.case_private_keys(case, actor, actor_private_key)
+        except keys.NoAccess:
+            opened = {}
+    new_key = _case_rotate_without_all(case, removed, opened)
+    for member in removed:
+        audit_record(
+            actor=actor,
+            action=Action.CASE_MEMBER_REMOVE,
+            case=case,
+            details={"member": member.pk, "key_version": new_key.version, "reason": "not_verified"},
         )
     return new_key
 

@@ -667,6 +667,24 @@ MATRIX = [
         data={"member": "{caseworker_member}"},
     ),
     Route(
+        "console",
+        "safehouses:edit",
+        "safe-houses/<int:house_id>/edit/",
+        get=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"house_id": "0"},
+        data={"code_name": "Matrix", "capacity": "2", "revision": "1"},
+    ),
+    Route(
+        "console",
+        "safehouses:close",
+        "safe-houses/<int:house_id>/close/",
+        get=staff(NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"house_id": "0"},
+        data={"revision": "1", "confirm": "on"},
+    ),
+    Route(
         # Key holders only; the form names no safe house, so the case page comes back with it.
         "console",
         "safehouses:placement_add",

@@ -309,6 +309,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     checkins_inputs(canaries, case, console)
     safe_house_inputs(canaries, case, console, coordinator.console())
     handoff_inputs(canaries, case, coordinator.console())
+    safe_house_edit_inputs(canaries, coordinator.console())
 
     # Mistyped secrets are secrets too.
     wrong_phrase = canaries.add("wrong codename", " ".join(cyrillic_letters(12) for _ in range(6)))
@@ -493,6 +494,42 @@ def safe_house_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, co
     draft = f"{canaries.pair('reply draft with a safe-house address')} {address}"
     stopped = caseworker.post(f"/cases/{case.public_id}/reply/", {"body": draft})
     assert stopped.status_code == 400 and draft in html.unescape(stopped.content.decode())
+
+
+def safe_house_edit_inputs(canaries: Canaries, coordinator: FaceClient) -> None:
+    """A safe house's changed address and notes: saved, typed into a form refused for its code
+    name, and typed into a form refused as stale (someone saved in between)."""
+    created = coordinator.post(
+        "/safe-houses/",
+        {"code_name": "Canary edit", "capacity": "2", "address": canaries.pair("address before an edit"), "notes": ""},
+    )
+    assert created.status_code == 302
+    edit = f"{created['Location']}edit/"
+    assert coordinator.post(edit, {"reveal": "1"}).status_code == 200
+    typed = {"capacity": "3", "with_address": "True"}
+    refused = {
+        **typed,
+        "code_name": "Grozny flat",
+        "revision": "1",
+        "address": canaries.pair("refused edited address"),
+        "notes": canaries.pair("refused edited notes"),
+    }
+    assert coordinator.post(edit, refused).status_code == 400
+    address, notes = canaries.pair("edited safe-house address"), canaries.pair("edited safe-house notes")
+    saved = coordinator.post(
+        edit, {**typed, "code_name": "Canary edit", "revision": "1", "address": address, "notes": notes}
+    )
+    assert saved.status_code == 302
+    stale = {
+        **typed,
+        "code_name": "Canary edit",
+        "revision": "1",
+        "address": canaries.pair("stale edited address"),
+        "notes": canaries.pair("stale edited notes"),
+    }
+    assert coordinator.post(edit, stale).status_code == 409
+    page = html.unescape(coordinator.post(f"{created['Location']}address/").content.decode())
+    assert address in page and notes in page
 
 
 def sensitive_chooser_draft(canaries: Canaries, case: Case, caseworker: FaceClient) -> None:

@@ -13,7 +13,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Case, CaseKeyWrap
-from casework.services import case_revision_bump
+from casework.services import case_revision_bump, case_state_changed
 from triage.lifecycle import ClosingReason, State, transition_for
 from triage.models import CaseStateChange, OnCallShift
 
@@ -34,13 +34,18 @@ def case_transition(
     reason: str = "",
     now: datetime | None = None,
     expected_revision: int | None = None,
+    member_private_key: bytes | None = None,
 ) -> CaseStateChange:
     """Move ``case`` to ``to_state`` if the lifecycle allows it for ``member``'s role.
     ``expected_revision`` is the case revision the form was rendered with: if someone changed
     the case since, casework.services.EditConflict is raised and nothing changes.
 
     Case.status is updated with a plain UPDATE (its field keeps its original choices); the
-    values written are checked here against triage.lifecycle.State."""
+    values written are checked here against triage.lifecycle.State.
+
+    A case leaving the verified state loses its logistics readers with a key rotation
+    (casework.services.case_state_changed); ``member_private_key`` lets the details be
+    re-sealed under the new key version."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         holds_key = CaseKeyWrap.objects.filter(
@@ -80,8 +85,11 @@ def case_transition(
         if reason:
             details["reason"] = reason
         audit_record(actor=member, action=Action.CASE_TRANSITION, case=locked, details=details)
+        locked.status = to_state
+        case_state_changed(case=locked, actor=member, actor_private_key=member_private_key)
     case.status = to_state
     case.revision = locked.revision
+    case.key_version, case.details_key_version = locked.key_version, locked.details_key_version
     return change
 
 

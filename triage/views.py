@@ -36,6 +36,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
                 to_state=form.cleaned_data["to_state"],
                 reason=form.cleaned_data["reason"],
                 expected_revision=form.cleaned_data["revision"],
+                member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
             )
         except services.TransitionRefused as refused:
             error = str(refused)

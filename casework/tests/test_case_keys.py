@@ -20,10 +20,14 @@ def test_new_cases_are_wrapped_for_the_on_call_caseworkers_and_the_recovery_key(
 
 @pytest.mark.parametrize("role", ["analyst", "logistics"])
 def test_roles_without_need_to_know_get_no_key_to_new_cases(coordinator: Staff, caseworker: Staff, role: str) -> None:
+    """Logistics staff may be given a verified case's key later, never a new (unvetted) one's."""
     other = make_staff(f"a-{role}", role=role, invited_by=coordinator)
     case = open_case().case
     assert not CaseKeyWrap.objects.filter(case_key__case=case, member=other.member).exists()
     assert other.console().get(f"/cases/{case.public_id}/").status_code == 404
+    # Nor is the person offered to the case's holders to add by hand before verification.
+    page = coordinator.console().get(f"/cases/{case.public_id}/").content.decode()
+    assert other.member.username not in page
 
 
 def test_a_swapped_recovery_key_stops_intake(caseworker: Staff) -> None:

@@ -61,6 +61,28 @@ class SafeHouseForm(forms.Form):
         return name
 
 
+class SafeHouseEditForm(SafeHouseForm):
+    """The add form plus the revision it was rendered with. The address and notes are in it
+    only after the editor chose to open them (an audited viewing): ``with_address``."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    with_address = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, with_address: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_address:
+            del self.fields["address"]
+            del self.fields["notes"]
+
+
+class SafeHouseCloseForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    confirm = forms.BooleanField(
+        label=_("Yes, close this safe house"),
+        error_messages={"required": _("Tick the box to confirm that the safe house is closed.")},
+    )
+
+
 class _HouseChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: SafeHouse) -> str:
         return str(
@@ -95,7 +117,7 @@ class PlacementForm(forms.Form):
         from evacuation.safehouses.selectors import houses_with_occupancy
 
         super().__init__(*args, **kwargs)
-        self.fields["safe_house"].queryset = houses_with_occupancy()  # type: ignore[attr-defined]
+        self.fields["safe_house"].queryset = houses_with_occupancy().filter(closed_at__isnull=True)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -13,7 +13,7 @@ hashing as vetting's sensitive items), so the reply screen refuses a reply to an
 case that contains the address.
 
 Plaintext columns, needed while nobody is logged in: the code name (a neutral label, never a
-place), capacity, which case is placed in which house and the dates (for occupancy).
+place), capacity, revision, when it was closed, which case is placed in which house and the dates (for occupancy).
 """
 
 from __future__ import annotations
@@ -38,12 +38,22 @@ class SafeHouse(models.Model):
     rotation_due = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every edit and by closing: a form saved against an older revision is refused
+    # (services.SafeHouseConflict), so one save never silently overwrites another.
+    revision = models.PositiveIntegerField(default=1)
+    # A closed house takes no placements and leaves the placement form; its history stays.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["code_name"]
 
     def __str__(self) -> str:
         return self.code_name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class SafeHouseKey(models.Model):

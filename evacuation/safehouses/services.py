@@ -40,6 +40,14 @@ class SafeHouseRefused(ValueError):
     """The action is not allowed; the message says why (shown to staff)."""
 
 
+class SafeHouseConflict(Exception):
+    """Someone changed or closed the house after the form was rendered: nothing was saved."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(current)
+        self.current = current
+
+
 def is_manager(member: StaffMember) -> bool:
     return member.is_active and member.role in MANAGER_ROLES
 
@@ -272,6 +280,118 @@ def safe_house_open(*, house: SafeHouse, member: StaffMember, member_private_key
     return address.decode(), notes.decode()
 
 
+def _house_locked_at(house: SafeHouse, expected_revision: int) -> SafeHouse:
+    locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
+    if locked.revision != expected_revision:
+        raise SafeHouseConflict(locked.revision)
+    if locked.is_closed:
+        raise SafeHouseRefused(_("This safe house is closed."))
+    return locked
+
+
+def safe_house_edit(
+    *,
+    actor: StaffMember,
+    actor_private_key: bytes,
+    house: SafeHouse,
+    expected_revision: int,
+    code_name: str,
+    capacity: int,
+    address: str | None = None,
+    notes: str | None = None,
+) -> SafeHouse:
+    """Change the code name and capacity and, when ``address`` / ``notes`` are given (not
+    None), the encrypted address and notes: re-encrypted under the house's current keys, which
+    the actor must be able to open, and the address's reply-screen hashes registered anew.
+    Capacity below the people placed there now is refused. ``expected_revision`` is the
+    revision the form was rendered with (SafeHouseConflict if anyone saved since)."""
+    _require_manager(actor)
+    if capacity < 1:
+        raise SafeHouseRefused(_("A safe house has room for at least one person."))
+    hashes = _address_digests(address) if address is not None else set()
+    if address is not None and not hashes:
+        raise SafeHouseRefused(_("The address has no words or numbers to recognise it by."))
+    with transaction.atomic():
+        locked = _house_locked_at(house, expected_revision)
+        if SafeHouse.objects.filter(code_name__iexact=code_name).exclude(pk=locked.pk).exists():
+            raise SafeHouseRefused(_("Another safe house already has this code name."))
+        occupied = Placement.objects.filter(safe_house=locked, ended_at__isnull=True).count()
+        if capacity < occupied:
+            raise SafeHouseRefused(
+                _("%(count)s people are placed here now: the capacity cannot be lower than that.") % {"count": occupied}
+            )
+        changed = [
+            name
+            for name, old, new in (("code_name", locked.code_name, code_name), ("capacity", locked.capacity, capacity))
+            if old != new
+        ]
+        locked.code_name, locked.capacity = code_name, capacity
+        if address is not None or notes is not None:
+            house_keys = _staff_keys(locked, actor, actor_private_key)
+            if house_keys is None:
+                raise SafeHouseRefused(
+                    _("This address was not shared with you: ask a coordinator or logistics member who can read it.")
+                )
+            if locked.rotation_due:  # a stay ended: new keys before anything new is stored
+                house_keys = safe_house_rotate(house=locked, old=house_keys, actor=actor)
+            version = locked.key_version
+            old_address = sealbox.decrypt(
+                house_keys.address, bytes(locked.address_ct), ctx=crypto.address_ctx(locked.pk, version)
+            ).decode()
+            old_notes = sealbox.decrypt(
+                house_keys.notes, bytes(locked.notes_ct), ctx=crypto.notes_ctx(locked.pk, version)
+            ).decode()
+            new_address = old_address if address is None else address
+            new_notes = old_notes if notes is None else notes
+            changed += [
+                name
+                for name, old, new in (("address", old_address, new_address), ("notes", old_notes, new_notes))
+                if old != new
+            ]
+            _encrypt(locked, house_keys, new_address, new_notes)
+            if new_address != old_address:
+                SafeHouseShingle.objects.filter(safe_house=locked).delete()
+                SafeHouseShingle.objects.bulk_create(
+                    [SafeHouseShingle(safe_house=locked, digest=value) for value in sorted(hashes)]
+                )
+                locked.shingle_count = len(hashes)
+        locked.revision += 1
+        locked.save(update_fields=["code_name", "capacity", "address_ct", "notes_ct", "shingle_count", "revision"])
+        # Which fields changed (True/False), never their values.
+        audit_record(
+            actor=actor,
+            action=Action.SAFE_HOUSE_EDIT,
+            details={
+                "safe_house": locked.pk,
+                "revision": locked.revision,
+                **{field: field in changed for field in ("code_name", "capacity", "address", "notes")},
+            },
+        )
+    return locked
+
+
+def safe_house_close(*, actor: StaffMember, house: SafeHouse, expected_revision: int) -> SafeHouse:
+    """Close a house nobody is placed in: it takes no new placements and leaves the placement
+    form; its history and its address hashes (the reply screen still guards it) stay."""
+    _require_manager(actor)
+    with transaction.atomic():
+        locked = _house_locked_at(house, expected_revision)
+        occupied = Placement.objects.filter(safe_house=locked, ended_at__isnull=True).count()
+        if occupied:
+            raise SafeHouseRefused(
+                _("%(count)s people are still placed here: end their stays before closing the safe house.")
+                % {"count": occupied}
+            )
+        locked.closed_at = timezone.now()
+        locked.closed_by = actor
+        locked.revision += 1
+        locked.save(update_fields=["closed_at", "closed_by", "revision"])
+        audit_record(
+            actor=actor, action=Action.SAFE_HOUSE_CLOSE, details={"safe_house": locked.pk, "revision": locked.revision}
+        )
+    return locked
+
+
 def placement_create(
     *,
     actor: StaffMember,
@@ -291,6 +411,8 @@ def placement_create(
     keys.current_key_open(case, actor, actor_private_key)  # NoAccess: not a holder of the case key
     with transaction.atomic():
         locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
+        if locked.is_closed:
+            raise SafeHouseRefused(_("This safe house is closed: choose another one."))
         locked_case = Case.objects.select_for_update().get(pk=case.pk)
         if locked_case.status != State.VERIFIED:
             raise SafeHouseRefused(_("Only the person of a verified case can be placed in a safe house."))

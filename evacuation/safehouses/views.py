@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import staff_member, staff_required
@@ -20,7 +21,7 @@ from casework.forms import StaffReplyForm
 from casework.selectors import cases_visible_to
 from casework.views import _render_case
 from evacuation.safehouses import selectors, services
-from evacuation.safehouses.forms import PlacementForm, SafeHouseForm
+from evacuation.safehouses.forms import PlacementForm, SafeHouseCloseForm, SafeHouseEditForm, SafeHouseForm
 from evacuation.safehouses.models import Placement, SafeHouse
 
 
@@ -115,6 +116,89 @@ def house_share(request: HttpRequest, house_id: int) -> HttpResponse:
         )
     except services.SafeHouseRefused as refused:
         return _render_detail(request, house, member, error=str(refused), status=400)
+    return redirect("safehouses:detail", house_id=house.pk)
+
+
+CONFLICT_MESSAGE = _lazy(
+    "Someone else changed this safe house while you were editing. It is shown as it is now; check and save again."
+)
+
+
+def _render_edit(
+    request: HttpRequest, house: SafeHouse, form: SafeHouseEditForm, status: int = 200, error: str = ""
+) -> HttpResponse:
+    context = {"house": house, "form": form, "error": error, "with_address": "address" in form.fields}
+    return render(request, "safehouses/edit.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
+    """Code name and capacity; the address and notes only after the editor opens them (POST
+    ``reveal``: an audited viewing, never a GET page in history)."""
+    member = _manager(request)
+    house = get_object_or_404(SafeHouse, pk=house_id)
+    if house.is_closed:
+        return _render_detail(request, house, member, error=_("This safe house is closed."), status=409)
+    initial = {"code_name": house.code_name, "capacity": house.capacity, "revision": house.revision}
+    if request.method == "GET":
+        return _render_edit(request, house, SafeHouseEditForm(initial=initial))
+    if "reveal" in request.POST:
+        try:
+            address, notes = services.safe_house_open(
+                house=house,
+                member=member,
+                member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            )
+        except services.SafeHouseRefused as refused:
+            return _render_edit(request, house, SafeHouseEditForm(initial=initial), status=403, error=str(refused))
+        initial.update(address=address, notes=notes, with_address=True)
+        return _render_edit(request, house, SafeHouseEditForm(initial=initial, with_address=True))
+    with_address = request.POST.get("with_address") in ("True", "true", "on", "1")
+    form = SafeHouseEditForm(request.POST, with_address=with_address)
+    if not form.is_valid():
+        return _render_edit(request, house, form, status=400)
+    data = form.cleaned_data
+    try:
+        services.safe_house_edit(
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            house=house,
+            expected_revision=data["revision"],
+            code_name=data["code_name"],
+            capacity=data["capacity"],
+            address=data["address"] if with_address else None,
+            notes=data["notes"] if with_address else None,
+        )
+    except services.SafeHouseConflict as conflict:
+        # What was typed stays; the form now carries the current revision.
+        house.refresh_from_db()
+        fresh = request.POST.copy()
+        fresh["revision"] = str(conflict.current)
+        return _render_edit(
+            request, house, SafeHouseEditForm(fresh, with_address=with_address), status=409, error=str(CONFLICT_MESSAGE)
+        )
+    except services.SafeHouseRefused as refused:
+        return _render_edit(request, house, form, status=409, error=str(refused))
+    return redirect("safehouses:detail", house_id=house.pk)
+
+
+@staff_required
+@require_POST
+def house_close(request: HttpRequest, house_id: int) -> HttpResponse:
+    member = _manager(request)
+    house = get_object_or_404(SafeHouse, pk=house_id)
+    form = SafeHouseCloseForm(request.POST)
+    if not form.is_valid():
+        error = str(next(iter(form.errors.values()))[0])
+        return _render_detail(request, house, member, error=error, status=400)
+    try:
+        services.safe_house_close(actor=member, house=house, expected_revision=form.cleaned_data["revision"])
+    except services.SafeHouseConflict:
+        house.refresh_from_db()
+        return _render_detail(request, house, member, error=str(CONFLICT_MESSAGE), status=409)
+    except services.SafeHouseRefused as refused:
+        return _render_detail(request, house, member, error=str(refused), status=409)
     return redirect("safehouses:detail", house_id=house.pk)
 
 
