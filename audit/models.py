@@ -99,6 +99,8 @@ class Action(models.TextChoices):
     PLACEMENT_CREATE = "placement_create", _("Placed a person in a safe house")
     PLACEMENT_END = "placement_end", _("Ended a stay in a safe house")
     SAFE_HOUSE_SHARE = "safe_house_share", _("Gave someone a safe-house address")
+    PLACEMENT_CONFIRM = "placement_confirm", _("Confirmed a stay in a safe house")
+    SAFE_HOUSE_CASE_KEYS_REVOKE = "safe_house_case_keys_revoke", _("Took a safe-house address from a case's key")
 
 
 class AuditEntry(models.Model):
