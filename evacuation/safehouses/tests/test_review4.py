@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sealbox
 from casework.models import Case, CaseKey
 from evacuation.safehouses import crypto, services
 from evacuation.safehouses.models import Placement, SafeHouseKey
-from evacuation.safehouses.tests.test_safe_houses import ADDRESS, NOTES, TODAY, _house, _place
+from evacuation.safehouses.tests.test_safe_houses import ADDRESS, TODAY, _house, _place
 from tests.personas import PersonAtRisk, Staff, open_case
 from triage.lifecycle import State
 
