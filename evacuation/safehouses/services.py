@@ -474,6 +474,7 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
         .first()
     )
     address_key: bytes | None = None
+    address = b""
     if row is not None:
         try:
             address_key = sealbox.unseal(
