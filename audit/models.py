@@ -108,6 +108,8 @@ class Action(models.TextChoices):
     HANDOFF_IMPORT_REFUSED = "handoff_import_refused", _("Refused a hand-off packet")
     SAFE_HOUSE_EDIT = "safe_house_edit", _("Changed a safe house")
     SAFE_HOUSE_CLOSE = "safe_house_close", _("Closed a safe house")
+    PLACEMENT_CONFIRM = "placement_confirm", _("Confirmed a stay in a safe house")
+    SAFE_HOUSE_CASE_KEYS_REVOKE = "safe_house_case_keys_revoke", _("Took a safe-house address from a case's key")
 
 
 class AuditEntry(models.Model):

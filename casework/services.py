@@ -316,6 +316,10 @@ def case_mark_duress(case: Case) -> None:
     now = timezone.now()
     first_time = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True).update(under_duress_since=now)
     case.refresh_from_db(fields=["under_duress_since"])
+    from evacuation.safehouses.services import case_address_keys_revoke
+
+    with transaction.atomic():
+        case_address_keys_revoke(case=case, reason="duress")
     if first_time:
         # Only the first duress login alerts staff; later ones would only repeat it.
         case_event_notify_on_commit(case_id=case.pk, event=Event.DURESS)

@@ -699,6 +699,16 @@ MATRIX = [
         data={"safe_house": "0", "starts_on": "2026-11-25", "until": ""},
     ),
     Route(
+        # Coordinators and logistics only; the world holds no placement.
+        "console",
+        "safehouses:placement_confirm",
+        "safe-houses/placements/<uuid:placement_id>/confirm/",
+        get=staff(NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"placement_id": "00000000-0000-4000-8000-000000000000"},
+        data={"back": "case"},
+    ),
+    Route(
         # Nobody in the world is placed.
         "console",
         "safehouses:placement_end",

@@ -81,6 +81,10 @@ def case_transition(
             at=now or timezone.now(),
         )
         Case.objects.filter(pk=locked.pk).update(status=to_state)
+        if locked.status == State.VERIFIED and to_state != State.VERIFIED:
+            from evacuation.safehouses.services import case_address_keys_revoke
+
+            case_address_keys_revoke(case=locked, actor=member, reason="left_verified")
         details = {"from": locked.status, "to": to_state}
         if reason:
             details["reason"] = reason

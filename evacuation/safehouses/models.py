@@ -23,6 +23,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SafeHouse(models.Model):
@@ -91,6 +92,14 @@ class SafeHouseShingle(models.Model):
 
 
 class Placement(models.Model):
+    """A stay. A caseworker's placement is a request until a coordinator or logistics member
+    confirms it (services.placement_confirm); only a confirmed stay's case key is given the
+    address. Both count against the house's capacity while they have not ended."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting for logistics to confirm")
+        CONFIRMED = "confirmed", _("Confirmed")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="placements")
     safe_house = models.ForeignKey(SafeHouse, on_delete=models.PROTECT, related_name="placements")
@@ -99,6 +108,11 @@ class Placement(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -112,3 +126,7 @@ class Placement(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED

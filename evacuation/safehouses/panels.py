@@ -18,6 +18,7 @@ def case_page_context(*, case: Case, member: StaffMember) -> dict[str, Any]:
     current = next((placement for placement in placements if placement.is_active), None)
     may_place = member.role in services.PLACER_ROLES
     return {
+        "placement_may_confirm": current is not None and not current.is_confirmed and services.is_manager(member),
         "placement": current,
         "placement_history": [placement for placement in placements if not placement.is_active],
         "placement_verified": case.status == State.VERIFIED,

@@ -6,6 +6,7 @@ the entry committed, before anything is decrypted.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from datetime import date
 
@@ -32,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 # Who manages safe houses and reads every address.
 MANAGER_ROLES = (Role.COORDINATOR, Role.LOGISTICS)
-# Who may place a person (they must also hold the case key).
+# Who may place a person, or ask for a place (they must also hold the case key), and read the
+# address of the house their case's person is placed in. Verifiers and analysts on a case's
+# team hold its key but are refused both, in the service and the view.
 PLACER_ROLES = (Role.COORDINATOR, Role.LOGISTICS, Role.CASEWORKER)
 
 
@@ -109,7 +112,19 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
     SafeHouseKey.objects.bulk_create(rows)
 
 
-def _seal_to_case_key(house: SafeHouse, address_key: bytes, case_key: CaseKey) -> None:
+def _case_may_hold_address(case: Case) -> bool:
+    return case.status == State.VERIFIED and case.under_duress_since is None
+
+
+def _seal_to_case_key(house: SafeHouse, address_key: bytes, case_key: CaseKey, case_private_key: bytes) -> None:
+    """Seal the address key to ``case_key``, which must be the pair of ``case_private_key``:
+    a private key the caller opened with their own key (keys.current_key_open, or an address
+    sealed to an older version they hold). A CaseKey row alone proves nothing: a database
+    writer can insert one with a public key of their own. Raises keys.NoAccess otherwise."""
+    derived = sealbox.KeyPair.from_private(case_private_key).public_key
+    if not hmac.compare_digest(derived, bytes(case_key.public_key)):
+        logger.warning("case key %s: its public key is not the pair of the key opened; nothing sealed", case_key.pk)
+        raise keys.NoAccess
     ctx = crypto.case_key_ctx(house.pk, house.key_version, case_key.pk)
     SafeHouseKey.objects.get_or_create(
         safe_house=house,
@@ -213,19 +228,30 @@ def active_placements(house: SafeHouse) -> list[Placement]:
     return list(house.placements.filter(ended_at__isnull=True).select_related("case"))
 
 
-def _seal_to_placed_cases(house: SafeHouse, address_key: bytes) -> None:
-    """Seal the address key to the current key of every verified case placed here (a case
-    whose key was rotated since it was placed, or one placed by someone who could not open
-    the address)."""
+def _seal_to_cases_held_by(
+    house: SafeHouse, address_key: bytes, member: StaffMember, member_private_key: bytes
+) -> None:
+    """Seal the address key to the current key of each confirmed, verified case placed here
+    whose current key ``member`` holds and opens (checked against its public key). Cases whose
+    key they do not hold get it when a holder who may read the address opens it
+    (placement_address), never from what the database says alone."""
     for placement in active_placements(house):
-        if placement.case.status == State.VERIFIED:
-            _seal_to_case_key(house, address_key, keys.current_case_key(placement.case))
+        case = placement.case
+        if not placement.is_confirmed or not _case_may_hold_address(case):
+            continue
+        try:
+            case_private_key = keys.current_key_open(case, member, member_private_key)
+            _seal_to_case_key(house, address_key, keys.current_case_key(case), case_private_key)
+        except keys.NoAccess:
+            continue
 
 
 def safe_house_rotate(*, house: SafeHouse, old: HouseKeys, actor: StaffMember) -> HouseKeys:
     """New keys for the address and notes, sealed to the staff who held the old ones (and are
-    still coordinators or logistics with a certified key), the recovery key and the cases
-    placed here now; the old sealings are deleted. Someone who kept an old sealing (a team
+    still coordinators or logistics with a certified key) and the recovery key; the old
+    sealings are deleted, those to case keys too. The caller re-seals to the case keys it
+    holds (_seal_to_cases_held_by); other placed cases' teams get the new keys when a holder
+    who is a coordinator or logistics member opens the address (placement_address). Someone who kept an old sealing (a team
     whose placement ended) cannot open what is stored from now on. Called in a transaction
     with the house row locked."""
     address = sealbox.decrypt(old.address, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version))
@@ -242,7 +268,6 @@ def safe_house_rotate(*, house: SafeHouse, old: HouseKeys, actor: StaffMember) -
     _encrypt(house, new, address.decode(), notes.decode())
     house.save(update_fields=["key_version", "rotation_due", "address_ct", "notes_ct"])
     _seal_to_staff(house, new, [(member, key) for member, key in _readers() if member.pk in held])
-    _seal_to_placed_cases(house, new.address)
     audit_record(
         actor=actor,
         action=Action.SAFE_HOUSE_KEYS_ROTATE,
@@ -254,8 +279,9 @@ def safe_house_rotate(*, house: SafeHouse, old: HouseKeys, actor: StaffMember) -
 def safe_house_open(*, house: SafeHouse, member: StaffMember, member_private_key: bytes) -> tuple[str, str]:
     """The address and notes in the clear for a coordinator or logistics member. The viewing
     is audited and committed before anything is decrypted. Refused when the keys were never
-    sealed to this member. Afterwards the keys are sealed to the current key of the cases
-    placed here, and new keys are made if a placement ended since they were last opened."""
+    sealed to this member. New keys are made if a placement ended since they were last
+    opened; the address key is then sealed to the current key of the confirmed placed cases
+    whose key this member holds (and opens)."""
     _require_manager(member)
     if _staff_keys(house, member, member_private_key) is None:
         raise SafeHouseRefused(
@@ -272,8 +298,7 @@ def safe_house_open(*, house: SafeHouse, member: StaffMember, member_private_key
             )
         if locked.rotation_due:
             house_keys = safe_house_rotate(house=locked, old=house_keys, actor=member)
-        else:
-            _seal_to_placed_cases(locked, house_keys.address)
+        _seal_to_cases_held_by(locked, house_keys.address, member, member_private_key)
     version = locked.key_version
     address = sealbox.decrypt(house_keys.address, bytes(locked.address_ct), ctx=crypto.address_ctx(locked.pk, version))
     notes = sealbox.decrypt(house_keys.notes, bytes(locked.notes_ct), ctx=crypto.notes_ctx(locked.pk, version))
@@ -401,14 +426,19 @@ def placement_create(
     starts_on: date,
     until: date | None,
 ) -> Placement:
-    """Place the person of a verified case in ``house``. The house row is locked and its
-    active placements counted inside the transaction, so of two staff placing people into the
-    last free place at the same moment exactly one succeeds."""
+    """Place the person of a verified case in ``house``: confirmed at once when a coordinator
+    or logistics member places them (the address key is sealed to the case key they opened),
+    a request waiting for one of them to confirm it (placement_confirm) when a caseworker
+    does, so a caseworker cannot reach an address by choosing a house. Requests and confirmed
+    stays both take a place. The house row is locked and its active placements counted inside
+    the transaction, so of two staff placing people into the last free place at the same
+    moment exactly one succeeds."""
     if actor.role not in PLACER_ROLES:
         raise SafeHouseRefused(_("Your role may not place people in safe houses."))
     if until is not None and until < starts_on:
         raise SafeHouseRefused(_("The planned end is before the start."))
-    keys.current_key_open(case, actor, actor_private_key)  # NoAccess: not a holder of the case key
+    case_private_key = keys.current_key_open(case, actor, actor_private_key)  # NoAccess: not a holder
+    confirmed = is_manager(actor)
     with transaction.atomic():
         locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
         if locked.is_closed:
@@ -416,6 +446,8 @@ def placement_create(
         locked_case = Case.objects.select_for_update().get(pk=case.pk)
         if locked_case.status != State.VERIFIED:
             raise SafeHouseRefused(_("Only the person of a verified case can be placed in a safe house."))
+        if locked_case.key_version != case.key_version:
+            raise SafeHouseRefused(_("The case key changed a moment ago: please try again."))
         if Placement.objects.filter(case=locked_case, ended_at__isnull=True).exists():
             raise SafeHouseRefused(_("This person is already placed in a safe house: end that stay first."))
         occupied = Placement.objects.filter(safe_house=locked, ended_at__isnull=True).count()
@@ -424,25 +456,73 @@ def placement_create(
                 _("%(house)s is full (%(capacity)s places, all taken). Choose another safe house.")
                 % {"house": locked.code_name, "capacity": locked.capacity}
             )
+        now = timezone.now()
         placement = Placement.objects.create(
-            case=locked_case, safe_house=locked, starts_on=starts_on, until=until, placed_by=actor
+            case=locked_case,
+            safe_house=locked,
+            starts_on=starts_on,
+            until=until,
+            placed_by=actor,
+            status=Placement.Status.CONFIRMED if confirmed else Placement.Status.REQUESTED,
+            confirmed_by=actor if confirmed else None,
+            confirmed_at=now if confirmed else None,
         )
-        house_keys = _staff_keys(locked, actor, actor_private_key) if is_manager(actor) else None
-        if house_keys is not None:
-            _seal_to_case_key(locked, house_keys.address, keys.current_case_key(locked_case))
+        house_keys = _staff_keys(locked, actor, actor_private_key) if confirmed else None
+        if house_keys is not None and locked_case.under_duress_since is None:
+            _seal_to_case_key(locked, house_keys.address, keys.current_case_key(locked_case), case_private_key)
         audit_record(
             actor=actor,
             action=Action.PLACEMENT_CREATE,
             case=locked_case,
-            details={"placement": str(placement.pk), "safe_house": locked.pk},
+            details={"placement": str(placement.pk), "safe_house": locked.pk, "status": placement.status},
         )
     return placement
 
 
+def placement_confirm(*, actor: StaffMember, actor_private_key: bytes, placement: Placement) -> Placement:
+    """A coordinator or logistics member confirms a caseworker's request for a place. Only
+    this gives the case's key the address, and only when the confirming member can open both
+    the house's keys and the case's current key (checked against its public key); otherwise
+    the stay is confirmed and the address reaches the case key when a coordinator or
+    logistics member who holds it opens the address. Audited in the same transaction."""
+    _require_manager(actor)
+    with transaction.atomic():
+        house = SafeHouse.objects.select_for_update().get(pk=placement.safe_house_id)
+        locked = Placement.objects.select_for_update().select_related("case").get(pk=placement.pk)
+        if locked.ended_at is not None:
+            raise SafeHouseRefused(_("This stay has already ended."))
+        if locked.is_confirmed:
+            raise SafeHouseRefused(_("This stay is already confirmed."))
+        case = Case.objects.select_for_update().get(pk=locked.case_id)
+        if case.status != State.VERIFIED:
+            raise SafeHouseRefused(_("Only the person of a verified case can be placed in a safe house."))
+        locked.status = Placement.Status.CONFIRMED
+        locked.confirmed_by = actor
+        locked.confirmed_at = timezone.now()
+        locked.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        house_keys = _staff_keys(house, actor, actor_private_key)
+        sealed = False
+        if house_keys is not None and case.under_duress_since is None:
+            try:
+                case_private_key = keys.current_key_open(case, actor, actor_private_key)
+                _seal_to_case_key(house, house_keys.address, keys.current_case_key(case), case_private_key)
+                sealed = True
+            except keys.NoAccess:
+                pass
+        audit_record(
+            actor=actor,
+            action=Action.PLACEMENT_CONFIRM,
+            case=case,
+            details={"placement": str(locked.pk), "safe_house": house.pk, "address_shared": sealed},
+        )
+    return locked
+
+
 def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, placement: Placement) -> Placement:
-    """End a stay: the address is no longer sealed to the case's key (past or future
-    versions), and the house gets new keys at once if the actor can open them, otherwise
-    when a coordinator or logistics member next opens the address."""
+    """End a stay (or withdraw or turn down a request): the address is no longer sealed to
+    the case's key (past or future versions). After a confirmed stay the house gets new keys
+    at once if the actor can open them, otherwise when a coordinator or logistics member next
+    opens the address. A request never had the address, so its end needs no new keys."""
     if actor.role not in PLACER_ROLES:
         raise SafeHouseRefused(_("Your role may not place people in safe houses."))
     keys.current_key_open(case, actor, actor_private_key)  # NoAccess: not a holder of the case key
@@ -455,12 +535,14 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
         locked.ended_by = actor
         locked.save(update_fields=["ended_at", "ended_by"])
         SafeHouseKey.objects.filter(safe_house=house, case_key__case=case).delete()
-        house_keys = _staff_keys(house, actor, actor_private_key) if is_manager(actor) else None
-        if house_keys is not None:
-            safe_house_rotate(house=house, old=house_keys, actor=actor)
-        else:
-            house.rotation_due = True
-            house.save(update_fields=["rotation_due"])
+        if locked.is_confirmed:
+            house_keys = _staff_keys(house, actor, actor_private_key) if is_manager(actor) else None
+            if house_keys is not None:
+                new = safe_house_rotate(house=house, old=house_keys, actor=actor)
+                _seal_to_cases_held_by(house, new.address, actor, actor_private_key)
+            else:
+                house.rotation_due = True
+                house.save(update_fields=["rotation_due"])
         audit_record(
             actor=actor,
             action=Action.PLACEMENT_END,
@@ -470,18 +552,35 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
     return locked
 
 
+def may_read_placement_address(member: StaffMember) -> bool:
+    return member.is_active and member.role in PLACER_ROLES
+
+
 def placement_address(*, case: Case, member: StaffMember, member_private_key: bytes) -> tuple[Placement, str] | None:
-    """Where the person of ``case`` is placed now, with the address, for a holder of the
-    case key: opened through the case key the address was sealed to. None when the address
-    was not shared with the case's key yet (it is, when logistics next open the house).
-    The viewing is audited and committed before anything is decrypted. Raises
-    keys.NoAccess for a non-holder, SafeHouseRefused when nobody is placed."""
+    """Where the person of ``case`` is placed now, with the address, for a coordinator,
+    logistics member or caseworker holding the case key (verifiers and analysts are refused),
+    while the case is verified and not under duress and the stay is confirmed.
+
+    Opened through the case key version the address was sealed to. When that is an older
+    version than the current one (the case key was rotated), the address key is sealed to the
+    current version, after checking that the current private key this member opens is the
+    pair of its public key. When nothing was sealed to the case key yet (a house given new
+    keys since), a coordinator or logistics member who opens the house's keys and the current
+    case key seals it. None when the address cannot be reached yet. The viewing is audited and
+    committed before anything is decrypted. Raises keys.NoAccess for a non-holder,
+    SafeHouseRefused otherwise."""
+    if not may_read_placement_address(member):
+        raise SafeHouseRefused(_("Your role may not read safe-house addresses."))
     opened = keys.case_private_keys(case, member, member_private_key)
     placement = Placement.objects.filter(case=case, ended_at__isnull=True).select_related("safe_house").first()
     if placement is None:
         raise SafeHouseRefused(_("This person is not placed in a safe house."))
-    if case.status != State.VERIFIED:
+    if not _case_may_hold_address(case):
         raise SafeHouseRefused(_("Only the team of a verified case can read the address."))
+    if not placement.is_confirmed:
+        raise SafeHouseRefused(
+            _("This stay waits for a coordinator or logistics member to confirm it; the address is shown after.")
+        )
     house = placement.safe_house
     with transaction.atomic():
         audit_record(
@@ -490,20 +589,66 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
             case=case,
             details={"safe_house": house.pk, "placement": str(placement.pk)},
         )
+    current = keys.current_case_key(case)
     row = (
         SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, case_key_id__in=opened)
         .order_by("-case_key__version")
         .first()
     )
-    if row is None:
+    address_key: bytes | None = None
+    address = b""
+    if row is not None:
+        try:
+            address_key = sealbox.unseal(
+                opened[row.case_key_id],
+                bytes(row.sealed_key),
+                ctx=crypto.case_key_ctx(house.pk, house.key_version, row.case_key_id),
+            )
+            address = sealbox.decrypt(
+                address_key, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version)
+            )
+        except sealbox.CryptoError:
+            logger.warning("safe house %s: the sealing to case key %s does not open", house.pk, row.case_key_id)
+            address_key = None
+    if address_key is None and is_manager(member):
+        house_keys = _staff_keys(house, member, member_private_key)
+        if house_keys is not None:
+            address_key = house_keys.address
+            address = sealbox.decrypt(
+                address_key, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version)
+            )
+            row = None
+    if address_key is None:
         return None
-    address_key = sealbox.unseal(
-        opened[row.case_key_id],
-        bytes(row.sealed_key),
-        ctx=crypto.case_key_ctx(house.pk, house.key_version, row.case_key_id),
-    )
-    if row.case_key_id != keys.current_case_key(case).pk:  # the case key was rotated since
-        with transaction.atomic():
-            _seal_to_case_key(house, address_key, keys.current_case_key(case))
-    address = sealbox.decrypt(address_key, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version))
+    if row is None or row.case_key_id != current.pk:
+        # Give the current case key the address, if this member proves it is the case's.
+        try:
+            current_private = keys.current_key_open(case, member, member_private_key)
+            with transaction.atomic():
+                _seal_to_case_key(house, address_key, current, current_private)
+        except keys.NoAccess:
+            pass
     return placement, address.decode()
+
+
+def case_address_keys_revoke(*, case: Case, actor: StaffMember | None = None, reason: str) -> int:
+    """Take every safe-house address key away from ``case``'s key (all versions): called when
+    the case leaves the verified state (triage.services.case_transition) or comes under duress
+    (casework.services.case_mark_duress). The houses concerned get new keys when a coordinator
+    or logistics member next opens them, so an address key the team kept no longer opens what
+    is stored. Run inside the caller's transaction; audited when anything was taken away.
+    Returns how many sealings were deleted."""
+    sealings = SafeHouseKey.objects.filter(case_key__case=case)
+    house_ids = sorted(set(sealings.values_list("safe_house_id", flat=True)))
+    if not house_ids:
+        return 0
+    deleted, _by_model = sealings.delete()
+    SafeHouse.objects.filter(pk__in=house_ids).update(rotation_due=True)
+    for house_id in house_ids:
+        audit_record(
+            actor=actor,
+            action=Action.SAFE_HOUSE_CASE_KEYS_REVOKE,
+            case=case,
+            details={"safe_house": house_id, "reason": reason},
+        )
+    return deleted

@@ -4,6 +4,7 @@ and not-yours alike)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -202,6 +203,27 @@ def house_close(request: HttpRequest, house_id: int) -> HttpResponse:
     return redirect("safehouses:detail", house_id=house.pk)
 
 
+@staff_required
+@require_POST
+def placement_confirm(request: HttpRequest, placement_id: uuid.UUID) -> HttpResponse:
+    """A coordinator or logistics member confirms a caseworker's request for a place, from
+    the safe-house page or the case page (``back=case``: back to the case page, if they can
+    open the case)."""
+    member = _manager(request)
+    placement = get_object_or_404(Placement.objects.select_related("case", "safe_house"), pk=placement_id)
+    try:
+        services.placement_confirm(
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            placement=placement,
+        )
+    except services.SafeHouseRefused as refused:
+        return _render_detail(request, placement.safe_house, member, error=str(refused), status=409)
+    if request.POST.get("back") == "case" and cases_visible_to(member).filter(pk=placement.case_id).exists():
+        return redirect("casework:case", public_id=placement.case.public_id)
+    return redirect("safehouses:detail", house_id=placement.safe_house_id)
+
+
 # --- on the case page ---------------------------------------------------------------------
 
 
@@ -256,9 +278,12 @@ def placement_end(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
     """The case page with the address of the house the person is placed in, for a holder of
-    the case key (the viewing is audited before the address is decrypted)."""
+    the case key who places people (the viewing is audited before the address is decrypted).
+    Verifiers and analysts on the team: 403."""
     member = staff_member(request)
     case = case_for_member(member, public_id)
+    if not services.may_read_placement_address(member):
+        raise PermissionDenied
     try:
         found = services.placement_address(
             case=case,

@@ -7,14 +7,18 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
+import sealbox
 from accounts.models import Role
 from audit.models import Action, AuditEntry
 from casework import keys
-from casework.models import Message
+from casework.models import Case, CaseKey, Message
+from casework.services import case_mark_duress
 from evacuation.safehouses import services
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
 from tests.plaintext_search import database_places, log_record_places, needles_for, search_places
+from triage.lifecycle import ClosingReason, State
+from triage.services import case_transition
 
 ADDRESS = "ул. Садовая, д. 7, кв. 19, домофон 5521"
 NOTES = "Хозяйка Марина, ключ у соседки из кв. 20"
@@ -170,22 +174,161 @@ def test_a_case_key_rotated_while_placed_is_given_the_address(
     assert SafeHouseKey.objects.filter(case_key=keys.current_case_key(verified.case)).exists()
 
 
-def test_a_placement_by_a_caseworker_waits_for_logistics_to_share_the_address(
-    logistics: Staff, caseworker: Staff, verified: PersonAtRisk
+def test_a_caseworkers_placement_is_a_request_until_a_coordinator_confirms_it(
+    coordinator: Staff, logistics: Staff, caseworker: Staff, verified: PersonAtRisk, second_verified: PersonAtRisk
 ) -> None:
-    house = _house(logistics)
-    _place(caseworker, verified, house)  # the caseworker cannot open the house's keys
-    assert (
+    house = _house(logistics, capacity=1)
+    placement = _place(caseworker, verified, house)
+    assert placement.status == Placement.Status.REQUESTED and placement.confirmed_by is None
+    # A request takes the place: nobody else is placed there meanwhile.
+    with translation.override("en"), pytest.raises(services.SafeHouseRefused, match="Oak is full"):
+        _place(coordinator, second_verified, house)
+    # Nothing reaches the case key: not at placing, not when logistics open the house.
+    services.safe_house_open(house=house, member=logistics.member, member_private_key=logistics.private_key)
+    assert not SafeHouseKey.objects.filter(case_key__case=verified.case).exists()
+    with translation.override("en"), pytest.raises(services.SafeHouseRefused, match="waits for a coordinator"):
         services.placement_address(
             case=verified.case, member=caseworker.member, member_private_key=caseworker.private_key
         )
-        is None
-    )
-    services.safe_house_open(house=house, member=logistics.member, member_private_key=logistics.private_key)
+    case_url = f"/cases/{verified.case.public_id}/"
+    en = caseworker.console(language="en").get(case_url).content.decode()
+    assert "waits for a coordinator or logistics member to confirm it" in en and "Confirm this stay" not in en
+    ru = caseworker.console(language="ru").get(case_url).content.decode()
+    assert "Это размещение ждёт подтверждения координатора или логиста" in ru
+    # The caseworker cannot confirm their own request.
+    confirm_url = f"/safe-houses/placements/{placement.pk}/confirm/"
+    assert caseworker.console().post(confirm_url, {"back": "case"}).status_code == 403
+    with pytest.raises(services.SafeHouseRefused):
+        services.placement_confirm(
+            actor=caseworker.member, actor_private_key=caseworker.private_key, placement=placement
+        )
+    # A coordinator confirms it from the case page: audited, and the case key gets the address.
+    assert "Confirm this stay" in coordinator.console(language="en").get(case_url).content.decode()
+    response = coordinator.console().post(confirm_url, {"back": "case"})
+    assert response.status_code == 302 and response["Location"] == case_url
+    placement.refresh_from_db()
+    assert placement.status == Placement.Status.CONFIRMED and placement.confirmed_by == coordinator.member
+    entry = AuditEntry.objects.get(action=Action.PLACEMENT_CONFIRM)
+    assert entry.case_public_id == verified.case.public_id
     found = services.placement_address(
         case=verified.case, member=caseworker.member, member_private_key=caseworker.private_key
     )
     assert found is not None and found[1] == ADDRESS
+    # Confirming twice is refused, with the reason, in both languages.
+    en = coordinator.console(language="en").post(confirm_url)
+    assert en.status_code == 409 and "This stay is already confirmed." in en.content.decode()
+    ru = coordinator.console(language="ru").post(confirm_url)
+    assert "Это размещение уже подтверждено." in ru.content.decode()
+
+
+def test_logistics_confirm_a_request_on_the_safe_house_page(
+    coordinator: Staff, logistics: Staff, caseworker: Staff, verified: PersonAtRisk
+) -> None:
+    house = _house(logistics)
+    placement = _place(caseworker, verified, house)
+    page = logistics.console(language="en").get(f"/safe-houses/{house.pk}/").content.decode()
+    assert "requested, not confirmed" in page and f"/safe-houses/placements/{placement.pk}/confirm/" in page
+    response = logistics.console().post(f"/safe-houses/placements/{placement.pk}/confirm/")
+    assert response.status_code == 302 and response["Location"] == f"/safe-houses/{house.pk}/"
+    placement.refresh_from_db()
+    assert placement.is_confirmed
+    # This logistics member is not on the case's team: they cannot check the case key, so
+    # nothing is sealed to it yet.
+    with pytest.raises(keys.NoAccess):
+        keys.current_key_open(verified.case, logistics.member, logistics.private_key)
+    assert not SafeHouseKey.objects.filter(case_key__case=verified.case).exists()
+    shown = caseworker.console(language="en").post(f"/cases/{verified.case.public_id}/placement/address/")
+    assert ADDRESS not in shown.content.decode()
+    assert "has not been given to this case's key yet" in shown.content.decode()
+    # A coordinator on the team shows it on the case page: the current case key gets it.
+    shown = coordinator.console().post(f"/cases/{verified.case.public_id}/placement/address/")
+    assert ADDRESS in shown.content.decode()
+    found = services.placement_address(
+        case=verified.case, member=caseworker.member, member_private_key=caseworker.private_key
+    )
+    assert found is not None and found[1] == ADDRESS
+
+
+def test_a_withdrawn_request_needs_no_new_keys(logistics: Staff, caseworker: Staff, verified: PersonAtRisk) -> None:
+    house = _house(logistics)
+    placement = _place(caseworker, verified, house)
+    services.placement_end(
+        actor=caseworker.member, actor_private_key=caseworker.private_key, case=verified.case, placement=placement
+    )
+    house.refresh_from_db()
+    assert not house.rotation_due and house.key_version == 1
+
+
+def test_verifiers_and_analysts_on_the_team_do_not_read_the_address(
+    coordinator: Staff, logistics: Staff, verifiers: tuple[Staff, Staff], verified: PersonAtRisk
+) -> None:
+    house = _house(logistics)
+    _place(coordinator, verified, house)
+    verifier = verifiers[0]
+    assert keys.case_private_keys(verified.case, verifier.member, verifier.private_key)  # holds the case key
+    with translation.override("en"), pytest.raises(services.SafeHouseRefused, match="may not read"):
+        services.placement_address(case=verified.case, member=verifier.member, member_private_key=verifier.private_key)
+    response = verifier.console().post(f"/cases/{verified.case.public_id}/placement/address/")
+    assert response.status_code == 403 and ADDRESS not in response.content.decode()
+    page = verifier.console(language="en").get(f"/cases/{verified.case.public_id}/").content.decode()
+    assert "Show the address" not in page
+    analyst = make_staff("analyst", role=Role.ANALYST, invited_by=coordinator)
+    with pytest.raises(services.SafeHouseRefused):
+        services.placement_address(case=verified.case, member=analyst.member, member_private_key=analyst.private_key)
+    assert not AuditEntry.objects.filter(action=Action.SAFE_HOUSE_ADDRESS_VIEW).exists()
+
+
+def test_a_case_key_planted_in_the_database_is_not_given_the_address_on_reading(
+    coordinator: Staff, caseworker: Staff, logistics: Staff, verified: PersonAtRisk
+) -> None:
+    """The team reads through the version it holds; the newer 'current' version a database
+    writer planted is not opened by anyone, so nothing is sealed to it."""
+    house = _house(logistics)
+    _place(coordinator, verified, house)
+    attacker = sealbox.KeyPair.generate()
+    Case.objects.filter(pk=verified.case.pk).update(key_version=99)
+    evil = CaseKey.objects.create(case=verified.case, version=99, public_key=attacker.public_key)
+    verified.case.refresh_from_db()
+    for staff in (caseworker, coordinator):
+        found = services.placement_address(
+            case=verified.case, member=staff.member, member_private_key=staff.private_key
+        )
+        assert found is not None and found[1] == ADDRESS
+    services.safe_house_open(house=house, member=logistics.member, member_private_key=logistics.private_key)
+    assert not SafeHouseKey.objects.filter(case_key=evil).exists()
+
+
+def test_a_case_leaving_verified_or_under_duress_loses_the_address(
+    coordinator: Staff, logistics: Staff, caseworker: Staff, verified: PersonAtRisk, second_verified: PersonAtRisk
+) -> None:
+    house = _house(logistics)
+    _place(coordinator, verified, house)
+    _place(coordinator, second_verified, house)
+    assert SafeHouseKey.objects.filter(case_key__case=verified.case).exists()
+    # Closed: its sealings go, in the same transaction as the change of state.
+    case_transition(case=verified.case, member=caseworker.member, to_state=State.CLOSED, reason=ClosingReason.SAFE)
+    assert not SafeHouseKey.objects.filter(case_key__case=verified.case).exists()
+    assert AuditEntry.objects.filter(
+        action=Action.SAFE_HOUSE_CASE_KEYS_REVOKE, case_public_id=verified.case.public_id
+    ).exists()
+    house.refresh_from_db()
+    assert house.rotation_due
+    with pytest.raises(services.SafeHouseRefused):
+        services.placement_address(
+            case=verified.case, member=caseworker.member, member_private_key=caseworker.private_key
+        )
+    # Under duress: the same, and reading is refused while it lasts.
+    assert SafeHouseKey.objects.filter(case_key__case=second_verified.case).exists()
+    case_mark_duress(second_verified.case)
+    assert not SafeHouseKey.objects.filter(case_key__case=second_verified.case).exists()
+    with pytest.raises(services.SafeHouseRefused):
+        services.placement_address(
+            case=second_verified.case, member=caseworker.member, member_private_key=caseworker.private_key
+        )
+    # Logistics opening the house give new keys, and nothing to the duress case's key.
+    services.safe_house_open(house=house, member=logistics.member, member_private_key=logistics.private_key)
+    house.refresh_from_db()
+    assert house.key_version == 2 and not SafeHouseKey.objects.filter(case_key__isnull=False).exists()
 
 
 def test_a_reply_with_the_safe_house_address_to_an_unverified_case_is_refused(
