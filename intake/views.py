@@ -283,7 +283,7 @@ def _render_conversation(
         "form": form,
         "notice": notice,
         "problems": problems or [],
-        "checkin_offered": checkin_offered(session.case),
+        "checkin_offered": checkin_offered(session.case, decoy=session.shows_decoy),
     }
     return render(request, "intake/conversation.html", context, status=status)
 

@@ -368,15 +368,17 @@ def evacuation_plan_inputs(canaries: Canaries, case: Case, console: FaceClient, 
 
 
 def checkins_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None:
-    """The check-in schedule's partner contact address (kept too when the form is refused) and
-    the information a fate status was set on."""
+    """The check-in schedule's partner contact address and the reference agreed with the partner
+    (kept too when the form is refused), and the information a fate status was set on."""
     cases = f"/cases/{case.public_id}"
     partner = canaries.add("check-in partner e-mail", f"canary-{uuid.uuid4().hex}@partner.example.org")
-    refused = console.post(
-        f"{cases}/checkins/schedule/", {"preset": "custom", "grace_minutes": "30", "partner_address": partner}
-    )
+    reference = canaries.pair("check-in partner reference")
+    first = {"preset": "custom", "grace_minutes": "30", "partner_address": partner, "partner_reference": reference}
+    refused = console.post(f"{cases}/checkins/schedule/", first)
     assert refused.status_code == 400 and partner in refused.content.decode()
+    assert reference in html.unescape(refused.content.decode())
     form = {"preset": "24", "grace_minutes": "30", "active": "on", "partner_address": partner}
+    form |= {"partner_reference": reference, "partner_language": "ru"}
     assert console.post(f"{cases}/checkins/schedule/", form).status_code == 302
     information = canaries.pair("fate status information")
     assert console.post(f"{cases}/fate/", {"status": "detained", "information": information}).status_code == 302
@@ -384,7 +386,7 @@ def checkins_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None
     refused = console.post(f"{cases}/fate/", {"status": "no-such-status", "information": refused_information})
     assert refused.status_code == 400 and refused_information in html.unescape(refused.content.decode())
     page = html.unescape(console.get(f"{cases}/").content.decode())
-    assert information in page and partner in page
+    assert information in page and partner in page and reference in page
 
 
 def _revision(page: str) -> str:

@@ -2,7 +2,9 @@
 
 "On what information" a fate status was set is case content: sealed to the case key, bound
 to the entry, its case and its author. The partner contact's address is sealed under the
-notification key (the worker must read it with nobody logged in), bound to its schedule.
+notification key (the worker must read it with nobody logged in), bound to its schedule, and
+so is the reference agreed with the partner (what the partner's notice carries instead of a
+case id or a console link).
 """
 
 from __future__ import annotations
@@ -42,3 +44,20 @@ def partner_address_open(schedule_id: int, case: Case, ciphertext: bytes) -> str
     if not ciphertext:
         return ""
     return sealbox.decrypt(notification_key(), bytes(ciphertext), ctx=_partner_ctx(schedule_id, case)).decode()
+
+
+def _partner_reference_ctx(schedule_id: int, case: Case) -> bytes:
+    return sealbox.context("checkin.partner_reference", schedule_id, case.public_id)
+
+
+def partner_reference_seal(schedule_id: int, case: Case, reference: str) -> bytes:
+    if not reference:
+        return b""
+    return sealbox.encrypt(notification_key(), reference.encode(), ctx=_partner_reference_ctx(schedule_id, case))
+
+
+def partner_reference_open(schedule_id: int, case: Case, ciphertext: bytes) -> str:
+    if not ciphertext:
+        return ""
+    ctx = _partner_reference_ctx(schedule_id, case)
+    return sealbox.decrypt(notification_key(), bytes(ciphertext), ctx=ctx).decode()

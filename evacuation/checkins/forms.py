@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evacuation.checkins.models import Fate
+from evacuation.checkins.partner import DEFAULT_PARTNER_LANGUAGE, PARTNER_LANGUAGES
 
 # Hours between check-ins the case team picks most often; "custom" takes any whole number.
 PRESETS = (
@@ -19,6 +20,7 @@ PRESETS = (
 MAX_INTERVAL_HOURS = 24 * 30
 MAX_GRACE_MINUTES = 24 * 60
 INFORMATION_MAX_CHARS = 2_000
+PARTNER_REFERENCE_MAX_CHARS = 200
 
 
 class ScheduleForm(forms.Form):
@@ -41,6 +43,20 @@ class ScheduleForm(forms.Form):
         required=False,
         max_length=254,
     )
+    partner_reference = forms.CharField(
+        label=_(
+            "Reference agreed with the partner (the only thing their e-mail says about the person;"
+            " no names or case numbers)"
+        ),
+        required=False,
+        max_length=PARTNER_REFERENCE_MAX_CHARS,
+    )
+    partner_language = forms.ChoiceField(
+        label=_("Language of the partner's e-mail"),
+        choices=PARTNER_LANGUAGES,
+        initial=DEFAULT_PARTNER_LANGUAGE,
+        required=False,  # none chosen: English
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -54,7 +70,14 @@ class ScheduleForm(forms.Form):
         return data
 
 
-def schedule_initial(interval_hours: int, grace_minutes: int, active: bool, partner_address: str) -> dict[str, Any]:
+def schedule_initial(
+    interval_hours: int,
+    grace_minutes: int,
+    active: bool,
+    partner_address: str,
+    partner_reference: str = "",
+    partner_language: str = DEFAULT_PARTNER_LANGUAGE,
+) -> dict[str, Any]:
     preset = str(interval_hours) if str(interval_hours) in {"24", "72"} else "custom"
     return {
         "preset": preset,
@@ -62,6 +85,8 @@ def schedule_initial(interval_hours: int, grace_minutes: int, active: bool, part
         "grace_minutes": grace_minutes,
         "active": active,
         "partner_address": partner_address,
+        "partner_reference": partner_reference,
+        "partner_language": partner_language or DEFAULT_PARTNER_LANGUAGE,
     }
 
 

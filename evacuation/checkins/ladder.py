@@ -19,7 +19,8 @@ paused). The sweep is one indexed range query (``sweep_at <= now``), and for eac
 The step job looks at the schedule again before sending: a check-in or an acknowledgement
 since the step was decided stops it. Deliveries are recorded per job and member
 (notifications.delivery.deliver), and the partner e-mail on the Alert, so a retried job does
-not send twice.
+not send twice. The partner is written to first, and a failed staff channel does not keep
+the partner from being told: everyone is tried before a failure is raised for the retry.
 
 The sweep job schedules its successor first, so one that keeps failing does not stop the
 sweeps; successors are keyed by time slot, so two sweeps running at once do not fork the
@@ -38,7 +39,7 @@ from django.utils import timezone, translation
 
 from accounts.models import Role, StaffMember
 from casework.models import Case
-from evacuation.checkins import crypto
+from evacuation.checkins import crypto, partner
 from evacuation.checkins.models import Alert, CheckInSchedule
 from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
@@ -50,8 +51,6 @@ from triage.services import on_call_members
 SWEEP_JOB = "checkins.sweep"
 STEP_JOB = "checkins.step"
 LAST_STEP = Alert.Step.PARTNER
-# Languages partner organisations are written to in.
-PARTNER_LANGUAGE = "en"
 
 
 def delay_before(step: int) -> timedelta:
@@ -171,13 +170,33 @@ def send_step(job: Job, now: datetime | None = None) -> bool:
         Alert.objects.filter(pk=alert.pk, stopped_at=None).update(stopped_at=now)
         return False  # a check-in or an acknowledgement came first
     case = alert.schedule.case
-    notice = Notice(event=str(Event.MISSED_CHECKIN), public_id=case.public_id, link=console_link(case))
-    deliver(job, step_recipients(alert, case, now), notice)
+    failures: list[Exception] = []
     if alert.step == LAST_STEP and alert.partner_sent_at is None:
-        address = crypto.partner_address_open(schedule.pk, case, bytes(schedule.partner_address_ct))
-        if address:
-            with translation.override(PARTNER_LANGUAGE):
-                send_email(address, notice)
-            Alert.objects.filter(pk=alert.pk).update(partner_sent_at=now)
+        # The last resort goes first, and a failure on a staff channel below cannot keep it
+        # back: every recipient is tried before anything failed is raised for a retry.
+        try:
+            send_partner(alert, schedule, case, now)
+        except Exception as exc:
+            failures.append(exc)
+    notice = Notice(event=str(Event.MISSED_CHECKIN), public_id=case.public_id, link=console_link(case))
+    try:
+        deliver(job, step_recipients(alert, case, now), notice)  # skips the members already told
+    except Exception as exc:
+        failures.append(exc)
+    if failures:
+        raise failures[0]
     Alert.objects.filter(pk=alert.pk, sent_at=None).update(sent_at=now)
     return True
+
+
+def send_partner(alert: Alert, schedule: CheckInSchedule, case: Case, now: datetime) -> None:
+    """Write to the partner contact, if one is set: no case id and no console link, only the
+    reference agreed with the partner, in the partner's language. Recorded on the Alert, so
+    a retried job does not write again."""
+    address = crypto.partner_address_open(schedule.pk, case, bytes(schedule.partner_address_ct))
+    if not address:
+        return
+    reference = crypto.partner_reference_open(schedule.pk, case, bytes(schedule.partner_reference_ct))
+    with translation.override(partner.partner_language(schedule.partner_language)):
+        send_email(address, partner.PartnerNotice(reference=reference))
+    Alert.objects.filter(pk=alert.pk).update(partner_sent_at=now)

@@ -6,9 +6,9 @@ grace period, whether the schedule is active, when the next check-in is due, whe
 one arrived, the ladder's state (which due instance is being escalated, the last step sent,
 when the next step is due) and ``sweep_at``. The fate status value is plaintext too (the
 coordinator dashboard counts it); who set it and when are plaintext, "on what information"
-is sealed to the case key. The partner contact's e-mail address is sealed under the
-server-side notification key, like staff notification addresses (notifications/addresses.py):
-the worker must read it while nobody is logged in.
+is sealed to the case key. The partner contact's e-mail address and the reference agreed with
+the partner are sealed under the server-side notification key, like staff notification
+addresses (notifications/addresses.py): the worker must read them while nobody is logged in.
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ class CheckInSchedule(models.Model):
     sweep_at = models.DateTimeField(null=True, blank=True)
     # Sealed under the notification key, bound to this schedule's row (b"": none set).
     partner_address_ct = models.BinaryField(default=b"")
+    # What the partner is told instead of a case id or a link: a reference the staff agreed
+    # with the partner, sealed like the address (b"": none set). The partner's language is
+    # plaintext ("" means English): the worker writes the notice with nobody logged in.
+    partner_reference_ct = models.BinaryField(default=b"")
+    partner_language = models.CharField(max_length=8, blank=True, default="")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -19,7 +19,12 @@ def case_page_context(*, case: Case, member: StaffMember, opened: dict[int, byte
     else:
         form = ScheduleForm(
             initial=schedule_initial(
-                schedule.interval_hours, schedule.grace_minutes, schedule.active, selectors.partner_address(schedule)
+                schedule.interval_hours,
+                schedule.grace_minutes,
+                schedule.active,
+                selectors.partner_address(schedule),
+                selectors.partner_reference(schedule),
+                schedule.partner_language,
             )
         )
     history = selectors.fate_history(case, opened)

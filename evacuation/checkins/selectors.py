@@ -27,14 +27,20 @@ def schedule_for(case: Case) -> CheckInSchedule | None:
     return CheckInSchedule.objects.filter(case=case).first()
 
 
-def checkin_offered(case: Case) -> bool:
-    """Whether the person's page shows the check-in button: the same for a real and a
-    danger-word login to the case, so the button tells a captor nothing."""
-    return CheckInSchedule.objects.filter(case=case, active=True).exists()
+def checkin_offered(case: Case, *, decoy: bool) -> bool:
+    """Whether the person's page shows the check-in button. Never on the decoy (a danger-word
+    login, and every login to the case after one, real codename included, until staff clear
+    the duress): the button would tell a captor the person is under welfare check-ins. The
+    /checkin/ URL itself answers the same either way (a forced check-in raises the alarm)."""
+    return not decoy and CheckInSchedule.objects.filter(case=case, active=True).exists()
 
 
 def partner_address(schedule: CheckInSchedule) -> str:
     return crypto.partner_address_open(schedule.pk, schedule.case, bytes(schedule.partner_address_ct))
+
+
+def partner_reference(schedule: CheckInSchedule) -> str:
+    return crypto.partner_reference_open(schedule.pk, schedule.case, bytes(schedule.partner_reference_ct))
 
 
 def recent_checkins(case: Case) -> list[CheckIn]:

@@ -17,6 +17,7 @@ from casework.models import Case
 from casework.services import PersonSession, case_mark_duress
 from evacuation.checkins import crypto, ladder
 from evacuation.checkins.models import Alert, CheckIn, CheckInSchedule, Fate, FateStatus
+from evacuation.checkins.partner import PARTNER_LANGUAGES
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
 
@@ -48,10 +49,15 @@ def schedule_set(
     grace_minutes: int,
     active: bool,
     partner_address: str,
+    partner_reference: str = "",
+    partner_language: str = "",
 ) -> CheckInSchedule:
     """Create or change the case's schedule. A new or changed interval, and a resumed
-    schedule, count from now; pausing ends any escalation."""
+    schedule, count from now; pausing ends any escalation. The partner is told only
+    ``partner_reference`` (agreed with them), in ``partner_language`` ("" : English)."""
     _check_team_role(actor)
+    if partner_language not in {"", *dict(PARTNER_LANGUAGES)}:
+        raise ChangeRefused(_("Choose one of the listed languages."))
     now = timezone.now()
     with transaction.atomic():
         locked = _case_locked(case)
@@ -69,7 +75,9 @@ def schedule_set(
             schedule.sweep_at = ladder.waiting_sweep_at(schedule)  # the grace period may have changed
         schedule.save()
         schedule.partner_address_ct = crypto.partner_address_seal(schedule.pk, locked, partner_address)
-        schedule.save(update_fields=["partner_address_ct"])
+        schedule.partner_reference_ct = crypto.partner_reference_seal(schedule.pk, locked, partner_reference)
+        schedule.partner_language = partner_language
+        schedule.save(update_fields=["partner_address_ct", "partner_reference_ct", "partner_language"])
         details = {"interval_hours": interval_hours, "grace_minutes": grace_minutes, "active": active}
         audit_record(
             actor=actor,
@@ -113,12 +121,16 @@ def checkin_record(*, session: PersonSession) -> CheckIn:
 # --- acknowledging a missed check-in ------------------------------------------------------------
 
 
-def escalation_acknowledge(*, case: Case, actor: StaffMember) -> None:
-    """Stop the ladder: a staff member has taken the missed check-in in hand. The next check-in
-    is then due one interval from now, so silence after that escalates again."""
+def escalation_acknowledge(*, case: Case, actor: StaffMember, actor_private_key: bytes) -> None:
+    """Stop the ladder: a member of the case team has taken the missed check-in in hand. The
+    next check-in is then due one interval from now, so silence after that escalates again.
+    Stopping an alarm is for the case team alone: the role, and proof of holding the case key
+    (keys.NoAccess otherwise), as for changing the schedule."""
+    _check_team_role(actor)
     now = timezone.now()
     with transaction.atomic():
         locked = _case_locked(case)
+        keys.current_key_open(locked, actor, actor_private_key)  # NoAccess: not on the case team
         schedule = CheckInSchedule.objects.select_for_update().filter(case=locked).first()
         if schedule is None or schedule.missed_due_at is None:
             raise ChangeRefused(_("No missed check-in is waiting to be acknowledged."))

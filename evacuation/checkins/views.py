@@ -1,5 +1,5 @@
-"""Console views: the case team sets the check-in schedule and the fate status; any member
-who can open the case acknowledges a missed check-in. Every view fetches the case through
+"""Console views: the case team (caseworkers and coordinators holding the case key) sets the
+check-in schedule and the fate status, and acknowledges a missed check-in. Every view fetches the case through
 casework.access.case_for_member (404 for missing and not-yours alike)."""
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
             grace_minutes=data["grace_minutes"],
             active=data["active"],
             partner_address=data["partner_address"],
+            partner_reference=data["partner_reference"],
+            partner_language=data["partner_language"],
         )
     except keys.NoAccess:
         raise Http404 from None
@@ -61,8 +63,16 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
 def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
+    if member.role not in services.TEAM_ROLES:
+        raise PermissionDenied
     try:
-        services.escalation_acknowledge(case=case, actor=member)
+        services.escalation_acknowledge(
+            case=case,
+            actor=member,
+            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+        )
+    except keys.NoAccess:
+        raise Http404 from None
     except services.ChangeRefused as refused:
         return _refused(request, public_id, str(refused))
     return _to_panel(case)

@@ -37,9 +37,20 @@ def test_the_button_shows_only_while_check_ins_are_asked_for(person: PersonAtRis
     assert BUTTON not in person.intake().get("/conversation/").content.decode()
 
 
-def test_the_button_is_the_same_after_a_danger_word_login(person: PersonAtRisk, caseworker: Staff) -> None:
+def test_the_decoy_never_shows_the_button_whichever_codename_opens_it(person: PersonAtRisk, caseworker: Staff) -> None:
+    """The button would tell a captor the person is under welfare check-ins. After a danger-word
+    login every login sees the decoy (the real codename too), and none shows the button."""
     schedule(person, caseworker)
-    assert BUTTON in person.intake(duress=True).get("/conversation/").content.decode()
+    assert BUTTON in person.intake().get("/conversation/").content.decode()
+    for language in ("en", "ru"):
+        forced = person.intake(duress=True, language=language).get("/conversation/").content.decode()
+        real_after = person.intake(language=language).get("/conversation/").content.decode()
+        assert BUTTON not in forced and BUTTON not in real_after
+        assert "I am safe" not in forced and "check in" not in real_after.lower()
+    assert _without_csrf(person.intake(duress=True).get("/conversation/").content) == _without_csrf(
+        person.intake().get("/conversation/").content
+    ), "both codenames see the same decoy page"
+    assert person.intake(duress=True).post("/checkin/").status_code == 200, "the URL still answers"
 
 
 def test_a_check_in_moves_the_next_due_time(person: PersonAtRisk, caseworker: Staff) -> None:

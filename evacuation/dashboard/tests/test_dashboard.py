@@ -105,7 +105,9 @@ def world(coordinator: Staff, caseworker: Staff, outsider: Staff, clock: Clock) 
     schedule(people["verified"], caseworker, hours=24, grace=60)
     clock.move(hours=25, minutes=30)
     assert ladder.sweep() == 2  # both missed: step one for each
-    checkin_services.escalation_acknowledge(case=people["verified"].case, actor=caseworker.member)
+    checkin_services.escalation_acknowledge(
+        case=people["verified"].case, actor=caseworker.member, actor_private_key=caseworker.private_key
+    )
     clock.move(minutes=10)
     schedule(people["triaged"], caseworker, hours=1, grace=120)
     schedule(people["new"], caseworker, hours=1, grace=30)
