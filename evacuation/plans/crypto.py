@@ -1,7 +1,9 @@
-"""Sealing a leg's places and notes to the case key, and opening them with a member's case keys.
+"""Sealing a leg's content to the case key, and opening it with a member's case keys.
 
-The ciphertext is bound to the leg, its plan and its case, so it cannot be moved to another
-leg, plan or case (see sealbox.boxes).
+The content is everything about the leg that only key holders need: its places, notes and
+destination, how it travels (mode) and its planned and actual dates. It is sealed as one JSON
+document bound to the leg, its plan and its case, so it cannot be moved to another leg, plan or
+case (see sealbox.boxes).
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import date
 
 import sealbox
 from casework.models import Case, CaseKey
+
+_DATES = ("planned_departure", "planned_arrival", "actual_departure", "actual_arrival")
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,11 @@ class LegContent:
     to_place: str
     notes: str
     destination_id: int | None
+    mode: str
+    planned_departure: date | None
+    planned_arrival: date | None
+    actual_departure: date | None
+    actual_arrival: date | None
 
 
 def leg_ctx(leg_id: uuid.UUID, plan_id: uuid.UUID, case: Case) -> bytes:
@@ -27,8 +37,15 @@ def leg_ctx(leg_id: uuid.UUID, plan_id: uuid.UUID, case: Case) -> bytes:
 
 
 def seal_leg(case_key: CaseKey, content: LegContent, *, ctx: bytes) -> bytes:
-    data = json.dumps(asdict(content), ensure_ascii=False, sort_keys=True).encode()
+    fields = asdict(content)
+    for name in _DATES:
+        fields[name] = fields[name].isoformat() if fields[name] else None
+    data = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
     return sealbox.seal(bytes(case_key.public_key), data, ctx=ctx)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def open_leg(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, ctx: bytes) -> LegContent | None:
@@ -38,4 +55,11 @@ def open_leg(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, c
     if private is None:
         return None
     data = json.loads(sealbox.unseal(private, bytes(ciphertext), ctx=ctx))
-    return LegContent(data["from_place"], data["to_place"], data["notes"], data["destination_id"])
+    return LegContent(
+        from_place=data["from_place"],
+        to_place=data["to_place"],
+        notes=data["notes"],
+        destination_id=data["destination_id"],
+        mode=data["mode"],
+        **{name: _day(data[name]) for name in _DATES},
+    )

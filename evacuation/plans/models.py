@@ -1,11 +1,13 @@
 """Evacuation plans in legs, the documents each leg needs, plan templates and destinations.
 
-A leg's places (from, to, the destination picked from the list) and its notes are case content:
-they are sealed together, as one JSON document, to one version of the case key (``case_key``)
-with a context naming the leg and its case (see evacuation.plans.crypto). Which destination a
-leg goes to is inside that ciphertext too: a plaintext link would tell a database reader where
-the person is going. Plaintext columns are what the server needs while nobody is logged in:
-modes, dates, statuses and which documents are needed and how far along they are.
+A leg's places (from, to, the destination picked from the list), its notes, how it travels
+(mode) and its planned and actual dates are case content: they are sealed together, as one JSON
+document, to one version of the case key (``case_key``) with a context naming the leg and its
+case (see evacuation.plans.crypto). Which destination a leg goes to is inside that ciphertext
+too: a plaintext link would tell a database reader where the person is going, and a plaintext
+"by plane, 3 December" would tell them how and when. Plaintext columns are what the server
+needs while nobody is logged in: statuses and which documents are needed and how far along
+they are.
 
 Plan templates and destinations are organisation knowledge, not case content, and are stored
 in plaintext: template places are generic ("hiding place in the region", "transit city") and
@@ -136,13 +138,8 @@ class Leg(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     plan = models.ForeignKey(EvacuationPlan, on_delete=models.CASCADE, related_name="legs")
     position = models.PositiveIntegerField()
-    mode = models.CharField(max_length=10, choices=Mode.choices)
     status = models.CharField(max_length=12, choices=LegStatus.choices, default=LegStatus.PLANNED)
-    planned_departure = models.DateField(null=True, blank=True)
-    planned_arrival = models.DateField(null=True, blank=True)
-    actual_departure = models.DateField(null=True, blank=True)
-    actual_arrival = models.DateField(null=True, blank=True)
-    # The case key version the places and notes are sealed to.
+    # The case key version the content (places, notes, mode, dates) is sealed to.
     case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
     content_ct = models.BinaryField()
     revision = models.PositiveIntegerField(default=1)

@@ -1,7 +1,7 @@
 """Reads that open plans and legs for one member; nothing decrypted is cached or stored.
 
-A leg sealed to a key version the member does not hold is shown as unreadable (places None),
-not hidden, so nobody mistakes it for missing.
+A leg sealed to a key version the member does not hold is shown as unreadable (content None,
+no mode or dates), not hidden, so nobody mistakes it for missing.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from datetime import date, datetime
 
 from casework.models import Case
 from evacuation.plans import crypto
-from evacuation.plans.models import Destination, EvacuationPlan, Leg, LegDocument
+from evacuation.plans.models import Destination, EvacuationPlan, Leg, LegDocument, Mode
 
 
 @dataclass(frozen=True)
 class LegView:
     id: uuid.UUID
     position: int
-    mode: str
+    mode: str  # "" (and no dates) when the content is unreadable
     mode_label: str
     status: str
     status_label: str
@@ -48,20 +48,24 @@ def open_leg_content(leg: Leg, opened: dict[int, bytes]) -> crypto.LegContent | 
     return crypto.open_leg(opened, leg.case_key_id, bytes(leg.content_ct), ctx=ctx)
 
 
+def _mode_label(mode: str) -> str:
+    return str(Mode(mode).label) if mode in Mode.values else mode
+
+
 def open_leg(leg: Leg, opened: dict[int, bytes], destinations: dict[int, Destination]) -> LegView:
     content = open_leg_content(leg, opened)
     destination = destinations.get(content.destination_id) if content and content.destination_id else None
     return LegView(
         leg.id,
         leg.position,
-        leg.mode,
-        leg.get_mode_display(),
+        content.mode if content else "",
+        _mode_label(content.mode) if content else "",
         leg.status,
         leg.get_status_display(),
-        leg.planned_departure,
-        leg.planned_arrival,
-        leg.actual_departure,
-        leg.actual_arrival,
+        content.planned_departure if content else None,
+        content.planned_arrival if content else None,
+        content.actual_departure if content else None,
+        content.actual_arrival if content else None,
         content,
         destination,
         sorted(leg.documents.all(), key=lambda document: document.pk),

@@ -5,7 +5,8 @@ Who may do what (checked here and again in the views):
 - plan, legs (places, dates, mode, documents needed), templates applied: caseworkers and
   coordinators whose session opens the current case key, on a verified case only;
 - progress (leg status, actual dates, document statuses): the same people and logistics staff
-  holding the case key;
+  holding the case key (the actual dates are sealed with the leg's content, so recording progress
+  opens the leg and re-seals it to the current key);
 - templates and destinations: coordinators.
 Edits are checked against the revision the editor started from: a save based on an older
 revision raises EditConflict and changes nothing.
@@ -14,7 +15,7 @@ revision raises EditConflict and changes nothing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -145,12 +146,37 @@ def plan_create(*, case: Case, actor: StaffMember, actor_private_key: bytes) -> 
     return plan
 
 
-def _seal(leg: Leg, case: Case, case_key: CaseKey, data: LegInput) -> None:
-    leg.case_key = case_key
-    content = crypto.LegContent(
-        data.from_place, data.to_place, data.notes, data.destination.pk if data.destination else None
+def _content(
+    data: LegInput, *, actual_departure: date | None = None, actual_arrival: date | None = None
+) -> crypto.LegContent:
+    return crypto.LegContent(
+        from_place=data.from_place,
+        to_place=data.to_place,
+        notes=data.notes,
+        destination_id=data.destination.pk if data.destination else None,
+        mode=data.mode,
+        planned_departure=data.planned_departure,
+        planned_arrival=data.planned_arrival,
+        actual_departure=actual_departure,
+        actual_arrival=actual_arrival,
     )
+
+
+def _seal(leg: Leg, case: Case, case_key: CaseKey, content: crypto.LegContent) -> None:
+    leg.case_key = case_key
     leg.content_ct = crypto.seal_leg(case_key, content, ctx=crypto.leg_ctx(leg.id, leg.plan_id, case))
+
+
+def _open(leg: Leg, case: Case, actor: StaffMember, actor_private_key: bytes) -> crypto.LegContent:
+    """The leg's saved content; NoAccess when the actor holds no key version that opens it
+    (what is sealed there must not be lost by re-sealing without it)."""
+    opened = keys.case_private_keys(case, actor, actor_private_key)
+    content = crypto.open_leg(
+        opened, leg.case_key_id, bytes(leg.content_ct), ctx=crypto.leg_ctx(leg.id, leg.plan_id, case)
+    )
+    if content is None:
+        raise keys.NoAccess
+    return content
 
 
 def _set_documents(leg: Leg, kinds: list[str]) -> None:
@@ -169,13 +195,10 @@ def leg_row(*, plan: EvacuationPlan, case: Case, case_key: CaseKey, actor: Staff
         id=uuid.uuid4(),
         plan=plan,
         position=(last or 0) + 1,
-        mode=data.mode,
-        planned_departure=data.planned_departure,
-        planned_arrival=data.planned_arrival,
         created_by=actor,
         updated_by=actor,
     )
-    _seal(leg, case, case_key, data)
+    _seal(leg, case, case_key, _content(data))
     leg.save(force_insert=True)
     _set_documents(leg, data.documents)
     return leg
@@ -220,7 +243,8 @@ def _bump(leg: Leg, actor: StaffMember) -> None:
 
 
 def leg_edit(*, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: LegInput, base_revision: int) -> Leg:
-    """Places, notes, mode, planned dates and the documents needed; re-sealed to the current key."""
+    """Places, notes, mode, planned dates and the documents needed; re-sealed to the current key
+    (the actual dates already recorded are kept)."""
     _require_planner(actor)
     _check_dates(data.planned_departure, data.planned_arrival)
     with transaction.atomic():
@@ -230,22 +254,11 @@ def leg_edit(*, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: Le
         _plan_locked(leg.plan)
         current = _leg_locked(leg)
         _check_revision(current, base_revision)
-        _seal(current, locked, case_key, data)
-        current.mode = data.mode
-        current.planned_departure, current.planned_arrival = data.planned_departure, data.planned_arrival
+        saved = _open(current, locked, actor, actor_private_key)
+        content = _content(data, actual_departure=saved.actual_departure, actual_arrival=saved.actual_arrival)
+        _seal(current, locked, case_key, content)
         _bump(current, actor)
-        current.save(
-            update_fields=[
-                "case_key",
-                "content_ct",
-                "mode",
-                "planned_departure",
-                "planned_arrival",
-                "revision",
-                "updated_by",
-                "updated_at",
-            ]
-        )
+        current.save(update_fields=["case_key", "content_ct", "revision", "updated_by", "updated_at"])
         _set_documents(current, data.documents)
         audit_record(
             actor=actor,
@@ -259,8 +272,9 @@ def leg_edit(*, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: Le
 def leg_progress(
     *, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: ProgressInput, base_revision: int
 ) -> Leg:
-    """Leg status, actual dates and document statuses: what logistics staff record too. Touches no
-    sealed content, but the actor must still prove they hold the case key."""
+    """Leg status, actual dates and document statuses: what logistics staff record too. The actual
+    dates are sealed with the leg's content, so the leg is opened and re-sealed to the current
+    key with its places, notes, mode and planned dates unchanged."""
     if not may_record_progress(actor):
         raise ChangeRefused(_("Only caseworkers, coordinators and logistics staff can record progress."))
     if data.status not in LegStatus.values:
@@ -268,16 +282,20 @@ def leg_progress(
     _check_dates(data.actual_departure, data.actual_arrival)
     with transaction.atomic():
         locked = _case_locked(leg.plan.case)
-        _current_key_for(locked, actor, actor_private_key)
+        case_key = _current_key_for(locked, actor, actor_private_key)
         plan = _plan_locked(leg.plan)
         current = _leg_locked(leg)
         _check_revision(current, base_revision)
-        current.status = data.status
-        current.actual_departure, current.actual_arrival = data.actual_departure, data.actual_arrival
-        _bump(current, actor)
-        current.save(
-            update_fields=["status", "actual_departure", "actual_arrival", "revision", "updated_by", "updated_at"]
+        saved = _open(current, locked, actor, actor_private_key)
+        _seal(
+            current,
+            locked,
+            case_key,
+            replace(saved, actual_departure=data.actual_departure, actual_arrival=data.actual_arrival),
         )
+        current.status = data.status
+        _bump(current, actor)
+        current.save(update_fields=["status", "case_key", "content_ct", "revision", "updated_by", "updated_at"])
         for document in LegDocument.objects.filter(leg=current):
             wanted = data.documents.get(document.kind, document.status)
             if wanted in DocumentStatus.values and wanted != document.status:

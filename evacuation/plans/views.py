@@ -83,7 +83,10 @@ def _render_plan(
     opened = _opened(case, member, request)
     plan = selectors.active_plan(case)
     _audit_view(member, case, plan=str(plan.pk) if plan else "")
-    form = leg_form or LegForm(initial={"destination": request.GET.get("destination")})
+    # The destination whose rules are shown comes only from a POSTed form ("Show its rules"),
+    # never from the address: a destination id in a URL would tie the case to where the person
+    # is going in access logs and browser history.
+    form = leg_form or LegForm()
     picked = _picked_destination(form["destination"].value())
     context: dict[str, Any] = {
         "case": case,
@@ -217,13 +220,13 @@ def _render_leg(
     if edit_form is None:
         edit_form = LegEditForm(
             initial={
-                "mode": leg.mode,
+                "mode": view.content.mode,
                 "from_place": view.content.from_place,
                 "to_place": view.content.to_place,
                 "destination": view.content.destination_id,
                 "notes": view.content.notes,
-                "planned_departure": leg.planned_departure,
-                "planned_arrival": leg.planned_arrival,
+                "planned_departure": view.content.planned_departure,
+                "planned_arrival": view.content.planned_arrival,
                 "documents": [document.kind for document in view.documents],
                 "revision": leg.revision,
             }
@@ -232,8 +235,8 @@ def _render_leg(
         progress_form = LegProgressForm(
             initial={
                 "status": leg.status,
-                "actual_departure": leg.actual_departure,
-                "actual_arrival": leg.actual_arrival,
+                "actual_departure": view.content.actual_departure,
+                "actual_arrival": view.content.actual_arrival,
                 "revision": leg.revision,
             },
             documents=view.documents,

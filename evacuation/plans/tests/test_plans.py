@@ -145,7 +145,17 @@ def test_plan_status_follows_its_legs(caseworker: Staff, logistics: Staff, verif
     assert "Cancelled" in page.split('id="evacuation-plan"', 1)[1]
 
 
-def test_leg_places_are_not_stored_in_plaintext(caseworker: Staff, verified_person: PersonAtRisk) -> None:
+def _opened_content(staff: Staff, leg: Leg) -> crypto.LegContent:
+    leg.refresh_from_db()
+    opened = keys.case_private_keys(leg.plan.case, staff.member, private_key(staff))
+    content = selectors.open_leg_content(leg, opened)
+    assert content is not None
+    return content
+
+
+def test_leg_places_mode_and_dates_are_not_stored_in_plaintext(
+    caseworker: Staff, verified_person: PersonAtRisk
+) -> None:
     plan = _start_plan(caseworker, verified_person)
     console = caseworker.console()
     response = console.post(f"{_plan_url(verified_person)}legs/", _leg_form())
@@ -154,9 +164,21 @@ def test_leg_places_are_not_stored_in_plaintext(caseworker: Staff, verified_pers
         assert not search_places(database_places(), needles_for("leg", secret)), secret
     page = console.get(_plan_url(verified_person)).content.decode()
     assert FROM_PLACE in page and TO_PLACE in page and NOTES in page
+    assert "By bus" in page or "автобус" in page
+    assert "2026-12-01" in page and "2026-12-02" in page
     leg = Leg.objects.get(plan=plan)
     assert leg.case_key == keys.current_case_key(verified_person.case)
-    assert (leg.mode, leg.planned_departure) == ("bus", date(2026, 12, 1))
+    # How and when a leg travels is sealed with its places: no column holds a mode or a date
+    # (a seized database would otherwise show "by plane, 3 December" for each case).
+    columns = {field.name for field in Leg._meta.concrete_fields}
+    assert not columns & {"mode", "planned_departure", "planned_arrival", "actual_departure", "actual_arrival"}
+    assert not [field.name for field in Leg._meta.concrete_fields if field.get_internal_type() == "DateField"]
+    content = _opened_content(caseworker, leg)
+    assert (content.mode, content.planned_departure, content.planned_arrival) == (
+        "bus",
+        date(2026, 12, 1),
+        date(2026, 12, 2),
+    )
     assert sorted(LegDocument.objects.filter(leg=leg).values_list("kind", flat=True)) == [
         "internal_passport",
         "tickets",
@@ -342,7 +364,12 @@ def test_logistics_record_progress_but_do_not_change_places(
     }
     assert console.post(f"{url}progress/", progress).status_code == 302
     leg.refresh_from_db()
-    assert (leg.status, leg.actual_departure, leg.revision) == ("under_way", date(2026, 12, 3), 2)
+    assert (leg.status, leg.revision) == ("under_way", 2)
+    # The actual dates are sealed too: progress re-seals the leg and keeps everything else in it.
+    content = _opened_content(logistics, leg)
+    assert (content.actual_departure, content.actual_arrival) == (date(2026, 12, 3), None)
+    assert (content.from_place, content.to_place, content.mode) == (FROM_PLACE, TO_PLACE, "rail")
+    assert "2026-12-03" in console.get(url).content.decode()
     assert LegDocument.objects.get(leg=leg).status == "ready"
     assert _status(plan) == "under_way"
     entry = AuditEntry.objects.filter(action=Action.EVAC_LEG_PROGRESS).latest("sequence")
@@ -429,3 +456,43 @@ def test_the_case_page_shows_the_plan_status_and_links_to_the_plan(
     panel = page.split('id="evacuation-plan"', 1)[1].split("</section>", 1)[0]
     assert "Planned" in panel and "1 leg" in panel and f'href="{_plan_url(verified_person)}"' in panel
     assert FROM_PLACE not in page  # the case page opens no leg
+
+
+def test_editing_a_leg_keeps_the_actual_dates_recorded(
+    caseworker: Staff, logistics: Staff, verified_person: PersonAtRisk
+) -> None:
+    plan = _start_plan(caseworker, verified_person)
+    leg = _add_leg(caseworker, plan)
+    services.leg_progress(
+        leg=leg,
+        actor=logistics.member,
+        actor_private_key=private_key(logistics),
+        data=services.ProgressInput(
+            status="under_way", actual_departure=date(2026, 12, 3), actual_arrival=None, documents={}
+        ),
+        base_revision=1,
+    )
+    services.leg_edit(
+        leg=leg,
+        actor=caseworker.member,
+        actor_private_key=private_key(caseworker),
+        data=_leg_input(mode="air", to_place="Стамбул", planned_departure=date(2026, 12, 4)),
+        base_revision=2,
+    )
+    content = _opened_content(caseworker, leg)
+    assert (content.mode, content.to_place, content.planned_departure) == ("air", "Стамбул", date(2026, 12, 4))
+    assert content.actual_departure == date(2026, 12, 3)
+
+
+def test_a_destination_id_in_the_address_shows_nothing(
+    coordinator: Staff, caseworker: Staff, verified_person: PersonAtRisk
+) -> None:
+    destination = _destination(coordinator)
+    _start_plan(caseworker, verified_person)
+    # Only the POSTed "Show its rules" shows a destination's rules: an id in the URL would tie
+    # the case to where the person is going in access logs and browser history.
+    page = caseworker.console().get(f"{_plan_url(verified_person)}?destination={destination.pk}")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert destination.entry_rules not in text and destination.asylum_rules not in text
+    assert f'value="{destination.pk}" selected' not in text
