@@ -179,3 +179,9 @@ def test_export_page_shows_the_partner_fingerprint_and_flags_an_untrusted_one(co
     Partner.objects.filter(pk=partner.pk).update(certificate=None)
     page = client.get(f"/cases/{person.case.public_id}/handoff/").content.decode()
     assert partner.fingerprint_text in page and "cannot be trusted" in page
+
+
+def test_the_untrusted_partner_warning_is_in_russian_too(coordinator, two_orgs):  # noqa: F811
+    Partner.objects.filter(name="Theirs").update(certificate=None)
+    page = coordinator.console(language="ru").get("/handoff/").content.decode()
+    assert "Ключам этого партнёра нельзя доверять" in page
