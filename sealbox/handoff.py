@@ -21,6 +21,18 @@ Opening checks, in this order, before anything is decrypted: the file is exactly
 encoding of what it parses to (so no byte of it can change unnoticed), the format, the recipient
 fingerprint (addressed to us), the sender fingerprint (from the partner we were told), the
 signature; then the ciphertext is opened, which also binds it to both fingerprints and the id.
+
+Who a partner is, and who we are, is vouched for by the server with keys derived from the
+instance secret (never in the database), one purpose each and another personalisation than the
+staff key certificates, so no certificate validates as another:
+
+    partner certificate  = BLAKE2b-256(context("sp.handoff-partner.v1", partner id, name,
+                                                x25519 key, ed25519 key),
+                                        key = server subkey("sp.hpartner-k.v1"), person = "sp.hpartner-c.v1")
+    org keys certificate = BLAKE2b-256(context("sp.handoff-own.v1", row id, x25519 key, ed25519 key),
+                                        key = server subkey("sp.horgkey-k.v1"), person = "sp.horgkey-c.v1")
+
+A nesting too deep for the JSON parser is refused as a damaged packet (REASON_FORMAT).
 """
 
 from __future__ import annotations
@@ -58,6 +70,47 @@ REASON_RECIPIENT = "recipient"  # addressed to another organisation
 REASON_SENDER = "sender"  # not from the partner named
 REASON_SIGNATURE = "signature"  # changed after signing, or signed by someone else
 REASON_CONTENT = "content"  # the ciphertext does not open (should not happen once signed)
+
+PARTNER_CERTIFICATE_KEY_PURPOSE = b"sp.hpartner-k.v1"
+ORG_KEYS_CERTIFICATE_KEY_PURPOSE = b"sp.horgkey-k.v1"
+CERTIFICATE_BYTES = 32
+
+
+def _certificate_tag(key: bytes, statement: bytes, person: bytes) -> bytes:
+    if len(key) != KEY_BYTES:
+        raise CryptoError("certificate keys are 32 bytes")
+    return nacl.hash.blake2b(statement, digest_size=CERTIFICATE_BYTES, key=key, person=person, encoder=RawEncoder)
+
+
+def partner_certificate(key: bytes, partner_id: int, name: str, box_public_key: bytes, verify_key: bytes) -> bytes:
+    """Vouches that partner row ``partner_id`` named ``name`` has exactly these two keys."""
+    fingerprint(box_public_key, verify_key)  # checks both are 32 bytes
+    statement = context("sp.handoff-partner.v1", partner_id, name, box_public_key, verify_key)
+    return _certificate_tag(key, statement, b"sp.hpartner-c.v1")
+
+
+def partner_certificate_valid(
+    key: bytes, partner_id: int, name: str, box_public_key: bytes, verify_key: bytes, certificate: bytes
+) -> bool:
+    if len(box_public_key) != KEY_BYTES or len(verify_key) != KEY_BYTES or len(certificate) != CERTIFICATE_BYTES:
+        return False
+    expected = partner_certificate(key, partner_id, name, box_public_key, verify_key)
+    return hmac.compare_digest(expected, certificate)
+
+
+def org_keys_certificate(key: bytes, row_id: int, box_public_key: bytes, verify_key: bytes) -> bytes:
+    """Vouches that this organisation's hand-off keys (row ``row_id``) are these two keys."""
+    fingerprint(box_public_key, verify_key)
+    statement = context("sp.handoff-own.v1", row_id, box_public_key, verify_key)
+    return _certificate_tag(key, statement, b"sp.horgkey-c.v1")
+
+
+def org_keys_certificate_valid(
+    key: bytes, row_id: int, box_public_key: bytes, verify_key: bytes, certificate: bytes
+) -> bool:
+    if len(box_public_key) != KEY_BYTES or len(verify_key) != KEY_BYTES or len(certificate) != CERTIFICATE_BYTES:
+        return False
+    return hmac.compare_digest(org_keys_certificate(key, row_id, box_public_key, verify_key), certificate)
 
 
 def canonical(value: Any) -> bytes:
@@ -172,7 +225,7 @@ def _parse(raw: bytes) -> _Parsed:
         raise PacketRejected(REASON_FORMAT)
     try:
         fields = json.loads(raw.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise PacketRejected(REASON_FORMAT) from None
     if not isinstance(fields, dict) or tuple(sorted(fields)) != _FIELDS:
         raise PacketRejected(REASON_FORMAT)
@@ -222,8 +275,11 @@ def packet_open(raw: bytes, *, recipient: Identity, recipient_private_key: bytes
             recipient_private_key, parsed.ciphertext, ctx=_body_ctx(parsed.recipient, parsed.sender, parsed.packet_id)
         )
         payload = json.loads(body.decode("ascii"))
+        well_formed = isinstance(payload, dict) and canonical(payload) == body
+    except RecursionError:
+        raise PacketRejected(REASON_FORMAT) from None
     except (CryptoError, UnicodeDecodeError, ValueError):
         raise PacketRejected(REASON_CONTENT) from None
-    if not isinstance(payload, dict) or canonical(payload) != body:
+    if not well_formed:
         raise PacketRejected(REASON_CONTENT)
     return OpenedPacket(packet_id=parsed.packet_id, payload=payload)

@@ -66,8 +66,18 @@ class ImportForm(forms.Form):
         return upload.read()
 
 
+class _PartnerWithFingerprintField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Partner) -> str:
+        return f"{obj.name} · {obj.fingerprint_text}"
+
+
 class ExportForm(forms.Form):
-    partner = _partner_field()
+    partner = _PartnerWithFingerprintField(
+        label=_("Partner organisation"),
+        queryset=Partner.objects.all(),
+        empty_label=_("Choose a partner"),
+        error_messages={"required": _("Choose a partner."), "invalid_choice": _("Choose a partner.")},
+    )
     fields = forms.MultipleChoiceField(
         label=_("What to hand over"),
         choices=Field.choices,

@@ -36,6 +36,9 @@ class OrgKeys(models.Model):
     slot = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
     box_public_key = models.BinaryField()
     verify_key = models.BinaryField()
+    # sealbox.handoff.org_keys_certificate(row id, both public keys) under a key derived from the
+    # instance secret: a database writer cannot put keys of their own here. None = not trusted.
+    certificate = models.BinaryField(null=True, default=None)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -68,6 +71,9 @@ class Partner(models.Model):
     verify_key = models.BinaryField()
     # hex of sealbox.handoff.fingerprint(box_public_key, verify_key); recomputed before use.
     fingerprint = models.CharField(max_length=64, unique=True)
+    # sealbox.handoff.partner_certificate(id, name, both keys) under a key derived from the
+    # instance secret, made at partner_add: a swapped key or name fails it. None = not trusted.
+    certificate = models.BinaryField(null=True, default=None)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

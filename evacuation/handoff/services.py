@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +63,81 @@ def org_keys() -> OrgKeys | None:
     return OrgKeys.objects.first()
 
 
+# --- certificates: a database writer cannot swap a partner's keys or ours ------------------------
+
+
+def _partner_certificate_key() -> bytes:
+    return sealbox.server_subkey(settings.SP_PEPPER, packets.PARTNER_CERTIFICATE_KEY_PURPOSE)
+
+
+def _org_keys_certificate_key() -> bytes:
+    return sealbox.server_subkey(settings.SP_PEPPER, packets.ORG_KEYS_CERTIFICATE_KEY_PURPOSE)
+
+
+def partner_certify(partner: Partner) -> None:
+    """Vouch for a saved partner row (id, name, both keys) with the instance secret. Made only
+    in partner_add, after a coordinator pasted the keys and was told to compare the fingerprint."""
+    if partner.pk is None:
+        raise ValueError("certify a saved partner")
+    partner.certificate = packets.partner_certificate(
+        _partner_certificate_key(), partner.pk, partner.name, bytes(partner.box_public_key), bytes(partner.verify_key)
+    )
+
+
+def trusted_partner_identity(partner: Partner) -> packets.Identity | None:
+    """The partner's keys if the row's certificate holds (and its stored fingerprint matches
+    them), else None: nothing is encrypted to, or accepted from, an uncertified partner."""
+    if partner.pk is None or not partner.certificate:
+        return None
+    identity = partner.identity
+    if not packets.partner_certificate_valid(
+        _partner_certificate_key(),
+        partner.pk,
+        partner.name,
+        identity.box_public_key,
+        identity.verify_key,
+        bytes(partner.certificate),
+    ):
+        return None
+    if not hmac.compare_digest(identity.fingerprint.hex(), partner.fingerprint):
+        return None
+    return identity
+
+
+def org_keys_certify(row: OrgKeys) -> None:
+    if row.pk is None:
+        raise ValueError("certify saved hand-off keys")
+    row.certificate = packets.org_keys_certificate(
+        _org_keys_certificate_key(), row.pk, bytes(row.box_public_key), bytes(row.verify_key)
+    )
+
+
+def trusted_org_identity(row: OrgKeys) -> packets.Identity | None:
+    """This organisation's hand-off public keys if their certificate holds, else None."""
+    if row.pk is None or not row.certificate:
+        return None
+    identity = row.identity
+    if not packets.org_keys_certificate_valid(
+        _org_keys_certificate_key(), row.pk, identity.box_public_key, identity.verify_key, bytes(row.certificate)
+    ):
+        return None
+    return identity
+
+
+def _untrusted_partner() -> HandoffRefused:
+    return HandoffRefused(
+        _("This partner's keys cannot be trusted; add the partner again after comparing the fingerprint.")
+    )
+
+
+def _require_trusted_partner(partner: Partner) -> packets.Identity:
+    identity = trusted_partner_identity(partner)
+    if identity is None:
+        logger.warning("hand-off partner %s: refused, its keys are not certified", partner.pk)
+        raise _untrusted_partner()
+    return identity
+
+
 # --- this organisation's keys --------------------------------------------------------------------
 
 
@@ -82,6 +158,8 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
                 row = OrgKeys.objects.create(
                     box_public_key=box.public_key, verify_key=signing.public_key, created_by=actor
                 )
+                org_keys_certify(row)
+                row.save(update_fields=["certificate"])
         except IntegrityError:
             raise HandoffRefused(_("The hand-off keys already exist.")) from None
         wraps = [
@@ -119,6 +197,7 @@ def _coordinators() -> list[tuple[StaffMember, bytes]]:
 @dataclass(frozen=True, repr=False)
 class _OrgSecret:
     row: OrgKeys
+    identity: packets.Identity  # certified
     box_private: bytes
     seed: bytes
 
@@ -129,6 +208,11 @@ def _org_secret(actor: StaffMember, actor_private_key: bytes) -> _OrgSecret:
     row = org_keys()
     if row is None:
         raise HandoffRefused(_("This organisation has no hand-off keys yet."))
+    if trusted_org_identity(row) is None:
+        logger.warning("the hand-off keys row %s is not certified: refused", row.pk)
+        raise HandoffRefused(
+            _("This organisation's hand-off keys cannot be trusted: they were changed outside the console.")
+        )
     wrap = OrgKeyWrap.objects.filter(keys=row, member=actor).first()
     secret = None
     if wrap is not None and actor.is_active:
@@ -145,7 +229,7 @@ def _org_secret(actor: StaffMember, actor_private_key: bytes) -> _OrgSecret:
     ):
         logger.warning("staff member %s: their wrap of the hand-off keys does not open to them", actor.pk)
         raise HandoffRefused(_("You do not hold the hand-off keys yet: ask another coordinator to share them."))
-    return _OrgSecret(row, box_private, seed)
+    return _OrgSecret(row, row.identity, box_private, seed)
 
 
 def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
@@ -200,6 +284,8 @@ def partner_add(*, actor: StaffMember, name: str, box_key: bytes, verify_key: by
         partner = Partner.objects.create(
             name=name, box_public_key=box_key, verify_key=verify_key, fingerprint=fingerprint, created_by=actor
         )
+        partner_certify(partner)
+        partner.save(update_fields=["certificate"])
         audit_record(
             actor=actor, action=Action.HANDOFF_PARTNER_ADD, details={"partner": partner.pk, "fingerprint": fingerprint}
         )
@@ -236,6 +322,8 @@ def handoff_export(
     if consent_date > timezone.localdate():
         raise HandoffRefused(_("The date of consent cannot be in the future."))
     with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        recipient = _require_trusted_partner(partner)
         locked = Case.objects.select_for_update().get(pk=case.pk)
         try:
             keys.current_key_open(locked, actor, actor_private_key)
@@ -249,9 +337,9 @@ def handoff_export(
         packet_id = sealbox.random_key()[:16]
         data = packets.packet_seal(
             content,
-            sender=org.row.identity,
+            sender=org.identity,
             sender_seed=org.seed,
-            recipient=partner.identity,
+            recipient=recipient,
             packet_id=packet_id,
         )
         case_key = keys.current_case_key(locked)
@@ -293,6 +381,14 @@ def _rejection_message(reason: str) -> str:
     }[reason]
 
 
+REASON_UNTRUSTED_PARTNER = "partner"  # the partner row's certificate does not hold
+REASON_REPLAY = "replay"  # this packet from this partner was imported before
+
+
+def _replayed() -> HandoffRefused:
+    return HandoffRefused(_("This packet was already imported. Nothing was imported again."))
+
+
 def _refusal_audit(actor: StaffMember, partner: Partner, reason: str) -> None:
     with transaction.atomic():
         audit_record(
@@ -304,10 +400,13 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
     """Open a packet from ``partner`` into a new case for the on-call team, all or nothing."""
     _require_coordinator(actor)
     org = _org_secret(actor, actor_private_key)
+    sender = trusted_partner_identity(partner)
+    if sender is None:
+        logger.warning("hand-off partner %s: packet refused, its keys are not certified", partner.pk)
+        _refusal_audit(actor, partner, REASON_UNTRUSTED_PARTNER)
+        raise _untrusted_partner()
     try:
-        opened = packets.packet_open(
-            raw, recipient=org.row.identity, recipient_private_key=org.box_private, sender=partner.identity
-        )
+        opened = packets.packet_open(raw, recipient=org.identity, recipient_private_key=org.box_private, sender=sender)
         content = payload_mod.validate(opened.payload)
     except packets.PacketRejected as exc:
         _refusal_audit(actor, partner, exc.reason)
@@ -316,10 +415,15 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
         _refusal_audit(actor, partner, "payload")
         raise HandoffRefused(_rejection_message(packets.REASON_FORMAT)) from None
     packet_hex = opened.packet_id.hex()
+
+    def already_imported() -> bool:
+        return HandoffImport.objects.filter(partner=partner, packet_id=packet_hex).exists()
+
+    if already_imported():
+        _refusal_audit(actor, partner, REASON_REPLAY)
+        raise _replayed()
     try:
         with transaction.atomic():
-            if HandoffImport.objects.filter(partner=partner, packet_id=packet_hex).exists():
-                raise HandoffRefused(_("This packet was already imported. Nothing was imported again."))
             team = Team.objects.filter(is_on_call=True).order_by("pk").first()
             members = list(team.members.filter(is_active=True, role__in=CASE_READER_ROLES)) if team else []
             if not members or not RecoveryKey.objects.exists():
@@ -362,5 +466,11 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
     except keys.RecoveryKeyMismatch:
         raise HandoffRefused(_("The recovery key does not match the configuration. Nothing was imported.")) from None
     except IntegrityError:
-        raise HandoffRefused(_("This packet was already imported. Nothing was imported again.")) from None
+        # Only the handoff_import_once constraint means "already imported": another coordinator
+        # opened the same packet at the same moment, and their import is now committed. Any
+        # other integrity error is a fault, not a refusal.
+        if not already_imported():
+            raise
+        _refusal_audit(actor, partner, REASON_REPLAY)
+        raise _replayed() from None
     return case

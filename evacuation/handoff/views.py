@@ -26,11 +26,21 @@ def _key(request: HttpRequest) -> bytes:
     return request.staff_private_key  # type: ignore[attr-defined]
 
 
+def _partners_with_trust() -> list[Any]:
+    """Every partner, each marked ``trusted`` when its certificate holds."""
+    partners = selectors.partners()
+    for partner in partners:
+        partner.trusted = services.trusted_partner_identity(partner) is not None
+    return partners
+
+
 def _render_index(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
     member = staff_member(request)
     row = selectors.org_keys()
     own = None
-    if row is not None:
+    if row is not None and services.trusted_org_identity(row) is None:
+        own = {"untrusted": True}
+    elif row is not None:
         identity = row.identity
         own = {
             "fingerprint": packets.fingerprint_text(identity.fingerprint),
@@ -43,7 +53,7 @@ def _render_index(request: HttpRequest, *, status: int = 200, **forms: Any) -> H
     context = {
         "own": own,
         "missing": services.coordinators_without_keys(),
-        "partners": selectors.partners(),
+        "partners": _partners_with_trust(),
         "partner_form": forms.get("partner_form") or PartnerForm(),
         "import_form": forms.get("import_form") or ImportForm(),
         "error": forms.get("error"),
@@ -149,6 +159,7 @@ def case_export(request: HttpRequest, public_id: str) -> HttpResponse:
         "form": form,
         "error": error,
         "exports": selectors.case_exports(case),
+        "partners": _partners_with_trust(),
         "has_keys": selectors.org_keys() is not None,
     }
     return render(request, "handoff/export.html", context, status=status)

@@ -182,3 +182,58 @@ def test_parse_key_round_trips_real_keys():
 def test_parse_key_refuses_anything_else(text):
     with pytest.raises(ValueError):
         ho.parse_key(text)
+
+
+def test_a_deeply_nested_file_is_refused_as_damaged_not_a_crash():
+    with pytest.raises(ho.PacketRejected) as refused:
+        _open(b"[" * 200_000 + b"]" * 200_000 + b"\n")
+    assert refused.value.reason == ho.REASON_FORMAT
+
+
+def test_a_deeply_nested_signed_body_is_refused_as_damaged_not_a_crash():
+    body = b'{"a":' * 200_000 + b"1" + b"}" * 200_000
+    packet_id = bytes(16)
+    recipient, sender = BETA.fingerprint, ALPHA.fingerprint
+    ciphertext = ho.seal(BETA.box_public_key, body, ctx=ho._body_ctx(recipient, sender, packet_id))
+    fields = {
+        "ciphertext": ho._b64(ciphertext),
+        "format": ho.FORMAT,
+        "packet_id": packet_id.hex(),
+        "recipient": recipient.hex(),
+        "sender": sender.hex(),
+        "signature": ho._b64(ho.sign(ALPHA_SEED, ho._statement(recipient, sender, packet_id, ciphertext))),
+    }
+    with pytest.raises(ho.PacketRejected) as refused:
+        _open(ho.canonical(fields) + b"\n")
+    assert refused.value.reason == ho.REASON_FORMAT
+
+
+CERT_KEY = bytes(range(32))
+
+
+def test_a_partner_certificate_binds_id_name_and_both_keys():
+    cert = ho.partner_certificate(CERT_KEY, 7, "Partner", ALPHA.box_public_key, ALPHA.verify_key)
+    assert ho.partner_certificate_valid(CERT_KEY, 7, "Partner", ALPHA.box_public_key, ALPHA.verify_key, cert)
+    for args in [
+        (8, "Partner", ALPHA.box_public_key, ALPHA.verify_key),
+        (7, "Partner2", ALPHA.box_public_key, ALPHA.verify_key),
+        (7, "Partner", GAMMA.box_public_key, ALPHA.verify_key),
+        (7, "Partner", ALPHA.box_public_key, GAMMA.verify_key),
+    ]:
+        assert not ho.partner_certificate_valid(CERT_KEY, *args, cert)
+    assert not ho.partner_certificate_valid(bytes(32), 7, "Partner", ALPHA.box_public_key, ALPHA.verify_key, cert)
+    assert not ho.partner_certificate_valid(CERT_KEY, 7, "Partner", ALPHA.box_public_key, ALPHA.verify_key, b"")
+
+
+def test_partner_org_and_staff_certificates_never_validate_as_each_other():
+    from sealbox.signing import box_key_certificate, key_certificate
+
+    org = ho.org_keys_certificate(CERT_KEY, 1, ALPHA.box_public_key, ALPHA.verify_key)
+    assert ho.org_keys_certificate_valid(CERT_KEY, 1, ALPHA.box_public_key, ALPHA.verify_key, org)
+    assert not ho.org_keys_certificate_valid(CERT_KEY, 2, ALPHA.box_public_key, ALPHA.verify_key, org)
+    partner = ho.partner_certificate(CERT_KEY, 1, "", ALPHA.box_public_key, ALPHA.verify_key)
+    assert not ho.partner_certificate_valid(CERT_KEY, 1, "", ALPHA.box_public_key, ALPHA.verify_key, org)
+    assert not ho.org_keys_certificate_valid(CERT_KEY, 1, ALPHA.box_public_key, ALPHA.verify_key, partner)
+    assert key_certificate(CERT_KEY, 1, ALPHA.box_public_key) not in {org, partner}
+    assert box_key_certificate(CERT_KEY, 1, ALPHA.box_public_key) not in {org, partner}
+    assert len({ho.PARTNER_CERTIFICATE_KEY_PURPOSE, ho.ORG_KEYS_CERTIFICATE_KEY_PURPOSE}) == 2

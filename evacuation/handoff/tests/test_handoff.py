@@ -48,7 +48,12 @@ class OrgState:
     def take(cls) -> OrgState:
         row = OrgKeys.objects.get()
         state = cls(
-            row={"pk": row.pk, "box_public_key": bytes(row.box_public_key), "verify_key": bytes(row.verify_key)},
+            row={
+                "pk": row.pk,
+                "box_public_key": bytes(row.box_public_key),
+                "verify_key": bytes(row.verify_key),
+                "certificate": bytes(row.certificate),
+            },
             wraps=[
                 {"member_id": w.member_id, "for_recovery": w.for_recovery, "sealed_private": bytes(w.sealed_private)}
                 for w in row.wraps.all()
@@ -320,11 +325,8 @@ def test_tampered_wrong_sender_and_wrongly_addressed_packets_write_nothing(coord
         services.handoff_import(actor=coordinator.member, actor_private_key=key, partner=wrong_sender_partner, raw=data)
     sender = _become(theirs, coordinator, partner_name="Ours", partner=ours)
     # Wrong sender: the partner chosen is not the one who sent it.
-    other = Partner.objects.create(
-        name="Someone else",
-        box_public_key=b"\x09" * 32,
-        verify_key=b"\x08" * 32,
-        fingerprint=packets.fingerprint(b"\x09" * 32, b"\x08" * 32).hex(),
+    other = services.partner_add(
+        actor=coordinator.member, name="Someone else", box_key=b"\x09" * 32, verify_key=b"\x08" * 32
     )
     with pytest.raises(services.HandoffRefused, match="not sent by the partner you chose"):
         services.handoff_import(actor=coordinator.member, actor_private_key=key, partner=other, raw=data)
