@@ -73,7 +73,7 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         extra = {"note_form": form}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "notes"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "notes"))
     try:
         services.note_create(
             case=case,
@@ -158,7 +158,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     form = TaskForm(request.POST, case=case)
     if not form.is_valid():
         extra = {"task_form": form}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
     data = form.cleaned_data
     try:
         services.task_create(
@@ -174,7 +174,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.ChangeRefused as refused:
         extra = {"task_form": form, "task_error": str(refused)}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
     messages.success(request, _("Task added."))
     return _to_case(case)
 

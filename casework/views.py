@@ -71,7 +71,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def _render_case(
     request: HttpRequest,
     public_id: str,
-    form: StaffReplyForm,
+    form: StaffReplyForm | None = None,
     status: int = 200,
     *,
     member_form: CaseMemberForm | None = None,
@@ -101,7 +101,7 @@ def _render_case(
         "decoy_thread": [message for message in conversation.messages if message.is_decoy],
         "time_zone": settings.TIME_ZONE,
         "conversation": conversation,
-        "form": form,
+        "form": form or StaffReplyForm(),  # the reply box, empty unless a draft is being shown again
         "holders": holders,
         "member_form": member_form or CaseMemberForm(case=case),
         "membership_error": membership_error,
@@ -126,7 +126,7 @@ def _render_case(
 @staff_required
 @require_GET
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _render_case(request, public_id, StaffReplyForm())
+    return _render_case(request, public_id)
 
 
 @staff_required
@@ -167,7 +167,7 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     form = DecoyReplyForm(request.POST)
     if not form.is_valid():
         extra = {"decoy_form": form, "cover_open": True}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "cover"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "cover"))
     try:
         services.decoy_reply_post(
             case=case,
@@ -180,10 +180,10 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.DuressActionRefused as refused:
         extra = {"decoy_form": form, "decoy_error": str(refused), "cover_open": True}
-        return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra, problem=(NOT_SENT, "cover"))
+        return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_SENT, "cover"))
     except SensitiveReplyStopped:  # the draft stays in the form
         extra = {"decoy_form": form, "decoy_error": COVER_SENSITIVE_REFUSED, "cover_open": True}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "cover"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "cover"))
     messages.success(request, _("Sent in the cover conversation."))
     return redirect("casework:case", public_id=case.public_id)
 
@@ -224,9 +224,7 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseMemberForm(request.POST, case=case)
     if not form.is_valid():
-        return _render_case(
-            request, public_id, StaffReplyForm(), status=400, member_form=form, problem=(NOT_DONE, "holders")
-        )
+        return _render_case(request, public_id, status=400, member_form=form, problem=(NOT_DONE, "holders"))
     try:
         services.case_member_add(
             case=case,
@@ -238,7 +236,6 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
         return _render_case(
             request,
             public_id,
-            StaffReplyForm(),
             status=400,
             membership_error=str(refused),
             problem=(NOT_DONE, "holders"),
@@ -258,9 +255,7 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
     confirm = MemberRemoveForm(request.POST)
     if not confirm.is_valid():
         error = str(confirm.errors["confirm"][0])
-        return _render_case(
-            request, public_id, StaffReplyForm(), status=400, membership_error=error, problem=(NOT_DONE, "holders")
-        )
+        return _render_case(request, public_id, status=400, membership_error=error, problem=(NOT_DONE, "holders"))
     try:
         services.case_member_remove(
             case=case,
@@ -272,7 +267,6 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
         return _render_case(
             request,
             public_id,
-            StaffReplyForm(),
             status=400,
             membership_error=str(refused),
             problem=(NOT_DONE, "holders"),
@@ -328,7 +322,7 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
     confirm = MessageReleaseForm(request.POST)
     if not confirm.is_valid():
         extra = {"duress_error": confirm.errors["confirm"][0]}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "alerts"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "alerts"))
     try:
         services.message_release(
             case=case,
@@ -341,7 +335,7 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
         raise Http404 from None
     except services.DuressActionRefused as refused:
         extra = {"duress_error": str(refused)}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SENT, "alerts"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "alerts"))
     messages.success(request, _("The held reply was sent to the person."))
     return redirect("casework:case", public_id=case.public_id)
 
@@ -354,7 +348,7 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
     form = DuressClearForm(request.POST)
     if not form.is_valid():
         extra = {"duress_form": form}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_DONE, "alerts"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_DONE, "alerts"))
     try:
         services.case_duress_clear(
             case=case,
@@ -366,7 +360,7 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.DuressActionRefused as refused:
         extra = {"duress_error": str(refused)}
-        return _render_case(request, public_id, StaffReplyForm(), status=403, extra=extra, problem=(NOT_DONE, "alerts"))
+        return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_DONE, "alerts"))
     messages.success(request, _("The danger-word state is cleared."))
     return redirect("casework:case", public_id=case.public_id)
 
@@ -381,9 +375,7 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     confirm = CodenameReplaceForm(request.POST)
     if not confirm.is_valid():
         extra = {"codename_form": confirm}
-        return _render_case(
-            request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_DONE, "codename")
-        )
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_DONE, "codename"))
     try:
         issued = services.codename_burn(
             case=case,
@@ -393,7 +385,7 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=403, extra={"duress_error": str(refused)})
+        return _render_case(request, public_id, status=403, extra={"duress_error": str(refused)})
     context = {"case": case, "codename": issued.codename, "details": issued.details}
     return render(request, "casework/codename_issued.html", context)
 
@@ -418,7 +410,7 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
     form = CaseFlagsForm(request.POST)
     if not form.is_valid():
         extra = {"flags_form": form}
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra, problem=(NOT_SAVED, "flags"))
+        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "flags"))
     try:
         services.case_flags_set(
             case=case,
@@ -435,13 +427,11 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
         typed = request.POST.copy()
         typed["revision"] = str(conflict.current)
         extra = {"flags_form": CaseFlagsForm(typed), "flags_conflict": EDIT_CONFLICT_MESSAGE}
-        return _render_case(request, public_id, StaffReplyForm(), status=409, extra=extra, problem=(NOT_SAVED, "flags"))
+        return _render_case(request, public_id, status=409, extra=extra, problem=(NOT_SAVED, "flags"))
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
         extra = {"duress_error": str(refused)}
-        return _render_case(
-            request, public_id, StaffReplyForm(), status=403, extra=extra, problem=(NOT_SAVED, "alerts")
-        )
+        return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_SAVED, "alerts"))
     messages.success(request, _("Warnings saved."))
     return redirect("casework:case", public_id=case.public_id)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from accounts.access import staff_member, staff_required
 from casework import keys
 from casework.access import case_for_member
-from casework.forms import StaffReplyForm
 from casework.models import Case
 from casework.views import _render_case
 from evacuation.checkins import services
@@ -27,7 +26,7 @@ def _to_panel(case: Case) -> HttpResponse:
 
 def _refused(request: HttpRequest, public_id: str, message: str, **forms: object) -> HttpResponse:
     extra = {"checkin_error": message, **forms}
-    return _render_case(request, public_id, StaffReplyForm(), status=400, extra=extra)
+    return _render_case(request, public_id, status=400, extra=extra)
 
 
 @staff_required
@@ -39,7 +38,7 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"checkin_form": form})
+        return _render_case(request, public_id, status=400, extra={"checkin_form": form})
     data = form.cleaned_data
     try:
         services.schedule_set(
@@ -87,7 +86,7 @@ def fate_set(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = FateForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"fate_form": form})
+        return _render_case(request, public_id, status=400, extra={"fate_form": form})
     try:
         services.fate_set(
             case=case,

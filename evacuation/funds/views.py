@@ -25,7 +25,6 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.access import case_for_member
-from casework.forms import StaffReplyForm
 from casework.models import Case
 
 # The case page with this app's forms in it, so a refused form is shown again in place.
@@ -56,7 +55,7 @@ def _entry_input(data: dict[str, Any]) -> services.EntryInput:
 
 
 def _case_page(request: HttpRequest, case: Case, status: int, **extra: object) -> HttpResponse:
-    return _render_case(request, case.public_id, StaffReplyForm(), status=status, extra=extra)
+    return _render_case(request, case.public_id, status=status, extra=extra)
 
 
 @staff_required

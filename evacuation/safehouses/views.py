@@ -18,7 +18,6 @@ from accounts.access import staff_member, staff_required
 from accounts.models import StaffMember
 from casework import keys
 from casework.access import case_for_member
-from casework.forms import StaffReplyForm
 from casework.selectors import cases_visible_to
 from casework.views import _render_case
 from evacuation.safehouses import selectors, services
@@ -234,7 +233,7 @@ def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = PlacementForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, StaffReplyForm(), status=400, extra={"placement_form": form})
+        return _render_case(request, public_id, status=400, extra={"placement_form": form})
     try:
         services.placement_create(
             actor=member,
@@ -248,7 +247,7 @@ def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.SafeHouseRefused as refused:
         extra = {"placement_form": form, "placement_error": str(refused)}
-        return _render_case(request, public_id, StaffReplyForm(), status=409, extra=extra)
+        return _render_case(request, public_id, status=409, extra=extra)
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -270,7 +269,7 @@ def placement_end(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.SafeHouseRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=409, extra={"placement_error": str(refused)})
+        return _render_case(request, public_id, status=409, extra={"placement_error": str(refused)})
     return redirect("casework:case", public_id=case.public_id)
 
 
@@ -293,8 +292,8 @@ def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.SafeHouseRefused as refused:
-        return _render_case(request, public_id, StaffReplyForm(), status=409, extra={"placement_error": str(refused)})
+        return _render_case(request, public_id, status=409, extra={"placement_error": str(refused)})
     extra: dict[str, object] = {"placement_address_shown": True}
     if found is not None:
         extra["placement_address"] = found[1]
-    return _render_case(request, public_id, StaffReplyForm(), extra=extra)
+    return _render_case(request, public_id, extra=extra)
