@@ -20,6 +20,7 @@ from django.http import HttpRequest
 import sealbox
 from accounts.models import StaffMember
 from core.argon2_slots import argon2_slot
+from core.certificates import certified
 from core.vault import vault_get, vault_put
 
 _VAULT_NAME = "staff_private_key"
@@ -167,16 +168,32 @@ def box_key_certify(member: StaffMember) -> None:
     )
 
 
-def trusted_box_key(member: StaffMember) -> bytes | None:
-    """The member's X25519 public key if its certificate holds, else None. Every wrap of a
-    case key to a member goes through this: a key a database writer put in has no valid
-    certificate (the certificate key is not in the database), nor has one certified for
-    another member or a signing key's certificate."""
+def _box_key_certified(member: StaffMember) -> bytes | None:
     public_key, certificate = member.public_key, member.box_key_certificate
     if member.pk is None or not public_key or not certificate:
         return None
     public_key = bytes(public_key)
     if not sealbox.box_key_certificate_valid(_box_certificate_key(), member.pk, public_key, bytes(certificate)):
+        return None
+    return public_key
+
+
+def account_state_trusted(member: StaffMember) -> bool:
+    """Whether the member's role and active state are the ones the application last set: a
+    database writer who turns a disabled account back on or changes a role breaks the account
+    certificate (core.certificates)."""
+    return member.pk is not None and certified(member)
+
+
+def trusted_box_key(member: StaffMember) -> bytes | None:
+    """The member's X25519 public key if it may be given new keys, else None. Every wrap of a
+    case key (and of every other key) to a member goes through this: the key's certificate
+    must hold (a key a database writer put in has none, nor has one certified for another
+    member or a signing key's certificate), and so must the account certificate over the role
+    and the active state, and the account must be active. A writer who flips ``is_active``
+    back on or changes ``role`` gets nothing sealed to that member."""
+    public_key = _box_key_certified(member)
+    if public_key is None or not member.is_active or not account_state_trusted(member):
         return None
     return public_key
 

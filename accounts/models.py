@@ -50,6 +50,11 @@ class StaffMember(AbstractBaseUser):
     # key of their own gets no case key wrapped to it. Empty only for rows the upgrade did not
     # certify; such a member is given no case key until a coordinator re-enrols them.
     box_key_certificate = models.BinaryField(max_length=32, null=True, blank=True)
+    # Certifies what decides which new keys this member is given: the account, its role and
+    # whether it is active (core.certificates, docs/crypto.md "Certified rows").
+    # A database writer who turns a disabled account back on or changes a role breaks it, and
+    # nothing new is sealed to the member (accounts.keyring.trusted_box_key).
+    account_certificate = models.BinaryField(max_length=32, null=True, blank=True)
     # Bumped to end every session of this member: each session keeps the value it logged in
     # with, and access.staff_required turns away a session whose value is out of date.
     session_generation = models.PositiveIntegerField(default=0)
@@ -61,6 +66,9 @@ class StaffMember(AbstractBaseUser):
 
     USERNAME_FIELD = "username"
     objects = StaffManager()
+
+    CERTIFIED_AS = "staff.account"
+    CERTIFICATE_FIELD = "account_certificate"
 
     class Meta:
         verbose_name = "staff member"
@@ -75,6 +83,10 @@ class StaffMember(AbstractBaseUser):
 
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
+
+    def certificate_parts(self) -> tuple[int, str, str]:
+        # The X25519 key has its own certificate (box_key_certificate); this one is the state.
+        return (self.pk, self.role, "active" if self.is_active else "disabled")
 
 
 class SignupLink(models.Model):
@@ -111,9 +123,17 @@ class RecoveryKey(models.Model):
     public_key = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Made when a coordinator confirms the key (core.certificates): every new case key is
+    # wrapped to this key, so a database writer must not be able to swap in one of their own.
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "recovery.key"
 
     class Meta:
         get_latest_by = "created_at"
+
+    def certificate_parts(self) -> tuple[int, bytes]:
+        return (self.slot, bytes(self.public_key))
 
 
 class RecoveryCode(models.Model):

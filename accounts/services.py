@@ -30,6 +30,7 @@ from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMe
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Team, TeamMembership
+from core.certificates import certify
 
 ON_CALL_TEAM_NAME = "Hotline"
 
@@ -101,9 +102,12 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         member.save()
         signing_key_certify(member)
         box_key_certify(member)
-        member.save(update_fields=["signing_key_certificate", "box_key_certificate"])
+        certify(member)  # the role the link was made for, active
+        member.save(update_fields=["signing_key_certificate", "box_key_certificate", "account_certificate"])
         team = link.team or _on_call_team_get_or_create()
-        TeamMembership.objects.create(team=team, member=member)
+        membership = TeamMembership(team=team, member=member)
+        certify(membership)
+        membership.save()
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
@@ -163,7 +167,12 @@ def _first_coordinator_links_retire(*, except_for: SignupLink) -> None:
 
 def _on_call_team_get_or_create() -> Team:
     team = Team.objects.filter(is_on_call=True).order_by("pk").first()
-    return team or Team.objects.create(name=ON_CALL_TEAM_NAME, is_on_call=True)
+    if team is not None:
+        return team
+    team = Team.objects.create(name=ON_CALL_TEAM_NAME, is_on_call=True)
+    certify(team)
+    team.save(update_fields=["certificate"])
+    return team
 
 
 def totp_confirm(device: TOTPDevice, code: str) -> bool:
@@ -188,7 +197,9 @@ def recovery_key_confirm(*, private_key: bytes, typed_group: str, created_by: St
     public_key = sealbox.KeyPair.from_private(private_key).public_key
     try:
         with transaction.atomic():
-            stored = RecoveryKey.objects.create(public_key=public_key, created_by=created_by)
+            stored = RecoveryKey(public_key=public_key, created_by=created_by)
+            certify(stored)
+            stored.save()
             audit_record(actor=created_by, action=Action.RECOVERY_KEY_CREATE)
             return stored
     except IntegrityError:

@@ -8,6 +8,7 @@ database-level attacker cannot make a note appear to come from someone else.
 from __future__ import annotations
 
 import sealbox
+from casework import keys
 from casework.models import Case, CaseKey
 
 
@@ -20,7 +21,7 @@ def task_ctx(field: str, task_id: bytes, case: Case) -> bytes:
 
 
 def seal_text(case_key: CaseKey, text: str, *, ctx: bytes) -> bytes:
-    return sealbox.seal(bytes(case_key.public_key), text.encode(), ctx=ctx)
+    return sealbox.seal(keys.sealable_public_key(case_key), text.encode(), ctx=ctx)
 
 
 def open_text(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, ctx: bytes) -> str | None:

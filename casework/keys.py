@@ -8,6 +8,13 @@ A case key is only ever sealed to a member's public key whose certificate holds
 wrap. Giving one member the key (wrap_case_key_for) refuses with UntrustedKey; making a new
 key version for several members (case_key_create, case_key_rotate) leaves that member out and
 logs their id, so the others, and intake, are not held up.
+
+The rows that decide what is sealed to whom carry row certificates (core.certificates,
+docs/crypto.md "Certified rows"): the case row (state, team, duress, reply credential, current
+version), each key version, each wrap. Nothing is sealed to a key version, and no key is handed
+on, unless they hold (UntrustedRecord otherwise): a database writer who inserts a version with
+a key of their own, points the case at an older version, or plants a wrap so that a rotation
+would hand the next version to someone, gets nothing.
 """
 
 from __future__ import annotations
@@ -20,15 +27,68 @@ from collections.abc import Iterable
 from django.conf import settings
 
 import sealbox
-from accounts.keyring import trusted_box_key
+from accounts.keyring import account_state_trusted, trusted_box_key
 from accounts.models import RecoveryKey, StaffMember
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
+from core.certificates import certified, certify
 
 logger = logging.getLogger(__name__)
 
 
 class NoAccess(Exception):
     """This member holds no key for this case (or their session key is gone)."""
+
+
+class UntrustedRecord(Exception):
+    """A row that decides who reads this case (the case row, a key version, a wrap, a
+    credential) fails its certificate: it was changed outside the application. Nothing is
+    sealed because of it, and the request's transaction is rolled back; the console answers
+    with a page that says so (casework.middleware), never with a guess."""
+
+    def __init__(self, what: str, case_id: int | None) -> None:
+        super().__init__(f"{what} of case {case_id}: certificate does not hold")
+        self.what = what
+        logger.error("%s of case %s: its certificate does not hold; nothing is sealed to it", what, case_id)
+
+
+def case_checked(case: Case) -> Case:
+    """``case`` itself, once its certificate holds (state, team, duress, reply credential,
+    current key version). Raises UntrustedRecord otherwise."""
+    if not certified(case):
+        raise UntrustedRecord("case row", case.pk)
+    return case
+
+
+def case_trusted(case: Case) -> bool:
+    return certified(case)
+
+
+def case_recertify(locked: Case, **changes: object) -> None:
+    """Change certified columns of ``locked`` (held with select_for_update) and certify the
+    result. The certificate is checked first: certifying over a row a database writer changed
+    would make their change count."""
+    case_checked(locked)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    certify(locked)
+    fields = [("reply_credential" if name == "reply_credential_id" else name) for name in changes]
+    locked.save(update_fields=[*fields, "certificate"])
+
+
+def case_key_checked(case_key: CaseKey) -> CaseKey:
+    """``case_key`` once its certificate holds. Raises UntrustedRecord otherwise."""
+    if not certified(case_key):
+        raise UntrustedRecord("case key version", case_key.case_id)
+    return case_key
+
+
+def sealable_public_key(case_key: CaseKey) -> bytes:
+    """The public key of a case key version, for sealing: only a certified version's."""
+    return bytes(case_key_checked(case_key).public_key)
+
+
+def _wrap_certified(wrap: CaseKeyWrap) -> bool:
+    return certified(wrap)
 
 
 class UntrustedKey(Exception):
@@ -77,7 +137,9 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
     forgotten: after this returns the private key exists only in its wraps.
     Members whose public key is not trusted are left out (logged by id only)."""
     pair = sealbox.KeyPair.generate()
-    case_key = CaseKey.objects.create(case=case, version=version, public_key=pair.public_key)
+    case_key = CaseKey(case=case, version=version, public_key=pair.public_key)
+    certify(case_key)
+    case_key.save(force_insert=True)
     ctx = wrap_ctx(case, version)
     wraps = []
     for member in members:
@@ -102,6 +164,8 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
             sealed_private_key=sealbox.seal(recovery, pair.private_key, ctx=ctx),
         )
     )
+    for wrap in wraps:
+        certify(wrap)
     CaseKeyWrap.objects.bulk_create(wraps)
     return case_key
 
@@ -114,9 +178,14 @@ def recovery_public_key() -> bytes:
     """The organisation recovery public key, checked against SP_RECOVERY_PUBLIC_KEY when that is
     set: someone able to write to the database must not be able to swap in a key of their own
     and so gain every new case."""
-    stored = bytes(RecoveryKey.objects.get().public_key)
+    row = RecoveryKey.objects.get()
+    stored = bytes(row.public_key)
     pinned = settings.SP_RECOVERY_PUBLIC_KEY
     if pinned and not hmac.compare_digest(pinned, stored):
+        raise RecoveryKeyMismatch
+    if not certified(row):
+        # Without a pin, the certificate is what stops a database writer's own key.
+        logger.error("The stored recovery public key's certificate does not hold: nothing is sealed to it.")
         raise RecoveryKeyMismatch
     return stored
 
@@ -126,6 +195,10 @@ def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes
     wraps = CaseKeyWrap.objects.filter(case_key__case=case, member=member).select_related("case_key")
     opened = {}
     for wrap in wraps:
+        wrap.case_key.case = case
+        if not _wrap_certified(wrap):
+            logger.warning("staff member %s: a wrap of case %s is not certified; ignored", member.pk, case.pk)
+            continue
         ctx = wrap_ctx(case, wrap.case_key.version)
         opened[wrap.case_key_id] = sealbox.unseal(member_private_key, bytes(wrap.sealed_private_key), ctx=ctx)
     if not opened:
@@ -143,6 +216,15 @@ def current_key_open(case: Case, member: StaffMember, member_private_key: bytes)
         .first()
     )
     if wrap is None or not member.is_active:
+        raise NoAccess
+    # The version a writer calls current, a planted wrap, or a member whose role or active
+    # state was changed outside the console proves nothing.
+    case_checked(case)
+    wrap.case_key.case = case
+    case_key_checked(wrap.case_key)
+    if not _wrap_certified(wrap) or not account_state_trusted(member):
+        # The member's own wrap or account is what is wrong: to them this is no access at all.
+        logger.warning("staff member %s: their wrap of case %s or their account is not certified", member.pk, case.pk)
         raise NoAccess
     try:
         private = sealbox.unseal(
@@ -171,13 +253,18 @@ def details_open(case: Case, opened: dict[int, bytes]) -> bytes | None:
 
 def details_reseal(case: Case, plaintext: bytes, under: CaseKey) -> None:
     """Seal the details to ``under`` (a newer version) and record which version holds them."""
-    case.details_ct = sealbox.seal(bytes(under.public_key), plaintext, ctx=details_ctx(case))
+    case.details_ct = sealbox.seal(sealable_public_key(under), plaintext, ctx=details_ctx(case))
     case.details_key_version = under.version
     case.save(update_fields=["details_ct", "details_key_version"])
 
 
 def current_case_key(case: Case) -> CaseKey:
-    return CaseKey.objects.get(case=case, version=case.key_version)
+    """The version everything new is sealed to, once both the case row (which names it) and
+    the version itself are certified. Raises UntrustedRecord otherwise."""
+    case_checked(case)
+    case_key = CaseKey.objects.get(case=case, version=case.key_version)
+    case_key.case = case
+    return case_key_checked(case_key)
 
 
 def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: bytes) -> CaseKeyWrap:
@@ -186,12 +273,14 @@ def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: 
     public_key = trusted_box_key(member)
     if public_key is None:
         raise UntrustedKey(member.pk)
+    case_key_checked(case_key)
     ctx = wrap_ctx(case_key.case, case_key.version)
-    return CaseKeyWrap.objects.create(
-        case_key=case_key,
-        member=member,
-        sealed_private_key=sealbox.seal(public_key, case_private_key, ctx=ctx),
+    wrap = CaseKeyWrap(
+        case_key=case_key, member=member, sealed_private_key=sealbox.seal(public_key, case_private_key, ctx=ctx)
     )
+    certify(wrap)
+    wrap.save(force_insert=True)
+    return wrap
 
 
 def case_key_rotate(case: Case, *, holders: Iterable[StaffMember]) -> CaseKey:
@@ -199,16 +288,27 @@ def case_key_rotate(case: Case, *, holders: Iterable[StaffMember]) -> CaseKey:
     current. Whoever is not among ``holders`` cannot open anything sealed to it afterwards, nor
     can a holder whose public key is no longer trusted (left out by case_key_create).
     The caller holds the case row locked, so no message is sealed to the old version after."""
+    case_checked(case)
     case_key = case_key_create(case, version=case.key_version + 1, members=holders)
-    case.key_version = case_key.version
-    case.save(update_fields=["key_version"])
+    case_recertify(case, key_version=case_key.version)
     return case_key
 
 
 def current_holders(case: Case) -> list[StaffMember]:
-    """Staff members holding a wrap of the current key version."""
-    return list(
-        StaffMember.objects.filter(wraps__case_key__case=case, wraps__case_key__version=case.key_version).order_by(
-            "username"
-        )
+    """Staff members holding a certified wrap of the current key version. A rotation gives the
+    next version to exactly these: a wrap row a database writer planted is not counted."""
+    wraps = (
+        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member__isnull=False)
+        .select_related("case_key", "member")
+        .order_by("member__username")
     )
+    holders = []
+    for wrap in wraps:
+        wrap.case_key.case = case
+        if _wrap_certified(wrap):
+            holders.append(wrap.member)
+        else:
+            logger.warning(
+                "case %s: a wrap for staff member %s is not certified; not a holder", case.pk, wrap.member_id
+            )
+    return holders

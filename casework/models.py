@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.certificates import time_part
+
 _PUBLIC_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -45,18 +47,34 @@ class Team(models.Model):
     name = models.CharField(max_length=80, unique=True)
     is_on_call = models.BooleanField(default=False)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
+    # Certifies whether this team is the on-call team, which is given every new case's key
+    # (core.certificates, docs/crypto.md "Certified rows").
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "team"
 
     def __str__(self) -> str:
         return self.name
+
+    def certificate_parts(self) -> tuple[int, str]:
+        return (self.pk, "on-call" if self.is_on_call else "-")
 
 
 class TeamMembership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE)
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     added_at = models.DateTimeField(default=timezone.now)
+    # A member of the on-call team is given new cases' keys, and a team member is owed the keys
+    # of the team's cases: only a membership the application made counts (core.certificates).
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "team.member"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "member"], name="unique_team_member")]
+
+    def certificate_parts(self) -> tuple[int, int]:
+        return (self.team_id, self.member_id)
 
 
 class Case(models.Model):
@@ -82,6 +100,13 @@ class Case(models.Model):
     # Bumped by every staff change to the case (warnings, state, who holds the key, team), so
     # a form rendered before someone else's change is refused instead of overwriting it.
     revision = models.PositiveIntegerField(default=0)
+    # Certifies the columns that decide who reads what is written next: the state (verified
+    # cases get logistics readers and safe-house addresses), the team (owed keys), the duress
+    # state (replies are held), the credential replies are sealed to and the current key
+    # version (core.certificates, docs/crypto.md "Certified rows"; casework.certs).
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "case"
 
     class Meta:
         indexes = [
@@ -96,6 +121,16 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.public_id
 
+    def certificate_parts(self) -> tuple[str, str, str, str, str, int]:
+        return (
+            self.public_id,
+            self.status,
+            "" if self.team_id is None else str(self.team_id),
+            time_part(self.under_duress_since),
+            "" if self.reply_credential_id is None else str(self.reply_credential_id),
+            self.key_version,
+        )
+
     def get_urgency_staff_display(self) -> str:
         return str(URGENCY_STAFF_LABELS.get(self.urgency, self.get_urgency_display()))  # type: ignore[call-overload]
 
@@ -107,9 +142,17 @@ class CaseKey(models.Model):
     version = models.PositiveIntegerField()
     public_key = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(default=timezone.now)
+    # Nothing is sealed to ``public_key`` unless this holds (casework.keys): a database writer
+    # who inserts a version with a key of their own would otherwise read what is written next.
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "case.key"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "version"], name="unique_case_key_version")]
+
+    def certificate_parts(self) -> tuple[str, int, bytes]:
+        return (self.case.public_id, self.version, bytes(self.public_key))
 
 
 class CaseKeyWrap(models.Model):
@@ -120,6 +163,11 @@ class CaseKeyWrap(models.Model):
     for_recovery = models.BooleanField(default=False)
     sealed_private_key = models.BinaryField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Who holds the current version decides who is given the next one (casework.keys.
+    # case_key_rotate): only wraps the application made count.
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "case.key.wrap"
 
     class Meta:
         # The need-to-know filter of every case view (selectors.cases_visible_to) starts from a
@@ -134,6 +182,10 @@ class CaseKeyWrap(models.Model):
             ),
         ]
 
+    def certificate_parts(self) -> tuple[str, int, str]:
+        holder = "recovery" if self.for_recovery else str(self.member_id)
+        return (self.case_key.case.public_id, self.case_key.version, holder)
+
 
 class CaseNamedMember(models.Model):
     """Someone given the case key by name on the case page, not because of their team: leaving
@@ -142,9 +194,15 @@ class CaseNamedMember(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="named_members")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     added_at = models.DateTimeField(default=timezone.now)
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "case.named"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "member"], name="unique_named_case_member")]
+
+    def certificate_parts(self) -> tuple[str, int]:
+        return (self.case.public_id, self.member_id)
 
 
 class CaseHeldViaTeam(models.Model):
@@ -157,9 +215,15 @@ class CaseHeldViaTeam(models.Model):
     # PROTECT: deleting a team must not silently turn its members into holders without a reason.
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(default=timezone.now)
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "case.via-team"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "member", "team"], name="unique_case_held_via_team")]
+
+    def certificate_parts(self) -> tuple[str, int, int]:
+        return (self.case.public_id, self.member_id, self.team_id)
 
 
 class PendingWrap(models.Model):
@@ -171,9 +235,15 @@ class PendingWrap(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_wraps")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pending_wraps")
     created_at = models.DateTimeField(default=timezone.now)
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "case.pending"
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "member"], name="unique_pending_wrap")]
+
+    def certificate_parts(self) -> tuple[str, int, int]:
+        return (self.case.public_id, self.member_id, self.team_id)
 
 
 class PersonCredential(models.Model):
@@ -187,6 +257,16 @@ class PersonCredential(models.Model):
     is_duress = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Made when the application creates the credential (core.certificates): replies and the
+    # person's own messages are sealed only to a credential whose certificate holds, so a
+    # database writer cannot insert a key of their own, move a credential to another case or
+    # turn the danger phrase's credential into the real one.
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "person.credential"
+
+    def certificate_parts(self) -> tuple[str, str, bytes, str]:
+        return (self.case.public_id, self.lookup_id, bytes(self.public_key), "duress" if self.is_duress else "real")
 
 
 class Message(models.Model):

@@ -39,8 +39,10 @@ from casework.models import (
     PendingWrap,
     PersonCredential,
     Team,
+    TeamMembership,
 )
 from core.argon2_slots import argon2_slot
+from core.certificates import certified, certify
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
 from triage.lifecycle import State
@@ -184,8 +186,8 @@ def case_open_from_intake(
     contact = red_flags.contact_hashes(details.contact_value)  # slow hashes, before any lock
     try:
         with transaction.atomic():
-            team = Team.objects.filter(is_on_call=True).order_by("pk").first()
-            members = list(team.members.filter(is_active=True, role__in=CASE_READER_ROLES)) if team else []
+            team = on_call_team()
+            members = on_call_readers(team) if team else []
             if not members or not RecoveryKey.objects.exists():
                 raise IntakeUnavailable
             case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
@@ -196,13 +198,14 @@ def case_open_from_intake(
                 raise IntakeUnavailable from None
             # They hold it as members of the on-call team (casework.teams: moving the case on
             # or leaving the team takes them off).
-            CaseHeldViaTeam.objects.bulk_create(
-                CaseHeldViaTeam(case=case, member=member, team=team) for member in members
+            held_via_team_record(case, members, team)
+            case.details_ct = sealbox.seal(
+                keys.sealable_public_key(case_key), details.to_json(), ctx=keys.details_ctx(case)
             )
-            case.details_ct = sealbox.seal(bytes(case_key.public_key), details.to_json(), ctx=keys.details_ctx(case))
             credential = _credential_create(case, real, is_duress=False)
             case.reply_credential = credential
-            case.save(update_fields=["details_ct", "reply_credential"])
+            certify(case)
+            case.save(update_fields=["details_ct", "reply_credential", "certificate"])
             readers = Readers(case_key=case_key, credentials=[credential])
             _message_create(case, Message.Sender.PERSON, body, readers, attachments=attachments)
             # T3: keyed hashes of the contact; marks the case if it matches a red flag.
@@ -225,13 +228,82 @@ def case_open_from_intake(
     return PersonSession(case=case, credential=credential, keypair=real.keypair)
 
 
+def on_call_team() -> Team | None:
+    """The team new cases go to: the first team marked on call whose certificate holds (a
+    database writer who marks another team on call does not redirect new cases to it)."""
+    for team in Team.objects.filter(is_on_call=True).order_by("pk"):
+        if certified(team):
+            return team
+        logger.error("team %s is marked on call but its certificate does not hold; not used", team.pk)
+    return None
+
+
+def on_call_readers(team: Team) -> list[StaffMember]:
+    """Members of ``team`` given a new case's key: a certified membership, an active account
+    of a reading role whose state is certified (trusted_box_key checks the rest)."""
+    memberships = TeamMembership.objects.filter(
+        team=team, member__is_active=True, member__role__in=CASE_READER_ROLES
+    ).select_related("member")
+    readers = []
+    for membership in memberships:
+        if certified(membership) and certified(membership.member):
+            readers.append(membership.member)
+        else:
+            logger.warning("team %s: membership of staff member %s is not certified", team.pk, membership.member_id)
+    return readers
+
+
+def held_via_team_record(case: Case, members: Iterable[StaffMember], team: Team) -> None:
+    rows = [CaseHeldViaTeam(case=case, member=member, team=team) for member in members]
+    for row in rows:
+        certify(row)
+    CaseHeldViaTeam.objects.bulk_create(rows)
+
+
 def _credential_create(case: Case, secrets: sealbox.CodenameSecrets, *, is_duress: bool) -> PersonCredential:
-    return PersonCredential.objects.create(
+    credential = PersonCredential(
         case=case,
         lookup_id=secrets.lookup_id.hex(),
         public_key=secrets.keypair.public_key,
         is_duress=is_duress,
     )
+    certify(credential)
+    credential.save(force_insert=True)
+    return credential
+
+
+def credentials_sealable(case: Case) -> list[PersonCredential]:
+    """The case's credentials still in use that may be sealed to: certified ones only (a
+    credential a database writer inserted, or moved here from another case, is left out)."""
+    found = []
+    for credential in case.credentials.filter(revoked_at__isnull=True).order_by("pk"):
+        credential.case = case
+        if certified(credential):
+            found.append(credential)
+        else:
+            logger.error("case %s: credential %s is not certified; nothing is sealed to it", case.pk, credential.pk)
+    return found
+
+
+def reply_credential_checked(locked: Case) -> PersonCredential | None:
+    """The credential staff replies are sealed to, once the case row naming it and the
+    credential itself are certified and it is the case's real, unrevoked credential. None when
+    the case has none (an imported case before a codename is issued). Raises
+    keys.UntrustedRecord otherwise: a database writer who points the case at a key of their
+    own, at the danger phrase's credential or at a revoked one gets nothing sealed to it."""
+    keys.case_checked(locked)
+    credential = locked.reply_credential
+    if credential is None:
+        return None
+    credential.case = locked
+    if (
+        credential.case_id != locked.pk
+        or credential.is_duress
+        or credential.revoked_at is not None
+        or not certified(credential)
+    ):
+        raise keys.UntrustedRecord("reply credential", locked.pk)
+    return credential
 
 
 def _message_create(
@@ -270,17 +342,24 @@ def _message_create(
     message.save(force_insert=True)
     key_ctx = keys.message_key_ctx(message_id)
     wraps = [
-        MessageKey(
-            message=message, credential=cred, sealed_key=sealbox.seal(bytes(cred.public_key), data_key, ctx=key_ctx)
-        )
+        MessageKey(message=message, credential=cred, sealed_key=sealbox.seal(_sealable(cred), data_key, ctx=key_ctx))
         for cred in readers.credentials
     ]
     if readers.case_key is not None:
-        sealed = sealbox.seal(bytes(readers.case_key.public_key), data_key, ctx=key_ctx)
+        sealed = sealbox.seal(keys.sealable_public_key(readers.case_key), data_key, ctx=key_ctx)
         wraps.append(MessageKey(message=message, case_key=readers.case_key, sealed_key=sealed))
     MessageKey.objects.bulk_create(wraps)
     Attachment.objects.bulk_create([_attachment_row(message, data_key, item) for item in attachments])
     return message
+
+
+def _sealable(credential: PersonCredential) -> bytes:
+    """A credential's public key, for sealing: only a certified credential's (the last check
+    before anything is sealed to a person; callers choose with credentials_sealable and
+    reply_credential_checked)."""
+    if not certified(credential):
+        raise keys.UntrustedRecord("credential", credential.case_id)
+    return bytes(credential.public_key)
 
 
 def _attachment_row(message: Message, data_key: bytes, item: NewAttachment) -> Attachment:
@@ -306,6 +385,10 @@ def person_login(normalised_codename: str) -> PersonSession | None:
     )
     if credential is None:
         return None
+    if not certified(credential):
+        # Moved to another case, its key or its kind changed: it opens nothing.
+        logger.error("credential %s of case %s is not certified; login refused", credential.pk, credential.case_id)
+        return None
     if credential.is_duress:
         case_mark_duress(credential.case)
     return PersonSession(case=credential.case, credential=credential, keypair=derived.keypair)
@@ -313,12 +396,20 @@ def person_login(normalised_codename: str) -> PersonSession | None:
 
 def case_mark_duress(case: Case) -> None:
     """Silently flag the case: the person's screen shows nothing unusual."""
-    now = timezone.now()
-    first_time = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True).update(under_duress_since=now)
-    case.refresh_from_db(fields=["under_duress_since"])
     from evacuation.safehouses.services import case_address_keys_revoke
 
     with transaction.atomic():
+        locked = _case_locked(case)
+        first_time = locked.under_duress_since is None
+        if first_time:
+            # Marking duress never waits on a certificate: a case whose row was changed outside
+            # the console is flagged all the same, and stays untrusted (nothing sealed for it).
+            was_trusted = certified(locked)
+            locked.under_duress_since = timezone.now()
+            if was_trusted:
+                certify(locked)
+            locked.save(update_fields=["under_duress_since", "certificate"])
+        case.under_duress_since, case.certificate = locked.under_duress_since, locked.certificate
         case_address_keys_revoke(case=case, reason="duress")
     if first_time:
         # Only the first duress login alerts staff; later ones would only repeat it.
@@ -333,9 +424,7 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
             # Under duress, whatever is written shows in the decoy, whichever phrase opens it.
             readers = Readers(
                 case_key=keys.current_case_key(case),
-                credentials=list(case.credentials.filter(revoked_at__isnull=True))
-                if after_duress
-                else [session.credential],
+                credentials=credentials_sealable(case) if after_duress else [session.credential],
             )
             message = _message_create(
                 case, Message.Sender.PERSON, body, readers, after_duress=after_duress, attachments=attachments
@@ -378,7 +467,8 @@ def _staff_reply_write(locked: Case, member: StaffMember, signing_key: bytes, bo
     # Under duress someone else may hold the phone: the reply is kept for staff (sealed to
     # the case key only) until a coordinator releases it, see message_release.
     held = locked.under_duress_since is not None
-    credentials = [locked.reply_credential] if locked.reply_credential and not held else []
+    reply_to = reply_credential_checked(locked)
+    credentials = [reply_to] if reply_to is not None and not held else []
     readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
     message = _message_create(
         locked, Message.Sender.STAFF, body, readers, author=member, held=held, signing_key=signing_key
@@ -410,7 +500,7 @@ def decoy_reply_post(
     with transaction.atomic():
         locked = _case_locked(case)
         keys.current_key_open(locked, member, member_private_key)
-        credentials = list(locked.credentials.filter(revoked_at__isnull=True).order_by("pk"))
+        credentials = credentials_sealable(locked)
         if not any(credential.is_duress for credential in credentials):
             raise DuressActionRefused(_("This case has no cover conversation: no danger word is in use."))
         readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
@@ -440,7 +530,7 @@ def message_release(
             )
             if message is None:
                 raise DuressActionRefused(_("This reply is not held."))
-            if locked.reply_credential is None:
+            if reply_credential_checked(locked) is None:
                 raise DuressActionRefused(_("The person has no codename to release the reply to."))
             opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not a holder
             key_ctx = keys.message_key_ctx(message.pk)
@@ -464,7 +554,7 @@ def message_release(
             MessageKey.objects.create(
                 message=message,
                 credential=credential,
-                sealed_key=sealbox.seal(bytes(credential.public_key), data_key, ctx=key_ctx),
+                sealed_key=sealbox.seal(_sealable(credential), data_key, ctx=key_ctx),
             )
             audit_record(actor=actor, action=Action.MESSAGE_RELEASE, case=locked, details={"message": str(message.pk)})
     except _SensitiveRelease as stop:
@@ -516,11 +606,10 @@ def case_duress_clear(*, case: Case, actor: StaffMember, actor_private_key: byte
         keys.case_private_keys(locked, actor, actor_private_key)  # proves the session holds the key
         if locked.under_duress_since is None:
             return False
-        locked.under_duress_since = None
-        locked.save(update_fields=["under_duress_since"])
+        keys.case_recertify(locked, under_duress_since=None)
         case_revision_bump(locked)
         audit_record(actor=actor, action=Action.CASE_DURESS_CLEAR, case=locked, details={"reason": reason})
-    case.under_duress_since = None
+    case.under_duress_since, case.certificate = None, locked.certificate
     return True
 
 
@@ -588,6 +677,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         locked = _case_locked(case)
         if not _holds_current_key(locked, actor):
             raise keys.NoAccess
+        keys.case_checked(locked)
         opened = keys.case_private_keys(locked, actor, actor_private_key)
         raw = keys.details_open(locked, opened)
         details = CaseDetails.from_json(raw) if raw is not None else None
@@ -601,9 +691,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         credential = _credential_create(locked, secrets, is_duress=False)
         resealed = _reseal_to(credential, old_real, opened) if old_real is not None else 0
         duress_cleared = locked.under_duress_since is not None
-        locked.reply_credential = credential
-        locked.under_duress_since = None
-        locked.save(update_fields=["reply_credential", "under_duress_since"])
+        keys.case_recertify(locked, reply_credential=credential, under_duress_since=None)
         case_revision_bump(locked)
         audit_record(
             actor=actor,
@@ -613,6 +701,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         )
     case.reply_credential = credential
     case.under_duress_since = None
+    case.certificate = locked.certificate
     return IssuedCodename(codename=codename, details=details)
 
 
@@ -633,7 +722,7 @@ def _reseal_to(new: PersonCredential, old: PersonCredential, opened: dict[int, b
             MessageKey(
                 message_id=wrap.message_id,
                 credential=new,
-                sealed_key=sealbox.seal(bytes(new.public_key), data_key, ctx=ctx),
+                sealed_key=sealbox.seal(_sealable(new), data_key, ctx=ctx),
             )
         )
         done.add(wrap.message_id)
@@ -692,7 +781,7 @@ def case_member_add(
     leaving a team later does not take them off it; with it, they read the case as a member of
     that team (casework.teams)."""
     with transaction.atomic():
-        locked = _case_locked(case)
+        locked = keys.case_checked(_case_locked(case))  # its state decides who may be added
         if member.is_active and member.role in VERIFIED_ONLY_ROLES:
             if locked.status != State.VERIFIED:
                 raise MembershipRefused(_("Logistics staff can be given a case only once it is verified."))
@@ -716,10 +805,15 @@ def case_member_add(
         PendingWrap.objects.filter(case=locked, member=member).delete()
         details: dict[str, int] = {"member": member.pk}
         if via_team is None:
-            CaseNamedMember.objects.get_or_create(case=locked, member=member)
+            reason: CaseNamedMember | CaseHeldViaTeam = CaseNamedMember(case=locked, member=member)
+            exists = CaseNamedMember.objects.filter(case=locked, member=member)
         else:
-            CaseHeldViaTeam.objects.get_or_create(case=locked, member=member, team=via_team)
+            reason = CaseHeldViaTeam(case=locked, member=member, team=via_team)
+            exists = CaseHeldViaTeam.objects.filter(case=locked, member=member, team=via_team)
             details["team"] = via_team.pk
+        exists.delete()  # a reason row made outside the console is replaced by a certified one
+        certify(reason)
+        reason.save(force_insert=True)
         case_revision_bump(locked)
         audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details=details)
 
@@ -743,6 +837,8 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
             case=locked,
             details={"member": member.pk, "key_version": new_key.version},
         )
+    case.key_version, case.details_key_version = locked.key_version, locked.details_key_version
+    case.certificate = locked.certificate
     return new_key
 
 
@@ -788,17 +884,20 @@ def _case_rotate_without_all(case: Case, members: Sequence[StaffMember], opened:
     the remaining holders and re-seal the details under it when ``opened`` (the actor's case
     keys) can read them; otherwise the details stay under their version, which the remaining
     holders keep (nothing new is in them)."""
-    ids = [member.pk for member in members]
-    CaseKeyWrap.objects.filter(case_key__case=case, member_id__in=ids).delete()
-    CaseNamedMember.objects.filter(case=case, member_id__in=ids).delete()
-    CaseHeldViaTeam.objects.filter(case=case, member_id__in=ids).delete()
-    PendingWrap.objects.filter(case=case, member_id__in=ids).delete()
+    _drop_holder_rows(case, [member.pk for member in members])
     case_revision_bump(case)
     plain = keys.details_open(case, opened)
     new_key = keys.case_key_rotate(case, holders=keys.current_holders(case))
     if plain is not None:
         keys.details_reseal(case, plain, under=new_key)
     return new_key
+
+
+def _drop_holder_rows(case: Case, ids: list[int]) -> None:
+    CaseKeyWrap.objects.filter(case_key__case=case, member_id__in=ids).delete()
+    CaseNamedMember.objects.filter(case=case, member_id__in=ids).delete()
+    CaseHeldViaTeam.objects.filter(case=case, member_id__in=ids).delete()
+    PendingWrap.objects.filter(case=case, member_id__in=ids).delete()
 
 
 def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
@@ -809,12 +908,31 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
     if actor.pk == member.pk:
         raise MembershipRefused(_("You cannot disable your own account."))
     with transaction.atomic():
-        StaffMember.objects.filter(pk=member.pk).update(is_active=False)
+        locked_member = StaffMember.objects.select_for_update().get(pk=member.pk)
+        locked_member.is_active = False
+        # Certified as disabled: a database writer who turns it back on breaks the certificate,
+        # so nothing new is sealed to the account (accounts.keyring.trusted_box_key).
+        certify(locked_member)
+        locked_member.save(update_fields=["is_active", "account_certificate"])
         PendingWrap.objects.filter(member=member).delete()
+        # A disabled account is in no team: it is owed no key and would be handed none.
+        teams_left = list(TeamMembership.objects.filter(member=member).values_list("team_id", flat=True))
+        TeamMembership.objects.filter(member=member).delete()
         case_ids = list(Case.objects.filter(keys__wraps__member=member).values_list("pk", flat=True).distinct())
         # Locked in one order, so two coordinators disabling at once cannot deadlock.
         cases = list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))
         for case in cases:
+            if not keys.case_trusted(case):
+                # Disabling never waits on a certificate: take the member off; the case stays
+                # untrusted (nothing sealed for it) until someone looks at what was changed.
+                _drop_holder_rows(case, [member.pk])
+                audit_record(
+                    actor=actor,
+                    action=Action.CASE_MEMBER_REMOVE,
+                    case=case,
+                    details={"member": member.pk, "reason": "disabled", "untrusted": True},
+                )
+                continue
             try:
                 opened = keys.case_private_keys(case, actor, actor_private_key)
             except keys.NoAccess:
@@ -827,6 +945,11 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
                 case=case,
                 details={"member": member.pk, "key_version": new_key.version, "reason": "disabled"},
             )
-        audit_record(actor=actor, action=Action.STAFF_DISABLE, details={"member": member.pk, "cases": len(cases)})
+        audit_record(
+            actor=actor,
+            action=Action.STAFF_DISABLE,
+            details={"member": member.pk, "cases": len(cases), "teams": len(teams_left)},
+        )
     member.is_active = False
+    member.account_certificate = locked_member.account_certificate
     return len(cases)

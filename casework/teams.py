@@ -31,7 +31,9 @@ they no longer need it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -51,6 +53,7 @@ from casework.models import (
     Team,
     TeamMembership,
 )
+from core.certificates import certified, certify
 from vetting import services as vetting_services
 
 TeamRefused = services.MembershipRefused
@@ -82,6 +85,8 @@ def team_create(*, actor: StaffMember, name: str) -> Team:
     try:
         with transaction.atomic():
             team = Team.objects.create(name=name)
+            certify(team)
+            team.save(update_fields=["certificate"])
             # The id only: a team's name may say where the organisation works.
             audit_record(actor=actor, action=Action.TEAM_CREATE, details={"team": team.pk})
     except IntegrityError:
@@ -93,6 +98,34 @@ def _holds_current_key(case: Case, member: StaffMember) -> bool:
     return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
 
 
+_Reason = TypeVar("_Reason", CaseNamedMember, CaseHeldViaTeam, PendingWrap, TeamMembership)
+
+
+def _certified_only(rows: Iterable[_Reason]) -> list[_Reason]:
+    """The rows the application made: reasons to hold a key, keys owed and team memberships
+    decide who is given or keeps a case key, so a row a database writer planted counts for
+    nothing (logged)."""
+    kept = []
+    for row in rows:
+        if certified(row):
+            kept.append(row)
+        else:
+            logger.warning("%s row %s is not certified; ignored", row.CERTIFIED_AS, row.pk)
+    return kept
+
+
+def _record(row: _Reason) -> _Reason:
+    certify(row)
+    row.save(force_insert=True)
+    return row
+
+
+def _team_readers(team: Team) -> list[StaffMember]:
+    """Active members of ``team`` by certified membership."""
+    memberships = TeamMembership.objects.filter(team=team, member__is_active=True).select_related("member")
+    return sorted((row.member for row in _certified_only(memberships.order_by("pk"))), key=lambda m: m.pk)
+
+
 def _give_key_or_owe_it(
     case: Case, team: Team, actor: StaffMember, actor_private_key: bytes, member: StaffMember, change: TeamChange
 ) -> None:
@@ -102,7 +135,9 @@ def _give_key_or_owe_it(
         return
     if _holds_current_key(case, member):
         # Already reads it (named, or from before): they now hold it through the team as well.
-        CaseHeldViaTeam.objects.get_or_create(case=case, member=member, team=team)
+        if not _certified_only(CaseHeldViaTeam.objects.filter(case=case, member=member, team=team)):
+            CaseHeldViaTeam.objects.filter(case=case, member=member, team=team).delete()
+            _record(CaseHeldViaTeam(case=case, member=member, team=team))
         return
     if trusted_box_key(member) is None:
         # Moving a case gives the key to a whole team: one untrusted key must not stop the
@@ -110,7 +145,8 @@ def _give_key_or_owe_it(
         logger.warning("Staff member %s: public key certificate does not hold; case key not given.", member.pk)
         return
     if not _holds_current_key(case, actor):
-        PendingWrap.objects.get_or_create(case=case, member=member, defaults={"team": team})
+        if not PendingWrap.objects.filter(case=case, member=member).exists():
+            _record(PendingWrap(case=case, member=member, team=team))
         change.pending.append(case.public_id)
         return
     services.case_member_add(case=case, actor=actor, actor_private_key=actor_private_key, member=member, via_team=team)
@@ -126,9 +162,9 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
         raise TeamRefused(services.untrusted_key_message())
     change = TeamChange()
     with transaction.atomic():
-        _membership, created = TeamMembership.objects.get_or_create(team=team, member=member)
-        if not created:
+        if TeamMembership.objects.filter(team=team, member=member).exists():
             raise TeamRefused(_("This person is already in the team."))
+        _record(TeamMembership(team=team, member=member))
         for case in Case.objects.select_for_update().filter(team=team).order_by("pk"):
             _give_key_or_owe_it(case, team, actor, actor_private_key, member, change)
         audit_record(
@@ -145,7 +181,7 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
 
 
 def _in_team(member: StaffMember, team_id: int | None) -> bool:
-    return team_id is not None and TeamMembership.objects.filter(team_id=team_id, member=member).exists()
+    return team_id is not None and bool(_certified_only(TeamMembership.objects.filter(team_id=team_id, member=member)))
 
 
 def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> TeamChange:
@@ -165,12 +201,11 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
             CaseHeldViaTeam.objects.filter(case=case, member=member, team=team).delete()
             if not CaseKeyWrap.objects.filter(case_key__case=case, member=member).exists():
                 continue
-            if CaseNamedMember.objects.filter(case=case, member=member).exists():
+            if _certified_only(CaseNamedMember.objects.filter(case=case, member=member)):
                 change.kept_named.append(case.public_id)
                 continue
-            if (
-                _in_team(member, case.team_id)
-                and CaseHeldViaTeam.objects.filter(case=case, member=member, team_id=case.team_id).exists()
+            if _in_team(member, case.team_id) and _certified_only(
+                CaseHeldViaTeam.objects.filter(case=case, member=member, team_id=case.team_id)
             ):
                 change.kept_other_team.append(case.public_id)
                 continue
@@ -209,18 +244,17 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
             raise TeamRefused(_("The case is already with this team."))
         previous = locked.team_id
         change.pending_dropped, _rows = PendingWrap.objects.filter(case=locked).exclude(team=team).delete()
-        locked.team = team
-        locked.save(update_fields=["team"])
+        keys.case_recertify(locked, team=team)
         services.case_revision_bump(locked)
-        members = list(team.members.filter(is_active=True).order_by("pk"))
+        members = _team_readers(team)
         for member in members:
             _give_key_or_owe_it(locked, team, actor, actor_private_key, member, change)
         # Reasons that pointed at another team no longer hold: the case is not with it now.
         old_reasons = CaseHeldViaTeam.objects.filter(case=locked).exclude(team=team)
         via_other = set(old_reasons.values_list("member_id", flat=True))
         old_reasons.delete()
-        still_reason = set(CaseNamedMember.objects.filter(case=locked).values_list("member_id", flat=True))
-        still_reason |= set(CaseHeldViaTeam.objects.filter(case=locked).values_list("member_id", flat=True))
+        still_reason = {row.member_id for row in _certified_only(CaseNamedMember.objects.filter(case=locked))}
+        still_reason |= {row.member_id for row in _certified_only(CaseHeldViaTeam.objects.filter(case=locked))}
         holding = set(
             CaseKeyWrap.objects.filter(case_key__case=locked).exclude(member=None).values_list("member_id", flat=True)
         )
@@ -267,6 +301,7 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
             },
         )
     case.team = team
+    case.certificate = locked.certificate
     case.key_version = locked.key_version
     case.details_key_version = locked.details_key_version
     case.revision = locked.revision
@@ -294,12 +329,14 @@ def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> i
     with transaction.atomic():
         case_ids = PendingWrap.objects.values("case_id").distinct()
         for case in Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"):
-            if not _holds_current_key(case, actor):
+            if not _holds_current_key(case, actor) or not keys.case_trusted(case):
                 continue
-            for pending in PendingWrap.objects.filter(case=case).select_related("member", "team").order_by("pk"):
+            owed = PendingWrap.objects.filter(case=case).select_related("case", "member", "team").order_by("pk")
+            for pending in owed:
                 member = pending.member
                 if (
-                    pending.team_id != case.team_id
+                    not certified(pending)
+                    or pending.team_id != case.team_id
                     or not _in_team(member, pending.team_id)
                     or not member.is_active
                     or member.role not in services.CASE_READER_ROLES

@@ -118,6 +118,7 @@ def _render_case(
         "has_cover_conversation": selectors.case_has_cover_conversation(case),
         "any_not_authentic": any(not message.authentic for message in conversation.messages),
         "problem": {"text": problem[0], "anchor": problem[1]} if problem else None,
+        "case_untrusted": not keys.case_trusted(case),
         **(extra or {}),
     }
     return render(request, "casework/case.html", context, status=status)

@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.vault.VaultMiddleware",
+    "casework.middleware.UntrustedRecordMiddleware",
 ]
 
 ROOT_URLCONF = f"config.urls_{SP_FACE}"

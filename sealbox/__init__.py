@@ -18,6 +18,7 @@ from sealbox.boxes import (
     seal,
     unseal,
 )
+from sealbox.certificates import ROW_CERTIFICATE_KEY_PURPOSE, row_certificate, row_certificate_valid
 from sealbox.codenames import (
     CODENAME_WORDS,
     InvalidCodename,
@@ -49,6 +50,7 @@ from sealbox.signing import (
     message_tag_valid,
     server_subkey,
     sign,
+    sign_off_statement,
     signature_valid,
 )
 from sealbox.stream import StreamError, StreamReader, StreamWriter, decrypt_stream, encrypt_stream
@@ -61,6 +63,7 @@ __all__ = [
     "LEGACY_TAG_KEY_PURPOSE",
     "MESSAGE_TAG_KEY_PURPOSE",
     "PRODUCTION_ARGON2",
+    "ROW_CERTIFICATE_KEY_PURPOSE",
     "Argon2Params",
     "CodenameSecrets",
     "CryptoError",
@@ -90,9 +93,12 @@ __all__ = [
     "message_tag_valid",
     "normalise_codename",
     "random_key",
+    "row_certificate",
+    "row_certificate_valid",
     "seal",
     "server_subkey",
     "sign",
+    "sign_off_statement",
     "signature_valid",
     "unseal",
     "wordlist",

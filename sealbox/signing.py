@@ -164,6 +164,26 @@ def message_statement(
     )
 
 
+def sign_off_statement(
+    *, case_public_id: str, sign_off_id: int, verifier_id: int, signed_at: datetime, round_started: datetime
+) -> bytes:
+    """What a verifier signs when vouching for a case (vetting): the case, the sign-off row,
+    the verifier, when, and the vetting round it belongs to. A row planted by a database
+    writer has no signature that holds; one moved to another case, verifier, time or round
+    fails too."""
+    for moment in (signed_at, round_started):
+        if moment.tzinfo is None:
+            raise ValueError("sign-off times must be aware")
+    return context(
+        "sp.sign-off.v1",
+        case_public_id,
+        sign_off_id,
+        verifier_id,
+        signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        round_started.astimezone(UTC).isoformat(timespec="microseconds"),
+    )
+
+
 def _keyed(key: bytes, message: bytes, person: bytes) -> bytes:
     return nacl.hash.blake2b(message, digest_size=TAG_BYTES, key=key, person=person, encoder=RawEncoder)
 

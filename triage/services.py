@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
+from casework import keys
 from casework.models import Case, CaseKeyWrap
 from casework.services import case_revision_bump, case_state_changed
 from triage.lifecycle import ClosingReason, State, transition_for
@@ -80,18 +81,21 @@ def case_transition(
             by=member,
             at=now or timezone.now(),
         )
-        Case.objects.filter(pk=locked.pk).update(status=to_state)
-        if locked.status == State.VERIFIED and to_state != State.VERIFIED:
+        from_state = locked.status
+        # The state decides who may be given the key (logistics, safe-house addresses): it is
+        # certified with the case row, and a row changed outside the console is not moved on.
+        keys.case_recertify(locked, status=to_state)
+        if from_state == State.VERIFIED and to_state != State.VERIFIED:
             from evacuation.safehouses.services import case_address_keys_revoke
 
             case_address_keys_revoke(case=locked, actor=member, reason="left_verified")
-        details = {"from": locked.status, "to": to_state}
+        details = {"from": from_state, "to": to_state}
         if reason:
             details["reason"] = reason
         audit_record(actor=member, action=Action.CASE_TRANSITION, case=locked, details=details)
-        locked.status = to_state
         case_state_changed(case=locked, actor=member, actor_private_key=member_private_key)
     case.status = to_state
+    case.certificate = locked.certificate
     case.revision = locked.revision
     case.key_version, case.details_key_version = locked.key_version, locked.details_key_version
     return change

@@ -45,6 +45,10 @@ class SignOff(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
     reason_ct = models.BinaryField()
+    # The verifier's Ed25519 signature over sealbox.sign_off_statement (case, this row, the
+    # verifier, the time, the vetting round), with the signing key certified for them: a
+    # sign-off a database writer plants, or moves, does not count (vetting.services).
+    signature = models.BinaryField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["signed_at", "pk"]

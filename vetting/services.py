@@ -7,6 +7,7 @@ them; the session must prove it can open the key (the server cannot by itself).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -14,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import sealbox
+from accounts.keyring import account_state_trusted, trusted_signing_key
 from accounts.models import Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
-from casework.models import Case, CaseKeyWrap
+from casework.models import Case
 from triage.lifecycle import State
 from triage.models import CaseStateChange
 from vetting.models import CheckItem, SignOff, VettingCheck
@@ -26,6 +28,7 @@ from vetting.models import CheckItem, SignOff, VettingCheck
 CHECK_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
 SIGN_OFF_ROLES = (Role.COORDINATOR, Role.VERIFIER)
 SIGN_OFFS_NEEDED = 2
+logger = logging.getLogger(__name__)
 
 
 class VettingRefused(ValueError):
@@ -61,7 +64,7 @@ def check_tick(*, case: Case, member: StaffMember, member_private_key: bytes, it
         if locked.status == State.CLOSED:
             raise VettingRefused(_("The case is closed."))
         case_key = keys.current_case_key(locked)
-        note_ct = sealbox.seal(bytes(case_key.public_key), note.encode(), ctx=note_ctx(locked, item, member.pk))
+        note_ct = sealbox.seal(keys.sealable_public_key(case_key), note.encode(), ctx=note_ctx(locked, item, member.pk))
         check, _created = VettingCheck.objects.update_or_create(
             case=locked,
             item=item,
@@ -78,25 +81,51 @@ def vetting_round_started(case: Case) -> datetime | None:
     return change.at if change else None
 
 
+def sign_off_statement(case: Case, sign_off: SignOff, round_started: datetime) -> bytes:
+    return sealbox.sign_off_statement(
+        case_public_id=case.public_id,
+        sign_off_id=sign_off.pk,
+        verifier_id=sign_off.verifier_id,
+        signed_at=sign_off.signed_at,
+        round_started=round_started,
+    )
+
+
 def standing_sign_offs(case: Case) -> list[SignOff]:
-    """Sign-offs that count: made in the current vetting round, not withdrawn, by someone who
-    is still active, still has a role that signs off and still holds the current case key. A
-    verifier disabled or taken off the case (possibly an infiltrator) no longer vouches for it."""
+    """Sign-offs that count: made in the current vetting round, not withdrawn, signed by the
+    verifier with their certified signing key, by someone who is still active, still has a
+    role that signs off (the account's certified state, not just its columns) and still holds
+    a certified wrap of the current case key. A verifier disabled or taken off the case
+    (possibly an infiltrator) no longer vouches for it, and a sign-off a database writer
+    planted never did."""
     started = vetting_round_started(case)
     if started is None:
         return []
-    current = Case.objects.values_list("key_version", flat=True).get(pk=case.pk)
-    holders = CaseKeyWrap.objects.filter(case_key__case_id=case.pk, case_key__version=current).values("member_id")
-    return list(
-        SignOff.objects.filter(
-            case=case,
-            withdrawn_at__isnull=True,
-            signed_at__gte=started,
-            verifier__is_active=True,
-            verifier__role__in=SIGN_OFF_ROLES,
-            verifier_id__in=holders,
-        )
+    current = Case.objects.get(pk=case.pk)
+    holders = {member.pk for member in keys.current_holders(current)}
+    candidates = SignOff.objects.filter(
+        case=case,
+        withdrawn_at__isnull=True,
+        signed_at__gte=started,
+        verifier__is_active=True,
+        verifier__role__in=SIGN_OFF_ROLES,
+        verifier_id__in=holders,
+    ).select_related("verifier")
+    return [sign_off for sign_off in candidates if _sign_off_proven(current, sign_off, started)]
+
+
+def _sign_off_proven(case: Case, sign_off: SignOff, started: datetime) -> bool:
+    verifier = sign_off.verifier
+    public_key = trusted_signing_key(verifier)
+    proven = (
+        public_key is not None
+        and account_state_trusted(verifier)
+        and sign_off.signature is not None
+        and sealbox.signature_valid(public_key, sign_off_statement(case, sign_off, started), bytes(sign_off.signature))
     )
+    if not proven:
+        logger.warning("sign-off %s on case %s: not signed by its verifier; it does not count", sign_off.pk, case.pk)
+    return proven
 
 
 def sign_offs_withdraw_for_removed(*, case: Case, member: StaffMember, actor: StaffMember, reason: str) -> int:
@@ -117,7 +146,11 @@ def sign_offs_withdraw_for_removed(*, case: Case, member: StaffMember, actor: St
     return count
 
 
-def sign_off_create(*, case: Case, member: StaffMember, member_private_key: bytes, reason: str) -> SignOff:
+def sign_off_create(
+    *, case: Case, member: StaffMember, member_private_key: bytes, signing_key: bytes, reason: str
+) -> SignOff:
+    """A verifier vouches for the case: the reason sealed to the case key, the sign-off
+    signed with ``signing_key`` (the verifier's, from the session vault)."""
     if member.role not in SIGN_OFF_ROLES:
         raise VettingRefused(_("Only a verifier or a coordinator can sign off a case."))
     with transaction.atomic():
@@ -139,9 +172,10 @@ def sign_off_create(*, case: Case, member: StaffMember, member_private_key: byte
         except IntegrityError:  # a second tab signed at the same moment
             raise VettingRefused(_("You have already signed off this case; a second verifier must sign.")) from None
         sign_off.reason_ct = sealbox.seal(
-            bytes(case_key.public_key), reason.encode(), ctx=reason_ctx(locked, sign_off.pk, member.pk)
+            keys.sealable_public_key(case_key), reason.encode(), ctx=reason_ctx(locked, sign_off.pk, member.pk)
         )
-        sign_off.save(update_fields=["reason_ct"])
+        sign_off.signature = sealbox.sign(signing_key, sign_off_statement(locked, sign_off, started))
+        sign_off.save(update_fields=["reason_ct", "signature"])
         audit_record(actor=member, action=Action.VETTING_SIGN_OFF, case=locked, details={"sign_off": sign_off.pk})
     return sign_off
 

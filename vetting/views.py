@@ -70,6 +70,7 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
             case=case,
             member=member,
             member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
             reason=form.cleaned_data["reason"],
         )
     except keys.NoAccess:

@@ -207,7 +207,7 @@ def test_disabling_an_account_takes_it_off_every_case_and_rotates_each_key(
             with pytest.raises(sealbox.CryptoError):
                 sealbox.unseal(old, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(message.id))
     disabled = AuditEntry.objects.get(action=Action.STAFF_DISABLE)
-    assert disabled.details == {"member": caseworker.member.pk, "cases": 2}
+    assert disabled.details == {"member": caseworker.member.pk, "cases": 2, "teams": 1}
     assert AuditEntry.objects.filter(action=Action.CASE_MEMBER_REMOVE, details__reason="disabled").count() == 2
     assert her_session.get("/inbox/")["Location"] == "/login/"  # her open session ends
     with pytest.raises(AssertionError):  # and the real login view refuses her

@@ -51,7 +51,11 @@ def vetting(caseworker: Staff, outsider: Staff, logistics: Staff, verifiers: tup
 def verified(vetting: PersonAtRisk, verifiers: tuple[Staff, Staff]) -> PersonAtRisk:
     for verifier in verifiers:
         vetting_services.sign_off_create(
-            case=vetting.case, member=verifier.member, member_private_key=verifier.private_key, reason="ok"
+            case=vetting.case,
+            member=verifier.member,
+            member_private_key=verifier.private_key,
+            signing_key=verifier.signing_key,
+            reason="ok",
         )
     case_transition(case=vetting.case, member=verifiers[0].member, to_state=State.VERIFIED)
     vetting.case.refresh_from_db()

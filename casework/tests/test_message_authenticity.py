@@ -18,7 +18,7 @@ from django.db import connection
 import sealbox
 from accounts.keyring import trusted_signing_key
 from accounts.models import StaffMember
-from casework import authenticity, keys, selectors
+from casework import authenticity, keys, selectors, services
 from casework.models import Case, Message, MessageKey
 from tests.personas import PersonAtRisk, Staff
 
@@ -185,7 +185,12 @@ def test_a_released_reply_is_signed_again_by_the_coordinator_and_reaches_the_per
     person.case.refresh_from_db()
     held = _reply(caseworker, person.case)
     assert held.held and authenticity.message_authentic(held)
-    Case.objects.filter(pk=person.case.pk).update(under_duress_since=None)
+    services.case_duress_clear(
+        case=person.case,
+        actor=caseworker.member,
+        actor_private_key=caseworker.private_key,
+        reason="reached_safe_channel",
+    )
 
     response = coordinator.console().post(
         f"/cases/{person.case.public_id}/messages/{held.pk}/release/", {"confirm": "on"}

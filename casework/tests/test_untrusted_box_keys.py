@@ -19,6 +19,7 @@ from accounts.keyring import staff_private_key_unlock
 from accounts.models import StaffMember
 from casework import keys, services, teams
 from casework.models import Case, CaseKeyWrap, PendingWrap, Team, TeamMembership
+from core.certificates import certify
 from tests.personas import PASSWORD, Staff, open_case
 
 UNTRUSTED_EN = "This account&#x27;s key cannot be trusted; ask a coordinator."
@@ -203,9 +204,14 @@ def test_an_owed_key_stays_owed_while_the_members_key_is_untrusted(
 ) -> None:
     person = open_case()
     team = Team.objects.get(is_on_call=True)
-    # A member of the case's team, owed its key: only the untrusted key keeps it owed.
-    TeamMembership.objects.create(team=team, member=outsider.member)
-    PendingWrap.objects.create(case=person.case, member=outsider.member, team=team)
+    # A member of the case's team, owed its key (rows as the application writes them,
+    # certified): only the untrusted key keeps it owed.
+    for row in (
+        TeamMembership(team=team, member=outsider.member),
+        PendingWrap(case=person.case, member=outsider.member, team=team),
+    ):
+        certify(row)
+        row.save()
     _swap_public_key(outsider)
 
     done = teams.pending_wraps_complete(actor=coordinator.member, actor_private_key=_private_key(coordinator))

@@ -10,6 +10,7 @@ case id or a console link).
 from __future__ import annotations
 
 import sealbox
+from casework import keys
 from casework.models import Case, CaseKey
 from notifications.addresses import notification_key
 
@@ -19,7 +20,7 @@ def fate_information_ctx(entry_id: bytes, case: Case, set_by_id: int) -> bytes:
 
 
 def seal_text(case_key: CaseKey, text: str, *, ctx: bytes) -> bytes:
-    return sealbox.seal(bytes(case_key.public_key), text.encode(), ctx=ctx)
+    return sealbox.seal(keys.sealable_public_key(case_key), text.encode(), ctx=ctx)
 
 
 def open_text(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, ctx: bytes) -> str | None:

@@ -8,6 +8,7 @@ the decision to another coordinator) leaves a reason that no longer opens.
 from __future__ import annotations
 
 import sealbox
+from casework import keys
 from casework.models import Case, CaseKey
 
 
@@ -20,7 +21,7 @@ def reason_ctx(entry_id: bytes, case: Case, decided_by_id: int, status: str) -> 
 
 
 def seal_text(case_key: CaseKey, text: str, *, ctx: bytes) -> bytes:
-    return sealbox.seal(bytes(case_key.public_key), text.encode(), ctx=ctx)
+    return sealbox.seal(keys.sealable_public_key(case_key), text.encode(), ctx=ctx)
 
 
 def open_text(opened: dict[int, bytes], case_key_id: int | None, ciphertext: bytes, *, ctx: bytes) -> str | None:

@@ -28,8 +28,9 @@ from accounts.models import RecoveryKey, Role, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
-from casework.models import Case, CaseHeldViaTeam, Team, Urgency
-from casework.services import CASE_READER_ROLES, CaseDetails
+from casework.models import Case, Urgency
+from casework.services import CaseDetails, held_via_team_record, on_call_readers, on_call_team
+from core.certificates import certify
 from evacuation.handoff import payload as payload_mod
 from evacuation.handoff.models import Field, HandoffExport, HandoffImport, OrgKeys, OrgKeyWrap, Partner
 from notifications.models import Event
@@ -347,7 +348,7 @@ def handoff_export(
             case=locked, partner=partner, packet_id=packet_id.hex(), fields=chosen, case_key=case_key, created_by=actor
         )
         export.consent_ct = sealbox.seal(
-            bytes(case_key.public_key), packets.canonical(consent), ctx=consent_ctx(export, locked)
+            keys.sealable_public_key(case_key), packets.canonical(consent), ctx=consent_ctx(export, locked)
         )
         export.save(force_insert=True)
         audit_record(
@@ -424,15 +425,15 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
         raise _replayed()
     try:
         with transaction.atomic():
-            team = Team.objects.filter(is_on_call=True).order_by("pk").first()
-            members = list(team.members.filter(is_active=True, role__in=CASE_READER_ROLES)) if team else []
+            team = on_call_team()
+            members = on_call_readers(team) if team else []
             if not members or not RecoveryKey.objects.exists():
                 raise HandoffRefused(_("There is no on-call team to give the case to. Nothing was imported."))
             details = content.get("details") or {}
             urgency = details.get("urgency") if details.get("urgency") in Urgency.values else Urgency.IN_HIDING
             case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
             case_key = keys.case_key_create(case, version=1, members=members)
-            CaseHeldViaTeam.objects.bulk_create(CaseHeldViaTeam(case=case, member=m, team=team) for m in members)
+            held_via_team_record(case, members, team)
             case_details = CaseDetails(
                 region=details.get("region", ""),
                 help_kinds=list(details.get("help_kinds", [])),
@@ -440,9 +441,10 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
                 contact_kind=details.get("contact_kind", ""),
             )
             case.details_ct = sealbox.seal(
-                bytes(case_key.public_key), case_details.to_json(), ctx=keys.details_ctx(case)
+                keys.sealable_public_key(case_key), case_details.to_json(), ctx=keys.details_ctx(case)
             )
-            case.save(update_fields=["details_ct"])
+            certify(case)
+            case.save(update_fields=["details_ct", "certificate"])
             record = HandoffImport(
                 case=case,
                 partner=partner,
@@ -453,7 +455,7 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
             )
             rest = {key: value for key, value in content.items() if key != "details"}
             record.content_ct = sealbox.seal(
-                bytes(case_key.public_key), packets.canonical(rest), ctx=import_ctx(record, case)
+                keys.sealable_public_key(case_key), packets.canonical(rest), ctx=import_ctx(record, case)
             )
             record.save(force_insert=True)
             audit_record(

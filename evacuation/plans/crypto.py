@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 import sealbox
+from casework import keys
 from casework.models import Case, CaseKey
 
 _DATES = ("planned_departure", "planned_arrival", "actual_departure", "actual_arrival")
@@ -41,7 +42,7 @@ def seal_leg(case_key: CaseKey, content: LegContent, *, ctx: bytes) -> bytes:
     for name in _DATES:
         fields[name] = fields[name].isoformat() if fields[name] else None
     data = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
-    return sealbox.seal(bytes(case_key.public_key), data, ctx=ctx)
+    return sealbox.seal(keys.sealable_public_key(case_key), data, ctx=ctx)
 
 
 def _day(value: str | None) -> date | None:

@@ -25,6 +25,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.certificates import time_part
+
 
 class SafeHouse(models.Model):
     code_name = models.CharField(max_length=60, unique=True)
@@ -67,6 +69,12 @@ class SafeHouseKey(models.Model):
     case_key = models.ForeignKey("casework.CaseKey", null=True, on_delete=models.CASCADE, related_name="+")
     for_recovery = models.BooleanField(default=False)
     sealed_key = models.BinaryField()
+    # Who holds a version decides who is given the next one (services.safe_house_rotate), and
+    # a sealing to a case key is how a placed case's team reads the address: only sealings the
+    # application made count (core.certificates, docs/crypto.md "Certified rows").
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "safehouse.key"
 
     class Meta:
         constraints = [
@@ -81,6 +89,15 @@ class SafeHouseKey(models.Model):
                 name="safe_house_key_has_exactly_one_holder",
             ),
         ]
+
+    def certificate_parts(self) -> tuple[int, int, str]:
+        if self.for_recovery:
+            holder = "recovery"
+        elif self.member_id is not None:
+            holder = f"member:{self.member_id}"
+        else:
+            holder = f"case-key:{self.case_key_id}"
+        return (self.safe_house_id, self.version, holder)
 
 
 class SafeHouseShingle(models.Model):
@@ -114,6 +131,12 @@ class Placement(models.Model):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A confirmed stay that has not ended is what gives a case's key the house's address: only
+    # a stay the application recorded counts, as it stands (core.certificates). A stay planted
+    # by a database writer, confirmed or brought back from its end outside the console, does not.
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "safehouse.placement"
 
     class Meta:
         ordering = ["-starts_on", "-created_at"]
@@ -122,6 +145,9 @@ class Placement(models.Model):
                 fields=["case"], condition=models.Q(ended_at__isnull=True), name="one_active_placement_per_case"
             ),
         ]
+
+    def certificate_parts(self) -> tuple[bytes, int, int, str, str]:
+        return (self.id.bytes, self.case_id, self.safe_house_id, self.status, time_part(self.ended_at))
 
     @property
     def is_active(self) -> bool:

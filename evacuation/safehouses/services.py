@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
@@ -22,6 +23,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, CaseKey
+from core.certificates import certified, certify
 from evacuation.safehouses import crypto
 from evacuation.safehouses.crypto import HouseKeys
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey, SafeHouseShingle
@@ -109,11 +111,23 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
             sealed_key=sealbox.seal(keys.recovery_public_key(), house_keys.packed(), ctx=ctx),
         )
     )
+    for row in rows:
+        certify(row)
     SafeHouseKey.objects.bulk_create(rows)
 
 
+def _certified_sealings(rows: Iterable[SafeHouseKey]) -> list[SafeHouseKey]:
+    kept = []
+    for row in rows:
+        if certified(row):
+            kept.append(row)
+        else:
+            logger.warning("safe house %s: a sealing (row %s) is not certified; ignored", row.safe_house_id, row.pk)
+    return kept
+
+
 def _case_may_hold_address(case: Case) -> bool:
-    return case.status == State.VERIFIED and case.under_duress_since is None
+    return case.status == State.VERIFIED and case.under_duress_since is None and keys.case_trusted(case)
 
 
 def _seal_to_case_key(house: SafeHouse, address_key: bytes, case_key: CaseKey, case_private_key: bytes) -> None:
@@ -126,12 +140,18 @@ def _seal_to_case_key(house: SafeHouse, address_key: bytes, case_key: CaseKey, c
         logger.warning("case key %s: its public key is not the pair of the key opened; nothing sealed", case_key.pk)
         raise keys.NoAccess
     ctx = crypto.case_key_ctx(house.pk, house.key_version, case_key.pk)
-    SafeHouseKey.objects.get_or_create(
+    existing = SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, case_key=case_key)
+    if _certified_sealings(existing):
+        return
+    existing.delete()  # a row made outside the console is replaced, not trusted
+    row = SafeHouseKey(
         safe_house=house,
         version=house.key_version,
         case_key=case_key,
-        defaults={"sealed_key": sealbox.seal(bytes(case_key.public_key), address_key, ctx=ctx)},
+        sealed_key=sealbox.seal(keys.sealable_public_key(case_key), address_key, ctx=ctx),
     )
+    certify(row)
+    row.save(force_insert=True)
 
 
 def _encrypt(house: SafeHouse, house_keys: HouseKeys, address: str, notes: str) -> None:
@@ -171,7 +191,7 @@ def _staff_keys(house: SafeHouse, member: StaffMember, member_private_key: bytes
     """The house's current keys opened with ``member``'s own private key, or None when none
     were sealed to them (they joined later) or the sealing does not open."""
     row = SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member=member).first()
-    if row is None or not member.is_active:
+    if row is None or not member.is_active or not certified(row):
         return None
     try:
         raw = sealbox.unseal(
@@ -187,11 +207,12 @@ def readers_lacking_keys(house: SafeHouse) -> list[StaffMember]:
     """Coordinators and logistics members (certified keys only) who cannot open the house's
     current keys: staff who joined after it was added. A coordinator shares with each by name
     (safe_house_share), so a role changed in the database alone gets nothing."""
-    have = set(
-        SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False).values_list(
-            "member_id", flat=True
+    have = {
+        row.member_id
+        for row in _certified_sealings(
+            SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False)
         )
-    )
+    }
     return sorted((member for member, _key in _readers() if member.pk not in have), key=lambda m: m.username)
 
 
@@ -216,16 +237,27 @@ def safe_house_share(*, actor: StaffMember, actor_private_key: bytes, house: Saf
 
 
 def _seal_to_staff_member(house: SafeHouse, house_keys: HouseKeys, member: StaffMember, public_key: bytes) -> None:
-    SafeHouseKey.objects.create(
+    SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member=member).delete()  # uncertified
+    row = SafeHouseKey(
         safe_house=house,
         version=house.key_version,
         member=member,
         sealed_key=sealbox.seal(public_key, house_keys.packed(), ctx=crypto.staff_key_ctx(house.pk, house.key_version)),
     )
+    certify(row)
+    row.save(force_insert=True)
 
 
 def active_placements(house: SafeHouse) -> list[Placement]:
-    return list(house.placements.filter(ended_at__isnull=True).select_related("case"))
+    """The house's stays that have not ended, as the application recorded them: a stay a
+    database writer planted or brought back is not one (and gives no case key the address)."""
+    found = []
+    for placement in house.placements.filter(ended_at__isnull=True).select_related("case"):
+        if certified(placement):
+            found.append(placement)
+        else:
+            logger.warning("placement %s: not certified; ignored", placement.pk)
+    return found
 
 
 def _seal_to_cases_held_by(
@@ -256,11 +288,12 @@ def safe_house_rotate(*, house: SafeHouse, old: HouseKeys, actor: StaffMember) -
     with the house row locked."""
     address = sealbox.decrypt(old.address, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version))
     notes = sealbox.decrypt(old.notes, bytes(house.notes_ct), ctx=crypto.notes_ctx(house.pk, house.key_version))
-    held = set(
-        SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False).values_list(
-            "member_id", flat=True
+    held = {
+        row.member_id
+        for row in _certified_sealings(
+            SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False)
         )
-    )
+    }
     SafeHouseKey.objects.filter(safe_house=house).delete()
     house.key_version += 1
     house.rotation_due = False
@@ -457,7 +490,7 @@ def placement_create(
                 % {"house": locked.code_name, "capacity": locked.capacity}
             )
         now = timezone.now()
-        placement = Placement.objects.create(
+        placement = Placement(
             case=locked_case,
             safe_house=locked,
             starts_on=starts_on,
@@ -467,6 +500,8 @@ def placement_create(
             confirmed_by=actor if confirmed else None,
             confirmed_at=now if confirmed else None,
         )
+        certify(placement)
+        placement.save(force_insert=True)
         house_keys = _staff_keys(locked, actor, actor_private_key) if confirmed else None
         if house_keys is not None and locked_case.under_duress_since is None:
             _seal_to_case_key(locked, house_keys.address, keys.current_case_key(locked_case), case_private_key)
@@ -493,13 +528,16 @@ def placement_confirm(*, actor: StaffMember, actor_private_key: bytes, placement
             raise SafeHouseRefused(_("This stay has already ended."))
         if locked.is_confirmed:
             raise SafeHouseRefused(_("This stay is already confirmed."))
-        case = Case.objects.select_for_update().get(pk=locked.case_id)
+        case = keys.case_checked(Case.objects.select_for_update().get(pk=locked.case_id))
         if case.status != State.VERIFIED:
             raise SafeHouseRefused(_("Only the person of a verified case can be placed in a safe house."))
+        if not certified(locked):
+            raise keys.UntrustedRecord("placement", case.pk)
         locked.status = Placement.Status.CONFIRMED
         locked.confirmed_by = actor
         locked.confirmed_at = timezone.now()
-        locked.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        certify(locked)
+        locked.save(update_fields=["status", "confirmed_by", "confirmed_at", "certificate"])
         house_keys = _staff_keys(house, actor, actor_private_key)
         sealed = False
         if house_keys is not None and case.under_duress_since is None:
@@ -533,7 +571,9 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
             raise SafeHouseRefused(_("This stay has already ended."))
         locked.ended_at = timezone.now()
         locked.ended_by = actor
-        locked.save(update_fields=["ended_at", "ended_by"])
+        # Certified as ended even if it was not certified before: ending only takes away.
+        certify(locked)
+        locked.save(update_fields=["ended_at", "ended_by", "certificate"])
         SafeHouseKey.objects.filter(safe_house=house, case_key__case=case).delete()
         if locked.is_confirmed:
             house_keys = _staff_keys(house, actor, actor_private_key) if is_manager(actor) else None
@@ -575,6 +615,9 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
     placement = Placement.objects.filter(case=case, ended_at__isnull=True).select_related("safe_house").first()
     if placement is None:
         raise SafeHouseRefused(_("This person is not placed in a safe house."))
+    keys.case_checked(case)  # a state or key version set outside the console reads nothing
+    if not certified(placement):
+        raise keys.UntrustedRecord("placement", case.pk)
     if not _case_may_hold_address(case):
         raise SafeHouseRefused(_("Only the team of a verified case can read the address."))
     if not placement.is_confirmed:
@@ -590,11 +633,9 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
             details={"safe_house": house.pk, "placement": str(placement.pk)},
         )
     current = keys.current_case_key(case)
-    row = (
-        SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, case_key_id__in=opened)
-        .order_by("-case_key__version")
-        .first()
-    )
+    sealings = SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, case_key_id__in=opened)
+    certified_rows = _certified_sealings(sealings.order_by("-case_key__version"))
+    row = certified_rows[0] if certified_rows else None
     address_key: bytes | None = None
     address = b""
     if row is not None:

@@ -38,7 +38,9 @@ def _two_sign_offs(case: Case, coordinator: Staff) -> None:
         case=case, actor=coordinator.member, actor_private_key=coordinator_key, member=verifier.member
     )
     for staff, key in ((coordinator, coordinator_key), (verifier, staff_private_key_unlock(verifier.member, PASSWORD))):
-        sign_off_create(case=case, member=staff.member, member_private_key=key, reason="Vetted.")
+        sign_off_create(
+            case=case, member=staff.member, member_private_key=key, signing_key=staff.signing_key, reason="Vetted."
+        )
 
 
 def test_a_case_walks_from_new_to_closed_and_every_step_is_recorded_and_audited(

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import Action, AuditEntry
 from casework.models import Team
+from core.certificates import certify
 from jobs.models import Job
 from notifications.services import NOTIFY_JOB
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
@@ -91,6 +92,8 @@ def test_a_linked_case_the_viewer_cannot_see_is_not_named(coordinator: Staff, ca
     # Later cases go to another on-call team the caseworker is not on.
     Team.objects.update(is_on_call=False)
     night = Team.objects.create(name="Night", is_on_call=True)
+    certify(night)  # as the application would mark it on call
+    night.save(update_fields=["certificate"])
     make_staff("night-worker", team=night, invited_by=coordinator)
     hidden = open_case(contact_kind="telegram", contact_value="same_person")
     page = caseworker.console(language="en").get(f"/cases/{seen.case.public_id}/").content.decode()

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import Action, AuditEntry
+from casework import keys
 from casework import services as casework_services
 from casework.models import Case, Message
 from tests.personas import PersonAtRisk, Staff
@@ -94,7 +95,9 @@ def test_a_held_reply_with_a_sensitive_item_is_not_released_once_the_case_is_no_
 ) -> None:
     _verify(vetted_person, verifier, second_verifier)
     message = _held_sensitive_reply(vetted_person, caseworker)
-    Case.objects.filter(pk=vetted_person.case.pk).update(under_duress_since=None, status=State.VETTING)
+    with transaction.atomic():  # as the application changes state: certified
+        locked = Case.objects.select_for_update().get(pk=vetted_person.case.pk)
+        keys.case_recertify(locked, under_duress_since=None, status=State.VETTING)
     with pytest.raises(casework_services.DuressActionRefused):
         _release(vetted_person, coordinator, message)
     message.refresh_from_db()
@@ -134,11 +137,11 @@ def test_the_reply_check_reads_the_state_under_the_lock_the_reply_is_written_wit
     def unverify() -> None:
         try:
             with transaction.atomic():
-                Case.objects.select_for_update().get(pk=vetted_person.case.pk)
+                row = Case.objects.select_for_update().get(pk=vetted_person.case.pk)
                 locked.set()
                 go.wait(10)
                 time.sleep(0.5)  # the reply is by now waiting for the lock (or already checked)
-                Case.objects.filter(pk=vetted_person.case.pk).update(status=State.VETTING)
+                keys.case_recertify(row, status=State.VETTING)
         finally:
             connection.close()
 

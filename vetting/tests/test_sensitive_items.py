@@ -35,7 +35,11 @@ def safe_house(coordinator: Staff, caseworker: Staff) -> SensitiveItem:
 def _verify(person: PersonAtRisk, verifier: Staff, second: Staff) -> None:
     for staff in (verifier, second):
         services.sign_off_create(
-            case=person.case, member=staff.member, member_private_key=private_key(staff), reason="ok"
+            case=person.case,
+            member=staff.member,
+            member_private_key=private_key(staff),
+            signing_key=staff.signing_key,
+            reason="ok",
         )
     case_transition(case=person.case, member=verifier.member, to_state=State.VERIFIED)
 

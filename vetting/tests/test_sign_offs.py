@@ -27,7 +27,11 @@ def _english() -> Iterator[None]:
 
 def _sign(staff: Staff, person: PersonAtRisk, reason: str = "Interviewed him twice; partner vouches.") -> SignOff:
     return services.sign_off_create(
-        case=person.case, member=staff.member, member_private_key=private_key(staff), reason=reason
+        case=person.case,
+        member=staff.member,
+        member_private_key=private_key(staff),
+        signing_key=staff.signing_key,
+        reason=reason,
     )
 
 

@@ -68,7 +68,11 @@ def verified_person(unverified_person: PersonAtRisk, verifier: Staff, second_ver
     person = unverified_person
     for staff in (verifier, second_verifier):
         vetting_services.sign_off_create(
-            case=person.case, member=staff.member, member_private_key=private_key(staff), reason="ok"
+            case=person.case,
+            member=staff.member,
+            member_private_key=private_key(staff),
+            signing_key=staff.signing_key,
+            reason="ok",
         )
     case_transition(case=person.case, member=verifier.member, to_state=State.VERIFIED)
     person.case.refresh_from_db()

@@ -31,7 +31,11 @@ def verified_case(caseworker: Staff, verifiers: tuple[Staff, Staff], body: str =
     case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
     for verifier in verifiers:
         vetting_services.sign_off_create(
-            case=person.case, member=verifier.member, member_private_key=verifier.private_key, reason="ok"
+            case=person.case,
+            member=verifier.member,
+            member_private_key=verifier.private_key,
+            signing_key=verifier.signing_key,
+            reason="ok",
         )
     case_transition(case=person.case, member=verifiers[0].member, to_state=State.VERIFIED)
     person.case.refresh_from_db()

@@ -281,8 +281,9 @@ def test_verifiers_and_analysts_on_the_team_do_not_read_the_address(
 def test_a_case_key_planted_in_the_database_is_not_given_the_address_on_reading(
     coordinator: Staff, caseworker: Staff, logistics: Staff, verified: PersonAtRisk
 ) -> None:
-    """The team reads through the version it holds; the newer 'current' version a database
-    writer planted is not opened by anyone, so nothing is sealed to it."""
+    """A database writer plants a newer 'current' version: the case row no longer carries its
+    certificate, so nobody reads the address through it and nothing is sealed to the planted
+    key, neither on reading nor when the house is opened."""
     house = _house(logistics)
     _place(coordinator, verified, house)
     attacker = sealbox.KeyPair.generate()
@@ -290,10 +291,8 @@ def test_a_case_key_planted_in_the_database_is_not_given_the_address_on_reading(
     evil = CaseKey.objects.create(case=verified.case, version=99, public_key=attacker.public_key)
     verified.case.refresh_from_db()
     for staff in (caseworker, coordinator):
-        found = services.placement_address(
-            case=verified.case, member=staff.member, member_private_key=staff.private_key
-        )
-        assert found is not None and found[1] == ADDRESS
+        with pytest.raises(keys.UntrustedRecord):
+            services.placement_address(case=verified.case, member=staff.member, member_private_key=staff.private_key)
     services.safe_house_open(house=house, member=logistics.member, member_private_key=logistics.private_key)
     assert not SafeHouseKey.objects.filter(case_key=evil).exists()
 

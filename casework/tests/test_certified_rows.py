@@ -1,0 +1,427 @@
+"""A database writer cannot redirect what is written next (invariant 8).
+
+Attacker in every test here: someone who can write to the database alone (a restored dump with
+changes, a database login, an injection), without the instance secret. They insert and change
+rows as the tests do, straight through the ORM's ``create``/``update`` (which the application
+never uses without certifying). Whatever they point a case at, nothing is sealed to a key of
+theirs, no key is handed on because of a row of theirs, and a planted sign-off vouches for
+nothing. Before the rows were certified, each of these tests failed: the reply, the person's
+message, the new case or the next key version reached the attacker's key or member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+import sealbox
+from accounts.models import RecoveryKey, Role, StaffMember
+from casework import keys, services
+from casework.models import (
+    Case,
+    CaseKey,
+    CaseKeyWrap,
+    Message,
+    MessageKey,
+    PersonCredential,
+    Team,
+    TeamMembership,
+)
+from tests.personas import PersonAtRisk, Staff, make_staff, open_case
+from triage import services as triage_services
+from triage.lifecycle import State
+from triage.services import TransitionRefused
+from vetting import services as vetting_services
+from vetting.models import SignOff
+
+ATTACKER = sealbox.KeyPair.generate()
+
+
+def _opens_with_attacker_key(rows: Iterable[MessageKey]) -> list[MessageKey]:
+    opened = []
+    for row in rows:
+        try:
+            sealbox.unseal(ATTACKER.private_key, bytes(row.sealed_key), ctx=keys.message_key_ctx(row.message_id))
+        except sealbox.CryptoError:
+            continue
+        opened.append(row)
+    return opened
+
+
+def _plant_credential(case: Case, *, lookup: str = "f" * 64) -> PersonCredential:
+    return PersonCredential.objects.create(case=case, lookup_id=lookup, public_key=ATTACKER.public_key)
+
+
+def _reply(staff: Staff, case: Case, body: str = "We are arranging a place for you.") -> Message:
+    case.refresh_from_db()
+    return services.message_post_from_staff(
+        case=case, member=staff.member, member_private_key=staff.private_key, signing_key=staff.signing_key, body=body
+    )
+
+
+# --- replies: person credentials and Case.reply_credential -----------------------------------
+
+
+def test_a_reply_is_never_sealed_to_a_credential_a_writer_planted_and_pointed_the_case_at(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    planted = _plant_credential(person.case)
+    Case.objects.filter(pk=person.case.pk).update(reply_credential=planted)
+
+    with pytest.raises(keys.UntrustedRecord):
+        _reply(caseworker, person.case)
+
+    assert not _opens_with_attacker_key(MessageKey.objects.all())
+    assert not Message.objects.filter(case=person.case, sender=Message.Sender.STAFF).exists()
+
+
+def test_a_planted_credential_with_a_copied_case_certificate_gets_no_reply(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    """The writer also gives the planted credential the certificate of the real one: it is
+    bound to the real credential's lookup id and key, so it does not hold."""
+    real = PersonCredential.objects.get(case=person.case, is_duress=False)
+    planted = _plant_credential(person.case)
+    PersonCredential.objects.filter(pk=planted.pk).update(certificate=real.certificate)
+    Case.objects.filter(pk=person.case.pk).update(reply_credential=planted)
+
+    with pytest.raises(keys.UntrustedRecord):
+        _reply(caseworker, person.case)
+    assert not _opens_with_attacker_key(MessageKey.objects.all())
+
+
+def test_a_reply_is_never_sealed_to_the_danger_phrase_credential(person: PersonAtRisk, caseworker: Staff) -> None:
+    """Pointing replies at the duress credential would hand them to whoever forced the danger
+    phrase out of the person."""
+    duress = PersonCredential.objects.get(case=person.case, is_duress=True)
+    Case.objects.filter(pk=person.case.pk).update(reply_credential=duress)
+
+    with pytest.raises(keys.UntrustedRecord):
+        _reply(caseworker, person.case)
+    assert not MessageKey.objects.filter(credential=duress, message__sender=Message.Sender.STAFF).exists()
+
+
+def test_the_danger_phrase_credential_cannot_be_relabelled_as_the_real_one(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    duress = PersonCredential.objects.get(case=person.case, is_duress=True)
+    PersonCredential.objects.filter(pk=duress.pk).update(is_duress=False)
+    Case.objects.filter(pk=person.case.pk).update(reply_credential=duress)
+
+    with pytest.raises(keys.UntrustedRecord):
+        _reply(caseworker, person.case)
+    assert not MessageKey.objects.filter(credential=duress, message__sender=Message.Sender.STAFF).exists()
+
+
+def test_a_held_reply_is_never_released_to_a_planted_credential(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    person.intake(duress=True)
+    held = _reply(caseworker, person.case, "Held while under duress.")
+    assert held.held
+    planted = _plant_credential(person.case)
+    Case.objects.filter(pk=person.case.pk).update(reply_credential=planted)
+
+    with pytest.raises(keys.UntrustedRecord):
+        services.message_release(
+            case=Case.objects.get(pk=person.case.pk),
+            actor=coordinator.member,
+            actor_private_key=coordinator.private_key,
+            actor_signing_key=coordinator.signing_key,
+            message_id=held.pk,
+        )
+    assert not _opens_with_attacker_key(MessageKey.objects.all())
+    assert Message.objects.get(pk=held.pk).held
+
+
+def test_a_credential_moved_to_another_case_opens_nothing(person: PersonAtRisk, other_person: PersonAtRisk) -> None:
+    """Moving the person's credential under another case would let them, or whoever holds their
+    phrase, log in to that case and write into it."""
+    real = PersonCredential.objects.get(case=person.case, is_duress=False)
+    PersonCredential.objects.filter(pk=real.pk).update(case=other_person.case)
+
+    assert services.person_login(sealbox.normalise_codename(person.codename)) is None
+
+
+def test_the_person_s_messages_under_duress_are_not_sealed_to_a_planted_credential(person: PersonAtRisk) -> None:
+    person.intake(duress=True)
+    _plant_credential(person.case)
+
+    person.intake().post("/conversation/", {"message": "Written after the danger word."})
+
+    assert Message.objects.filter(case=person.case, after_duress=True, is_decoy=False).exists()
+    assert not _opens_with_attacker_key(MessageKey.objects.all())
+
+
+# --- case key versions and wraps ----------------------------------------------------------------
+
+
+def _plant_version(case: Case, *, wrap_for: StaffMember | None = None) -> CaseKey:
+    """A new "current" version with the attacker's key, and a wrap of it sealed to a real
+    member's genuine public key (all public inputs)."""
+    version = case.key_version + 1
+    planted = CaseKey.objects.create(case=case, version=version, public_key=ATTACKER.public_key)
+    if wrap_for is not None:
+        CaseKeyWrap.objects.create(
+            case_key=planted,
+            member=wrap_for,
+            sealed_private_key=sealbox.seal(
+                bytes(wrap_for.public_key), ATTACKER.private_key, ctx=keys.wrap_ctx(case, version)
+            ),
+        )
+    Case.objects.filter(pk=case.pk).update(key_version=version)
+    return planted
+
+
+def test_the_person_s_next_message_is_not_sealed_to_a_planted_case_key(person: PersonAtRisk, caseworker: Staff) -> None:
+    _plant_version(person.case, wrap_for=caseworker.member)
+    before = Message.objects.filter(case=person.case).count()
+
+    response = person.intake().post("/conversation/", {"message": "Where should I go tonight?"})
+
+    assert response.status_code == 409
+    assert not _opens_with_attacker_key(MessageKey.objects.all())
+    assert Message.objects.filter(case=person.case).count() == before
+
+
+def test_a_staff_reply_is_not_sealed_to_a_planted_case_key_even_with_a_wrap_that_opens(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    """The wrap the writer sealed to the caseworker's real key opens to the writer's private
+    key, which does derive the planted public key: only the certificate tells them apart."""
+    _plant_version(person.case, wrap_for=caseworker.member)
+
+    with pytest.raises(keys.UntrustedRecord):
+        _reply(caseworker, person.case)
+    assert not _opens_with_attacker_key(MessageKey.objects.all())
+
+
+def test_a_case_pointed_back_at_an_older_version_seals_nothing_to_it(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    """A removed member kept version 1. Pointing the case back at it (a genuine, certified
+    version) would let them read what comes next."""
+    verifier = make_staff("verifier", role=Role.VERIFIER, invited_by=coordinator)
+    services.case_member_add(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=verifier.member
+    )
+    services.case_member_remove(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=verifier.member
+    )
+    Case.objects.filter(pk=person.case.pk).update(key_version=1)
+    sealed_to_v1 = MessageKey.objects.filter(case_key__case=person.case, case_key__version=1).count()
+
+    response = person.intake().post("/conversation/", {"message": "Sealed to which key?"})
+
+    assert response.status_code == 409
+    with pytest.raises(keys.UntrustedRecord):
+        _reply(caseworker, person.case)
+    assert MessageKey.objects.filter(case_key__case=person.case, case_key__version=1).count() == sealed_to_v1
+
+
+def test_a_planted_wrap_does_not_earn_the_next_key_version(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff, outsider: Staff
+) -> None:
+    """A junk wrap row for a real member of another team would make the next rotation seal
+    the new version to that member's genuine key."""
+    current = keys.current_case_key(person.case)
+    CaseKeyWrap.objects.create(case_key=current, member=outsider.member, sealed_private_key=b"junk")
+    verifier = make_staff("verifier", role=Role.VERIFIER, invited_by=coordinator)
+    services.case_member_add(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=verifier.member
+    )
+
+    new_key = services.case_member_remove(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=verifier.member
+    )
+
+    assert not CaseKeyWrap.objects.filter(case_key=new_key, member=outsider.member).exists()
+    assert CaseKeyWrap.objects.filter(case_key=new_key, member=caseworker.member).exists()
+
+
+# --- vetting sign-offs ----------------------------------------------------------------------------
+
+
+def _to_vetting(person: PersonAtRisk, caseworker: Staff) -> None:
+    for state in (State.TRIAGED, State.VETTING):
+        case = Case.objects.get(pk=person.case.pk)
+        triage_services.case_transition(case=case, member=caseworker.member, to_state=state)
+
+
+def test_a_planted_sign_off_does_not_count_toward_verification(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    verifiers = [make_staff(name, role=Role.VERIFIER, invited_by=coordinator) for name in ("vera", "viktor")]
+    for verifier in verifiers:
+        services.case_member_add(
+            case=person.case,
+            actor=coordinator.member,
+            actor_private_key=coordinator.private_key,
+            member=verifier.member,
+        )
+    _to_vetting(person, caseworker)
+    case = Case.objects.get(pk=person.case.pk)
+    vetting_services.sign_off_create(
+        case=case,
+        member=verifiers[0].member,
+        member_private_key=verifiers[0].private_key,
+        signing_key=verifiers[0].signing_key,
+        reason="Interviewed twice.",
+    )
+    genuine = SignOff.objects.get(verifier=verifiers[0].member)
+    # The second verifier never vouched: the writer inserts their sign-off (and copies the
+    # genuine one's signature, which is bound to another row and verifier).
+    SignOff.objects.create(
+        case=case,
+        verifier=verifiers[1].member,
+        case_key=keys.current_case_key(case),
+        reason_ct=b"",
+        signature=genuine.signature,
+    )
+
+    with pytest.raises(TransitionRefused):
+        triage_services.case_transition(
+            case=Case.objects.get(pk=person.case.pk), member=coordinator.member, to_state=State.VERIFIED
+        )
+    assert [s.verifier_id for s in vetting_services.standing_sign_offs(case)] == [verifiers[0].member.pk]
+
+
+def test_a_sign_off_moved_in_time_stops_counting(person: PersonAtRisk, caseworker: Staff, coordinator: Staff) -> None:
+    verifier = make_staff("vera", role=Role.VERIFIER, invited_by=coordinator)
+    services.case_member_add(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=verifier.member
+    )
+    _to_vetting(person, caseworker)
+    sign_off = vetting_services.sign_off_create(
+        case=Case.objects.get(pk=person.case.pk),
+        member=verifier.member,
+        member_private_key=verifier.private_key,
+        signing_key=verifier.signing_key,
+        reason="ok",
+    )
+    assert vetting_services.standing_sign_offs(person.case) == [sign_off]
+
+    SignOff.objects.filter(pk=sign_off.pk).update(signed_at=sign_off.signed_at.replace(microsecond=1))
+
+    assert vetting_services.standing_sign_offs(person.case) == []
+
+
+# --- account state ------------------------------------------------------------------------------
+
+
+def _wrapped_for(member: StaffMember, case: Case) -> bool:
+    return CaseKeyWrap.objects.filter(case_key__case=case, member=member).exists()
+
+
+def test_a_disabled_account_turned_back_on_gets_no_new_case(coordinator: Staff, caseworker: Staff) -> None:
+    services.staff_disable(
+        actor=coordinator.member, actor_private_key=coordinator.private_key, member=caseworker.member
+    )
+    on_call = Team.objects.get(is_on_call=True)
+    StaffMember.objects.filter(pk=caseworker.member.pk).update(is_active=True)
+    TeamMembership.objects.get_or_create(team=on_call, member=caseworker.member)
+
+    person = open_case(body="A new request after the account was switched back on.")
+
+    assert not _wrapped_for(caseworker.member, person.case)
+    assert _wrapped_for(coordinator.member, person.case)
+
+
+def test_a_role_changed_in_the_database_gets_no_new_case(coordinator: Staff) -> None:
+    on_call = Team.objects.get(is_on_call=True)
+    analyst = make_staff("analyst", role=Role.ANALYST, team=on_call, invited_by=coordinator)
+    StaffMember.objects.filter(pk=analyst.member.pk).update(role=Role.CASEWORKER)
+
+    person = open_case(body="A new request after the role was changed.")
+
+    assert not _wrapped_for(analyst.member, person.case)
+
+
+def test_a_role_changed_in_the_database_is_not_given_a_case_by_a_holder(
+    person: PersonAtRisk, coordinator: Staff
+) -> None:
+    analyst = make_staff("analyst", role=Role.ANALYST, invited_by=coordinator)
+    StaffMember.objects.filter(pk=analyst.member.pk).update(role=Role.CASEWORKER)
+    analyst.member.refresh_from_db()
+
+    with pytest.raises(services.MembershipRefused):
+        services.case_member_add(
+            case=person.case,
+            actor=coordinator.member,
+            actor_private_key=coordinator.private_key,
+            member=analyst.member,
+        )
+    assert not _wrapped_for(analyst.member, person.case)
+
+
+def test_disabling_an_account_ends_its_team_memberships(coordinator: Staff, caseworker: Staff) -> None:
+    assert TeamMembership.objects.filter(member=caseworker.member).exists()
+
+    services.staff_disable(
+        actor=coordinator.member, actor_private_key=coordinator.private_key, member=caseworker.member
+    )
+
+    assert not TeamMembership.objects.filter(member=caseworker.member).exists()
+
+
+# --- teams, memberships, the recovery key, the case state -----------------------------------------
+
+
+def test_a_planted_membership_of_the_on_call_team_gets_no_new_case(coordinator: Staff, outsider: Staff) -> None:
+    TeamMembership.objects.create(team=Team.objects.get(is_on_call=True), member=outsider.member)
+
+    person = open_case(body="A new request after the membership was planted.")
+
+    assert not _wrapped_for(outsider.member, person.case)
+
+
+def test_a_team_marked_on_call_in_the_database_gets_no_new_case(coordinator: Staff, outsider: Staff) -> None:
+    documentation = Team.objects.get(name="Documentation")
+    Team.objects.filter(is_on_call=True).update(is_on_call=False)
+    Team.objects.filter(pk=documentation.pk).update(is_on_call=True)
+
+    with pytest.raises(services.IntakeUnavailable):
+        open_case(body="A new request after the on-call team was swapped.")
+    assert not CaseKeyWrap.objects.filter(member=outsider.member).exists()
+
+
+def test_a_recovery_key_swapped_in_the_database_gets_no_new_case(coordinator: Staff, caseworker: Staff) -> None:
+    RecoveryKey.objects.update(public_key=ATTACKER.public_key)
+
+    with pytest.raises(services.IntakeUnavailable):
+        open_case(body="A new request after the recovery key was swapped.")
+    for wrap in CaseKeyWrap.objects.filter(for_recovery=True):
+        with pytest.raises(sealbox.CryptoError):
+            sealbox.unseal(ATTACKER.private_key, bytes(wrap.sealed_private_key), ctx=b"")
+
+
+def test_a_case_set_to_verified_in_the_database_gets_no_logistics_reader(
+    person: PersonAtRisk, coordinator: Staff
+) -> None:
+    """Skipping vetting this way would let a logistics member (and a safe-house address) reach
+    an unvetted case: the state is certified with the case row."""
+    logistics = make_staff("logistics", role=Role.LOGISTICS, invited_by=coordinator)
+    Case.objects.filter(pk=person.case.pk).update(status=State.VERIFIED)
+
+    with pytest.raises(keys.UntrustedRecord):
+        services.case_member_add(
+            case=Case.objects.get(pk=person.case.pk),
+            actor=coordinator.member,
+            actor_private_key=coordinator.private_key,
+            member=logistics.member,
+        )
+    assert not _wrapped_for(logistics.member, person.case)
+
+
+def test_the_console_says_plainly_why_nothing_was_sent(person: PersonAtRisk, caseworker: Staff) -> None:
+    planted = _plant_credential(person.case)
+    Case.objects.filter(pk=person.case.pk).update(reply_credential=planted)
+    client = caseworker.console(language="en")
+
+    response = client.post(f"/cases/{person.case.public_id}/reply/", {"body": "Hello"})
+
+    assert response.status_code == 409
+    assert "changed outside the console" in response.content.decode()
+    page = client.get(f"/cases/{person.case.public_id}/").content.decode()
+    assert "RECORDS CHANGED OUTSIDE THE CONSOLE" in page
