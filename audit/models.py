@@ -110,6 +110,8 @@ class Action(models.TextChoices):
     SAFE_HOUSE_CLOSE = "safe_house_close", _("Closed a safe house")
     PLACEMENT_CONFIRM = "placement_confirm", _("Confirmed a stay in a safe house")
     SAFE_HOUSE_CASE_KEYS_REVOKE = "safe_house_case_keys_revoke", _("Took a safe-house address from a case's key")
+    AUDIT_HEAD_CHECK = "audit_head_check", _("Checked a point of the audit log written down earlier")
+    AUDIT_HEAD_RESEAL = "audit_head_reseal", _("Resealed the end of the audit log after it failed its check")
 
 
 class AuditEntry(models.Model):
@@ -142,8 +144,12 @@ class AuditEntry(models.Model):
 class AuditHead(models.Model):
     """The one row naming the chain's last entry. Appends lock it (SELECT ... FOR UPDATE on
     PostgreSQL), so two writers cannot both extend the same entry; the verifier compares it
-    with the last entry, so deleting entries from the end is detected too."""
+    with the last entry, so deleting entries from the end is detected too. ``mac`` is keyed
+    with the pepper (audit.chain.head_mac), so a database writer cannot make the head name an
+    earlier entry after cutting the ones after it; "" once an append found the head not
+    holding, so the alarm stays until an operator reseals it (manage.py reseal_audit_head)."""
 
     slot = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
     sequence = models.PositiveBigIntegerField(default=0)
     entry_hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64, blank=True, default="")

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, entry_hash
+from audit.chain import (
+    GENESIS_HASH,
+    NotedHead,
+    NotedHeadCheck,
+    check_noted_head,
+    entry_hash,
+    head_mac,
+    head_mac_holds,
+    verify_entries,
+)
 from audit.models import Action, AuditEntry, AuditHead
 
 if TYPE_CHECKING:
@@ -19,9 +29,7 @@ if TYPE_CHECKING:
 # are numbers, booleans or short strings of a safe alphabet (ids, hashes, role codes).
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
 
-
-class AuditChainBroken(Exception):
-    """The head is missing while entries exist: refuse to extend a chain someone cut."""
+logger = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -35,7 +43,12 @@ def audit_record(
     roll back) together. Appends are serialised by locking the chain head: on PostgreSQL
     with SELECT ... FOR UPDATE, on SQLite by the IMMEDIATE transaction that holds the write
     lock from its first statement. Call it last in the transaction: the head stays locked
-    until commit."""
+    until commit.
+
+    The new head gets its MAC only if the old one held. A head that did not (written or
+    deleted outside the application, perhaps to hide entries cut off the end) is extended
+    without a MAC: work goes on, and verify_audit keeps saying so until an operator looked
+    into it and ran manage.py reseal_audit_head."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the action it records")
     action = Action(action)
@@ -43,6 +56,9 @@ def audit_record(
     _check_details(details)
     case_public_id = case if isinstance(case, str) or case is None else case.public_id
     head = _head_locked()
+    holds = head_mac_holds(sequence=head.sequence, entry_hash=head.entry_hash, mac=head.mac)
+    if not holds:
+        logger.warning("audit head does not hold its MAC; entry %s appended, head left unsealed", head.sequence + 1)
     entry = AuditEntry(
         sequence=head.sequence + 1,
         at=timezone.now(),
@@ -64,7 +80,8 @@ def audit_record(
     entry.save(force_insert=True)
     head.sequence = entry.sequence
     head.entry_hash = entry.entry_hash
-    head.save(update_fields=["sequence", "entry_hash"])
+    head.mac = head_mac(sequence=entry.sequence, entry_hash=entry.entry_hash) if holds else ""
+    head.save(update_fields=["sequence", "entry_hash", "mac"])
     return entry
 
 
@@ -86,10 +103,59 @@ def _head_locked() -> AuditHead:
         # A savepoint, so losing the race to another first writer (unique slot) does not
         # spoil the caller's transaction; the loser then waits for and locks the winner's row.
         with transaction.atomic():
-            AuditHead.objects.create(slot=1, sequence=0, entry_hash=GENESIS_HASH)
-        created = True
+            AuditHead.objects.create(**_first_head())
     except IntegrityError:
-        created = False
-    if created and AuditEntry.objects.exists():
-        raise AuditChainBroken("the audit chain head is missing; run manage.py verify_audit")
+        pass
     return AuditHead.objects.select_for_update().get(slot=1)
+
+
+def _first_head() -> dict[str, Any]:
+    """The head of an empty log is sealed. A head missing while entries exist was deleted
+    outside the application: it is rebuilt on the last entry without a MAC, so the chain goes
+    on and the deletion stays visible."""
+    last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "entry_hash").first()
+    if last is None:
+        return {
+            "slot": 1,
+            "sequence": 0,
+            "entry_hash": GENESIS_HASH,
+            "mac": head_mac(sequence=0, entry_hash=GENESIS_HASH),
+        }
+    logger.warning("audit head missing while entries exist; rebuilt on entry %s without a MAC", last[0])
+    return {"slot": 1, "sequence": last[0], "entry_hash": last[1], "mac": ""}
+
+
+def audit_noted_head_check(*, actor: StaffMember, noted: NotedHead, max_span: int) -> tuple[NotedHeadCheck, AuditEntry]:
+    """A coordinator typed in a head they wrote down off the server: check it and record that
+    they did (the number where it was found and the result, never what was typed)."""
+    # Checked before the transaction: on SQLite it would hold the write lock while hashing.
+    check = check_noted_head(noted, max_span=max_span)
+    with transaction.atomic():
+        details = {"sequence": check.sequence, "result": check.result}
+        entry = audit_record(actor=actor, action=Action.AUDIT_HEAD_CHECK, details=details)
+    return check, entry
+
+
+class ResealRefused(Exception):
+    pass
+
+
+def audit_head_reseal() -> AuditEntry | None:
+    """Give the head a MAC again after it failed (an operator's act on the server, after the
+    coordinators compared the heads they wrote down). Only over entries that all verify; the
+    reseal is itself an entry, so it hides nothing from anyone reading the log. None when the
+    head already holds and names the last entry."""
+    with transaction.atomic():
+        head = _head_locked()
+        verdict = verify_entries()
+        if not verdict.intact:
+            raise ResealRefused(f"audit chain broken at sequence {verdict.first_bad}: {verdict.reason}")
+        last = AuditEntry.objects.order_by("-sequence").values_list("entry_hash", flat=True).first() or GENESIS_HASH
+        names_last = (head.sequence, head.entry_hash) == (verdict.checked, last)
+        if names_last and head_mac_holds(sequence=head.sequence, entry_hash=head.entry_hash, mac=head.mac):
+            return None
+        details = {"head": head.sequence, "last": verdict.checked}
+        head.sequence, head.entry_hash = verdict.checked, last
+        head.mac = head_mac(sequence=head.sequence, entry_hash=last)
+        head.save(update_fields=["sequence", "entry_hash", "mac"])
+        return audit_record(actor=None, action=Action.AUDIT_HEAD_RESEAL, details=details)

@@ -5,4 +5,5 @@ from audit import views
 app_name = "audit"
 urlpatterns = [
     path("audit/", views.audit_log, name="log"),
+    path("audit/check/", views.head_check, name="check_head"),
 ]

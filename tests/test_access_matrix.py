@@ -283,6 +283,15 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
     ),
     Route(
+        # Checking a point of the log written down off the server; an empty form checks nothing
+        # and shows the page again with its error (the view is audited).
+        "console",
+        "audit:check_head",
+        "audit/check/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+    ),
+    Route(
         "console",
         "casework:inbox",
         "inbox/",

@@ -317,6 +317,8 @@ def run_every_input(coordinator: Staff) -> Scenario:
     wrong_password = canaries.pair("wrong staff password")
     bad_login = {"username": staff.member.username, "password": wrong_password, "code": staff.code()}
     assert FaceClient(CONSOLE).post("/login/", bad_login).status_code == 400
+    pasted = {"head": canaries.pair("text pasted into the audit log's check")}
+    assert coordinator.console().post("/audit/check/", pasted).status_code == 400
     return Scenario(canaries, [onlooker, person, console])
 
 

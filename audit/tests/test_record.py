@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 
 from audit.chain import verify_chain
 from audit.models import Action, AuditEntry, AuditHead
-from audit.services import AuditChainBroken, audit_record
-from audit.tests.helpers import append, sql
+from audit.services import audit_record
+from audit.tests.helpers import append, broken_at, head_row, refused, sql
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,12 +63,41 @@ def test_an_unknown_action_is_refused() -> None:
 
 
 @pytest.mark.django_db
-def test_it_will_not_extend_a_chain_whose_head_was_deleted() -> None:
+def test_the_head_mac_is_the_documented_keyed_hash() -> None:
+    """docs/crypto.md, "Audit log": BLAKE2b-256 under the audit key, personalised
+    "sp.audit-head.v1", over the length-prefixed sequence number and last entry hash."""
+    append(2)
+    sequence, last_hash, mac = head_row()
+    audit_key = hashlib.blake2b(settings.SP_PEPPER, digest_size=32, person=b"sp.audit-key.v1").digest()
+    expected = hashlib.blake2b(key=audit_key, digest_size=32, person=b"sp.audit-head.v1")
+    for text in (str(sequence), last_hash):
+        expected.update(b"\x01" + len(text).to_bytes(8, "big") + text.encode())
+    assert mac == expected.hexdigest()
+
+
+@pytest.mark.django_db
+def test_work_goes_on_after_the_head_was_deleted_but_the_alarm_stays() -> None:
+    """Database writer: deletes the head row. Appends go on (staff keep answering people), the
+    head is rebuilt without a MAC, and verify_audit keeps failing until an operator reseals it."""
     append(2)
     sql("DELETE FROM audit_audithead")
-    with pytest.raises(AuditChainBroken), transaction.atomic():
-        audit_record(actor=None, action=Action.LOGIN_FAILED)
-    assert AuditEntry.objects.count() == 2
+    append(2)
+    assert AuditEntry.objects.count() == 4 and verify_chain().checked == 4
+    assert head_row()[:2] == (4, AuditEntry.objects.get(sequence=4).entry_hash)
+    assert broken_at() == 5 and "MAC does not hold" in refused()
+
+
+@pytest.mark.django_db
+def test_an_append_never_seals_a_head_that_did_not_hold() -> None:
+    """Database writer: cuts the newest entries, makes the head name the new last one, then
+    waits for staff to work. The next appends chain on from the forged head, but must not give
+    it a MAC: the cut stays visible."""
+    append(5)
+    sql("DELETE FROM audit_auditentry WHERE sequence = 5")
+    sql("UPDATE audit_audithead SET sequence = 4, entry_hash = %s", [AuditEntry.objects.get(sequence=4).entry_hash])
+    append(3)
+    assert head_row()[0] == 7 and head_row()[2] == ""
+    assert broken_at() == 8
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,9 +11,9 @@ import pytest
 from django.core.management import get_commands, load_command_class
 from django.utils import timezone
 
-from audit.chain import entry_hash, verify_range
+from audit.chain import GENESIS_HASH, entry_hash, verify_range
 from audit.models import AuditEntry, AuditHead
-from audit.tests.helpers import append, broken_at, json_param, sql, verify_output
+from audit.tests.helpers import append, broken_at, head_row, json_param, noted, refused, sql, verify_output
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,7 @@ def test_entries_are_numbered_without_gaps_and_each_commits_to_the_one_before() 
         ("at", None),  # filled in below: one second later
         ("previous_hash", "f" * 64),
         ("entry_hash", "e" * 64),
+        ("entry_hash", "é" * 32),  # not even hexadecimal: still a plain verdict, not a crash
     ],
 )
 def test_a_changed_entry_is_named(column: str, value: str | None) -> None:
@@ -111,6 +112,64 @@ def test_a_deleted_head_is_caught() -> None:
     append(3)
     sql("DELETE FROM audit_audithead")
     assert broken_at() == 3
+
+
+@pytest.mark.parametrize("cut", [1, 3, 6])
+def test_cutting_the_newest_entries_and_making_the_head_name_the_new_last_one_is_caught(cut: int) -> None:
+    """Database writer (raw SQL, no pepper): deletes the newest entries and copies the new last
+    entry's number and hash into the head row. Every entry left still verifies; the head's MAC,
+    which the writer cannot compute, does not."""
+    append(6)
+    kept = 6 - cut
+    sql("DELETE FROM audit_auditentry WHERE sequence > %s", [kept])
+    last = AuditEntry.objects.get(sequence=kept).entry_hash if kept else GENESIS_HASH
+    sql("UPDATE audit_audithead SET sequence = %s, entry_hash = %s", [kept, last])
+    assert broken_at() == kept + 1
+    message = refused()
+    assert "the chain head's MAC does not hold" in message and f"after entry {kept}" in message
+
+
+@pytest.mark.parametrize(
+    "made_up",
+    [
+        ("sequence", 4),  # an older sequence number, with today's hash and MAC
+        ("entry_hash", "ab" * 32),  # an invented hash
+        ("mac", "cd" * 32),  # an invented MAC
+        ("mac", ""),  # no MAC at all
+    ],
+)
+def test_a_head_changed_to_a_made_up_or_older_value_is_caught(made_up: tuple[str, object]) -> None:
+    """Database writer: changes one column of the head row."""
+    append(5)
+    column, value = made_up
+    sql(f"UPDATE audit_audithead SET {column} = %s", [value])  # noqa: S608
+    assert broken_at() <= 6
+    assert "head" in refused()
+
+
+def test_an_older_head_copied_with_its_mac_after_cutting_the_tail_is_caught_by_a_head_noted_outside() -> None:
+    """Database writer who kept a copy of the head row from an earlier dump: after cutting the
+    entries written since, they put that row back. It is a head the application really wrote,
+    so nothing inside the database tells it from the current one (docs/threat-model.md says so);
+    a head a coordinator noted off the server after the cut point is reported missing."""
+    append(4)
+    sequence, saved_hash, saved_mac = head_row()
+    append(3)
+    written_down = noted(7)
+    sql("DELETE FROM audit_auditentry WHERE sequence > %s", [sequence])
+    sql("UPDATE audit_audithead SET sequence = %s, entry_hash = %s, mac = %s", [sequence, saved_hash, saved_mac])
+    assert verify_output().startswith("audit chain intact: 4 entries\n")  # the limit of the MAC
+    message = refused("--expect-head", written_down)
+    assert message.startswith("recorded head missing: entry 7 is not in the chain")
+
+
+def test_each_append_seals_the_head_it_writes() -> None:
+    append(3)
+    sequence, last_hash, mac = head_row()
+    assert (sequence, last_hash) == (3, AuditEntry.objects.get(sequence=3).entry_hash)
+    assert len(mac) == 64 and mac not in {last_hash, "0" * 64}
+    append(1)
+    assert head_row()[2] != mac
 
 
 def test_a_range_check_finds_a_change_inside_the_range_only() -> None:
