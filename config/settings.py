@@ -191,6 +191,9 @@ SESSION_COOKIE_DOMAIN = None
 SESSION_COOKIE_AGE = (
     env_int("SP_INTAKE_IDLE_SECONDS", 30 * 60) if SP_FACE == "intake" else env_int("SP_CONSOLE_IDLE_SECONDS", 8 * 3600)
 )
+# The worker deletes session rows that can no longer be used (expired, or of a member who
+# signed out everywhere or was disabled) this often: each holds sealed keys (core/sessions.py).
+SP_SESSION_PURGE_SECONDS = env_int("SP_SESSION_PURGE_SECONDS", 15 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE
