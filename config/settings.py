@@ -182,15 +182,33 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
-SESSION_COOKIE_NAME = f"sp_{SP_FACE}"
+# Under HTTPS every cookie's name starts with __Host-: the browser then takes it only with
+# Secure, Path=/ and no Domain, so neither a sibling host (cookie tossing) nor a plain-HTTP
+# page can set or replace it. Over plain HTTP (development) browsers refuse such names.
+COOKIE_PREFIX = "__Host-" if SECURE else ""
+SESSION_COOKIE_NAME = f"{COOKIE_PREFIX}sp_{SP_FACE}"
+SESSION_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = None
 SESSION_COOKIE_AGE = (
     env_int("SP_INTAKE_IDLE_SECONDS", 30 * 60) if SP_FACE == "intake" else env_int("SP_CONSOLE_IDLE_SECONDS", 8 * 3600)
 )
+# The worker deletes session rows that can no longer be used (expired, or of a member who
+# signed out everywhere or was disabled) this often: each holds sealed keys (core/sessions.py).
+SP_SESSION_PURGE_SECONDS = env_int("SP_SESSION_PURGE_SECONDS", 15 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE
 CSRF_USE_SESSIONS = True  # no separate, long-lived CSRF cookie
+# Named and secured all the same, should CSRF_USE_SESSIONS ever be turned off.
+CSRF_COOKIE_NAME = f"{COOKIE_PREFIX}sp_csrf"
+CSRF_COOKIE_PATH = "/"
+CSRF_COOKIE_DOMAIN = None
 CSRF_COOKIE_SECURE = SECURE
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_AGE = None
+# The session vault's key (core/vault.py): same attributes as the session cookie.
+SP_VAULT_COOKIE_NAME = f"{COOKIE_PREFIX}sp_vk"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Not "no-referrer": browsers then send "Origin: null" with every same-origin POST and the CSRF
@@ -206,7 +224,9 @@ X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
-LANGUAGE_COOKIE_NAME = "sp_lang"
+LANGUAGE_COOKIE_NAME = f"{COOKIE_PREFIX}sp_lang"
+LANGUAGE_COOKIE_PATH = "/"
+LANGUAGE_COOKIE_DOMAIN = None
 LANGUAGE_COOKIE_AGE = None  # until the browser closes
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Strict"

@@ -6,4 +6,5 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared web plumbing"
 
     def ready(self) -> None:
-        from core import checks  # noqa: F401  (registers the system checks)
+        # Imported for what they register: the system checks, and the session purge with the worker.
+        from core import checks, sessions  # noqa: F401

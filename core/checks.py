@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 import sealbox
 
@@ -52,6 +52,51 @@ def check_intake_exit_and_hosts(app_configs: Any, **kwargs: Any) -> list[Warning
                 "The recovery public key is not pinned: someone able to write to the database could swap it.",
                 hint="Set SP_RECOVERY_PUBLIC_KEY to the value the console showed when the key was created.",
                 id="core.W003",
+            )
+        )
+    return problems
+
+
+HOST_PREFIX = "__Host-"
+# (name, Secure, Path, Domain) settings of every cookie the site sets; the vault cookie
+# (core/vault.py) is set with the session cookie's attributes.
+_COOKIES = (
+    ("SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_PATH", "SESSION_COOKIE_DOMAIN"),
+    ("CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_PATH", "CSRF_COOKIE_DOMAIN"),
+    ("LANGUAGE_COOKIE_NAME", "LANGUAGE_COOKIE_SECURE", "LANGUAGE_COOKIE_PATH", "LANGUAGE_COOKIE_DOMAIN"),
+    ("SP_VAULT_COOKIE_NAME", "SESSION_COOKIE_SECURE", None, None),
+)
+
+
+def _host_cookie_fault(name: str, secure: bool, path: str, domain: str | None) -> str | None:
+    if secure and not name.startswith(HOST_PREFIX):
+        return f"is Secure but its name {name!r} does not start with {HOST_PREFIX}"
+    if name.startswith(HOST_PREFIX) and not (secure and path == "/" and not domain):
+        return "is a __Host- cookie without Secure, Path=/ and no Domain: browsers refuse it"
+    return None
+
+
+@register()
+def check_cookie_names(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Under HTTPS every cookie is a __Host- cookie, so a sibling host cannot toss a session or
+    vault cookie into a person's browser. Production over plain HTTP is flagged too."""
+    problems: list[CheckMessage] = []
+    plain = []
+    for name_setting, secure_setting, path_setting, domain_setting in _COOKIES:
+        name = str(getattr(settings, name_setting))
+        path = str(getattr(settings, path_setting)) if path_setting else "/"
+        domain = getattr(settings, domain_setting) if domain_setting else None
+        fault = _host_cookie_fault(name, bool(getattr(settings, secure_setting)), path, domain)
+        if fault:
+            problems.append(Error(f"The cookie set by {name_setting} {fault}.", id="core.E004"))
+        elif not name.startswith(HOST_PREFIX):
+            plain.append(name)
+    if settings.PRODUCTION and plain:
+        problems.append(
+            Warning(
+                f"Cookies are sent without Secure and the {HOST_PREFIX} prefix: {', '.join(plain)}.",
+                hint="Serve both faces over HTTPS (or an onion address) and leave SP_HTTPS on.",
+                id="core.W004",
             )
         )
     return problems

@@ -4,20 +4,48 @@ The server-side session stores a secret only encrypted under a random key that e
 single place: a cookie in the person's browser (HttpOnly, SameSite=Strict, gone when the
 browser closes). The session table alone, or the cookie alone, opens nothing — so a seized
 server holds no usable key while nobody is logged in, and none of a person who logged out.
+
+The key is always one the server minted for this very session. The session keeps a keyed
+check value of it (never the key), and a key the browser brings is used only if it matches
+that check. Any other cookie, one planted in the browser by someone who wants to read the
+session table later or one the server minted for another browser, opens nothing and never
+seals anything: the next secret gets a new key, a new session id and a new cookie.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import nacl.hash
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from nacl.encoding import RawEncoder
 
 import sealbox
 
-VAULT_COOKIE = "sp_vk"
 _SESSION_PREFIX = "vault:"
+_CHECK = "vault_check"
+_CHECK_KEY_PURPOSE = b"sp.vault-key.v1"
+_CHECK_PERSONAL = b"sp.vault-chk.v1"
+# The same attributes when the cookie is set and when it is deleted: a browser only lets a
+# __Host- cookie be replaced by one that is Secure, Path=/ and without Domain.
+_COOKIE_PATH = "/"
+
+
+def vault_cookie_name() -> str:
+    """``sp_vk``, or ``__Host-sp_vk`` when cookies are Secure (config/settings.py)."""
+    return str(settings.SP_VAULT_COOKIE_NAME)
+
+
+@dataclass
+class _VaultState:
+    cookie_key: bytes | None  # what the browser brought: not trusted until checked
+    checked: bool = False
+    key: bytes | None = None  # this session's key, once checked (or minted)
+    new_key: bytes | None = None  # minted in this request: the response sets the cookie
 
 
 class VaultMiddleware:
@@ -25,35 +53,51 @@ class VaultMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request._vault_key = _read_cookie(request)  # type: ignore[attr-defined]
-        request._vault_new_key = None  # type: ignore[attr-defined]
-        request._vault_clear = False  # type: ignore[attr-defined]
+        request._vault = _VaultState(cookie_key=_read_cookie(request))  # type: ignore[attr-defined]
         response = self.get_response(request)
-        if request._vault_clear or _orphaned(request):  # type: ignore[attr-defined]
-            response.delete_cookie(VAULT_COOKIE, samesite="Strict")
-        elif request._vault_new_key is not None:  # type: ignore[attr-defined]
-            response.set_cookie(
-                VAULT_COOKIE,
-                base64.urlsafe_b64encode(request._vault_new_key).decode(),  # type: ignore[attr-defined]
-                max_age=None,
-                httponly=True,
-                samesite="Strict",
-                secure=settings.SESSION_COOKIE_SECURE,
-            )
+        state = _state(request)
+        if state.new_key is not None:
+            _set_cookie(response, base64.urlsafe_b64encode(state.new_key).decode())
+        elif _stale_cookie(request, state):
+            _set_cookie(response, "", delete=True)
         return response
 
 
-def _orphaned(request: HttpRequest) -> bool:
-    """A vault key cookie whose session holds no vault entry (the session expired after the
-    idle timeout, or was ended): it opens nothing, so the browser should not keep it."""
-    if request.COOKIES.get(VAULT_COOKIE) is None or request._vault_new_key is not None:  # type: ignore[attr-defined]
+def _set_cookie(response: HttpResponse, value: str, *, delete: bool = False) -> None:
+    response.set_cookie(
+        vault_cookie_name(),
+        value,
+        max_age=0 if delete else None,
+        expires="Thu, 01 Jan 1970 00:00:00 GMT" if delete else None,
+        path=_COOKIE_PATH,
+        domain=None,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def _stale_cookie(request: HttpRequest, state: _VaultState) -> bool:
+    """A vault cookie that is not this session's key (the session expired after the idle
+    timeout, was ended, or never had this key): it opens nothing, so the browser should not
+    keep it."""
+    if request.COOKIES.get(vault_cookie_name()) is None:
         return False
-    session = getattr(request, "session", None)
-    return session is not None and not any(name.startswith(_SESSION_PREFIX) for name in session.keys())
+    if getattr(request, "session", None) is None:
+        return False
+    return _session_key(request) is None
+
+
+def _state(request: HttpRequest) -> _VaultState:
+    state = getattr(request, "_vault", None)
+    if state is None:  # a request that did not pass through the middleware
+        state = _VaultState(cookie_key=_read_cookie(request))
+        request._vault = state  # type: ignore[attr-defined]
+    return state
 
 
 def _read_cookie(request: HttpRequest) -> bytes | None:
-    raw = request.COOKIES.get(VAULT_COOKIE)
+    raw = request.COOKIES.get(vault_cookie_name())
     if not raw:
         return None
     try:
@@ -61,6 +105,43 @@ def _read_cookie(request: HttpRequest) -> bytes | None:
     except ValueError:
         return None
     return key if len(key) == sealbox.KEY_BYTES else None
+
+
+def _check_value(key: bytes) -> str:
+    """A keyed hash of a vault key, under a key derived from the instance secret: it tells
+    the server whether a cookie is the key it minted, and tells a database reader nothing."""
+    check_key = sealbox.server_subkey(settings.SP_PEPPER, _CHECK_KEY_PURPOSE)
+    tag = nacl.hash.blake2b(key, digest_size=32, key=check_key, person=_CHECK_PERSONAL, encoder=RawEncoder)
+    return base64.b64encode(tag).decode()
+
+
+def _session_key(request: HttpRequest) -> bytes | None:
+    """The browser's key if it is the one minted for this session, else None."""
+    state = _state(request)
+    if not state.checked:
+        state.checked = True
+        stored = request.session.get(_CHECK)
+        cookie = state.cookie_key
+        if cookie is not None and isinstance(stored, str) and hmac.compare_digest(stored, _check_value(cookie)):
+            state.key = cookie
+    return state.key
+
+
+def _mint(request: HttpRequest) -> bytes:
+    """A new key for this session, with a new session id. Entries sealed under an earlier key
+    are dropped: this browser cannot open them any more."""
+    session = request.session
+    for name in [name for name in session.keys() if name.startswith(_SESSION_PREFIX)]:
+        del session[name]
+    if session.session_key is not None:
+        # Whoever knew the old session id (it may have been planted too) shares nothing that
+        # is sealed from now on.
+        session.cycle_key()
+    key = sealbox.random_key()
+    session[_CHECK] = _check_value(key)
+    state = _state(request)
+    state.checked, state.key, state.new_key = True, key, key
+    return key
 
 
 def _ctx(name: str) -> bytes:
@@ -71,17 +152,13 @@ def _ctx(name: str) -> bytes:
 
 def vault_put(request: HttpRequest, name: str, secret: bytes) -> None:
     """Keep ``secret`` for as long as this browser session lasts."""
-    key = request._vault_key  # type: ignore[attr-defined]
-    if key is None:
-        key = sealbox.random_key()
-        request._vault_key = key  # type: ignore[attr-defined]
-        request._vault_new_key = key  # type: ignore[attr-defined]
+    key = _session_key(request) or _mint(request)
     sealed = sealbox.encrypt(key, secret, ctx=_ctx(name))
     request.session[_SESSION_PREFIX + name] = base64.b64encode(sealed).decode()
 
 
 def vault_get(request: HttpRequest, name: str) -> bytes | None:
-    key = request._vault_key  # type: ignore[attr-defined]
+    key = _session_key(request)
     stored = request.session.get(_SESSION_PREFIX + name)
     if key is None or stored is None:
         return None
@@ -91,16 +168,18 @@ def vault_get(request: HttpRequest, name: str) -> bytes | None:
         return None
 
 
+def _forget_key(request: HttpRequest) -> None:
+    state = _state(request)
+    state.checked, state.key, state.new_key = True, None, None
+
+
 def vault_clear(request: HttpRequest) -> None:
-    """Forget every vault secret: flush the session and drop the browser's key."""
+    """Forget every vault secret: flush the session; the response deletes the browser's key."""
     request.session.flush()
-    request._vault_key = None  # type: ignore[attr-defined]
-    request._vault_new_key = None  # type: ignore[attr-defined]
-    request._vault_clear = True  # type: ignore[attr-defined]
+    _forget_key(request)
 
 
 def vault_start_fresh(request: HttpRequest) -> None:
-    """New session id and new vault key, e.g. at login, so nothing carries over."""
-    request.session.flush()
-    request._vault_key = None  # type: ignore[attr-defined]
-    request._vault_new_key = None  # type: ignore[attr-defined]
+    """New session id and, at the next ``vault_put``, a new vault key (e.g. at login), so
+    nothing carries over."""
+    vault_clear(request)

@@ -32,7 +32,9 @@ class Job(models.Model):
         indexes = [
             models.Index(
                 fields=["run_at"], name="job_pending_by_run_at", condition=models.Q(done_at=None, failed_at=None)
-            )
+            ),
+            # Periodic jobs: "was this kind queued in this time slot?" (jobs.worker.periodic_jobs_ensure).
+            models.Index(fields=["kind", "created_at"], name="job_by_kind_created_at"),
         ]
 
     def __str__(self) -> str:

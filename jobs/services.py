@@ -13,6 +13,7 @@ from jobs.models import Job
 
 Handler = Callable[[Job], None]
 _HANDLERS: dict[str, Handler] = {}
+_PERIODIC: dict[str, Callable[[], int]] = {}
 # Identifiers and kinds only: whole numbers, or short tokens without spaces (public ids,
 # event kinds). A sentence, a name with a space or an e-mail address does not fit.
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -36,6 +37,23 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def periodic_job(kind: str, *, every_seconds: Callable[[], int]) -> Callable[[Handler], Handler]:
+    """Register the function that runs ``kind`` once every ``every_seconds()`` seconds. The
+    ``manage.py worker`` command queues one such job per time slot (jobs.worker.periodic_jobs_ensure);
+    the interval is read at each pass, so it can come from a setting."""
+
+    def register(function: Handler) -> Handler:
+        _HANDLERS[kind] = function
+        _PERIODIC[kind] = every_seconds
+        return function
+
+    return register
+
+
+def periodic_kinds() -> dict[str, Callable[[], int]]:
+    return dict(_PERIODIC)
+
+
 def handler_for(kind: str) -> Handler:
     try:
         return _HANDLERS[kind]
@@ -45,6 +63,7 @@ def handler_for(kind: str) -> Handler:
 
 def unregister(kind: str) -> None:
     _HANDLERS.pop(kind, None)
+    _PERIODIC.pop(kind, None)
 
 
 def check_payload(payload: dict[str, Any]) -> None:

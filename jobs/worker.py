@@ -7,17 +7,24 @@ each candidate is claimed with a conditional ``UPDATE ... WHERE claimed_until IS
 claimed_until < now`` and the worker keeps it only if the update changed one row. A worker
 that dies leaves a lease that runs out; the job is then claimed again, and its handler must
 be idempotent (see notifications.delivery, which records what it sent).
+
+Periodic jobs (jobs.services.periodic_job, e.g. the session purge) are queued by the workers
+themselves: the ``manage.py worker`` command makes sure, at most every 30 seconds, that each
+has one job for the current time slot. Slots are counted from the epoch, so every worker
+agrees on them, and only one worker at a time may check and queue (see periodic_jobs_ensure).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -25,10 +32,12 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.services import handler_for
+from jobs.services import check_payload, handler_for, periodic_kinds
 
 logger = logging.getLogger(__name__)
 _SQLITE_CANDIDATES = 20
+# The PostgreSQL advisory lock that lets one worker at a time queue periodic jobs.
+_PERIODIC_LOCK = int.from_bytes(hashlib.blake2b(b"jobs.periodic", digest_size=8).digest(), "big", signed=True)
 
 
 def new_worker_id() -> str:
@@ -60,6 +69,31 @@ def claim_next(worker_id: str, *, lease: timedelta) -> Job | None:
         if job_pk is None:
             return None
     return Job.objects.get(pk=job_pk)
+
+
+def periodic_jobs_ensure(now: datetime | None = None) -> int:
+    """Queue each periodic job for the current time slot unless a job of its kind was already
+    queued in that slot; returns how many were queued. The check and the insert run in a
+    transaction only one worker at a time can be in: SQLite takes its write lock at BEGIN
+    (transaction_mode IMMEDIATE), PostgreSQL waits for an advisory lock held to the commit.
+    The lookup is by creation time, which a retry does not move (it moves run_at)."""
+    now = now or timezone.now()
+    queued = 0
+    for kind, every_seconds in periodic_kinds().items():
+        interval = max(int(every_seconds()), 1)
+        slot = int(now.timestamp()) // interval
+        slot_start = datetime.fromtimestamp(slot * interval, tz=UTC)
+        payload = {"slot": slot}
+        check_payload(payload)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PERIODIC_LOCK])
+            if Job.objects.filter(kind=kind, created_at__gte=slot_start).exists():
+                continue
+            Job.objects.create(kind=kind, payload=payload, created_at=now, run_at=slot_start)
+            queued += 1
+    return queued
 
 
 def backoff(attempts: int) -> timedelta:
@@ -106,6 +140,11 @@ class Worker:
     idle_seconds: float = 2.0
     # Set by SIGTERM: the job in hand is finished, no other is claimed.
     stop: threading.Event = field(default_factory=threading.Event)
+    # Queue the periodic jobs too (the worker command does; a Worker made in code only runs
+    # what is queued, so a test counts exactly its own jobs).
+    periodic: bool = False
+    periodic_check_seconds: float = 30.0
+    _next_periodic_check: float = field(default=0.0, init=False, repr=False)
 
     def run(self, *, once: bool = False) -> int:
         """Claim and run jobs until stopped (or, with ``once``, until nothing is due)."""
@@ -113,6 +152,7 @@ class Worker:
         while not self.stop.is_set():
             if not connection.in_atomic_block:
                 close_old_connections()  # drop connections past CONN_MAX_AGE or broken
+            self._queue_periodic()
             job = claim_next(self.worker_id, lease=self.lease)
             if job is None:
                 if once:
@@ -122,3 +162,8 @@ class Worker:
             run_job(job)
             ran += 1
         return ran
+
+    def _queue_periodic(self) -> None:
+        if self.periodic and time.monotonic() >= self._next_periodic_check:
+            periodic_jobs_ensure()
+            self._next_periodic_check = time.monotonic() + self.periodic_check_seconds

@@ -19,7 +19,7 @@ from accounts import services as account_services
 from accounts.keyring import staff_private_key_unlock
 from casework import keys
 from casework.models import Attachment, Case, MessageKey
-from core.vault import VAULT_COOKIE
+from core.vault import vault_cookie_name
 from tests.personas import INTAKE, FaceClient, Staff, enrol, make_staff
 from tests.plaintext_search import (
     LogFile,
@@ -95,7 +95,9 @@ def test_no_private_or_data_key_is_stored_anywhere(all_logs: pytest.LogCaptureFi
     secrets = _every_key(caseworker, codename, recovery)
     assert any(label.startswith("file key") for label in secrets)
     for client in (intake, console):
-        secrets[f"vault cookie key ({client.urlconf})"] = base64.urlsafe_b64decode(client.cookies[VAULT_COOKIE].value)
+        secrets[f"vault cookie key ({client.urlconf})"] = base64.urlsafe_b64decode(
+            client.cookies[vault_cookie_name()].value
+        )
     needles: list[Needle] = [n for label, key in secrets.items() for n in needles_for_key(label, key)]
     places = [
         *database_places(),

@@ -21,7 +21,7 @@ from accounts.keyring import staff_private_key_unlock
 from accounts.models import RecoveryCode, StaffMember
 from audit.chain import verify_chain
 from audit.models import Action, AuditEntry
-from core.vault import VAULT_COOKIE
+from core.vault import vault_cookie_name
 from tests.personas import CONSOLE, FaceClient, PersonAtRisk, Staff
 
 NEW_PASSWORD = "a completely different passphrase 77"
@@ -48,7 +48,7 @@ def _session_of(client: FaceClient) -> Session:
 
 
 def _drops_vault_cookie(response: Any) -> bool:
-    cookie = response.cookies.get(VAULT_COOKIE)
+    cookie = response.cookies.get(vault_cookie_name())
     return cookie is not None and cookie.value == "" and str(cookie["max-age"]) == "0"
 
 
@@ -70,7 +70,7 @@ def test_a_console_session_left_idle_past_its_expiry_is_logged_out_and_loses_its
     response = client.get("/inbox/")
     assert response.status_code == 302 and response["Location"] == "/login/"
     assert _drops_vault_cookie(response)
-    assert VAULT_COOKIE not in {name for name, morsel in client.cookies.items() if morsel.value}
+    assert vault_cookie_name() not in {name for name, morsel in client.cookies.items() if morsel.value}
 
 
 def test_every_console_request_moves_the_idle_deadline_forward(caseworker: Staff, settings: Any) -> None:
@@ -85,7 +85,7 @@ def test_every_console_request_moves_the_idle_deadline_forward(caseworker: Staff
 def test_an_active_console_session_keeps_its_vault_key_cookie(caseworker: Staff) -> None:
     client = caseworker.console()
     response = client.get("/inbox/")
-    assert response.status_code == 200 and VAULT_COOKIE not in response.cookies
+    assert response.status_code == 200 and vault_cookie_name() not in response.cookies
 
 
 # --- lockout after failed logins ----------------------------------------------------------

@@ -18,7 +18,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.services import UnsafePayload, job_enqueue, job_handler, unregister
+from jobs.services import UnsafePayload, job_enqueue, job_handler, periodic_job, unregister
 from jobs.worker import Worker, claim_next
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,6 +153,29 @@ def test_two_workers_never_run_the_same_job_twice(recorder: Recorder) -> None:
     assert Job.objects.filter(attempts=1).count() == len(jobs)
     claimed_by = set(Job.objects.values_list("claimed_by", flat=True))
     assert claimed_by <= {"worker-0", "worker-1"}
+
+
+@pytest.mark.django_db
+def test_a_periodic_job_is_queued_once_per_slot_even_while_it_is_retried(recorder: Recorder) -> None:
+    """A failed run moves the job's run_at for the retry; the next pass in the same slot must
+    not take that for a missing job and queue a second one."""
+    periodic_job("test.periodic", every_seconds=lambda: 10**9)(recorder.fail)  # one slot for decades
+    try:
+        worker = Worker(periodic=True, periodic_check_seconds=0)
+        worker.run(once=True)
+        worker.run(once=True)
+        queued = Job.objects.get(kind="test.periodic")
+        assert queued.attempts == 1 and queued.payload == {"slot": 1} and queued.failed_at is None
+    finally:
+        unregister("test.periodic")
+
+
+@pytest.mark.django_db
+def test_a_worker_made_in_code_queues_no_periodic_job() -> None:
+    """Only the worker command queues periodic jobs, so code and tests that drive a Worker
+    run exactly the jobs they queued."""
+    assert Worker().run(once=True) == 0
+    assert not Job.objects.exists()
 
 
 def _subprocess_env() -> dict[str, str]:

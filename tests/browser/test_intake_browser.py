@@ -22,7 +22,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 import sealbox
 from casework import services, texts
 from casework.models import Case
-from core.vault import VAULT_COOKIE
+from core.vault import vault_cookie_name
 from tests.browser.conftest import PHONE, ExitSite, Faces, NewContext
 from tests.personas import PersonAtRisk, Staff
 
@@ -129,7 +129,7 @@ def test_a_person_without_javascript_asks_for_help_reads_the_reply_and_leaves_qu
     expect(page).to_have_url(exit_site.url)
     expect(page.locator("body")).to_have_text("weather")
     assert exit_site.referers == [None]  # the destination learns nothing about where the person came from
-    assert VAULT_COOKIE not in {cookie["name"] for cookie in person.cookies(faces.intake)}
+    assert vault_cookie_name() not in {cookie["name"] for cookie in person.cookies(faces.intake)}
     page.goto(f"{faces.intake}/conversation/")
     expect(page).to_have_url(f"{faces.intake}/login/")
     # Nothing the history or a proxy log could keep: no query strings, no codename in any form.

@@ -1,8 +1,9 @@
-"""``manage.py worker``: run background jobs (notifications, later escalations and retention).
+"""``manage.py worker``: run background jobs (notifications, escalations, the session purge).
 
 Run one or more per host under a supervisor (systemd, Docker). SIGTERM or SIGINT lets the job
 in hand finish, claims nothing more and exits with status 0. ``--once`` runs whatever is due
-now and exits, for cron and for tests.
+now and exits, for cron and for tests. Every worker also queues the periodic jobs (see
+jobs/worker.py), so nothing else needs to be scheduled.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--idle-seconds", type=float, default=2.0, help="pause when nothing is due")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker = Worker(idle_seconds=options["idle_seconds"])
+        worker = Worker(idle_seconds=options["idle_seconds"], periodic=True)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             worker.stop.set()
