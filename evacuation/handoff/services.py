@@ -383,6 +383,8 @@ def _rejection_message(reason: str) -> str:
 
 REASON_UNTRUSTED_PARTNER = "partner"  # the partner row's certificate does not hold
 REASON_REPLAY = "replay"  # this packet from this partner was imported before
+REASON_PAYLOAD = "payload"  # signed and opened, but the content's shape is wrong
+REASON_NEWER = "version"  # signed and opened, but made by a newer payload version
 
 
 def _replayed() -> HandoffRefused:
@@ -411,9 +413,22 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
     except packets.PacketRejected as exc:
         _refusal_audit(actor, partner, exc.reason)
         raise HandoffRefused(_rejection_message(exc.reason)) from None
+    except payload_mod.NewerPayload:
+        _refusal_audit(actor, partner, REASON_NEWER)
+        raise HandoffRefused(
+            _(
+                "This packet was made by a newer version of Safe Passage than ours. Update this one, "
+                "then open the packet again. Nothing was imported."
+            )
+        ) from None
     except payload_mod.BadPayload:
-        _refusal_audit(actor, partner, "payload")
-        raise HandoffRefused(_rejection_message(packets.REASON_FORMAT)) from None
+        _refusal_audit(actor, partner, REASON_PAYLOAD)
+        raise HandoffRefused(
+            _(
+                "The packet is signed by the partner, but what is inside is not in a form this version "
+                "can read. Ask the partner which version of Safe Passage they use. Nothing was imported."
+            )
+        ) from None
     packet_hex = opened.packet_id.hex()
 
     def already_imported() -> bool:
