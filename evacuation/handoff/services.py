@@ -342,6 +342,15 @@ def handoff_export(
             recipient=recipient,
             packet_id=packet_id,
         )
+        if len(data) > packets.MAX_PACKET_BYTES:
+            # The partner's import refuses it: better said now, with what to do, than there.
+            raise HandoffRefused(
+                _(
+                    "The packet would be larger than a hand-off packet can be (at most %(megabytes)d MiB). "
+                    "Hand over fewer parts, for example without the conversation or the notes."
+                )
+                % {"megabytes": packets.MAX_PACKET_BYTES // (1024 * 1024)}
+            )
         case_key = keys.current_case_key(locked)
         export = HandoffExport(
             case=locked, partner=partner, packet_id=packet_id.hex(), fields=chosen, case_key=case_key, created_by=actor

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ from audit.models import Action, AuditEntry
 from casework.models import Case
 from casework.services import codename_burn, person_login
 from evacuation.handoff import payload, services
-from evacuation.handoff.models import HandoffImport, Partner
-from tests.personas import Staff
+from evacuation.handoff.models import HandoffExport, HandoffImport, Partner
+from tests.personas import Staff, open_case
 
 CONSENT = {"how": "agreed", "date": "2026-11-20"}
 MESSAGE = {
@@ -374,3 +375,25 @@ def test_a_codename_is_issued_for_a_case_imported_without_details(coordinator, c
     response = client.post(f"/cases/{case.public_id}/codename/burn/", {"confirm": "on"})
     assert response.status_code == 200
     assert "New codename for case" in response.content.decode()
+
+
+# --- export: never a packet the partner could not open ---------------------------------------
+
+
+def test_an_export_larger_than_the_maximum_is_refused_before_anything_is_recorded(coordinator, two_orgs, monkeypatch):
+    """The partner's import refuses files over the maximum, so an export over it would be a
+    packet nobody can open: it is refused here, with what to do, and nothing is recorded."""
+    person = open_case(body="x" * 3000)
+    monkeypatch.setattr(packets, "MAX_PACKET_BYTES", 2048)
+    with pytest.raises(services.HandoffRefused, match="larger than a hand-off packet can be"):
+        services.handoff_export(
+            case=person.case,
+            actor=coordinator.member,
+            actor_private_key=coordinator.private_key,
+            partner=Partner.objects.get(name="Theirs"),
+            fields=["details", "conversation"],
+            consent_how="agreed",
+            consent_date=date(2026, 11, 20),
+        )
+    assert not HandoffExport.objects.exists()
+    assert not AuditEntry.objects.filter(action=Action.HANDOFF_EXPORT).exists()
