@@ -681,8 +681,11 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         opened = keys.case_private_keys(locked, actor, actor_private_key)
         raw = keys.details_open(locked, opened)
         details = CaseDetails.from_json(raw) if raw is not None else None
-        language = details.language if details else settings.LANGUAGE_CODE
-        codename = sealbox.generate_codename(language)
+        # The person's language when the case has one we have words for; otherwise (a case
+        # handed over by a partner without it, or in another language) the organisation's
+        # default, the intake's own language.
+        language = details.language if details and details.language in sealbox.codenames.LANGUAGES else None
+        codename = sealbox.generate_codename(language or settings.LANGUAGE_CODE)
         secrets = derive_secrets(sealbox.normalise_codename(codename))
         old_real = locked.reply_credential
         revoked = PersonCredential.objects.filter(case=locked, revoked_at__isnull=True).update(

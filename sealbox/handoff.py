@@ -54,6 +54,8 @@ from sealbox.signing import SIGNATURE_BYTES, sign, signature_valid
 FORMAT = "sp-handoff-1"
 PACKET_ID_BYTES = 16
 _FIELDS = ("ciphertext", "format", "packet_id", "recipient", "sender", "signature")
+# The largest packet file accepted anywhere: by _parse, the import page (its upload handler
+# skips larger files unread) and so, in effect, the largest case that can be handed over.
 MAX_PACKET_BYTES = 8 * 1024 * 1024
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,12 @@ def _partner_field() -> forms.ModelChoiceField:
     )
 
 
+def _too_big() -> str:
+    return _("This file is larger than a hand-off packet can be (at most %(megabytes)d MiB). Nothing was imported.") % {
+        "megabytes": MAX_PACKET_BYTES // (1024 * 1024)
+    }
+
+
 class ImportForm(forms.Form):
     partner = _partner_field()
     packet = forms.FileField(
@@ -59,11 +67,17 @@ class ImportForm(forms.Form):
         error_messages={"required": _("Choose the packet file."), "empty": _("The file is empty.")},
     )
 
+    def __init__(self, *args: Any, packet_too_big: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if packet_too_big:
+            # The upload handler skipped the file unread: say why it is missing.
+            self.fields["packet"].error_messages["required"] = _too_big()
+
     def clean_packet(self) -> bytes:
         upload = self.cleaned_data["packet"]
         if upload.size > MAX_PACKET_BYTES:
-            raise forms.ValidationError(_("The file is too large to be a hand-off packet."))
-        return upload.read()
+            raise forms.ValidationError(_too_big())
+        return bytes(upload.read())
 
 
 class _PartnerWithFingerprintField(forms.ModelChoiceField):

@@ -4,6 +4,16 @@ coordinator's keys) and checking a received payload's shape before anything is w
 Left out on purpose, whatever is chosen: the contact value itself (phone number, handle), the
 cover phrase, staff names, the cover (decoy) conversation and anything the coordinator's keys
 cannot open. The person's codename never leaves: it is not stored anywhere.
+
+Payload versions. Version 2 says of every conversation message whether it was written after a
+danger-word login (``after_duress``: possibly a captor's words) and whether it is a staff reply
+that was held and never sent to the person (``held``). Version 1, made before, says neither;
+it is still accepted, and nothing is invented for it: the receiving page says that the
+sender's software did not say.
+
+Held replies travel, marked: the organisation taking the case over must know what the person
+was never told (a warning or a meeting point the captor was kept from), or it may refer to it
+as if the person knew, or stay silent believing it was said.
 """
 
 from __future__ import annotations
@@ -20,12 +30,22 @@ from evacuation.checkins.selectors import fate_history
 from evacuation.handoff.models import Field
 from evacuation.plans.selectors import active_plan, plan_legs
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
+FIRST_VERSION_WITH_FLAGS = 2
 MAX_TEXT = 100_000
 
 
 class BadPayload(ValueError):
-    pass
+    """The payload is not one this version can read: wrong shape or types, unknown fields."""
+
+
+class NewerPayload(BadPayload):
+    """Made by a newer version whose payload this one does not know."""
+
+
+def flags_stated(content: dict[str, Any]) -> bool:
+    """Whether the sender said which messages came after a danger-word login or were held."""
+    return bool(content.get("version", 1) >= FIRST_VERSION_WITH_FLAGS)
 
 
 def _day(value: Any) -> str | None:
@@ -48,7 +68,13 @@ def gather(
         }
     if Field.CONVERSATION in fields:
         out["conversation"] = [
-            {"from": message.sender, "at": message.created_at.isoformat(), "body": message.body}
+            {
+                "from": message.sender,
+                "at": message.created_at.isoformat(),
+                "body": message.body,
+                "after_duress": message.after_duress,
+                "held": message.held,
+            }
             for message in conversation_for_staff(case, member, member_private_key)
             if not message.is_decoy and message.authentic
         ]
@@ -109,6 +135,12 @@ def _int(value: Any) -> int:
     return value
 
 
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise BadPayload
+    return value
+
+
 def _documents(value: Any) -> list[dict[str, Any]]:
     return _records(value, {"kind": _text, "status": _text})
 
@@ -119,8 +151,11 @@ def _text_list(value: Any) -> list[str]:
     return [_text(item) for item in value]
 
 
+_MESSAGE_V1 = {"from": _text, "at": _text, "body": _text}
+_MESSAGE = {**_MESSAGE_V1, "after_duress": _bool, "held": _bool}
+
 _SHAPES: dict[str, Any] = {
-    Field.CONVERSATION: {"from": _text, "at": _text, "body": _text},
+    Field.CONVERSATION: _MESSAGE,
     Field.NOTES: {"at": _text, "body": _text},
     Field.PLAN: {
         "position": _int,
@@ -140,23 +175,51 @@ _SHAPES: dict[str, Any] = {
 _DETAILS = {"urgency": _text, "region": _text, "help_kinds": _text_list, "language": _text, "contact_kind": _text}
 
 
+def _version(payload: dict[str, Any]) -> int:
+    version = payload.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise BadPayload
+    if version > PAYLOAD_VERSION:
+        raise NewerPayload
+    return version
+
+
+def _field_list(value: Any) -> list[str]:
+    # Every element is checked to be a string first: a list or object among them is
+    # unhashable, and must be refused, not crash the set below.
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise BadPayload
+    if len(set(value)) != len(value) or any(item not in Field.values for item in value):
+        raise BadPayload
+    return list(value)
+
+
+def _conversation(value: Any, version: int) -> list[dict[str, Any]]:
+    if version < FIRST_VERSION_WITH_FLAGS:
+        return _records(value, _MESSAGE_V1)
+    messages = _records(value, _MESSAGE)
+    # Only a staff reply is ever held; anything else claiming it is not a packet we made.
+    if any(message["held"] and message["from"] != "staff" for message in messages):
+        raise BadPayload
+    return messages
+
+
 def validate(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload with exactly the fields it claims to carry, each of the expected shape."""
-    if payload.get("version") != PAYLOAD_VERSION:
+    """The payload with exactly the fields it claims to carry, each of the expected shape.
+    Raises BadPayload (NewerPayload for a version newer than this one) and nothing else,
+    whatever JSON value it is given."""
+    if not isinstance(payload, dict):
         raise BadPayload
-    fields = payload.get("fields")
-    if not isinstance(fields, list) or not fields or len(set(fields)) != len(fields):
-        raise BadPayload
-    if any(value not in Field.values for value in fields):
-        raise BadPayload
+    version = _version(payload)
+    fields = _field_list(payload.get("fields"))
     if set(payload) != {"version", "fields", "consent", *fields}:
         raise BadPayload
     consent = payload["consent"]
     if not isinstance(consent, dict) or set(consent) != {"how", "date"}:
         raise BadPayload
     out: dict[str, Any] = {
-        "version": PAYLOAD_VERSION,
-        "fields": list(fields),
+        "version": version,
+        "fields": fields,
         "consent": {"how": _text(consent["how"]), "date": _text(consent["date"])},
     }
     for field in fields:
@@ -165,6 +228,8 @@ def validate(payload: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(details, dict) or set(details) != set(_DETAILS):
                 raise BadPayload
             out[field] = {key: check(details[key]) for key, check in _DETAILS.items()}
+        elif field == Field.CONVERSATION:
+            out[field] = _conversation(payload[field], version)
         else:
             out[field] = _records(payload[field], _SHAPES[field])
     return out

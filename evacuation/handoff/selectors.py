@@ -6,6 +6,7 @@ from typing import Any
 import sealbox
 from casework.models import Case
 from evacuation.handoff.models import HandoffExport, HandoffImport, OrgKeys, Partner
+from evacuation.handoff.payload import flags_stated
 from evacuation.handoff.services import import_ctx
 
 
@@ -19,7 +20,11 @@ def imported_content(case: Case, opened: dict[int, bytes]) -> dict[str, Any] | N
     if private is None:
         return {"partner": record.partner.name, "record": record, "sealed": True}
     raw = sealbox.unseal(private, bytes(record.content_ct), ctx=import_ctx(record, case))
-    return {"partner": record.partner.name, "record": record, "sealed": False, **json.loads(raw)}
+    content = json.loads(raw)
+    # A packet from a version without the flags (and every import made before they existed)
+    # is shown with a notice instead of flags it never carried.
+    flags = flags_stated(content)
+    return {"partner": record.partner.name, "record": record, "sealed": False, "flags_stated": flags, **content}
 
 
 def case_exports(case: Case) -> list[HandoffExport]:

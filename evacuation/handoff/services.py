@@ -343,6 +343,15 @@ def handoff_export(
             recipient=recipient,
             packet_id=packet_id,
         )
+        if len(data) > packets.MAX_PACKET_BYTES:
+            # The partner's import refuses it: better said now, with what to do, than there.
+            raise HandoffRefused(
+                _(
+                    "The packet would be larger than a hand-off packet can be (at most %(megabytes)d MiB). "
+                    "Hand over fewer parts, for example without the conversation or the notes."
+                )
+                % {"megabytes": packets.MAX_PACKET_BYTES // (1024 * 1024)}
+            )
         case_key = keys.current_case_key(locked)
         export = HandoffExport(
             case=locked, partner=partner, packet_id=packet_id.hex(), fields=chosen, case_key=case_key, created_by=actor
@@ -384,6 +393,8 @@ def _rejection_message(reason: str) -> str:
 
 REASON_UNTRUSTED_PARTNER = "partner"  # the partner row's certificate does not hold
 REASON_REPLAY = "replay"  # this packet from this partner was imported before
+REASON_PAYLOAD = "payload"  # signed and opened, but the content's shape is wrong
+REASON_NEWER = "version"  # signed and opened, but made by a newer payload version
 
 
 def _replayed() -> HandoffRefused:
@@ -412,9 +423,22 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
     except packets.PacketRejected as exc:
         _refusal_audit(actor, partner, exc.reason)
         raise HandoffRefused(_rejection_message(exc.reason)) from None
+    except payload_mod.NewerPayload:
+        _refusal_audit(actor, partner, REASON_NEWER)
+        raise HandoffRefused(
+            _(
+                "This packet was made by a newer version of Safe Passage than ours. Update this one, "
+                "then open the packet again. Nothing was imported."
+            )
+        ) from None
     except payload_mod.BadPayload:
-        _refusal_audit(actor, partner, "payload")
-        raise HandoffRefused(_rejection_message(packets.REASON_FORMAT)) from None
+        _refusal_audit(actor, partner, REASON_PAYLOAD)
+        raise HandoffRefused(
+            _(
+                "The packet is signed by the partner, but what is inside is not in a form this version "
+                "can read. Ask the partner which version of Safe Passage they use. Nothing was imported."
+            )
+        ) from None
     packet_hex = opened.packet_id.hex()
 
     def already_imported() -> bool:

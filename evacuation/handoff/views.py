@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import sealbox.handoff as packets
@@ -20,6 +21,7 @@ from casework.access import case_for_member
 from casework.models import CaseKeyWrap
 from evacuation.handoff import selectors, services
 from evacuation.handoff.forms import ExportForm, ImportForm, PartnerForm
+from evacuation.handoff.uploads import PacketUploadHandler
 
 
 def _key(request: HttpRequest) -> bytes:
@@ -104,11 +106,19 @@ def partner_add(request: HttpRequest) -> HttpResponse:
     return redirect("handoff:index")
 
 
+@csrf_exempt  # the packet's upload handler must be in place before the CSRF check reads the body
 @coordinator_required
 @require_POST
 def packet_import(request: HttpRequest) -> HttpResponse:
+    handler = PacketUploadHandler(request)
+    request.upload_handlers = [handler]
+    return _packet_import(request, handler)
+
+
+@csrf_protect
+def _packet_import(request: HttpRequest, handler: PacketUploadHandler) -> HttpResponse:
     member = staff_member(request)
-    form = ImportForm(request.POST, request.FILES)
+    form = ImportForm(request.POST, request.FILES, packet_too_big=handler.too_big)
     if not form.is_valid():
         return _render_index(request, status=400, import_form=form)
     try:

@@ -167,7 +167,17 @@ def test_export_then_import_opens_a_new_case_with_exactly_the_chosen_fields(coor
     assert case.urgency == person.case.urgency
     content = selectors.imported_content(case, opened)
     assert content["partner"] == "Ours" and content["fields"] == ["details", "conversation", "plan"]
-    assert set(content) == {"partner", "record", "sealed", "version", "fields", "consent", "conversation", "plan"}
+    assert set(content) == {
+        "partner",
+        "record",
+        "sealed",
+        "flags_stated",
+        "version",
+        "fields",
+        "consent",
+        "conversation",
+        "plan",
+    }
     assert [m["body"] for m in content["conversation"]] == [
         "They took my brother; I need to leave.",
         content["conversation"][1]["body"],  # the automatic acknowledgement
