@@ -111,6 +111,7 @@ class Action(models.TextChoices):
     PLACEMENT_CONFIRM = "placement_confirm", _("Confirmed a stay in a safe house")
     SAFE_HOUSE_CASE_KEYS_REVOKE = "safe_house_case_keys_revoke", _("Took a safe-house address from a case's key")
     NOTIFY_PREFERENCE_CHANGE = "notify_preference_change", _("Changed how they are notified")
+    NOTIFY_WEBHOOK_REFUSED = "notify_webhook_refused", _("A webhook address was refused")
 
 
 class AuditEntry(models.Model):

@@ -28,8 +28,8 @@ from jobs.services import job_handler
 from notifications.addresses import notification_key
 from notifications.matrix import send_matrix
 from notifications.models import Channel, Event, NotificationPreference, NotificationSent
-from notifications.outbound import pinned_post, webhook_target
-from notifications.services import NOTIFY_JOB, preference_address
+from notifications.outbound import WebhookRefused, pinned_post, webhook_target
+from notifications.services import NOTIFY_JOB, preference_address, webhook_refusal_audit
 
 logger = logging.getLogger(__name__)
 # Named explicitly: test runners swap settings.EMAIL_BACKEND for an in-memory one, and
@@ -130,7 +130,11 @@ def send(preference: NotificationPreference, notice: Notice, *, dedupe_key: str)
     if preference.channel == Channel.EMAIL:
         send_email(address, notice)
     elif preference.channel == Channel.WEBHOOK:
-        send_webhook(address, notice)
+        try:
+            send_webhook(address, notice)
+        except WebhookRefused as refused:
+            webhook_refusal_audit(member_id=preference.member_id, reason=refused.reason, actor=None, when="delivery")
+            raise
     elif preference.channel == Channel.MATRIX:
         # The same words as the e-mail: its subject line, then its body.
         send_matrix(address, f"{notice.subject()}\n\n{notice.body()}", transaction_id=dedupe_key)

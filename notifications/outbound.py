@@ -53,9 +53,11 @@ _HOST_NAME = re.compile(r"[a-z0-9._-]{1,253}")
 
 
 class WebhookRefused(ValueError):
-    """The URL may not be a webhook. ``message`` is for the member, in their language."""
+    """The URL may not be a webhook. ``message`` is for the member, in their language;
+    ``reason`` is the short code the audit log records."""
 
     message: Promise = _("Enter a valid https:// URL.")
+    reason = "invalid"
 
 
 class WebhookUrlInvalid(WebhookRefused):
@@ -63,10 +65,11 @@ class WebhookUrlInvalid(WebhookRefused):
 
 
 class WebhookNeedsHttps(WebhookRefused):
-    pass
+    reason = "needs_https"
 
 
 class WebhookAddressPrivate(WebhookRefused):
+    reason = "private"
     message = _(
         "This address leads into the server's own network, which is not allowed. "
         "Enter the public https:// address of your webhook."
@@ -74,6 +77,7 @@ class WebhookAddressPrivate(WebhookRefused):
 
 
 class WebhookHostUnknown(WebhookRefused):
+    reason = "unknown_host"
     message = _("The server could not find this host name. Check the address and try again.")
 
 

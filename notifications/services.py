@@ -12,7 +12,7 @@ from audit.services import audit_record
 from jobs.services import job_enqueue
 from notifications.addresses import address_decrypt, address_encrypt
 from notifications.models import Channel, Event, NotificationPreference
-from notifications.outbound import webhook_target
+from notifications.outbound import WebhookRefused, webhook_target
 
 NOTIFY_JOB = "notify_case"
 
@@ -24,7 +24,11 @@ def preference_set(*, member: StaffMember, channel: str, address: str, language:
     plain http, raises a WebhookRefused whose message the page shows."""
     address = address if channel != Channel.NONE else ""
     if channel == Channel.WEBHOOK:
-        webhook_target(address)
+        try:
+            webhook_target(address)
+        except WebhookRefused as refused:
+            webhook_refusal_audit(member_id=member.pk, reason=refused.reason, actor=member, when="save")
+            raise
     with transaction.atomic():
         current = NotificationPreference.objects.select_for_update().filter(member=member).first()
         change = _change(current, channel, address, language)
@@ -36,6 +40,18 @@ def preference_set(*, member: StaffMember, channel: str, address: str, language:
         if change is not None:
             audit_record(actor=member, action=Action.NOTIFY_PREFERENCE_CHANGE, details={"member": member.pk, **change})
     return preference
+
+
+def webhook_refusal_audit(*, member_id: int, reason: str, actor: StaffMember | None, when: str) -> None:
+    """A webhook refused by the address rule, when saved (``actor`` is the member) or at
+    delivery (no actor: the worker): someone may be probing the server's network, or a name
+    they saved now points inside it. The reason code only, never the URL."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=Action.NOTIFY_WEBHOOK_REFUSED,
+            details={"member": member_id, "reason": reason, "when": when},
+        )
 
 
 def _change(current: NotificationPreference | None, channel: str, address: str, language: str) -> dict[str, str] | None:

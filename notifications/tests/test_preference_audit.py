@@ -76,13 +76,18 @@ def test_saving_the_same_preference_again_adds_no_entry(caseworker: Staff) -> No
 
 
 @pytest.mark.django_db
-def test_a_refused_address_changes_nothing_and_is_not_audited(caseworker: Staff, settings: Any) -> None:
-    """Attacker: a staff member probing the server's network through the form: the refusal
-    keeps the old preference and writes no change."""
+def test_a_refused_webhook_changes_nothing_and_the_refusal_is_audited(caseworker: Staff, settings: Any) -> None:
+    """Attacker: a staff member probing the server's network through the form. The refusal
+    keeps the old preference, and each attempt leaves an entry with the reason, not the URL."""
     settings.SP_WEBHOOK_ALLOW_LOOPBACK = False
     client = caseworker.console(language="en")
     assert client.post(PAGE, {"channel": "email", "address": "cw@example.org"}).status_code == 302
-    refused = client.post(PAGE, {"channel": "webhook", "address": "https://10.0.0.1/hook"})
-    assert refused.status_code == 400
+    for url in ("https://10.0.0.1/canary-hook", "http://169.254.169.254/canary-meta", "https://localhost/canary"):
+        assert client.post(PAGE, {"channel": "webhook", "address": url}).status_code == 400
     assert NotificationPreference.objects.get().channel == "email"
     assert [entry.details["channel"] for entry in _entries()] == ["email"]
+    refusals = AuditEntry.objects.filter(action=Action.NOTIFY_WEBHOOK_REFUSED).order_by("sequence")
+    assert [(entry.actor_id, entry.details) for entry in refusals] == [
+        (caseworker.member.pk, {"member": caseworker.member.pk, "reason": "private", "when": "save"})
+    ] * 3
+    assert "canary" not in json.dumps([entry.details for entry in AuditEntry.objects.all()])

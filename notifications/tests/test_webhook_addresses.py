@@ -27,6 +27,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from accounts.models import StaffMember
+from audit.models import Action, AuditEntry
 from jobs.models import Job
 from notifications.addresses import address_encrypt
 from notifications.models import Channel, NotificationPreference, NotificationSent
@@ -270,6 +271,11 @@ def test_a_name_that_turns_private_after_it_was_saved_is_refused_at_delivery(
     assert [post.path for post in receiver.posts] == ["/ok"]
     assert job.done_at is None and job.last_error == "WebhookAddressPrivate"
     assert list(NotificationSent.objects.values_list("member_id", flat=True)) == [coordinator.member.pk]
+    # Coordinators see the refusal in the audit log: who, why, when; not the URL.
+    refusals = AuditEntry.objects.filter(action=Action.NOTIFY_WEBHOOK_REFUSED)
+    assert [(entry.actor_id, entry.details) for entry in refusals] == [
+        (None, {"member": caseworker.member.pk, "reason": "private", "when": "delivery"})
+    ]
 
 
 @pytest.mark.django_db
