@@ -1,5 +1,6 @@
 """One real Synapse homeserver for the whole session (about three seconds to start), with
-the organisation's bot and a staff member's own account registered on it."""
+the organisation's bot and a staff member's own account registered on it; and a table of host
+names for the webhook tests, so that none of them asks a real DNS server."""
 
 from __future__ import annotations
 
