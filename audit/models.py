@@ -112,6 +112,8 @@ class Action(models.TextChoices):
     SAFE_HOUSE_CASE_KEYS_REVOKE = "safe_house_case_keys_revoke", _("Took a safe-house address from a case's key")
     AUDIT_HEAD_CHECK = "audit_head_check", _("Checked a point of the audit log written down earlier")
     AUDIT_HEAD_RESEAL = "audit_head_reseal", _("Resealed the end of the audit log after it failed its check")
+    NOTIFY_PREFERENCE_CHANGE = "notify_preference_change", _("Changed how they are notified")
+    NOTIFY_WEBHOOK_REFUSED = "notify_webhook_refused", _("A webhook address was refused")
 
 
 class AuditEntry(models.Model):

@@ -351,6 +351,12 @@ EMAIL_TIMEOUT = env_int("SP_EMAIL_TIMEOUT", 15, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("SP_EMAIL_FROM", "safepassage@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SP_WEBHOOK_TIMEOUT = env_int("SP_WEBHOOK_TIMEOUT", 15, minimum=1)
+# Webhook receivers on this machine (127.0.0.1, ::1; plain http allowed to them): for the test
+# suite's and a developer's local receivers only. Every other address inside the network is
+# always refused (notifications/outbound.py); in production this must stay off.
+SP_WEBHOOK_ALLOW_LOOPBACK = env_bool("SP_WEBHOOK_ALLOW_LOOPBACK", SP_ENV in {"test", "development"})
+if PRODUCTION and SP_WEBHOOK_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("SP_WEBHOOK_ALLOW_LOOPBACK cannot be on in production")
 # ... and by Matrix, as the organisation's bot (notifications/matrix.py). All empty: Matrix is
 # off; any one set: all three must be right, or the check notifications.E001 stops the start.
 SP_MATRIX_HOMESERVER = env_str("SP_MATRIX_HOMESERVER", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.checks import Error, register
 
 from notifications.matrix import matrix_enabled, matrix_problems
@@ -22,3 +23,18 @@ def check_matrix_bot(app_configs: Any, **kwargs: Any) -> list[Error]:
         )
         for problem in matrix_problems()
     ]
+
+
+@register()
+def check_webhook_loopback(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Webhooks to this machine are for tests and development: in production a staff member
+    could reach the server's own services through them."""
+    if settings.PRODUCTION and settings.SP_WEBHOOK_ALLOW_LOOPBACK:
+        return [
+            Error(
+                "SP_WEBHOOK_ALLOW_LOOPBACK is on in production.",
+                hint="Remove SP_WEBHOOK_ALLOW_LOOPBACK (or set it to false); webhooks must be public https addresses.",
+                id="notifications.E002",
+            )
+        ]
+    return []

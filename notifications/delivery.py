@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.request
 from dataclasses import dataclass
-from typing import Any
 
 import nacl.hash
 from django.conf import settings
@@ -30,7 +28,8 @@ from jobs.services import job_handler
 from notifications.addresses import notification_key
 from notifications.matrix import send_matrix
 from notifications.models import Channel, Event, NotificationPreference, NotificationSent
-from notifications.services import NOTIFY_JOB, preference_address
+from notifications.outbound import WebhookRefused, pinned_post, webhook_target
+from notifications.services import NOTIFY_JOB, preference_address, webhook_refusal_audit
 
 logger = logging.getLogger(__name__)
 # Named explicitly: test runners swap settings.EMAIL_BACKEND for an in-memory one, and
@@ -131,7 +130,11 @@ def send(preference: NotificationPreference, notice: Notice, *, dedupe_key: str)
     if preference.channel == Channel.EMAIL:
         send_email(address, notice)
     elif preference.channel == Channel.WEBHOOK:
-        send_webhook(address, notice)
+        try:
+            send_webhook(address, notice)
+        except WebhookRefused as refused:
+            webhook_refusal_audit(member_id=preference.member_id, reason=refused.reason, actor=None, when="delivery")
+            raise
     elif preference.channel == Channel.MATRIX:
         # The same words as the e-mail: its subject line, then its body.
         send_matrix(address, f"{notice.subject()}\n\n{notice.body()}", transaction_id=dedupe_key)
@@ -144,22 +147,16 @@ def send_email(address: str, notice: Notice) -> None:
         EmailMessage(notice.subject(), notice.body(), settings.DEFAULT_FROM_EMAIL, [address], connection=smtp).send()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect would send the notice somewhere the member did not choose."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def send_webhook(url: str, notice: Notice) -> None:
+    """POST the notice to ``url``, checked again now (its name may point elsewhere than when it
+    was saved, or it was saved under an earlier rule) and sent to the address that was checked."""
+    target = webhook_target(url)
     payload = {"event": notice.event, "case": notice.public_id, "url": notice.link, "text": notice.subject()}
-    request = urllib.request.Request(  # noqa: S310  (the form allows only https, or http to loopback)
-        url,
-        data=json.dumps(payload).encode(),
+    status = pinned_post(
+        target,
+        json.dumps(payload).encode(),
         headers={"Content-Type": "application/json", "User-Agent": "SafePassage-notify"},
-        method="POST",
+        timeout=settings.SP_WEBHOOK_TIMEOUT,
     )
-    opener = urllib.request.build_opener(_NoRedirects)
-    with opener.open(request, timeout=settings.SP_WEBHOOK_TIMEOUT) as response:
-        if not 200 <= response.status < 300:
-            raise WebhookRejected(response.status)
+    if not 200 <= status < 300:  # a redirect too: it would send the notice where the member did not choose
+        raise WebhookRejected(status)

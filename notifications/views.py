@@ -11,6 +11,7 @@ from accounts.access import staff_member, staff_required
 from notifications import services
 from notifications.forms import PreferenceForm
 from notifications.models import Channel, NotificationPreference
+from notifications.outbound import WebhookRefused
 
 
 @staff_required
@@ -21,12 +22,16 @@ def preferences(request: HttpRequest) -> HttpResponse:
     initial = {"channel": current.channel, "address": services.preference_address(current)} if current else {}
     form = PreferenceForm(request.POST or None, initial=initial or {"channel": Channel.NONE})
     if request.method == "POST" and form.is_valid():
-        services.preference_set(
-            member=member,
-            channel=form.cleaned_data["channel"],
-            address=form.cleaned_data["address"],
-            language=get_language() or "ru",
-        )
-        return redirect("notifications:preferences")
+        try:
+            services.preference_set(
+                member=member,
+                channel=form.cleaned_data["channel"],
+                address=form.cleaned_data["address"],
+                language=get_language() or "ru",
+            )
+        except WebhookRefused as refused:
+            form.add_error("address", refused.message)
+        else:
+            return redirect("notifications:preferences")
     status = 400 if form.errors else 200
     return render(request, "notifications/preferences.html", {"form": form}, status=status)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from jobs.models import Job
 from notifications.models import Channel, NotificationPreference, NotificationSent
 from notifications.services import NOTIFY_JOB, preference_address, preference_set
+from notifications.tests.conftest import HostTable
 from tests.personas import PersonAtRisk, Staff, open_case
 from tests.plaintext_search import LogFile, database_places, log_record_places, needles_for, search_places
 
@@ -274,7 +275,7 @@ def test_an_address_is_stored_encrypted_and_read_back(caseworker: Staff) -> None
     [
         ("en", {"channel": "email", "address": "not an address"}, "Enter a valid e-mail address."),
         ("en", {"channel": "email", "address": ""}, "Enter where to send notifications."),
-        ("en", {"channel": "webhook", "address": "http://example.org/hook"}, "Enter a valid https:// URL."),
+        ("en", {"channel": "webhook", "address": "http://93.184.215.14/hook"}, "Enter a valid https:// URL."),
         ("en", {"channel": "webhook", "address": "ftp://example.org/"}, "Enter a valid https:// URL."),
         ("ru", {"channel": "email", "address": "not an address"}, "Введите правильный адрес электронной почты."),
     ],
@@ -289,7 +290,8 @@ def test_a_bad_address_is_refused_with_a_clear_message(
 
 
 @pytest.mark.django_db
-def test_https_and_loopback_webhooks_are_accepted(caseworker: Staff) -> None:
+def test_https_and_loopback_webhooks_are_accepted(caseworker: Staff, dns: HostTable) -> None:
+    dns.names["hooks.example.org"] = ["93.184.215.14"]
     client = caseworker.console(language="en")
     for url in ("https://hooks.example.org/x", "http://127.0.0.1:9000/hook"):
         assert client.post("/account/notifications/", {"channel": "webhook", "address": url}).status_code == 302
