@@ -347,3 +347,6 @@ for _code in SP_FUNDS_CURRENCIES:
 SP_FUNDS_APPROVAL_OVER = env_amounts(
     "SP_FUNDS_APPROVAL_OVER", "RUB:50000,EUR:500,USD:500,GEL:1500,TRY:15000,ARS:500000,KZT:250000,AMD:200000"
 )
+# The limit holds per case and currency over this many days (by when entries were entered), so a
+# payment split into small ones still waits for a coordinator.
+SP_FUNDS_APPROVAL_WINDOW_DAYS = env_int("SP_FUNDS_APPROVAL_WINDOW_DAYS", 30, minimum=1)
