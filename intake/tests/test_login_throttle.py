@@ -5,11 +5,13 @@ or not, real or danger phrase."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from core.tests.test_settings import _django_check, _production
 from intake.models import BudgetKind, BudgetWindow
 from tests.personas import INTAKE, FaceClient, PersonAtRisk
 
@@ -105,3 +107,11 @@ def test_the_pause_page_speaks_russian_too(person: PersonAtRisk) -> None:
     paused = client.post("/login/", {"codename": person.codename})
     assert paused.status_code == 429
     assert "вход приостановлен для всех" in paused.content.decode()
+
+
+def test_the_former_failure_budget_setting_stops_start_up(tmp_path: Path) -> None:
+    """A budget tuned for wrong phrases alone would pause logins sooner now that every login
+    counts: the operator is told, rather than the setting being silently ignored."""
+    result = _django_check(_production(tmp_path, SP_LOGIN_FAILURE_BUDGET="50"))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SP_LOGIN_BUDGET" in result.stderr
