@@ -187,7 +187,7 @@ def logins(stage: Stage, *, seconds: float, max_requests: int) -> LoginResult:
     def wrong(browser: Browser) -> bool:
         # A fresh, well-formed six-word phrase that matches nobody: the same Argon2id cost.
         response = browser.login(sealbox.generate_codename("ru"))
-        return response.status == 400  # 429 would mean the global failure budget paused logins
+        return response.status == 400  # 429 would mean the global login budget paused logins
 
     browsers = [Browser(stage.port) for _ in range(clients)]
     pids = stage.server_pids()

@@ -18,7 +18,7 @@ from bench.benchmarks import (
     UploadResult,
 )
 from bench.client import DISTURBED_CORES, QUIET_CORES, QUIET_MAX_WAIT, CpuUsage, LoadResult
-from bench.stage import GUNICORN_WORKERS, LOGIN_FAILURE_BUDGET, ROOT
+from bench.stage import GUNICORN_WORKERS, LOGIN_BUDGET, ROOT
 
 LOGIN_GOAL = 0.8
 UPLOAD_GOAL = 0.5
@@ -98,7 +98,7 @@ def header(info: RunInfo) -> list[str]:
         f"- Database: {info.database}",
         f"- Server: `gunicorn config.wsgi_intake:application --workers {GUNICORN_WORKERS}` with the arguments `make run` uses (threaded workers, core/management/commands/serve.py) on 127.0.0.1, "
         "no access log; SP_ENV=production, SP_HTTPS=false, production Argon2id (t=3, 64 MiB, p=1)",
-        f"- SP_LOGIN_FAILURE_BUDGET={LOGIN_FAILURE_BUDGET:,} for the whole run, so that the global wrong-codename "
+        f"- SP_LOGIN_BUDGET={LOGIN_BUDGET:,} for the whole run, so that the global login "
         "pause (intake/throttle.py) never interferes with the login benchmark",
         "- Load generator: this process, standard library threads and http.client, on the same 2 cores as the server",
         f"- Before each measured window the run waits, at most {QUIET_MAX_WAIT:.0f} s, for a one-second stretch in which "

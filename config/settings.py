@@ -8,6 +8,7 @@ SP_FACE selects the face this process serves: ``intake`` or ``console``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -255,12 +256,22 @@ SP_MIN_FREE_BYTES = env_int("SP_MIN_FREE_BYTES", 1024**3, minimum=0)
 SP_SITE_NAME = {"ru": env_str("SP_SITE_NAME_RU", "Справочная"), "en": env_str("SP_SITE_NAME_EN", "Information desk")}
 SP_QUICK_EXIT_URL = env_str("SP_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
 
-# Codename logins: a global failure budget per window, no per-address state at all.
-SP_LOGIN_FAILURE_BUDGET = env_int("SP_LOGIN_FAILURE_BUDGET", 200, minimum=1)
+# Global budgets per window for the intake's anonymous work, with no per-address state at all
+# (intake/throttle.py). Codename logins: every well-formed phrase typed costs one Argon2id
+# derivation and counts, found or not, real or danger phrase.
+if "SP_LOGIN_FAILURE_BUDGET" in os.environ:
+    raise ImproperlyConfigured(
+        "SP_LOGIN_FAILURE_BUDGET is now SP_LOGIN_BUDGET: it counts every codename login, not only wrong ones"
+    )
+SP_LOGIN_BUDGET = env_int("SP_LOGIN_BUDGET", 200, minimum=1)
 SP_LOGIN_WINDOW_SECONDS = env_int("SP_LOGIN_WINDOW_SECONDS", 600, minimum=10)
-# New cases from the intake: a global budget per window against a flood of requests (T11).
+# First requests (two Argon2id derivations each, with or without a danger word), against a flood
+# of requests (T11) and of derivations.
 SP_NEW_CASE_BUDGET = env_int("SP_NEW_CASE_BUDGET", 100, minimum=1)
 SP_NEW_CASE_WINDOW_SECONDS = env_int("SP_NEW_CASE_WINDOW_SECONDS", 600, minimum=10)
+# Bytes of files taken with first requests and messages; 0 takes no files at all.
+SP_UPLOAD_BUDGET_BYTES = env_int("SP_UPLOAD_BUDGET_BYTES", 1024**3, minimum=0)
+SP_UPLOAD_WINDOW_SECONDS = env_int("SP_UPLOAD_WINDOW_SECONDS", 600, minimum=10)
 
 SP_INVITE_HOURS = env_int("SP_INVITE_HOURS", 72, minimum=1)
 # Staff login lockout, per account (never per address): after this many failures in a row the
@@ -374,3 +385,6 @@ for _code in SP_FUNDS_CURRENCIES:
 SP_FUNDS_APPROVAL_OVER = env_amounts(
     "SP_FUNDS_APPROVAL_OVER", "RUB:50000,EUR:500,USD:500,GEL:1500,TRY:15000,ARS:500000,KZT:250000,AMD:200000"
 )
+# The limit holds per case and currency over this many days (by when entries were entered), so a
+# payment split into small ones still waits for a coordinator.
+SP_FUNDS_APPROVAL_WINDOW_DAYS = env_int("SP_FUNDS_APPROVAL_WINDOW_DAYS", 30, minimum=1)

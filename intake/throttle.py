@@ -1,23 +1,32 @@
-"""Global budgets per time window, for what an anonymous visitor can make the server do.
+"""Global budgets per time window, for the work an anonymous visitor can make the server do.
 
 No per-address counting (that would mean storing addresses): each budget is one count per
 window for everyone. When it is spent, that action pauses until the next window.
 
-- Codename logins: more than SP_LOGIN_FAILURE_BUDGET wrong codenames in one window pause
-  logins. A guesser then gets at most budget/window attempts per instance, against a 77-bit
-  space.
-- New cases: more than SP_NEW_CASE_BUDGET cases opened in one window pause the first-request
-  form (T11: a flood of fake requests would bury the real ones and fill the database). Only
-  cases actually opened count; a refused or failed form spends nothing.
+- Codename logins (SP_LOGIN_BUDGET): every well-formed phrase typed at the login costs one
+  Argon2id derivation (64 MiB, a core for ~100 ms) and takes one unit before it runs, whether
+  it is the real phrase, the danger phrase or a wrong one. They count the same, so watching
+  the budget tells nobody which phrase was typed. A guesser gets at most budget/window
+  attempts per instance against a 77-bit space.
+- First requests (SP_NEW_CASE_BUDGET): each runs two derivations, with or without a danger
+  word, and takes one unit. A form refused before the derivations gives its unit back; once
+  they ran the unit stays spent, whether or not a case opened (T11: a flood of fake requests
+  would bury the real ones, fill the database and keep the cores busy).
+- Uploads (SP_UPLOAD_BUDGET_BYTES): the bytes of files taken with first requests and messages.
+  A request reserves what its body could hold in files before the body is read, so the files
+  of a request that does not fit are never written; what it did not store is given back.
 
-The trade-off — someone can pause an action for everyone for one window — is documented in
-docs/threat-model.md. The check and the spending are two steps, so concurrent requests can
-overshoot a budget by at most the number of requests in flight: a bound, not an exact quota.
+Units are taken with one conditional UPDATE (or the INSERT that opens the window): requests
+racing for the last units cannot overshoot the budget. A process killed mid-request cannot give
+back what it reserved; the next window starts afresh. The trade-off — anyone can pause an
+action for everyone for one window — is documented in docs/threat-model.md.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,8 +56,23 @@ class Budget:
         return int(getattr(settings, self.window_setting))
 
 
-LOGIN_FAILURES = Budget(BudgetKind.LOGIN_FAILURE, "SP_LOGIN_FAILURE_BUDGET", "SP_LOGIN_WINDOW_SECONDS")
+LOGINS = Budget(BudgetKind.LOGIN, "SP_LOGIN_BUDGET", "SP_LOGIN_WINDOW_SECONDS")
 NEW_CASES = Budget(BudgetKind.NEW_CASE, "SP_NEW_CASE_BUDGET", "SP_NEW_CASE_WINDOW_SECONDS")
+UPLOAD_BYTES = Budget(BudgetKind.UPLOAD_BYTES, "SP_UPLOAD_BUDGET_BYTES", "SP_UPLOAD_WINDOW_SECONDS")
+
+
+@dataclass
+class Reservation:
+    """Units taken from one window of a budget. Those not marked used are given back."""
+
+    budget: Budget
+    window_start: datetime
+    units: int
+    used: int = 0
+
+    def use(self, units: int | None = None) -> None:
+        """Keep ``units`` (all of them by default) spent: the work they pay for has run."""
+        self.used = self.units if units is None else max(0, min(units, self.units))
 
 
 def _window_start(budget: Budget, now: datetime) -> datetime:
@@ -56,42 +80,52 @@ def _window_start(budget: Budget, now: datetime) -> datetime:
     return datetime.fromtimestamp(now.timestamp() // length * length, tz=UTC)
 
 
-def minutes_until_next_window(budget: Budget = LOGIN_FAILURES) -> int:
+def minutes_until_next_window(budget: Budget) -> int:
     now = timezone.now()
     end = _window_start(budget, now) + timedelta(seconds=budget.window_seconds)
     return max(1, math.ceil((end - now).total_seconds() / 60))
 
 
-def budget_spent(budget: Budget) -> bool:
+def budget_take(budget: Budget, units: int = 1) -> Reservation | None:
+    """Take ``units`` from the current window if they fit in what is left of it; None if not."""
     start = _window_start(budget, timezone.now())
-    window = BudgetWindow.objects.filter(kind=budget.kind, window_start=start).first()
-    return window is not None and window.count >= budget.limit
-
-
-def budget_spend(budget: Budget) -> None:
-    start = _window_start(budget, timezone.now())
-    current = BudgetWindow.objects.filter(kind=budget.kind, window_start=start)
-    if current.update(count=F("count") + 1):
-        return
+    if units > budget.limit:
+        return None
+    taken = Reservation(budget, start, units)
+    if units <= 0:
+        return taken
+    window = BudgetWindow.objects.filter(kind=budget.kind, window_start=start)
+    room = window.filter(count__lte=budget.limit - units)
+    if room.update(count=F("count") + units):
+        return taken
+    if window.exists():
+        return None
     try:
         with transaction.atomic():
-            BudgetWindow.objects.create(kind=budget.kind, window_start=start, count=1)
-    except IntegrityError:  # another worker opened the window first
-        current.update(count=F("count") + 1)
+            BudgetWindow.objects.create(kind=budget.kind, window_start=start, count=units)
+    except IntegrityError:  # another request opened the window first
+        return taken if room.update(count=F("count") + units) else None
     BudgetWindow.objects.filter(kind=budget.kind, window_start__lt=start - _KEEP_WINDOWS).delete()
+    return taken
 
 
-def logins_paused() -> bool:
-    return budget_spent(LOGIN_FAILURES)
+def budget_settle(reservation: Reservation | None) -> None:
+    """Give back the reserved units that were not used."""
+    if reservation is None:
+        return
+    unused = reservation.units - reservation.used
+    if unused <= 0:
+        return
+    BudgetWindow.objects.filter(
+        kind=reservation.budget.kind, window_start=reservation.window_start, count__gte=unused
+    ).update(count=F("count") - unused)
 
 
-def login_failure_record() -> None:
-    budget_spend(LOGIN_FAILURES)
-
-
-def new_cases_paused() -> bool:
-    return budget_spent(NEW_CASES)
-
-
-def new_case_record() -> None:
-    budget_spend(NEW_CASES)
+@contextmanager
+def budget_reserved(budget: Budget, units: int = 1) -> Iterator[Reservation | None]:
+    """Reserve ``units`` for the work inside; whatever it did not mark used comes back after."""
+    reservation = budget_take(budget, units)
+    try:
+        yield reservation
+    finally:
+        budget_settle(reservation)

@@ -104,10 +104,14 @@ def clean_file_name(raw: str) -> str:
 class EncryptingUploadHandler(FileUploadHandler):
     chunk_size = 256 * 1024
 
-    def __init__(self, request: HttpRequest | None = None) -> None:
+    def __init__(self, request: HttpRequest | None = None, *, files_allowed: bool = True) -> None:
         super().__init__(request)
         self.problems = UploadProblems()
         self.accepted: list[NewAttachment] = []
+        # False when the upload budget has no room for this request: every file is skipped
+        # unwritten and counted here, and the words are still sent (intake/throttle.py).
+        self.files_allowed = files_allowed
+        self.held_back = 0
         self.recorded = False  # set once a service has stored the accepted files with a message
         self.interrupted = False  # the body ended inside a file: the request did not arrive whole
         self._reset()
@@ -122,6 +126,9 @@ class EncryptingUploadHandler(FileUploadHandler):
     def new_file(self, field_name: str, file_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, file_name, *args, **kwargs)
         if field_name != FIELD_NAME or not file_name:
+            raise SkipFile
+        if not self.files_allowed:
+            self.held_back += 1
             raise SkipFile
         if len(self.accepted) >= settings.SP_ATTACHMENTS_PER_MESSAGE:
             self.problems.too_many = True
@@ -212,6 +219,10 @@ class EncryptingUploadHandler(FileUploadHandler):
         if self._active:
             self.interrupted = True
         self.abandon()
+
+    def stored_bytes(self) -> int:
+        """What this request stored in files (nothing unless a service recorded them)."""
+        return sum(attachment.size for attachment in self.accepted) if self.recorded else 0
 
     def discard_all(self) -> None:
         """Remove every file this request encrypted (the request failed or was refused)."""

@@ -104,19 +104,45 @@ def _problems_text(problems: UploadProblems) -> list[str]:
     return texts
 
 
+def _files_paused_text() -> str:
+    minutes = throttle.minutes_until_next_window(throttle.UPLOAD_BYTES)
+    return ngettext(
+        "The service cannot take files right now. Please try again in %(minutes)s minute.",
+        "The service cannot take files right now. Please try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _file_bytes_claimed(request: HttpRequest) -> int:
+    """The most this request could store in files: what its body declares, and never more
+    than one message may carry."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0  # Django then reads no body at all
+    return max(0, min(declared, settings.SP_ATTACHMENTS_PER_MESSAGE * settings.SP_ATTACHMENT_MAX_BYTES))
+
+
 @contextmanager
 def _encrypting_uploads(request: HttpRequest) -> Iterator[EncryptingUploadHandler]:
     """Install the encrypting handler; whatever it encrypted is removed again unless the view
     recorded it (invalid form, refused CSRF token, malformed body, crash: no orphaned
-    ciphertext is left, not even the partial blob of a file cut off while being written)."""
-    handler = EncryptingUploadHandler(request)
-    request.upload_handlers = [handler]
-    try:
-        yield handler
-    finally:
-        if not handler.recorded:
-            handler.abandon()
-            handler.discard_all()
+    ciphertext is left, not even the partial blob of a file cut off while being written).
+
+    The upload budget is reserved first, for all the body could hold in files: without room,
+    every file is skipped unwritten, not even encrypted, and the words still go through. What
+    was not stored is given back afterwards."""
+    with throttle.budget_reserved(throttle.UPLOAD_BYTES, _file_bytes_claimed(request)) as room:
+        handler = EncryptingUploadHandler(request, files_allowed=room is not None)
+        request.upload_handlers = [handler]
+        try:
+            yield handler
+        finally:
+            if not handler.recorded:
+                handler.abandon()
+                handler.discard_all()
+            if room is not None:
+                room.use(handler.stored_bytes())
 
 
 def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict:
@@ -136,27 +162,32 @@ def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict
 @_allow("GET", "POST")
 def first_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if throttle.new_cases_paused():
-            # Decided before the body is read, so the files of a refused request are never
-            # written, not even encrypted.
-            skipper = FileSkippingUploadHandler(request)
-            request.upload_handlers = [skipper]
-            return _first_request_busy(request, skipper)
-        with _encrypting_uploads(request) as handler:
-            return _first_request_post(request, handler)
+        with throttle.budget_reserved(throttle.NEW_CASES) as unit:
+            if unit is None:
+                # Decided before the body is read, so the files of a refused request are never
+                # written, not even encrypted.
+                skipper = FileSkippingUploadHandler(request)
+                request.upload_handlers = [skipper]
+                return _first_request_busy(request, skipper)
+            with _encrypting_uploads(request) as handler:
+                return _first_request_post(request, handler, unit)
     if pending_codename(request) is None:
         return redirect("start")
     return render(request, "intake/request.html", {"form": FirstRequestForm()})
 
 
 @csrf_protect
-def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
+def _first_request_post(
+    request: HttpRequest, handler: EncryptingUploadHandler, unit: throttle.Reservation
+) -> HttpResponse:
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
     form = FirstRequestForm(_posted(request, handler))
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
+        if handler.held_back:
+            problems.append(_files_paused_text())
         return _render_request_again(request, form, problems)
     data = form.cleaned_data
     details = services.CaseDetails(
@@ -167,6 +198,8 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         contact_value=data["contact_value"],
         cover_phrase=data["cover_phrase"],
     )
+    # The derivations run from here on: the unit stays spent, whether or not a case opens.
+    unit.use()
     try:
         login, opened = _case_open_once(
             codename=codename,
@@ -183,11 +216,14 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         return _render_request_again(request, form, [])
     if opened:
         handler.recorded = True
-        throttle.new_case_record()
     vault_start_fresh(request)
     person_session_start(request, login)
-    request.session[_NOTICE] = "sent"
+    request.session[_NOTICE] = _sent_notice(handler)
     return redirect("conversation")
+
+
+def _sent_notice(handler: EncryptingUploadHandler) -> str:
+    return "sent_without_files" if handler.held_back else "sent"
 
 
 def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.PersonSession, bool]:
@@ -238,14 +274,14 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "intake/login.html", {"form": LoginForm()})
     form = LoginForm(request.POST)
-    if throttle.logins_paused():
-        minutes = throttle.minutes_until_next_window()
-        return render(request, "intake/login.html", {"form": form, "paused_minutes": minutes}, status=429)
     if not form.is_valid():
         return render(request, "intake/login.html", {"form": form}, status=400)
+    # One unit per derivation, taken before it runs, whatever the phrase turns out to be.
+    if throttle.budget_take(throttle.LOGINS) is None:
+        minutes = throttle.minutes_until_next_window(throttle.LOGINS)
+        return render(request, "intake/login.html", {"form": form, "paused_minutes": minutes}, status=429)
     session = services.person_login(form.cleaned_data["codename"])
     if session is None:
-        throttle.login_failure_record()
         return render(request, "intake/login.html", {"form": LoginForm(), "not_found": True}, status=400)
     vault_start_fresh(request)
     person_session_start(request, session)
@@ -284,6 +320,7 @@ def _render_conversation(
         "notice": notice,
         "problems": problems or [],
         "checkin_offered": checkin_offered(session.case, decoy=session.shows_decoy),
+        "files_paused_minutes": throttle.minutes_until_next_window(throttle.UPLOAD_BYTES),
     }
     return render(request, "intake/conversation.html", context, status=status)
 
@@ -295,15 +332,21 @@ def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -
         return redirect("login")
     form = ReplyForm(_posted(request, handler))
     problems = _problems_text(handler.problems)
-    if form.is_valid() and not form.cleaned_data["message"] and not handler.accepted and not problems:
+    words = form.is_valid() and bool(form.cleaned_data["message"])
+    if handler.held_back and not words:  # the files cannot come, and there is nothing else to send
+        problems.append(_files_paused_text())
+    if form.is_valid() and not words and not handler.accepted and not problems:
         form.add_error("message", _("Please write a message or attach a file."))
     if not form.is_valid() or problems:
         if request.FILES or problems:
             problems.append(_("Your message was not sent yet. Please attach the files again."))
-        return _render_conversation(request, session, form, problems=problems, status=400)
+        status = 429 if handler.held_back and form.is_valid() else 400
+        return _render_conversation(request, session, form, problems=problems, status=status)
+    # Over the upload budget, the words are sent without the files: whoever presses Send and
+    # leaves at once has still reached us.
     services.message_post_from_person(session=session, body=form.cleaned_data["message"], attachments=handler.accepted)
     handler.recorded = True
-    request.session[_NOTICE] = "sent"
+    request.session[_NOTICE] = _sent_notice(handler)
     return HttpResponseRedirect(reverse("conversation"))
 
 

@@ -326,7 +326,7 @@ def _request_with_mistakes(client: FaceClient) -> HttpResponse:
 
 
 def _login_paused(client: FaceClient) -> HttpResponse:
-    with override_settings(SP_LOGIN_FAILURE_BUDGET=1):
+    with override_settings(SP_LOGIN_BUDGET=1):
         client.post("/login/", {"codename": WRONG_PHRASE})
         return client.post("/login/", {"codename": WRONG_PHRASE})
 
@@ -339,6 +339,18 @@ def _conversation_after_sending(client: FaceClient) -> HttpResponse:
 def _conversation_with_a_wrong_file(client: FaceClient) -> HttpResponse:
     document = SimpleUploadedFile("notes.txt", b"plain text, not a photo", content_type="text/plain")
     return client.post("/conversation/", {"message": "", "attachments": [document]})
+
+
+def _conversation_with_files_over_the_budget(client: FaceClient) -> HttpResponse:
+    with override_settings(SP_UPLOAD_BUDGET_BYTES=0):
+        return client.post("/conversation/", {"message": "", "attachments": [_png("photo.png")]})
+
+
+def _conversation_sent_without_its_files(client: FaceClient) -> HttpResponse:
+    with override_settings(SP_UPLOAD_BUDGET_BYTES=0):
+        sent = client.post("/conversation/", {"message": "Are you there?", "attachments": [_png("photo.png")]})
+    assert sent.status_code == 302
+    return client.get("/conversation/")
 
 
 def _expired_form(client: FaceClient) -> HttpResponse:
@@ -386,6 +398,20 @@ PAGES = [
         "intake/conversation.html",
         400,
         _conversation_with_a_wrong_file,
+        logged_in=True,
+    ),
+    Page(
+        "conversation with files over the upload budget",
+        "intake/conversation.html",
+        429,
+        _conversation_with_files_over_the_budget,
+        logged_in=True,
+    ),
+    Page(
+        "conversation sent without its files",
+        "intake/conversation.html",
+        200,
+        _conversation_sent_without_its_files,
         logged_in=True,
     ),
     Page("checked in", "checkins/checked_in.html", 200, lambda c: c.post("/checkin/"), logged_in=True),

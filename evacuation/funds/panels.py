@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from accounts.models import StaffMember
 from casework.models import Case
 from evacuation.funds import selectors, services
@@ -22,4 +24,5 @@ def case_page_context(*, case: Case, member: StaffMember, opened: dict[int, byte
         "funds_budget_form": BudgetForm(initial=initial),
         "funds_decision_form": DecisionForm(),
         "funds_can_record": services.can_record(member),
+        "funds_approval_window_days": settings.SP_FUNDS_APPROVAL_WINDOW_DAYS,
     }

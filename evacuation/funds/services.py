@@ -3,12 +3,17 @@
 Rules (docs/crypto.md and the module docstring of models.py say why):
 - Who records money: coordinators, caseworkers and logistics staff who hold the current case
   key (writing seals the payee text, so the writer must open the key, not just have a wrap row).
-- An entry above SP_FUNDS_APPROVAL_OVER for its currency (or in a currency without a limit)
-  waits for a coordinator's approval; at or below it, it counts as approved at once.
+- Four eyes over a window: an entry waits for a coordinator's approval when the case's entries
+  in its currency that no coordinator approved, entered within SP_FUNDS_APPROVAL_WINDOW_DAYS,
+  come to more than SP_FUNDS_APPROVAL_OVER with it (every entry waits in a currency without a
+  limit). Otherwise it counts as approved at once. So one large payment split into small ones,
+  by one member or several, still reaches a coordinator.
 - Four eyes: the coordinator who approves or rejects must not be the one who entered the entry
   or last changed it, and must give a reason. With a single coordinator, such entries wait.
-- Changing an entry runs the rule again: an entry above the limit goes back to waiting after
-  any change (the old decision is cleared); a rejected entry cannot be changed.
+- Changing an entry runs the rule again when the change adds money (a higher amount, another
+  currency) or the entry needed a coordinator: such an entry goes back to waiting after any
+  change unless it now fits (the old decision is cleared). A correction that adds no money to an
+  entry approved at once keeps it approved. A rejected entry cannot be changed.
 - Budget: one per case, in one currency, set by a coordinator. Entries in the budget's currency
   that are approved or waiting count against it. Going beyond it is allowed only when the
   person saving confirms it (the entry is marked ``over_budget``).
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -78,9 +83,36 @@ def approval_limit(currency: str) -> Decimal | None:
     return limit
 
 
-def needs_approval(amount: Decimal, currency: str) -> bool:
+def unapproved_in_window(
+    case: Case, currency: str, *, since: datetime, leaving_out: uuid.UUID | None = None
+) -> Decimal:
+    """What the case paid out in ``currency`` since ``since`` that no coordinator approved.
+
+    Counted by when entries were entered (the server's clock), not by the date paid, which
+    staff type and could date back to spread the parts of one payment across windows. Entries
+    a coordinator decided are left out: approved ones had their four eyes, rejected ones were
+    not paid."""
+    entries = LedgerEntry.objects.filter(
+        case=case, currency=currency, status=EntryStatus.APPROVED, needs_approval=False, entered_at__gte=since
+    )
+    if leaving_out is not None:
+        entries = entries.exclude(pk=leaving_out)
+    total: Decimal | None = entries.aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0")
+
+
+def needs_approval(
+    case: Case, amount: Decimal, currency: str, *, entered_at: datetime, leaving_out: uuid.UUID | None = None
+) -> bool:
+    """Whether an entry of ``amount`` entered at ``entered_at`` (now, for a new one) waits for a
+    coordinator. Every entry from one window before it until now counts: for a new entry that
+    is the window; for an old entry raised today it is longer, so a raise cannot slip past
+    entries made between then and now. Call it with the case row locked."""
     limit = approval_limit(currency)
-    return limit is None or amount > limit
+    if limit is None:
+        return True
+    since = min(entered_at, timezone.now()) - timedelta(days=settings.SP_FUNDS_APPROVAL_WINDOW_DAYS)
+    return unapproved_in_window(case, currency, since=since, leaving_out=leaving_out) + amount > limit
 
 
 def can_record(member: StaffMember) -> bool:
@@ -140,15 +172,16 @@ def _seal_payee(entry: LedgerEntry, case: Case, case_key: CaseKey, payee: str) -
     entry.payee_ct = crypto.seal_text(case_key, payee, ctx=crypto.payee_ctx(entry.id.bytes, case))
 
 
-def _apply_rule(entry: LedgerEntry) -> None:
-    """Waiting or approved by the limit; any earlier decision is cleared."""
-    entry.needs_approval = needs_approval(entry.amount, entry.currency)
-    entry.status = EntryStatus.PENDING if entry.needs_approval else EntryStatus.APPROVED
+def _apply_rule(entry: LedgerEntry, *, waits: bool) -> None:
+    """Waiting or approved at once; any earlier decision is cleared."""
+    entry.needs_approval = waits
+    entry.status = EntryStatus.PENDING if waits else EntryStatus.APPROVED
     entry.decided_by, entry.decided_at, entry.decision_key, entry.reason_ct = None, None, None, b""
 
 
 def entry_row(*, case: Case, actor: StaffMember, data: EntryInput, case_key: CaseKey) -> LedgerEntry:
-    """A sealed entry, saved without checks or an audit entry (entry_create does both)."""
+    """A sealed entry, saved without the budget check or an audit entry (entry_create does both).
+    The approval rule needs the case row locked (entry_create holds it)."""
     entry = LedgerEntry(
         id=uuid.uuid4(),
         case=case,
@@ -159,7 +192,7 @@ def entry_row(*, case: Case, actor: StaffMember, data: EntryInput, case_key: Cas
         entered_by=actor,
         updated_by=actor,
     )
-    _apply_rule(entry)
+    _apply_rule(entry, waits=needs_approval(case, data.amount, data.currency, entered_at=entry.entered_at))
     _seal_payee(entry, case, case_key, data.payee)
     entry.save(force_insert=True)
     return entry
@@ -207,15 +240,14 @@ def entry_edit(
         if current.status == EntryStatus.REJECTED:
             raise ChangeRefused(_("A rejected entry cannot be changed: record a new one instead."))
         over = _check_budget(locked, data, confirmed=confirm_over_budget, leaving_out=current.pk)
+        waits = _waits_after_edit(locked, current, data)
         current.category, current.amount, current.currency, current.paid_on = (
             data.category,
             data.amount,
             data.currency,
             data.paid_on,
         )
-        # A coordinator approved what was there before, not this: an entry above the limit
-        # waits again after any change.
-        _apply_rule(current)
+        _apply_rule(current, waits=waits)
         current.over_budget = over
         _seal_payee(current, locked, case_key, data.payee)
         current.revision += 1
@@ -233,6 +265,17 @@ def entry_edit(
             },
         )
     return current
+
+
+def _waits_after_edit(case: Case, current: LedgerEntry, data: EntryInput) -> bool:
+    """A coordinator approved what was there before, not this: an entry that needed one is
+    checked again after any change, and so is any change that adds money (a higher amount, or
+    the amount moved to another currency). A correction that adds no money to an entry
+    approved at once cannot take the window over the limit, so it stays approved."""
+    adds_money = data.currency != current.currency or data.amount > current.amount
+    if not (current.needs_approval or adds_money):
+        return False
+    return needs_approval(case, data.amount, data.currency, entered_at=current.entered_at, leaving_out=current.pk)
 
 
 def entry_decide(

@@ -22,8 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 from django.utils import translation
 
+import sealbox
 from casework.files import blob_store
-from casework.models import Attachment, Case, Message
+from casework.models import Attachment, Case, Message, PersonCredential
 from config import urls_intake
 from core.tests.test_translations import untranslated
 from intake import views
@@ -89,15 +90,65 @@ def test_new_requests_pause_for_everyone_once_the_case_budget_is_spent(caseworke
     assert _stored_files() == []  # the file was never written, not even encrypted
 
 
+def _case_budget_count() -> int:
+    window = BudgetWindow.objects.filter(kind=BudgetKind.NEW_CASE).first()
+    return window.count if window else 0
+
+
+def _danger_word(client: FaceClient, language: str = "en") -> str:
+    """A word from the codename's own list that is not one of the pending codename's words."""
+    words = client.get("/start/").context["words"]
+    return next(word for word in sealbox.wordlist(language) if word not in words)
+
+
 @override_settings(SP_NEW_CASE_BUDGET=1)
-def test_only_cases_actually_opened_spend_the_case_budget(caseworker: Staff) -> None:
+def test_forms_refused_before_any_derivation_spend_nothing(caseworker: Staff, derivations: list[str]) -> None:
     client = _started()
     assert client.post("/request/", {**REQUEST, "message": " "}).status_code == 400
     assert client.post("/request/", {**REQUEST, "region": "mars"}).status_code == 400
-    assert not BudgetWindow.objects.filter(kind=BudgetKind.NEW_CASE).exists()
+    assert derivations == [] and _case_budget_count() == 0
     _open_a_case()
-    assert BudgetWindow.objects.get(kind=BudgetKind.NEW_CASE).count == 1
+    assert _case_budget_count() == 1
     assert _started().post("/request/", REQUEST).status_code == 429
+
+
+def test_a_first_request_costs_the_same_with_or_without_a_danger_word(
+    caseworker: Staff, derivations: list[str]
+) -> None:
+    """Attacker: someone who times the request on the network between the phone and the
+    server, or spends the new-case budget to see how much of it is left, to learn whether the
+    person set a danger word (and so whether a phrase forced out of them later may be the
+    danger phrase). With or without one, a first request runs two Argon2id derivations and
+    takes one unit of the budget."""
+    costs = []
+    for with_word in (False, True):
+        client = _started()
+        fields = {**REQUEST, "duress_word": _danger_word(client)} if with_word else REQUEST
+        before = len(derivations)
+        assert client.post("/request/", fields).status_code == 302
+        costs.append((len(derivations) - before, _case_budget_count()))
+    assert costs == [(2, 1), (2, 2)]
+    assert PersonCredential.objects.filter(is_duress=True).count() == 1
+
+
+@override_settings(SP_NEW_CASE_BUDGET=1)
+def test_the_last_unit_of_the_case_budget_takes_a_request_with_a_danger_word_too(caseworker: Staff) -> None:
+    """A danger word needs no more budget than none: a pause that came sooner for requests with
+    one would show that one was given."""
+    client = _started()
+    assert client.post("/request/", {**REQUEST, "duress_word": _danger_word(client)}).status_code == 302
+    assert _started().post("/request/", REQUEST).status_code == 429
+
+
+def test_a_request_whose_keys_were_derived_spends_its_unit_even_when_no_case_opens(
+    db: None, derivations: list[str]
+) -> None:
+    """Attacker: anonymous, posting well-formed first requests while no team is on call. Each
+    ran its Argon2id derivations and then stopped, and nothing counted them."""
+    response = _started().post("/request/", REQUEST)
+    assert response.status_code == 503
+    assert len(derivations) == 2
+    assert _case_budget_count() == 1
 
 
 @override_settings(SP_NEW_CASE_BUDGET=1)
@@ -110,13 +161,15 @@ def test_new_requests_resume_in_the_next_window(caseworker: Staff) -> None:
     assert Case.objects.count() == 2
 
 
-@override_settings(SP_NEW_CASE_BUDGET=1, SP_LOGIN_FAILURE_BUDGET=1)
+@override_settings(SP_NEW_CASE_BUDGET=1, SP_LOGIN_BUDGET=1)
 def test_the_case_budget_and_the_login_budget_are_counted_apart(person: PersonAtRisk) -> None:
+    """A flood of logins does not stop people asking for help, nor a flood of requests people
+    reading their replies."""
     assert FaceClient(INTAKE).post("/login/", {"codename": "not the words anyone was given"}).status_code == 400
     _open_a_case()  # the spent login budget does not pause new requests
     assert FaceClient(INTAKE).post("/login/", {"codename": person.codename}).status_code == 429
-    counts = dict(BudgetWindow.objects.values_list("kind", "count"))
-    assert counts == {BudgetKind.LOGIN_FAILURE: 1, BudgetKind.NEW_CASE: 1}
+    counts = dict(BudgetWindow.objects.filter(count__gt=0).values_list("kind", "count"))
+    assert counts == {BudgetKind.LOGIN: 1, BudgetKind.NEW_CASE: 1}
 
 
 @override_settings(SP_NEW_CASE_BUDGET=1)
@@ -290,7 +343,8 @@ def test_a_first_request_sent_twice_opens_one_case_and_its_conversation(casework
     assert Case.objects.count() == 1
     assert Message.objects.filter(sender="person").count() == 1
     assert not Attachment.objects.exists() and _stored_files() == []  # the second copy's file is gone
-    assert BudgetWindow.objects.get(kind=BudgetKind.NEW_CASE).count == 1
+    # Both copies ran their derivations, so both count: the budget bounds work, not cases.
+    assert _case_budget_count() == 2
 
 
 # --- the expired-form page and other sites ----------------------------------------------------
