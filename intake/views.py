@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 import sealbox
-from casework import selectors, services
+from casework import keys, selectors, services
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
 from evacuation.checkins.selectors import checkin_offered
@@ -344,7 +344,16 @@ def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -
         return _render_conversation(request, session, form, problems=problems, status=status)
     # Over the upload budget, the words are sent without the files: whoever presses Send and
     # leaves at once has still reached us.
-    services.message_post_from_person(session=session, body=form.cleaned_data["message"], attachments=handler.accepted)
+    try:
+        services.message_post_from_person(
+            session=session, body=form.cleaned_data["message"], attachments=handler.accepted
+        )
+    except keys.UntrustedRecord:
+        # Nothing was stored (the files are removed again); what was typed stays on the page.
+        problems = [_("Your message could not be sent right now. It is still here: please try again later.")]
+        if request.FILES:
+            problems.append(_("Your message was not sent yet. Please attach the files again."))
+        return _render_conversation(request, session, form, problems=problems, status=503)
     handler.recorded = True
     request.session[_NOTICE] = _sent_notice(handler)
     return HttpResponseRedirect(reverse("conversation"))

@@ -12,7 +12,7 @@ from django.db import IntegrityError
 import sealbox
 import sealbox.handoff as packets
 from audit.models import Action, AuditEntry
-from casework.models import Case
+from casework.models import Case, CaseHeldViaTeam
 from evacuation.handoff import services
 from evacuation.handoff.models import HandoffExport, HandoffImport, OrgKeys, Partner
 from evacuation.handoff.tests.test_handoff import _english, _export, _rich_case, two_orgs  # noqa: F401
@@ -147,7 +147,7 @@ def test_an_integrity_error_other_than_the_replay_is_not_called_a_replay(coordin
     def broken(*args, **kwargs):
         raise IntegrityError("some other constraint")
 
-    monkeypatch.setattr(services.CaseHeldViaTeam.objects, "bulk_create", broken)
+    monkeypatch.setattr(CaseHeldViaTeam.objects, "bulk_create", broken)
     with pytest.raises(IntegrityError, match="some other constraint"):
         services.handoff_import(
             actor=coordinator.member,
