@@ -144,9 +144,10 @@ def first_request(request: HttpRequest) -> HttpResponse:
             return _first_request_busy(request, skipper)
         with _encrypting_uploads(request) as handler:
             return _first_request_post(request, handler)
-    if pending_codename(request) is None:
+    codename = pending_codename(request)
+    if codename is None:
         return redirect("start")
-    return render(request, "intake/request.html", {"form": FirstRequestForm()})
+    return render(request, "intake/request.html", {"form": FirstRequestForm(codename=codename)})
 
 
 @csrf_protect
@@ -154,7 +155,7 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
-    form = FirstRequestForm(_posted(request, handler))
+    form = FirstRequestForm(_posted(request, handler), codename=codename)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
         return _render_request_again(request, form, problems)
@@ -171,6 +172,7 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         login, opened = _case_open_once(
             codename=codename,
             duress_word=data["duress_word"],
+            decoy_opening=data["decoy_opening"],
             urgency=data["urgency"],
             details=details,
             body=data["message"],
@@ -178,8 +180,8 @@ def _first_request_post(request: HttpRequest, handler: EncryptingUploadHandler) 
         )
     except services.IntakeUnavailable:
         return render(request, "intake/unavailable.html", status=503)
-    except services.DuressWordInCodename:
-        form.add_error("duress_word", _("This word is part of your secret phrase. Please choose another word."))
+    except (services.DuressWordInCodename, services.DuressWordNotInList):  # the form checked it already
+        form.add_error("duress_word", _("This word cannot be your danger word. Please choose another word."))
         return _render_request_again(request, form, [])
     if opened:
         handler.recorded = True
@@ -211,7 +213,8 @@ def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.P
 def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler) -> HttpResponse:
     """The new-case budget is spent: nothing is stored, and what was typed is shown back in
     the form so it can be sent again in a few minutes."""
-    if pending_codename(request) is None:
+    codename = pending_codename(request)
+    if codename is None:
         return redirect("start")
     typed = request.POST
     initial = {
@@ -220,7 +223,7 @@ def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler
     }
     context: dict[str, Any] = {
         # Unbound, so the typed text comes back without the form's error messages.
-        "form": FirstRequestForm(initial=initial),
+        "form": FirstRequestForm(initial=initial, codename=codename),
         "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES),
         "reattach": skipper.skipped > 0,
     }
@@ -275,7 +278,11 @@ def _render_conversation(
 ) -> HttpResponse:
     page = request.GET.get("page") if request.method == "GET" else None
     conversation = selectors.conversation_for_person(
-        session.credential, session.keypair.private_key, decoy=session.shows_decoy, page=page
+        session.credential,
+        session.keypair.private_key,
+        decoy=session.shows_decoy,
+        since=session.shows_since,
+        page=page,
     )
     context = {
         "messages": conversation.messages,
@@ -283,7 +290,7 @@ def _render_conversation(
         "form": form,
         "notice": notice,
         "problems": problems or [],
-        "checkin_offered": checkin_offered(session.case, decoy=session.shows_decoy),
+        "checkin_offered": checkin_offered(session.case, decoy=session.under_duress),
     }
     return render(request, "intake/conversation.html", context, status=status)
 
@@ -317,7 +324,11 @@ def download(request: HttpRequest) -> HttpResponse:
     except ValueError:
         raise Http404 from None
     found = selectors.attachment_for_person(
-        session.credential, session.keypair.private_key, attachment_id, decoy=session.shows_decoy
+        session.credential,
+        session.keypair.private_key,
+        attachment_id,
+        decoy=session.shows_decoy,
+        since=session.shows_since,
     )
     if found is None:
         raise Http404
