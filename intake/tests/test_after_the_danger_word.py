@@ -9,15 +9,17 @@ their queries or the cost of the login."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import sealbox
-from casework import services, texts
+from casework import keys, services, texts
 from casework.models import Message, MessageKey, PersonCredential
 from evacuation.checkins.tests.helpers import schedule
 from tests.personas import INTAKE, FaceClient, PersonAtRisk, Staff, open_case
@@ -372,3 +374,36 @@ def test_the_first_danger_word_login_adds_only_the_alarm_to_a_real_login(
     assert danger[: len(real)] == real
     assert len(danger) - len(real) <= 3
     assert PersonCredential.objects.filter(case=person.case, is_duress=True).exists()
+
+
+# --- messages sealed under the old rule --------------------------------------------------------
+
+
+def test_messages_sealed_to_both_phrases_before_are_taken_from_the_real_phrase(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    """Migration casework 0010: under the old rule the cover and every message written after a
+    duress login were sealed to both phrases. Who wrote such a message cannot be known, so the
+    real phrase stops showing it as the person's own; the danger phrase and staff keep theirs."""
+    migration = importlib.import_module("casework.migrations.0010_duress_phrases_read_apart")
+    captor = person.intake(duress=True, language="en")
+    case = person.case
+    both = services.Readers(
+        case_key=keys.current_case_key(case), credentials=list(case.credentials.order_by("is_duress"))
+    )
+    old_cover = services._message_create(case, Message.Sender.PERSON, "Old cover line.", both, is_decoy=True)
+    old_after = services._message_create(case, Message.Sender.PERSON, "Old line after.", both, after_duress=True)
+    own = _write(person.intake(language="en"), "A line the person wrote with the real phrase.")
+
+    migration.separate(django_apps, None)
+
+    assert _readers(old_cover) == _readers(old_after) == {"case", "duress"}
+    assert _readers(own) == {"case", "real"}
+    _clear(caseworker, person)
+    real = _page(person.intake(language="en"))
+    assert "Old cover line." not in real and "Old line after." not in real
+    assert "A line the person wrote with the real phrase." in real
+    cover = _page(captor)
+    assert "Old cover line." in cover and "Old line after." in cover
+    staff_page = caseworker.console().get(f"/cases/{case.public_id}/").content.decode()
+    assert "Old line after." in staff_page and "A line the person wrote with the real phrase." in staff_page
