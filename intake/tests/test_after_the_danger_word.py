@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 import pytest
@@ -325,11 +326,29 @@ def test_the_cover_and_the_calm_page_answer_a_sent_message_the_same_way(person: 
     assert _skeleton(pages[0]) == _skeleton(pages[1])
 
 
+CRYPTO = ("unseal", "decrypt", "message_tag_valid", "signature_valid")
+
+
+def _counting_crypto(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the crypto operations a page runs (the real ones still run)."""
+    calls = dict.fromkeys(CRYPTO, 0)
+    for name in CRYPTO:
+        real = getattr(sealbox, name)
+
+        def counted(*args: object, _name: str = name, _real: Callable[..., object] = real, **kwargs: object) -> object:
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(sealbox, name, counted)
+    return calls
+
+
 def test_a_cover_reply_and_a_released_reply_cost_the_same_to_show(
-    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a staff message on each page (a reply in the cover, a released real reply), the
-    signature checks and their lookups are the same work."""
+    signature checks and their lookups are the same work: the same queries and the same
+    unseals, decryptions and proof-of-origin checks."""
     captor, real = _under_duress_with(person, 0, 2)
     url = f"/cases/{person.case.public_id}/decoy-reply/"
     assert caseworker.console().post(url, {"decoy_body": "We open at ten."}).status_code == 302
@@ -337,12 +356,16 @@ def test_a_cover_reply_and_a_released_reply_cost_the_same_to_show(
     _release(coordinator, person, _held_reply(caseworker, person, "A released answer."))
     _write(captor, "A captor line.")
 
+    calls = _counting_crypto(monkeypatch)
     cover_page, cover_queries = _measured(captor)
+    cover_crypto = dict(calls)
+    calls.update(dict.fromkeys(CRYPTO, 0))
     calm_page, calm_queries = _measured(real)
 
     assert _thread(cover_page).count("<li") == _thread(calm_page).count("<li") == 4
     assert _skeleton(cover_page) == _skeleton(calm_page)
     assert cover_queries == calm_queries
+    assert cover_crypto == calls and cover_crypto["unseal"] >= 4 and cover_crypto["signature_valid"] == 1
 
 
 # --- the login costs the same ----------------------------------------------------------------
