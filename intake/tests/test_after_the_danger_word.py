@@ -317,6 +317,24 @@ def test_the_cover_and_the_calm_page_have_the_same_structure_and_queries(
         assert older_cover_queries == older_calm_queries
 
 
+def test_the_cover_looks_and_costs_like_an_ordinary_conversation(
+    person: PersonAtRisk, other_person: PersonAtRisk
+) -> None:
+    """Captor who knows this software and how an ordinary conversation page looks and costs:
+    the cover (first message and acknowledgement) against another person's real conversation
+    (first message and acknowledgement, not under duress). Whether check-ins are asked for is
+    looked up on both."""
+    ordinary = other_person.intake(language="en")
+    captor = person.intake(duress=True, language="en")
+
+    cover_page, cover_queries = _measured(captor)
+    ordinary_page, ordinary_queries = _measured(ordinary)
+
+    assert _thread(cover_page).count("<li") == _thread(ordinary_page).count("<li") == 2
+    assert _skeleton(cover_page) == _skeleton(ordinary_page)
+    assert cover_queries == ordinary_queries
+
+
 def test_the_cover_and_the_calm_page_answer_a_sent_message_the_same_way(person: PersonAtRisk) -> None:
     captor, real = _under_duress_with(person, 0, 2)
     answers = [client.post("/conversation/", {"message": "Hello again."}, follow=True) for client in (captor, real)]
