@@ -292,7 +292,7 @@ def build_plan(cases: int, messages: int, seed: int, teams: list[int], staff: li
         now=timezone.now(),
         bodies=_bodies(rng),
         automatic={lang: texts.acknowledgement(lang) for lang in ("ru", "en")},
-        decoys={lang: list(texts.DECOY_QUESTIONS[lang]) for lang in ("ru", "en")},
+        decoys={lang: sorted(texts.decoy_openings(lang))[::97] for lang in ("ru", "en")},
         seed=seed,
     )
 
@@ -486,7 +486,10 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         key_ctx = keys.message_key_ctx(message.id)
         readers: list[tuple[str, int, bytes]] = [("case_key_id", pk, pair.public_key)]
         if decoy or after_duress:
-            readers += [("credential_id", c, p) for c, p in credentials.items()]
+            # The cover conversation, and what is written after a danger-word login (here: with
+            # the danger phrase), are sealed to the duress credential only (casework.services).
+            phrase = duress_pk if duress_pk in credentials else real_pk
+            readers.append(("credential_id", phrase, credentials[phrase]))
         elif not held:
             readers.append(("credential_id", real_pk, credentials[real_pk]))
         for slot, (column, reader, public) in enumerate(readers):

@@ -42,7 +42,7 @@ def main() -> None:
     codename = sealbox.generate_codename("ru")
     services.case_open_from_intake(
         codename=codename,
-        duress_word="gosling",
+        duress_word=sealbox.danger_word_candidates(codename, 1)[0],
         urgency=Urgency.DANGER_NOW,
         details=services.CaseDetails(region="chechnya", help_kinds=["leave_region"], language="ru"),
         body="Benchmark case: the first message of a person asking for help.",

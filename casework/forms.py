@@ -159,7 +159,7 @@ class MemberRemoveForm(ConfirmForm):
 
 class MessageReleaseForm(ConfirmForm):
     id_prefix = "release"
-    confirm_label = _("Yes, I have read it: send it to the person")
+    confirm_label = _("Yes, I have read it: release it to the person")
 
 
 class CaseRevisionField(forms.IntegerField):

@@ -98,8 +98,17 @@ def _open_message(message: Message, data_key: bytes, *, authentic: bool = True) 
     )
 
 
-def _person_visible(decoy: bool) -> Q:
-    return Q(message__is_decoy=True) | Q(message__after_duress=True) if decoy else Q(message__is_decoy=False)
+def _person_visible(decoy: bool, since: datetime | None = None) -> Q:
+    """What a credential's page shows of what was sealed to it (services.PersonSession):
+    the danger phrase, the cover conversation and what was written with it; the real phrase,
+    the real conversation, and while the case is under duress only what was written since
+    the duress login (``since``). The condition has the same shape in every case, so each
+    page costs the same queries."""
+    if decoy:
+        return Q(message__is_decoy=True) | Q(message__after_duress=True)
+    if since is None:
+        return Q(message__is_decoy=False)
+    return Q(message__is_decoy=False) & Q(message__created_at__gte=since)
 
 
 PERSON_PAGE_SIZE = 10
@@ -116,12 +125,18 @@ class ConversationPage:
 
 
 def conversation_for_person(
-    credential: PersonCredential, private_key: bytes, *, decoy: bool, page: int | str | None = 1
+    credential: PersonCredential,
+    private_key: bytes,
+    *,
+    decoy: bool,
+    since: datetime | None = None,
+    page: int | str | None = 1,
 ) -> ConversationPage:
-    """The real conversation, or, after a duress login, the decoy and what was written since.
+    """The real conversation (from ``since`` on, while the case is under duress), or, for the
+    danger phrase, the cover conversation and what was written with it (_person_visible).
     Only one page is decrypted, which also keeps the page small on a cheap phone."""
     wraps = (
-        MessageKey.objects.filter(_person_visible(decoy), credential=credential)
+        MessageKey.objects.filter(_person_visible(decoy, since), credential=credential)
         .select_related("message__author", "message__case", "message__signed_by")
         .prefetch_related("message__attachments")
         .order_by("-message__created_at", "-message_id")
@@ -366,10 +381,17 @@ def all_cases_page(member: StaffMember, page_number: int | str | None) -> tuple[
 
 
 def attachment_for_person(
-    credential: PersonCredential, private_key: bytes, attachment_id: uuid.UUID, *, decoy: bool
+    credential: PersonCredential,
+    private_key: bytes,
+    attachment_id: uuid.UUID,
+    *,
+    decoy: bool,
+    since: datetime | None = None,
 ) -> tuple[AttachmentView, Iterator[bytes]] | None:
     wrap = (
-        MessageKey.objects.filter(_person_visible(decoy), credential=credential, message__attachments__id=attachment_id)
+        MessageKey.objects.filter(
+            _person_visible(decoy, since), credential=credential, message__attachments__id=attachment_id
+        )
         .select_related("message__case", "message__signed_by")
         .first()
     )

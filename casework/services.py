@@ -12,9 +12,12 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import BinaryField, Exists, Expression, F, Value, When
+from django.db.models import Case as DbCase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -130,8 +133,21 @@ class PersonSession:
 
     @property
     def shows_decoy(self) -> bool:
-        """After a duress login, every login to the case sees the decoy until staff clear it:
-        whoever forced the danger word out may also try the phrase without it."""
+        """The danger phrase shows the cover conversation and what was written with it."""
+        return self.credential.is_duress
+
+    @property
+    def shows_since(self) -> datetime | None:
+        """While the case is under duress, the real phrase shows only what was sealed to it
+        since the duress login (the person's own messages written with it, replies released
+        to it): none of the history from before, none of the cover conversation. Whoever
+        forced the danger word out may also try the phrase without it; they learn nothing
+        from before, and the person sees nothing they did not write labelled as theirs."""
+        return None if self.credential.is_duress else self.case.under_duress_since
+
+    @property
+    def under_duress(self) -> bool:
+        """A danger-word login, or any login to a case under duress."""
         return self.credential.is_duress or self.case.under_duress_since is not None
 
 
@@ -141,23 +157,48 @@ class Readers:
     credentials: list[PersonCredential] = field(default_factory=list)
 
 
+# Who a person's message, or a message of the cover conversation, is sealed to (docs/crypto.md,
+# "Messages"). Never both phrases: the real person must not read a captor's words as their
+# own, and the captor must not read what the person writes with the real phrase.
+
+
+def _person_message_readers(case_key: CaseKey, credential: PersonCredential) -> Readers:
+    """The case key and the credential the message was written with, and no other."""
+    return Readers(case_key=case_key, credentials=[credential])
+
+
+def _cover_readers(case_key: CaseKey, credentials: Iterable[PersonCredential]) -> Readers:
+    """The case key and the duress credentials only: the real phrase never shows the cover."""
+    return Readers(case_key=case_key, credentials=[credential for credential in credentials if credential.is_duress])
+
+
 def derive_secrets(normalised: str) -> sealbox.CodenameSecrets:
     with argon2_slot():
         return sealbox.derive_codename_secrets(normalised, pepper=settings.SP_PEPPER, params=settings.SP_ARGON2)
 
 
 class DuressWordInCodename(ValueError):
-    """The danger word is the codename's own last word: both phrases would be the same."""
+    """The danger word is one of the codename's own words (its last word: both phrases would
+    be the same; another one: the danger phrase would repeat a word)."""
+
+
+class DuressWordNotInList(ValueError):
+    """The danger word is not a word of the list the codename was made from."""
 
 
 def duress_phrase(codename: str, duress_word: str) -> str:
     """The codename with its last word replaced by the danger word.
 
-    Replacing rather than adding keeps both phrases six words long: someone who forced the
-    phrase out of a person cannot tell from its length that a danger word was used."""
+    Replacing rather than adding keeps both phrases six words long, and the danger word comes
+    from the codename's own list: someone who forced the phrase out of a person can tell from
+    neither its length nor its words that a danger word was used (docs/crypto.md, "Duress
+    credentials")."""
     words = sealbox.normalise_codename(codename).split()
+    language = sealbox.codename_language(codename)
+    if language is None or not sealbox.in_wordlist(language, duress_word):
+        raise DuressWordNotInList
     word = sealbox.normalise_codename(duress_word)
-    if word == words[-1]:
+    if word in words:
         raise DuressWordInCodename
     return " ".join([*words[:-1], word])
 
@@ -176,10 +217,13 @@ def case_open_from_intake(
     details: CaseDetails,
     body: str,
     attachments: Sequence[NewAttachment],
+    decoy_opening: str = "",
 ) -> PersonSession:
     """Open a case for a new request: keys for the on-call team, the person's credentials,
-    the first message, the automatic acknowledgement, and the decoy if a duress word was set.
-    Returns the person's logged-in session, so the codename is not derived a third time."""
+    the first message, the automatic acknowledgement, and the cover conversation if a danger
+    word was set, opening with ``decoy_opening`` (the person's own words) or, without one, an
+    everyday question drawn from casework.texts. Returns the person's logged-in session, so
+    the codename is not derived a third time."""
     normalised = sealbox.normalise_codename(codename)
     real = derive_secrets(normalised)
     # Two derivations with or without a danger word: neither the time the request takes nor the
@@ -218,14 +262,14 @@ def case_open_from_intake(
             Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
             case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
             if duress is not None:
-                # The decoy is readable with both phrases: once the danger word has been used,
-                # the real codename shows it too (see person_login), so a captor who drops the
-                # last word still sees nothing real. Staff see it, marked, to know what was shown.
+                # Staff see the cover conversation, marked, to know what was shown.
                 duress_credential = _credential_create(case, duress, is_duress=True)
-                decoy = Readers(case_key=case_key, credentials=[duress_credential, credential])
-                question, ack = texts.decoy_question(details.language), texts.acknowledgement(details.language)
-                _message_create(case, Message.Sender.PERSON, question, decoy, is_decoy=True)
-                _message_create(case, Message.Sender.AUTOMATIC, ack, decoy, is_decoy=True)
+                cover = _cover_readers(case_key, [duress_credential])
+                opening = decoy_opening or texts.decoy_opening(details.language)
+                _message_create(case, Message.Sender.PERSON, opening, cover, is_decoy=True)
+                _message_create(
+                    case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), cover, is_decoy=True
+                )
     except BaseException:
         _discard_blobs(attachments)
         raise
@@ -379,8 +423,10 @@ def _attachment_row(message: Message, data_key: bytes, item: NewAttachment) -> A
 
 
 def person_login(normalised_codename: str) -> PersonSession | None:
-    """One Argon2id derivation and one indexed lookup, whatever the outcome, so a real login,
-    a duress login and a wrong codename take the same time."""
+    """One Argon2id derivation and one indexed lookup, whatever the outcome; then the same
+    statements for a real and a danger-word login (case_mark_duress decides in the database
+    whether the credential is the duress one), so the danger phrase costs what the real one
+    does (docs/crypto.md, "Duress credentials")."""
     derived = derive_secrets(normalised_codename)
     credential = (
         PersonCredential.objects.select_related("case")
@@ -393,31 +439,54 @@ def person_login(normalised_codename: str) -> PersonSession | None:
         # Moved to another case, its key or its kind changed: it opens nothing.
         logger.error("credential %s of case %s is not certified; login refused", credential.pk, credential.case_id)
         return None
-    if credential.is_duress:
-        case_mark_duress(credential.case)
+    case_mark_duress(credential.case, if_duress=credential)
     return PersonSession(case=credential.case, credential=credential, keypair=derived.keypair)
 
 
-def case_mark_duress(case: Case) -> None:
-    """Silently flag the case: the person's screen shows nothing unusual."""
+def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -> None:
+    """Silently flag the case: the person's screen shows nothing unusual. With ``if_duress``
+    (every login passes the credential it opened), only if that is the duress credential, in
+    a statement that is the same either way. Safe-house address keys are taken away from a
+    case under duress whichever phrase opened it.
+
+    The case row's certificate covers the duress time, so the same UPDATE writes the
+    certificate for the new time, made from the row as it was read (``case``) if that row's
+    certificate held. Marking duress never waits on a certificate: a row changed outside the
+    console is flagged all the same and stays untrusted (its certificate is kept and no longer
+    matches), and so does a row changed by someone else since it was read."""
+    now = timezone.now()
+    unflagged = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True)
+    if if_duress is not None:
+        unflagged = unflagged.filter(Exists(PersonCredential.objects.filter(pk=if_duress.pk, is_duress=True)))
+    first_time = unflagged.update(under_duress_since=now, certificate=_certificate_once_flagged(case, now))
+    case.refresh_from_db(fields=["under_duress_since", "certificate"])
+    if case.under_duress_since is None:
+        return
     from evacuation.safehouses.services import case_address_keys_revoke
 
     with transaction.atomic():
-        locked = _case_locked(case)
-        first_time = locked.under_duress_since is None
-        if first_time:
-            # Marking duress never waits on a certificate: a case whose row was changed outside
-            # the console is flagged all the same, and stays untrusted (nothing sealed for it).
-            was_trusted = certified(locked)
-            locked.under_duress_since = timezone.now()
-            if was_trusted:
-                certify(locked)
-            locked.save(update_fields=["under_duress_since", "certificate"])
-        case.under_duress_since, case.certificate = locked.under_duress_since, locked.certificate
         case_address_keys_revoke(case=case, reason="duress")
     if first_time:
         # Only the first duress login alerts staff; later ones would only repeat it.
         case_event_notify_on_commit(case_id=case.pk, event=Event.DURESS)
+
+
+def _certificate_once_flagged(case: Case, now: datetime) -> Expression | F:
+    """The value the certificate column takes when the case is flagged at ``now``: the
+    certificate of the row as read with the duress time set, if the row as read was certified
+    and is still what the database holds; otherwise the certificate stays as it is. Computed
+    for every login (two keyed hashes), so a real login does the same work as a danger one."""
+    read_as = Case(**{field.attname: getattr(case, field.attname) for field in Case._meta.concrete_fields})
+    was_certified = certified(read_as)
+    read_as.under_duress_since = now
+    flagged = certify(read_as)
+    if not was_certified or case.certificate is None:
+        return F("certificate")
+    return DbCase(
+        When(certificate=bytes(case.certificate), then=Value(flagged, output_field=BinaryField())),
+        default=F("certificate"),
+        output_field=BinaryField(),
+    )
 
 
 def message_post_from_person(*, session: PersonSession, body: str, attachments: Sequence[NewAttachment]) -> Message:
@@ -425,11 +494,7 @@ def message_post_from_person(*, session: PersonSession, body: str, attachments: 
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=session.case.pk)
             after_duress = session.credential.is_duress or case.under_duress_since is not None
-            # Under duress, whatever is written shows in the decoy, whichever phrase opens it.
-            readers = Readers(
-                case_key=keys.current_case_key(case),
-                credentials=credentials_sealable(case) if after_duress else [session.credential],
-            )
+            readers = _person_message_readers(keys.current_case_key(case), session.credential)
             message = _message_create(
                 case, Message.Sender.PERSON, body, readers, after_duress=after_duress, attachments=attachments
             )
@@ -492,11 +557,11 @@ def decoy_reply_post(
     *, case: Case, member: StaffMember, member_private_key: bytes, signing_key: bytes, body: str
 ) -> Message:
     """A reply in the harmless cover conversation, which whoever logs in with the danger word
-    sees, so the cover story stays believable. Sealed to the case key and every credential
-    still in use (like the decoy written at intake, the real codename shows it only while the
-    case shows the decoy), signed like any reply, never held and never released: message_release
-    and codename_burn leave decoy messages out of the real conversation. Only a caseworker or
-    coordinator holding the current case key."""
+    sees, so the cover story stays believable. Sealed to the case key and the duress
+    credential (like the cover written at intake; the real phrase never shows it), signed like
+    any reply, never held and never released: message_release and codename_burn leave decoy
+    messages out of the real conversation. Only a caseworker or coordinator holding the
+    current case key."""
     if member.role not in (Role.COORDINATOR, Role.CASEWORKER):
         raise DuressActionRefused(_("Only a caseworker or coordinator can write in the cover conversation."))
     # T3/T4: raises SensitiveReplyStopped (always refused) if the draft seems to hold a sensitive item.
@@ -507,7 +572,7 @@ def decoy_reply_post(
         credentials = credentials_sealable(locked)
         if not any(credential.is_duress for credential in credentials):
             raise DuressActionRefused(_("This case has no cover conversation: no danger word is in use."))
-        readers = Readers(case_key=keys.current_case_key(locked), credentials=credentials)
+        readers = _cover_readers(keys.current_case_key(locked), credentials)
         message = _message_create(
             locked, Message.Sender.STAFF, body, readers, author=member, is_decoy=True, signing_key=signing_key
         )
@@ -577,6 +642,40 @@ def message_release(
             % {"kinds": ", ".join(sensitive.SensitiveReplyStopped(stop.kinds, refused=True).kind_labels)}
         ) from None
     return message
+
+
+class ReleaseSeen:
+    """When the person sees a released reply (held_reply_seen_when); the console says it."""
+
+    REAL_PHRASE = "real_phrase"  # under duress: only with the real phrase, never the danger word
+    AFTER_CLEARING = "after_clearing"  # written before this duress login: once staff clear it
+    NEXT_VISIT = "next_visit"  # not under duress: the next time they open their conversation
+
+
+def held_reply_seen_when(case: Case, created_at: datetime) -> str:
+    """While the case is under duress the real phrase shows only what was written since the
+    duress login (PersonSession.shows_since) and the danger phrase never shows a real reply."""
+    if case.under_duress_since is None:
+        return ReleaseSeen.NEXT_VISIT
+    if created_at >= case.under_duress_since:
+        return ReleaseSeen.REAL_PHRASE
+    return ReleaseSeen.AFTER_CLEARING
+
+
+def held_reply_release_note(case: Case, created_at: datetime) -> str:
+    """The console's words for when the person will see a reply released now (held_reply_seen_when)."""
+    seen = held_reply_seen_when(case, created_at)
+    if seen == ReleaseSeen.REAL_PHRASE:
+        return _(
+            "The person will see it only when they open their conversation with their real codename, "
+            "never with the danger word."
+        )
+    if seen == ReleaseSeen.AFTER_CLEARING:
+        return _(
+            "It was written before the latest danger-word login: the person will see it only once the "
+            "danger-word state is cleared."
+        )
+    return _("The person will see it the next time they open their conversation.")
 
 
 class _SensitiveRelease(Exception):

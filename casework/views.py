@@ -325,7 +325,7 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
         extra = {"duress_error": confirm.errors["confirm"][0]}
         return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "alerts"))
     try:
-        services.message_release(
+        released = services.message_release(
             case=case,
             actor=member,
             actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
@@ -337,7 +337,8 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
     except services.DuressActionRefused as refused:
         extra = {"duress_error": str(refused)}
         return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "alerts"))
-    messages.success(request, _("The held reply was sent to the person."))
+    note = services.held_reply_release_note(case, released.created_at)
+    messages.success(request, _("Reply released. %(when)s") % {"when": note})
     return redirect("casework:case", public_id=case.public_id)
 
 

@@ -171,9 +171,10 @@ def first_request(request: HttpRequest) -> HttpResponse:
                 return _first_request_busy(request, skipper)
             with _encrypting_uploads(request) as handler:
                 return _first_request_post(request, handler, unit)
-    if pending_codename(request) is None:
+    codename = pending_codename(request)
+    if codename is None:
         return redirect("start")
-    return render(request, "intake/request.html", {"form": FirstRequestForm()})
+    return render(request, "intake/request.html", {"form": FirstRequestForm(codename=codename)})
 
 
 @csrf_protect
@@ -183,7 +184,7 @@ def _first_request_post(
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
-    form = FirstRequestForm(_posted(request, handler))
+    form = FirstRequestForm(_posted(request, handler), codename=codename)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
         if handler.held_back:
@@ -204,6 +205,7 @@ def _first_request_post(
         login, opened = _case_open_once(
             codename=codename,
             duress_word=data["duress_word"],
+            decoy_opening=data["decoy_opening"],
             urgency=data["urgency"],
             details=details,
             body=data["message"],
@@ -211,8 +213,8 @@ def _first_request_post(
         )
     except services.IntakeUnavailable:
         return render(request, "intake/unavailable.html", status=503)
-    except services.DuressWordInCodename:
-        form.add_error("duress_word", _("This word is part of your secret phrase. Please choose another word."))
+    except (services.DuressWordInCodename, services.DuressWordNotInList):  # the form checked it already
+        form.add_error("duress_word", _("This word cannot be your danger word. Please choose another word."))
         return _render_request_again(request, form, [])
     if opened:
         handler.recorded = True
@@ -247,7 +249,8 @@ def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.P
 def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler) -> HttpResponse:
     """The new-case budget is spent: nothing is stored, and what was typed is shown back in
     the form so it can be sent again in a few minutes."""
-    if pending_codename(request) is None:
+    codename = pending_codename(request)
+    if codename is None:
         return redirect("start")
     typed = request.POST
     initial = {
@@ -256,7 +259,7 @@ def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler
     }
     context: dict[str, Any] = {
         # Unbound, so the typed text comes back without the form's error messages.
-        "form": FirstRequestForm(initial=initial),
+        "form": FirstRequestForm(initial=initial, codename=codename),
         "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES),
         "reattach": skipper.skipped > 0,
     }
@@ -311,7 +314,11 @@ def _render_conversation(
 ) -> HttpResponse:
     page = request.GET.get("page") if request.method == "GET" else None
     conversation = selectors.conversation_for_person(
-        session.credential, session.keypair.private_key, decoy=session.shows_decoy, page=page
+        session.credential,
+        session.keypair.private_key,
+        decoy=session.shows_decoy,
+        since=session.shows_since,
+        page=page,
     )
     context = {
         "messages": conversation.messages,
@@ -319,7 +326,7 @@ def _render_conversation(
         "form": form,
         "notice": notice,
         "problems": problems or [],
-        "checkin_offered": checkin_offered(session.case, decoy=session.shows_decoy),
+        "checkin_offered": checkin_offered(session.case, decoy=session.under_duress),
         "files_paused_minutes": throttle.minutes_until_next_window(throttle.UPLOAD_BYTES),
     }
     return render(request, "intake/conversation.html", context, status=status)
@@ -369,7 +376,11 @@ def download(request: HttpRequest) -> HttpResponse:
     except ValueError:
         raise Http404 from None
     found = selectors.attachment_for_person(
-        session.credential, session.keypair.private_key, attachment_id, decoy=session.shows_decoy
+        session.credential,
+        session.keypair.private_key,
+        attachment_id,
+        decoy=session.shows_decoy,
+        since=session.shows_since,
     )
     if found is None:
         raise Http404

@@ -122,14 +122,20 @@ class PersonAtRisk:
 def open_case(
     *,
     body: str = "Please help, they are looking for me.",
-    duress_word: str = "gosling",
+    duress_word: str | None = None,
     language: str = "en",
+    decoy_opening: str = "",
     **details: Any,
 ) -> PersonAtRisk:
+    """A case opened through the intake service. Without ``duress_word`` the danger word is a
+    word of the codename's list, as the intake form offers; "" sets none."""
     codename = sealbox.generate_codename(language)
+    if duress_word is None:
+        duress_word = sealbox.danger_word_candidates(codename, 1)[0]
     case = services.case_open_from_intake(
         codename=codename,
         duress_word=duress_word,
+        decoy_opening=decoy_opening,
         urgency=details.pop("urgency", Urgency.DANGER_NOW),
         details=services.CaseDetails(
             region=details.pop("region", "chechnya"),

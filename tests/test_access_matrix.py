@@ -36,7 +36,7 @@ from accounts import services as account_services
 from accounts.models import SignupLink
 from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
-from casework import keys, texts
+from casework import keys
 from casework import services as casework_services
 from casework.models import Attachment, Message, Team
 from core.views import STATIC_FILES
@@ -1163,7 +1163,8 @@ class World:
         """A fresh client holding a copy of the persona's cookies, so no test changes another's."""
         if persona == "person_under_duress":
             # Logged in inside the test's own savepoint: a duress login flags the whole case
-            # (the real codename then shows the decoy too), and the rollback undoes that.
+            # (the real codename then shows only what is written after it), and the rollback
+            # undoes that.
             jar = self.person.intake(duress=True).cookies
         else:
             jar = copy.deepcopy(self.jars[persona])
@@ -1201,7 +1202,8 @@ def _build_world() -> World:
     marker = uuid.uuid4().hex[:12]  # so no template text can pass for a secret
     person_words = f"Words of the person {marker}"
     other_words = f"Words of the other person {marker}"
-    person = open_case(body=person_words)
+    cover_words = f"Words of the cover conversation {marker}"
+    person = open_case(body=person_words, decoy_opening=cover_words)
     other_person = open_case(body=other_words, duress_word="")
 
     person_client = person.intake()
@@ -1249,7 +1251,7 @@ def _build_world() -> World:
             MESSAGE: [person_words, file_name],
             FILE: [PNG],
             OTHER: [other_words],
-            DECOY: list(texts.DECOY_QUESTIONS["en"]),
+            DECOY: [cover_words],
             CASE: [person.case.public_id],
             CODENAME: [person.codename],
             NOTE: [note_words],

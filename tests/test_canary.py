@@ -1,8 +1,8 @@
 """The canary test of DESIGN.md (encryption invariants 1, 2 and 5).
 
 Unique strings go in through every free-text input of both faces, through the real views:
-the first request (message, contact, cover phrase, danger word, attachment contents and
-names), the conversation, the codename login (right, wrong and with the danger word), the
+the first request (message, contact, cover phrase, danger word, the first message of the
+cover conversation, attachment contents and names), the conversation, the codename login (right, wrong and with the danger word), the
 staff sign-up and login password, a staff reply, the hostile-relative note, case notes and
 tasks (new, edited and typed into a refused conflicting edit) and a reply draft sent with a
 canned reply's Insert button. With the rows committed, the test then
@@ -234,7 +234,10 @@ def run_every_input(coordinator: Staff) -> Scenario:
 
     intake = FaceClient(INTAKE)
     codename = codename_from_start_page(intake)
-    danger_word = canaries.add("danger word (as typed)", "Канарейка" + cyrillic_letters(16))
+    # The danger word comes from the codename's own list: a long one (8 letters, 16 bytes),
+    # typed in capitals, so that it cannot turn up by chance in what is searched.
+    long_words = [word for word in sealbox.wordlist("ru") if len(word) == 8 and word not in codename.split()]
+    danger_word = canaries.add("danger word (as typed)", secrets.choice(long_words).upper())
     canaries.add("danger word (normalised)", sealbox.normalise_codename(danger_word))
     first = {
         "urgency": "danger_now",
@@ -245,6 +248,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
         "contact_value": canaries.pair("contact value"),
         "cover_phrase": canaries.pair("cover phrase"),
         "duress_word": danger_word,
+        "decoy_opening": canaries.pair("first message of the cover conversation"),
         "attachments": [attachment(canaries, "first photo", "png"), attachment(canaries, "first document", "pdf")],
     }
     response = intake.post("/request/", first)
@@ -284,12 +288,13 @@ def run_every_input(coordinator: Staff) -> Scenario:
     assert b"".join(download.streaming_content) == later["attachments"].file.getvalue()
 
     # Captors force the danger-word login and write something (last: the real codename
-    # shows the decoy from then on).
+    # shows only what is written after it from then on).
     forced_phrase = ", ".join([*codename.upper().split()[:-1], danger_word])
     add_codename(canaries, "codename", codename, forced_phrase, typed_again)
     canaries.add("duress phrase (normalised)", sealbox.normalise_codename(forced_phrase))
     captors = FaceClient(INTAKE)
     assert captors.post("/login/", {"codename": forced_phrase}).status_code == 302
+    assert first["decoy_opening"] in captors.get("/conversation/").content.decode()
     under_duress = canaries.pair("message after duress")
     assert captors.post("/conversation/", {"message": under_duress}).status_code == 302
     assert captors.post("/logout/").status_code == 302

@@ -29,7 +29,7 @@ from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, make_coord
 # Words that would tell an onlooker what the site is for, in either language.
 TELLTALE_WORDS = ("help", "помощь", "помощи", "gay", "гей", "лгбт", "lgbt", "asylum", "убежище", "rights", "права")
 # Inputs whose values must never land in the browser's form history.
-SECRET_INPUTS = {"codename", "duress_word", "contact_value", "cover_phrase", "message"}
+SECRET_INPUTS = {"codename", "duress_pick", "duress_word", "decoy_opening", "contact_value", "cover_phrase", "message"}
 URL_ATTRIBUTES = {
     "src",
     "href",

@@ -427,3 +427,23 @@ def test_the_console_says_plainly_why_nothing_was_sent(person: PersonAtRisk, cas
     assert "changed outside the console" in response.content.decode()
     page = client.get(f"/cases/{person.case.public_id}/").content.decode()
     assert "RECORDS CHANGED OUTSIDE THE CONSOLE" in page
+
+
+def test_a_danger_word_login_flags_a_case_even_when_its_row_was_changed(person: PersonAtRisk, outsider: Staff) -> None:
+    """Marking duress never waits on a certificate: the alarm is what protects the person. The
+    case stays refused for everything else."""
+    Case.objects.filter(pk=person.case.pk).update(team=Team.objects.get(name="Documentation"))
+
+    person.intake(duress=True)
+
+    case = Case.objects.get(pk=person.case.pk)
+    assert case.under_duress_since is not None
+    assert not keys.case_trusted(case)
+
+
+def test_a_danger_word_login_keeps_a_genuine_case_certified(person: PersonAtRisk, caseworker: Staff) -> None:
+    person.intake(duress=True)
+
+    case = Case.objects.get(pk=person.case.pk)
+    assert case.under_duress_since is not None and keys.case_trusted(case)
+    assert _reply(caseworker, case, "Held for now.").held

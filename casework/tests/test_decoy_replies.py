@@ -44,15 +44,16 @@ def test_a_cover_reply_is_seen_after_a_danger_word_login_and_never_in_the_real_c
     assert entry.case_public_id == person.case.public_id
 
 
-def test_a_cover_reply_is_sealed_to_the_case_key_and_both_phrases_like_the_intake_decoy(
+def test_a_cover_reply_is_sealed_to_the_case_key_and_the_danger_phrase_only_like_the_intake_decoy(
     caseworker: Staff, person: PersonAtRisk
 ) -> None:
+    """The real phrase never shows the cover conversation, so it holds no key to it."""
     _cover_reply(caseworker, person)
     message = _latest_cover(person)
     credentials = set(
         MessageKey.objects.filter(message=message, credential__isnull=False).values_list("credential", flat=True)
     )
-    assert credentials == set(PersonCredential.objects.filter(case=person.case).values_list("pk", flat=True))
+    assert credentials == {PersonCredential.objects.get(case=person.case, is_duress=True).pk}
     assert MessageKey.objects.filter(message=message, case_key__isnull=False).count() == 1
 
 

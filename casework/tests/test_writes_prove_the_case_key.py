@@ -32,7 +32,7 @@ def _plant_wrap(person: PersonAtRisk, staff: Staff, kind: str) -> None:
 
 @pytest.fixture
 def cover_case(caseworker: Staff, outsider: Staff) -> PersonAtRisk:
-    return open_case(duress_word="gosling")
+    return open_case()  # with a danger word
 
 
 @pytest.mark.parametrize("kind", [JUNK, OTHER_KEY])

@@ -28,11 +28,14 @@ def schedule_for(case: Case) -> CheckInSchedule | None:
 
 
 def checkin_offered(case: Case, *, decoy: bool) -> bool:
-    """Whether the person's page shows the check-in button. Never on the decoy (a danger-word
-    login, and every login to the case after one, real codename included, until staff clear
-    the duress): the button would tell a captor the person is under welfare check-ins. The
-    /checkin/ URL itself answers the same either way (a forced check-in raises the alarm)."""
-    return not decoy and CheckInSchedule.objects.filter(case=case, active=True).exists()
+    """Whether the person's page shows the check-in button. Never under duress (``decoy``: a
+    danger-word login, and a real-phrase login to the case while it is under duress, until
+    staff clear it): the button would tell a captor the person is under welfare check-ins, and
+    a check-in then counts for nothing (services.checkin_record). The /checkin/ URL itself
+    answers the same either way (a forced check-in raises the alarm). The schedule is looked
+    up either way, so every conversation page costs the same queries."""
+    asked = CheckInSchedule.objects.filter(case=case, active=True).exists()
+    return asked and not decoy
 
 
 def partner_address(schedule: CheckInSchedule) -> str:

@@ -1,16 +1,20 @@
 """The danger word (T4): a harmless decoy for whoever forces the phone open, a silent alarm
-for staff, and no way back to the real conversation by dropping the word."""
+for staff, and no way back to the real conversation by dropping the word (what each phrase
+shows afterwards: test_after_the_danger_word.py)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 
 import sealbox
-from casework import keys, selectors, services
+from accounts.keyring import staff_private_key_unlock
+from accounts.models import StaffMember
+from casework import keys, selectors, services, texts
 from casework.models import Case, Message
-from tests.personas import PersonAtRisk, Staff
+from tests.personas import PASSWORD, PersonAtRisk, Staff
 
 
 def _thread_shape(html: str) -> list[str]:
@@ -19,10 +23,25 @@ def _thread_shape(html: str) -> list[str]:
     return re.findall(r"<(\w+)[^>]*class=\"(\w+)\"", thread)
 
 
+def _cover_opening(person: PersonAtRisk) -> str:
+    """The first message of the case's cover conversation, as staff read it."""
+    return next(
+        message.body
+        for message in selectors.conversation_for_staff(person.case, *_coordinator_keys())
+        if message.is_decoy and message.sender == "person"
+    )
+
+
+def _coordinator_keys() -> tuple[StaffMember, bytes]:
+    member = StaffMember.objects.get(username="coordinator")
+    return member, staff_private_key_unlock(member, PASSWORD)
+
+
 def test_the_danger_word_opens_a_harmless_decoy_and_flags_the_case(person: PersonAtRisk) -> None:
     page = person.intake(duress=True).get("/conversation/").content.decode()
     assert "First message from the person." not in page
-    assert any(q in page for q in services.texts.DECOY_QUESTIONS["en"])
+    assert html.escape(_cover_opening(person)) in page
+    assert _cover_opening(person) in texts.decoy_openings("en")
     person.case.refresh_from_db()
     assert person.case.under_duress_since is not None
 
@@ -35,11 +54,14 @@ def test_the_decoy_has_the_same_shape_as_the_real_conversation(person: PersonAtR
         assert marker not in decoy.lower().split("<main>")[1].split("</main>")[0].replace("danger word", "")
 
 
-def test_dropping_the_danger_word_after_a_duress_login_still_shows_only_the_decoy(person: PersonAtRisk) -> None:
+def test_dropping_the_danger_word_after_a_duress_login_shows_neither_the_history_nor_the_decoy(
+    person: PersonAtRisk,
+) -> None:
     person.intake(duress=True)
     page = person.intake().get("/conversation/").content.decode()
     assert "First message from the person." not in page
-    assert any(q in page for q in services.texts.DECOY_QUESTIONS["en"])
+    assert html.escape(_cover_opening(person)) not in page
+    assert '<li class="person">' not in page
 
 
 def test_messages_after_a_duress_login_are_marked_for_staff(person: PersonAtRisk, caseworker: Staff) -> None:
@@ -83,7 +105,8 @@ def test_real_duress_and_wrong_logins_cost_exactly_one_derivation(
         return real_derive(normalised, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sealbox, "derive_codename_secrets", counting)
-    wrong = services.duress_phrase(person.codename, "wrong")
+    other_word = sealbox.danger_word_candidates(f"{person.codename} {person.duress_word}", 1)[0]
+    wrong = services.duress_phrase(person.codename, other_word)
     for phrase in (person.codename, services.duress_phrase(person.codename, person.duress_word), wrong):
         calls.clear()
         services.person_login(sealbox.normalise_codename(phrase))
@@ -108,8 +131,9 @@ def test_the_old_appended_form_opens_nothing(person: PersonAtRisk) -> None:
 
 
 def test_a_danger_word_equal_to_the_last_codename_word_is_refused() -> None:
+    codename = sealbox.generate_codename("en")
     with pytest.raises(services.DuressWordInCodename):
-        services.duress_phrase("one two three four five six", "Six")
+        services.duress_phrase(codename, codename.split()[-1].title())
 
 
 @pytest.mark.parametrize(

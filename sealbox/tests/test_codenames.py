@@ -235,3 +235,40 @@ def test_a_codename_from_the_real_list_round_trips_through_normalisation(real_wo
     codename = generate_codename(language)
     assert len(codename.split(" ")) == CODENAME_WORDS
     assert normalise_codename(codename.upper().replace(" ", " - ")) == codename
+
+
+# --- the danger word's list ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_generated_codename_is_known_to_come_from_its_own_list(language: str) -> None:
+    codename = generate_codename(language)
+    assert codenames.codename_language(codename) == language
+    assert codenames.codename_language(codename.upper().replace(" ", ", ")) == language
+
+
+def test_a_phrase_with_a_word_from_no_list_or_from_two_lists_has_no_language() -> None:
+    assert codenames.codename_language(generate_codename("ru") + " ласточка") is None
+    mixed = " ".join([*generate_codename("ru").split()[:-1], wordlist("en")[0]])
+    assert codenames.codename_language(mixed) is None
+
+
+def test_the_lists_share_no_word() -> None:
+    assert not set(wordlist("ru")) & set(wordlist("en"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_danger_word_candidates_come_from_the_codename_list_and_avoid_its_words(language: str) -> None:
+    codename = generate_codename(language)
+    offered = codenames.danger_word_candidates(codename, 6)
+    assert len(set(offered)) == 6
+    assert all(codenames.in_wordlist(language, word) for word in offered)
+    assert not set(offered) & set(codename.split())
+
+
+def test_in_wordlist_normalises_and_refuses_what_is_not_a_word() -> None:
+    word = wordlist("ru")[10]
+    assert codenames.in_wordlist("ru", f"  {word.upper()}. ")
+    assert not codenames.in_wordlist("en", word)
+    assert not codenames.in_wordlist("ru", "...")
+    assert not codenames.in_wordlist("ru", f"{word} {word}")

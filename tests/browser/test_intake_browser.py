@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FIRST_MESSAGE = "They took my friend yesterday. I am at my aunt's flat."
 STAFF_REPLY = "We can help. Stay where you are, we write again tonight."
-DANGER_WORD = "Ласточка"
+WORD_OUTSIDE_THE_LIST = "Ласточка"  # an ordinary word, but in no codename list
 WORDS_A_CAPTOR_MUST_NOT_SEE = ("duress", "danger", "опасн")
 
 
@@ -180,11 +180,25 @@ def test_the_danger_word_opens_a_harmless_lookalike_and_silently_flags_the_case(
     page.locator("input[name=urgency][value=in_hiding]").check()
     page.locator("#id_region").select_option("north_caucasus")
     page.locator("#id_message").fill(FIRST_MESSAGE)
-    danger_word = page.locator("#id_duress_word")
-    expect(danger_word).to_be_hidden()
+    typed_word = page.locator("#id_duress_word")
+    expect(typed_word).to_be_hidden()
     page.locator("details:has(#id_duress_word) > summary").click()  # <details> opens without JavaScript
-    expect(danger_word).to_be_visible()
-    danger_word.fill(DANGER_WORD)
+    expect(typed_word).to_be_visible()
+    # A word of one's own that is not in the codename's list is refused, and nothing typed is lost.
+    typed_word.fill(WORD_OUTSIDE_THE_LIST)
+    page.locator("form[action='/request/'] button[type=submit]").click()
+    expect(page).to_have_url(f"{faces.intake}/request/")
+    expect(page.locator("details:has(#id_duress_word) .fielderror")).to_contain_text("нет в списке слов")
+    expect(page.locator("#id_message")).to_have_value(FIRST_MESSAGE)
+    expect(page.locator("input[name=urgency][value=in_hiding]")).to_be_checked()
+    assert not Case.objects.exists()
+    # One of the offered words, picked with a radio button (no JavaScript needed).
+    typed_word.fill("")
+    offered = page.locator("input[name=duress_pick]:not([value=''])")
+    expect(offered).to_have_count(5)
+    danger_word = offered.nth(2).get_attribute("value") or ""
+    assert danger_word in sealbox.wordlist("ru") and danger_word not in codename.split()
+    offered.nth(2).check()
     page.locator("form[action='/request/'] button[type=submit]").click()
     expect(page).to_have_url(f"{faces.intake}/conversation/")
     case = Case.objects.get()
@@ -196,13 +210,13 @@ def test_the_danger_word_opens_a_harmless_lookalike_and_silently_flags_the_case(
     real_shape = _shape(page)
     _log_out(page, faces.intake)
 
-    _log_in(page, faces.intake, " ".join([*codename.split()[:-1], DANGER_WORD]))
+    _log_in(page, faces.intake, " ".join([*codename.split()[:-1], danger_word]))
     decoy_text = page.locator("body").inner_text()
     decoy_html = page.content()
     assert FIRST_MESSAGE not in decoy_text and FIRST_MESSAGE not in decoy_html
     expect(page.locator(".thread li.person")).to_have_count(1)
     decoy_question = page.locator(".thread li.person .body").inner_text()
-    assert decoy_question in texts.DECOY_QUESTIONS["ru"]
+    assert decoy_question in set(texts.decoy_openings("ru"))
     expect(page.locator(".thread li.automatic .body")).to_have_text(texts.acknowledgement("ru"))
     assert _shape(page) == real_shape
     for word in WORDS_A_CAPTOR_MUST_NOT_SEE:
@@ -211,10 +225,14 @@ def test_the_danger_word_opens_a_harmless_lookalike_and_silently_flags_the_case(
     assert case.under_duress_since is not None
     _log_out(page, faces.intake)
 
-    # A captor who drops the last word gets the same harmless conversation.
+    # A captor who drops the last word sees neither the history nor the cover: a calm, empty
+    # conversation, in the same layout.
     _log_in(page, faces.intake, codename)
-    expect(page.locator(".thread li.person .body")).to_have_text(decoy_question)
-    assert FIRST_MESSAGE not in page.content()
+    expect(page.locator(".thread li")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("Сообщений пока нет.")
+    assert FIRST_MESSAGE not in page.content() and decoy_question not in page.content()
+    assert _shape(page)["headings"] == real_shape["headings"]
+    assert _shape(page)["forms"] == real_shape["forms"]
 
 
 def test_quick_exit_with_javascript_leaves_no_way_back_to_the_portal(
@@ -270,3 +288,12 @@ def test_the_portal_fits_a_phone_screen_without_sideways_scrolling(
     _log_in(page, faces.intake, person.codename)
     expect(page.locator(".thread li")).to_have_count(3)
     _fits_the_phone(page, "conversation")
+    _log_out(page, faces.intake)
+    # After a danger-word login: the cover conversation, and the real phrase's calm page.
+    _log_in(page, faces.intake, services.duress_phrase(person.codename, person.duress_word))
+    expect(page.locator(".thread li")).to_have_count(2)
+    _fits_the_phone(page, "conversation-danger-phrase")
+    _log_out(page, faces.intake)
+    _log_in(page, faces.intake, person.codename)
+    expect(page.locator(".thread li")).to_have_count(0)
+    _fits_the_phone(page, "conversation-real-phrase-under-duress")

@@ -37,9 +37,13 @@ def test_the_button_shows_only_while_check_ins_are_asked_for(person: PersonAtRis
     assert BUTTON not in person.intake().get("/conversation/").content.decode()
 
 
-def test_the_decoy_never_shows_the_button_whichever_codename_opens_it(person: PersonAtRisk, caseworker: Staff) -> None:
+def test_no_page_shows_the_button_under_duress_whichever_codename_opens_it(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
     """The button would tell a captor the person is under welfare check-ins. After a danger-word
-    login every login sees the decoy (the real codename too), and none shows the button."""
+    login neither the cover conversation nor the real codename's page shows it (a check-in
+    under duress counts for nothing anyway), and both pages are built alike
+    (intake/tests/test_after_the_danger_word.py compares them)."""
     schedule(person, caseworker)
     assert BUTTON in person.intake().get("/conversation/").content.decode()
     for language in ("en", "ru"):
@@ -47,9 +51,6 @@ def test_the_decoy_never_shows_the_button_whichever_codename_opens_it(person: Pe
         real_after = person.intake(language=language).get("/conversation/").content.decode()
         assert BUTTON not in forced and BUTTON not in real_after
         assert "I am safe" not in forced and "check in" not in real_after.lower()
-    assert _without_csrf(person.intake(duress=True).get("/conversation/").content) == _without_csrf(
-        person.intake().get("/conversation/").content
-    ), "both codenames see the same decoy page"
     assert person.intake(duress=True).post("/checkin/").status_code == 200, "the URL still answers"
 
 
