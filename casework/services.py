@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import trusted_box_key
 from accounts.models import RecoveryKey, Role, StaffMember
 from audit.models import Action
@@ -726,14 +727,19 @@ def case_member_add(
 
 def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> CaseKey:
     """Delete ``member``'s wraps of every version and rotate the key, so nothing written from
-    now on can be opened by them. The last holder cannot be removed this way (only the
-    recovery key would be left); disabling the account can, see staff_disable."""
+    now on can be opened by them. Who may take whom off is accounts.permissions.can_remove_member
+    (never the last caseworker or coordinator reading the case, never leaving the actor its only
+    reader); disabling the account always takes them off, see staff_disable."""
     with transaction.atomic():
         locked = _case_locked(case)
         if not _holds_current_key(locked, member):
             raise MembershipRefused(_("This person does not hold the case key."))
-        if not any(holder.pk != member.pk for holder in keys.current_holders(locked)):
-            raise MembershipRefused(_("This is the last person who can read the case."))
+        holders = keys.current_holders(locked)
+        if not any(holder.pk == actor.pk for holder in holders):
+            raise keys.NoAccess
+        refusal = permissions.member_removal_refusal(actor, member, holders)
+        if refusal is not None:
+            raise MembershipRefused(refusal)
         opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: actor is no holder
         new_key = _case_rotate_without(locked, member, opened)
         vetting_services.sign_offs_withdraw_for_removed(case=locked, member=member, actor=actor, reason="removed")
