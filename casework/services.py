@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 import sealbox
 from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import RecoveryKey, Role, StaffMember
+from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import authenticity, choices, keys, texts
@@ -48,13 +48,11 @@ from triage.lifecycle import State
 from vetting import red_flags, sensitive
 from vetting import services as vetting_services
 
-# Roles whose work needs a new case's content; logistics and analysts see cases only once
-# the casework rules give them a reason to (need-to-know).
-CASE_READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
-# Logistics staff (who run the safe houses, T3) read a case only while it is verified: a key
-# holder may give them the key then (case_member_add), never at intake; they lose it with a
-# key rotation as soon as the case leaves the verified state (case_state_changed).
-VERIFIED_ONLY_ROLES = (Role.LOGISTICS,)
+# Who may hold which case is accounts.permissions (CASE_READER_ROLES: given new cases of their
+# team; VERIFIED_ONLY_ROLES: logistics staff, given a case only while it is verified, never at
+# intake, and taken off with a key rotation as soon as it leaves that state, case_state_changed).
+CASE_READER_ROLES = permissions.CASE_READER_ROLES
+VERIFIED_ONLY_ROLES = permissions.VERIFIED_ONLY_ROLES
 logger = logging.getLogger(__name__)
 
 
@@ -404,7 +402,7 @@ def decoy_reply_post(
     case shows the decoy), signed like any reply, never held and never released: message_release
     and codename_burn leave decoy messages out of the real conversation. Only a caseworker or
     coordinator holding the current case key."""
-    if member.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(member):
         raise DuressActionRefused(_("Only a caseworker or coordinator can write in the cover conversation."))
     # T3/T4: raises SensitiveReplyStopped (always refused) if the draft seems to hold a sensitive item.
     sensitive.cover_reply_screen(case=case, member=member, body=body)
@@ -429,7 +427,7 @@ def message_release(
     only one who holds the case key: the server cannot unwrap the data key by itself. The
     body is re-encrypted without the held flag, so the coordinator signs the reply anew; a
     reply whose signature does not hold is not released."""
-    if not actor.is_coordinator:
+    if not permissions.can_release_held_reply(actor):
         raise DuressActionRefused(_("Only a coordinator can release a held reply."))
     try:
         with transaction.atomic():
@@ -506,7 +504,7 @@ DURESS_CLEAR_REASONS = (
 def case_duress_clear(*, case: Case, actor: StaffMember, actor_private_key: bytes, reason: str) -> bool:
     """Lift the duress state: the real codename shows the real conversation again. Only a
     caseworker or coordinator holding the case key. Returns False when there was nothing to clear."""
-    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can clear the duress state."))
     if reason not in dict(DURESS_CLEAR_REASONS):
         raise DuressActionRefused(_("Choose why the person is safe again."))
@@ -583,7 +581,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
     re-sealed. Only a caseworker or coordinator holding the case key: the data keys are
     unwrapped with it. Burning also ends the duress state: nobody but the person, told through
     the agreed channel, knows the new codename, so it has no reason to show the decoy."""
-    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can issue a new codename."))
     with transaction.atomic():
         locked = _case_locked(case)
@@ -655,7 +653,7 @@ def case_flags_set(
     """Set the hostile-relative and do-not-contact-via flags inside the sealed case details,
     re-sealed under the current key version (the flags are case content, not triage columns).
     ``expected_revision`` is the case revision the form was rendered with (EditConflict if stale)."""
-    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can change these warnings."))
     with transaction.atomic():
         locked = _case_locked(case)
@@ -694,10 +692,9 @@ def case_member_add(
     that team (casework.teams)."""
     with transaction.atomic():
         locked = _case_locked(case)
-        if member.is_active and member.role in VERIFIED_ONLY_ROLES:
-            if locked.status != State.VERIFIED:
+        if not permissions.can_hold_case_key(member, case_verified=locked.status == State.VERIFIED):
+            if permissions.can_hold_case_key(member, case_verified=True):
                 raise MembershipRefused(_("Logistics staff can be given a case only once it is verified."))
-        elif not member.is_active or member.role not in CASE_READER_ROLES:
             raise MembershipRefused(_("This person's role does not read case content."))
         if _holds_current_key(locked, member):
             raise MembershipRefused(_("This person can already read the case."))
@@ -810,10 +807,10 @@ def _case_rotate_without_all(case: Case, members: Sequence[StaffMember], opened:
 def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
     """Disable the account and take it off every case at once, rotating each case's key.
     Returns how many cases were rotated."""
-    if not actor.is_coordinator:
-        raise MembershipRefused(_("Only a coordinator can disable an account."))
     if actor.pk == member.pk:
         raise MembershipRefused(_("You cannot disable your own account."))
+    if not permissions.can_disable_staff(actor, member):
+        raise MembershipRefused(_("Only a coordinator can disable an account."))
     with transaction.atomic():
         StaffMember.objects.filter(pk=member.pk).update(is_active=False)
         PendingWrap.objects.filter(member=member).delete()

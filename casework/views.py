@@ -322,7 +322,7 @@ def staff_disable(request: HttpRequest, member_id: int) -> HttpResponse:
 def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if not member.is_coordinator:
+    if not permissions.can_release_held_reply(member):
         raise PermissionDenied
     confirm = MessageReleaseForm(request.POST)
     if not confirm.is_valid():
