@@ -82,6 +82,9 @@ SAFE_HOUSE_MANAGER_ROLES = frozenset({Role.COORDINATOR, Role.LOGISTICS})
 PLACER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 MONEY_RECORDER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 PROGRESS_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
+# An invitation is for a caseworker unless the coordinator chooses otherwise: one made in haste
+# must not hand out coordinator rights.
+INVITE_DEFAULT_ROLE = Role.CASEWORKER
 # Whom each role may take off a case (besides themselves).
 _REMOVES = {
     Role.COORDINATOR: frozenset(Role.values),
