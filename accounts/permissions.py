@@ -12,36 +12,45 @@ Holding the case key is a second, separate condition for everything done *on* a 
 role says what kind of work someone does, the key says which cases they do it on (services
 check it with casework.keys; the views answer 404 without it).
 
-| What                                                         | Coord. | Casew. | Verif. | Logist. | Analyst |
-|--------------------------------------------------------------|--------|--------|--------|---------|---------|
-| Know cases exist (case_list_scope): triage columns only      | all    | team   | team   | own     | none    |
-| "All cases" list, organisation pages (staff, teams, rota,    | yes    |        |        |         |         |
-|   audit log, canned replies, destinations, plan templates,   |        |        |        |         |         |
-|   dashboard, money report, hand-off, sensitive items, flags) |        |        |        |         |         |
-| Be on call (rota; overdue-case notices)                      | yes    | yes    | yes    |         |         |
-| Be given new cases of their team (on-call team at intake)    | yes    | yes    | yes    |         |         |
-| Hold a case key (given by a holder)                          | yes    | yes    | yes    | verified|         |
-| Reply to the person, notes, tasks (holders)                  | yes    | yes    | yes    | yes     |         |
-| Take someone else off a case (holders, see below)            | anyone | verif., logist. |  |   |         |
-| Leave a case oneself (holders, see below)                    | yes    | yes    | yes    | yes     |         |
-| Cover reply, new codename, family warnings, clear duress,    | yes    | yes    |        |         |         |
-|   check-in schedule, fate status, acknowledge a missed one   |        |        |        |         |         |
-| Release a reply held under duress                            | yes    |        |        |         |         |
-| Mark triaged, start vetting, close a case                    | yes    | yes    |        |         |         |
-| Mark verified (after two sign-offs)                          | yes    |        | yes    |         |         |
-| Reopen a closed case                                         | yes    |        |        |         |         |
-| Tick the vetting checklist                                   | yes    | yes    | yes    |         |         |
-| Sign off a case                                              | yes    |        | yes    |         |         |
-| Read sensitive items (sealed to them)                        | yes    | yes    |        | yes     |         |
-| Put a sensitive item into a reply (verified case)            | yes    | yes    |        |         |         |
-| Plan an evacuation (verified case)                           | yes    | yes    |        |         |         |
-| Record progress on its legs                                  | yes    | yes    |        | yes     |         |
-| Record money paid out                                        | yes    | yes    |        | yes     |         |
-| Approve or reject a payment, set a case budget               | yes    |        |        |         |         |
-| Manage safe houses, read every address                       | yes    |        |        | yes     |         |
-| Give someone a safe house's keys                             | yes    |        |        |         |         |
-| Place a person, read their placement address (verified case) | yes    | yes    |        | yes     |         |
-| Disable another account (never one's own)                    | yes    |        |        |         |         |
+What each role may do (C coordinator, W caseworker, V verifier, L logistics, A analyst; "x" may,
+"." may not). tests/test_permissions.py checks this table against the functions below.
+
+| Capability                     | What it allows                                             | C W V L A |
+|--------------------------------|------------------------------------------------------------|-----------|
+| see_case_list                  | a list of cases ("Team cases"): scope all, team, own       | x x x x . |
+| see_all_cases                  | know every case exists, triage columns only ("All cases")  | x . . . . |
+| be_on_call                     | be on the rota and get overdue-case notices                | x x x . . |
+| read_new_cases                 | be given the key of their team's new cases (and at intake) | x x x . . |
+| work_case                      | cover reply, new codename, family warnings, clear duress,  | x x . . . |
+|                                |   check-in schedule, fate status, acknowledge a missed one |           |
+| release_held_reply             | send a reply held under duress to the person               | x . . . . |
+| triage_case                    | mark triaged, start vetting, close                         | x x . . . |
+| verify_case                    | mark verified (after two sign-offs)                        | x . x . . |
+| reopen_case                    | reopen a closed case                                       | x . . . . |
+| tick_vetting_check             | tick the vetting checklist                                 | x x x . . |
+| sign_off                       | sign a case off                                            | x . x . . |
+| read_sensitive_items           | have the sensitive items sealed to them                    | x x . x . |
+| share_sensitive_items          | put a sensitive item into a reply (verified case)          | x x . . . |
+| manage_sensitive_items         | add, delete and share sensitive items                      | x . . . . |
+| manage_red_flags               | add and delete red flags                                   | x . . . . |
+| plan_evacuation                | plan an evacuation and its legs (verified case)            | x x . . . |
+| record_evacuation_progress     | record the progress of a leg                               | x x . x . |
+| record_payment                 | record money paid out                                      | x x . x . |
+| approve_payment                | approve or reject a payment (never their own), budgets     | x . . . . |
+| manage_safe_houses             | manage safe houses, read every address                     | x . . x . |
+| share_safe_house               | give a colleague a safe house's keys                       | x . . . . |
+| place_person                   | place a person in a safe house (verified case)             | x x . x . |
+| read_placement_address         | read the address of the house their case's person is in    | x x . x . |
+| hand_off                       | hand cases to partners, open their packets                 | x . . . . |
+| open_coordinator_pages         | staff, teams, rota, audit log, dashboard, money report,    | x . . . . |
+|                                |   canned replies, destinations, plan templates, hand-off   |           |
+| edit_rota                      | add and remove on-call shifts                              | x . . . . |
+| manage_teams                   | create teams, change members, move cases between them      | x . . . . |
+| edit_organisation_knowledge    | change canned replies, destinations, plan templates        | x . . . . |
+
+Besides the table: case_list_scope (all C, team W V, own L, none A); can_hold_case_key (C W V,
+and L only while the case is verified); can_disable_staff (C, never their own account); and
+replying to the person, notes and tasks, which any holder of the case key may do.
 
 Taking someone off a case (can_remove_member; T3, T12). A coordinator may take anyone off;
 a caseworker only those below her, verifiers and logistics staff; verifiers, logistics staff
