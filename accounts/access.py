@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from accounts import permissions
 from accounts.keyring import SESSION_GENERATION, session_private_key, session_signing_key, staff_keys_proven
 from accounts.models import StaffMember
 from core.vault import vault_clear
@@ -64,7 +65,7 @@ def coordinator_required(view: View) -> View:
     @staff_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not staff_member(request).is_coordinator:
+        if not permissions.can_open_coordinator_pages(staff_member(request)):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from accounts import permissions
 from accounts.models import Role, StaffMember
 from casework.models import Team
 
@@ -75,9 +76,9 @@ class LoginForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    # Caseworker by default, not the first choice: an invite made in haste must not hand out
-    # coordinator rights.
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CASEWORKER)
+    # Not the first choice (accounts.permissions.INVITE_DEFAULT_ROLE): an invite made in haste
+    # must not hand out coordinator rights.
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=permissions.INVITE_DEFAULT_ROLE)
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.order_by("name"), required=False, empty_label=_("The on-call team")
     )

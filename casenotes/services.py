@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -216,7 +217,7 @@ def task_set_done(*, task: CaseTask, actor: StaffMember, actor_private_key: byte
 
 
 def _require_coordinator(actor: StaffMember) -> None:
-    if not actor.is_coordinator:
+    if not permissions.can_edit_organisation_knowledge(actor):
         raise ChangeRefused(_("Only a coordinator can change canned replies."))
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts import permissions
 from accounts.models import StaffMember
 from casework.models import Case
 
@@ -65,7 +66,7 @@ class _MemberChoice(forms.ModelChoiceField):
 
 
 class CaseMemberForm(_OwnIds):
-    """Whom to give the case key: active staff whose role reads case content, not yet holders."""
+    """Whom to give the case key: active staff who may hold it (accounts.permissions), not yet holders."""
 
     id_prefix = "member"
 
@@ -80,32 +81,25 @@ class CaseMemberForm(_OwnIds):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from casework.services import CASE_READER_ROLES, VERIFIED_ONLY_ROLES
         from triage.lifecycle import State
 
         self.case_verified = case.status == State.VERIFIED
         holders = StaffMember.objects.filter(wraps__case_key__case=case, wraps__case_key__version=case.key_version)
-        candidates = (
-            StaffMember.objects.filter(is_active=True, role__in=CASE_READER_ROLES + VERIFIED_ONLY_ROLES)
-            .exclude(pk__in=holders.values("pk"))
-            .order_by("username")
-        )
+        others = StaffMember.objects.filter(is_active=True).exclude(pk__in=holders.values("pk")).order_by("username")
+        # Logistics staff are accepted by the field (so choosing one gets the clear refusal
+        # below) but not offered before the case is verified.
+        accepted = [m for m in others if permissions.can_hold_case_key(m, case_verified=True)]
         field = self.fields["member"]
-        field.queryset = candidates  # type: ignore[attr-defined]
-        if not self.case_verified:
-            # Logistics staff are accepted by the field (so choosing one gets the clear refusal
-            # below) but not offered before the case is verified.
-            offered = candidates.exclude(role__in=VERIFIED_ONLY_ROLES)
-            field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
-                (m.pk, field.label_from_instance(m))
-                for m in offered  # type: ignore[attr-defined]
-            ]
+        field.queryset = others.filter(pk__in=[m.pk for m in accepted])  # type: ignore[attr-defined]
+        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
+            (m.pk, field.label_from_instance(m))  # type: ignore[attr-defined]
+            for m in accepted
+            if permissions.can_hold_case_key(m, case_verified=self.case_verified)
+        ]
 
     def clean_member(self) -> StaffMember:
-        from casework.services import VERIFIED_ONLY_ROLES
-
         member = self.cleaned_data["member"]
-        if member.role in VERIFIED_ONLY_ROLES and not self.case_verified:
+        if not permissions.can_hold_case_key(member, case_verified=self.case_verified):
             raise forms.ValidationError(_("Logistics staff can be given a case only once it is verified."))
         return member
 

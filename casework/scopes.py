@@ -13,6 +13,7 @@ state, when it was opened, whether it is overdue, whether it is under duress.
         list of case references would be more than they need (need-to-know).
 
 Logistics is "own": they are given a case key for a specific job (tickets, a safe house).
+Which role has which scope is accounts.permissions.case_list_scope, with every other capability.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRe
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, StaffMember
+from accounts import permissions
+from accounts.models import StaffMember
 from casework.models import Case, CaseKeyWrap, TeamMembership
 from casework.selectors import urgency_rank
 from triage.deadlines import overdue_q
@@ -36,20 +38,9 @@ class Scope(models.TextChoices):
     NONE = "none", _("No cases")
 
 
-ROLE_SCOPES: dict[str, Scope] = {
-    Role.COORDINATOR: Scope.ALL,
-    Role.CASEWORKER: Scope.TEAM,
-    Role.VERIFIER: Scope.TEAM,
-    Role.LOGISTICS: Scope.OWN,
-    Role.ANALYST: Scope.NONE,
-}
-
-
 def scope_for(member: StaffMember) -> Scope:
     """An unknown role or a disabled account sees nothing (fail closed)."""
-    if not member.is_active:
-        return Scope.NONE
-    return ROLE_SCOPES.get(member.role, Scope.NONE)
+    return Scope(permissions.case_list_scope(member))
 
 
 def _holds_a_key(member: StaffMember) -> Q:

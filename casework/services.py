@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import RecoveryKey, Role, StaffMember
+from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import authenticity, choices, keys, texts
@@ -52,13 +53,11 @@ from triage.lifecycle import State
 from vetting import red_flags, sensitive
 from vetting import services as vetting_services
 
-# Roles whose work needs a new case's content; logistics and analysts see cases only once
-# the casework rules give them a reason to (need-to-know).
-CASE_READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
-# Logistics staff (who run the safe houses, T3) read a case only while it is verified: a key
-# holder may give them the key then (case_member_add), never at intake; they lose it with a
-# key rotation as soon as the case leaves the verified state (case_state_changed).
-VERIFIED_ONLY_ROLES = (Role.LOGISTICS,)
+# Who may hold which case is accounts.permissions (CASE_READER_ROLES: given new cases of their
+# team; VERIFIED_ONLY_ROLES: logistics staff, given a case only while it is verified, never at
+# intake, and taken off with a key rotation as soon as it leaves that state, case_state_changed).
+CASE_READER_ROLES = permissions.CASE_READER_ROLES
+VERIFIED_ONLY_ROLES = permissions.VERIFIED_ONLY_ROLES
 logger = logging.getLogger(__name__)
 
 
@@ -562,7 +561,7 @@ def decoy_reply_post(
     any reply, never held and never released: message_release and codename_burn leave decoy
     messages out of the real conversation. Only a caseworker or coordinator holding the
     current case key."""
-    if member.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(member):
         raise DuressActionRefused(_("Only a caseworker or coordinator can write in the cover conversation."))
     # T3/T4: raises SensitiveReplyStopped (always refused) if the draft seems to hold a sensitive item.
     sensitive.cover_reply_screen(case=case, member=member, body=body)
@@ -587,7 +586,7 @@ def message_release(
     only one who holds the case key: the server cannot unwrap the data key by itself. The
     body is re-encrypted without the held flag, so the coordinator signs the reply anew; a
     reply whose signature does not hold is not released."""
-    if not actor.is_coordinator:
+    if not permissions.can_release_held_reply(actor):
         raise DuressActionRefused(_("Only a coordinator can release a held reply."))
     try:
         with transaction.atomic():
@@ -698,7 +697,7 @@ DURESS_CLEAR_REASONS = (
 def case_duress_clear(*, case: Case, actor: StaffMember, actor_private_key: bytes, reason: str) -> bool:
     """Lift the duress state: the real codename shows the real conversation again. Only a
     caseworker or coordinator holding the case key. Returns False when there was nothing to clear."""
-    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can clear the duress state."))
     if reason not in dict(DURESS_CLEAR_REASONS):
         raise DuressActionRefused(_("Choose why the person is safe again."))
@@ -774,7 +773,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
     re-sealed. Only a caseworker or coordinator holding the case key: the data keys are
     unwrapped with it. Burning also ends the duress state: nobody but the person, told through
     the agreed channel, knows the new codename, so it has no reason to show the decoy."""
-    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can issue a new codename."))
     with transaction.atomic():
         locked = _case_locked(case)
@@ -849,7 +848,7 @@ def case_flags_set(
     """Set the hostile-relative and do-not-contact-via flags inside the sealed case details,
     re-sealed under the current key version (the flags are case content, not triage columns).
     ``expected_revision`` is the case revision the form was rendered with (EditConflict if stale)."""
-    if actor.role not in (Role.COORDINATOR, Role.CASEWORKER):
+    if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can change these warnings."))
     with transaction.atomic():
         locked = _case_locked(case)
@@ -888,10 +887,9 @@ def case_member_add(
     that team (casework.teams)."""
     with transaction.atomic():
         locked = keys.case_checked(_case_locked(case))  # its state decides who may be added
-        if member.is_active and member.role in VERIFIED_ONLY_ROLES:
-            if locked.status != State.VERIFIED:
+        if not permissions.can_hold_case_key(member, case_verified=locked.status == State.VERIFIED):
+            if permissions.can_hold_case_key(member, case_verified=True):
                 raise MembershipRefused(_("Logistics staff can be given a case only once it is verified."))
-        elif not member.is_active or member.role not in CASE_READER_ROLES:
             raise MembershipRefused(_("This person's role does not read case content."))
         if _holds_current_key(locked, member):
             raise MembershipRefused(_("This person can already read the case."))
@@ -926,14 +924,19 @@ def case_member_add(
 
 def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> CaseKey:
     """Delete ``member``'s wraps of every version and rotate the key, so nothing written from
-    now on can be opened by them. The last holder cannot be removed this way (only the
-    recovery key would be left); disabling the account can, see staff_disable."""
+    now on can be opened by them. Who may take whom off is accounts.permissions.can_remove_member
+    (never the last caseworker or coordinator reading the case, never leaving the actor its only
+    reader); disabling the account always takes them off, see staff_disable."""
     with transaction.atomic():
         locked = _case_locked(case)
         if not _holds_current_key(locked, member):
             raise MembershipRefused(_("This person does not hold the case key."))
-        if not any(holder.pk != member.pk for holder in keys.current_holders(locked)):
-            raise MembershipRefused(_("This is the last person who can read the case."))
+        holders = keys.current_holders(locked)
+        if not any(holder.pk == actor.pk for holder in holders):
+            raise keys.NoAccess
+        refusal = permissions.member_removal_refusal(actor, member, holders)
+        if refusal is not None:
+            raise MembershipRefused(refusal)
         opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: actor is no holder
         new_key = _case_rotate_without(locked, member, opened)
         vetting_services.sign_offs_withdraw_for_removed(case=locked, member=member, actor=actor, reason="removed")
@@ -1009,10 +1012,10 @@ def _drop_holder_rows(case: Case, ids: list[int]) -> None:
 def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
     """Disable the account and take it off every case at once, rotating each case's key.
     Returns how many cases were rotated."""
-    if not actor.is_coordinator:
-        raise MembershipRefused(_("Only a coordinator can disable an account."))
     if actor.pk == member.pk:
         raise MembershipRefused(_("You cannot disable your own account."))
+    if not permissions.can_disable_staff(actor, member):
+        raise MembershipRefused(_("Only a coordinator can disable an account."))
     with transaction.atomic():
         locked_member = StaffMember.objects.select_for_update().get(pk=member.pk)
         locked_member.is_active = False

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
@@ -151,9 +152,9 @@ def pending_keys(request: HttpRequest) -> HttpResponse:
 def cases_in_scope(request: HttpRequest) -> HttpResponse:
     """The cases a member may know exist, with the plaintext triage fields only."""
     member = staff_member(request)
-    scope = scopes.scope_for(member)
-    if scope == scopes.Scope.NONE:
+    if not permissions.can_see_case_list(member):
         raise PermissionDenied
+    scope = scopes.scope_for(member)
     with transaction.atomic():
         audit_record(actor=member, action=Action.CASES_LIST_SCOPE, details={"scope": str(scope)})
     page = scopes.scoped_cases_page(member, request.GET.get("page"))

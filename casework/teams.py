@@ -39,6 +39,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.keyring import trusted_box_key
 from accounts.models import StaffMember
 from audit.models import Action
@@ -76,7 +77,7 @@ class TeamChange:
 
 
 def _coordinator_only(actor: StaffMember) -> None:
-    if not actor.is_coordinator:
+    if not permissions.can_manage_teams(actor):
         raise TeamRefused(_("Only a coordinator can change teams."))
 
 
@@ -131,7 +132,7 @@ def _give_key_or_owe_it(
 ) -> None:
     """Wrap every key version of ``case`` for ``member`` if ``actor`` holds the current one;
     otherwise record that the wrap is owed."""
-    if member.role not in services.CASE_READER_ROLES:
+    if not permissions.can_read_new_cases(member):
         return
     if _holds_current_key(case, member):
         # Already reads it (named, or from before): they now hold it through the team as well.
@@ -158,7 +159,7 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
     _coordinator_only(actor)
     if not member.is_active:
         raise TeamRefused(_("This account is disabled."))
-    if member.role in services.CASE_READER_ROLES and trusted_box_key(member) is None:
+    if permissions.can_read_new_cases(member) and trusted_box_key(member) is None:
         raise TeamRefused(services.untrusted_key_message())
     change = TeamChange()
     with transaction.atomic():
@@ -316,7 +317,7 @@ def pending_wraps_visible_to(member: StaffMember) -> QuerySet[PendingWrap]:
         case_key__case=OuterRef("case"), case_key__version=OuterRef("case__key_version"), member=member
     )
     rows = PendingWrap.objects.select_related("case", "member", "team").annotate(can_complete=Exists(holds))
-    if not member.is_coordinator:
+    if not permissions.can_see_all_cases(member):
         rows = rows.filter(can_complete=True)
     return rows.order_by("-can_complete", "case__created_at", "pk")
 
@@ -338,8 +339,7 @@ def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> i
                     not certified(pending)
                     or pending.team_id != case.team_id
                     or not _in_team(member, pending.team_id)
-                    or not member.is_active
-                    or member.role not in services.CASE_READER_ROLES
+                    or not permissions.can_read_new_cases(member)
                 ):
                     pending.delete()
                     continue

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
@@ -103,6 +104,8 @@ def _render_case(
         "conversation": conversation,
         "form": form or StaffReplyForm(),  # the reply box, empty unless a draft is being shown again
         "holders": holders,
+        # Whom this member may take off (themselves: leave); accounts.permissions decides.
+        "removable": {holder.pk for holder in holders if permissions.can_remove_member(member, holder, holders)},
         "member_form": member_form or CaseMemberForm(case=case),
         "membership_error": membership_error,
         "duress_form": DuressClearForm(),
@@ -264,6 +267,8 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
             actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
             member=removed,
         )
+    except keys.NoAccess:
+        raise Http404 from None
     except services.MembershipRefused as refused:
         return _render_case(
             request,
@@ -318,7 +323,7 @@ def staff_disable(request: HttpRequest, member_id: int) -> HttpResponse:
 def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if not member.is_coordinator:
+    if not permissions.can_release_held_reply(member):
         raise PermissionDenied
     confirm = MessageReleaseForm(request.POST)
     if not confirm.is_valid():

@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csrf",
                 "core.context.site",
+                "accounts.context.capabilities",
                 "django.contrib.messages.context_processors.messages",
             ],
         },

@@ -11,6 +11,13 @@ the console, or a caseworker's console session presented to the intake, must ope
 Besides status codes and redirect targets, every response body is searched for the secrets of
 the world (the person's message and file, the other person's message, the decoy conversation,
 the case identifier, the codename). A secret may appear only where the matrix says so.
+
+Staff personas of every role, each on the on-call team (whose members are given its new cases
+if their role reads cases) and on another team: caseworker and outsider, verifier_in and
+verifier_out, logistics_in and logistics_out, analyst_in and analyst_out, and the coordinator.
+Logistics staff read a case only while it is verified, so for the two logistics personas
+{case} (and {revision}) name the world's verified case, which logistics_in was given: what they
+may do there is what matters. Everyone else acts on the person's case, which is new.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 
 from accounts import services as account_services
-from accounts.models import SignupLink
+from accounts.models import Role, SignupLink
 from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
@@ -55,11 +62,26 @@ from tests.personas import (
     make_staff,
     open_case,
 )
+from triage.lifecycle import State
+from triage.services import case_transition
+from vetting import services as vetting_services
 
 FACES = {"intake": INTAKE, "console": CONSOLE}
-PERSONAS = ("anonymous", "person", "person_under_duress", "other_person", "caseworker", "outsider", "coordinator")
+STAFF_PERSONAS = (
+    "caseworker",
+    "outsider",
+    "coordinator",
+    "verifier_in",
+    "verifier_out",
+    "logistics_in",
+    "logistics_out",
+    "analyst_in",
+    "analyst_out",
+)
 PERSON_PERSONAS = ("person", "person_under_duress", "other_person")
-STAFF_PERSONAS = ("caseworker", "outsider", "coordinator")
+PERSONAS = ("anonymous", *PERSON_PERSONAS, *STAFF_PERSONAS)
+# Staff personas of a role that reads a case only while it is verified: they act on the verified case.
+ON_VERIFIED_CASE = ("logistics_in", "logistics_out")
 METHODS = ("GET", "POST")
 
 # The secrets searched for in every response. Each names strings (or bytes) of the world.
@@ -72,7 +94,8 @@ CODENAME = "person's codename"
 NOTE = "staff note on the person's case"
 TASK = "task on the person's case"
 LEG = "place on the person's evacuation plan"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG)
+VERIFIED = "verified case's message"
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED)
 
 # A small PNG with a marker no template could contain by accident.
 PNG = b"\x89PNG\r\n\x1a\n" + b"matrix-file-" + uuid.uuid4().hex.encode() + b"\x00" * 64
@@ -295,7 +318,7 @@ MATRIX = [
         "console",
         "casework:inbox",
         "inbox/",
-        get=staff(ok(), caseworker=ok(CASE), coordinator=ok(CASE)),
+        get=staff(ok(), caseworker=ok(CASE), coordinator=ok(CASE), verifier_in=ok(CASE)),
         post=staff(NOT_ALLOWED),
     ),
     Route(
@@ -304,7 +327,11 @@ MATRIX = [
         "cases/<str:public_id>/",
         # Staff see the decoy too, marked as such, to know what a captor was shown.
         get=staff(
-            NOT_FOUND, caseworker=ok(MESSAGE, CASE, DECOY, NOTE, TASK), coordinator=ok(MESSAGE, CASE, DECOY, NOTE, TASK)
+            NOT_FOUND,
+            caseworker=ok(MESSAGE, CASE, DECOY, NOTE, TASK),
+            coordinator=ok(MESSAGE, CASE, DECOY, NOTE, TASK),
+            verifier_in=ok(MESSAGE, CASE, DECOY, NOTE, TASK),
+            logistics_in=ok(VERIFIED),
         ),
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}"},
@@ -314,7 +341,13 @@ MATRIX = [
         "casework:reply",
         "cases/<str:public_id>/reply/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+            logistics_in=to("/cases/{case}/"),
+        ),
         kwargs={"public_id": "{case}"},
         data={"body": "A reply from the matrix."},
     ),
@@ -325,7 +358,13 @@ MATRIX = [
         "casework:decoy_reply",
         "cases/<str:public_id>/decoy-reply/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
+        ),
         kwargs={"public_id": "{case}"},
         data={"decoy_body": "A cover reply from the matrix."},
     ),
@@ -336,7 +375,11 @@ MATRIX = [
         "cases/<str:public_id>/state/",
         get=staff(NOT_ALLOWED),
         post=staff(
-            NOT_FOUND, caseworker=Expect(400, sees=frozenset({CASE})), coordinator=Expect(400, sees=frozenset({CASE}))
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({CASE})),
+            coordinator=Expect(400, sees=frozenset({CASE})),
+            verifier_in=Expect(400, sees=frozenset({CASE})),
+            logistics_in=Expect(400),
         ),
         kwargs={"public_id": "{case}"},
         data={"to_state": "closed", "reason": "", "revision": "{revision}", "confirm_close": "on"},
@@ -362,26 +405,47 @@ MATRIX = [
         "casework:mark_read",
         "cases/<str:public_id>/read/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/inbox/"), coordinator=to("/inbox/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/inbox/"),
+            coordinator=to("/inbox/"),
+            verifier_in=to("/inbox/"),
+            logistics_in=to("/inbox/"),
+        ),
         kwargs={"public_id": "{case}"},
     ),
     Route(
-        # Only a holder of the key can hand it on; outsiders cannot even tell the case exists.
+        # Only a holder of the key can hand it on (a verifier, or logistics on the verified case,
+        # too); outsiders cannot even tell the case exists.
         "console",
         "casework:member_add",
         "cases/<str:public_id>/members/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+            logistics_in=to("/cases/{case}/"),
+        ),
         kwargs={"public_id": "{case}"},
         data={"member": "{outsider_member}"},
     ),
     Route(
-        # Removing the caseworker rotates the key; the caseworker removing herself leaves the case.
+        # Removing the caseworker rotates the key (the verifier still reads the case, so the
+        # coordinator is not left alone); the caseworker removing herself leaves the case. A
+        # verifier or logistics member may take nobody else off (can_remove_member): refused.
         "console",
         "casework:member_remove",
         "cases/<str:public_id>/members/<int:member_id>/remove/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/inbox/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/inbox/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(400, sees=frozenset({VERIFIED})),
+        ),
         kwargs={"public_id": "{case}", "member_id": "{caseworker_member}"},
         data={"confirm": "on"},
     ),
@@ -395,11 +459,18 @@ MATRIX = [
     ),
     Route(
         # The cases a member may know exist (casework.scopes), triage fields only; the outsider's
-        # team has none. Links open only cases one holds the key for.
+        # team has none. Links open only cases one holds the key for. Analysts have no case list.
         "console",
         "casework:cases_in_scope",
         "team-cases/",
-        get=staff(ok(), caseworker=ok(CASE), coordinator=ok(CASE)),
+        get=staff(
+            ok(),
+            caseworker=ok(CASE),
+            coordinator=ok(CASE),
+            verifier_in=ok(CASE),
+            analyst_in=FORBIDDEN,
+            analyst_out=FORBIDDEN,
+        ),
         post=staff(NOT_ALLOWED),
     ),
     Route(
@@ -472,7 +543,13 @@ MATRIX = [
         "casework:flags",
         "cases/<str:public_id>/flags/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
+        ),
         kwargs={"public_id": "{case}"},
         data={"hostile_relative": "on", "no_contact_via": "sms", "revision": "{revision}"},
     ),
@@ -482,7 +559,13 @@ MATRIX = [
         "casework:codename_burn",
         "cases/<str:public_id>/codename/burn/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE)),
+        post=staff(
+            NOT_FOUND,
+            caseworker=ok(CASE),
+            coordinator=ok(CASE),
+            verifier_in=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
+        ),
         kwargs={"public_id": "{case}"},
         data={"confirm": "on"},
     ),
@@ -493,7 +576,13 @@ MATRIX = [
         "casework:duress_clear",
         "cases/<str:public_id>/duress/clear/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
+        ),
         kwargs={"public_id": "{case}"},
         data={"reason": "met_in_person", "confirm": "on"},
     ),
@@ -503,7 +592,13 @@ MATRIX = [
         "casework:message_release",
         "cases/<str:public_id>/messages/<uuid:message_id>/release/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=FORBIDDEN, coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=FORBIDDEN,
+            coordinator=to("/cases/{case}/"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
         kwargs={"public_id": "{case}", "message_id": "{held_message}"},
         data={"confirm": "on"},
     ),
@@ -511,7 +606,7 @@ MATRIX = [
         "console",
         "casework:attachment",
         "cases/<str:public_id>/files/<uuid:attachment_id>/",
-        get=staff(NOT_FOUND, caseworker=ok(FILE), coordinator=ok(FILE)),
+        get=staff(NOT_FOUND, caseworker=ok(FILE), coordinator=ok(FILE), verifier_in=ok(FILE)),
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
     ),
@@ -521,7 +616,13 @@ MATRIX = [
         "casenotes:note_add",
         "cases/<str:public_id>/notes/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+            logistics_in=to("/cases/{case}/"),
+        ),
         kwargs={"public_id": "{case}"},
         data={"body": "A note from the matrix."},
     ),
@@ -530,8 +631,8 @@ MATRIX = [
         "console",
         "casenotes:note_edit",
         "cases/<str:public_id>/notes/<uuid:note_id>/edit/",
-        get=staff(NOT_FOUND, caseworker=ok(CASE, NOTE), coordinator=FORBIDDEN),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=FORBIDDEN),
+        get=staff(NOT_FOUND, caseworker=ok(CASE, NOTE), coordinator=FORBIDDEN, verifier_in=FORBIDDEN),
+        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=FORBIDDEN, verifier_in=FORBIDDEN),
         kwargs={"public_id": "{case}", "note_id": "{note}"},
         data={"body": "A changed note from the matrix.", "revision": "1"},
     ),
@@ -540,7 +641,13 @@ MATRIX = [
         "casenotes:task_add",
         "cases/<str:public_id>/tasks/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+            logistics_in=to("/cases/{case}/"),
+        ),
         kwargs={"public_id": "{case}"},
         data={"title": "A task from the matrix.", "owner": "{caseworker_member}"},
     ),
@@ -549,8 +656,13 @@ MATRIX = [
         "console",
         "casenotes:task_edit",
         "cases/<str:public_id>/tasks/<uuid:task_id>/edit/",
-        get=staff(NOT_FOUND, caseworker=ok(CASE, TASK), coordinator=ok(CASE, TASK)),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        get=staff(NOT_FOUND, caseworker=ok(CASE, TASK), coordinator=ok(CASE, TASK), verifier_in=ok(CASE, TASK)),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+        ),
         kwargs={"public_id": "{case}", "task_id": "{task}"},
         data={"title": "A changed task from the matrix.", "owner": "{caseworker_member}", "revision": "1"},
     ),
@@ -559,7 +671,12 @@ MATRIX = [
         "casenotes:task_done",
         "cases/<str:public_id>/tasks/<uuid:task_id>/done/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+        ),
         kwargs={"public_id": "{case}", "task_id": "{task}"},
         data={"done": "1"},
     ),
@@ -570,7 +687,11 @@ MATRIX = [
         "cases/<str:public_id>/canned/insert/",
         get=staff(NOT_ALLOWED),
         post=staff(
-            NOT_FOUND, caseworker=ok(MESSAGE, CASE, DECOY, NOTE, TASK), coordinator=ok(MESSAGE, CASE, DECOY, NOTE, TASK)
+            NOT_FOUND,
+            caseworker=ok(MESSAGE, CASE, DECOY, NOTE, TASK),
+            coordinator=ok(MESSAGE, CASE, DECOY, NOTE, TASK),
+            verifier_in=ok(MESSAGE, CASE, DECOY, NOTE, TASK),
+            logistics_in=ok(VERIFIED),
         ),
         kwargs={"public_id": "{case}"},
         data={"body": "", "canned": "{canned}"},
@@ -615,7 +736,13 @@ MATRIX = [
         "checkins:schedule_set",
         "cases/<str:public_id>/checkins/schedule/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#checkins"), coordinator=to("/cases/{case}/#checkins")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/#checkins"),
+            coordinator=to("/cases/{case}/#checkins"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
         kwargs={"public_id": "{case}"},
         data={"preset": "72", "grace_minutes": "60", "active": "on"},
     ),
@@ -629,6 +756,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
             coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
         ),
         kwargs={"public_id": "{case}"},
     ),
@@ -637,24 +766,31 @@ MATRIX = [
         "checkins:fate_set",
         "cases/<str:public_id>/fate/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#checkins"), coordinator=to("/cases/{case}/#checkins")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/#checkins"),
+            coordinator=to("/cases/{case}/#checkins"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
         kwargs={"public_id": "{case}"},
         data={"status": "in_transit", "information": "A status from the matrix."},
     ),
     # --- evacuation.safehouses: logistics' and coordinators' pages, placements on a case ----
     Route(
-        # An empty form is shown again with its errors. The world holds no safe house.
+        # An empty form is shown again with its errors. The world holds no safe house. Logistics
+        # staff manage safe houses whatever their team.
         "console",
         "safehouses:list",
         "safe-houses/",
-        get=staff(FORBIDDEN, coordinator=ok()),
-        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        get=staff(FORBIDDEN, coordinator=ok(), logistics_in=ok(), logistics_out=ok()),
+        post=staff(FORBIDDEN, coordinator=Expect(400), logistics_in=Expect(400), logistics_out=Expect(400)),
     ),
     Route(
         "console",
         "safehouses:detail",
         "safe-houses/<int:house_id>/",
-        get=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        get=staff(FORBIDDEN, coordinator=NOT_FOUND, logistics_in=NOT_FOUND, logistics_out=NOT_FOUND),
         post=staff(NOT_ALLOWED),
         kwargs={"house_id": "0"},
     ),
@@ -663,7 +799,7 @@ MATRIX = [
         "safehouses:address",
         "safe-houses/<int:house_id>/address/",
         get=staff(NOT_ALLOWED),
-        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND, logistics_in=NOT_FOUND, logistics_out=NOT_FOUND),
         kwargs={"house_id": "0"},
     ),
     Route(
@@ -679,8 +815,8 @@ MATRIX = [
         "console",
         "safehouses:edit",
         "safe-houses/<int:house_id>/edit/",
-        get=staff(FORBIDDEN, coordinator=NOT_FOUND),
-        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        get=staff(FORBIDDEN, coordinator=NOT_FOUND, logistics_in=NOT_FOUND, logistics_out=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND, logistics_in=NOT_FOUND, logistics_out=NOT_FOUND),
         kwargs={"house_id": "0"},
         data={"code_name": "Matrix", "capacity": "2", "revision": "1"},
     ),
@@ -689,7 +825,7 @@ MATRIX = [
         "safehouses:close",
         "safe-houses/<int:house_id>/close/",
         get=staff(NOT_ALLOWED),
-        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND, logistics_in=NOT_FOUND, logistics_out=NOT_FOUND),
         kwargs={"house_id": "0"},
         data={"revision": "1", "confirm": "on"},
     ),
@@ -703,6 +839,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
             coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            verifier_in=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(400, sees=frozenset({VERIFIED})),
         ),
         kwargs={"public_id": "{case}"},
         data={"safe_house": "0", "starts_on": "2026-11-25", "until": ""},
@@ -713,7 +851,7 @@ MATRIX = [
         "safehouses:placement_confirm",
         "safe-houses/placements/<uuid:placement_id>/confirm/",
         get=staff(NOT_ALLOWED),
-        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND, logistics_in=NOT_FOUND, logistics_out=NOT_FOUND),
         kwargs={"placement_id": "00000000-0000-4000-8000-000000000000"},
         data={"back": "case"},
     ),
@@ -736,6 +874,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(409, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
             coordinator=Expect(409, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            verifier_in=FORBIDDEN,
+            logistics_in=Expect(409, sees=frozenset({VERIFIED})),
         ),
         kwargs={"public_id": "{case}"},
     ),
@@ -745,11 +885,15 @@ MATRIX = [
         "console",
         "evac_plans:plan",
         "cases/<str:public_id>/plan/",
-        get=staff(NOT_FOUND, caseworker=ok(CASE, LEG), coordinator=ok(CASE, LEG)),
+        get=staff(
+            NOT_FOUND, caseworker=ok(CASE, LEG), coordinator=ok(CASE, LEG), verifier_in=ok(CASE, LEG), logistics_in=ok()
+        ),
         post=staff(
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({CASE, LEG})),
             coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
         ),
         kwargs={"public_id": "{case}"},
     ),
@@ -762,6 +906,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({CASE, LEG})),
             coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
         ),
         kwargs={"public_id": "{case}"},
         data={"mode": "bus", "from_place": "Matrix town", "to_place": "Matrix city", "notes": ""},
@@ -770,11 +916,12 @@ MATRIX = [
         "console",
         "evac_plans:leg_edit",
         "cases/<str:public_id>/plan/legs/<uuid:leg_id>/",
-        get=staff(NOT_FOUND, caseworker=ok(CASE, LEG), coordinator=ok(CASE, LEG)),
+        get=staff(NOT_FOUND, caseworker=ok(CASE, LEG), coordinator=ok(CASE, LEG), verifier_in=ok(CASE, LEG)),
         post=staff(
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({CASE, LEG})),
             coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+            verifier_in=FORBIDDEN,
         ),
         kwargs={"public_id": "{case}", "leg_id": "{leg}"},
         data={"mode": "bus", "from_place": "Matrix town", "to_place": "Matrix city", "notes": "", "revision": "1"},
@@ -784,7 +931,12 @@ MATRIX = [
         "evac_plans:leg_progress",
         "cases/<str:public_id>/plan/legs/<uuid:leg_id>/progress/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/plan/"), coordinator=to("/cases/{case}/plan/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/plan/"),
+            coordinator=to("/cases/{case}/plan/"),
+            verifier_in=FORBIDDEN,
+        ),
         kwargs={"public_id": "{case}", "leg_id": "{leg}"},
         data={"status": "under_way", "revision": "1", "doc_tickets": "ready"},
     ),
@@ -797,6 +949,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({CASE, LEG})),
             coordinator=Expect(400, sees=frozenset({CASE, LEG})),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
         ),
         kwargs={"public_id": "{case}"},
         data={"template": "{plan_template}"},
@@ -838,11 +992,18 @@ MATRIX = [
     ),
     # --- evacuation/funds: money paid out (the world's entry is the caseworker's, waiting) ----
     Route(
+        # Logistics staff record money paid out on the verified case they hold; verifiers may not.
         "console",
         "funds:entry_add",
         "cases/<str:public_id>/funds/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#funds"), coordinator=to("/cases/{case}/#funds")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/#funds"),
+            coordinator=to("/cases/{case}/#funds"),
+            verifier_in=FORBIDDEN,
+            logistics_in=to("/cases/{case}/#funds"),
+        ),
         kwargs={"public_id": "{case}"},
         data={"category": "food", "amount": "100", "currency": "RUB", "paid_on": "2026-01-02", "payee": "Groceries"},
     ),
@@ -850,8 +1011,13 @@ MATRIX = [
         "console",
         "funds:entry_edit",
         "cases/<str:public_id>/funds/<uuid:entry_id>/edit/",
-        get=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE)),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/#funds"), coordinator=to("/cases/{case}/#funds")),
+        get=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE), verifier_in=FORBIDDEN),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/#funds"),
+            coordinator=to("/cases/{case}/#funds"),
+            verifier_in=FORBIDDEN,
+        ),
         kwargs={"public_id": "{case}", "entry_id": "{funds_entry}"},
         data={
             "category": "food",
@@ -998,7 +1164,13 @@ MATRIX = [
         "vetting:check_tick",
         "cases/<str:public_id>/vetting/check/",
         get=staff(NOT_ALLOWED),
-        post=staff(NOT_FOUND, caseworker=to("/cases/{case}/"), coordinator=to("/cases/{case}/")),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/"),
+            coordinator=to("/cases/{case}/"),
+            verifier_in=to("/cases/{case}/"),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
+        ),
         kwargs={"public_id": "{case}"},
         data={"item": "interview", "note": "A note from the matrix."},
     ),
@@ -1012,6 +1184,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
             coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            verifier_in=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
         ),
         kwargs={"public_id": "{case}"},
         data={"reason": "A reason from the matrix."},
@@ -1032,12 +1206,18 @@ MATRIX = [
         "vetting:sensitive_choose",
         "cases/<str:public_id>/sensitive/",
         get=staff(
-            NOT_FOUND, caseworker=Expect(403, sees=frozenset({CASE})), coordinator=Expect(403, sees=frozenset({CASE}))
+            NOT_FOUND,
+            caseworker=Expect(403, sees=frozenset({CASE})),
+            coordinator=Expect(403, sees=frozenset({CASE})),
+            verifier_in=Expect(403, sees=frozenset({CASE})),
+            logistics_in=FORBIDDEN,
         ),
         post=staff(
             NOT_FOUND,
             caseworker=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
             coordinator=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            verifier_in=Expect(403, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(403, sees=frozenset({VERIFIED})),
         ),
         kwargs={"public_id": "{case}"},
         data={"body": "A draft from the matrix."},
@@ -1052,6 +1232,8 @@ MATRIX = [
             NOT_FOUND,
             caseworker=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
             coordinator=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            verifier_in=Expect(400, sees=frozenset({MESSAGE, CASE, DECOY, NOTE, TASK})),
+            logistics_in=Expect(400, sees=frozenset({VERIFIED})),
         ),
         kwargs={"public_id": "{case}"},
         data={"body": "A draft from the matrix.", "sensitive_item": "0"},
@@ -1155,9 +1337,11 @@ class World:
     secrets: dict[str, list[str | bytes]]
     jars: dict[str, Any]  # persona -> cookie jar after logging in
     person: PersonAtRisk
+    verified_values: dict[str, str] = field(default_factory=dict)  # {case} etc. for ON_VERIFIED_CASE
 
-    def fill(self, template: str) -> str:
-        return template.format(**self.values)
+    def fill(self, template: str, persona: str = "") -> str:
+        values = {**self.values, **self.verified_values} if persona in ON_VERIFIED_CASE else self.values
+        return template.format(**values)
 
     def browser(self, persona: str, urlconf: str) -> FaceClient:
         """A fresh client holding a copy of the persona's cookies, so no test changes another's."""
@@ -1198,7 +1382,16 @@ def world(django_db_setup: None, django_db_blocker: Any, module_file_store: Path
 def _build_world() -> World:
     coordinator = make_coordinator()
     caseworker = make_staff("caseworker", invited_by=coordinator)
-    outsider = make_staff("outsider", team=Team.objects.create(name="Documentation"), invited_by=coordinator)
+    other_team = Team.objects.create(name="Documentation")
+    outsider = make_staff("outsider", team=other_team, invited_by=coordinator)
+    roles = {"verifier": Role.VERIFIER, "logistics": Role.LOGISTICS, "analyst": Role.ANALYST}
+    staff_in = {
+        f"{name}_in": make_staff(f"{name}-in", role=role, invited_by=coordinator) for name, role in roles.items()
+    }
+    staff_out = {
+        f"{name}_out": make_staff(f"{name}-out", role=role, team=other_team, invited_by=coordinator)
+        for name, role in roles.items()
+    }
     marker = uuid.uuid4().hex[:12]  # so no template text can pass for a secret
     person_words = f"Words of the person {marker}"
     other_words = f"Words of the other person {marker}"
@@ -1215,6 +1408,10 @@ def _build_world() -> World:
     leg_words = f"A hiding place on the route {marker}"
     leg, destination, plan_template = _evacuation_plan(person, caseworker, coordinator, leg_words)
     funds_entry = _funds_entry(person, caseworker)
+    verified_words = f"Words of the verified person {marker}"
+    verified = _verified_case(
+        verified_words, caseworker, coordinator, staff_in["verifier_in"], staff_in["logistics_in"]
+    )
     handoff_services.org_keys_create(actor=coordinator.member)
     signup_token = account_services.signup_link_create(
         purpose=SignupLink.Purpose.INVITE, role="caseworker", team=None, created_by=coordinator.member
@@ -1226,6 +1423,7 @@ def _build_world() -> World:
         "caseworker": caseworker.console().cookies,
         "outsider": outsider.console().cookies,
         "coordinator": coordinator.console().cookies,
+        **{persona: staff.console().cookies for persona, staff in (staff_in | staff_out).items()},
     }
     return World(
         values={
@@ -1257,10 +1455,36 @@ def _build_world() -> World:
             NOTE: [note_words],
             TASK: [task_words],
             LEG: [leg_words],
+            VERIFIED: [verified_words],
         },
         jars=jars,
         person=person,
+        verified_values={"case": verified.case.public_id, "revision": str(verified.case.revision)},
     )
+
+
+def _verified_case(
+    words: str, caseworker: Staff, coordinator: Staff, verifier: Staff, logistics: Staff
+) -> PersonAtRisk:
+    """A second person's case, vetted, signed off by the verifier and the coordinator, verified,
+    and given to the logistics member by the caseworker (through the real services)."""
+    verified = open_case(body=words, duress_word="")
+    case_transition(case=verified.case, member=caseworker.member, to_state=State.TRIAGED)
+    case_transition(case=verified.case, member=caseworker.member, to_state=State.VETTING)
+    for signer in (verifier, coordinator):
+        vetting_services.sign_off_create(
+            case=verified.case, member=signer.member, member_private_key=signer.private_key, reason="Checked."
+        )
+    case_transition(case=verified.case, member=verifier.member, to_state=State.VERIFIED)
+    verified.case.refresh_from_db()
+    casework_services.case_member_add(
+        case=verified.case,
+        actor=caseworker.member,
+        actor_private_key=caseworker.private_key,
+        member=logistics.member,
+    )
+    verified.case.refresh_from_db()
+    return verified
 
 
 def _held_reply(person: PersonAtRisk, caseworker: Staff) -> Message:
@@ -1386,16 +1610,16 @@ def test_each_persona_gets_exactly_what_the_matrix_allows(
     expect = (route.get if method == "GET" else route.post)[persona]
     urlconf = FACES[route.face]
     client = world.browser(persona, urlconf)
-    url = reverse(route.name, urlconf=urlconf, kwargs={k: world.fill(v) for k, v in route.kwargs.items()})
+    url = reverse(route.name, urlconf=urlconf, kwargs={k: world.fill(v, persona) for k, v in route.kwargs.items()})
     if method == "GET":
         response = client.get(url)
     else:
-        response = client.post(url, {k: world.fill(v) for k, v in route.data.items()})
+        response = client.post(url, {k: world.fill(v, persona) for k, v in route.data.items()})
     body = _body(response)
 
     assert response.status_code == expect.status, f"{method} {url} as {persona}: {body[:1000]!r}"
     location = response.headers.get("Location")
-    assert location == (world.fill(expect.location) if expect.location else None)
+    assert location == (world.fill(expect.location, persona) if expect.location else None)
     for secret in SECRETS:
         shown = _shows(body, world.secrets[secret], every=secret != DECOY)
         hidden = not _shows(body, world.secrets[secret], every=False)

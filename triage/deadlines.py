@@ -21,7 +21,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts.models import Role, StaffMember
+from accounts import permissions
+from accounts.models import StaffMember
 from casework.models import Case, Message, Urgency
 from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
@@ -78,7 +79,7 @@ def _schedule_deadline(sender: type[Case], instance: Case, created: bool, **kwar
 
 
 def coordinators() -> list[StaffMember]:
-    return list(StaffMember.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("pk"))
+    return list(StaffMember.objects.filter(role__in=permissions.COORDINATOR_ROLES, is_active=True).order_by("pk"))
 
 
 def deadline_check(job: Job, *, now: datetime | None = None) -> list[StaffMember]:

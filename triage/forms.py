@@ -6,9 +6,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts import permissions
 from accounts.models import StaffMember
 from casework.forms import CaseRevisionField
 from triage.lifecycle import ClosingReason, State
+from triage.services import on_call_refused_message
 
 
 class TransitionForm(forms.Form):
@@ -27,7 +29,9 @@ class TransitionForm(forms.Form):
 
 
 class ShiftForm(forms.Form):
-    """Times are entered and shown in the organisation's time zone (settings.TIME_ZONE)."""
+    """Times are entered and shown in the organisation's time zone (settings.TIME_ZONE). Only
+    members who may be on call (accounts.permissions.can_be_on_call) are offered; another
+    active member is accepted by the field so that choosing one gets the plain refusal."""
 
     member = forms.ModelChoiceField(label=_("Staff member"), queryset=StaffMember.objects.none())
     starts_at = forms.DateTimeField(
@@ -43,7 +47,19 @@ class ShiftForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = StaffMember.objects.filter(is_active=True).order_by("username")  # type: ignore[attr-defined]
+        field = self.fields["member"]
+        field.queryset = StaffMember.objects.filter(is_active=True).order_by("username")  # type: ignore[attr-defined]
+        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
+            (member.pk, str(member))
+            for member in field.queryset  # type: ignore[attr-defined]
+            if permissions.can_be_on_call(member)
+        ]
+
+    def clean_member(self) -> StaffMember:
+        member: StaffMember = self.cleaned_data["member"]
+        if not permissions.can_be_on_call(member):
+            raise forms.ValidationError(on_call_refused_message())
+        return member
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,14 +1,17 @@
-"""Case states in one place: the states, who may move a case along which transition, and
-the reasons a case is closed. triage.services.case_transition enforces this table."""
+"""Case states in one place: the states, the transitions between them (each with the capability
+of accounts.permissions that may make it), and the reasons a case is closed.
+triage.services.case_transition enforces this table."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts import permissions
 
 
 class State(models.TextChoices):
@@ -31,15 +34,15 @@ class ClosingReason(models.TextChoices):
 class Transition:
     from_state: State
     to_state: State
-    roles: frozenset[str]
+    allowed: Callable[[Any], bool]  # a capability of accounts.permissions
     label: str | object  # lazy string
     # Dotted path of a function(case) -> refusal message or None, asked with the case locked.
     guard: str = ""
 
 
-_WORKERS = frozenset({Role.COORDINATOR, Role.CASEWORKER})
+_WORKERS = permissions.can_triage_case
 # Verification is the vetting decision (T3): verifiers and coordinators only.
-_VERIFIERS = frozenset({Role.COORDINATOR, Role.VERIFIER})
+_VERIFIERS = permissions.can_verify_case
 _OPEN = (State.NEW, State.TRIAGED, State.VETTING, State.VERIFIED)
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -51,7 +54,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     *(Transition(state, State.CLOSED, _WORKERS, _("Close")) for state in _OPEN),
     # Reopening a closed case is a coordinator's decision; it goes back to triage.
-    Transition(State.CLOSED, State.TRIAGED, frozenset({Role.COORDINATOR}), _("Reopen")),
+    Transition(State.CLOSED, State.TRIAGED, permissions.can_reopen_case, _("Reopen")),
 )
 
 
@@ -59,9 +62,9 @@ def transition_for(from_state: str, to_state: str) -> Transition | None:
     return next((t for t in TRANSITIONS if t.from_state == from_state and t.to_state == to_state), None)
 
 
-def transitions_from(state: str, role: str) -> list[Transition]:
-    """What a member of ``role`` may do with a case in ``state`` (for the case page form)."""
-    return [t for t in TRANSITIONS if t.from_state == state and role in t.roles]
+def transitions_from(state: str, member: Any) -> list[Transition]:
+    """What ``member`` may do with a case in ``state`` (for the case page form)."""
+    return [t for t in TRANSITIONS if t.from_state == state and t.allowed(member)]
 
 
 def is_open(state: str) -> bool:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -63,7 +64,7 @@ def case_transition(
                 _("A case cannot go from “%(from)s” to “%(to)s”.")
                 % {"from": State(locked.status).label, "to": State(to_state).label}
             )
-        if member.role not in transition.roles:
+        if not transition.allowed(member):
             raise TransitionRefused(_("Your role may not make this change."))
         refusal = import_string(transition.guard)(locked) if transition.guard else None
         if refusal:
@@ -102,8 +103,10 @@ def case_transition(
 
 
 def shift_add(*, actor: StaffMember, member: StaffMember, starts_at: datetime, ends_at: datetime) -> OnCallShift:
-    if not actor.is_coordinator:
+    if not permissions.can_edit_rota(actor):
         raise ShiftRefused(_("Only a coordinator can edit the rota."))
+    if not permissions.can_be_on_call(member):
+        raise ShiftRefused(on_call_refused_message())
     if ends_at <= starts_at:
         raise ShiftRefused(_("A shift must end after it starts."))
     with transaction.atomic():
@@ -113,14 +116,21 @@ def shift_add(*, actor: StaffMember, member: StaffMember, starts_at: datetime, e
 
 
 def shift_delete(*, actor: StaffMember, shift: OnCallShift) -> None:
-    if not actor.is_coordinator:
+    if not permissions.can_edit_rota(actor):
         raise ShiftRefused(_("Only a coordinator can edit the rota."))
     with transaction.atomic():
         audit_record(actor=actor, action=Action.ROTA_CHANGE, details={"removed": shift.pk, "member": shift.member_id})
         shift.delete()
 
 
+def on_call_refused_message() -> str:
+    return _("Only coordinators, caseworkers and verifiers can be on call: other roles do not see the case list.")
+
+
 def on_call_members(now: datetime) -> list[StaffMember]:
-    """Active members whose shift covers ``now``."""
+    """Members whose shift covers ``now`` and who may be on call as they are now: a shift stops
+    counting when its member is disabled or changes to a role that does not see the case list
+    (accounts.permissions.can_be_on_call), however the shift got there."""
     ids = OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).values("member_id")
-    return list(StaffMember.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    members = StaffMember.objects.filter(pk__in=ids, is_active=True).order_by("pk")
+    return [member for member in members if permissions.can_be_on_call(member)]

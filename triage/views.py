@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
 from casework.access import case_for_member
 from casework.forms import EDIT_CONFLICT_MESSAGE
@@ -72,10 +73,12 @@ def _transition_conflict(request: HttpRequest, case: Case, form: TransitionForm,
     return render(request, "triage/transition_refused.html", context, status=409)
 
 
-def _rota(request: HttpRequest, form: ShiftForm, status: int = 200) -> HttpResponse:
+def _rota(request: HttpRequest, form: ShiftForm, status: int = 200, error: str = "") -> HttpResponse:
     now = timezone.now()
     shifts = OnCallShift.objects.filter(ends_at__gt=now).select_related("member")[:200]
-    context = {"form": form, "shifts": shifts, "now": now, "time_zone": settings.TIME_ZONE}
+    # A shift whose member was disabled or changed role stays listed, marked, and is not used.
+    rows = [(shift, permissions.can_be_on_call(shift.member)) for shift in shifts]
+    context = {"form": form, "rows": rows, "now": now, "time_zone": settings.TIME_ZONE, "error": error}
     return render(request, "triage/rota.html", context, status=status)
 
 
@@ -87,7 +90,10 @@ def rota(request: HttpRequest) -> HttpResponse:
     form = ShiftForm(request.POST)
     if not form.is_valid():
         return _rota(request, form, status=400)
-    services.shift_add(actor=staff_member(request), **form.cleaned_data)
+    try:
+        services.shift_add(actor=staff_member(request), **form.cleaned_data)
+    except services.ShiftRefused as refused:
+        return _rota(request, form, status=400, error=str(refused))
     return redirect("triage:rota")
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -30,7 +31,7 @@ class RedFlagRefused(ValueError):
 
 def red_flag_create(*, actor: StaffMember, kind: str, value: str) -> RedFlag:
     """Hash and keep a compromised identifier, and mark every case whose contact matches it."""
-    if not actor.is_coordinator:
+    if not permissions.can_manage_red_flags(actor):
         raise RedFlagRefused(_("Only a coordinator can manage red flags."))
     if kind not in RedFlagKind.values:
         raise RedFlagRefused(_("Choose what kind of identifier this is."))
@@ -53,7 +54,7 @@ def red_flag_create(*, actor: StaffMember, kind: str, value: str) -> RedFlag:
 
 
 def red_flag_delete(*, actor: StaffMember, flag: RedFlag) -> None:
-    if not actor.is_coordinator:
+    if not permissions.can_manage_red_flags(actor):
         raise RedFlagRefused(_("Only a coordinator can manage red flags."))
     with transaction.atomic():
         audit_record(actor=actor, action=Action.RED_FLAG_DELETE, details={"flag": flag.pk, "kind": flag.kind})

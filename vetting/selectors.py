@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sealbox
+from accounts import permissions
 from accounts.models import StaffMember
 from casework import keys
 from casework.models import Case
 from casework.selectors import cases_visible_to
 from triage.lifecycle import State
-from vetting import sensitive, services
+from vetting import services
 from vetting.models import CheckItem, ContactDigest, RedFlagMatch, SignOff, VettingCheck
 
 
@@ -76,14 +77,14 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
         for sign_off in SignOff.objects.filter(case=case).select_related("verifier")
     ]
     vetting = case.status == State.VETTING
-    can_share = case.status == State.VERIFIED and member.role in sensitive.RELEASER_ROLES
+    can_share = case.status == State.VERIFIED and permissions.can_share_sensitive_items(member)
     return VettingPanel(
         checks=checks,
         sign_offs=rows,
         standing=len({row.sign_off.verifier_id for row in rows if row.counts}),
         needed=services.SIGN_OFFS_NEEDED,
-        can_tick=member.role in services.CHECK_ROLES and case.status != State.CLOSED,
-        can_sign=vetting and member.role in services.SIGN_OFF_ROLES,
+        can_tick=permissions.can_tick_vetting_check(member) and case.status != State.CLOSED,
+        can_sign=vetting and permissions.can_sign_off(member),
         red_flags=list(RedFlagMatch.objects.filter(case=case).select_related("flag")),
         linked=linked_cases(case, member),
         can_share=can_share,

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import Role, StaffMember
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -34,9 +35,9 @@ from vetting.models import SensitiveItem, SensitiveItemKey, SensitiveKind, Sensi
 
 logger = logging.getLogger(__name__)
 
-READER_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS)
-# Who may put an item into a reply (they must also hold the case key).
-RELEASER_ROLES = (Role.COORDINATOR, Role.CASEWORKER)
+# Whom items are sealed to, and who may put one into a reply (holding the case key too):
+# accounts.permissions (can_read_sensitive_items, can_share_sensitive_items).
+READER_ROLES = permissions.SENSITIVE_READER_ROLES
 
 
 class SensitiveRefused(ValueError):
@@ -80,7 +81,7 @@ def _readers() -> list[tuple[StaffMember, bytes]]:
 
 
 def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> SensitiveItem:
-    if not actor.is_coordinator:
+    if not permissions.can_manage_sensitive_items(actor):
         raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
     if kind not in SensitiveKind.values:
         raise SensitiveRefused(_("Choose what kind of item this is."))
@@ -112,7 +113,7 @@ def _recovery() -> bytes:
 
 
 def sensitive_item_delete(*, actor: StaffMember, item: SensitiveItem) -> None:
-    if not actor.is_coordinator:
+    if not permissions.can_manage_sensitive_items(actor):
         raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
     with transaction.atomic():
         audit_record(actor=actor, action=Action.SENSITIVE_ITEM_DELETE, details={"item": item.pk, "kind": item.kind})
@@ -168,7 +169,7 @@ def readers_lacking_items() -> list[tuple[StaffMember, int]]:
 def sensitive_items_share(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
     """Seal every item the coordinator can open to ``member`` (one the coordinator has chosen
     by handle), if they are a reader with a certified key. Returns how many keys were added."""
-    if not actor.is_coordinator:
+    if not permissions.can_manage_sensitive_items(actor):
         raise SensitiveRefused(_("Only a coordinator can manage sensitive items."))
     public_key = dict((reader.pk, key) for reader, key in _readers()).get(member.pk)
     if public_key is None:
@@ -282,7 +283,7 @@ DURESS_REFUSAL = gettext_lazy(
 
 def _share_refusal(case: Case, member: StaffMember) -> str | None:
     """Why ``member`` may not share items with ``case`` now, or None."""
-    if member.role not in RELEASER_ROLES:
+    if not permissions.can_share_sensitive_items(member):
         return _("Your role may not release sensitive items.")
     if case.status != State.VERIFIED:
         return _("This case is not verified: sensitive items cannot be shared with it.")

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_signing_key
-from accounts.models import Role, StaffMember
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -25,8 +26,8 @@ from triage.lifecycle import State
 from triage.models import CaseStateChange
 from vetting.models import CheckItem, SignOff, VettingCheck
 
-CHECK_ROLES = (Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER)
-SIGN_OFF_ROLES = (Role.COORDINATOR, Role.VERIFIER)
+# Who ticks and who signs off: accounts.permissions (can_tick_vetting_check, can_sign_off).
+SIGN_OFF_ROLES = permissions.SIGN_OFF_ROLES
 SIGN_OFFS_NEEDED = 2
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _locked_for_holder(case: Case, member: StaffMember, member_private_key: byte
 
 def check_tick(*, case: Case, member: StaffMember, member_private_key: bytes, item: str, note: str) -> VettingCheck:
     """Tick a checklist item with a note (ticking it again replaces the note and the ticker)."""
-    if member.role not in CHECK_ROLES:
+    if not permissions.can_tick_vetting_check(member):
         raise VettingRefused(_("Your role may not tick the vetting checklist."))
     if item not in CheckItem.values:
         raise VettingRefused(_("Choose an item of the checklist."))
@@ -151,7 +152,7 @@ def sign_off_create(
 ) -> SignOff:
     """A verifier vouches for the case: the reason sealed to the case key, the sign-off
     signed with ``signing_key`` (the verifier's, from the session vault)."""
-    if member.role not in SIGN_OFF_ROLES:
+    if not permissions.can_sign_off(member):
         raise VettingRefused(_("Only a verifier or a coordinator can sign off a case."))
     with transaction.atomic():
         locked = _locked_for_holder(case, member, member_private_key)

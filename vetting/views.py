@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
@@ -60,7 +61,7 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     form = SignOffForm(request.POST)
-    if member.role not in services.SIGN_OFF_ROLES:
+    if not permissions.can_sign_off(member):
         refused = _("Only a verifier or a coordinator can sign off a case.")
         return _case_again(request, public_id, 403, sign_off_form=form, vetting_error=refused)
     if not form.is_valid():

@@ -63,8 +63,8 @@ def test_a_note_is_unreadable_to_a_member_removed_from_the_case(
     case = person.case
     her_private_key = private_key(caseworker)
     kept = keys.case_private_keys(case, caseworker.member, her_private_key)  # all she could copy
-    casework_services.case_member_remove(
-        case=case, actor=coordinator.member, actor_private_key=private_key(coordinator), member=caseworker.member
+    casework_services.case_member_remove(  # she leaves the case
+        case=case, actor=caseworker.member, actor_private_key=private_key(caseworker), member=caseworker.member
     )
     case.refresh_from_db()
     note = services.note_create(

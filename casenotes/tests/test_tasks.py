@@ -96,8 +96,8 @@ def test_my_tasks_leaves_out_cases_i_was_removed_from(
     coordinator: Staff, caseworker: Staff, person: PersonAtRisk
 ) -> None:
     _task(person.case, coordinator, caseworker, "A task before she left")
-    casework_services.case_member_remove(
-        case=person.case, actor=coordinator.member, actor_private_key=private_key(coordinator), member=caseworker.member
+    casework_services.case_member_remove(  # she leaves the case
+        case=person.case, actor=caseworker.member, actor_private_key=private_key(caseworker), member=caseworker.member
     )
     page = text(caseworker.console(language="en").get("/tasks/"))
     assert "A task before she left" not in page and person.case.public_id not in page

@@ -106,6 +106,8 @@ def test_someone_without_the_case_key_cannot_hand_it_out(
 def test_a_removed_member_cannot_open_anything_written_afterwards_with_any_key_they_kept(
     coordinator: Staff, caseworker: Staff
 ) -> None:
+    # A verifier reads the case too, so removing the caseworker does not leave the coordinator alone.
+    make_staff("verifier", role=Role.VERIFIER, invited_by=coordinator)
     person = _person_with_contact()
     case = person.case
     # Everything the caseworker could have copied while she held the key: her own private key
@@ -166,7 +168,7 @@ def test_a_member_who_leaves_a_case_is_sent_to_the_inbox(coordinator: Staff, cas
 
 def test_the_last_reader_of_a_case_cannot_be_removed(coordinator: Staff, caseworker: Staff) -> None:
     case = _case_with_contact()
-    _remove(case, coordinator, caseworker)
+    _remove(case, caseworker, caseworker)  # she leaves
     client = coordinator.console(language="en")
     response = client.post(f"/cases/{case.public_id}/members/{coordinator.member.pk}/remove/", {"confirm": "on"})
     assert response.status_code == 400
@@ -220,7 +222,7 @@ def test_disabling_rotates_cases_the_coordinator_cannot_read_and_the_rest_still_
     case = _case_with_contact()
     verifier = make_staff("verifier", role=Role.VERIFIER, invited_by=coordinator)
     _add(case, caseworker, verifier)
-    _remove(case, caseworker, coordinator)  # version 2: caseworker and verifier only
+    _remove(case, coordinator, coordinator)  # he leaves; version 2: caseworker and verifier only
     services.staff_disable(
         actor=coordinator.member, actor_private_key=_private_key(coordinator), member=caseworker.member
     )
@@ -246,7 +248,7 @@ def test_coordinators_see_every_case_exists_but_only_the_triage_fields_of_cases_
 ) -> None:
     readable = _case_with_contact()
     hidden = _case_with_contact()
-    _remove(hidden, caseworker, coordinator)
+    _remove(hidden, coordinator, coordinator)  # he leaves it
     Case.objects.filter(pk=hidden.pk).update(under_duress_since=hidden.created_at)
 
     page = coordinator.console(language="en").get("/all-cases/").content.decode()

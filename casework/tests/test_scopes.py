@@ -51,10 +51,10 @@ def test_a_caseworker_sees_her_teams_case_without_its_key_but_not_its_content(
     coordinator: Staff, caseworker: Staff
 ) -> None:
     case = _case()
-    services.case_member_remove(
+    services.case_member_remove(  # she leaves the case
         case=case,
-        actor=coordinator.member,
-        actor_private_key=staff_private_key_unlock(coordinator.member, PASSWORD),
+        actor=caseworker.member,
+        actor_private_key=staff_private_key_unlock(caseworker.member, PASSWORD),
         member=caseworker.member,
     )
     Case.objects.filter(pk=case.pk).update(under_duress_since=case.created_at)

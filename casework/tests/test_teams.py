@@ -75,10 +75,10 @@ def test_joining_a_team_wraps_every_key_version_of_its_cases(
     _move(coordinator, person.case, team)
     services.case_member_remove(
         case=person.case,
-        actor=coordinator.member,
-        actor_private_key=_private_key(coordinator),
+        actor=caseworker.member,
+        actor_private_key=_private_key(caseworker),
         member=caseworker.member,
-    )  # version 2 exists now
+    )  # she leaves the case: version 2 exists now
     person.intake().post("/conversation/", {"message": "Written under the second key."})
 
     page = _join(coordinator, team, outsider)
@@ -100,8 +100,8 @@ def test_a_key_the_coordinator_does_not_hold_is_owed_until_a_holder_hands_it_on(
     person = open_case(contact_kind="signal", contact_value=CONTACT)
     services.case_member_remove(
         case=person.case,
-        actor=caseworker.member,
-        actor_private_key=_private_key(caseworker),
+        actor=coordinator.member,
+        actor_private_key=_private_key(coordinator),
         member=coordinator.member,
     )
     team = _new_team(coordinator, keep=(caseworker,))
@@ -134,8 +134,8 @@ def test_someone_without_the_key_completes_nothing(coordinator: Staff, caseworke
     person = open_case()
     services.case_member_remove(
         case=person.case,
-        actor=caseworker.member,
-        actor_private_key=_private_key(caseworker),
+        actor=coordinator.member,
+        actor_private_key=_private_key(coordinator),
         member=coordinator.member,
     )
     team = _new_team(coordinator, keep=(caseworker,))
@@ -232,9 +232,9 @@ def test_leaving_a_team_takes_the_last_reader_off_and_says_only_the_recovery_key
     team = _new_team(coordinator, keep=(coordinator, caseworker))
     _move(coordinator, person.case, team)
     _join(coordinator, team, outsider)
-    for member in (coordinator, caseworker):
+    for member in (coordinator, caseworker):  # each leaves the case
         services.case_member_remove(
-            case=person.case, actor=outsider.member, actor_private_key=_private_key(outsider), member=member.member
+            case=person.case, actor=member.member, actor_private_key=_private_key(member), member=member.member
         )
 
     response = coordinator.console(language="en").post(f"/teams/{team.pk}/members/{outsider.member.pk}/remove/")
@@ -309,8 +309,8 @@ def test_a_key_owed_to_the_old_team_is_dropped_when_the_case_moves_away(
     person = open_case()
     case = person.case
     services.case_member_remove(
-        case=case, actor=caseworker.member, actor_private_key=_private_key(caseworker), member=coordinator.member
-    )  # the coordinator no longer holds the key, so adding to a team only owes it
+        case=case, actor=coordinator.member, actor_private_key=_private_key(coordinator), member=coordinator.member
+    )  # the coordinator leaves: he no longer holds the key, so adding to a team only owes it
     team_a = _new_team(coordinator, "Team A", keep=(caseworker,))
     team_b = _new_team(coordinator, "Team B", keep=(caseworker,))  # she is in both
     _move(coordinator, case, team_a)
@@ -353,7 +353,7 @@ def test_handing_on_skips_and_drops_an_owed_key_that_no_longer_makes_sense(
     _move(coordinator, case, team_a)
     _join(coordinator, team_a, outsider)
     services.case_member_remove(
-        case=case, actor=caseworker.member, actor_private_key=_private_key(caseworker), member=outsider.member
+        case=case, actor=outsider.member, actor_private_key=_private_key(outsider), member=outsider.member
     )
     _as_the_application_writes_it(PendingWrap(case=case, member=outsider.member, team=team_a))
     if stale == "case_moved":
@@ -379,7 +379,7 @@ def test_handing_on_still_completes_a_key_owed_to_the_case_s_own_team(
     _move(coordinator, person.case, team_a)
     _join(coordinator, team_a, outsider)
     services.case_member_remove(
-        case=person.case, actor=caseworker.member, actor_private_key=_private_key(caseworker), member=outsider.member
+        case=person.case, actor=outsider.member, actor_private_key=_private_key(outsider), member=outsider.member
     )
     _as_the_application_writes_it(PendingWrap(case=person.case, member=outsider.member, team=team_a))
 

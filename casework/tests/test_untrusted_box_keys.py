@@ -185,8 +185,8 @@ def test_a_team_refuses_a_member_whose_key_was_swapped_and_a_moved_case_skips_th
     teams.team_member_add(team=team, actor=coordinator.member, actor_private_key=_private_key(coordinator), member=late)
     services.case_member_remove(
         case=person.case,
-        actor=coordinator.member,
-        actor_private_key=_private_key(coordinator),
+        actor=caseworker.member,
+        actor_private_key=_private_key(caseworker),
         member=caseworker.member,
     )
     change = teams.case_team_assign(

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, StaffMember
+from accounts import permissions
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -21,15 +22,13 @@ from evacuation.checkins.partner import PARTNER_LANGUAGES
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
 
-TEAM_ROLES = (Role.CASEWORKER, Role.COORDINATOR)
-
 
 class ChangeRefused(ValueError):
     """The change is not allowed; the message says why (shown to staff)."""
 
 
 def _check_team_role(actor: StaffMember) -> None:
-    if actor.role not in TEAM_ROLES:
+    if not permissions.can_work_case(actor):
         raise ChangeRefused(_("Only a caseworker or coordinator of the case can change this."))
 
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from accounts import permissions
 from accounts.access import staff_member, staff_required
 from casework import keys
 from casework.access import case_for_member
@@ -34,7 +35,7 @@ def _refused(request: HttpRequest, public_id: str, message: str, **forms: object
 def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if member.role not in services.TEAM_ROLES:
+    if not permissions.can_work_case(member):
         raise PermissionDenied
     form = ScheduleForm(request.POST)
     if not form.is_valid():
@@ -62,7 +63,7 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
 def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if member.role not in services.TEAM_ROLES:
+    if not permissions.can_work_case(member):
         raise PermissionDenied
     try:
         services.escalation_acknowledge(
@@ -82,7 +83,7 @@ def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
 def fate_set(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if member.role not in services.TEAM_ROLES:
+    if not permissions.can_work_case(member):
         raise PermissionDenied
     form = FateForm(request.POST)
     if not form.is_valid():

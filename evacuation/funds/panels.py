@@ -7,9 +7,10 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts import permissions
 from accounts.models import StaffMember
 from casework.models import Case
-from evacuation.funds import selectors, services
+from evacuation.funds import selectors
 from evacuation.funds.forms import BudgetForm, DecisionForm, EntryForm
 
 
@@ -23,6 +24,6 @@ def case_page_context(*, case: Case, member: StaffMember, opened: dict[int, byte
         "funds_form": EntryForm(initial={"currency": budget.currency} if budget else {}),
         "funds_budget_form": BudgetForm(initial=initial),
         "funds_decision_form": DecisionForm(),
-        "funds_can_record": services.can_record(member),
+        "funds_can_record": permissions.can_record_payment(member),
         "funds_approval_window_days": settings.SP_FUNDS_APPROVAL_WINDOW_DAYS,
     }

@@ -32,7 +32,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, StaffMember
+from accounts import permissions
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -40,7 +41,6 @@ from casework.models import Case, CaseKey
 from evacuation.funds import crypto
 from evacuation.funds.models import CaseBudget, EntryStatus, LedgerEntry
 
-RECORDING_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 COUNTS_AGAINST_BUDGET = (EntryStatus.PENDING, EntryStatus.APPROVED)
 
 
@@ -115,17 +115,13 @@ def needs_approval(
     return unapproved_in_window(case, currency, since=since, leaving_out=leaving_out) + amount > limit
 
 
-def can_record(member: StaffMember) -> bool:
-    return member.is_active and member.role in RECORDING_ROLES
-
-
 def _require_recorder(member: StaffMember) -> None:
-    if not can_record(member):
+    if not permissions.can_record_payment(member):
         raise ChangeRefused(_("Only coordinators, caseworkers and logistics staff record money paid out."))
 
 
 def _require_coordinator(member: StaffMember, message: str) -> None:
-    if not (member.is_active and member.is_coordinator):
+    if not permissions.can_approve_payment(member):
         raise ChangeRefused(message)
 
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
@@ -63,7 +64,7 @@ def _case_page(request: HttpRequest, case: Case, status: int, **extra: object) -
 def entry_add(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if not services.can_record(member):
+    if not permissions.can_record_payment(member):
         raise PermissionDenied
     form = EntryForm(request.POST)
     if not form.is_valid():
@@ -122,7 +123,7 @@ def entry_edit(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> Htt
     member = staff_member(request)
     case = case_for_member(member, public_id)
     entry = _entry_on_case(case, entry_id)
-    if not services.can_record(member):
+    if not permissions.can_record_payment(member):
         raise PermissionDenied
     if request.method == "GET":
         opened = _opened(case, member, request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts import permissions
 from accounts.models import StaffMember
 from casework.models import Case
 from evacuation.handoff import selectors
@@ -13,5 +14,5 @@ from evacuation.handoff import selectors
 def case_page_context(*, case: Case, member: StaffMember, opened: dict[int, bytes]) -> dict[str, Any]:
     return {
         "handoff_imported": selectors.imported_content(case, opened),
-        "handoff_exports": selectors.case_exports(case) if member.is_coordinator else [],
+        "handoff_exports": selectors.case_exports(case) if permissions.can_hand_off(member) else [],
     }

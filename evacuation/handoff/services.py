@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 import sealbox
 import sealbox.handoff as packets
+from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import RecoveryKey, Role, StaffMember
+from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -56,7 +57,7 @@ def import_ctx(record: HandoffImport, case: Case) -> bytes:
 
 
 def _require_coordinator(actor: StaffMember) -> None:
-    if not actor.is_coordinator:
+    if not permissions.can_hand_off(actor):
         raise HandoffRefused(_("Only a coordinator can hand cases to partners or open packets from them."))
 
 
@@ -186,7 +187,7 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
 
 def _coordinators() -> list[tuple[StaffMember, bytes]]:
     out = []
-    for member in StaffMember.objects.filter(is_active=True, role=Role.COORDINATOR).order_by("pk"):
+    for member in StaffMember.objects.filter(is_active=True, role__in=permissions.COORDINATOR_ROLES).order_by("pk"):
         public_key = trusted_box_key(member)
         if public_key is None:
             logger.warning("staff member %s: left out of the hand-off keys, public key not certified", member.pk)
@@ -262,7 +263,9 @@ def coordinators_without_keys() -> list[StaffMember]:
     if row is None:
         return []
     holders = OrgKeyWrap.objects.filter(keys=row, member__isnull=False).values_list("member_id", flat=True)
-    return list(StaffMember.objects.filter(is_active=True, role=Role.COORDINATOR).exclude(pk__in=holders))
+    return list(
+        StaffMember.objects.filter(is_active=True, role__in=permissions.COORDINATOR_ROLES).exclude(pk__in=holders)
+    )
 
 
 # --- partners -------------------------------------------------------------------------------------

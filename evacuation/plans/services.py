@@ -1,7 +1,7 @@
 """Writes for evacuation plans, legs, plan templates and destinations. Each runs in one
 transaction with its audit entry.
 
-Who may do what (checked here and again in the views):
+Who may do what (accounts.permissions; checked here and again in the views):
 - plan, legs (places, dates, mode, documents needed), templates applied: caseworkers and
   coordinators whose session opens the current case key, on a verified case only;
 - progress (leg status, actual dates, document statuses): the same people and logistics staff
@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, StaffMember
+from accounts import permissions
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -41,9 +42,6 @@ from evacuation.plans.models import (
 )
 from evacuation.plans.status import plan_status_from_legs
 from triage.lifecycle import State
-
-PLANNER_ROLES = (Role.CASEWORKER, Role.COORDINATOR)
-PROGRESS_ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.LOGISTICS)
 
 
 class ChangeRefused(ValueError):
@@ -78,21 +76,13 @@ class ProgressInput:
     documents: dict[str, str]  # DocumentKind -> DocumentStatus, for the documents the leg has
 
 
-def may_plan(member: StaffMember) -> bool:
-    return member.is_active and member.role in PLANNER_ROLES
-
-
-def may_record_progress(member: StaffMember) -> bool:
-    return member.is_active and member.role in PROGRESS_ROLES
-
-
 def _require_planner(member: StaffMember) -> None:
-    if not may_plan(member):
+    if not permissions.can_plan_evacuation(member):
         raise ChangeRefused(_("Only caseworkers and coordinators can plan an evacuation."))
 
 
 def _require_coordinator(member: StaffMember) -> None:
-    if not (member.is_active and member.is_coordinator):
+    if not permissions.can_edit_organisation_knowledge(member):
         raise ChangeRefused(_("Only a coordinator can change this."))
 
 
@@ -275,7 +265,7 @@ def leg_progress(
     """Leg status, actual dates and document statuses: what logistics staff record too. The actual
     dates are sealed with the leg's content, so the leg is opened and re-sealed to the current
     key with its places, notes, mode and planned dates unchanged."""
-    if not may_record_progress(actor):
+    if not permissions.can_record_evacuation_progress(actor):
         raise ChangeRefused(_("Only caseworkers, coordinators and logistics staff can record progress."))
     if data.status not in LegStatus.values:
         raise ChangeRefused(_("Choose the leg's status."))

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
@@ -95,7 +96,7 @@ def _render_plan(
         "leg_form": form,
         "picked_destination": picked,
         "template_form": TemplateApplyForm(),
-        "may_plan": services.may_plan(member),
+        "may_plan": permissions.can_plan_evacuation(member),
         "verified": case.status == State.VERIFIED,
         "error": error,
     }
@@ -109,7 +110,7 @@ def plan(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     if request.method == "GET":
         return _render_plan(request, case)
-    if not services.may_plan(member):
+    if not permissions.can_plan_evacuation(member):
         raise PermissionDenied
     try:
         services.plan_create(case=case, actor=member, actor_private_key=_key(request))
@@ -145,7 +146,7 @@ def _leg_input(data: dict[str, Any]) -> services.LegInput:
 def leg_add(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if not services.may_plan(member):
+    if not permissions.can_plan_evacuation(member):
         raise PermissionDenied
     plan = _plan_of(case)
     form = LegForm(request.POST)
@@ -168,7 +169,7 @@ def leg_add(request: HttpRequest, public_id: str) -> HttpResponse:
 def template_apply(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if not services.may_plan(member):
+    if not permissions.can_plan_evacuation(member):
         raise PermissionDenied
     plan = _plan_of(case)
     form = TemplateApplyForm(request.POST)
@@ -247,8 +248,8 @@ def _render_leg(
         "edit_form": edit_form,
         "progress_form": progress_form,
         "picked_destination": _picked_destination(edit_form["destination"].value()),
-        "may_plan": services.may_plan(member),
-        "may_record_progress": services.may_record_progress(member),
+        "may_plan": permissions.can_plan_evacuation(member),
+        "may_record_progress": permissions.can_record_evacuation_progress(member),
         "conflict": conflict,
         "error": error,
     }
@@ -263,7 +264,7 @@ def leg_edit(request: HttpRequest, public_id: str, leg_id: uuid.UUID) -> HttpRes
     leg = _leg_of(case, leg_id)
     if request.method == "GET":
         return _render_leg(request, case, leg)
-    if not services.may_plan(member):
+    if not permissions.can_plan_evacuation(member):
         raise PermissionDenied
     form = LegEditForm(request.POST)
     if "show_rules" in request.POST or not form.is_valid():
@@ -301,7 +302,7 @@ def leg_progress(request: HttpRequest, public_id: str, leg_id: uuid.UUID) -> Htt
     member = staff_member(request)
     case = case_for_member(member, public_id)
     leg = _leg_of(case, leg_id)
-    if not services.may_record_progress(member):
+    if not permissions.can_record_evacuation_progress(member):
         raise PermissionDenied
     form = LegProgressForm(request.POST, documents=_documents(leg))
     if not form.is_valid():
@@ -342,8 +343,9 @@ def _render_destinations(request: HttpRequest, form: DestinationForm | None, sta
 def destinations(request: HttpRequest) -> HttpResponse:
     member = staff_member(request)
     if request.method == "GET":
-        return _render_destinations(request, DestinationForm() if member.is_coordinator else None)
-    if not member.is_coordinator:
+        may_edit = permissions.can_edit_organisation_knowledge(member)
+        return _render_destinations(request, DestinationForm() if may_edit else None)
+    if not permissions.can_edit_organisation_knowledge(member):
         raise PermissionDenied
     form = DestinationForm(request.POST)
     if not form.is_valid():

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts import permissions
 from accounts.models import StaffMember
 from casework.models import Case
-from evacuation.safehouses import selectors, services
+from evacuation.safehouses import selectors
 from evacuation.safehouses.forms import PlacementForm
 from triage.lifecycle import State
 
@@ -16,9 +17,10 @@ from triage.lifecycle import State
 def case_page_context(*, case: Case, member: StaffMember) -> dict[str, Any]:
     placements = selectors.case_placements(case)
     current = next((placement for placement in placements if placement.is_active), None)
-    may_place = member.role in services.PLACER_ROLES
+    may_place = permissions.can_place_person(member)
+    may_confirm = current is not None and not current.is_confirmed and permissions.can_manage_safe_houses(member)
     return {
-        "placement_may_confirm": current is not None and not current.is_confirmed and services.is_manager(member),
+        "placement_may_confirm": may_confirm,
         "placement": current,
         "placement_history": [placement for placement in placements if not placement.is_active],
         "placement_verified": case.status == State.VERIFIED,

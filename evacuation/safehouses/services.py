@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import Role, StaffMember
+from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
@@ -33,12 +34,11 @@ from vetting.models import SensitiveKind
 
 logger = logging.getLogger(__name__)
 
-# Who manages safe houses and reads every address.
-MANAGER_ROLES = (Role.COORDINATOR, Role.LOGISTICS)
-# Who may place a person, or ask for a place (they must also hold the case key), and read the
-# address of the house their case's person is placed in. Verifiers and analysts on a case's
-# team hold its key but are refused both, in the service and the view.
-PLACER_ROLES = (Role.COORDINATOR, Role.LOGISTICS, Role.CASEWORKER)
+# Who manages safe houses and reads every address (can_manage_safe_houses), and who may place
+# a person, or ask for a place (holding the case key too), and read the address of the house
+# their case's person is placed in (can_place_person, can_read_placement_address): see
+# accounts.permissions. Verifiers on a case's team hold its key but are refused both, in the
+# service and the view.
 
 
 class SafeHouseRefused(ValueError):
@@ -53,12 +53,8 @@ class SafeHouseConflict(Exception):
         self.current = current
 
 
-def is_manager(member: StaffMember) -> bool:
-    return member.is_active and member.role in MANAGER_ROLES
-
-
 def _require_manager(member: StaffMember) -> None:
-    if not is_manager(member):
+    if not permissions.can_manage_safe_houses(member):
         raise SafeHouseRefused(_("Only logistics staff and coordinators manage safe houses."))
 
 
@@ -66,7 +62,9 @@ def _readers() -> list[tuple[StaffMember, bytes]]:
     """Active coordinators and logistics members with their certified box key. A member whose
     key has no valid certificate is left out and logged: nothing is sealed to it."""
     readers = []
-    for member in StaffMember.objects.filter(is_active=True, role__in=MANAGER_ROLES).order_by("pk"):
+    for member in StaffMember.objects.filter(is_active=True, role__in=permissions.SAFE_HOUSE_MANAGER_ROLES).order_by(
+        "pk"
+    ):
         public_key = trusted_box_key(member)
         if public_key is None:
             logger.warning("staff member %s: left out of safe-house keys, public key not certified", member.pk)
@@ -218,7 +216,7 @@ def readers_lacking_keys(house: SafeHouse) -> list[StaffMember]:
 
 def safe_house_share(*, actor: StaffMember, actor_private_key: bytes, house: SafeHouse, member: StaffMember) -> None:
     """Seal the house's current keys to ``member``, chosen by a coordinator who can open them."""
-    if not actor.is_coordinator:
+    if not permissions.can_share_safe_house(actor):
         raise SafeHouseRefused(_("Only a coordinator can give staff access to a safe-house address."))
     with transaction.atomic():
         locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
@@ -466,12 +464,12 @@ def placement_create(
     stays both take a place. The house row is locked and its active placements counted inside
     the transaction, so of two staff placing people into the last free place at the same
     moment exactly one succeeds."""
-    if actor.role not in PLACER_ROLES:
+    if not permissions.can_place_person(actor):
         raise SafeHouseRefused(_("Your role may not place people in safe houses."))
     if until is not None and until < starts_on:
         raise SafeHouseRefused(_("The planned end is before the start."))
     case_private_key = keys.current_key_open(case, actor, actor_private_key)  # NoAccess: not a holder
-    confirmed = is_manager(actor)
+    confirmed = permissions.can_manage_safe_houses(actor)
     with transaction.atomic():
         locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
         if locked.is_closed:
@@ -561,7 +559,7 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
     the case's key (past or future versions). After a confirmed stay the house gets new keys
     at once if the actor can open them, otherwise when a coordinator or logistics member next
     opens the address. A request never had the address, so its end needs no new keys."""
-    if actor.role not in PLACER_ROLES:
+    if not permissions.can_place_person(actor):
         raise SafeHouseRefused(_("Your role may not place people in safe houses."))
     keys.current_key_open(case, actor, actor_private_key)  # NoAccess: not a holder of the case key
     with transaction.atomic():
@@ -576,7 +574,9 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
         locked.save(update_fields=["ended_at", "ended_by", "certificate"])
         SafeHouseKey.objects.filter(safe_house=house, case_key__case=case).delete()
         if locked.is_confirmed:
-            house_keys = _staff_keys(house, actor, actor_private_key) if is_manager(actor) else None
+            house_keys = (
+                _staff_keys(house, actor, actor_private_key) if permissions.can_manage_safe_houses(actor) else None
+            )
             if house_keys is not None:
                 new = safe_house_rotate(house=house, old=house_keys, actor=actor)
                 _seal_to_cases_held_by(house, new.address, actor, actor_private_key)
@@ -592,10 +592,6 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
     return locked
 
 
-def may_read_placement_address(member: StaffMember) -> bool:
-    return member.is_active and member.role in PLACER_ROLES
-
-
 def placement_address(*, case: Case, member: StaffMember, member_private_key: bytes) -> tuple[Placement, str] | None:
     """Where the person of ``case`` is placed now, with the address, for a coordinator,
     logistics member or caseworker holding the case key (verifiers and analysts are refused),
@@ -609,7 +605,7 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
     case key seals it. None when the address cannot be reached yet. The viewing is audited and
     committed before anything is decrypted. Raises keys.NoAccess for a non-holder,
     SafeHouseRefused otherwise."""
-    if not may_read_placement_address(member):
+    if not permissions.can_read_placement_address(member):
         raise SafeHouseRefused(_("Your role may not read safe-house addresses."))
     opened = keys.case_private_keys(case, member, member_private_key)
     placement = Placement.objects.filter(case=case, ended_at__isnull=True).select_related("safe_house").first()
@@ -651,7 +647,7 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
         except sealbox.CryptoError:
             logger.warning("safe house %s: the sealing to case key %s does not open", house.pk, row.case_key_id)
             address_key = None
-    if address_key is None and is_manager(member):
+    if address_key is None and permissions.can_manage_safe_houses(member):
         house_keys = _staff_keys(house, member, member_private_key)
         if house_keys is not None:
             address_key = house_keys.address

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import permissions
 from accounts.access import staff_member, staff_required
 from accounts.models import StaffMember
 from casework import keys
@@ -27,7 +28,7 @@ from evacuation.safehouses.models import Placement, SafeHouse
 
 def _manager(request: HttpRequest) -> StaffMember:
     member = staff_member(request)
-    if not services.is_manager(member):
+    if not permissions.can_manage_safe_houses(member):
         raise PermissionDenied
     return member
 
@@ -61,7 +62,7 @@ def _render_detail(request: HttpRequest, house: SafeHouse, member: StaffMember, 
         "house": house,
         "occupied": sum(1 for placement in placements if placement.is_active),
         "placements": [(placement, placement.case_id in visible) for placement in placements],
-        "lacking": services.readers_lacking_keys(house) if member.is_coordinator else [],
+        "lacking": services.readers_lacking_keys(house) if permissions.can_share_safe_house(member) else [],
         **extra,
     }
     return render(request, "safehouses/detail.html", context, status=status)
@@ -97,7 +98,7 @@ def house_address(request: HttpRequest, house_id: int) -> HttpResponse:
 def house_share(request: HttpRequest, house_id: int) -> HttpResponse:
     """A coordinator gives one named coordinator or logistics member the house's keys."""
     member = _manager(request)
-    if not member.is_coordinator:
+    if not permissions.can_share_safe_house(member):
         raise PermissionDenied
     house = get_object_or_404(SafeHouse, pk=house_id)
     chosen = (
@@ -281,7 +282,7 @@ def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
     Verifiers and analysts on the team: 403."""
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    if not services.may_read_placement_address(member):
+    if not permissions.can_read_placement_address(member):
         raise PermissionDenied
     try:
         found = services.placement_address(

@@ -19,7 +19,7 @@ def state_label_filter(value: str) -> str:
 @register.inclusion_tag("triage/case_state.html", takes_context=True)
 def case_state_panel(context: Any, case: Any) -> dict[str, Any]:
     member = context["request"].user
-    moves = transitions_from(case.status, member.role)
+    moves = transitions_from(case.status, member)
     return {
         "case": case,
         "csrf_token": context.get("csrf_token"),

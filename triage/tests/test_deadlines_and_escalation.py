@@ -13,13 +13,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.models import Role
 from casework import services as casework_services
 from casework.models import Case, Urgency
 from jobs.models import Job
 from notifications.models import Channel, NotificationSent
 from notifications.services import preference_set
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
-from tests.personas import PersonAtRisk, Staff, open_case
+from tests.personas import PersonAtRisk, Staff, make_staff, open_case
 from triage.deadlines import (
     DEADLINE_JOB,
     STEP_COORDINATORS,
@@ -168,3 +169,21 @@ def test_the_worker_emails_the_on_call_member_only_the_case_id_and_link(
     call_command("worker", "--once")  # nothing is sent twice
     assert len(smtp.messages) == 2
     assert NotificationSent.objects.count() == 2
+
+
+def test_an_analyst_on_call_gets_no_overdue_case_notice(
+    committed_case: PersonAtRisk,
+    coordinator: Staff,
+    smtp: SmtpInbox,  # noqa: F811
+) -> None:
+    """Attacker: an analyst (who must not see the case list) on the rota, e.g. by a shift made
+    before the rule or written into the database, waiting for overdue cases' references."""
+    analyst = make_staff("analyst", role=Role.ANALYST, invited_by=coordinator)
+    preference_set(member=analyst.member, channel=Channel.EMAIL, address="analyst@example.org", language="en")
+    preference_set(member=coordinator.member, channel=Channel.EMAIL, address="coord@example.org", language="en")
+    _on_call(analyst.member, timezone.now())
+    Job.objects.filter(kind="notify_case").update(done_at=timezone.now())  # the new-case notice is another test's
+    Job.objects.filter(pk=_deadline_job(committed_case.case).pk).update(run_at=timezone.now() - timedelta(seconds=1))
+    call_command("worker", "--once")
+    assert [rcpt for rcpt, _ in smtp.messages] == [["coord@example.org"]]  # nobody on call: the coordinators
+    assert not NotificationSent.objects.filter(member=analyst.member).exists()

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import staff_private_key_unlock
 from accounts.models import StaffMember
 from evacuation.handoff import services
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         if partner is None:
             raise CommandError("No partner with this name. / Партнёра с таким названием нет.")
         member = StaffMember.objects.filter(username=options["username"], is_active=True).first()
-        if member is None or not member.is_coordinator:
+        if member is None or not permissions.can_hand_off(member):
             raise CommandError("No active coordinator with this username. / Нет активного координатора с таким именем.")
         try:
             raw = Path(options["packet"]).read_bytes()
