@@ -31,7 +31,6 @@ they no longer need it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -54,7 +53,7 @@ from casework.models import (
     Team,
     TeamMembership,
 )
-from core.certificates import certified, certify
+from core.certificates import certified, certified_only, certify
 from vetting import services as vetting_services
 
 TeamRefused = services.MembershipRefused
@@ -102,19 +101,6 @@ def _holds_current_key(case: Case, member: StaffMember) -> bool:
 _Reason = TypeVar("_Reason", CaseNamedMember, CaseHeldViaTeam, PendingWrap, TeamMembership)
 
 
-def _certified_only(rows: Iterable[_Reason]) -> list[_Reason]:
-    """The rows the application made: reasons to hold a key, keys owed and team memberships
-    decide who is given or keeps a case key, so a row a database writer planted counts for
-    nothing (logged)."""
-    kept = []
-    for row in rows:
-        if certified(row):
-            kept.append(row)
-        else:
-            logger.warning("%s row %s is not certified; ignored", row.CERTIFIED_AS, row.pk)
-    return kept
-
-
 def _record(row: _Reason) -> _Reason:
     certify(row)
     row.save(force_insert=True)
@@ -124,7 +110,7 @@ def _record(row: _Reason) -> _Reason:
 def _team_readers(team: Team) -> list[StaffMember]:
     """Active members of ``team`` by certified membership."""
     memberships = TeamMembership.objects.filter(team=team, member__is_active=True).select_related("member")
-    return sorted((row.member for row in _certified_only(memberships.order_by("pk"))), key=lambda m: m.pk)
+    return sorted((row.member for row in certified_only(memberships.order_by("pk"))), key=lambda m: m.pk)
 
 
 def _give_key_or_owe_it(
@@ -136,7 +122,7 @@ def _give_key_or_owe_it(
         return
     if _holds_current_key(case, member):
         # Already reads it (named, or from before): they now hold it through the team as well.
-        if not _certified_only(CaseHeldViaTeam.objects.filter(case=case, member=member, team=team)):
+        if not certified_only(CaseHeldViaTeam.objects.filter(case=case, member=member, team=team)):
             CaseHeldViaTeam.objects.filter(case=case, member=member, team=team).delete()
             _record(CaseHeldViaTeam(case=case, member=member, team=team))
         return
@@ -182,7 +168,7 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
 
 
 def _in_team(member: StaffMember, team_id: int | None) -> bool:
-    return team_id is not None and bool(_certified_only(TeamMembership.objects.filter(team_id=team_id, member=member)))
+    return team_id is not None and bool(certified_only(TeamMembership.objects.filter(team_id=team_id, member=member)))
 
 
 def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> TeamChange:
@@ -202,10 +188,10 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
             CaseHeldViaTeam.objects.filter(case=case, member=member, team=team).delete()
             if not CaseKeyWrap.objects.filter(case_key__case=case, member=member).exists():
                 continue
-            if _certified_only(CaseNamedMember.objects.filter(case=case, member=member)):
+            if certified_only(CaseNamedMember.objects.filter(case=case, member=member)):
                 change.kept_named.append(case.public_id)
                 continue
-            if _in_team(member, case.team_id) and _certified_only(
+            if _in_team(member, case.team_id) and certified_only(
                 CaseHeldViaTeam.objects.filter(case=case, member=member, team_id=case.team_id)
             ):
                 change.kept_other_team.append(case.public_id)
@@ -254,8 +240,8 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
         old_reasons = CaseHeldViaTeam.objects.filter(case=locked).exclude(team=team)
         via_other = set(old_reasons.values_list("member_id", flat=True))
         old_reasons.delete()
-        still_reason = {row.member_id for row in _certified_only(CaseNamedMember.objects.filter(case=locked))}
-        still_reason |= {row.member_id for row in _certified_only(CaseHeldViaTeam.objects.filter(case=locked))}
+        still_reason = {row.member_id for row in certified_only(CaseNamedMember.objects.filter(case=locked))}
+        still_reason |= {row.member_id for row in certified_only(CaseHeldViaTeam.objects.filter(case=locked))}
         holding = set(
             CaseKeyWrap.objects.filter(case_key__case=locked).exclude(member=None).values_list("member_id", flat=True)
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
@@ -24,7 +23,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, CaseKey
-from core.certificates import certified, certify
+from core.certificates import certified, certified_only, certify
 from evacuation.safehouses import crypto
 from evacuation.safehouses.crypto import HouseKeys
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey, SafeHouseShingle
@@ -114,16 +113,6 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
     SafeHouseKey.objects.bulk_create(rows)
 
 
-def _certified_sealings(rows: Iterable[SafeHouseKey]) -> list[SafeHouseKey]:
-    kept = []
-    for row in rows:
-        if certified(row):
-            kept.append(row)
-        else:
-            logger.warning("safe house %s: a sealing (row %s) is not certified; ignored", row.safe_house_id, row.pk)
-    return kept
-
-
 def _case_may_hold_address(case: Case) -> bool:
     return case.status == State.VERIFIED and case.under_duress_since is None and keys.case_trusted(case)
 
@@ -139,7 +128,7 @@ def _seal_to_case_key(house: SafeHouse, address_key: bytes, case_key: CaseKey, c
         raise keys.NoAccess
     ctx = crypto.case_key_ctx(house.pk, house.key_version, case_key.pk)
     existing = SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, case_key=case_key)
-    if _certified_sealings(existing):
+    if certified_only(existing):
         return
     existing.delete()  # a row made outside the console is replaced, not trusted
     row = SafeHouseKey(
@@ -207,7 +196,7 @@ def readers_lacking_keys(house: SafeHouse) -> list[StaffMember]:
     (safe_house_share), so a role changed in the database alone gets nothing."""
     have = {
         row.member_id
-        for row in _certified_sealings(
+        for row in certified_only(
             SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False)
         )
     }
@@ -249,13 +238,7 @@ def _seal_to_staff_member(house: SafeHouse, house_keys: HouseKeys, member: Staff
 def active_placements(house: SafeHouse) -> list[Placement]:
     """The house's stays that have not ended, as the application recorded them: a stay a
     database writer planted or brought back is not one (and gives no case key the address)."""
-    found = []
-    for placement in house.placements.filter(ended_at__isnull=True).select_related("case"):
-        if certified(placement):
-            found.append(placement)
-        else:
-            logger.warning("placement %s: not certified; ignored", placement.pk)
-    return found
+    return certified_only(house.placements.filter(ended_at__isnull=True).select_related("case"))
 
 
 def _seal_to_cases_held_by(
@@ -288,7 +271,7 @@ def safe_house_rotate(*, house: SafeHouse, old: HouseKeys, actor: StaffMember) -
     notes = sealbox.decrypt(old.notes, bytes(house.notes_ct), ctx=crypto.notes_ctx(house.pk, house.key_version))
     held = {
         row.member_id
-        for row in _certified_sealings(
+        for row in certified_only(
             SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, member__isnull=False)
         )
     }
@@ -630,7 +613,7 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
         )
     current = keys.current_case_key(case)
     sealings = SafeHouseKey.objects.filter(safe_house=house, version=house.key_version, case_key_id__in=opened)
-    certified_rows = _certified_sealings(sealings.order_by("-case_key__version"))
+    certified_rows = certified_only(sealings.order_by("-case_key__version"))
     row = certified_rows[0] if certified_rows else None
     address_key: bytes | None = None
     address = b""
