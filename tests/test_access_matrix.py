@@ -1473,7 +1473,11 @@ def _verified_case(
     case_transition(case=verified.case, member=caseworker.member, to_state=State.VETTING)
     for signer in (verifier, coordinator):
         vetting_services.sign_off_create(
-            case=verified.case, member=signer.member, member_private_key=signer.private_key, reason="Checked."
+            case=verified.case,
+            member=signer.member,
+            member_private_key=signer.private_key,
+            signing_key=signer.signing_key,
+            reason="Checked.",
         )
     case_transition(case=verified.case, member=verifier.member, to_state=State.VERIFIED)
     verified.case.refresh_from_db()

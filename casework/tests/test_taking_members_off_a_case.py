@@ -62,7 +62,11 @@ def verified(case: Case, coordinator: Staff, caseworker: Staff, verifier: Staff,
     case_transition(case=case, member=caseworker.member, to_state=State.VETTING)
     for signer in (verifier, coordinator):
         vetting_services.sign_off_create(
-            case=case, member=signer.member, member_private_key=signer.private_key, reason="checked"
+            case=case,
+            member=signer.member,
+            member_private_key=signer.private_key,
+            signing_key=signer.signing_key,
+            reason="checked",
         )
     case_transition(case=case, member=verifier.member, to_state=State.VERIFIED)
     case.refresh_from_db()
