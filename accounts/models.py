@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.certificates import time_part
+
 
 class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Coordinator")
@@ -105,6 +107,21 @@ class SignupLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The link decides the role and team of the account it makes, and so which keys that
+    # account is given: only a link the application made counts (core.certificates).
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "signup.link"
+
+    def certificate_parts(self) -> tuple[str, str, str, str, str, str]:
+        return (
+            self.token_hash,
+            self.purpose,
+            self.role,
+            "" if self.team_id is None else str(self.team_id),
+            time_part(self.expires_at),
+            "" if self.created_by_id is None else str(self.created_by_id),
+        )
 
     @staticmethod
     def hash_token(token: str) -> str:

@@ -30,7 +30,7 @@ from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMe
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Team, TeamMembership
-from core.certificates import certify
+from core.certificates import certified, certify
 
 ON_CALL_TEAM_NAME = "Hotline"
 
@@ -47,7 +47,7 @@ def signup_link_create(*, purpose: str, role: str, team: Team | None, created_by
     setup = purpose == SignupLink.Purpose.FIRST_COORDINATOR
     hours = settings.SP_SETUP_HOURS if setup else settings.SP_INVITE_HOURS
     with transaction.atomic():
-        link = SignupLink.objects.create(
+        link = SignupLink(
             token_hash=SignupLink.hash_token(token),
             purpose=purpose,
             role=role,
@@ -55,6 +55,8 @@ def signup_link_create(*, purpose: str, role: str, team: Team | None, created_by
             created_by=created_by,
             expires_at=timezone.now() + timedelta(hours=hours),
         )
+        certify(link)
+        link.save(force_insert=True)
         audit_record(
             actor=created_by,
             action=Action.SETUP_LINK_CREATE if setup else Action.INVITE_CREATE,
@@ -74,9 +76,18 @@ def first_coordinator_link_create() -> str | None:
 
 def signup_link_find(token: str) -> SignupLink:
     link = SignupLink.objects.filter(token_hash=SignupLink.hash_token(token)).first()
-    if link is None or not link.is_usable():
+    if link is None or not link.is_usable() or not _link_certified(link):
         raise LinkNotUsable
     return link
+
+
+def _link_certified(link: SignupLink) -> bool:
+    """A link a database writer planted or edited (its role, team or expiry) would make an
+    account the application then certifies: it is refused like an unknown one."""
+    if certified(link):
+        return True
+    logger.error("sign-up link %s is not certified; refused", link.pk)
+    return False
 
 
 @dataclass(frozen=True, repr=False)
@@ -92,7 +103,7 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
     keys = staff_keys_create(password)
     with transaction.atomic():
         link = SignupLink.objects.select_for_update().filter(token_hash=SignupLink.hash_token(token)).first()
-        if link is None or not link.is_usable():
+        if link is None or not link.is_usable() or not _link_certified(link):
             raise LinkNotUsable
         if link.purpose == SignupLink.Purpose.FIRST_COORDINATOR:
             _first_coordinator_links_retire(except_for=link)
@@ -105,9 +116,10 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
         certify(member)  # the role the link was made for, active
         member.save(update_fields=["signing_key_certificate", "box_key_certificate", "account_certificate"])
         team = link.team or _on_call_team_get_or_create()
-        membership = TeamMembership(team=team, member=member)
-        certify(membership)
-        membership.save()
+        if team is not None:
+            membership = TeamMembership(team=team, member=member)
+            certify(membership)
+            membership.save()
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
@@ -165,10 +177,15 @@ def _first_coordinator_links_retire(*, except_for: SignupLink) -> None:
     ).update(used_at=timezone.now())
 
 
-def _on_call_team_get_or_create() -> Team:
-    team = Team.objects.filter(is_on_call=True).order_by("pk").first()
-    if team is not None:
-        return team
+def _on_call_team_get_or_create() -> Team | None:
+    """The certified on-call team, made at the first enrolment. None when a team is marked on
+    call but is not certified (marked outside the console): the account then joins no team,
+    and the error is logged, rather than joining a team a database writer chose."""
+    for team in Team.objects.filter(is_on_call=True).order_by("pk"):
+        if certified(team):
+            return team
+        logger.error("team %s is marked on call but its certificate does not hold; nobody joins it", team.pk)
+        return None
     team = Team.objects.create(name=ON_CALL_TEAM_NAME, is_on_call=True)
     certify(team)
     team.save(update_fields=["certificate"])

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.chain import (
@@ -57,10 +58,18 @@ def audit_record(
     case_public_id = case if isinstance(case, str) or case is None else case.public_id
     head = _head_locked()
     holds = head_mac_holds(sequence=head.sequence, entry_hash=head.entry_hash, mac=head.mac)
+    sequence = head.sequence + 1
+    # An entry already past the head was written outside the application (a planted row, or an
+    # older head put back): append after it rather than fail, so one row cannot stop every
+    # audited action, and leave the head unsealed so the alarm stays (verify_audit names it).
+    beyond = AuditEntry.objects.filter(sequence__gte=sequence).aggregate(last=Max("sequence"))["last"]
+    if beyond is not None:
+        holds = False
+        sequence = beyond + 1
     if not holds:
-        logger.warning("audit head does not hold its MAC; entry %s appended, head left unsealed", head.sequence + 1)
+        logger.warning("audit head does not hold its MAC; entry %s appended, head left unsealed", sequence)
     entry = AuditEntry(
-        sequence=head.sequence + 1,
+        sequence=sequence,
         at=timezone.now(),
         actor=actor,
         action=action.value,

@@ -76,14 +76,16 @@ def case_recertify(locked: Case, **changes: object) -> None:
 
 
 def case_key_checked(case_key: CaseKey) -> CaseKey:
-    """``case_key`` once its certificate holds. Raises UntrustedRecord otherwise."""
-    if not certified(case_key):
+    """``case_key`` once its certificate holds and it has not been replaced by a newer version.
+    Raises UntrustedRecord otherwise: a planted version, or an older one the case was pointed
+    back at (after deleting the newer one), gets nothing sealed to it."""
+    if not certified(case_key) or case_key.retired:
         raise UntrustedRecord("case key version", case_key.case_id)
     return case_key
 
 
 def sealable_public_key(case_key: CaseKey) -> bytes:
-    """The public key of a case key version, for sealing: only a certified version's."""
+    """The public key of a case key version, for sealing: only a certified, current version's."""
     return bytes(case_key_checked(case_key).public_key)
 
 
@@ -178,7 +180,9 @@ def recovery_public_key() -> bytes:
     """The organisation recovery public key, checked against SP_RECOVERY_PUBLIC_KEY when that is
     set: someone able to write to the database must not be able to swap in a key of their own
     and so gain every new case."""
-    row = RecoveryKey.objects.get()
+    row = RecoveryKey.objects.filter(slot=1).first()
+    if row is None:
+        raise RecoveryKeyMismatch
     stored = bytes(row.public_key)
     pinned = settings.SP_RECOVERY_PUBLIC_KEY
     if pinned and not hmac.compare_digest(pinned, stored):
@@ -200,7 +204,11 @@ def case_private_keys(case: Case, member: StaffMember, member_private_key: bytes
             logger.warning("staff member %s: a wrap of case %s is not certified; ignored", member.pk, case.pk)
             continue
         ctx = wrap_ctx(case, wrap.case_key.version)
-        opened[wrap.case_key_id] = sealbox.unseal(member_private_key, bytes(wrap.sealed_private_key), ctx=ctx)
+        try:
+            opened[wrap.case_key_id] = sealbox.unseal(member_private_key, bytes(wrap.sealed_private_key), ctx=ctx)
+        except sealbox.CryptoError:
+            # Changed in the database: the version is simply not opened (nothing hangs on it).
+            logger.warning("staff member %s: a wrap of case %s does not open; ignored", member.pk, case.pk)
     if not opened:
         raise NoAccess
     return opened
@@ -244,7 +252,9 @@ def current_key_open(case: Case, member: StaffMember, member_private_key: bytes)
 def details_open(case: Case, opened: dict[int, bytes]) -> bytes | None:
     """The case details in plaintext, if ``opened`` (case private keys by CaseKey id) holds the
     version they are sealed under; None otherwise."""
-    sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
+    sealed_to = CaseKey.objects.filter(case=case, version=case.details_key_version).first()
+    if sealed_to is None:  # details_key_version is not authority; a wrong one opens nothing
+        return None
     private = opened.get(sealed_to.pk)
     if private is None:
         return None
@@ -273,7 +283,10 @@ def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: 
     public_key = trusted_box_key(member)
     if public_key is None:
         raise UntrustedKey(member.pk)
-    case_key_checked(case_key)
+    # An older, retired version may be given (the new member reads the history); a version
+    # the application did not make may not.
+    if not certified(case_key):
+        raise UntrustedRecord("case key version", case_key.case_id)
     ctx = wrap_ctx(case_key.case, case_key.version)
     wrap = CaseKeyWrap(
         case_key=case_key, member=member, sealed_private_key=sealbox.seal(public_key, case_private_key, ctx=ctx)
@@ -283,22 +296,61 @@ def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: 
     return wrap
 
 
-def case_key_rotate(case: Case, *, holders: Iterable[StaffMember]) -> CaseKey:
+def case_key_rotate(case: Case, *, holders: Iterable[StaffMember], certify_case: bool = True) -> CaseKey:
     """A new version for ``case``, wrapped for ``holders`` and the (pinned) recovery key, made
-    current. Whoever is not among ``holders`` cannot open anything sealed to it afterwards, nor
-    can a holder whose public key is no longer trusted (left out by case_key_create).
-    The caller holds the case row locked, so no message is sealed to the old version after."""
-    case_checked(case)
-    case_key = case_key_create(case, version=case.key_version + 1, members=holders)
-    case_recertify(case, key_version=case_key.version)
+    current; every earlier version is retired (certified as such), so nothing is sealed to one
+    again even if the case is pointed back at it. Whoever is not among ``holders`` cannot open
+    anything sealed to it afterwards, nor can a holder whose public key is no longer trusted
+    (left out by case_key_create). The caller holds the case row locked, so no message is
+    sealed to the old version after.
+
+    ``certify_case=False`` is for taking someone off a case whose row does not hold its
+    certificate (disabling an account never waits on one): the new version is made and named
+    current, but the case row is not certified over values a database writer may have changed,
+    so the case stays refused."""
+    if certify_case:
+        case_checked(case)
+    # Versions above the current one that the application did not make (planted) are dropped;
+    # they cannot open anything of the case's and would only take the next number.
+    planted = [
+        key for key in CaseKey.objects.filter(case=case, version__gt=case.key_version) if not _certified_key(key, case)
+    ]
+    CaseKey.objects.filter(pk__in=[key.pk for key in planted]).delete()
+    newest = CaseKey.objects.filter(case=case).order_by("-version").values_list("version", flat=True).first() or 0
+    for old in CaseKey.objects.filter(case=case, retired=False):
+        old.retired = True  # retiring only ever takes away: certified whatever it was
+        old.case = case
+        certify(old)
+        old.save(update_fields=["retired", "certificate"])
+    case_key = case_key_create(case, version=max(newest, case.key_version) + 1, members=holders)
+    if certify_case:
+        case_recertify(case, key_version=case_key.version)
+    else:
+        case.key_version = case_key.version
+        case.save(update_fields=["key_version"])
     return case_key
+
+
+def _newest_current_version(case: Case) -> int:
+    for case_key in CaseKey.objects.filter(case=case, retired=False).order_by("-version"):
+        if _certified_key(case_key, case):
+            return case_key.version
+    return case.key_version
+
+
+def _certified_key(case_key: CaseKey, case: Case) -> bool:
+    case_key.case = case
+    return certified(case_key)
 
 
 def current_holders(case: Case) -> list[StaffMember]:
     """Staff members holding a certified wrap of the current key version. A rotation gives the
-    next version to exactly these: a wrap row a database writer planted is not counted."""
+    next version to exactly these: a wrap row a database writer planted is not counted. When the
+    case row itself does not hold its certificate (its key version may have been pointed back
+    at an older one), the newest version the application made and did not retire is used."""
+    version = case.key_version if certified(case) else _newest_current_version(case)
     wraps = (
-        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member__isnull=False)
+        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=version, member__isnull=False)
         .select_related("case_key", "member")
         .order_by("member__username")
     )

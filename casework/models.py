@@ -121,8 +121,9 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.public_id
 
-    def certificate_parts(self) -> tuple[str, str, str, str, str, int]:
+    def certificate_parts(self) -> tuple[int, str, str, str, str, str, int]:
         return (
+            self.pk,
             self.public_id,
             self.status,
             "" if self.team_id is None else str(self.team_id),
@@ -142,6 +143,10 @@ class CaseKey(models.Model):
     version = models.PositiveIntegerField()
     public_key = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when a newer version replaces this one (casework.keys.case_key_rotate): nothing new
+    # is sealed to a retired version, so pointing the case back at it (after deleting the newer
+    # one) gets a writer nothing either.
+    retired = models.BooleanField(default=False)
     # Nothing is sealed to ``public_key`` unless this holds (casework.keys): a database writer
     # who inserts a version with a key of their own would otherwise read what is written next.
     certificate = models.BinaryField(max_length=32, null=True, blank=True)
@@ -151,8 +156,8 @@ class CaseKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "version"], name="unique_case_key_version")]
 
-    def certificate_parts(self) -> tuple[str, int, bytes]:
-        return (self.case.public_id, self.version, bytes(self.public_key))
+    def certificate_parts(self) -> tuple[str, int, bytes, str]:
+        return (self.case.public_id, self.version, bytes(self.public_key), "retired" if self.retired else "current")
 
 
 class CaseKeyWrap(models.Model):
@@ -265,8 +270,14 @@ class PersonCredential(models.Model):
 
     CERTIFIED_AS = "person.credential"
 
-    def certificate_parts(self) -> tuple[str, str, bytes, str]:
-        return (self.case.public_id, self.lookup_id, bytes(self.public_key), "duress" if self.is_duress else "real")
+    def certificate_parts(self) -> tuple[str, str, bytes, str, str]:
+        return (
+            self.case.public_id,
+            self.lookup_id,
+            bytes(self.public_key),
+            "duress" if self.is_duress else "real",
+            "revoked" if self.revoked_at is not None else "live",
+        )
 
 
 class Message(models.Model):

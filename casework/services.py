@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BinaryField, Exists, Expression, F, Value, When
+from django.db.models import BinaryField, Exists, Expression, F, Q, Value, When
 from django.db.models import Case as DbCase
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy
 
 import sealbox
 from accounts import permissions
-from accounts.keyring import trusted_box_key
+from accounts.keyring import account_state_trusted, trusted_box_key
 from accounts.models import RecoveryKey, StaffMember
-from audit.models import Action
+from audit.models import Action, AuditEntry
 from audit.services import audit_record
 from casework import authenticity, choices, keys, texts
 from casework.files import blob_store
@@ -463,11 +463,20 @@ def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -
         return
     from evacuation.safehouses.services import case_address_keys_revoke
 
-    with transaction.atomic():
-        case_address_keys_revoke(case=case, reason="duress")
+    # The flag is set. Nothing after it may keep staff from being told, or make this login's
+    # answer differ from a real one's (a captor would see which phrase they were given): the
+    # alarm is queued first, and a failure of either step is logged, never raised.
     if first_time:
         # Only the first duress login alerts staff; later ones would only repeat it.
-        case_event_notify_on_commit(case_id=case.pk, event=Event.DURESS)
+        try:
+            case_event_notify_on_commit(case_id=case.pk, event=Event.DURESS)
+        except Exception:
+            logger.exception("case %s: the duress alarm could not be queued", case.pk)
+    try:
+        with transaction.atomic():
+            case_address_keys_revoke(case=case, reason="duress")
+    except Exception:
+        logger.exception("case %s: safe-house address keys could not be taken away under duress", case.pk)
 
 
 def _certificate_once_flagged(case: Case, now: datetime) -> Expression | F:
@@ -790,9 +799,7 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
         codename = sealbox.generate_codename(language or settings.LANGUAGE_CODE)
         secrets = derive_secrets(sealbox.normalise_codename(codename))
         old_real = locked.reply_credential
-        revoked = PersonCredential.objects.filter(case=locked, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        revoked = _credentials_revoke(locked)
         credential = _credential_create(locked, secrets, is_duress=False)
         resealed = _reseal_to(credential, old_real, opened) if old_real is not None else 0
         duress_cleared = locked.under_duress_since is not None
@@ -810,11 +817,32 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
     return IssuedCodename(codename=codename, details=details)
 
 
+def _credentials_revoke(locked: Case) -> int:
+    """Revoke every credential of the case still in use, each certified as revoked: clearing
+    ``revoked_at`` in the database brings none back (its certificate then fails)."""
+    now = timezone.now()
+    count = 0
+    for credential in PersonCredential.objects.filter(case=locked, revoked_at__isnull=True):
+        credential.case = locked
+        credential.revoked_at = now
+        certify(credential)  # revoking only ever takes away: certified whatever it was
+        credential.save(update_fields=["revoked_at", "certificate"])
+        count += 1
+    return count
+
+
 def _reseal_to(new: PersonCredential, old: PersonCredential, opened: dict[int, bytes]) -> int:
-    """Seal to ``new`` the data keys of the non-decoy messages ``old`` could read; each data
-    key is taken from the message's case-key wrap, which ``opened`` unlocks."""
+    """Seal to ``new`` the data keys of the messages ``old`` could read and the person should
+    keep reading; each data key is taken from the message's case-key wrap, which ``opened``
+    unlocks. The messages are chosen by their own flags, not only by the rows naming ``old``
+    (a row a database writer planted would otherwise hand the new codename a captor's words or
+    a held reply): never the cover conversation, never a reply still held, never what was
+    written after a danger-word login by the person's side (whoever held the phone may have
+    written it)."""
     message_ids = list(
-        MessageKey.objects.filter(credential=old, message__is_decoy=False).values_list("message_id", flat=True)
+        MessageKey.objects.filter(credential=old, message__is_decoy=False, message__held=False)
+        .exclude(message__sender=Message.Sender.PERSON, message__after_duress=True)
+        .values_list("message_id", flat=True)
     )
     wraps = MessageKey.objects.filter(message_id__in=message_ids, case_key_id__in=list(opened))
     rows, done = [], set()
@@ -958,13 +986,20 @@ def case_state_changed(*, case: Case, actor: StaffMember, actor_private_key: byt
     written from now on opens with a key they kept. ``actor_private_key`` (the actor's, who
     holds the key) lets the details be re-sealed under the new version. Returns the new key
     version, or None when nobody had to be taken off."""
+    if case.status == State.VETTING:
+        # A new vetting round: sign-offs of an earlier one never count again.
+        vetting_services.sign_offs_retire_for_new_round(case=case)
     if case.status == State.VERIFIED:
         return None
-    removed = list(
-        StaffMember.objects.filter(
-            role__in=VERIFIED_ONLY_ROLES, wraps__case_key__case=case, wraps__for_recovery=False
-        ).distinct()
-    )
+    holding = StaffMember.objects.filter(wraps__case_key__case=case, wraps__for_recovery=False).distinct()
+    # Chosen by the certified account state, not the role column alone: a member whose role or
+    # active state was changed in the database is taken off too (the safe direction), so
+    # flipping a logistics member's role for the moment of the change keeps nobody on the case.
+    removed = [
+        member
+        for member in holding
+        if member.role in VERIFIED_ONLY_ROLES or not member.is_active or not account_state_trusted(member)
+    ]
     if not removed:
         return None
     opened: dict[int, bytes] = {}
@@ -988,15 +1023,17 @@ def _case_rotate_without(case: Case, member: StaffMember, opened: dict[int, byte
     return _case_rotate_without_all(case, [member], opened)
 
 
-def _case_rotate_without_all(case: Case, members: Sequence[StaffMember], opened: dict[int, bytes]) -> CaseKey:
+def _case_rotate_without_all(
+    case: Case, members: Sequence[StaffMember], opened: dict[int, bytes], *, certify_case: bool = True
+) -> CaseKey:
     """Drop ``members``' wraps (and every reason they held them), make one new key version for
     the remaining holders and re-seal the details under it when ``opened`` (the actor's case
     keys) can read them; otherwise the details stay under their version, which the remaining
-    holders keep (nothing new is in them)."""
+    holders keep (nothing new is in them). ``certify_case=False``: see keys.case_key_rotate."""
     _drop_holder_rows(case, [member.pk for member in members])
     case_revision_bump(case)
-    plain = keys.details_open(case, opened)
-    new_key = keys.case_key_rotate(case, holders=keys.current_holders(case))
+    plain = keys.details_open(case, opened) if certify_case else None
+    new_key = keys.case_key_rotate(case, holders=keys.current_holders(case), certify_case=certify_case)
     if plain is not None:
         keys.details_reseal(case, plain, under=new_key)
     return new_key
@@ -1010,14 +1047,23 @@ def _drop_holder_rows(case: Case, ids: list[int]) -> None:
 
 
 def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
-    """Disable the account and take it off every case at once, rotating each case's key.
-    Returns how many cases were rotated."""
+    """Disable the account and take it off every case it may hold, rotating each case's key.
+    Returns how many cases were rotated.
+
+    The account is disabled first, certified as disabled and taken out of every team, in a
+    transaction of its own: whatever happens to a case below, the member can no longer log in
+    or be given anything. Then each case is handled in its own transaction. Disabling never
+    waits on a certificate and never stops halfway: a case whose row does not hold its
+    certificate still gets a new key version (without certifying the case row over what a
+    database writer changed), and a case that fails for another reason is logged and the
+    member's rows on it are dropped, so the coordinator can look at it."""
     if actor.pk == member.pk:
         raise MembershipRefused(_("You cannot disable your own account."))
     if not permissions.can_disable_staff(actor, member):
         raise MembershipRefused(_("Only a coordinator can disable an account."))
     with transaction.atomic():
         locked_member = StaffMember.objects.select_for_update().get(pk=member.pk)
+        case_ids = _cases_possibly_held_by(locked_member)
         locked_member.is_active = False
         # Certified as disabled: a database writer who turns it back on breaks the certificate,
         # so nothing new is sealed to the account (accounts.keyring.trusted_box_key).
@@ -1025,40 +1071,78 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
         locked_member.save(update_fields=["is_active", "account_certificate"])
         PendingWrap.objects.filter(member=member).delete()
         # A disabled account is in no team: it is owed no key and would be handed none.
-        teams_left = list(TeamMembership.objects.filter(member=member).values_list("team_id", flat=True))
-        TeamMembership.objects.filter(member=member).delete()
-        case_ids = list(Case.objects.filter(keys__wraps__member=member).values_list("pk", flat=True).distinct())
-        # Locked in one order, so two coordinators disabling at once cannot deadlock.
-        cases = list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))
-        for case in cases:
-            if not keys.case_trusted(case):
-                # Disabling never waits on a certificate: take the member off; the case stays
-                # untrusted (nothing sealed for it) until someone looks at what was changed.
-                _drop_holder_rows(case, [member.pk])
-                audit_record(
-                    actor=actor,
-                    action=Action.CASE_MEMBER_REMOVE,
-                    case=case,
-                    details={"member": member.pk, "reason": "disabled", "untrusted": True},
-                )
-                continue
-            try:
-                opened = keys.case_private_keys(case, actor, actor_private_key)
-            except keys.NoAccess:
-                opened = {}
-            new_key = _case_rotate_without(case, member, opened)
+        teams_left, _rows = TeamMembership.objects.filter(member=member).delete()
+        audit_record(
+            actor=actor,
+            action=Action.STAFF_DISABLE,
+            details={"member": member.pk, "cases": len(case_ids), "teams": teams_left},
+        )
+    member.is_active = False
+    member.account_certificate = locked_member.account_certificate
+    rotated = 0
+    # One at a time, in one order, so two coordinators disabling at once cannot deadlock.
+    for case_id in case_ids:
+        if _disabled_member_taken_off(case_id, actor=actor, actor_private_key=actor_private_key, member=member):
+            rotated += 1
+    return rotated
+
+
+def _cases_possibly_held_by(member: StaffMember) -> list[int]:
+    """Every case the member may hold a key of, from every record that could say so: wraps,
+    reasons to hold one, keys owed, the cases of their teams, and the audit log (cases they
+    acted on or were given). Hiding one kind of row in the database, for the moment of the
+    disabling, does not keep a case from getting a new key version."""
+    public_ids = set(
+        AuditEntry.objects.filter(actor=member, case_public_id__isnull=False).values_list("case_public_id", flat=True)
+    )
+    public_ids |= set(
+        AuditEntry.objects.filter(action=Action.CASE_MEMBER_ADD, details__member=member.pk).values_list(
+            "case_public_id", flat=True
+        )
+    )
+    team_ids = TeamMembership.objects.filter(member=member).values("team_id")
+    found = (
+        Q(keys__wraps__member=member)
+        | Q(named_members__member=member)
+        | Q(held_via_team__member=member)
+        | Q(pending_wraps__member=member)
+        | Q(team_id__in=team_ids)
+        | Q(public_id__in=public_ids)
+    )
+    return sorted(set(Case.objects.filter(found).values_list("pk", flat=True)))
+
+
+def _disabled_member_taken_off(
+    case_id: int, *, actor: StaffMember, actor_private_key: bytes, member: StaffMember
+) -> bool:
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            trusted = keys.case_trusted(case)
+            opened: dict[int, bytes] = {}
+            if trusted:
+                try:
+                    opened = keys.case_private_keys(case, actor, actor_private_key)
+                except keys.NoAccess:
+                    opened = {}
+            new_key = _case_rotate_without_all(case, [member], opened, certify_case=trusted)
             vetting_services.sign_offs_withdraw_for_removed(case=case, member=member, actor=actor, reason="disabled")
+            details: dict[str, int | str | bool] = {"member": member.pk, "key_version": new_key.version}
+            details.update({"reason": "disabled", "untrusted": not trusted} if not trusted else {"reason": "disabled"})
+            audit_record(actor=actor, action=Action.CASE_MEMBER_REMOVE, case=case, details=details)
+        return True
+    except Exception:  # the account is disabled already: a case that fails must not stop the others
+        logger.exception("case %s: staff member %s could not be taken off with a new key", case_id, member.pk)
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            _drop_holder_rows(case, [member.pk])
             audit_record(
                 actor=actor,
                 action=Action.CASE_MEMBER_REMOVE,
                 case=case,
-                details={"member": member.pk, "key_version": new_key.version, "reason": "disabled"},
+                details={"member": member.pk, "reason": "disabled", "rotated": False},
             )
-        audit_record(
-            actor=actor,
-            action=Action.STAFF_DISABLE,
-            details={"member": member.pk, "cases": len(cases), "teams": len(teams_left)},
-        )
-    member.is_active = False
-    member.account_certificate = locked_member.account_certificate
-    return len(cases)
+    except Exception:
+        logger.exception("case %s: staff member %s's rows could not be dropped either", case_id, member.pk)
+    return False

@@ -237,15 +237,16 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
         for member in members:
             _give_key_or_owe_it(locked, team, actor, actor_private_key, member, change)
         # Reasons that pointed at another team no longer hold: the case is not with it now.
-        old_reasons = CaseHeldViaTeam.objects.filter(case=locked).exclude(team=team)
-        via_other = set(old_reasons.values_list("member_id", flat=True))
-        old_reasons.delete()
+        CaseHeldViaTeam.objects.filter(case=locked).exclude(team=team).delete()
+        # Who stays is decided by certified reasons only: named on the case, or holding it
+        # through the new team. Everyone else who holds a key leaves, whether their reason
+        # pointed at another team or was removed from the database to keep them on.
         still_reason = {row.member_id for row in certified_only(CaseNamedMember.objects.filter(case=locked))}
         still_reason |= {row.member_id for row in certified_only(CaseHeldViaTeam.objects.filter(case=locked))}
         holding = set(
             CaseKeyWrap.objects.filter(case_key__case=locked).exclude(member=None).values_list("member_id", flat=True)
         )
-        leaving = list(StaffMember.objects.filter(pk__in=(via_other - still_reason) & holding).order_by("pk"))
+        leaving = list(StaffMember.objects.filter(pk__in=holding - still_reason).order_by("pk"))
         new_version = None
         if leaving:
             gone = {member.pk for member in leaving}

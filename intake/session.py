@@ -10,6 +10,7 @@ from django.http import HttpRequest
 import sealbox
 from casework.models import PersonCredential
 from casework.services import PersonSession
+from core.certificates import certified
 from core.vault import vault_get, vault_put
 
 _PERSON = "person"
@@ -31,7 +32,8 @@ def person_session(request: HttpRequest) -> PersonSession | None:
         .filter(pk=payload["credential"], revoked_at__isnull=True)
         .first()
     )
-    if credential is None:
+    if credential is None or not certified(credential):
+        # Brought back from revoked, moved to another case or relabelled in the database.
         return None
     keypair = sealbox.KeyPair.from_private(bytes.fromhex(payload["key"]))
     return PersonSession(case=credential.case, credential=credential, keypair=keypair)

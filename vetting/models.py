@@ -49,6 +49,12 @@ class SignOff(models.Model):
     # verifier, the time, the vetting round), with the signing key certified for them: a
     # sign-off a database writer plants, or moves, does not count (vetting.services).
     signature = models.BinaryField(max_length=64, null=True, blank=True)
+    # Whether it still stands: certified again when it is withdrawn, so clearing
+    # ``withdrawn_at`` in the database does not make a withdrawn sign-off count again
+    # (core.certificates).
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "vetting.sign-off"
 
     class Meta:
         ordering = ["signed_at", "pk"]
@@ -60,6 +66,9 @@ class SignOff(models.Model):
                 name="one_standing_sign_off_per_verifier",
             )
         ]
+
+    def certificate_parts(self) -> tuple[int, int, str]:
+        return (self.pk, self.verifier_id, "standing" if self.withdrawn_at is None else "withdrawn")
 
 
 class SensitiveKind(models.TextChoices):

@@ -22,6 +22,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case
+from core.certificates import certified, certify
 from triage.lifecycle import State
 from triage.models import CaseStateChange
 from vetting.models import CheckItem, SignOff, VettingCheck
@@ -120,6 +121,7 @@ def _sign_off_proven(case: Case, sign_off: SignOff, started: datetime) -> bool:
     public_key = trusted_signing_key(verifier)
     proven = (
         public_key is not None
+        and certified(sign_off)  # still standing as the application last recorded it
         and account_state_trusted(verifier)
         and sign_off.signature is not None
         and sealbox.signature_valid(public_key, sign_off_statement(case, sign_off, started), bytes(sign_off.signature))
@@ -129,14 +131,33 @@ def _sign_off_proven(case: Case, sign_off: SignOff, started: datetime) -> bool:
     return proven
 
 
+def _withdrawn(sign_off: SignOff) -> None:
+    """Withdraw and certify as withdrawn (withdrawing only ever takes away: certified whatever
+    the row said before)."""
+    sign_off.withdrawn_at = timezone.now()
+    certify(sign_off)
+    sign_off.save(update_fields=["withdrawn_at", "certificate"])
+
+
+def sign_offs_retire_for_new_round(*, case: Case) -> int:
+    """A case entering the vetting state starts a new round: every sign-off still standing
+    from an earlier one is withdrawn, certified as such, so that no earlier round's sign-offs
+    can count again (not even if the round's start were taken back in the database). Called
+    by casework.services.case_state_changed in the transition's transaction."""
+    retired = 0
+    for sign_off in SignOff.objects.filter(case=case, withdrawn_at__isnull=True):
+        _withdrawn(sign_off)
+        retired += 1
+    return retired
+
+
 def sign_offs_withdraw_for_removed(*, case: Case, member: StaffMember, actor: StaffMember, reason: str) -> int:
     """Withdraw ``member``'s standing sign-offs on ``case``, each audited. Called by
     casework.services.case_member_remove and staff_disable (and casework.teams when a team
     change takes the member off the case) inside their transaction, with the case row locked."""
     count = 0
     for sign_off in SignOff.objects.filter(case=case, verifier=member, withdrawn_at__isnull=True):
-        sign_off.withdrawn_at = timezone.now()
-        sign_off.save(update_fields=["withdrawn_at"])
+        _withdrawn(sign_off)
         audit_record(
             actor=actor,
             action=Action.VETTING_SIGN_OFF_WITHDRAW,
@@ -161,7 +182,8 @@ def sign_off_create(
             raise VettingRefused(_("A case can be signed off only while it is being vetted."))
         now = timezone.now()
         # Sign-offs left from an earlier vetting round no longer count; retire them.
-        SignOff.objects.filter(case=locked, withdrawn_at__isnull=True, signed_at__lt=started).update(withdrawn_at=now)
+        for stale in SignOff.objects.filter(case=locked, withdrawn_at__isnull=True, signed_at__lt=started):
+            _withdrawn(stale)
         if SignOff.objects.filter(case=locked, verifier=member, withdrawn_at__isnull=True).exists():
             raise VettingRefused(_("You have already signed off this case; a second verifier must sign."))
         case_key = keys.current_case_key(locked)
@@ -176,7 +198,8 @@ def sign_off_create(
             keys.sealable_public_key(case_key), reason.encode(), ctx=reason_ctx(locked, sign_off.pk, member.pk)
         )
         sign_off.signature = sealbox.sign(signing_key, sign_off_statement(locked, sign_off, started))
-        sign_off.save(update_fields=["reason_ct", "signature"])
+        certify(sign_off)  # standing
+        sign_off.save(update_fields=["reason_ct", "signature", "certificate"])
         audit_record(actor=member, action=Action.VETTING_SIGN_OFF, case=locked, details={"sign_off": sign_off.pk})
     return sign_off
 
@@ -192,8 +215,7 @@ def sign_off_withdraw(*, case: Case, member: StaffMember, sign_off_id: int) -> S
             raise SignOff.DoesNotExist
         if locked.status != State.VETTING:
             raise VettingRefused(_("The case is no longer being vetted: the sign-off stays."))
-        sign_off.withdrawn_at = timezone.now()
-        sign_off.save(update_fields=["withdrawn_at"])
+        _withdrawn(sign_off)
         audit_record(
             actor=member, action=Action.VETTING_SIGN_OFF_WITHDRAW, case=locked, details={"sign_off": sign_off.pk}
         )

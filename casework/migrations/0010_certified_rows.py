@@ -26,6 +26,11 @@ class Migration(migrations.Migration):
             field=models.BinaryField(blank=True, max_length=32, null=True),
         ),
         migrations.AddField(
+            model_name='casekey',
+            name='retired',
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
             model_name='casekeywrap',
             name='certificate',
             field=models.BinaryField(blank=True, max_length=32, null=True),

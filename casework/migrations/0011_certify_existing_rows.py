@@ -40,12 +40,15 @@ def certify_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
 
     Case = get("casework", "Case")
     public_ids = {}
+    current_versions = {}
     for case in Case.objects.only(
         "pk", "public_id", "status", "team_id", "under_duress_since", "reply_credential_id", "key_version"
     ).iterator(chunk_size=500):
         public_ids[case.pk] = case.public_id
+        current_versions[case.pk] = case.key_version
         certificate = cert(
             "case",
+            case.pk,
             case.public_id,
             case.status,
             "" if case.team_id is None else str(case.team_id),
@@ -59,9 +62,11 @@ def certify_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
     versions = {}
     for row in CaseKey.objects.only("pk", "case_id", "version", "public_key").iterator(chunk_size=500):
         versions[row.pk] = (public_ids[row.case_id], row.version)
-        CaseKey.objects.filter(pk=row.pk).update(
-            certificate=cert("case.key", public_ids[row.case_id], row.version, bytes(row.public_key))
+        retired = row.version < current_versions[row.case_id]
+        certificate = cert(
+            "case.key", public_ids[row.case_id], row.version, bytes(row.public_key), "retired" if retired else "current"
         )
+        CaseKey.objects.filter(pk=row.pk).update(retired=retired, certificate=certificate)
     for row in CaseKeyWrap.objects.only("pk", "case_key_id", "member_id", "for_recovery").iterator(chunk_size=500):
         public_id, version = versions[row.case_key_id]
         holder = "recovery" if row.for_recovery else str(row.member_id)
@@ -85,6 +90,7 @@ def certify_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
             row.lookup_id,
             bytes(row.public_key),
             "duress" if row.is_duress else "real",
+            "revoked" if row.revoked_at is not None else "live",
         )
         PersonCredential.objects.filter(pk=row.pk).update(certificate=certificate)
 

@@ -12,14 +12,18 @@ message, the new case or the next key version reached the attacker's key or memb
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 import sealbox
-from accounts.models import RecoveryKey, Role, StaffMember
-from casework import keys, services
+from accounts import services as account_services
+from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from casework import keys, services, teams
 from casework.models import (
     Case,
+    CaseHeldViaTeam,
     CaseKey,
     CaseKeyWrap,
     Message,
@@ -28,9 +32,10 @@ from casework.models import (
     Team,
     TeamMembership,
 )
-from tests.personas import PersonAtRisk, Staff, make_staff, open_case
+from tests.personas import CONSOLE, INTAKE, PASSWORD, FaceClient, PersonAtRisk, Staff, make_staff, open_case
 from triage import services as triage_services
-from triage.lifecycle import State
+from triage.lifecycle import ClosingReason, State
+from triage.models import CaseStateChange
 from triage.services import TransitionRefused
 from vetting import services as vetting_services
 from vetting.models import SignOff
@@ -447,3 +452,306 @@ def test_a_danger_word_login_keeps_a_genuine_case_certified(person: PersonAtRisk
     case = Case.objects.get(pk=person.case.pk)
     assert case.under_duress_since is not None and keys.case_trusted(case)
     assert _reply(caseworker, case, "Held for now.").held
+
+
+# --- sign-up links ---------------------------------------------------------------------------------
+
+
+def test_a_sign_up_link_planted_in_the_database_makes_no_account(coordinator: Staff, caseworker: Staff) -> None:
+    """The link decides the role and team of the account it makes: a planted one would give
+    the writer a certified coordinator on the on-call team, wrapped every new case."""
+    token = "writer-chosen-token-0123456789abcdef"
+    SignupLink.objects.create(
+        token_hash=SignupLink.hash_token(token),
+        purpose=SignupLink.Purpose.INVITE,
+        role=Role.COORDINATOR,
+        team=None,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+
+    page = FaceClient(CONSOLE).post(
+        f"/signup/{token}/", {"username": "mallory", "password": PASSWORD, "password_again": PASSWORD}
+    )
+
+    assert page.status_code != 302
+    assert not StaffMember.objects.filter(username="mallory").exists()
+    with pytest.raises(account_services.LinkNotUsable):
+        account_services.staff_enrol(token=token, username="mallory", password=PASSWORD)
+
+
+def test_a_pending_invitation_changed_in_the_database_makes_no_account(coordinator: Staff) -> None:
+    documentation = Team.objects.create(name="Documentation")
+    token = account_services.signup_link_create(
+        purpose=SignupLink.Purpose.INVITE, role=Role.ANALYST, team=documentation, created_by=coordinator.member
+    )
+    SignupLink.objects.filter(token_hash=SignupLink.hash_token(token)).update(
+        role=Role.COORDINATOR, team=Team.objects.get(is_on_call=True)
+    )
+
+    with pytest.raises(account_services.LinkNotUsable):
+        account_services.staff_enrol(token=token, username="ana", password=PASSWORD)
+    assert not StaffMember.objects.filter(username="ana").exists()
+
+
+# --- disabling an account never stops halfway, and always rotates --------------------------------
+
+
+def _opens(private_key: bytes, message: Message) -> bool:
+    wrap = MessageKey.objects.get(message=message, case_key__isnull=False)
+    try:
+        sealbox.unseal(private_key, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(message.pk))
+    except sealbox.CryptoError:
+        return False
+    return True
+
+
+def _newest_from_person(person: PersonAtRisk, text: str) -> Message:
+    person.intake().post("/conversation/", {"message": text})
+    return Message.objects.filter(case=person.case, sender=Message.Sender.PERSON).order_by("-created_at").first()
+
+
+def test_a_case_made_untrusted_for_the_moment_of_a_disabling_still_gets_a_new_key(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff
+) -> None:
+    """The writer breaks the case row just before a coordinator disables a turned caseworker,
+    and puts it back just after (and points the case back at the version she kept): nothing
+    is sealed to the key she kept."""
+    original = Case.objects.get(pk=person.case.pk)
+    Case.objects.filter(pk=original.pk).update(status=State.CLOSED)
+
+    services.staff_disable(
+        actor=coordinator.member, actor_private_key=coordinator.private_key, member=caseworker.member
+    )
+
+    assert Case.objects.get(pk=original.pk).key_version == 2  # a new version all the same
+    sealed_to_v1 = MessageKey.objects.filter(case_key__case=original, case_key__version=1).count()
+    Case.objects.filter(pk=original.pk).update(status=original.status)
+    assert person.intake().post("/conversation/", {"message": "Still here."}).status_code == 503
+    Case.objects.filter(pk=original.pk).update(key_version=1)  # the row now holds its old certificate
+    assert keys.case_trusted(Case.objects.get(pk=original.pk))
+    assert person.intake().post("/conversation/", {"message": "I moved to Lenina street."}).status_code == 503
+    assert MessageKey.objects.filter(case_key__case=original, case_key__version=1).count() == sealed_to_v1
+
+
+def test_wraps_hidden_for_the_moment_of_a_disabling_do_not_spare_the_case_a_new_key(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff
+) -> None:
+    kept = keys.current_key_open(Case.objects.get(pk=person.case.pk), caseworker.member, caseworker.private_key)
+    hidden = list(CaseKeyWrap.objects.filter(case_key__case=person.case, member=caseworker.member).values())
+    CaseKeyWrap.objects.filter(case_key__case=person.case, member=caseworker.member).delete()
+
+    services.staff_disable(
+        actor=coordinator.member, actor_private_key=coordinator.private_key, member=caseworker.member
+    )
+
+    for row in hidden:
+        CaseKeyWrap.objects.create(**row)
+    case = Case.objects.get(pk=person.case.pk)
+    assert case.key_version == 2 and keys.case_trusted(case)
+    assert not _opens(kept, _newest_from_person(person, "Written after the disabling."))
+
+
+@pytest.mark.parametrize(
+    "blocker", ["details_key_version", "planted_next_version", "broken_actor_wrap", "second_recovery_key"]
+)
+def test_a_row_changed_in_the_database_does_not_stop_a_disabling(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff, blocker: str
+) -> None:
+    """Each of these made disabling a turned caseworker fail with a server error, leaving her
+    active and wrapped every new case."""
+    if blocker == "details_key_version":
+        Case.objects.filter(pk=person.case.pk).update(details_key_version=99)
+    elif blocker == "planted_next_version":
+        CaseKey.objects.create(case=person.case, version=2, public_key=ATTACKER.public_key)
+    elif blocker == "broken_actor_wrap":
+        CaseKeyWrap.objects.filter(case_key__case=person.case, member=coordinator.member).update(
+            sealed_private_key=b"\1" * 80
+        )
+    else:
+        RecoveryKey.objects.create(slot=2, public_key=ATTACKER.public_key)
+
+    response = coordinator.console(language="en").post(f"/staff/{caseworker.member.pk}/disable/", {"confirm": "on"})
+
+    assert response.status_code in (200, 302)
+    assert not StaffMember.objects.get(pk=caseworker.member.pk).is_active
+    assert not CaseKeyWrap.objects.filter(member=caseworker.member).exists()
+    if blocker != "second_recovery_key":
+        later = open_case(body="Another person writes in.")
+        assert not CaseKeyWrap.objects.filter(case_key__case=later.case, member=caseworker.member).exists()
+
+
+# --- sign-offs: withdrawn stays withdrawn, a new round starts afresh ----------------------------
+
+
+def _vetting_with_two_verifiers(person: PersonAtRisk, caseworker: Staff, coordinator: Staff) -> tuple[Staff, Staff]:
+    verifiers = (
+        make_staff("vera", role=Role.VERIFIER, invited_by=coordinator),
+        make_staff("viktor", role=Role.VERIFIER, invited_by=coordinator),
+    )
+    for verifier in verifiers:
+        services.case_member_add(
+            case=Case.objects.get(pk=person.case.pk),
+            actor=coordinator.member,
+            actor_private_key=coordinator.private_key,
+            member=verifier.member,
+        )
+    _to_vetting(person, caseworker)
+    return verifiers
+
+
+def _sign(person: PersonAtRisk, verifier: Staff) -> SignOff:
+    return vetting_services.sign_off_create(
+        case=Case.objects.get(pk=person.case.pk),
+        member=verifier.member,
+        member_private_key=verifier.private_key,
+        signing_key=verifier.signing_key,
+        reason="ok",
+    )
+
+
+def test_a_withdrawn_sign_off_does_not_count_again_when_its_withdrawal_is_cleared(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    vera, viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
+    withdrawn = _sign(person, vera)
+    vetting_services.sign_off_withdraw(case=person.case, member=vera.member, sign_off_id=withdrawn.pk)
+    _sign(person, viktor)
+
+    SignOff.objects.filter(pk=withdrawn.pk).update(withdrawn_at=None)
+
+    with pytest.raises(TransitionRefused):
+        triage_services.case_transition(
+            case=Case.objects.get(pk=person.case.pk), member=coordinator.member, to_state=State.VERIFIED
+        )
+
+
+def test_sign_offs_of_an_earlier_vetting_round_never_count_again(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    vera, viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
+    _sign(person, vera)
+    _sign(person, viktor)
+
+    def move(staff: Staff, state: str, **more: object) -> None:
+        triage_services.case_transition(
+            case=Case.objects.get(pk=person.case.pk), member=staff.member, to_state=state, **more
+        )
+
+    move(vera, State.VERIFIED)
+    move(caseworker, State.CLOSED, reason=ClosingReason.values[0], member_private_key=caseworker.private_key)
+    move(coordinator, State.TRIAGED)
+    move(caseworker, State.VETTING)
+    # The writer deletes the newest "entered vetting" row, so the first round looks current.
+    CaseStateChange.objects.filter(case=person.case, to_state=State.VETTING).order_by("-at").first().delete()
+
+    with pytest.raises(TransitionRefused):
+        move(coordinator, State.VERIFIED)
+
+
+# --- who leaves a moved case, who leaves an unverified one ------------------------------------------
+
+
+def test_deleting_a_reason_row_does_not_keep_a_member_on_a_case_moved_to_another_team(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff
+) -> None:
+    team_b = teams.team_create(actor=coordinator.member, name="Team B")
+    make_staff("bob", team=team_b, invited_by=coordinator)
+    CaseHeldViaTeam.objects.filter(case=person.case, member=caseworker.member).delete()
+
+    teams.case_team_assign(
+        case=Case.objects.get(pk=person.case.pk),
+        team=team_b,
+        actor=coordinator.member,
+        actor_private_key=coordinator.private_key,
+    )
+
+    case = Case.objects.get(pk=person.case.pk)
+    assert not CaseKeyWrap.objects.filter(
+        case_key__case=case, case_key__version=case.key_version, member=caseworker.member
+    ).exists()
+
+
+def test_a_role_flipped_for_the_moment_of_closing_keeps_no_logistics_member_on_the_case(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    vera, viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
+    logistics = make_staff("lena", role=Role.LOGISTICS, invited_by=coordinator)
+    _sign(person, vera)
+    _sign(person, viktor)
+    triage_services.case_transition(
+        case=Case.objects.get(pk=person.case.pk), member=vera.member, to_state=State.VERIFIED
+    )
+    services.case_member_add(
+        case=Case.objects.get(pk=person.case.pk),
+        actor=coordinator.member,
+        actor_private_key=coordinator.private_key,
+        member=logistics.member,
+    )
+    StaffMember.objects.filter(pk=logistics.member.pk).update(role=Role.CASEWORKER)
+    triage_services.case_transition(
+        case=Case.objects.get(pk=person.case.pk),
+        member=caseworker.member,
+        to_state=State.CLOSED,
+        reason=ClosingReason.values[0],
+        member_private_key=caseworker.private_key,
+    )
+    StaffMember.objects.filter(pk=logistics.member.pk).update(role=Role.LOGISTICS)
+
+    with pytest.raises(keys.NoAccess):
+        keys.current_key_open(
+            Case.objects.get(pk=person.case.pk),
+            StaffMember.objects.get(pk=logistics.member.pk),
+            logistics.private_key,
+        )
+
+
+# --- codenames: a burned one stays burned, a burn carries nothing planted --------------------------
+
+
+def test_a_burned_codename_stays_burned_when_its_revocation_is_cleared(person: PersonAtRisk, caseworker: Staff) -> None:
+    old_real = PersonCredential.objects.get(case=person.case, is_duress=False)
+    still_open = person.intake()  # a session opened with the old codename before the burn
+    services.codename_burn(
+        case=Case.objects.get(pk=person.case.pk), actor=caseworker.member, actor_private_key=caseworker.private_key
+    )
+
+    PersonCredential.objects.filter(pk=old_real.pk).update(revoked_at=None)
+
+    assert services.person_login(sealbox.normalise_codename(person.codename)) is None
+    assert still_open.get("/conversation/").status_code == 302  # sent to the login
+    still_open.post("/conversation/", {"message": "Meet me at the station at 9."})
+    assert not MessageKey.objects.filter(credential=old_real, message__created_at__gt=old_real.created_at)[2:]
+
+
+def test_a_burn_does_not_carry_a_captor_s_message_to_the_new_codename(person: PersonAtRisk, caseworker: Staff) -> None:
+    captor = person.intake(duress=True)
+    captor.post("/conversation/", {"message": "Written by whoever holds the phone."})
+    captor_message = Message.objects.get(
+        case=person.case, after_duress=True, is_decoy=False, sender=Message.Sender.PERSON
+    )
+    old_real = PersonCredential.objects.get(case=person.case, is_duress=False)
+    MessageKey.objects.create(message=captor_message, credential=old_real, sealed_key=b"junk")
+
+    issued = services.codename_burn(
+        case=Case.objects.get(pk=person.case.pk), actor=caseworker.member, actor_private_key=caseworker.private_key
+    )
+
+    new_real = PersonCredential.objects.get(case=person.case, is_duress=False, revoked_at__isnull=True)
+    assert not MessageKey.objects.filter(message=captor_message, credential=new_real).exists()
+    client = FaceClient(INTAKE)
+    assert client.post("/login/", {"codename": issued.codename}).status_code == 302
+    assert "Written by whoever holds the phone." not in client.get("/conversation/").content.decode()
+
+
+# --- the alarm and the person's first request -----------------------------------------------------
+
+
+def test_a_second_recovery_key_row_does_not_crash_a_first_request(caseworker: Staff) -> None:
+    RecoveryKey.objects.create(slot=2, public_key=ATTACKER.public_key)
+    client = FaceClient(INTAKE)
+    client.raise_request_exception = False
+    client.get("/start/")
+
+    response = client.post("/request/", {"urgency": "in_hiding", "region": "moscow", "message": "Please help."})
+
+    assert response.status_code != 500

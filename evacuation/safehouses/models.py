@@ -47,12 +47,22 @@ class SafeHouse(models.Model):
     # A closed house takes no placements and leaves the placement form; its history stays.
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Certifies the key version and whether new keys are due (core.certificates): clearing
+    # ``rotation_due`` in the database would let a team whose stay ended read the next address
+    # stored under the old keys. A house whose certificate fails gets new keys before anything
+    # new is stored or sealed (services._rotation_needed).
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "safehouse"
 
     class Meta:
         ordering = ["code_name"]
 
     def __str__(self) -> str:
         return self.code_name
+
+    def certificate_parts(self) -> tuple[int, int, str]:
+        return (self.pk, self.key_version, "rotation-due" if self.rotation_due else "-")
 
     @property
     def is_closed(self) -> bool:
@@ -146,8 +156,10 @@ class Placement(models.Model):
             ),
         ]
 
-    def certificate_parts(self) -> tuple[bytes, int, int, str, str]:
-        return (self.id.bytes, self.case_id, self.safe_house_id, self.status, time_part(self.ended_at))
+    def certificate_parts(self) -> tuple[bytes, str, int, str, str]:
+        # The case by its public id (as every certificate names a case), not its row id: case
+        # rows swapped in the database do not carry a stay along.
+        return (self.id.bytes, self.case.public_id, self.safe_house_id, self.status, time_part(self.ended_at))
 
     @property
     def is_active(self) -> bool:

@@ -113,6 +113,19 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
     SafeHouseKey.objects.bulk_create(rows)
 
 
+def _rotation_needed(house: SafeHouse) -> bool:
+    """New keys are due after a stay ended, and also whenever the house row does not hold its
+    certificate (its version or the due flag was changed outside the console): making new
+    keys is the safe answer either way."""
+    return house.rotation_due or not certified(house)
+
+
+def _rotation_due_set(house: SafeHouse) -> None:
+    house.rotation_due = True
+    certify(house)  # asking for new keys only ever takes away: certified whatever it was
+    house.save(update_fields=["rotation_due", "certificate"])
+
+
 def _case_may_hold_address(case: Case) -> bool:
     return case.status == State.VERIFIED and case.under_duress_since is None and keys.case_trusted(case)
 
@@ -165,7 +178,8 @@ def safe_house_create(*, actor: StaffMember, code_name: str, capacity: int, addr
         )
         house_keys = HouseKeys.generate()
         _encrypt(house, house_keys, address, notes)
-        house.save(update_fields=["address_ct", "notes_ct"])
+        certify(house)
+        house.save(update_fields=["address_ct", "notes_ct", "certificate"])
         _seal_to_staff(house, house_keys, _readers())
         SafeHouseShingle.objects.bulk_create(
             [SafeHouseShingle(safe_house=house, digest=value) for value in sorted(hashes)]
@@ -280,7 +294,8 @@ def safe_house_rotate(*, house: SafeHouse, old: HouseKeys, actor: StaffMember) -
     house.rotation_due = False
     new = HouseKeys.generate()
     _encrypt(house, new, address.decode(), notes.decode())
-    house.save(update_fields=["key_version", "rotation_due", "address_ct", "notes_ct"])
+    certify(house)  # a new key version and nothing due: values the application just chose
+    house.save(update_fields=["key_version", "rotation_due", "address_ct", "notes_ct", "certificate"])
     _seal_to_staff(house, new, [(member, key) for member, key in _readers() if member.pk in held])
     audit_record(
         actor=actor,
@@ -310,7 +325,7 @@ def safe_house_open(*, house: SafeHouse, member: StaffMember, member_private_key
             raise SafeHouseRefused(
                 _("This address was not shared with you: ask a coordinator or logistics member who can read it.")
             )
-        if locked.rotation_due:
+        if _rotation_needed(locked):
             house_keys = safe_house_rotate(house=locked, old=house_keys, actor=member)
         _seal_to_cases_held_by(locked, house_keys.address, member, member_private_key)
     version = locked.key_version
@@ -371,7 +386,7 @@ def safe_house_edit(
                 raise SafeHouseRefused(
                     _("This address was not shared with you: ask a coordinator or logistics member who can read it.")
                 )
-            if locked.rotation_due:  # a stay ended: new keys before anything new is stored
+            if _rotation_needed(locked):  # a stay ended: new keys before anything new is stored
                 house_keys = safe_house_rotate(house=locked, old=house_keys, actor=actor)
             version = locked.key_version
             old_address = sealbox.decrypt(
@@ -564,8 +579,7 @@ def placement_end(*, actor: StaffMember, actor_private_key: bytes, case: Case, p
                 new = safe_house_rotate(house=house, old=house_keys, actor=actor)
                 _seal_to_cases_held_by(house, new.address, actor, actor_private_key)
             else:
-                house.rotation_due = True
-                house.save(update_fields=["rotation_due"])
+                _rotation_due_set(house)
         audit_record(
             actor=actor,
             action=Action.PLACEMENT_END,
@@ -663,7 +677,8 @@ def case_address_keys_revoke(*, case: Case, actor: StaffMember | None = None, re
     if not house_ids:
         return 0
     deleted, _by_model = sealings.delete()
-    SafeHouse.objects.filter(pk__in=house_ids).update(rotation_due=True)
+    for house in SafeHouse.objects.filter(pk__in=house_ids):
+        _rotation_due_set(house)
     for house_id in house_ids:
         audit_record(
             actor=actor,

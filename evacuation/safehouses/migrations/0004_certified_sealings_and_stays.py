@@ -20,4 +20,9 @@ class Migration(migrations.Migration):
             name='certificate',
             field=models.BinaryField(blank=True, max_length=32, null=True),
         ),
+        migrations.AddField(
+            model_name='safehouse',
+            name='certificate',
+            field=models.BinaryField(blank=True, max_length=32, null=True),
+        ),
     ]

@@ -1,4 +1,5 @@
-"""Certify the safe-house sealings and stays that exist at upgrade time.
+"""Certify the safe houses (key version, new keys due), their sealings and stays that exist at
+upgrade time.
 
 From now on the application certifies each sealing of a house's keys (to a member, the
 recovery key or a placed case's key) and each stay when it records, confirms or ends it, and
@@ -20,6 +21,11 @@ import sealbox
 
 def certify_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
     key = sealbox.server_subkey(settings.SP_PEPPER, sealbox.ROW_CERTIFICATE_KEY_PURPOSE)
+    SafeHouse = apps.get_model("safehouses", "SafeHouse")
+    for house in SafeHouse.objects.all().iterator(chunk_size=500):
+        due = "rotation-due" if house.rotation_due else "-"
+        certificate = sealbox.row_certificate(key, "safehouse", house.pk, house.key_version, due)
+        SafeHouse.objects.filter(pk=house.pk).update(certificate=certificate)
     SafeHouseKey = apps.get_model("safehouses", "SafeHouseKey")
     for row in SafeHouseKey.objects.all().iterator(chunk_size=500):
         if row.for_recovery:
@@ -31,10 +37,10 @@ def certify_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
         certificate = sealbox.row_certificate(key, "safehouse.key", row.safe_house_id, row.version, holder)
         SafeHouseKey.objects.filter(pk=row.pk).update(certificate=certificate)
     Placement = apps.get_model("safehouses", "Placement")
-    for row in Placement.objects.all().iterator(chunk_size=500):
+    for row in Placement.objects.select_related("case").iterator(chunk_size=500):
         ended = "" if row.ended_at is None else row.ended_at.astimezone(UTC).isoformat(timespec="microseconds")
         certificate = sealbox.row_certificate(
-            key, "safehouse.placement", row.id.bytes, row.case_id, row.safe_house_id, row.status, ended
+            key, "safehouse.placement", row.id.bytes, row.case.public_id, row.safe_house_id, row.status, ended
         )
         Placement.objects.filter(pk=row.pk).update(certificate=certificate)
 
