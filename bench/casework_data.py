@@ -155,6 +155,7 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     from accounts.keyring import trusted_box_key, trusted_signing_key
     from accounts.models import Role, SignupLink
     from casework.models import Team
+    from core.certificates import certify
 
     def confirm(enrolment: Any) -> None:
         device = enrolment.device
@@ -174,7 +175,12 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     confirm(first)
     account_services.recovery_key_create(created_by=first.member)
     on_call = Team.objects.get(is_on_call=True)
-    teams = [on_call, Team.objects.create(name="north"), Team.objects.create(name="south")]
+    teams = [on_call]
+    for name in ("north", "south"):
+        team = Team.objects.create(name=name)
+        certify(team)
+        team.save(update_fields=["certificate"])
+        teams.append(team)
     staff = [
         StaffRow(
             first.member.pk,
@@ -342,6 +348,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         PersonCredential,
         Urgency,
     )
+    from core.certificates import certify
     from triage.lifecycle import State
 
     pk = index + 1
@@ -366,9 +373,21 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     unanswered = not special and rng.random() < 0.01
     case = Case(pk=pk, public_id=public_id_for(pk))
 
+    # Every row that decides who reads the case carries its certificate, as the services
+    # write them (docs/crypto.md, "Certified rows").
     pair = sealbox.KeyPair.generate()
     wrap_ctx = keys.wrap_ctx(case, 1)
-    rows.add(CaseKey, id=pk, case_id=pk, version=1, public_key=pair.public_key, created_at=created)
+    case_key = CaseKey(id=pk, case=case, version=1, public_key=pair.public_key, retired=False)
+    rows.add(
+        CaseKey,
+        id=pk,
+        case_id=pk,
+        version=1,
+        public_key=pair.public_key,
+        created_at=created,
+        retired=False,
+        certificate=certify(case_key),
+    )
     for j, holder in enumerate(holders):
         sealed = sealbox.seal(holder.public_key, pair.private_key, ctx=wrap_ctx)
         rows.add(
@@ -379,9 +398,16 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
             for_recovery=False,
             sealed_private_key=sealed,
             created_at=created,
+            certificate=certify(CaseKeyWrap(case_key=case_key, member_id=holder.pk, for_recovery=False)),
         )
         rows.add(
-            CaseHeldViaTeam, id=pk * 8 + j, case_id=pk, member_id=holder.pk, team_id=plan.teams[team], added_at=created
+            CaseHeldViaTeam,
+            id=pk * 8 + j,
+            case_id=pk,
+            member_id=holder.pk,
+            team_id=plan.teams[team],
+            added_at=created,
+            certificate=certify(CaseHeldViaTeam(case=case, member_id=holder.pk, team_id=plan.teams[team])),
         )
     rows.add(
         CaseKeyWrap,
@@ -391,6 +417,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         for_recovery=True,
         sealed_private_key=sealbox.seal(plan.recovery_public_key, pair.private_key, ctx=wrap_ctx),
         created_at=created,
+        certificate=certify(CaseKeyWrap(case_key=case_key, member_id=None, for_recovery=True)),
     )
     hostile = rng.random() < 0.1
     details = services.CaseDetails(
@@ -410,15 +437,18 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     if duress_word:
         credentials[duress_pk] = sealbox.KeyPair.from_private(credential_private_key(plan.seed, duress_pk)).public_key
     for cred_pk, public in credentials.items():
+        lookup_id = os.urandom(32).hex()
+        credential = PersonCredential(case=case, lookup_id=lookup_id, public_key=public, is_duress=cred_pk == duress_pk)
         rows.add(
             PersonCredential,
             id=cred_pk,
             case_id=pk,
-            lookup_id=os.urandom(32).hex(),
+            lookup_id=lookup_id,
             public_key=public,
             is_duress=cred_pk == duress_pk,
             created_at=created,
             revoked_at=None,
+            certificate=certify(credential),
         )
 
     # The conversation: the request, the acknowledgement, the decoy pair, then back and forth.
@@ -518,6 +548,15 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
                         data_key, sealbox.random_key(), ctx=keys.attachment_ctx("key", attachment)
                     ),
                 )
+    certified_case = Case(
+        pk=pk,
+        public_id=case.public_id,
+        status=status,
+        team_id=plan.teams[team],
+        under_duress_since=duress_at,
+        reply_credential_id=real_pk,
+        key_version=1,
+    )
     rows.add(
         Case,
         id=pk,
@@ -533,6 +572,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         details_ct=details_ct,
         reply_credential_id=real_pk,
         revision=0,
+        certificate=certify(certified_case),
     )
     for j, holder in enumerate(holders):
         if rng.random() < 0.75:
