@@ -181,8 +181,21 @@ def _box_key_certified(member: StaffMember) -> bytes | None:
 def account_state_trusted(member: StaffMember) -> bool:
     """Whether the member's role and active state are the ones the application last set: a
     database writer who turns a disabled account back on or changes a role breaks the account
-    certificate (core.certificates)."""
-    return member.pk is not None and certified(member)
+    certificate (core.certificates). An account the audit log records as disabled is never
+    active, whatever its row says: putting back the row's own earlier certificate (a copy kept
+    from before the disabling) does not bring it back either."""
+    if member.pk is None or not certified(member):
+        return False
+    return not (member.is_active and disabled_on_record(member))
+
+
+def disabled_on_record(member: StaffMember) -> bool:
+    """Whether the hash-chained audit log holds a disabling of this account (there is no way to
+    enable one again). A writer who deletes or changes that entry breaks the chain, which
+    verify_audit reports (and a head noted off the server pins)."""
+    from audit.models import Action, AuditEntry
+
+    return AuditEntry.objects.filter(action=Action.STAFF_DISABLE, details__member=member.pk).exists()
 
 
 def trusted_box_key(member: StaffMember) -> bytes | None:

@@ -186,6 +186,11 @@ def _on_call_team_get_or_create() -> Team | None:
             return team
         logger.error("team %s is marked on call but its certificate does not hold; nobody joins it", team.pk)
         return None
+    if Team.objects.exists():
+        # Teams exist but none is marked on call: the flag was taken off outside the console.
+        # Making a fresh on-call team now would let whoever is invited next read every new case.
+        logger.error("no team is marked on call although teams exist; the new account joins no team")
+        return None
     team = Team.objects.create(name=ON_CALL_TEAM_NAME, is_on_call=True)
     certify(team)
     team.save(update_fields=["certificate"])

@@ -114,6 +114,7 @@ class Action(models.TextChoices):
     AUDIT_HEAD_RESEAL = "audit_head_reseal", _("Resealed the end of the audit log after it failed its check")
     NOTIFY_PREFERENCE_CHANGE = "notify_preference_change", _("Changed how they are notified")
     NOTIFY_WEBHOOK_REFUSED = "notify_webhook_refused", _("A webhook address was refused")
+    CASE_RECERTIFY = "case_recertify", _("Certified a case row again after review")
 
 
 class AuditEntry(models.Model):

@@ -7,7 +7,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from audit.chain import (
@@ -58,14 +57,13 @@ def audit_record(
     case_public_id = case if isinstance(case, str) or case is None else case.public_id
     head = _head_locked()
     holds = head_mac_holds(sequence=head.sequence, entry_hash=head.entry_hash, mac=head.mac)
-    sequence = head.sequence + 1
+    sequence = _next_free_sequence(head.sequence)
     # An entry already past the head was written outside the application (a planted row, or an
-    # older head put back): append after it rather than fail, so one row cannot stop every
-    # audited action, and leave the head unsealed so the alarm stays (verify_audit names it).
-    beyond = AuditEntry.objects.filter(sequence__gte=sequence).aggregate(last=Max("sequence"))["last"]
-    if beyond is not None:
+    # older head put back): append at the first free number after the head rather than fail, so
+    # one row cannot stop every audited action, and leave the head unsealed so the alarm stays
+    # (verify_audit names it).
+    if sequence != head.sequence + 1:
         holds = False
-        sequence = beyond + 1
     if not holds:
         logger.warning("audit head does not hold its MAC; entry %s appended, head left unsealed", sequence)
     entry = AuditEntry(
@@ -92,6 +90,19 @@ def audit_record(
     head.mac = head_mac(sequence=entry.sequence, entry_hash=entry.entry_hash) if holds else ""
     head.save(update_fields=["sequence", "entry_hash", "mac"])
     return entry
+
+
+def _next_free_sequence(head_sequence: int) -> int:
+    """The first number after the head that no entry has. Normally head + 1; planted entries
+    past the head (even one at the largest number the column holds) are stepped over, not
+    counted from."""
+    candidate = head_sequence + 1
+    taken = AuditEntry.objects.filter(sequence__gte=candidate).order_by("sequence").values_list("sequence", flat=True)
+    for sequence in taken.iterator(chunk_size=1000):
+        if sequence != candidate:
+            break
+        candidate += 1
+    return candidate
 
 
 def _check_details(details: dict[str, Any]) -> None:

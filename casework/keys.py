@@ -25,12 +25,15 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
 
 import sealbox
+from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key
 from accounts.models import RecoveryKey, StaffMember
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
 from core.certificates import certified, certify
+from triage.lifecycle import State
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,38 @@ def case_recertify(locked: Case, **changes: object) -> None:
     certify(locked)
     fields = [("reply_credential" if name == "reply_credential_id" else name) for name in changes]
     locked.save(update_fields=[*fields, "certificate"])
+
+
+class CaseNotFound(Exception):
+    pass
+
+
+def case_recertify_after_review(public_id: str, *, confirm: bool) -> dict[str, str]:
+    """What the case row says now, and with ``confirm`` its certificate made again over it
+    (manage.py case_recertify, after someone compared it with the audit log). Audited."""
+    from audit.models import Action
+    from audit.services import audit_record
+
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().filter(public_id=public_id).first()
+        if locked is None:
+            raise CaseNotFound
+        shown = {
+            "certificate holds": "yes" if certified(locked) else "no",
+            "state": locked.status,
+            "team": str(locked.team_id or "-"),
+            "under duress since": str(locked.under_duress_since or "-"),
+            "replies go to credential": str(locked.reply_credential_id or "-"),
+            "current key version": str(locked.key_version),
+        }
+        if confirm and not certified(locked):
+            certify(locked)
+            locked.save(update_fields=["certificate"])
+            audit_record(
+                actor=None, action=Action.CASE_RECERTIFY, case=locked, details={"key_version": locked.key_version}
+            )
+            shown["certificate holds"] = "yes (certified now)"
+    return shown
 
 
 def case_key_checked(case_key: CaseKey) -> CaseKey:
@@ -140,8 +175,6 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
     Members whose public key is not trusted are left out (logged by id only)."""
     pair = sealbox.KeyPair.generate()
     case_key = CaseKey(case=case, version=version, public_key=pair.public_key)
-    certify(case_key)
-    case_key.save(force_insert=True)
     ctx = wrap_ctx(case, version)
     wraps = []
     for member in members:
@@ -158,6 +191,11 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
                 sealed_private_key=sealbox.seal(public_key, pair.private_key, ctx=ctx),
             )
         )
+    case_key.holders = CaseKey.holders_text(wrap.member_id for wrap in wraps)
+    certify(case_key)
+    case_key.save(force_insert=True)
+    for wrap in wraps:
+        wrap.case_key = case_key  # now saved: the foreign key takes its id
     recovery = recovery_public_key()
     wraps.append(
         CaseKeyWrap(
@@ -270,11 +308,54 @@ def details_reseal(case: Case, plaintext: bytes, under: CaseKey) -> None:
 
 def current_case_key(case: Case) -> CaseKey:
     """The version everything new is sealed to, once both the case row (which names it) and
-    the version itself are certified. Raises UntrustedRecord otherwise."""
+    the version itself are certified. Raises UntrustedRecord otherwise.
+
+    Before anything is sealed to it, every member the version was given to must still be
+    allowed to hold the case's key (an active account whose certified state is a reader's, and
+    not a logistics member on a case that is not verified). When one is not (an account
+    disabled while a case could not be rotated, a role changed, a case that left the verified
+    state while rows were hidden), a new version is made at once without them, so nothing new
+    ever reaches a key someone who may no longer read the case kept."""
     case_checked(case)
     case_key = CaseKey.objects.get(case=case, version=case.key_version)
     case_key.case = case
-    return case_key_checked(case_key)
+    case_key_checked(case_key)
+    barred = _holders_no_longer_allowed(case, case_key)
+    if barred:
+        case_key = _rotate_without_barred(case, case_key, barred)
+    return case_key
+
+
+def _holders_no_longer_allowed(case: Case, case_key: CaseKey) -> list[StaffMember]:
+    verified = case.status == State.VERIFIED
+    barred = []
+    for member in StaffMember.objects.filter(pk__in=case_key.holder_ids):
+        if trusted_box_key(member) is None or not permissions.can_hold_case_key(member, case_verified=verified):
+            barred.append(member)
+    return barred
+
+
+def _rotate_without_barred(case: Case, case_key: CaseKey, barred: list[StaffMember]) -> CaseKey:
+    from audit.models import Action
+    from audit.services import audit_record
+
+    gone = {member.pk for member in barred}
+    logger.warning("case %s: holders %s may no longer read it; new key version before sealing", case.pk, sorted(gone))
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        CaseKeyWrap.objects.filter(case_key__case=locked, member_id__in=gone).delete()
+        keep = [member for member in current_holders(locked) if member.pk not in gone]
+        new_key = case_key_rotate(locked, holders=keep)
+        for member_id in sorted(gone):
+            audit_record(
+                actor=None,
+                action=Action.CASE_MEMBER_REMOVE,
+                case=locked,
+                details={"member": member_id, "key_version": new_key.version, "reason": "no_longer_allowed"},
+            )
+    case.key_version, case.certificate = locked.key_version, locked.certificate
+    new_key.case = case
+    return new_key
 
 
 def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: bytes) -> CaseKeyWrap:
@@ -293,6 +374,9 @@ def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: 
     )
     certify(wrap)
     wrap.save(force_insert=True)
+    case_key.holders = CaseKey.holders_text([*case_key.holder_ids, member.pk])
+    certify(case_key)  # checked just above
+    case_key.save(update_fields=["holders", "certificate"])
     return wrap
 
 
@@ -318,9 +402,10 @@ def case_key_rotate(case: Case, *, holders: Iterable[StaffMember], certify_case:
     CaseKey.objects.filter(pk__in=[key.pk for key in planted]).delete()
     newest = CaseKey.objects.filter(case=case).order_by("-version").values_list("version", flat=True).first() or 0
     for old in CaseKey.objects.filter(case=case, retired=False):
-        old.retired = True  # retiring only ever takes away: certified whatever it was
-        old.case = case
-        certify(old)
+        was_certified = _certified_key(old, case)
+        old.retired = True
+        if was_certified:  # never certify over a row that did not hold: it stays refused
+            certify(old)
         old.save(update_fields=["retired", "certificate"])
     case_key = case_key_create(case, version=max(newest, case.key_version) + 1, members=holders)
     if certify_case:
@@ -344,23 +429,14 @@ def _certified_key(case_key: CaseKey, case: Case) -> bool:
 
 
 def current_holders(case: Case) -> list[StaffMember]:
-    """Staff members holding a certified wrap of the current key version. A rotation gives the
-    next version to exactly these: a wrap row a database writer planted is not counted. When the
+    """Staff members the current key version was given to, from its certified holder list. A
+    rotation gives the next version to exactly these (less whoever is being taken off): a wrap
+    row a database writer planted counts for nothing, and one they hid for a moment does not
+    take its member off the list. When the
     case row itself does not hold its certificate (its key version may have been pointed back
     at an older one), the newest version the application made and did not retire is used."""
     version = case.key_version if certified(case) else _newest_current_version(case)
-    wraps = (
-        CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=version, member__isnull=False)
-        .select_related("case_key", "member")
-        .order_by("member__username")
-    )
-    holders = []
-    for wrap in wraps:
-        wrap.case_key.case = case
-        if _wrap_certified(wrap):
-            holders.append(wrap.member)
-        else:
-            logger.warning(
-                "case %s: a wrap for staff member %s is not certified; not a holder", case.pk, wrap.member_id
-            )
-    return holders
+    case_key = CaseKey.objects.filter(case=case, version=version).first()
+    if case_key is None or not _certified_key(case_key, case):
+        return []
+    return list(StaffMember.objects.filter(pk__in=case_key.holder_ids).order_by("username"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -147,6 +148,12 @@ class CaseKey(models.Model):
     # is sealed to a retired version, so pointing the case back at it (after deleting the newer
     # one) gets a writer nothing either.
     retired = models.BooleanField(default=False)
+    # The members this version was given to, as ",3,5,9," (sorted ids, commas at both ends so
+    # one id is found with a substring match). Certified with the version: who holds the
+    # current version is read from here, not from the wrap rows a database writer could hide
+    # for a moment, and before anything is sealed to it every holder must still be allowed to
+    # read the case (casework.keys.current_case_key).
+    holders = models.TextField(default=",", blank=True)
     # Nothing is sealed to ``public_key`` unless this holds (casework.keys): a database writer
     # who inserts a version with a key of their own would otherwise read what is written next.
     certificate = models.BinaryField(max_length=32, null=True, blank=True)
@@ -156,8 +163,22 @@ class CaseKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "version"], name="unique_case_key_version")]
 
-    def certificate_parts(self) -> tuple[str, int, bytes, str]:
-        return (self.case.public_id, self.version, bytes(self.public_key), "retired" if self.retired else "current")
+    def certificate_parts(self) -> tuple[str, int, bytes, str, str]:
+        return (
+            self.case.public_id,
+            self.version,
+            bytes(self.public_key),
+            "retired" if self.retired else "current",
+            self.holders,
+        )
+
+    @property
+    def holder_ids(self) -> list[int]:
+        return [int(part) for part in self.holders.split(",") if part]
+
+    @staticmethod
+    def holders_text(ids: Iterable[int]) -> str:
+        return "," + "".join(f"{member_id}," for member_id in sorted(set(ids)))
 
 
 class CaseKeyWrap(models.Model):

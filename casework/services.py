@@ -319,13 +319,31 @@ def _credential_create(case: Case, secrets: sealbox.CodenameSecrets, *, is_dures
     return credential
 
 
+def credential_revoked_on_record(credential: PersonCredential) -> bool:
+    """Whether the hash-chained audit log holds a codename replacement on this case made after
+    the credential (it names the credential that replaced the others): such a credential is
+    revoked, even if a database writer clears ``revoked_at`` and puts back the row's own earlier
+    certificate. Deleting or changing that entry breaks the chain (verify_audit)."""
+    burns = AuditEntry.objects.filter(action=Action.CODENAME_BURN, case_public_id=credential.case.public_id)
+    return any(
+        isinstance(details.get("credential"), int) and details["credential"] > credential.pk
+        for details in burns.values_list("details", flat=True)
+    )
+
+
+def credential_usable(credential: PersonCredential) -> bool:
+    """Certified as live, and not revoked on record: the only credentials a login opens and
+    anything is sealed to."""
+    return credential.revoked_at is None and certified(credential) and not credential_revoked_on_record(credential)
+
+
 def credentials_sealable(case: Case) -> list[PersonCredential]:
     """The case's credentials still in use that may be sealed to: certified ones only (a
     credential a database writer inserted, or moved here from another case, is left out)."""
     found = []
     for credential in case.credentials.filter(revoked_at__isnull=True).order_by("pk"):
         credential.case = case
-        if certified(credential):
+        if credential_usable(credential):
             found.append(credential)
         else:
             logger.error("case %s: credential %s is not certified; nothing is sealed to it", case.pk, credential.pk)
@@ -343,12 +361,7 @@ def reply_credential_checked(locked: Case) -> PersonCredential | None:
     if credential is None:
         return None
     credential.case = locked
-    if (
-        credential.case_id != locked.pk
-        or credential.is_duress
-        or credential.revoked_at is not None
-        or not certified(credential)
-    ):
+    if credential.case_id != locked.pk or credential.is_duress or not credential_usable(credential):
         raise keys.UntrustedRecord("reply credential", locked.pk)
     return credential
 
@@ -434,9 +447,9 @@ def person_login(normalised_codename: str) -> PersonSession | None:
     )
     if credential is None:
         return None
-    if not certified(credential):
-        # Moved to another case, its key or its kind changed: it opens nothing.
-        logger.error("credential %s of case %s is not certified; login refused", credential.pk, credential.case_id)
+    if not credential_usable(credential):
+        # Moved to another case, its key or its kind changed, or brought back from revoked.
+        logger.error("credential %s of case %s is not usable; login refused", credential.pk, credential.case_id)
         return None
     case_mark_duress(credential.case, if_duress=credential)
     return PersonSession(case=credential.case, credential=credential, keypair=derived.keypair)
@@ -454,10 +467,14 @@ def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -
     console is flagged all the same and stays untrusted (its certificate is kept and no longer
     matches), and so does a row changed by someone else since it was read."""
     now = timezone.now()
-    unflagged = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True)
-    if if_duress is not None:
-        unflagged = unflagged.filter(Exists(PersonCredential.objects.filter(pk=if_duress.pk, is_duress=True)))
-    first_time = unflagged.update(under_duress_since=now, certificate=_certificate_once_flagged(case, now))
+    with transaction.atomic():
+        # Every login locks the case row (so both phrases do the same): a staff change cannot
+        # slip in between reading the row and writing its certificate for the duress time.
+        locked = _case_locked(case)
+        unflagged = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True)
+        if if_duress is not None:
+            unflagged = unflagged.filter(Exists(PersonCredential.objects.filter(pk=if_duress.pk, is_duress=True)))
+        first_time = unflagged.update(under_duress_since=now, certificate=_certificate_once_flagged(locked, now))
     case.refresh_from_db(fields=["under_duress_since", "certificate"])
     if case.under_duress_since is None:
         return
@@ -809,7 +826,14 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
             actor=actor,
             action=Action.CODENAME_BURN,
             case=locked,
-            details={"revoked": revoked, "messages": resealed, "duress_cleared": duress_cleared},
+            details={
+                "revoked": revoked,
+                "messages": resealed,
+                "duress_cleared": duress_cleared,
+                # The credential that replaces the others: every earlier one of the case is
+                # revoked on record (credential_revoked_on_record), whatever its row says later.
+                "credential": credential.pk,
+            },
         )
     case.reply_credential = credential
     case.under_duress_since = None
@@ -824,8 +848,10 @@ def _credentials_revoke(locked: Case) -> int:
     count = 0
     for credential in PersonCredential.objects.filter(case=locked, revoked_at__isnull=True):
         credential.case = locked
+        was_certified = certified(credential)
         credential.revoked_at = now
-        certify(credential)  # revoking only ever takes away: certified whatever it was
+        if was_certified:  # never certify over a row that did not hold: it stays refused
+            certify(credential)
         credential.save(update_fields=["revoked_at", "certificate"])
         count += 1
     return count
@@ -991,7 +1017,10 @@ def case_state_changed(*, case: Case, actor: StaffMember, actor_private_key: byt
         vetting_services.sign_offs_retire_for_new_round(case=case)
     if case.status == State.VERIFIED:
         return None
-    holding = StaffMember.objects.filter(wraps__case_key__case=case, wraps__for_recovery=False).distinct()
+    # Everyone who holds a wrap, and everyone the current version was given to (its certified
+    # holder list: hiding a member's wraps for the moment of the change does not spare them).
+    holding = set(StaffMember.objects.filter(wraps__case_key__case=case, wraps__for_recovery=False).distinct())
+    holding |= set(keys.current_holders(case))
     # Chosen by the certified account state, not the role column alone: a member whose role or
     # active state was changed in the database is taken off too (the safe direction), so
     # flipping a logistics member's role for the moment of the change keeps nobody on the case.
@@ -1030,13 +1059,25 @@ def _case_rotate_without_all(
     the remaining holders and re-seal the details under it when ``opened`` (the actor's case
     keys) can read them; otherwise the details stay under their version, which the remaining
     holders keep (nothing new is in them). ``certify_case=False``: see keys.case_key_rotate."""
-    _drop_holder_rows(case, [member.pk for member in members])
+    ids = [member.pk for member in members]
+    _drop_holder_rows(case, ids)
     case_revision_bump(case)
-    plain = keys.details_open(case, opened) if certify_case else None
-    new_key = keys.case_key_rotate(case, holders=keys.current_holders(case), certify_case=certify_case)
+    plain = _details_if_readable(case, opened) if certify_case else None
+    remaining = [holder for holder in keys.current_holders(case) if holder.pk not in ids]
+    new_key = keys.case_key_rotate(case, holders=remaining, certify_case=certify_case)
     if plain is not None:
         keys.details_reseal(case, plain, under=new_key)
     return new_key
+
+
+def _details_if_readable(case: Case, opened: dict[int, bytes]) -> bytes | None:
+    """The details to re-seal under a new version, or None when the actor cannot open them, or
+    they do not open at all (changed in the database): the rotation goes ahead either way."""
+    try:
+        return keys.details_open(case, opened)
+    except sealbox.CryptoError:
+        logger.warning("case %s: the sealed details do not open; left under their version", case.pk)
+        return None
 
 
 def _drop_holder_rows(case: Case, ids: list[int]) -> None:
@@ -1102,7 +1143,8 @@ def _cases_possibly_held_by(member: StaffMember) -> list[int]:
     )
     team_ids = TeamMembership.objects.filter(member=member).values("team_id")
     found = (
-        Q(keys__wraps__member=member)
+        Q(keys__holders__contains=f",{member.pk},", keys__retired=False)
+        | Q(keys__wraps__member=member)
         | Q(named_members__member=member)
         | Q(held_via_team__member=member)
         | Q(pending_wraps__member=member)

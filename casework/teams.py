@@ -246,6 +246,7 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
         holding = set(
             CaseKeyWrap.objects.filter(case_key__case=locked).exclude(member=None).values_list("member_id", flat=True)
         )
+        holding |= {member.pk for member in keys.current_holders(locked)}  # hidden wraps spare nobody
         leaving = list(StaffMember.objects.filter(pk__in=holding - still_reason).order_by("pk"))
         new_version = None
         if leaving:

@@ -9,8 +9,7 @@ from django.http import HttpRequest
 
 import sealbox
 from casework.models import PersonCredential
-from casework.services import PersonSession
-from core.certificates import certified
+from casework.services import PersonSession, credential_usable
 from core.vault import vault_get, vault_put
 
 _PERSON = "person"
@@ -32,7 +31,7 @@ def person_session(request: HttpRequest) -> PersonSession | None:
         .filter(pk=payload["credential"], revoked_at__isnull=True)
         .first()
     )
-    if credential is None or not certified(credential):
+    if credential is None or not credential_usable(credential):
         # Brought back from revoked, moved to another case or relabelled in the database.
         return None
     keypair = sealbox.KeyPair.from_private(bytes.fromhex(payload["key"]))

@@ -21,7 +21,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
-from casework.models import Case
+from casework.models import Case, CaseKeyWrap
 from core.certificates import certified, certify
 from triage.lifecycle import State
 from triage.models import CaseStateChange
@@ -104,7 +104,13 @@ def standing_sign_offs(case: Case) -> list[SignOff]:
     if started is None:
         return []
     current = Case.objects.get(pk=case.pk)
-    holders = {member.pk for member in keys.current_holders(current)}
+    # Given the current version (its certified holder list) and still holding a wrap of it: a
+    # verifier taken off, however it happened, no longer vouches.
+    holders = {member.pk for member in keys.current_holders(current)} & set(
+        CaseKeyWrap.objects.filter(case_key__case=current, case_key__version=current.key_version).values_list(
+            "member_id", flat=True
+        )
+    )
     candidates = SignOff.objects.filter(
         case=case,
         withdrawn_at__isnull=True,
@@ -134,8 +140,10 @@ def _sign_off_proven(case: Case, sign_off: SignOff, started: datetime) -> bool:
 def _withdrawn(sign_off: SignOff) -> None:
     """Withdraw and certify as withdrawn (withdrawing only ever takes away: certified whatever
     the row said before)."""
+    was_certified = certified(sign_off)
     sign_off.withdrawn_at = timezone.now()
-    certify(sign_off)
+    if was_certified:  # a row that did not hold stays refused (and does not count either way)
+        certify(sign_off)
     sign_off.save(update_fields=["withdrawn_at", "certificate"])
 
 

@@ -31,6 +31,11 @@ class Migration(migrations.Migration):
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
+            model_name='casekey',
+            name='holders',
+            field=models.TextField(blank=True, default=','),
+        ),
+        migrations.AddField(
             model_name='casekeywrap',
             name='certificate',
             field=models.BinaryField(blank=True, max_length=32, null=True),

@@ -59,14 +59,23 @@ def certify_existing(apps, schema_editor):  # type: ignore[no-untyped-def]
         Case.objects.filter(pk=case.pk).update(certificate=certificate)
 
     CaseKey, CaseKeyWrap = get("casework", "CaseKey"), get("casework", "CaseKeyWrap")
+    held = {}
+    for key_id, member_id in CaseKeyWrap.objects.filter(member__isnull=False).values_list("case_key_id", "member_id"):
+        held.setdefault(key_id, set()).add(member_id)
     versions = {}
     for row in CaseKey.objects.only("pk", "case_id", "version", "public_key").iterator(chunk_size=500):
         versions[row.pk] = (public_ids[row.case_id], row.version)
         retired = row.version < current_versions[row.case_id]
+        holders = "," + "".join(f"{member_id}," for member_id in sorted(held.get(row.pk, ())))
         certificate = cert(
-            "case.key", public_ids[row.case_id], row.version, bytes(row.public_key), "retired" if retired else "current"
+            "case.key",
+            public_ids[row.case_id],
+            row.version,
+            bytes(row.public_key),
+            "retired" if retired else "current",
+            holders,
         )
-        CaseKey.objects.filter(pk=row.pk).update(retired=retired, certificate=certificate)
+        CaseKey.objects.filter(pk=row.pk).update(retired=retired, holders=holders, certificate=certificate)
     for row in CaseKeyWrap.objects.only("pk", "case_key_id", "member_id", "for_recovery").iterator(chunk_size=500):
         public_id, version = versions[row.case_key_id]
         holder = "recovery" if row.for_recovery else str(row.member_id)

@@ -11,15 +11,24 @@ message, the new case or the next key version reached the attacker's key or memb
 
 from __future__ import annotations
 
+import importlib
+import io
+import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
+from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 import sealbox
 from accounts import services as account_services
 from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from audit.models import AuditEntry
 from casework import keys, services, teams
 from casework.models import (
     Case,
@@ -755,3 +764,261 @@ def test_a_second_recovery_key_row_does_not_crash_a_first_request(caseworker: St
     response = client.post("/request/", {"urgency": "in_hiding", "region": "moscow", "message": "Please help."})
 
     assert response.status_code != 500
+
+
+# --- nothing is sealed to a version someone who may no longer read the case holds -------------
+
+
+def _kept_key(staff: Staff, person: PersonAtRisk) -> bytes:
+    member = StaffMember.objects.get(pk=staff.member.pk)
+    return keys.current_key_open(Case.objects.get(pk=person.case.pk), member, staff.private_key)
+
+
+def _hide(queryset: Any) -> list[dict[str, Any]]:
+    rows = list(queryset.values())
+    queryset.delete()
+    return rows
+
+
+@pytest.mark.parametrize("blocker", ["details_ct", "details_key_version", "recovery_key"])
+def test_a_disabled_member_reads_nothing_new_even_when_the_rotation_failed_during_the_disabling(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff, blocker: str
+) -> None:
+    """The writer makes the rotation fail for the moment of the disabling (a column that is
+    not certified, or the recovery key's certificate broken), then puts everything back."""
+    if blocker == "details_key_version":  # a case with two versions, as after any removal
+        verifier = make_staff("vera", role=Role.VERIFIER, invited_by=coordinator)
+        for change in (services.case_member_add, services.case_member_remove):
+            change(
+                case=Case.objects.get(pk=person.case.pk),
+                actor=coordinator.member,
+                actor_private_key=coordinator.private_key,
+                member=verifier.member,
+            )
+    case = Case.objects.get(pk=person.case.pk)
+    kept = _kept_key(caseworker, person)
+    original_details = bytes(case.details_ct)
+    recovery = RecoveryKey.objects.get(slot=1)
+    if blocker == "details_ct":
+        Case.objects.filter(pk=case.pk).update(details_ct=b"\x00" * 120)
+    elif blocker == "details_key_version":
+        Case.objects.filter(pk=case.pk).update(details_key_version=1)  # another version that exists
+    else:
+        RecoveryKey.objects.filter(pk=recovery.pk).update(certificate=b"\x00" * 32)
+
+    coordinator.console(language="en").post(f"/staff/{caseworker.member.pk}/disable/", {"confirm": "on"})
+
+    Case.objects.filter(pk=case.pk).update(details_ct=original_details, details_key_version=case.details_key_version)
+    RecoveryKey.objects.filter(pk=recovery.pk).update(certificate=bytes(recovery.certificate))
+    assert not _opens(kept, _newest_from_person(person, "I moved to the flat on Lenina street 4."))
+
+
+def test_every_kind_of_row_hidden_at_once_does_not_spare_a_case_from_a_disabling(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff
+) -> None:
+    member = caseworker.member
+    kept = _kept_key(caseworker, person)
+    services.case_mark_read(case=Case.objects.get(pk=person.case.pk), member=member)
+    _hide(CaseKeyWrap.objects.filter(member=member))
+    _hide(CaseHeldViaTeam.objects.filter(member=member))
+    _hide(TeamMembership.objects.filter(member=member))
+    touched = list(AuditEntry.objects.filter(actor=member, case_public_id__isnull=False).values("pk", "case_public_id"))
+    AuditEntry.objects.filter(pk__in=[row["pk"] for row in touched]).update(case_public_id=None)
+
+    services.staff_disable(actor=coordinator.member, actor_private_key=coordinator.private_key, member=member)
+
+    for row in touched:
+        AuditEntry.objects.filter(pk=row["pk"]).update(case_public_id=row["case_public_id"])
+    assert not _opens(kept, _newest_from_person(person, "Written after the disabling."))
+
+
+def test_hidden_wraps_keep_no_logistics_member_on_a_case_that_left_verified(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    vera, viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
+    logistics = make_staff("lena", role=Role.LOGISTICS, invited_by=coordinator)
+    _sign(person, vera)
+    _sign(person, viktor)
+    triage_services.case_transition(
+        case=Case.objects.get(pk=person.case.pk), member=vera.member, to_state=State.VERIFIED
+    )
+    services.case_member_add(
+        case=Case.objects.get(pk=person.case.pk),
+        actor=coordinator.member,
+        actor_private_key=coordinator.private_key,
+        member=logistics.member,
+    )
+    kept = _kept_key(logistics, person)
+    _hide(CaseKeyWrap.objects.filter(case_key__case=person.case, member=logistics.member))
+
+    triage_services.case_transition(
+        case=Case.objects.get(pk=person.case.pk),
+        member=caseworker.member,
+        to_state=State.CLOSED,
+        reason=ClosingReason.values[0],
+        member_private_key=caseworker.private_key,
+    )
+    triage_services.case_transition(
+        case=Case.objects.get(pk=person.case.pk), member=coordinator.member, to_state=State.TRIAGED
+    )
+
+    assert not _opens(kept, _newest_from_person(person, "They found the flat. I am at the bus station now."))
+
+
+def test_hidden_wraps_keep_nobody_of_the_old_team_on_a_moved_case(
+    person: PersonAtRisk, coordinator: Staff, caseworker: Staff
+) -> None:
+    team_b = teams.team_create(actor=coordinator.member, name="Team B")
+    make_staff("bob", team=team_b, invited_by=coordinator)
+    teams.team_member_add(
+        team=team_b, actor=coordinator.member, actor_private_key=coordinator.private_key, member=coordinator.member
+    )
+    kept = _kept_key(caseworker, person)
+    _hide(CaseKeyWrap.objects.filter(case_key__case=person.case, member=caseworker.member))
+
+    teams.case_team_assign(
+        case=Case.objects.get(pk=person.case.pk),
+        team=team_b,
+        actor=coordinator.member,
+        actor_private_key=coordinator.private_key,
+    )
+
+    assert not _opens(kept, _newest_from_person(person, "New number: +7 900 000 00 00"))
+
+
+# --- revocations a writer undoes with the row's own earlier certificate ----------------------------
+
+
+def test_a_disabled_account_put_back_with_its_own_earlier_certificate_stays_disabled(
+    coordinator: Staff, caseworker: Staff
+) -> None:
+    """The writer read the account row and its membership before the disabling (every row is
+    readable to them) and puts both back afterwards: the audit log still says disabled."""
+    saved_certificate = bytes(StaffMember.objects.get(pk=caseworker.member.pk).account_certificate)
+    saved_memberships = list(TeamMembership.objects.filter(member=caseworker.member).values())
+    services.staff_disable(
+        actor=coordinator.member, actor_private_key=coordinator.private_key, member=caseworker.member
+    )
+    StaffMember.objects.filter(pk=caseworker.member.pk).update(is_active=True, account_certificate=saved_certificate)
+    for row in saved_memberships:
+        TeamMembership.objects.create(**row)
+
+    later = open_case(body="A new person writes in after the disabling.")
+
+    assert not CaseKeyWrap.objects.filter(case_key__case=later.case, member=caseworker.member).exists()
+    response = FaceClient(CONSOLE).post(
+        "/login/", {"username": caseworker.member.username, "password": caseworker.password, "code": caseworker.code()}
+    )
+    assert response.status_code != 302
+
+
+def test_a_burned_codename_put_back_with_its_own_earlier_certificate_stays_burned(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    old_real = PersonCredential.objects.get(case=person.case, is_duress=False)
+    saved_certificate = bytes(old_real.certificate)
+    services.codename_burn(
+        case=Case.objects.get(pk=person.case.pk), actor=caseworker.member, actor_private_key=caseworker.private_key
+    )
+
+    PersonCredential.objects.filter(pk=old_real.pk).update(revoked_at=None, certificate=saved_certificate)
+
+    assert services.person_login(sealbox.normalise_codename(person.codename)) is None
+
+
+# --- the audit log, the on-call team, a login racing a change, sign-offs from before --------------
+
+
+def test_an_audit_entry_at_the_largest_number_does_not_stop_staff_logging_in(coordinator: Staff) -> None:
+    AuditEntry.objects.create(
+        sequence=2**63 - 1, at=timezone.now(), action="login", details={}, previous_hash="0" * 64, entry_hash="e" * 64
+    )
+
+    response = FaceClient(CONSOLE).post(
+        "/login/",
+        {"username": coordinator.member.username, "password": coordinator.password, "code": coordinator.code()},
+    )
+
+    assert response.status_code == 302
+
+
+def test_taking_the_on_call_flag_off_does_not_let_the_next_invitee_read_every_new_case(
+    coordinator: Staff, caseworker: Staff
+) -> None:
+    hotline = Team.objects.get(is_on_call=True)
+    Team.objects.filter(pk=hotline.pk).update(is_on_call=False, name="Hotline (old)")
+
+    newcomer = make_staff("newcomer", role=Role.VERIFIER, invited_by=coordinator)
+
+    assert not Team.objects.filter(is_on_call=True).exists()
+    assert not TeamMembership.objects.filter(member=newcomer.member).exists()
+    with pytest.raises(services.IntakeUnavailable):
+        open_case(body="They took my brother.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_danger_word_login_racing_a_staff_change_leaves_the_case_certified(
+    person: PersonAtRisk, caseworker: Staff
+) -> None:
+    """No tampering at all: a caseworker triages the case while someone logs in with the danger
+    phrase. The login must wait for the row the change holds, so the certificate it writes for
+    the duress time covers the new state too (before, the case was left refused for good)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are real only on PostgreSQL")
+    locked, go = threading.Event(), threading.Event()
+
+    def triage_slowly() -> None:
+        try:
+            with transaction.atomic():
+                row = Case.objects.select_for_update().get(pk=person.case.pk)
+                locked.set()
+                go.wait(10)
+                time.sleep(0.5)  # the login is by now waiting for the row (or has read it)
+                keys.case_recertify(row, status=State.TRIAGED)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=triage_slowly)
+    other.start()
+    assert locked.wait(10)
+    go.set()
+    assert services.person_login(
+        sealbox.normalise_codename(services.duress_phrase(person.codename, person.duress_word))
+    )
+    other.join(10)
+
+    case = Case.objects.get(pk=person.case.pk)
+    assert case.under_duress_since is not None and case.status == State.TRIAGED
+    assert keys.case_trusted(case)
+
+
+def test_a_verifier_whose_sign_off_predates_signatures_can_sign_again(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    migration = importlib.import_module("vetting.migrations.0004_withdraw_unsigned_sign_offs")
+    vera, _viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
+    first = _sign(person, vera)
+    SignOff.objects.filter(pk=first.pk).update(signature=None, certificate=None)  # as before the upgrade
+
+    migration.withdraw_unsigned(django_apps, None)
+
+    assert SignOff.objects.get(pk=first.pk).withdrawn_at is not None
+    assert _sign(person, vera).pk != first.pk
+
+
+def test_an_operator_vouches_for_a_case_row_again_after_review(person: PersonAtRisk, caseworker: Staff) -> None:
+    """The way back for a case refused because its row was changed: after the change is
+    understood and undone, the operator certifies the row again; shown first, audited."""
+    Case.objects.filter(pk=person.case.pk).update(status=State.VERIFIED)
+    Case.objects.filter(pk=person.case.pk).update(status=State.NEW)  # put back, but not certified
+    Case.objects.filter(pk=person.case.pk).update(certificate=None)
+    out = io.StringIO()
+
+    call_command("case_recertify", person.case.public_id, stdout=out)
+    assert "certificate holds: no" in out.getvalue() and "state: new" in out.getvalue()
+    assert not keys.case_trusted(Case.objects.get(pk=person.case.pk))
+
+    call_command("case_recertify", person.case.public_id, "--confirm", stdout=io.StringIO())
+    assert keys.case_trusted(Case.objects.get(pk=person.case.pk))
+    assert AuditEntry.objects.filter(action="case_recertify", case_public_id=person.case.public_id).exists()
+    assert _reply(caseworker, person.case).sender == Message.Sender.STAFF

@@ -13,7 +13,7 @@ from accounts.keyring import staff_private_key_unlock
 from accounts.models import StaffMember
 from audit.models import Action, AuditEntry
 from casework import selectors, services
-from casework.models import Case, Message, MessageKey
+from casework.models import Case, Message, MessageKey, PersonCredential
 from tests.personas import INTAKE, PASSWORD, FaceClient, PersonAtRisk, Staff
 from tests.plaintext_search import (
     LogFile,
@@ -299,7 +299,8 @@ def test_a_burned_codename_and_its_danger_word_phrase_stop_working_and_the_new_o
     assert html.escape(_cover_opening(case)) not in page
     entry = AuditEntry.objects.filter(action=Action.CODENAME_BURN).latest("sequence")
     assert (entry.actor_id, entry.case_public_id) == (caseworker.member.pk, case.public_id)
-    assert entry.details == {"revoked": 2, "messages": 3, "duress_cleared": True}
+    new_credential = PersonCredential.objects.get(case=case, revoked_at__isnull=True)
+    assert entry.details == {"revoked": 2, "messages": 3, "duress_cleared": True, "credential": new_credential.pk}
 
 
 def test_a_reply_released_after_a_burn_reaches_the_new_codename(

@@ -19,7 +19,7 @@ import sealbox
 from accounts import permissions
 from accounts.keyring import trusted_box_key
 from accounts.models import StaffMember
-from audit.models import Action
+from audit.models import Action, AuditEntry
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, CaseKey
@@ -116,13 +116,32 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
 def _rotation_needed(house: SafeHouse) -> bool:
     """New keys are due after a stay ended, and also whenever the house row does not hold its
     certificate (its version or the due flag was changed outside the console): making new
-    keys is the safe answer either way."""
-    return house.rotation_due or not certified(house)
+    keys is the safe answer either way. The audit log is asked too: a stay ended, or an
+    address taken from a case's key, after the house's last new keys means new keys are due,
+    even if a writer put back the row's own earlier certificate."""
+    return house.rotation_due or not certified(house) or _keys_due_on_record(house)
+
+
+def _keys_due_on_record(house: SafeHouse) -> bool:
+    last = (
+        AuditEntry.objects.filter(action=Action.SAFE_HOUSE_KEYS_ROTATE, details__safe_house=house.pk)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    since = AuditEntry.objects.filter(
+        action__in=[Action.PLACEMENT_END, Action.SAFE_HOUSE_CASE_KEYS_REVOKE], details__safe_house=house.pk
+    )
+    if last is not None:
+        since = since.filter(sequence__gt=last)
+    return since.exists()
 
 
 def _rotation_due_set(house: SafeHouse) -> None:
+    was_certified = certified(house)
     house.rotation_due = True
-    certify(house)  # asking for new keys only ever takes away: certified whatever it was
+    if was_certified:  # a row that did not hold stays refused (new keys are due for it anyway)
+        certify(house)
     house.save(update_fields=["rotation_due", "certificate"])
 
 
@@ -673,7 +692,13 @@ def case_address_keys_revoke(*, case: Case, actor: StaffMember | None = None, re
     is stored. Run inside the caller's transaction; audited when anything was taken away.
     Returns how many sealings were deleted."""
     sealings = SafeHouseKey.objects.filter(case_key__case=case)
-    house_ids = sorted(set(sealings.values_list("safe_house_id", flat=True)))
+    # The houses are chosen from the sealings and from the case's confirmed stay (certified):
+    # hiding the sealing rows for the moment of the change does not spare a house new keys.
+    stays = certified_only(Placement.objects.filter(case=case, ended_at__isnull=True).select_related("case"))
+    house_ids = sorted(
+        set(sealings.values_list("safe_house_id", flat=True))
+        | {stay.safe_house_id for stay in stays if stay.is_confirmed}
+    )
     if not house_ids:
         return 0
     deleted, _by_model = sealings.delete()

@@ -413,7 +413,8 @@ def test_the_first_danger_word_login_adds_only_the_alarm_to_a_real_login(
     real = _login_statements(other_person.codename)
     danger = _login_statements(services.duress_phrase(person.codename, person.duress_word))
     assert danger[: len(real)] == real
-    assert len(danger) - len(real) <= 3
+    # The savepoint around taking safe-house address keys away: the case's stay, its sealings.
+    assert len(danger) - len(real) <= 4
     assert PersonCredential.objects.filter(case=person.case, is_duress=True).exists()
 
 

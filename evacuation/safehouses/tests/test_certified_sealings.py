@@ -25,6 +25,8 @@ from evacuation.safehouses import crypto, services
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey
 from jobs.models import Job
 from tests.personas import INTAKE, FaceClient, PersonAtRisk, Staff, make_staff
+from triage.lifecycle import ClosingReason, State
+from triage.services import case_transition
 
 ADDRESS = "ул. Садовая 7, кв. 19"
 NEW_ADDRESS = "ул. Лесная 3, кв. 4"
@@ -233,3 +235,77 @@ def test_a_planted_audit_entry_neither_silences_the_alarm_nor_tells_the_phrases_
     assert Case.objects.get(pk=verified.case.pk).under_duress_since is not None
     assert Job.objects.filter(payload__case=verified.case.pk, payload__event="duress").exists()
     assert not SafeHouseKey.objects.filter(case_key__case=verified.case).exists()
+
+
+def _kept_address_key(coordinator: Staff, caseworker: Staff, verified: PersonAtRisk, house: SafeHouse) -> bytes:
+    services.placement_create(
+        actor=coordinator.member,
+        actor_private_key=coordinator.private_key,
+        case=verified.case,
+        house=house,
+        starts_on=TODAY,
+        until=None,
+    )
+    case = Case.objects.get(pk=verified.case.pk)
+    case_private = keys.current_key_open(case, caseworker.member, caseworker.private_key)
+    house.refresh_from_db()
+    row = SafeHouseKey.objects.get(safe_house=house, case_key__isnull=False)
+    return sealbox.unseal(
+        case_private, bytes(row.sealed_key), ctx=crypto.case_key_ctx(house.pk, house.key_version, row.case_key_id)
+    )
+
+
+def _new_address_stored(logistics: Staff, house: SafeHouse) -> SafeHouse:
+    house = SafeHouse.objects.get(pk=house.pk)
+    services.safe_house_edit(
+        actor=logistics.member,
+        actor_private_key=logistics.private_key,
+        house=house,
+        expected_revision=house.revision,
+        code_name="Oak",
+        capacity=2,
+        address=NEW_ADDRESS,
+    )
+    return SafeHouse.objects.get(pk=house.pk)
+
+
+def test_sealings_hidden_while_a_case_leaves_verified_do_not_spare_the_house_new_keys(
+    coordinator: Staff, logistics: Staff, caseworker: Staff, verified: PersonAtRisk
+) -> None:
+    house = _house(logistics)
+    kept = _kept_address_key(coordinator, caseworker, verified, house)
+    SafeHouseKey.objects.filter(case_key__case=verified.case).delete()
+
+    case_transition(
+        case=Case.objects.get(pk=verified.case.pk),
+        member=caseworker.member,
+        to_state=State.CLOSED,
+        reason=ClosingReason.values[0],
+        member_private_key=caseworker.private_key,
+    )
+
+    house = _new_address_stored(logistics, house)
+    with pytest.raises(sealbox.CryptoError):
+        sealbox.decrypt(kept, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version))
+
+
+def test_new_keys_due_cleared_with_the_house_row_s_own_earlier_certificate_are_still_made(
+    coordinator: Staff, logistics: Staff, caseworker: Staff, verified: PersonAtRisk
+) -> None:
+    house = _house(logistics)
+    kept = _kept_address_key(coordinator, caseworker, verified, house)
+    house.refresh_from_db()
+    saved_certificate = bytes(house.certificate)  # read by the writer while the stay runs
+    placement = Placement.objects.get(case=verified.case, ended_at__isnull=True)
+    services.placement_end(
+        actor=caseworker.member,
+        actor_private_key=caseworker.private_key,
+        case=Case.objects.get(pk=verified.case.pk),
+        placement=placement,
+    )
+    SafeHouse.objects.filter(pk=house.pk).update(rotation_due=False, certificate=saved_certificate)
+
+    house = _new_address_stored(logistics, house)
+
+    with pytest.raises(sealbox.CryptoError):
+        sealbox.decrypt(kept, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version))
