@@ -178,7 +178,7 @@ def _box_key_certified(member: StaffMember) -> bytes | None:
     return public_key
 
 
-def account_state_trusted(member: StaffMember) -> bool:
+def account_state_trusted(member: StaffMember, *, disabled_ids: frozenset[int] | None = None) -> bool:
     """Whether the member's role and active state are the ones the application last set: a
     database writer who turns a disabled account back on or changes a role breaks the account
     certificate (core.certificates). An account the audit log records as disabled is never
@@ -186,7 +186,10 @@ def account_state_trusted(member: StaffMember) -> bool:
     from before the disabling) does not bring it back either."""
     if member.pk is None or not certified(member):
         return False
-    return not (member.is_active and disabled_on_record(member))
+    if not member.is_active:
+        return True
+    disabled = member.pk in disabled_ids if disabled_ids is not None else disabled_on_record(member)
+    return not disabled
 
 
 def disabled_on_record(member: StaffMember) -> bool:
@@ -198,7 +201,15 @@ def disabled_on_record(member: StaffMember) -> bool:
     return AuditEntry.objects.filter(action=Action.STAFF_DISABLE, details__member=member.pk).exists()
 
 
-def trusted_box_key(member: StaffMember) -> bytes | None:
+def disabled_on_record_ids() -> frozenset[int]:
+    """Every account the audit log records as disabled, in one query (for checking several)."""
+    from audit.models import Action, AuditEntry
+
+    details = AuditEntry.objects.filter(action=Action.STAFF_DISABLE).values_list("details", flat=True)
+    return frozenset(entry["member"] for entry in details if isinstance(entry.get("member"), int))
+
+
+def trusted_box_key(member: StaffMember, *, disabled_ids: frozenset[int] | None = None) -> bytes | None:
     """The member's X25519 public key if it may be given new keys, else None. Every wrap of a
     case key (and of every other key) to a member goes through this: the key's certificate
     must hold (a key a database writer put in has none, nor has one certified for another
@@ -206,7 +217,7 @@ def trusted_box_key(member: StaffMember) -> bytes | None:
     and the active state, and the account must be active. A writer who flips ``is_active``
     back on or changes ``role`` gets nothing sealed to that member."""
     public_key = _box_key_certified(member)
-    if public_key is None or not member.is_active or not account_state_trusted(member):
+    if public_key is None or not member.is_active or not account_state_trusted(member, disabled_ids=disabled_ids):
         return None
     return public_key
 

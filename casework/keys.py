@@ -29,7 +29,7 @@ from django.db import transaction
 
 import sealbox
 from accounts import permissions
-from accounts.keyring import account_state_trusted, trusted_box_key
+from accounts.keyring import account_state_trusted, disabled_on_record_ids, trusted_box_key
 from accounts.models import RecoveryKey, StaffMember
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
 from core.certificates import certified, certify
@@ -328,9 +328,15 @@ def current_case_key(case: Case) -> CaseKey:
 
 def _holders_no_longer_allowed(case: Case, case_key: CaseKey) -> list[StaffMember]:
     verified = case.status == State.VERIFIED
+    holders = list(StaffMember.objects.filter(pk__in=case_key.holder_ids))
+    if not holders:
+        return []
+    disabled = disabled_on_record_ids()
     barred = []
-    for member in StaffMember.objects.filter(pk__in=case_key.holder_ids):
-        if trusted_box_key(member) is None or not permissions.can_hold_case_key(member, case_verified=verified):
+    for member in holders:
+        if trusted_box_key(member, disabled_ids=disabled) is None or not permissions.can_hold_case_key(
+            member, case_verified=verified
+        ):
             barred.append(member)
     return barred
 
