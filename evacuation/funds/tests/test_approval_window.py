@@ -68,9 +68,10 @@ def test_two_staff_members_splitting_a_payment_between_them_are_counted_together
 ) -> None:
     """Attacker: two colluding staff, each entering half of a payment on the same case. The
     total is the case's, whoever entered its parts."""
-    logistics = _holding_the_key("logistics", Role.LOGISTICS, coordinator, person.case)
+    # Another caseworker given the key (logistics staff read a case only once it is verified).
+    colleague = _holding_the_key("colleague", Role.CASEWORKER, coordinator, person.case)
     assert entry(person.case, caseworker, "30000").status == EntryStatus.APPROVED
-    assert entry(person.case, logistics, "30000").status == EntryStatus.PENDING
+    assert entry(person.case, colleague, "30000").status == EntryStatus.PENDING
 
 
 def test_an_entry_dated_back_still_counts_in_the_window(caseworker: Staff, person: PersonAtRisk) -> None:

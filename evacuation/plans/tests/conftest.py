@@ -11,7 +11,7 @@ from django.utils import translation
 
 from accounts.keyring import staff_private_key_unlock
 from accounts.models import Role
-from casework import keys
+from casework import services as casework_services
 from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff, open_case
 from triage.lifecycle import State
 from triage.services import case_transition
@@ -50,21 +50,15 @@ def unverified_person(
     person = open_case(body="I need to leave, please help.")
     case_transition(case=person.case, member=caseworker.member, to_state=State.TRIAGED)
     case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
-    _wrap_for_logistics(person, caseworker, logistics)
     return person
 
 
-def _wrap_for_logistics(person: PersonAtRisk, caseworker: Staff, logistics: Staff) -> None:
-    """Casework does not yet hand logistics staff a case key (casework.services.CASE_READER_ROLES
-    leaves them out until a rule gives them a reason to read a case). This app lets logistics
-    staff who DO hold the key record progress, so the test wraps the current key for them
-    directly, with the caseworker's opened key, as casework would."""
-    case_private = keys.current_key_open(person.case, caseworker.member, private_key(caseworker))
-    keys.wrap_case_key_for(logistics.member, keys.current_case_key(person.case), case_private)
-
-
 @pytest.fixture
-def verified_person(unverified_person: PersonAtRisk, verifier: Staff, second_verifier: Staff) -> PersonAtRisk:
+def verified_person(
+    unverified_person: PersonAtRisk, verifier: Staff, second_verifier: Staff, caseworker: Staff, logistics: Staff
+) -> PersonAtRisk:
+    """Verified, and the logistics member given the key by the caseworker (logistics staff
+    read a case only while it is verified)."""
     person = unverified_person
     for staff in (verifier, second_verifier):
         vetting_services.sign_off_create(
@@ -75,5 +69,9 @@ def verified_person(unverified_person: PersonAtRisk, verifier: Staff, second_ver
             reason="ok",
         )
     case_transition(case=person.case, member=verifier.member, to_state=State.VERIFIED)
+    person.case.refresh_from_db()
+    casework_services.case_member_add(
+        case=person.case, actor=caseworker.member, actor_private_key=private_key(caseworker), member=logistics.member
+    )
     person.case.refresh_from_db()
     return person
