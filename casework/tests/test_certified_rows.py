@@ -680,9 +680,8 @@ def test_deleting_a_reason_row_does_not_keep_a_member_on_a_case_moved_to_another
     ).exists()
 
 
-def test_a_role_flipped_for_the_moment_of_closing_keeps_no_logistics_member_on_the_case(
-    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
-) -> None:
+def _verified_with_logistics(person: PersonAtRisk, caseworker: Staff, coordinator: Staff) -> Staff:
+    """The case vetted by two verifiers, verified, and a logistics member given its key."""
     vera, viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
     logistics = make_staff("lena", role=Role.LOGISTICS, invited_by=coordinator)
     _sign(person, vera)
@@ -696,6 +695,13 @@ def test_a_role_flipped_for_the_moment_of_closing_keeps_no_logistics_member_on_t
         actor_private_key=coordinator.private_key,
         member=logistics.member,
     )
+    return logistics
+
+
+def test_a_role_flipped_for_the_moment_of_closing_keeps_no_logistics_member_on_the_case(
+    person: PersonAtRisk, caseworker: Staff, coordinator: Staff
+) -> None:
+    logistics = _verified_with_logistics(person, caseworker, coordinator)
     StaffMember.objects.filter(pk=logistics.member.pk).update(role=Role.CASEWORKER)
     triage_services.case_transition(
         case=Case.objects.get(pk=person.case.pk),
@@ -835,19 +841,7 @@ def test_every_kind_of_row_hidden_at_once_does_not_spare_a_case_from_a_disabling
 def test_hidden_wraps_keep_no_logistics_member_on_a_case_that_left_verified(
     person: PersonAtRisk, caseworker: Staff, coordinator: Staff
 ) -> None:
-    vera, viktor = _vetting_with_two_verifiers(person, caseworker, coordinator)
-    logistics = make_staff("lena", role=Role.LOGISTICS, invited_by=coordinator)
-    _sign(person, vera)
-    _sign(person, viktor)
-    triage_services.case_transition(
-        case=Case.objects.get(pk=person.case.pk), member=vera.member, to_state=State.VERIFIED
-    )
-    services.case_member_add(
-        case=Case.objects.get(pk=person.case.pk),
-        actor=coordinator.member,
-        actor_private_key=coordinator.private_key,
-        member=logistics.member,
-    )
+    logistics = _verified_with_logistics(person, caseworker, coordinator)
     kept = _kept_key(logistics, person)
     _hide(CaseKeyWrap.objects.filter(case_key__case=person.case, member=logistics.member))
 

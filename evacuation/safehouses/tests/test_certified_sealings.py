@@ -109,38 +109,17 @@ def test_clearing_new_keys_due_does_not_let_a_team_whose_stay_ended_read_the_nex
     keep it. The stay ends (new keys due); the writer clears the flag so that the next address
     would be stored under the old key."""
     house = _house(logistics)
-    placement = services.placement_create(
-        actor=coordinator.member,
-        actor_private_key=coordinator.private_key,
-        case=verified.case,
-        house=house,
-        starts_on=TODAY,
-        until=None,
-    )
-    case = Case.objects.get(pk=verified.case.pk)
-    case_private = keys.current_key_open(case, caseworker.member, caseworker.private_key)
-    house.refresh_from_db()
-    row = SafeHouseKey.objects.get(safe_house=house, case_key__isnull=False)
-    kept = sealbox.unseal(
-        case_private, bytes(row.sealed_key), ctx=crypto.case_key_ctx(house.pk, house.key_version, row.case_key_id)
-    )
+    kept = _kept_address_key(coordinator, caseworker, verified, house)
     services.placement_end(
-        actor=caseworker.member, actor_private_key=caseworker.private_key, case=case, placement=placement
+        actor=caseworker.member,
+        actor_private_key=caseworker.private_key,
+        case=Case.objects.get(pk=verified.case.pk),
+        placement=Placement.objects.get(case=verified.case, ended_at__isnull=True),
     )
     SafeHouse.objects.filter(pk=house.pk).update(rotation_due=False)
-    house.refresh_from_db()
 
-    services.safe_house_edit(
-        actor=logistics.member,
-        actor_private_key=logistics.private_key,
-        house=house,
-        expected_revision=house.revision,
-        code_name="Oak",
-        capacity=2,
-        address=NEW_ADDRESS,
-    )
+    house = _new_address_stored(logistics, house)
 
-    house.refresh_from_db()
     with pytest.raises(sealbox.CryptoError):
         sealbox.decrypt(kept, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version))
 
