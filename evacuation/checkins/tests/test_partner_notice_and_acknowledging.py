@@ -1,4 +1,5 @@
-"""Review 4: the partner e-mail carries the staff console's address and the case id."""
+"""The partner notice carries neither the console address nor the case id, reaches the partner
+whatever a staff channel does, and only the case team (with the case key) stops an escalation."""
 
 from __future__ import annotations
 

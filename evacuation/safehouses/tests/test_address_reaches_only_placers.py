@@ -1,4 +1,5 @@
-"""Review 4: failing tests that prove defects in safe houses."""
+"""Who can reach a safe-house address: never a key a database writer put in, never a verifier on
+the team, never a caseworker by placing a case; each written to fail against the earlier code."""
 
 from __future__ import annotations
 
