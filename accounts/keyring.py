@@ -9,6 +9,8 @@ nothing is ever sealed to an X25519 key whose certificate fails (trusted_box_key
 from __future__ import annotations
 
 import hmac
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import nacl.encoding
@@ -22,6 +24,8 @@ from accounts.models import StaffMember
 from core.argon2_slots import argon2_slot
 from core.certificates import certified
 from core.vault import vault_get, vault_put
+
+logger = logging.getLogger(__name__)
 
 _VAULT_NAME = "staff_private_key"
 _SIGNING_VAULT_NAME = "staff_signing_key"
@@ -220,6 +224,24 @@ def trusted_box_key(member: StaffMember, *, disabled_ids: frozenset[int] | None 
     if public_key is None or not member.is_active or not account_state_trusted(member, disabled_ids=disabled_ids):
         return None
     return public_key
+
+
+def trusted_box_keys(
+    members: Iterable[StaffMember], *, left_out: str, log: logging.Logger = logger
+) -> list[tuple[StaffMember, bytes]]:
+    """Each member whose X25519 key may be given a new key (trusted_box_key), with that key,
+    for sealing one thing to several members: the audit log's disablings are read once, not
+    once per member. A member left out is logged to ``log`` (the caller's logger) with
+    ``left_out`` (one %s: the member id)."""
+    disabled = disabled_on_record_ids()
+    trusted = []
+    for member in members:
+        public_key = trusted_box_key(member, disabled_ids=disabled)
+        if public_key is None:
+            log.warning(left_out, member.pk)
+            continue
+        trusted.append((member, public_key))
+    return trusted
 
 
 def box_key_proven(member: StaffMember, private_key: bytes) -> bool:

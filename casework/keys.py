@@ -29,7 +29,7 @@ from django.db import transaction
 
 import sealbox
 from accounts import permissions
-from accounts.keyring import account_state_trusted, disabled_on_record_ids, trusted_box_key
+from accounts.keyring import account_state_trusted, trusted_box_key, trusted_box_keys
 from accounts.models import RecoveryKey, StaffMember
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
 from core.certificates import certified, certify
@@ -176,21 +176,16 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
     pair = sealbox.KeyPair.generate()
     case_key = CaseKey(case=case, version=version, public_key=pair.public_key)
     ctx = wrap_ctx(case, version)
-    wraps = []
-    for member in members:
-        public_key = trusted_box_key(member)
-        if public_key is None:
-            logger.warning(
-                "Staff member %s: public key certificate does not hold; no case key wrapped for them.", member.pk
-            )
-            continue
-        wraps.append(
-            CaseKeyWrap(
-                case_key=case_key,
-                member=member,
-                sealed_private_key=sealbox.seal(public_key, pair.private_key, ctx=ctx),
-            )
+    wraps = [
+        CaseKeyWrap(
+            case_key=case_key, member=member, sealed_private_key=sealbox.seal(public_key, pair.private_key, ctx=ctx)
         )
+        for member, public_key in trusted_box_keys(
+            members,
+            left_out="Staff member %s: public key certificate does not hold; no case key wrapped for them.",
+            log=logger,
+        )
+    ]
     case_key.holders = CaseKey.holders_text(wrap.member_id for wrap in wraps)
     certify(case_key)
     case_key.save(force_insert=True)
@@ -331,14 +326,17 @@ def _holders_no_longer_allowed(case: Case, case_key: CaseKey) -> list[StaffMembe
     holders = list(StaffMember.objects.filter(pk__in=case_key.holder_ids))
     if not holders:
         return []
-    disabled = disabled_on_record_ids()
-    barred = []
-    for member in holders:
-        if trusted_box_key(member, disabled_ids=disabled) is None or not permissions.can_hold_case_key(
-            member, case_verified=verified
-        ):
-            barred.append(member)
-    return barred
+    allowed = {
+        member.pk
+        for member, _key in trusted_box_keys(
+            holders, left_out="staff member %s: may no longer hold this case's key", log=logger
+        )
+    }
+    return [
+        member
+        for member in holders
+        if member.pk not in allowed or not permissions.can_hold_case_key(member, case_verified=verified)
+    ]
 
 
 def _rotate_without_barred(case: Case, case_key: CaseKey, barred: list[StaffMember]) -> CaseKey:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 import sealbox
 from accounts import permissions
-from accounts.keyring import trusted_box_key
+from accounts.keyring import trusted_box_keys
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -70,14 +70,10 @@ def _readers() -> list[tuple[StaffMember, bytes]]:
     """Active staff of a reading role with their certified X25519 key (trusted_box_key). A row
     whose key has no valid certificate (one a database writer inserted or changed) is left out
     and logged: nothing is sealed to it."""
-    readers = []
-    for member in StaffMember.objects.filter(is_active=True, role__in=READER_ROLES).order_by("pk"):
-        public_key = trusted_box_key(member)
-        if public_key is None:
-            logger.warning("staff member %s: left out of sensitive items, public key not certified", member.pk)
-            continue
-        readers.append((member, public_key))
-    return readers
+    members = StaffMember.objects.filter(is_active=True, role__in=READER_ROLES).order_by("pk")
+    return trusted_box_keys(
+        members, left_out="staff member %s: left out of sensitive items, public key not certified", log=logger
+    )
 
 
 def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> SensitiveItem:

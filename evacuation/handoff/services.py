@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 import sealbox
 import sealbox.handoff as packets
 from accounts import permissions
-from accounts.keyring import trusted_box_key
+from accounts.keyring import trusted_box_key, trusted_box_keys
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -186,14 +186,12 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
 
 
 def _coordinators() -> list[tuple[StaffMember, bytes]]:
-    out = []
-    for member in StaffMember.objects.filter(is_active=True, role__in=permissions.COORDINATOR_ROLES).order_by("pk"):
-        public_key = trusted_box_key(member)
-        if public_key is None:
-            logger.warning("staff member %s: left out of the hand-off keys, public key not certified", member.pk)
-            continue
-        out.append((member, public_key))
-    return out
+    coordinators = StaffMember.objects.filter(is_active=True, role__in=permissions.COORDINATOR_ROLES).order_by("pk")
+    return trusted_box_keys(
+        coordinators,
+        left_out="staff member %s: left out of the hand-off keys, public key not certified",
+        log=logger,
+    )
 
 
 @dataclass(frozen=True, repr=False)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 import sealbox
 from accounts import permissions
-from accounts.keyring import trusted_box_key
+from accounts.keyring import trusted_box_keys
 from accounts.models import StaffMember
 from audit.models import Action, AuditEntry
 from audit.services import audit_record
@@ -60,16 +60,12 @@ def _require_manager(member: StaffMember) -> None:
 def _readers() -> list[tuple[StaffMember, bytes]]:
     """Active coordinators and logistics members with their certified box key. A member whose
     key has no valid certificate is left out and logged: nothing is sealed to it."""
-    readers = []
-    for member in StaffMember.objects.filter(is_active=True, role__in=permissions.SAFE_HOUSE_MANAGER_ROLES).order_by(
-        "pk"
-    ):
-        public_key = trusted_box_key(member)
-        if public_key is None:
-            logger.warning("staff member %s: left out of safe-house keys, public key not certified", member.pk)
-            continue
-        readers.append((member, public_key))
-    return readers
+    managers = StaffMember.objects.filter(is_active=True, role__in=permissions.SAFE_HOUSE_MANAGER_ROLES)
+    return trusted_box_keys(
+        managers.order_by("pk"),
+        left_out="staff member %s: left out of safe-house keys, public key not certified",
+        log=logger,
+    )
 
 
 def _address_digests(address: str) -> set[str]:
