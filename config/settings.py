@@ -158,7 +158,8 @@ elif _DB_ENGINE == "sqlite":
                 # WAL lets the two faces and the worker read while one of them writes.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # Seconds a write waits for another's lock before "database is locked".
+                "timeout": env_int("SP_SQLITE_BUSY_SECONDS", 20, minimum=1),
             },
             # A file, not memory, so the canary test can search the raw bytes.
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
@@ -332,8 +333,10 @@ LOGGING = {
 ADMINS: list[tuple[str, str]] = []  # error reports by mail would carry request data
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
-# Background jobs (jobs/worker.py): a claim is a lease; a job is retried with doubling pauses.
-SP_JOB_LEASE_SECONDS = env_int("SP_JOB_LEASE_SECONDS", 300, minimum=30)
+# Background jobs (jobs/worker.py): a claim is a lease, renewed every third of it while the job
+# runs, so a crashed worker's job is taken up again after one lease; a job is retried with
+# doubling pauses.
+SP_JOB_LEASE_SECONDS = env_int("SP_JOB_LEASE_SECONDS", 60, minimum=3)
 SP_JOB_MAX_ATTEMPTS = env_int("SP_JOB_MAX_ATTEMPTS", 8, minimum=1)
 SP_JOB_RETRY_SECONDS = env_int("SP_JOB_RETRY_SECONDS", 30, minimum=1)
 
