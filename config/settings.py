@@ -249,6 +249,14 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 SP_FILE_STORE = env_path("SP_FILE_STORE", VAR_DIR / "files")
 SP_ATTACHMENT_MAX_BYTES = env_int("SP_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 SP_ATTACHMENTS_PER_MESSAGE = env_int("SP_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
+# The longest a request with files can take, first byte to commit: the largest message allowed
+# (every file at its maximum) arriving at 32 KiB/s, a phone on a slow Tor circuit, plus five
+# minutes for the rest (gunicorn's threaded workers do not end a request that keeps sending).
+# A finished file no row names that is older than this was left by a killed request: the worker
+# removes it (casework/files.py); a younger one may belong to a request still running.
+SP_LONGEST_REQUEST_SECONDS = env_int(
+    "SP_LONGEST_REQUEST_SECONDS", SP_ATTACHMENTS_PER_MESSAGE * SP_ATTACHMENT_MAX_BYTES // (32 * 1024) + 300, minimum=60
+)
 SP_MESSAGE_MAX_CHARS = env_int("SP_MESSAGE_MAX_CHARS", 20000, minimum=100)
 # Uploads are refused while the file store's disk has less free space than this, so a flood of
 # files cannot fill the disk the database and logs live on.
