@@ -18,7 +18,6 @@ SIGTERM if the supervisor itself dies, so a killed `make run` leaves no server h
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import subprocess
@@ -45,7 +44,8 @@ class Child:
 
 
 _PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
+# The C library this process already has loaded (for prctl).
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
 def _prepare_child() -> None:
