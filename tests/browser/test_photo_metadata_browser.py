@@ -74,6 +74,6 @@ def test_a_person_is_told_and_gets_back_the_photo_without_its_place(
     expect(line).to_contain_text("место съёмки и данные камеры удалены")  # the console speaks Russian by default
     _screenshot(console, "photo-metadata-case-page")
     with console.expect_download() as original_info:
-        line.get_by_role("link", name=re.compile("^оригинал в том виде")).click()
+        line.get_by_role("link", name=re.compile("^оригинал с метаданными")).click()
     assert Path(original_info.value.path()).read_bytes() == photo.data
     assert AuditEntry.objects.filter(action=Action.ATTACHMENT_ORIGINAL_DOWNLOAD, actor=coordinator.member).exists()
