@@ -51,7 +51,12 @@ def original_keys_seal(originals: Sequence[tuple[uuid.UUID, NewOriginal]]) -> li
     readers = trusted_box_keys(
         members.order_by("pk"), left_out="staff member %s: left out of original files, key not certified", log=logger
     )
-    recovery = keys.recovery_public_key()
+    try:
+        recovery: bytes | None = keys.recovery_public_key()
+    except keys.RecoveryKeyMismatch:
+        # Nothing is sealed to a recovery key that does not hold (logged where it is read); the
+        # person's message still goes through, its originals for the coordinators alone.
+        recovery = None
     rows = []
     for attachment_id, original in originals:
         ctx = key_ctx(attachment_id)
@@ -63,6 +68,7 @@ def original_keys_seal(originals: Sequence[tuple[uuid.UUID, NewOriginal]]) -> li
             )
             for member, public_key in readers
         ]
-        sealed = sealbox.seal(recovery, original.file_key, ctx=ctx)
-        rows.append(AttachmentOriginalKey(attachment_id=attachment_id, for_recovery=True, sealed_key=sealed))
+        if recovery is not None:
+            sealed = sealbox.seal(recovery, original.file_key, ctx=ctx)
+            rows.append(AttachmentOriginalKey(attachment_id=attachment_id, for_recovery=True, sealed_key=sealed))
     return rows

@@ -19,7 +19,10 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ImageChops, ImageStat
 
+import sealbox
+from accounts.models import RecoveryKey
 from audit.models import Action, AuditEntry
+from casework import originals
 from casework.models import Attachment, AttachmentOriginalKey
 from tests import samples
 from tests.personas import FaceClient, PersonAtRisk, Staff
@@ -178,3 +181,14 @@ def test_the_upload_forms_tell_the_person_that_the_place_is_removed(
     request_form = intake_client.get("/request/").content.decode()
     for page in (conversation, request_form):
         assert re.sub(r"\s+", " ", words) in page
+
+
+def test_a_recovery_key_put_in_by_a_database_writer_gets_no_original(person: PersonAtRisk, coordinator: Staff) -> None:
+    attacker = sealbox.KeyPair.generate()
+    RecoveryKey.objects.filter(slot=1).update(public_key=attacker.public_key)  # no certificate for it
+    _, attachment = _send(person, "IMG_0007.jpg", samples.photo_with_location().data, "image/jpeg")
+    holders = AttachmentOriginalKey.objects.filter(attachment=attachment)
+    assert [(key.member_id, key.for_recovery) for key in holders] == [(coordinator.member.pk, False)]
+    for key in holders:
+        with pytest.raises(sealbox.CryptoError):
+            sealbox.unseal(attacker.private_key, bytes(key.sealed_key), ctx=originals.key_ctx(attachment.id))
