@@ -58,8 +58,19 @@ def _markers(tag: str) -> tuple[bytes, ...]:
     return tuple(f"SP-TEST-{kind}-{tag}".encode() for kind in ("MAKER", "CAMERA", "GPS", "XMP", "COMMENT"))
 
 
+def _iptc_segment(tag: str) -> bytes:
+    """An APP13 segment as photo editors write it: IPTC-NAA (resource 0x0404) naming the author."""
+    text = f"SP-TEST-IPTC-{tag}".encode()
+    dataset = b"\x1c\x02\x50" + len(text).to_bytes(2, "big") + text  # 2:80 By-line
+    dataset += b"\x00" * (len(dataset) % 2)
+    resource = b"8BIM\x04\x04\x00\x00" + len(dataset).to_bytes(4, "big") + dataset
+    body = b"Photoshop 3.0\x00" + resource
+    return b"\xff\xed" + (len(body) + 2).to_bytes(2, "big") + body
+
+
 def photo_with_location(*, orientation: int = 1, width: int = 64, height: int = 48) -> Sample:
-    """A JPEG as a phone writes it: EXIF with maker, model and GPS position, XMP and a comment."""
+    """A JPEG as a phone writes it: EXIF with maker, model and GPS position, XMP and a comment;
+    and the IPTC caption a photo editor adds."""
     tag = uuid.uuid4().hex[:12]
     out = io.BytesIO()
     _picture(width, height).save(
@@ -70,7 +81,9 @@ def photo_with_location(*, orientation: int = 1, width: int = 64, height: int = 
         xmp=_xmp(tag),
         comment=f"SP-TEST-COMMENT-{tag}".encode(),
     )
-    return Sample(out.getvalue(), _markers(tag))
+    data = out.getvalue()
+    with_iptc = data[:2] + _iptc_segment(tag) + data[2:]  # right after the start-of-image marker
+    return Sample(with_iptc, (*_markers(tag), f"SP-TEST-IPTC-{tag}".encode()))
 
 
 def png_with_location() -> Sample:

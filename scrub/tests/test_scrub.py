@@ -7,7 +7,7 @@ import io
 
 import pikepdf
 import pytest
-from PIL import Image, ImageChops, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageOps, ImageStat, IptcImagePlugin
 
 import scrub
 from tests import samples
@@ -29,11 +29,13 @@ def test_the_samples_carry_what_a_phone_writes() -> None:
     photo = samples.photo_with_location()
     assert all(marker in photo.data for marker in photo.markers)
     assert samples.exif_of(photo.data)[samples.GPS_IFD]
+    with Image.open(io.BytesIO(photo.data)) as image:
+        assert IptcImagePlugin.getiptcinfo(image)
     for sample in (samples.png_with_location(), samples.webp_with_location(), samples.pdf_with_author()):
         assert all(marker in sample.data for marker in sample.markers)
 
 
-def test_a_jpeg_loses_exif_gps_xmp_and_comment_and_keeps_its_pixels() -> None:
+def test_a_jpeg_loses_exif_gps_xmp_iptc_and_comment_and_keeps_its_pixels() -> None:
     photo = samples.photo_with_location(width=640, height=480)
     clean = scrub.clean(photo.data, "image/jpeg")
     _assert_no_markers(clean, photo)
@@ -41,7 +43,8 @@ def test_a_jpeg_loses_exif_gps_xmp_and_comment_and_keeps_its_pixels() -> None:
     assert b"Exif\x00\x00" not in clean
     with Image.open(io.BytesIO(clean)) as image:
         assert image.format == "JPEG"
-        assert "xmp" not in image.info and "comment" not in image.info
+        assert "xmp" not in image.info and "comment" not in image.info and "photoshop" not in image.info
+        assert IptcImagePlugin.getiptcinfo(image) is None
     assert _mean_difference(samples.pixels(photo.data), samples.pixels(clean)) < 1.5
 
 
