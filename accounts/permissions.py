@@ -42,6 +42,8 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 | place_person                   | place a person in a safe house (verified case)             | x x . x . |
 | read_placement_address         | read the address of the house their case's person is in    | x x . x . |
 | hand_off                       | hand cases to partners, open their packets                 | x . . . . |
+| open_original_files            | have uploads sealed to them as sent, metadata and all;     | x . . . . |
+|                                |   open them (evidence)                                     |           |
 | open_coordinator_pages         | staff, teams, rota, audit log, dashboard, money report,    | x . . . . |
 |                                |   canned replies, destinations, plan templates, hand-off   |           |
 | edit_rota                      | add and remove on-call shifts                              | x . . . . |
@@ -91,6 +93,8 @@ SAFE_HOUSE_MANAGER_ROLES = frozenset({Role.COORDINATOR, Role.LOGISTICS})
 PLACER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 MONEY_RECORDER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 PROGRESS_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
+# Whom the untouched original of an uploaded file is sealed to (with the recovery key).
+ORIGINAL_FILE_READER_ROLES = COORDINATOR_ROLES
 # An invitation is for a caseworker unless the coordinator chooses otherwise: one made in haste
 # must not hand out coordinator rights.
 INVITE_DEFAULT_ROLE = Role.CASEWORKER
@@ -298,6 +302,12 @@ def can_read_placement_address(member: Any) -> bool:
 def can_hand_off(member: Any) -> bool:
     """Hands cases to partner organisations and opens their packets: coordinators."""
     return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_open_original_files(member: Any) -> bool:
+    """Is given, and opens, the file a person uploaded as it arrived, before its location and
+    camera data were removed (scrub): evidence, which everyone else sees only cleaned."""
+    return _active_in(member, ORIGINAL_FILE_READER_ROLES)
 
 
 # --- the organisation -------------------------------------------------------------------------

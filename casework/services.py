@@ -28,10 +28,11 @@ from accounts.keyring import account_state_trusted, trusted_box_key
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action, AuditEntry
 from audit.services import audit_record
-from casework import authenticity, choices, keys, texts
+from casework import authenticity, choices, keys, originals, texts
 from casework.files import blob_store
 from casework.models import (
     Attachment,
+    AttachmentOriginalKey,
     Case,
     CaseHeldViaTeam,
     CaseKey,
@@ -75,6 +76,10 @@ class NewAttachment:
     size: int
     name: str
     content_type: str
+    # True when blob_name holds a copy without location and camera data (scrub); the file as
+    # it arrived is then ``original`` (unless nothing needed removing), for coordinators only.
+    metadata_removed: bool = False
+    original: originals.NewOriginal | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,8 @@ def _discard_blobs(attachments: Iterable[NewAttachment]) -> None:
     store = blob_store()
     for item in attachments:
         store.delete(item.blob_name)
+        if item.original is not None:
+            store.delete(item.original.blob_name)
 
 
 def case_open_from_intake(
@@ -410,6 +417,8 @@ def _message_create(
         wraps.append(MessageKey(message=message, case_key=readers.case_key, sealed_key=sealed))
     MessageKey.objects.bulk_create(wraps)
     Attachment.objects.bulk_create([_attachment_row(message, data_key, item) for item in attachments])
+    kept = [(item.attachment_id, item.original) for item in attachments if item.original is not None]
+    AttachmentOriginalKey.objects.bulk_create(originals.original_keys_seal(kept))
     return message
 
 
@@ -423,12 +432,15 @@ def _sealable(credential: PersonCredential) -> bytes:
 
 
 def _attachment_row(message: Message, data_key: bytes, item: NewAttachment) -> Attachment:
-    meta = json.dumps({"name": item.name, "type": item.content_type}, ensure_ascii=False).encode()
+    meta_fields = {"name": item.name, "type": item.content_type, "metadata_removed": item.metadata_removed}
+    meta = json.dumps(meta_fields, ensure_ascii=False).encode()
     return Attachment(
         id=item.attachment_id,
         message=message,
         blob_name=item.blob_name,
         size=item.size,
+        original_blob_name=item.original.blob_name if item.original else None,
+        original_size=item.original.size if item.original else None,
         meta_ct=sealbox.encrypt(data_key, meta, ctx=keys.attachment_ctx("meta", item.attachment_id)),
         file_key_ct=sealbox.encrypt(data_key, item.file_key, ctx=keys.attachment_ctx("key", item.attachment_id)),
     )

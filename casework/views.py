@@ -218,6 +218,29 @@ def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UU
     return attachment_response(view.name, view.content_type, view.size, chunks)
 
 
+@staff_required
+@require_http_methods(["GET"])
+def case_attachment_original(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponse:
+    """The file as the person sent it, location and camera data included: evidence, for
+    coordinators only (casework/originals.py). Everyone else gets the cleaned copy above."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    if not permissions.can_open_original_files(member):
+        raise PermissionDenied
+    found = selectors.original_for_member(case, member, request.staff_private_key, attachment_id)  # type: ignore[attr-defined]
+    if found is None:
+        raise Http404
+    view, chunks = found
+    with transaction.atomic():
+        audit_record(
+            actor=member,
+            action=Action.ATTACHMENT_ORIGINAL_DOWNLOAD,
+            case=case,
+            details={"attachment": str(attachment_id)},
+        )
+    return attachment_response(view.name, view.content_type, view.size, chunks)
+
+
 # --- who can read a case ------------------------------------------------------------------
 
 

@@ -86,6 +86,14 @@ def _problems_text(problems: UploadProblems) -> list[str]:
         texts.append(
             _("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name}
         )
+    for name in problems.cannot_clean:
+        texts.append(
+            _(
+                "“%(name)s” cannot be sent: we cannot remove the place where it was taken from this kind of photo. "
+                "Please send a screenshot of it instead, or save it as JPEG."
+            )
+            % {"name": name}
+        )
     if problems.no_space:
         names = ", ".join(f"“{name}”" for name in problems.no_space)
         texts.append(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import html
+import io
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
+from PIL import Image, PngImagePlugin
 
+import scrub
 from accounts import services as account_services
 from accounts.models import Role, SignupLink
 from casenotes import services as notes_services
@@ -86,7 +89,8 @@ METHODS = ("GET", "POST")
 
 # The secrets searched for in every response. Each names strings (or bytes) of the world.
 MESSAGE = "person's message and file name"
-FILE = "person's file contents"
+FILE = "person's file contents"  # as everyone who may read the file gets it: cleaned (scrub)
+ORIGINAL = "person's file as sent, metadata and all"
 OTHER = "other person's message"
 DECOY = "decoy conversation"
 CASE = "person's case identifier"
@@ -95,10 +99,24 @@ NOTE = "staff note on the person's case"
 TASK = "task on the person's case"
 LEG = "place on the person's evacuation plan"
 VERIFIED = "verified case's message"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED)
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED, ORIGINAL)
 
-# A small PNG with a marker no template could contain by accident.
-PNG = b"\x89PNG\r\n\x1a\n" + b"matrix-file-" + uuid.uuid4().hex.encode() + b"\x00" * 64
+
+def _png_with_metadata(marker: bytes) -> bytes:
+    """A small real PNG whose text chunk (metadata, removed from the copy staff see) holds a
+    marker no template could contain by accident; it comes before the pixels, so the cleaned
+    file's bytes never appear whole inside the original."""
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", marker.decode())
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (12, 34, 56)).save(out, "PNG", pnginfo=text)
+    assert out.getvalue().index(marker) < out.getvalue().index(b"IDAT")
+    return out.getvalue()
+
+
+ORIGINAL_MARKER = b"matrix-original-" + uuid.uuid4().hex.encode()
+PNG = _png_with_metadata(ORIGINAL_MARKER)
+CLEANED_PNG = scrub.clean(PNG, "image/png")
 
 
 @dataclass(frozen=True)
@@ -607,6 +625,21 @@ MATRIX = [
         "casework:attachment",
         "cases/<str:public_id>/files/<uuid:attachment_id>/",
         get=staff(NOT_FOUND, caseworker=ok(FILE), coordinator=ok(FILE), verifier_in=ok(FILE)),
+        post=staff(NOT_ALLOWED),
+        kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
+    ),
+    Route(
+        # The original, metadata and all, is for coordinators only, whoever else holds the case.
+        "console",
+        "casework:attachment_original",
+        "cases/<str:public_id>/files/<uuid:attachment_id>/original/",
+        get=staff(
+            NOT_FOUND,
+            caseworker=FORBIDDEN,
+            coordinator=ok(ORIGINAL),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
     ),
@@ -1447,7 +1480,8 @@ def _build_world() -> World:
         },
         secrets={
             MESSAGE: [person_words, file_name],
-            FILE: [PNG],
+            FILE: [CLEANED_PNG],
+            ORIGINAL: [ORIGINAL_MARKER],
             OTHER: [other_words],
             DECOY: [cover_words],
             CASE: [person.case.public_id],

@@ -40,11 +40,13 @@ from django.db import connection
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import scrub
 import sealbox
 from accounts.models import Role, StaffMember
 from audit.models import AuditEntry
 from casework.models import Case, Team
 from evacuation.plans.models import Destination
+from intake.uploads import sniff_content_type
 from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, make_staff, totp_now
 from tests.plaintext_search import (
     LogFile,
@@ -124,6 +126,11 @@ def pdf_with_text(latin: str, cyrillic: str, *, padding: int = 0) -> bytes:
         b"4 0 obj << /Length " + str(len(stream)).encode() + b" >> stream\n" + stream + b"\nendstream endobj\n"
     )
     return body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def cleaned(data: bytes) -> bytes:
+    """The copy of an uploaded file that staff and the person get."""
+    return scrub.clean(data, str(sniff_content_type(data)))
 
 
 def attachment(canaries: Canaries, label: str, kind: str, *, padding: int = 0) -> SimpleUploadedFile:
@@ -262,7 +269,11 @@ def run_every_input(coordinator: Staff) -> Scenario:
     files = re.findall(r'href="(/cases/[^"]+/files/[^"]+/)"', page)
     assert len(files) == 2
     downloaded = {b"".join(console.get(url).streaming_content) for url in files}
-    assert downloaded == {upload.file.getvalue() for upload in first["attachments"]}
+    sent = [upload.file.getvalue() for upload in first["attachments"]]
+    # Staff get the files without their metadata (scrub); a coordinator opens them as sent.
+    assert downloaded == {cleaned(data) for data in sent}
+    originals = coordinator.console()
+    assert {b"".join(originals.get(f"{url}original/").streaming_content) for url in files} == set(sent)
     reply = canaries.pair("staff reply")
     assert console.post(f"/cases/{case.public_id}/reply/", {"body": reply}).status_code == 302
     hostile = {"hostile_relative": "on", "hostile_note": canaries.pair("hostile relative note")}
@@ -285,7 +296,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     assert later["message"] in conversation
     file_id = re.findall(r'name="attachment" value="([^"]+)"', conversation)[-1]
     download = person.post("/conversation/file/", {"attachment": file_id})
-    assert b"".join(download.streaming_content) == later["attachments"].file.getvalue()
+    assert b"".join(download.streaming_content) == cleaned(later["attachments"].file.getvalue())
 
     # Captors force the danger-word login and write something (last: the real codename
     # shows only what is written after it from then on).
@@ -618,7 +629,15 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
     scenario = run_every_input(coordinator)
     # The audit rows are part of the database searched below: the scenario must have made them.
     audited = set(AuditEntry.objects.values_list("action", flat=True))
-    assert audited >= {"login", "login_failed", "case_view", "case_reply", "attachment_download", "invite_create"}
+    assert audited >= {
+        "login",
+        "login_failed",
+        "case_view",
+        "case_reply",
+        "attachment_download",
+        "attachment_original_download",
+        "invite_create",
+    }
 
     # Controls: markers put in each place on purpose, which the same search must find.
     controls = Canaries()
