@@ -1470,7 +1470,9 @@ def _verified_case(
     and given to the logistics member by the caseworker (through the real services)."""
     verified = open_case(body=words, duress_word="")
     case_transition(case=verified.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=verified.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=verified.case, member=caseworker.member, to_state=State.VETTING, member_private_key=caseworker.private_key
+    )
     for signer in (verifier, coordinator):
         vetting_services.sign_off_create(
             case=verified.case,
