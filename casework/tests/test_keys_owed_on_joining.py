@@ -68,9 +68,7 @@ def test_a_caseworker_who_signs_up_after_the_first_case_is_handed_its_key(coordi
 
 def test_joining_a_team_owes_its_open_cases_only(coordinator: Staff) -> None:
     open_person, closed_person = open_case(), open_case()
-    case_transition(
-        case=closed_person.case, member=coordinator.member, to_state=State.CLOSED, reason="duplicate"
-    )
+    case_transition(case=closed_person.case, member=coordinator.member, to_state=State.CLOSED, reason="duplicate")
 
     caseworker = make_staff("caseworker", invited_by=coordinator)
 
