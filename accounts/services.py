@@ -30,6 +30,7 @@ from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMe
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Team, TeamMembership
+from casework.teams import team_joined_at_enrolment
 from core.certificates import certified, certify
 
 ON_CALL_TEAM_NAME = "Hotline"
@@ -120,6 +121,9 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
             membership = TeamMembership(team=team, member=member)
             certify(membership)
             membership.save()
+            # Cases that reached the team before the account existed: a key holder must hand
+            # each key on (the server cannot), so they are recorded as owed and shown to them.
+            team_joined_at_enrolment(team=team, member=member)
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)

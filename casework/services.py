@@ -54,10 +54,11 @@ from triage.lifecycle import State
 from vetting import red_flags, sensitive
 from vetting import services as vetting_services
 
-# Who may hold which case is accounts.permissions (CASE_READER_ROLES: given new cases of their
-# team; VERIFIED_ONLY_ROLES: logistics staff, given a case only while it is verified, never at
+# Who may hold which case is accounts.permissions (NEW_CASE_READER_ROLES: given new cases of
+# their team; verifiers are given a case when vetting starts on it, casework.teams;
+# VERIFIED_ONLY_ROLES: logistics staff, given a case only while it is verified, never at
 # intake, and taken off with a key rotation as soon as it leaves that state, case_state_changed).
-CASE_READER_ROLES = permissions.CASE_READER_ROLES
+NEW_CASE_READER_ROLES = permissions.NEW_CASE_READER_ROLES
 VERIFIED_ONLY_ROLES = permissions.VERIFIED_ONLY_ROLES
 logger = logging.getLogger(__name__)
 
@@ -294,9 +295,10 @@ def on_call_team() -> Team | None:
 
 def on_call_readers(team: Team) -> list[StaffMember]:
     """Members of ``team`` given a new case's key: a certified membership, an active account
-    of a reading role whose state is certified (trusted_box_key checks the rest)."""
+    of a role that reads new cases (coordinators and caseworkers, not verifiers: they are given
+    it when vetting starts) whose state is certified (trusted_box_key checks the rest)."""
     memberships = TeamMembership.objects.filter(
-        team=team, member__is_active=True, member__role__in=CASE_READER_ROLES
+        team=team, member__is_active=True, member__role__in=NEW_CASE_READER_ROLES
     ).select_related("member")
     readers = []
     for membership in memberships:

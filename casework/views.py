@@ -20,7 +20,7 @@ from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
-from casework import keys, selectors, services
+from casework import keys, selectors, services, teams
 from casework.access import case_for_member
 from casework.forms import (
     EDIT_CONFLICT_MESSAGE,
@@ -65,7 +65,15 @@ def home(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     member = staff_member(request)
     page, rows = selectors.inbox_page(member, request.staff_private_key, request.GET.get("page"))  # type: ignore[attr-defined]
-    context = {"page": page, "rows": rows, "needs_recovery_key": not RecoveryKey.objects.exists()}
+    context = {
+        "page": page,
+        "rows": rows,
+        "needs_recovery_key": not RecoveryKey.objects.exists(),
+        # The first night: a key holder must notice that a new colleague waits for a key, and
+        # the new colleague why the inbox is empty (casework.teams).
+        "keys_to_hand_on": teams.keys_to_hand_on(member),
+        "keys_owed_to_me": teams.keys_owed_to(member),
+    }
     return render(request, "casework/inbox.html", context)
 
 

@@ -12,9 +12,11 @@ Besides status codes and redirect targets, every response body is searched for t
 the world (the person's message and file, the other person's message, the decoy conversation,
 the case identifier, the codename). A secret may appear only where the matrix says so.
 
-Staff personas of every role, each on the on-call team (whose members are given its new cases
-if their role reads cases) and on another team: caseworker and outsider, verifier_in and
-verifier_out, logistics_in and logistics_out, analyst_in and analyst_out, and the coordinator.
+Staff personas of every role, each on the on-call team (whose coordinators and caseworkers are
+given its new cases; its verifiers are given a case when vetting starts on it, so the caseworker
+gives verifier_in the person's new case by name) and on another team: caseworker and outsider,
+verifier_in and verifier_out, logistics_in and logistics_out, analyst_in and analyst_out, and
+the coordinator.
 Logistics staff read a case only while it is verified, so for the two logistics personas
 {case} (and {revision}) name the world's verified case, which logistics_in was given: what they
 may do there is what matters. Everyone else acts on the person's case, which is new.
@@ -48,7 +50,8 @@ from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
 from casework import services as casework_services
-from casework.models import Attachment, Message, Team
+from casework.models import Attachment, CaseKey, CaseNamedMember, Message, Team
+from core.certificates import certify
 from core.views import STATIC_FILES
 from evacuation.funds import services as funds_services
 from evacuation.funds.models import LedgerEntry
@@ -1431,6 +1434,7 @@ def _build_world() -> World:
     cover_words = f"Words of the cover conversation {marker}"
     person = open_case(body=person_words, decoy_opening=cover_words)
     other_person = open_case(body=other_words, duress_word="")
+    _named_on_case(person, caseworker, staff_in["verifier_in"])
 
     person_client = person.intake()
     file_name = f"matrix-{marker}.png"
@@ -1504,7 +1508,9 @@ def _verified_case(
     and given to the logistics member by the caseworker (through the real services)."""
     verified = open_case(body=words, duress_word="")
     case_transition(case=verified.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=verified.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=verified.case, member=caseworker.member, to_state=State.VETTING, member_private_key=caseworker.private_key
+    )
     for signer in (verifier, coordinator):
         vetting_services.sign_off_create(
             case=verified.case,
@@ -1523,6 +1529,18 @@ def _verified_case(
     )
     verified.case.refresh_from_db()
     return verified
+
+
+def _named_on_case(person: PersonAtRisk, caseworker: Staff, member: Staff) -> None:
+    """``member`` given every key version of the world's case by the caseworker, by name, as
+    casework.services.case_member_add does it but without its audit entry (the audit log's rows
+    must not show the case)."""
+    opened = keys.case_private_keys(person.case, caseworker.member, caseworker.private_key)
+    for case_key in CaseKey.objects.filter(case=person.case, pk__in=list(opened)).order_by("version"):
+        keys.wrap_case_key_for(member.member, case_key, opened[case_key.pk])
+    named = CaseNamedMember(case=person.case, member=member.member)
+    certify(named)
+    named.save(force_insert=True)
 
 
 def _held_reply(person: PersonAtRisk, caseworker: Staff) -> Message:
