@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,6 +41,7 @@ from evacuation.funds.panels import case_page_context as funds_context
 from evacuation.handoff.panels import case_page_context as handoff_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
 from evacuation.safehouses.panels import case_page_context as safehouses_context
+from notifications import reach as notify_reach
 from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
@@ -65,7 +67,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     member = staff_member(request)
     page, rows = selectors.inbox_page(member, request.staff_private_key, request.GET.get("page"))  # type: ignore[attr-defined]
-    context = {"page": page, "rows": rows, "needs_recovery_key": not RecoveryKey.objects.exists()}
+    context = {
+        "page": page,
+        "rows": rows,
+        "needs_recovery_key": not RecoveryKey.objects.exists(),
+        "reach": notify_reach.gaps_for(member, timezone.now()),  # nobody would be told of a case in danger
+    }
     return render(request, "casework/inbox.html", context)
 
 
