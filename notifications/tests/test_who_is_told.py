@@ -68,6 +68,8 @@ def test_the_inbox_warns_until_someone_on_call_has_a_working_channel(
     assert NotificationPreference.objects.get(member=caseworker.member).failing_since is not None
     assert NOBODY_AT_ONCE in _inbox(coordinator)
     assert OWN in _inbox(caseworker)
+    own_page = caseworker.console(language="en").get("/account/notifications/").content.decode()
+    assert "Your channel now: failing (" in own_page
 
     smtp.refuse = False  # the retry goes through: working again
     Job.objects.filter(done_at=None).update(run_at=timezone.now() - timedelta(seconds=1))
@@ -127,3 +129,22 @@ def test_the_staff_page_shows_who_would_be_told_without_their_addresses(
     coordinator_row = " ".join(_staff_row(page, "coordinator").split())
     assert "gets new cases" in coordinator_row and "not set up" in coordinator_row and coordinator_row.endswith("no")
     assert "cw@example.org" not in page and "out@example.org" not in page
+
+
+def test_a_new_address_is_not_judged_by_the_failures_of_the_old_one(
+    coordinator: Staff,
+    caseworker: Staff,
+    smtp: SmtpInbox,  # noqa: F811
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    preference_set(member=caseworker.member, channel=Channel.EMAIL, address="old@example.org", language="en")
+    smtp.refuse = True
+    _new_case_through_the_worker(django_capture_on_commit_callbacks)
+    assert NOBODY_AT_ONCE in _inbox(coordinator)
+    preference_set(member=caseworker.member, channel=Channel.EMAIL, address="old@example.org", language="ru")
+    assert NOBODY_AT_ONCE in _inbox(coordinator)  # the same address, still failing
+
+    preference_set(member=caseworker.member, channel=Channel.EMAIL, address="new@example.org", language="en")
+    assert NOBODY_AT_ONCE not in _inbox(coordinator)
+    page = caseworker.console(language="en").get("/account/notifications/").content.decode()
+    assert "Your channel now: set up, nothing sent yet" in page
