@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,6 +41,7 @@ from evacuation.funds.panels import case_page_context as funds_context
 from evacuation.handoff.panels import case_page_context as handoff_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
 from evacuation.safehouses.panels import case_page_context as safehouses_context
+from notifications import reach as notify_reach
 from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
@@ -73,6 +75,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # the new colleague why the inbox is empty (casework.teams).
         "keys_to_hand_on": teams.keys_to_hand_on(member),
         "keys_owed_to_me": teams.keys_owed_to(member),
+        "reach": notify_reach.gaps_for(member, timezone.now()),  # nobody would be told of a case in danger
     }
     return render(request, "casework/inbox.html", context)
 

@@ -3,7 +3,7 @@
 Unique strings go in through every free-text input of both faces, through the real views:
 the first request (message, contact, cover phrase, danger word, the first message of the
 cover conversation, attachment contents and names), the conversation, the codename login (right, wrong and with the danger word), the
-staff sign-up and login password, a staff reply, the hostile-relative note, case notes and
+staff sign-up (password and notification address) and login password, a staff reply, the hostile-relative note, case notes and
 tasks (new, edited and typed into a refused conflicting edit) and a reply draft sent with a
 canned reply's Insert button. With the rows committed, the test then
 searches every place a seized server would give up: the raw SQLite file with its -wal and
@@ -47,6 +47,8 @@ from audit.models import AuditEntry
 from casework.models import Case, Team
 from evacuation.plans.models import Destination
 from intake.uploads import sniff_content_type
+from notifications.models import NotificationPreference
+from notifications.services import preference_address
 from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, make_staff, totp_now
 from tests.plaintext_search import (
     LogFile,
@@ -164,16 +166,25 @@ def add_codename(canaries: Canaries, label: str, codename: str, *typed: str) -> 
         canaries.add(f"{label} (as typed, #{number})", phrase)
 
 
-def staff_signs_up_through_an_invitation(coordinator: Staff, password: str) -> Staff:
+def staff_signs_up_through_an_invitation(coordinator: Staff, password: str, notify_address: str) -> Staff:
     """The coordinator invites, the newcomer signs up and enrols TOTP: the password goes
-    through the real sign-up form, then through the real login form."""
+    through the real sign-up form, then through the real login form; the notification address
+    through the sign-up form's channel choice."""
     page = coordinator.console().post("/staff/", {"role": "caseworker", "team": ""}).content.decode()
     token = re.search(r"/signup/([^/<\s]+)/", page)
     assert token is not None, page[:2000]
     newcomer = FaceClient(CONSOLE)
-    form = {"username": "canary-keeper", "password": password, "password_again": password}
+    form = {
+        "username": "canary-keeper",
+        "password": password,
+        "password_again": password,
+        "channel": "email",
+        "address": notify_address,
+    }
     response = newcomer.post(f"/signup/{token.group(1)}/", form)
     assert response.status_code == 302, response.content[:2000]
+    stored = NotificationPreference.objects.get(member__username="canary-keeper")
+    assert (stored.channel, preference_address(stored)) == ("email", notify_address)
     device = TOTPDevice.objects.get(user__username="canary-keeper")
     assert newcomer.post("/enrol/totp/", {"code": totp_now(device)}).status_code == 302
     assert newcomer.post("/logout/").status_code == 302
@@ -232,7 +243,8 @@ def matrix_address(canaries: Canaries, console: FaceClient) -> None:
 def run_every_input(coordinator: Staff) -> Scenario:
     canaries = Canaries()
     password = canaries.pair("staff password")
-    staff = staff_signs_up_through_an_invitation(coordinator, password)
+    notify_address = canaries.add("notification e-mail typed at sign-up", f"{latin_canary()}@hotline.example.org")
+    staff = staff_signs_up_through_an_invitation(coordinator, password, notify_address)
     console = staff.console()
 
     # Someone who only looked at a codename: it waits in their session vault.
@@ -316,7 +328,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     teams_change_hands(coordinator, staff, case)
     notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
     staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
-    matrix_address(canaries, console)
+    matrix_address(canaries, coordinator.console())  # the newcomer keeps the e-mail given at sign-up
     vetting_inputs(canaries, case, console, coordinator.console())
     sensitive_chooser_draft(canaries, case, console)
     money_paid_out(canaries, case, console, coordinator.console())

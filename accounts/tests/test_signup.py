@@ -14,7 +14,7 @@ from accounts import services
 from accounts.models import RecoveryKey, SignupLink, StaffMember
 from tests.personas import CONSOLE, PASSWORD, FaceClient, Staff, totp_now
 
-NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD}
+NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"}
 
 
 @pytest.mark.django_db
