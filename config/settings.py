@@ -200,8 +200,11 @@ SP_SESSION_PURGE_SECONDS = env_int("SP_SESSION_PURGE_SECONDS", 15 * 60, minimum=
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE
-CSRF_USE_SESSIONS = True  # no separate, long-lived CSRF cookie
-# Named and secured all the same, should CSRF_USE_SESSIONS ever be turned off.
+# The CSRF secret is a cookie, not a session entry: a token kept in the session made every
+# page with a form (the login page) write a session row for each anonymous view. The cookie
+# ends with the browser (no Max-Age), is HttpOnly, SameSite=Strict and __Host- under HTTPS,
+# and leaving (quick exit, logout) deletes it with the session (core/vault.py).
+CSRF_USE_SESSIONS = False
 CSRF_COOKIE_NAME = f"{COOKIE_PREFIX}sp_csrf"
 CSRF_COOKIE_PATH = "/"
 CSRF_COOKIE_DOMAIN = None

@@ -24,6 +24,7 @@ import sealbox
 from casework import keys, selectors, services
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
+from core.views import expired_page
 from evacuation.checkins.selectors import checkin_offered
 from intake import throttle
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
@@ -182,8 +183,8 @@ def _first_request_post(
     request: HttpRequest, handler: EncryptingUploadHandler, unit: throttle.Reservation
 ) -> HttpResponse:
     codename = pending_codename(request)
-    if codename is None:
-        return redirect("start")
+    if codename is None:  # the session ended while the form was being filled in
+        return expired_page(request)
     form = FirstRequestForm(_posted(request, handler), codename=codename)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
@@ -251,7 +252,7 @@ def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler
     the form so it can be sent again in a few minutes."""
     codename = pending_codename(request)
     if codename is None:
-        return redirect("start")
+        return expired_page(request)
     typed = request.POST
     initial = {
         name: typed.getlist(name) if name == "help_kinds" else typed.get(name, "")
@@ -335,8 +336,8 @@ def _render_conversation(
 @csrf_protect
 def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
     session = person_session(request)
-    if session is None:
-        return redirect("login")
+    if session is None:  # the session ended while the reply was being written
+        return expired_page(request)
     form = ReplyForm(_posted(request, handler))
     problems = _problems_text(handler.problems)
     words = form.is_valid() and bool(form.cleaned_data["message"])
