@@ -54,11 +54,17 @@ def _allow(*methods: str) -> Callable[[View], View]:
     return decorator
 
 
+def _closed() -> bool:
+    """Whether the intake cannot take a new request now (services.intake_readiness): then
+    no page offers the request form, so nobody types into a dead end."""
+    return not services.intake_readiness().accepts_requests
+
+
 @_allow("GET")
 def landing(request: HttpRequest) -> HttpResponse:
     if person_session(request) is not None:
         return redirect("conversation")
-    return render(request, "intake/landing.html")
+    return render(request, "intake/landing.html", {"closed": _closed()})
 
 
 @_allow("GET")
@@ -71,6 +77,8 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
 
 @_allow("GET")
 def start(request: HttpRequest) -> HttpResponse:
+    if _closed():  # no phrase either: the landing page says the line is not open
+        return redirect("landing")
     codename = pending_codename(request)
     if codename is None:
         codename = sealbox.generate_codename(translation.get_language() or "ru")
@@ -163,15 +171,17 @@ def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict
 @_allow("GET", "POST")
 def first_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        # Refusals are decided before the body is read, so the files of a refused request are
+        # never written, not even encrypted; what was typed comes back in the form.
+        if _closed():
+            return _first_request_kept(request, _files_skipped(request), closed=True)
         with throttle.budget_reserved(throttle.NEW_CASES) as unit:
             if unit is None:
-                # Decided before the body is read, so the files of a refused request are never
-                # written, not even encrypted.
-                skipper = FileSkippingUploadHandler(request)
-                request.upload_handlers = [skipper]
-                return _first_request_busy(request, skipper)
+                return _first_request_kept(request, _files_skipped(request), busy=True)
             with _encrypting_uploads(request) as handler:
                 return _first_request_post(request, handler, unit)
+    if _closed():
+        return redirect("landing")
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
@@ -212,8 +222,8 @@ def _first_request_post(
             body=data["message"],
             attachments=handler.accepted,
         )
-    except services.IntakeUnavailable:
-        return render(request, "intake/unavailable.html", status=503)
+    except services.IntakeUnavailable:  # closed while this request was on its way
+        return _render_request_again(request, form, [], closed=True)
     except (services.DuressWordInCodename, services.DuressWordNotInList):  # the form checked it already
         form.add_error("duress_word", _("This word cannot be your danger word. Please choose another word."))
         return _render_request_again(request, form, [])
@@ -246,10 +256,19 @@ def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.P
         return existing, False
 
 
+def _files_skipped(request: HttpRequest) -> FileSkippingUploadHandler:
+    skipper = FileSkippingUploadHandler(request)
+    request.upload_handlers = [skipper]
+    return skipper
+
+
 @csrf_protect
-def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler) -> HttpResponse:
-    """The new-case budget is spent: nothing is stored, and what was typed is shown back in
-    the form so it can be sent again in a few minutes."""
+def _first_request_kept(
+    request: HttpRequest, skipper: FileSkippingUploadHandler, *, busy: bool = False, closed: bool = False
+) -> HttpResponse:
+    """The request cannot be taken (the new-case budget is spent, or the intake is closed):
+    nothing is stored, and what was typed is shown back in the form so it can be sent again
+    later, or copied."""
     codename = pending_codename(request)
     if codename is None:
         return expired_page(request)
@@ -261,16 +280,19 @@ def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler
     context: dict[str, Any] = {
         # Unbound, so the typed text comes back without the form's error messages.
         "form": FirstRequestForm(initial=initial, codename=codename),
-        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES),
+        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES) if busy else 0,
+        "closed": closed,
         "reattach": skipper.skipped > 0,
     }
-    return render(request, "intake/request.html", context, status=429)
+    return render(request, "intake/request.html", context, status=503 if closed else 429)
 
 
-def _render_request_again(request: HttpRequest, form: FirstRequestForm, problems: list[str]) -> HttpResponse:
+def _render_request_again(
+    request: HttpRequest, form: FirstRequestForm, problems: list[str], *, closed: bool = False
+) -> HttpResponse:
     files_sent = bool(request.FILES) or bool(problems)
-    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent}
-    return render(request, "intake/request.html", context, status=400)
+    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent, "closed": closed}
+    return render(request, "intake/request.html", context, status=503 if closed else 400)
 
 
 @_allow("GET", "POST")

@@ -78,7 +78,7 @@ def test_the_landing_page_sets_no_cookie_at_all() -> None:
     assert not response.cookies, list(response.cookies)
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("caseworker")  # the line is open: /start/ gives a phrase
 def test_asking_for_a_secret_phrase_begins_one_session() -> None:
     for _ in range(VIEWS):
         assert _cookieless().get("/start/").status_code == 200

@@ -62,9 +62,16 @@ class Command(BaseCommand):
         processes.append(subprocess.Popen(worker, cwd=settings.BASE_DIR))  # noqa: S603 (fixed argv, no shell)
         self.stdout.write(f"Intake portal (for people asking for help): {settings.SP_INTAKE_URL}/")
         self.stdout.write(f"Staff console:                               {settings.SP_CONSOLE_URL}/")
-        call_command("setup_link", stdout=self.stdout)
+        self.print_intake_readiness()
         self.stdout.write("Press Ctrl+C to stop.")
         self._wait(processes)
+
+    def print_intake_readiness(self) -> None:
+        """Whether the intake accepts requests, or what must still be done first (so nobody
+        finds out by a person's request being refused), then the setup link while there is
+        no coordinator."""
+        call_command("intake_status", stdout=self.stdout)
+        call_command("setup_link", stdout=self.stdout)
 
     def _start(self, face: str, url: str, workers: int) -> subprocess.Popen[bytes]:
         env = {**os.environ, "SP_FACE": face}
