@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import BinaryField, Exists, Expression, F, Q, Value, When
 from django.db.models import Case as DbCase
 from django.utils import timezone
@@ -223,7 +223,8 @@ def case_open_from_intake(
     the first message, the automatic acknowledgement, and the cover conversation if a danger
     word was set, opening with ``decoy_opening`` (the person's own words) or, without one, an
     everyday question drawn from casework.texts. Returns the person's logged-in session, so
-    the codename is not derived a third time."""
+    the codename is not derived a third time. On failure the encrypted files are removed,
+    except on an IntegrityError (see below), which leaves them to the caller."""
     normalised = sealbox.normalise_codename(codename)
     real = derive_secrets(normalised)
     # Two derivations with or without a danger word: neither the time the request takes nor the
@@ -271,6 +272,11 @@ def case_open_from_intake(
                 _message_create(
                     case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), cover, is_decoy=True
                 )
+    except IntegrityError:
+        # Most likely the codename's case was just opened by another request of the same
+        # person (a double click, a second window): the files are left to the caller, which
+        # may add them to that case (intake.views._first_request_added) or removes them.
+        raise
     except BaseException:
         _discard_blobs(attachments)
         raise

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 import sealbox
 from casework import keys, selectors, services
+from casework.models import Message
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
 from core.views import expired_page
@@ -229,9 +230,12 @@ def _first_request_post(
         return _render_request_again(request, form, [])
     if opened:
         handler.recorded = True
+        notice = _sent_notice(handler)
+    else:
+        notice = _first_request_added(login, data["message"], handler)
     vault_start_fresh(request)
     person_session_start(request, login)
-    request.session[_NOTICE] = _sent_notice(handler)
+    request.session[_NOTICE] = notice
     return redirect("conversation")
 
 
@@ -242,11 +246,12 @@ def _sent_notice(handler: EncryptingUploadHandler) -> str:
 def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.PersonSession, bool]:
     """Open the case for this pending codename, or, if it is already open, log in to it.
 
-    The same form can arrive twice (a double click, a resend while the first was working):
-    the first request opens the case, and the second then fails on the codename's unique
-    lookup id. It is the same person, so the second is logged in to that case rather than
-    shown an error and left without the session that held the codename. Returns the session
-    and whether this request opened the case."""
+    A form can arrive twice (a double click, a resend while the first was working, a second
+    window of the same browser): the first request opens the case, and the second then fails
+    on the codename's unique lookup id. It is the same person, so the second is logged in to
+    that case rather than shown an error and left without the session that held the
+    codename (_first_request_added keeps what it brought). Returns the session and whether
+    this request opened the case."""
     try:
         return services.case_open_from_intake(codename=codename, **request_fields), True
     except IntegrityError:
@@ -260,6 +265,33 @@ def _files_skipped(request: HttpRequest) -> FileSkippingUploadHandler:
     skipper = FileSkippingUploadHandler(request)
     request.upload_handlers = [skipper]
     return skipper
+
+
+def _first_request_added(session: services.PersonSession, body: str, handler: EncryptingUploadHandler) -> str:
+    """Keep a first request that reached a case another request had just opened for the same
+    codename, and return the notice that tells the truth about it. The very words and files
+    already stored (a double click) are not stored twice. Anything else becomes the person's
+    next message in that case, since "Sent" must never be said of text that was not kept;
+    the rest of the form (urgency, contact, danger word) stays as the first request set it,
+    and the notice says so."""
+    if _already_stored(session, body, handler.accepted):
+        return _sent_notice(handler)
+    services.message_post_from_person(session=session, body=body, attachments=handler.accepted)
+    handler.recorded = True
+    return "added"
+
+
+def _already_stored(session: services.PersonSession, body: str, attachments: list[services.NewAttachment]) -> bool:
+    files = sorted((item.name, item.size) for item in attachments)
+    conversation = selectors.conversation_for_person(
+        session.credential, session.keypair.private_key, decoy=session.shows_decoy, since=session.shows_since
+    )
+    return any(
+        message.sender == Message.Sender.PERSON
+        and message.body == body
+        and sorted((item.name, item.size) for item in message.attachments) == files
+        for message in conversation.messages
+    )
 
 
 @csrf_protect

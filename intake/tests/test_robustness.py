@@ -367,13 +367,13 @@ def test_a_first_request_sent_twice_opens_one_case_and_its_conversation(casework
     assert first.post("/request/", REQUEST).status_code == 302
     session_before.save()  # as the second request read it, before the first one replaced it
 
-    response = second.post("/request/", {**REQUEST, "attachments": _upload("p.png", PNG)})
+    response = second.post("/request/", REQUEST)
     assert response.status_code == 302 and response["Location"] == "/conversation/"
     page = second.get("/conversation/").content.decode()
-    assert "I am hiding at a friend&#x27;s flat." in page
+    assert page.count("I am hiding at a friend&#x27;s flat.") == 1 and "Sent. We will answer here." in page
     assert Case.objects.count() == 1
-    assert Message.objects.filter(sender="person").count() == 1
-    assert not Attachment.objects.exists() and _stored_files() == []  # the second copy's file is gone
+    assert Message.objects.filter(sender="person").count() == 1  # the same words are not kept twice
+    # Two requests of one browser with different words or files: test_concurrent_first_requests.
     # Both copies ran their derivations, so both count: the budget bounds work, not cases.
     assert _case_budget_count() == 2
 
