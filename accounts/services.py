@@ -268,6 +268,21 @@ def login_failure_count(member: StaffMember) -> bool:
     return just_locked
 
 
+def code_check(member: StaffMember, code: str) -> bool:
+    """The member's authenticator code, asked again inside the console (the password change).
+    A wrong one counts towards the same lockout as a failed login, since django-otp's own
+    throttle is off (settings.OTP_TOTP_THROTTLE_FACTOR); a locked account's code is not even
+    checked, so a guesser gets SP_STAFF_LOGIN_FAILURES tries per lock, as at login."""
+    if StaffMember.objects.get(pk=member.pk).is_locked():
+        return False
+    device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
+    if device is not None and device.verify_token(code.replace(" ", "")):
+        return True
+    with transaction.atomic():
+        login_failure_count(member)
+    return False
+
+
 def login_success_reset(member: StaffMember) -> None:
     StaffMember.objects.filter(pk=member.pk).update(failed_logins=0, locked_until=None, lock_count=0)
 

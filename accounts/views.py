@@ -304,8 +304,7 @@ def account(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(member, request.POST if request.method == "POST" else None)
     changed = False
     if request.method == "POST" and form.is_valid():
-        device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
-        if device is not None and device.verify_token(form.cleaned_data["code"].replace(" ", "")):
+        if services.code_check(member, form.cleaned_data["code"]):
             services.password_change(
                 member=member,
                 private_key=request.staff_private_key,  # type: ignore[attr-defined]

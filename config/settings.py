@@ -201,8 +201,11 @@ SP_SESSION_PURGE_SECONDS = env_int("SP_SESSION_PURGE_SECONDS", 15 * 60, minimum=
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE
-CSRF_USE_SESSIONS = True  # no separate, long-lived CSRF cookie
-# Named and secured all the same, should CSRF_USE_SESSIONS ever be turned off.
+# The CSRF secret is a cookie, not a session entry: a token kept in the session made every
+# page with a form (the login page) write a session row for each anonymous view. The cookie
+# ends with the browser (no Max-Age), is HttpOnly, SameSite=Strict and __Host- under HTTPS,
+# and leaving (quick exit, logout) deletes it with the session (core/vault.py).
+CSRF_USE_SESSIONS = False
 CSRF_COOKIE_NAME = f"{COOKIE_PREFIX}sp_csrf"
 CSRF_COOKIE_PATH = "/"
 CSRF_COOKIE_DOMAIN = None
@@ -301,6 +304,11 @@ if _recovery_pin and len(SP_RECOVERY_PUBLIC_KEY) != 32:
     raise ImproperlyConfigured("SP_RECOVERY_PUBLIC_KEY must be the 64 hex characters the console showed")
 SP_SETUP_HOURS = env_int("SP_SETUP_HOURS", 24, minimum=1)
 OTP_TOTP_ISSUER = env_str("SP_TOTP_ISSUER", "Safe Passage")
+# django-otp's throttle refuses every code, right ones too, for 1, 2, 4, ... seconds after a
+# wrong one, and the form then calls a right code wrong. Guessing is bounded by the account
+# lockout instead (SP_STAFF_LOGIN_FAILURES), which counts wrong codes at login and at the
+# password change (accounts.services.code_check). Replay protection (last_t) is unaffected.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Logs carry no address, no user agent and no request body (see core/logging.py).
 SP_LOG_FILE = env_str("SP_LOG_FILE", "")

@@ -22,8 +22,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 import sealbox
 from casework import keys, selectors, services
+from casework.models import Message
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
+from core.views import expired_page
 from evacuation.checkins.selectors import checkin_offered
 from intake import throttle
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
@@ -53,11 +55,17 @@ def _allow(*methods: str) -> Callable[[View], View]:
     return decorator
 
 
+def _closed() -> bool:
+    """Whether the intake cannot take a new request now (services.intake_readiness): then
+    no page offers the request form, so nobody types into a dead end."""
+    return not services.intake_readiness().accepts_requests
+
+
 @_allow("GET")
 def landing(request: HttpRequest) -> HttpResponse:
     if person_session(request) is not None:
         return redirect("conversation")
-    return render(request, "intake/landing.html")
+    return render(request, "intake/landing.html", {"closed": _closed()})
 
 
 @_allow("GET")
@@ -70,6 +78,8 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
 
 @_allow("GET")
 def start(request: HttpRequest) -> HttpResponse:
+    if _closed():  # no phrase either: the landing page says the line is not open
+        return redirect("landing")
     codename = pending_codename(request)
     if codename is None:
         codename = sealbox.generate_codename(translation.get_language() or "ru")
@@ -170,15 +180,17 @@ def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict
 @_allow("GET", "POST")
 def first_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        # Refusals are decided before the body is read, so the files of a refused request are
+        # never written, not even encrypted; what was typed comes back in the form.
+        if _closed():
+            return _first_request_kept(request, _files_skipped(request), closed=True)
         with throttle.budget_reserved(throttle.NEW_CASES) as unit:
             if unit is None:
-                # Decided before the body is read, so the files of a refused request are never
-                # written, not even encrypted.
-                skipper = FileSkippingUploadHandler(request)
-                request.upload_handlers = [skipper]
-                return _first_request_busy(request, skipper)
+                return _first_request_kept(request, _files_skipped(request), busy=True)
             with _encrypting_uploads(request) as handler:
                 return _first_request_post(request, handler, unit)
+    if _closed():
+        return redirect("landing")
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
@@ -190,8 +202,8 @@ def _first_request_post(
     request: HttpRequest, handler: EncryptingUploadHandler, unit: throttle.Reservation
 ) -> HttpResponse:
     codename = pending_codename(request)
-    if codename is None:
-        return redirect("start")
+    if codename is None:  # the session ended while the form was being filled in
+        return expired_page(request)
     form = FirstRequestForm(_posted(request, handler), codename=codename)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
@@ -219,16 +231,19 @@ def _first_request_post(
             body=data["message"],
             attachments=handler.accepted,
         )
-    except services.IntakeUnavailable:
-        return render(request, "intake/unavailable.html", status=503)
+    except services.IntakeUnavailable:  # closed while this request was on its way
+        return _render_request_again(request, form, [], closed=True)
     except (services.DuressWordInCodename, services.DuressWordNotInList):  # the form checked it already
         form.add_error("duress_word", _("This word cannot be your danger word. Please choose another word."))
         return _render_request_again(request, form, [])
     if opened:
         handler.recorded = True
+        notice = _sent_notice(handler)
+    else:
+        notice = _first_request_added(login, data["message"], handler)
     vault_start_fresh(request)
     person_session_start(request, login)
-    request.session[_NOTICE] = _sent_notice(handler)
+    request.session[_NOTICE] = notice
     return redirect("conversation")
 
 
@@ -239,11 +254,12 @@ def _sent_notice(handler: EncryptingUploadHandler) -> str:
 def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.PersonSession, bool]:
     """Open the case for this pending codename, or, if it is already open, log in to it.
 
-    The same form can arrive twice (a double click, a resend while the first was working):
-    the first request opens the case, and the second then fails on the codename's unique
-    lookup id. It is the same person, so the second is logged in to that case rather than
-    shown an error and left without the session that held the codename. Returns the session
-    and whether this request opened the case."""
+    A form can arrive twice (a double click, a resend while the first was working, a second
+    window of the same browser): the first request opens the case, and the second then fails
+    on the codename's unique lookup id. It is the same person, so the second is logged in to
+    that case rather than shown an error and left without the session that held the
+    codename (_first_request_added keeps what it brought). Returns the session and whether
+    this request opened the case."""
     try:
         return services.case_open_from_intake(codename=codename, **request_fields), True
     except IntegrityError:
@@ -253,13 +269,49 @@ def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.P
         return existing, False
 
 
+def _files_skipped(request: HttpRequest) -> FileSkippingUploadHandler:
+    skipper = FileSkippingUploadHandler(request)
+    request.upload_handlers = [skipper]
+    return skipper
+
+
+def _first_request_added(session: services.PersonSession, body: str, handler: EncryptingUploadHandler) -> str:
+    """Keep a first request that reached a case another request had just opened for the same
+    codename, and return the notice that tells the truth about it. The very words and files
+    already stored (a double click) are not stored twice. Anything else becomes the person's
+    next message in that case, since "Sent" must never be said of text that was not kept;
+    the rest of the form (urgency, contact, danger word) stays as the first request set it,
+    and the notice says so."""
+    if _already_stored(session, body, handler.accepted):
+        return _sent_notice(handler)
+    services.message_post_from_person(session=session, body=body, attachments=handler.accepted)
+    handler.recorded = True
+    return "added"
+
+
+def _already_stored(session: services.PersonSession, body: str, attachments: list[services.NewAttachment]) -> bool:
+    files = sorted((item.name, item.size) for item in attachments)
+    conversation = selectors.conversation_for_person(
+        session.credential, session.keypair.private_key, decoy=session.shows_decoy, since=session.shows_since
+    )
+    return any(
+        message.sender == Message.Sender.PERSON
+        and message.body == body
+        and sorted((item.name, item.size) for item in message.attachments) == files
+        for message in conversation.messages
+    )
+
+
 @csrf_protect
-def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler) -> HttpResponse:
-    """The new-case budget is spent: nothing is stored, and what was typed is shown back in
-    the form so it can be sent again in a few minutes."""
+def _first_request_kept(
+    request: HttpRequest, skipper: FileSkippingUploadHandler, *, busy: bool = False, closed: bool = False
+) -> HttpResponse:
+    """The request cannot be taken (the new-case budget is spent, or the intake is closed):
+    nothing is stored, and what was typed is shown back in the form so it can be sent again
+    later, or copied."""
     codename = pending_codename(request)
     if codename is None:
-        return redirect("start")
+        return expired_page(request)
     typed = request.POST
     initial = {
         name: typed.getlist(name) if name == "help_kinds" else typed.get(name, "")
@@ -268,16 +320,19 @@ def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler
     context: dict[str, Any] = {
         # Unbound, so the typed text comes back without the form's error messages.
         "form": FirstRequestForm(initial=initial, codename=codename),
-        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES),
+        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES) if busy else 0,
+        "closed": closed,
         "reattach": skipper.skipped > 0,
     }
-    return render(request, "intake/request.html", context, status=429)
+    return render(request, "intake/request.html", context, status=503 if closed else 429)
 
 
-def _render_request_again(request: HttpRequest, form: FirstRequestForm, problems: list[str]) -> HttpResponse:
+def _render_request_again(
+    request: HttpRequest, form: FirstRequestForm, problems: list[str], *, closed: bool = False
+) -> HttpResponse:
     files_sent = bool(request.FILES) or bool(problems)
-    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent}
-    return render(request, "intake/request.html", context, status=400)
+    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent, "closed": closed}
+    return render(request, "intake/request.html", context, status=503 if closed else 400)
 
 
 @_allow("GET", "POST")
@@ -343,8 +398,8 @@ def _render_conversation(
 @csrf_protect
 def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
     session = person_session(request)
-    if session is None:
-        return redirect("login")
+    if session is None:  # the session ended while the reply was being written
+        return expired_page(request)
     form = ReplyForm(_posted(request, handler))
     problems = _problems_text(handler.problems)
     words = form.is_valid() and bool(form.cleaned_data["message"])

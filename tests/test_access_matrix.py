@@ -199,7 +199,9 @@ MATRIX = [
         "request",
         "request/",
         get=everyone(to("/start/")),
-        post=everyone(to("/start/")),
+        # A form sent without one (the session ran out while it was filled in) gets the
+        # expired page, which shows back what was typed.
+        post=everyone(FORBIDDEN),
         data={"urgency": "danger_now", "region": "chechnya", "message": "A request from the matrix."},
     ),
     Route(
@@ -216,7 +218,7 @@ MATRIX = [
         "conversation",
         "conversation/",
         get=people(ok(), person=ok(MESSAGE), person_under_duress=ok(DECOY), other_person=ok(OTHER)),
-        post=people(to("/conversation/")),
+        post=people(to("/conversation/"), anonymous=FORBIDDEN),  # the expired page, with the text
         data={"message": "A message from the matrix."},
     ),
     Route(

@@ -97,8 +97,15 @@ class Command(BaseCommand):
         supervisor.start()
         self.stdout.write(f"Intake portal (for people asking for help): {settings.SP_INTAKE_URL}/")
         self.stdout.write(f"Staff console:                               {settings.SP_CONSOLE_URL}/")
-        call_command("setup_link", stdout=self.stdout)
+        self.print_intake_readiness()
         self.stdout.write("Press Ctrl+C to stop.")
         if not supervisor.run():
             raise CommandError("Every part stopped too often; nothing is left running.")
         self.stdout.write("Stopped.")
+
+    def print_intake_readiness(self) -> None:
+        """Whether the intake accepts requests, or what must still be done first (so nobody
+        finds out by a person's request being refused), then the setup link while there is
+        no coordinator."""
+        call_command("intake_status", stdout=self.stdout)
+        call_command("setup_link", stdout=self.stdout)
