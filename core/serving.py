@@ -22,6 +22,9 @@ Here a slow or stalled client costs one connection for seconds, and a thread har
 4. A cut body reaches the application as a body shorter than its Content-Length, which it
    refuses without storing anything (core/body.py), giving back what arrived; the connection
    is closed after that answer. A head cut short is simply closed.
+5. Closing a connection after its last answer lingers in the poller, not in the worker's main
+   loop: gunicorn's own graceful close waits there for up to two seconds per connection whose
+   client does not close its side, and the worker accepts nobody meanwhile.
 
 A reverse proxy in front adds a second line of these limits; the faces do not depend on one.
 
@@ -39,6 +42,7 @@ from __future__ import annotations
 import logging
 import re
 import selectors
+import socket
 import time
 from functools import partial
 from typing import Any
@@ -56,6 +60,10 @@ EARLY_BODY_BYTES = 64 * 1024
 # is the parser's to refuse, under the head deadline.
 EARLY_LIMIT = EARLY_BODY_BYTES + 64 * 1024
 _RECV_BYTES = 64 * 1024
+# After the last answer on a connection: how long, and how much, to read what the client still
+# sends before closing, so the kernel does not reset the connection under the answer.
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 64 * 1024
 
 _HEAD_END = b"\r\n\r\n"
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,15})[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
@@ -155,6 +163,8 @@ class DeadlineThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         # Connections gathering a head and the start of a body in the poller, oldest first.
         self.gathering: dict[TConn, None] = {}
+        # Connections answered for the last time, reading what the client still sends.
+        self.lingering: dict[TConn, None] = {}
 
     @classmethod
     def check_config(cls, cfg: Any, log: Any) -> None:
@@ -234,12 +244,48 @@ class DeadlineThreadWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
+    def finish_request(self, conn: TConn, fs: Any) -> None:
+        """Back from a thread: a connection to close lingers in the poller (see 5. above)."""
+        if fs.cancelled() or fs.exception() is not None or fs.result():
+            super().finish_request(conn, fs)  # kept alive, or failed (closed at once)
+            return
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+        except OSError:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.linger_until = time.monotonic() + LINGER_SECONDS
+        conn.lingered = 0
+        self.lingering[conn] = None
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_linger_readable, conn))
+
+    def _on_linger_readable(self, conn: TConn, _sock: Any) -> None:
+        try:
+            data = conn.sock.recv(_RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.lingered += len(data)
+        if not data or conn.lingered >= LINGER_BYTES:
+            self._end_linger(conn)
+
+    def _end_linger(self, conn: TConn) -> None:
+        del self.lingering[conn]
+        self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
+
     def murder_pending(self) -> None:
-        """Called by the worker's loop about once a second: also ends the gathering whose
-        deadline has passed. A stalled head is closed; a stalled body goes to a thread, past
-        its deadline, so the application answers that it did not arrive whole."""
+        """Called by the worker's loop about once a second: also ends the lingering and the
+        gathering whose time is up. A stalled head is closed; a stalled body goes to a thread,
+        past its deadline, so the application answers that it did not arrive whole."""
         super().murder_pending()
         now = time.monotonic()
+        for conn in [conn for conn in self.lingering if conn.linger_until <= now]:
+            self._end_linger(conn)
         for conn in list(self.gathering):
             if not self.alive:
                 self._close(conn)  # stopping: nothing of its request was read yet
