@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from core import serving
 from core.management.commands.serve import THREADS_PER_WORKER
@@ -111,3 +112,34 @@ def test_a_stalled_or_trickling_body_is_cut_within_seconds() -> None:
     fast_start = serving.BodyClock(started=0.0)
     fast_start.arrived(10 * 1024 * 1024, 1.0)  # a fast start buys no minutes of silence
     assert fast_start.deadline() == 1.0 + serving.BODY_IDLE_SECONDS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_but_steady_body_arrives_whole(tmp_path: Path) -> None:
+    """100 kB at about 8 kB/s: longer than the grace, more than the poller gathers, in pieces."""
+    with served_face("intake", tmp_path, workers=1) as face:
+        visitor = face.browser()
+        visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        token = visitor.csrf_token("/login/")
+        body = f"csrfmiddlewaretoken={token}&codename={'a' * 100_000}".encode()
+        pieces = [body[start : start + 5_000] for start in range(0, len(body), 5_000)]
+        assert len(body) > serving.EARLY_BODY_BYTES
+        with face.connect() as sock:
+            sock.sendall(
+                f"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1:{face.port}\r\nOrigin: http://127.0.0.1:{face.port}\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+                f"Cookie: {visitor.cookie_header()}\r\nConnection: close\r\n\r\n".encode()
+            )
+            started = time.monotonic()
+            for piece in pieces:
+                sock.sendall(piece)
+                time.sleep(0.6)
+            assert time.monotonic() - started > serving.BODY_GRACE_SECONDS
+            sock.settimeout(20)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    page = answer.decode("utf-8", "replace")
+    # The login form's own answer to a codename that is not one, not the page for a cut body.
+    assert page.startswith("HTTP/1.1 400"), page[:300]
+    assert 'name="codename"' in page and "This could not be read" not in page
