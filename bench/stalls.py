@@ -237,7 +237,8 @@ def section(result: StallResult) -> list[str]:
         f"The intake face as above ({result.workers} workers × {result.threads} threads, `{WORKER_CLASS}`). K "
         "connections send a stall and stay; one second later a new visitor loads the landing page "
         f"{SAMPLES} times, each over a new connection (timeout {GET_TIMEOUT:.0f} s); then each stalled connection "
-        "is read until the server closes it. The ratio is against K = 0 of the same kind, measured in the same run.",
+        "is read until the server closes it. The ratio is against K = 0 of the same kind, measured in the same run; "
+        "at these few milliseconds, differences of tens of milliseconds are the shared machine's noise.",
         "",
         "| Stall | K | Landing median | Landing p95 | p95 ÷ K=0 | Unanswered | Held by the server (median / max) |",
         "|---|---|---|---|---|---|---|",
