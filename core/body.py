@@ -77,11 +77,15 @@ def _declared(request: HttpRequest) -> int:
         return 0  # Django then reads no body at all
 
 
+_FORMS = {"multipart/form-data", "application/x-www-form-urlencoded"}
+
+
 def body_incomplete(request: HttpRequest) -> bool:
     """Whether this request's form body did not arrive whole. Reads the body if nothing has
-    yet (as request.POST would); a view that installs upload handlers calls it afterwards."""
+    yet (as request.POST would); a view that installs upload handlers calls it afterwards.
+    Other kinds of body are not read by request.POST, and no view here reads them."""
     receipt: BodyReceipt | None = getattr(request, "body_receipt", None)
-    if receipt is None:
+    if receipt is None or request.content_type not in _FORMS:
         return False
     request.POST  # noqa: B018 (parsing reads the whole body through the receipt)
     return receipt.incomplete
