@@ -35,6 +35,7 @@ from casework.forms import (
     StaffReplyForm,
 )
 from casework.models import Case, CaseKey
+from core.body import NOT_WHOLE, body_incomplete, handles_incomplete_body
 from core.downloads import attachment_response
 from evacuation.checkins.panels import case_page_context as checkins_context
 from evacuation.funds.panels import case_page_context as funds_context
@@ -144,12 +145,16 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return _render_case(request, public_id)
 
 
+@handles_incomplete_body
 @staff_required
 @require_POST
 def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     form = StaffReplyForm(request.POST)
+    if body_incomplete(request):  # nothing is sent; what arrived stays in the reply box
+        form.add_error(None, NOT_WHOLE)
+        return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
     if not form.is_valid():
         return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
     try:

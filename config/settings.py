@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After the CSRF check: a form whose body did not arrive whole is refused (core/body.py).
+    "core.body.BodyReceiptMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -317,18 +319,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "scrub": {"()": "core.logging.ScrubFilter"},
+        "security_one_line": {"()": "core.logging.OneLineSecurityRecord"},
         "drop_template_context": {"()": "core.logging.DropTemplateContext"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["security_one_line", "scrub"]},
         **(
             {
                 "file": {
                     "class": "logging.FileHandler",
                     "filename": SP_LOG_FILE,
                     "formatter": "plain",
-                    "filters": ["scrub"],
+                    "filters": ["security_one_line", "scrub"],
                 }
             }
             if SP_LOG_FILE
@@ -341,7 +344,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # The Matrix client logs room ids (staff addresses) at INFO.
         "nio": {"level": "WARNING"},
-        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # Requests refused as suspicious (a foreign Host header, an oversized body): one line
+        # each, without the sender's values or a traceback (core.logging.OneLineSecurityRecord).
+        # Not "handlers": [] with propagate off: Python then writes them through its
+        # last-resort handler, unfiltered.
         # At DEBUG it would attach the whole template context (decrypted messages) to a record.
         "django.template": {"filters": ["drop_template_context"]},
     },

@@ -10,7 +10,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, UnreadablePostError
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 import sealbox
 from casework import keys, selectors, services
 from casework.models import Message
+from core.body import NOT_WHOLE, body_incomplete
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
 from core.views import expired_page
@@ -163,17 +163,30 @@ def _encrypting_uploads(request: HttpRequest) -> Iterator[EncryptingUploadHandle
                 room.use(handler.stored_bytes())
 
 
+class _NotWhole(Exception):
+    """The request body did not arrive whole. Nothing of it is stored; what did arrive goes
+    back into the form, so the person can check it and send it again."""
+
+    def __init__(self, received: QueryDict) -> None:
+        super().__init__("the request body did not arrive whole")
+        self.received = received
+
+
 def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict:
     """The form fields, once the whole body has been read through the handler. A body that
-    ended inside a file (a cut connection, a truncated request) is refused as a whole: its
-    last field or file may be cut short."""
+    did not arrive whole (a cut connection, a truncated request, a client the server cut off
+    for not sending) is refused as a whole: its last field or file may be cut short."""
     try:
         data = request.POST
     except UnreadablePostError:  # the connection broke while the body was arriving
-        raise BadRequest("the request body could not be read to its end") from None
-    if handler.interrupted:
-        raise BadRequest("the request body ended inside a file")
+        raise _NotWhole(QueryDict()) from None
+    if handler.interrupted or body_incomplete(request):
+        raise _NotWhole(data)
     return data
+
+
+def _files_were_sent(request: HttpRequest, handler: EncryptingUploadHandler) -> bool:
+    return bool(request.FILES) or handler.interrupted
 
 
 @csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
@@ -204,7 +217,11 @@ def _first_request_post(
     codename = pending_codename(request)
     if codename is None:  # the session ended while the form was being filled in
         return expired_page(request)
-    form = FirstRequestForm(_posted(request, handler), codename=codename)
+    try:
+        posted = _posted(request, handler)
+    except _NotWhole as cut:
+        return _first_request_not_whole(request, codename, cut.received, _files_were_sent(request, handler))
+    form = FirstRequestForm(posted, codename=codename)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
         if handler.held_back:
@@ -312,19 +329,32 @@ def _first_request_kept(
     codename = pending_codename(request)
     if codename is None:
         return expired_page(request)
-    typed = request.POST
-    initial = {
-        name: typed.getlist(name) if name == "help_kinds" else typed.get(name, "")
-        for name in FirstRequestForm.base_fields
-    }
     context: dict[str, Any] = {
         # Unbound, so the typed text comes back without the form's error messages.
-        "form": FirstRequestForm(initial=initial, codename=codename),
+        "form": FirstRequestForm(initial=_typed_initial(request.POST), codename=codename),
         "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES) if busy else 0,
         "closed": closed,
         "reattach": skipper.skipped > 0,
     }
     return render(request, "intake/request.html", context, status=503 if closed else 429)
+
+
+def _typed_initial(typed: QueryDict) -> dict[str, Any]:
+    return {
+        name: typed.getlist(name) if name == "help_kinds" else typed.get(name, "")
+        for name in FirstRequestForm.base_fields
+    }
+
+
+def _first_request_not_whole(request: HttpRequest, codename: str, received: QueryDict, files: bool) -> HttpResponse:
+    """Nothing is stored and the pending codename stays: what arrived is given back in the
+    form (unbound, so without error messages about fields that did not arrive)."""
+    context: dict[str, Any] = {
+        "form": FirstRequestForm(initial=_typed_initial(received), codename=codename),
+        "problems": [str(NOT_WHOLE)],
+        "reattach": files,
+    }
+    return render(request, "intake/request.html", context, status=400)
 
 
 def _render_request_again(
@@ -400,7 +430,16 @@ def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -
     session = person_session(request)
     if session is None:  # the session ended while the reply was being written
         return expired_page(request)
-    form = ReplyForm(_posted(request, handler))
+    try:
+        posted = _posted(request, handler)
+    except _NotWhole as cut:
+        # Nothing is stored and the session stays; what arrived is given back in the form.
+        problems = [str(NOT_WHOLE)]
+        if _files_were_sent(request, handler):
+            problems.append(_("Your message was not sent yet. Please attach the files again."))
+        form = ReplyForm(initial={"message": cut.received.get("message", "")})
+        return _render_conversation(request, session, form, problems=problems, status=400)
+    form = ReplyForm(posted)
     problems = _problems_text(handler.problems)
     words = form.is_valid() and bool(form.cleaned_data["message"])
     if handler.held_back and not words:  # the files cannot come, and there is nothing else to send

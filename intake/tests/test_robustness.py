@@ -297,7 +297,7 @@ CUT_OFF = (
     f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachments"; filename="cut.png"\r\n\r\n'.encode()
     + BIGGER_PNG
 )
-MALFORMED_TAILS = {"broken base64": BROKEN_BASE64, "header too long": HEADER_TOO_LONG, "cut off": CUT_OFF}
+MALFORMED_TAILS = {"broken base64": BROKEN_BASE64, "header too long": HEADER_TOO_LONG}
 
 
 def _post_raw(client: FaceClient, path: str, body: bytes, **extra: object) -> HttpResponse:
@@ -310,6 +310,29 @@ def _assert_bad_request_page(response: HttpResponse, language: str = "en") -> No
     assert _language_of(page) == language
     assert 'href="/exit/"' in page and "<title>Information desk</title>" in page
     assert "This could not be read" in page and "Nothing was kept" in page
+
+
+def _assert_not_whole_page(response: HttpResponse, typed: str) -> None:
+    """A body that did not arrive whole: the form again, with what arrived and the reason."""
+    page = response.content.decode()
+    assert response.status_code == 400, page[:500]
+    assert "Your message did not arrive whole. Please check it and send again." in page
+    assert typed in page and "attach" in page and 'name="attachments"' in page
+
+
+def test_a_first_request_cut_off_inside_a_file_is_given_back_and_keeps_nothing(caseworker: Staff) -> None:
+    body = _fields(REQUEST) + _complete_png() + CUT_OFF
+    _assert_not_whole_page(_post_raw(_started(), "/request/", body), KEPT_TEXT)
+    assert not Case.objects.exists()
+    assert _stored_files() == []
+
+
+def test_a_reply_cut_off_inside_a_file_is_given_back_and_changes_nothing(person: PersonAtRisk) -> None:
+    client = person.intake(language="en")
+    body = _fields({"message": "A reply with photos"}) + _complete_png() + CUT_OFF
+    _assert_not_whole_page(_post_raw(client, "/conversation/", body), "A reply with photos")
+    assert Message.objects.filter(case=person.case, sender="person", is_decoy=False).count() == 1
+    assert not Attachment.objects.exists() and _stored_files() == []
 
 
 @pytest.mark.parametrize("tail", MALFORMED_TAILS.values(), ids=MALFORMED_TAILS.keys())
@@ -349,7 +372,8 @@ def test_a_connection_dropped_in_the_middle_of_a_file_keeps_nothing(caseworker: 
     complete = _fields(REQUEST) + _complete_png() + _part("attachments", BIGGER_PNG, filename="second.png") + END
     sent = complete[: len(complete) - 1000]  # inside the second file
     response = _post_raw(_started(), "/request/", complete, **{"wsgi.input": _DroppedConnection(sent)})
-    _assert_bad_request_page(response)
+    # Nothing of a body whose reading failed can be given back: the form comes back empty.
+    _assert_not_whole_page(response, "")
     assert not Case.objects.exists() and _stored_files() == []
 
 

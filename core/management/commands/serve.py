@@ -26,9 +26,13 @@ from core.supervisor import Child, Supervisor
 WORKER_TIMEOUT_SECONDS = 300
 
 
-# Threads per worker: a slow or stalled upload holds one thread, not a whole worker, and
-# Argon2id (which releases the GIL) still runs on every core.
+# Threads per worker: a slow upload holds one thread, not a whole worker, and Argon2id (which
+# releases the GIL) still runs on every core.
 THREADS_PER_WORKER = 4
+# gunicorn's threaded worker with read deadlines: a stalled or slow client holds no thread
+# while its head and the start of its body arrive, and is cut off after seconds, not minutes
+# (the rules and the reasons are in core/serving.py).
+WORKER_CLASS = "core.serving.DeadlineThreadWorker"
 
 
 def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
@@ -39,7 +43,7 @@ def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
         "--bind", urlsplit(url).netloc, "--workers", str(workers), "--timeout", str(WORKER_TIMEOUT_SECONDS),
-        "--worker-class", "gthread", "--threads", str(THREADS_PER_WORKER),
+        "--worker-class", WORKER_CLASS, "--threads", str(THREADS_PER_WORKER),
         "--error-logfile", "-", "--log-level", "warning",
         "--logger-class", "core.logging.ScrubbingGunicornLogger",
         "--no-control-socket",
