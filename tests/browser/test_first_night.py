@@ -94,7 +94,7 @@ def _sign_up(page: Page, url: str, username: str, email_address: str) -> None:
     page.locator("#id_password").fill(PASSWORD)
     if page.locator("#id_password_again").count():
         page.locator("#id_password_again").fill(PASSWORD)
-    page.locator("select[name=channel]").select_option("email")
+    page.locator("input[name=channel][value=email]").check()
     page.locator("input[name=address]").fill(email_address)
     _shot(page, f"signup-{username}")
     page.locator("main form button").first.click()
