@@ -1,0 +1,213 @@
+"""The first night of a real team, end to end, in real browsers.
+
+Nothing here is set up behind the pages' backs: the first coordinator starts from the one-time
+setup link, the caseworker from an invitation she is sent after the first case has already
+arrived, and the person at risk from the landing page on a phone with JavaScript off. The
+notification for the "in danger now" case goes through the worker to a real SMTP server
+(aiosmtpd) on loopback. Each browser context is one person's own browser.
+
+What it proves, in order (issue "the first night of a real team"):
+- while the line cannot accept requests the landing page says so and offers no form;
+- the coordinator is asked for a notification channel at sign-up, and it is used;
+- a caseworker who joins after a case arrived is owed its key, the coordinator sees that at once
+  and hands it on, and the caseworker then sees, reads and answers the case;
+- the person reads the reply with their secret phrase.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.core.management import call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import BrowserContext, Page, expect
+
+from accounts.models import StaffMember
+from accounts.services import first_coordinator_link_create
+from casework.models import Case
+from tests.browser.conftest import PHONE, Faces, NewContext
+from tests.personas import totp_now
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "ночной поезд идёт на север 1917"
+FIRST_MESSAGE = "Меня ищут родственники. Я у подруги, могу пробыть здесь до утра."
+REPLY = "Мы вас слышим. Оставайтесь на месте, напишем через час."
+
+
+class SmtpInbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
+    monkeypatch.setattr(logging.getLogger("mail.log"), "disabled", True)  # aiosmtpd's own chatter
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def _shot(page: Page, name: str) -> None:
+    shots = Path(settings.VAR_DIR) / "browser" / "first-night"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=shots / f"{name}.png", full_page=True)
+
+
+def _current_code(username: str) -> str:
+    device = TOTPDevice.objects.get(user__username=username)
+    return totp_now(device)
+
+
+def _sign_up(page: Page, url: str, username: str, email_address: str) -> None:
+    """From a one-time link: handle and password, a channel for alerts, then the phone's code."""
+    page.goto(url)
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    if page.locator("#id_password_again").count():
+        page.locator("#id_password_again").fill(PASSWORD)
+    page.locator("input[name=channel][value=email]").check()
+    page.locator("input[name=address]").fill(email_address)
+    _shot(page, f"signup-{username}")
+    page.locator("main form button").first.click()
+    page.locator("#id_code").fill(_current_code(username))
+    page.locator("main form button").first.click()
+    expect(page.locator("main ol code").first).to_be_visible()  # recovery codes, shown once
+    page.locator("main a", has_text=re.compile("Continue|Продолжить")).click()
+
+
+def _log_in(page: Page, console: str, username: str) -> None:
+    page.goto(f"{console}/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#id_code").fill(_current_code(username))
+    page.locator("form[action='/login/'] button").click()
+    expect(page).to_have_url(f"{console}/inbox/")
+
+
+def _person_writes_first_request(person: BrowserContext, intake: str) -> str:
+    page = person.new_page()
+    page.goto(f"{intake}/")
+    page.locator("a[href='/start/']").click()
+    words = page.locator(".codename span").all_inner_texts()
+    assert words
+    page.locator("a[href='/request/']").click()
+    page.locator("input[name=urgency][value=danger_now]").check()
+    page.locator("#id_region").select_option("chechnya")
+    page.locator("#id_message").fill(FIRST_MESSAGE)
+    page.locator("form[action='/request/'] button[type=submit]").click()
+    expect(page).to_have_url(f"{intake}/conversation/")
+    expect(page.locator("main")).to_contain_text(FIRST_MESSAGE)
+    _shot(page, "person-sent")
+    page.locator("a[href='/logout/'], form[action='/logout/'] button").first.click()
+    page.close()
+    return " ".join(words)
+
+
+def test_the_first_night_from_setup_link_to_the_persons_reply(
+    faces: Faces, new_context: NewContext, smtp: SmtpInbox, settings: Any
+) -> None:
+    settings.SP_CONSOLE_URL = faces.console
+    person = new_context(viewport=PHONE)
+
+    # 1. Nobody has set up the line yet: the person is told so before typing anything.
+    page = person.new_page()
+    page.goto(f"{faces.intake}/")
+    _shot(page, "landing-closed")
+    expect(page.locator("main")).to_contain_text(re.compile("не принимает|not taking|not open", re.IGNORECASE))
+    assert page.locator("textarea, form[action='/request/']").count() == 0
+    page.goto(f"{faces.intake}/request/")
+    assert page.locator("textarea").count() == 0
+    page.close()
+
+    # 2. The first coordinator: setup link, a channel for alerts, TOTP, recovery codes, recovery key.
+    token = first_coordinator_link_create()
+    assert token is not None
+    coordinator = new_context().new_page()
+    _sign_up(coordinator, f"{faces.console}/signup/{token}/", "marat", "marat@example.org")
+    expect(coordinator).to_have_url(f"{faces.console}/enrol/recovery/")
+    coordinator.locator("form:has(input[name=action][value=create]) button").click()
+    key = coordinator.locator("p.recovery code").inner_text()
+    coordinator.locator("#id_last_group").fill(key.strip().split("-")[-1])
+    coordinator.locator("form:has(input[name=action][value=confirm]) button").click()
+    _shot(coordinator, "coordinator-recovery-done")
+
+    # 3. The line is open now: the person on a phone writes that they are in danger.
+    codename = _person_writes_first_request(person, faces.intake)
+    case = Case.objects.get()
+
+    # The coordinator holds the new case's key and is told about it by e-mail, through the worker.
+    call_command("worker", "--once")
+    assert [recipients for recipients, _ in smtp.messages] == [["marat@example.org"]]
+    mail = smtp.messages[0][1]
+    body = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert case.public_id in body
+    assert FIRST_MESSAGE not in mail.as_string()  # never the person's words in an e-mail
+
+    # 4. The coordinator invites a caseworker only now, after the first case has arrived.
+    coordinator.goto(f"{faces.console}/staff/")
+    coordinator.locator("#id_role").select_option("caseworker")
+    coordinator.locator("main form:has(#id_role) button").click()
+    invite = coordinator.locator(".notice code").inner_text().strip()
+    assert invite.startswith(f"{faces.console}/signup/")
+
+    caseworker = new_context().new_page()
+    _sign_up(caseworker, invite, "alina", "alina@example.org")
+    expect(caseworker).to_have_url(f"{faces.console}/inbox/")
+    _shot(caseworker, "caseworker-inbox-before-key")
+
+    # 5. The coordinator sees at once that the new caseworker is owed the case's key, and hands it on.
+    coordinator.goto(f"{faces.console}/inbox/")
+    coordinator.locator("a[href='/pending-keys/']").first.click()
+    expect(coordinator.locator("main table")).to_contain_text("alina")
+    expect(coordinator.locator("main table")).to_contain_text(case.public_id)
+    _shot(coordinator, "coordinator-pending-keys")
+    coordinator.locator("form[action='/pending-keys/'] button").click()
+    expect(coordinator.locator("main")).not_to_contain_text("alina")
+
+    # 6. The caseworker now sees the case, reads it and answers.
+    caseworker.goto(f"{faces.console}/inbox/")
+    caseworker.locator(f"a[href='/cases/{case.public_id}/']").first.click()
+    expect(caseworker.locator(".thread")).to_contain_text(FIRST_MESSAGE)
+    caseworker.locator("#reply_body").fill(REPLY)
+    caseworker.locator("form[action$='/reply/'] button").first.click()
+    expect(caseworker.locator(".thread li.staff")).to_contain_text(REPLY)
+    _shot(caseworker, "caseworker-replied")
+
+    # 7. The person comes back with their secret phrase and reads the answer.
+    page = person.new_page()
+    page.goto(f"{faces.intake}/login/")
+    page.locator("#id_codename").fill(codename)
+    page.locator("form[action='/login/'] button").click()
+    expect(page).to_have_url(f"{faces.intake}/conversation/")
+    expect(page.locator("main")).to_contain_text(REPLY)
+    _shot(page, "person-reads-reply")
+    assert StaffMember.objects.filter(username="alina", is_active=True).exists()
