@@ -142,7 +142,7 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     page = person.new_page()
     page.goto(f"{faces.intake}/")
     _shot(page, "landing-closed")
-    expect(page.locator("main")).to_contain_text(re.compile("не принимает|not taking|not open", re.IGNORECASE))
+    expect(page.locator("main")).to_contain_text(re.compile("не принимаем|not taking|not open", re.IGNORECASE))
     assert page.locator("textarea, form[action='/request/']").count() == 0
     page.goto(f"{faces.intake}/request/")
     assert page.locator("textarea").count() == 0
