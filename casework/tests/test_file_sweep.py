@@ -40,18 +40,20 @@ def test_the_worker_removes_old_files_no_row_names_and_keeps_the_rest(
     request = {"urgency": "in_hiding", "region": "not_said", "message": "Please help.", "attachments": photo}
     assert intake_client.post("/request/", request).status_code == 302
     store = blob_store()
-    named = Attachment.objects.get().blob_name
+    attachment = Attachment.objects.get()
+    named = [attachment.blob_name, attachment.original_blob_name]  # the copy staff see, the sealed original
+    assert sorted(store.names()) == sorted(named)
     old_orphan = _left_by_a_killed_request(store)
     fresh_orphan = _left_by_a_killed_request(store)
     longest = settings.SP_LONGEST_REQUEST_SECONDS
-    for name in (named, old_orphan):
+    for name in [*named, old_orphan]:
         _age(store, name, longest + 60)
     _age(store, fresh_orphan, longest - 60)  # its request may still be running
 
     all_logs.set_level(logging.INFO)
     call_command("worker", "--once")
 
-    assert sorted(store.names()) == sorted([named, fresh_orphan])
+    assert sorted(store.names()) == sorted([*named, fresh_orphan])
     lines = [record.getMessage() for record in all_logs.records if record.name == "casework.files"]
     assert lines == ["files left by interrupted requests removed: 0 unfinished, 1 finished"]
 
