@@ -99,7 +99,10 @@ def test_a_right_code_right_after_a_wrong_one_confirms_the_authenticator_at_sign
         purpose="invite", role="caseworker", team=None, created_by=coordinator.member
     )
     client = FaceClient(CONSOLE)
-    client.post(f"/signup/{token}/", {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD})
+    client.post(
+        f"/signup/{token}/",
+        {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"},
+    )
     device = StaffMember.objects.get(username="new.member").totpdevice_set.get()
     code = totp_now(device)
     assert client.post("/enrol/totp/", {"code": _wrong(code)}).status_code == 400
