@@ -98,15 +98,18 @@ def budget_take(budget: Budget, units: int = 1) -> Reservation | None:
     room = window.filter(count__lte=budget.limit - units)
     if room.update(count=F("count") + units):
         return taken
-    if window.exists():
-        return None
-    try:
-        with transaction.atomic():
-            BudgetWindow.objects.create(kind=budget.kind, window_start=start, count=units)
-    except IntegrityError:  # another request opened the window first
-        return taken if room.update(count=F("count") + units) else None
-    BudgetWindow.objects.filter(kind=budget.kind, window_start__lt=start - _KEEP_WINDOWS).delete()
-    return taken
+    if not window.exists():
+        try:
+            with transaction.atomic():
+                BudgetWindow.objects.create(kind=budget.kind, window_start=start, count=units)
+        except IntegrityError:  # another request opened the window first
+            pass
+        else:
+            BudgetWindow.objects.filter(kind=budget.kind, window_start__lt=start - _KEEP_WINDOWS).delete()
+            return taken
+    # The window exists, possibly opened by another request since the first update: count
+    # in it if there is room, rather than call a new window full.
+    return taken if room.update(count=F("count") + units) else None
 
 
 def budget_settle(reservation: Reservation | None) -> None:

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.urls import URLPattern
 from django.utils import timezone
 
@@ -83,6 +84,23 @@ def test_asking_for_a_secret_phrase_begins_one_session() -> None:
     for _ in range(VIEWS):
         assert _cookieless().get("/start/").status_code == 200
     assert _rows() == VIEWS
+
+
+@pytest.mark.usefixtures("caseworker")
+def test_the_session_of_a_visitor_who_asked_for_a_phrase_and_left_is_deleted_by_the_worker() -> None:
+    """Attacker: anyone asking for phrases to fill the session table. Each such session ends
+    after the intake's idle time, and the worker's periodic purge deletes the row."""
+    left = _cookieless()
+    left.get("/start/")
+    staying = _cookieless()
+    staying.get("/start/")
+    Session.objects.filter(session_key=left.cookies[settings.SESSION_COOKIE_NAME].value).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    call_command("worker", "--once")
+    assert list(Session.objects.values_list("session_key", flat=True)) == [
+        staying.cookies[settings.SESSION_COOKIE_NAME].value
+    ]
 
 
 @pytest.mark.django_db

@@ -38,7 +38,7 @@ class Overlap:
     derivation runs."""
 
     def __init__(self) -> None:
-        self.meet = threading.Barrier(2, timeout=30)
+        self.meet = threading.Barrier(2, timeout=60)
         self.first_answered = threading.Event()
         self.seen = threading.local()
 

@@ -240,7 +240,7 @@ def test_the_danger_word_opens_a_harmless_lookalike_and_silently_flags_the_case(
 
 
 def test_quick_exit_with_javascript_leaves_no_way_back_to_the_portal(
-    faces: Faces, new_context: NewContext, exit_site: ExitSite
+    caseworker: Staff, faces: Faces, new_context: NewContext, exit_site: ExitSite
 ) -> None:
     page = new_context(javascript=True).new_page()
     page.goto(f"{faces.intake}/start/")
