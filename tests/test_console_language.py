@@ -16,22 +16,28 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
+from django.db import connection
+from django.test import RequestFactory
+from django.urls import get_resolver, reverse
+from django.utils import timezone, translation
 
-from tests.personas import CONSOLE, FaceClient
-from tests.test_access_matrix import (  # noqa: F401  (the world and its fixtures)
-    MATRIX,
-    ON_VERIFIED_CASE,
-    World,
-    _own_file_store,
-    module_file_store,
-    world,
-)
+from accounts.models import StaffMember
+from casework.texts import ACKNOWLEDGEMENT
+from sealbox.codenames import CODENAME_WORDS, wordlist
+from tests import test_access_matrix as matrix
+from tests.personas import CONSOLE, INTAKE, FaceClient
+from tests.test_access_matrix import MATRIX, World
 
-# Latin words a Russian page may show: names of protocols, products and formats, and the
-# language switch's own name for English. Nothing else.
-ALLOWED_WORDS = frozenset({"TOTP", "Matrix", "URL", "PGP", "HTTPS", "PDF", "PNG", "JPEG", "English", "webhook"})
-# What the world's fixtures wrote in English (besides the secrets, the codename and usernames).
+# The access matrix's world (built once for this module too) and its file store.
+world = matrix.world
+module_file_store = matrix.module_file_store
+_own_file_store = matrix._own_file_store
+
+# Latin words a Russian page may show: names of protocols, products and file formats, and the
+# language switch's own name for English. Besides these: the currency codes (ISO 4217) and the
+# time zone's abbreviation. Nothing else.
+ALLOWED_WORDS = frozenset({"TOTP", "Matrix", "SMS", "HTTP", "POST", "CSV", "English"})
+# What the world's fixtures wrote in English (besides the secrets, the POST bodies, the usernames).
 FIXTURE_TEXTS = (
     "Documentation",
     "Matrix reply",
@@ -42,9 +48,14 @@ FIXTURE_TEXTS = (
     "Train tickets",
     "A reply held from the matrix.",
     "Checked.",
+    # The acknowledgement every conversation starts with, in the person's language.
+    ACKNOWLEDGEMENT["en"],
 )
+ENGLISH_CODENAME_WORDS = frozenset(wordlist("en"))
+# What answers with a file, not a page.
+DOWNLOADS = {"casework:download", "funds:report_csv", "handoff:case_export"}
 ENGLISH_WORD = re.compile(r"(?<![\w.@/-])[A-Za-z]{3,}(?![\w.@/-])")
-VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
+VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "data-label"}
 BUTTON_TYPES = {"submit", "button", "reset"}
 
 
@@ -83,22 +94,35 @@ def visible_runs(body: bytes) -> list[str]:
     return parser.runs
 
 
+def allowed_words() -> frozenset[str]:
+    zone = timezone.localtime().tzname() or ""
+    return ALLOWED_WORDS | set(settings.SP_FUNDS_CURRENCIES) | {zone}
+
+
 def english_words(runs: list[str], fixture_texts: list[str]) -> list[str]:
+    """Latin words of three letters or more, outside the allow-list, the fixtures' texts and
+    codenames (a new one is issued in the person's language, English in the world)."""
+    allowed = allowed_words()
     found = []
     for run in runs:
         for text in fixture_texts:
             run = run.replace(text, " ")
-        found.extend(
-            f"{word!r} in {run!r}" for word in ENGLISH_WORD.findall(run) if word not in ALLOWED_WORDS
-        )
+        if _is_codename(run):
+            continue
+        found.extend(f"{word!r} in {run!r}" for word in ENGLISH_WORD.findall(run) if word not in allowed)
     return found
 
 
-def _world_texts(world: World) -> list[str]:
-    from accounts.models import StaffMember
+def _is_codename(run: str) -> bool:
+    words = run.split()
+    return len(words) == CODENAME_WORDS and ENGLISH_CODENAME_WORDS.issuperset(words)
 
+
+def _world_texts(world: World) -> list[str]:
     texts = [str(value) for values in world.secrets.values() for value in values if isinstance(value, str)]
     texts.extend(StaffMember.objects.values_list("username", flat=True))
+    # Free text the matrix's forms send (choice values and codes are lower case).
+    texts.extend(value for route in MATRIX for value in route.data.values() if value[:1].isupper())
     texts.extend(FIXTURE_TEXTS)
     return sorted(texts, key=len, reverse=True)  # longest first, so no shorter text splits a longer one
 
@@ -112,10 +136,12 @@ def _russian(world: World, persona: str) -> FaceClient:
 CONSOLE_PAGES = [
     pytest.param(route, persona, method, id=f"{route.name}-{persona}-{method}")
     for route in MATRIX
-    if route.face == "console" and route.name not in {"static"}
+    # The language switch is left out: it switches to English.
+    if route.face == "console" and route.name not in {"static", "language"}
     for method, outcomes in (("GET", route.get), ("POST", route.post))
     for persona, expect in outcomes.items()
-    if expect.status != 405 and not (expect.status == 302 and expect.location == "/login/")
+    if expect.status != 405
+    and not (expect.status == 302 and expect.location == "/login/")
     and persona not in {"person", "person_under_duress", "other_person"}
 ]
 
@@ -129,8 +155,77 @@ def test_every_console_page_is_in_russian(world: World, route: Any, persona: str
         response = client.get(url, follow=True)
     else:
         response = client.post(url, {k: world.fill(v, persona) for k, v in route.data.items()}, follow=True)
-    content_type = response.headers.get("Content-Type", "")
-    if not content_type.startswith("text/html"):
+    if not response.headers.get("Content-Type", "").startswith("text/html"):
+        assert route.name in DOWNLOADS, f"{method} {url} as {persona}: not a page"
         return
     found = english_words(visible_runs(response.content), _world_texts(world))
     assert not found, f"{method} {url} as {persona} shows English:\n" + "\n".join(found)
+
+
+# --- the console's error pages -----------------------------------------------------------
+
+
+def _russian_page(body: bytes, *known: str) -> str:
+    """The page's visible text, after checking it has no English word in it but ``known``."""
+    runs = visible_runs(body)
+    assert not english_words(runs, list(known)), english_words(runs, list(known))
+    return " ".join(runs)
+
+
+@pytest.mark.django_db
+def test_the_console_answers_404_403_and_400_in_russian_in_its_own_look(caseworker: Any) -> None:
+    client = caseworker.console(language="ru")
+    pages = {
+        "Страница не найдена": client.get("/no-such-page/"),
+        "Эта страница вам недоступна": client.get("/staff/"),  # coordinators only
+        "Не удалось прочитать запрос": client.get("/inbox/", HTTP_HOST="attacker.example"),
+    }
+    for title, response in zip(pages, pages.values(), strict=True):
+        assert response.status_code in {404, 403, 400}
+        text = _russian_page(response.content, caseworker.member.username)
+        assert title in text, text
+        assert b"/static/console.css" in response.content and b"/static/intake.css" not in response.content
+
+
+@pytest.mark.django_db
+def test_the_console_answers_500_in_russian_without_touching_the_database(caseworker: Any) -> None:
+    """The database fails under the request (its case table is gone): the page that says so
+    is still the console's, in Russian, and asks nothing of the database itself."""
+    client = caseworker.console(language="ru")
+    client.raise_request_exception = False
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE casework_case RENAME TO casework_case_gone")
+    response = client.get("/inbox/")
+    assert response.status_code == 500
+    text = _russian_page(response.content, caseworker.member.username)
+    assert "Что-то пошло не так" in text
+    assert b"/static/console.css" in response.content and b"/static/intake.css" not in response.content
+
+
+def test_the_console_500_page_needs_no_database_and_no_request() -> None:
+    # No django_db mark: any query here fails the test.
+    handler = get_resolver(CONSOLE).resolve_error_handler(500)
+    with translation.override("ru"):
+        response = handler(RequestFactory().get("/inbox/"))
+    assert response.status_code == 500
+    assert "Что-то пошло не так" in _russian_page(response.content)
+    with translation.override("en"):
+        assert b"Something went wrong" in handler(RequestFactory().get("/inbox/")).content
+
+
+@pytest.mark.django_db
+def test_the_console_expired_page_is_in_russian(caseworker: Any) -> None:
+    client = FaceClient(CONSOLE, enforce_csrf_checks=True)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    response = client.post("/login/", {"username": caseworker.member.username, "password": "x", "code": "1"})
+    assert response.status_code == 403
+    assert "Эта страница устарела" in _russian_page(response.content)
+    assert b"/static/console.css" in response.content
+
+
+@pytest.mark.django_db
+def test_the_intake_keeps_its_own_error_pages() -> None:
+    response = FaceClient(INTAKE).get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"/static/intake.css" in response.content and b"/exit/" in response.content
+    assert b"/static/console.css" not in response.content

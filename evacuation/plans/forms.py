@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from evacuation.plans.models import (
     Destination,
     DocumentKind,
-    DocumentStatus,
     LegDocument,
     LegStatus,
     Mode,
     PlanTemplate,
+    document_status_choices,
 )
 
 PLACE_MAX_CHARS = 120
@@ -132,7 +132,7 @@ class LegProgressForm(forms.Form):
         for document in documents:
             self.fields[f"doc_{document.kind}"] = forms.ChoiceField(
                 label=document.get_kind_display(),
-                choices=DocumentStatus.choices,
+                choices=document_status_choices(document.kind),
                 initial=document.status,
                 error_messages={"invalid_choice": _("Choose the document's status.")},
             )
