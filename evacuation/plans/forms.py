@@ -245,4 +245,11 @@ class TemplateLegForm(forms.Form):
         return not (self.cleaned_data.get("mode") or self.cleaned_data.get("from_place"))
 
 
-TemplateLegFormSet = forms.formset_factory(TemplateLegForm, extra=0, max_num=20, absolute_max=20)
+class _TemplateLegRows(forms.BaseFormSet):
+    # Django's own message names its hidden fields; a page sent whole never shows it.
+    default_error_messages = {"missing_management_form": _("The form is incomplete: open the page again.")}
+
+
+TemplateLegFormSet = forms.formset_factory(
+    TemplateLegForm, formset=_TemplateLegRows, extra=0, max_num=20, absolute_max=20
+)
