@@ -11,7 +11,9 @@ everything else Latin must be on the small allow-list below.
 from __future__ import annotations
 
 import re
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.urls import get_resolver, reverse
 from django.utils import timezone, translation
+from django.utils.translation.template import templatize
 
 from accounts.models import StaffMember
 from casework.texts import ACKNOWLEDGEMENT
@@ -229,3 +232,51 @@ def test_the_intake_keeps_its_own_error_pages() -> None:
     assert response.status_code == 404
     assert b"/static/intake.css" in response.content and b"/exit/" in response.content
     assert b"/static/console.css" not in response.content
+
+
+# --- every string marked for translation has its Russian ------------------------------------
+
+XGETTEXT_KEYWORDS = [  # what Django's makemessages passes to xgettext for Python and templates
+    "--keyword=gettext_noop",
+    "--keyword=gettext_lazy",
+    "--keyword=ngettext_lazy:1,2",
+    "--keyword=pgettext:1c,2",
+    "--keyword=npgettext:1c,2,3",
+    "--keyword=pgettext_lazy:1c,2",
+    "--keyword=npgettext_lazy:1c,2,3",
+]
+
+
+def _translatable_sources(root: Path, work: Path) -> list[Path]:
+    """The project's Python modules and its templates turned into Python by Django (as
+    makemessages does), without tests, migrations and the virtualenv."""
+    sources = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if {".venv", "tests", "migrations", "node_modules"} & set(relative.parts) or relative.parts[0].startswith("."):
+            continue
+        if path.suffix == ".py" and not path.name.startswith("test_"):
+            sources.append(path)
+        elif path.suffix == ".html":
+            converted = work / (str(relative).replace("/", "__") + ".py")
+            converted.write_text(templatize(path.read_text(encoding="utf-8"), origin=str(path)), encoding="utf-8")
+            sources.append(converted)
+    return sources
+
+
+def test_every_string_marked_for_translation_has_its_russian(tmp_path: Path) -> None:
+    """A string wrapped in gettext or {% translate %} but missing from (or empty in) the
+    Russian catalogue would show in English on a page the world above does not render."""
+    root = Path(settings.BASE_DIR)
+    template = tmp_path / "django.pot"
+    sources = _translatable_sources(root, tmp_path)
+    xgettext = ["xgettext", "--language=Python", "--from-code=UTF-8", *XGETTEXT_KEYWORDS, "-o", str(template)]
+    subprocess.run([*xgettext, *map(str, sources)], check=True, capture_output=True)
+    catalogue = root / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+    compared = subprocess.run(["msgcmp", str(catalogue), str(template)], capture_output=True, text=True)
+    lines = template.read_text(encoding="utf-8").splitlines()
+    missing = [
+        lines[int(number) - 1]
+        for number in re.findall(r"django\.pot:(\d+): this message is used but not defined", compared.stderr)
+    ]
+    assert compared.returncode == 0 and not missing, "no Russian for:\n" + "\n".join(missing)
