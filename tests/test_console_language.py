@@ -56,7 +56,7 @@ FIXTURE_TEXTS = (
 )
 ENGLISH_CODENAME_WORDS = frozenset(wordlist("en"))
 # What answers with a file, not a page.
-DOWNLOADS = {"casework:download", "funds:report_csv", "handoff:case_export"}
+DOWNLOADS = {"casework:attachment", "funds:export"}
 ENGLISH_WORD = re.compile(r"(?<![\w.@/-])[A-Za-z]{3,}(?![\w.@/-])")
 VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label", "data-label"}
 BUTTON_TYPES = {"submit", "button", "reset"}
