@@ -20,7 +20,7 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 | see_case_list                  | a list of cases ("Team cases"): scope all, team, own       | x x x x . |
 | see_all_cases                  | know every case exists, triage columns only ("All cases")  | x . . . . |
 | be_on_call                     | be on the rota and get overdue-case notices                | x x x . . |
-| read_new_cases                 | be given the key of their team's new cases (and at intake) | x x x . . |
+| read_new_cases                 | be given the key of their team's new cases (and at intake) | x x . . . |
 | work_case                      | cover reply, new codename, family warnings, clear duress,  | x x . . . |
 |                                |   check-in schedule, fate status, acknowledge a missed one |           |
 | release_held_reply             | send a reply held under duress to the person               | x . . . . |
@@ -42,6 +42,8 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 | place_person                   | place a person in a safe house (verified case)             | x x . x . |
 | read_placement_address         | read the address of the house their case's person is in    | x x . x . |
 | hand_off                       | hand cases to partners, open their packets                 | x . . . . |
+| open_original_files            | have uploads sealed to them as sent, metadata and all;     | x . . . . |
+|                                |   open them (evidence)                                     |           |
 | open_coordinator_pages         | staff, teams, rota, audit log, dashboard, money report,    | x . . . . |
 |                                |   canned replies, destinations, plan templates, hand-off   |           |
 | edit_rota                      | add and remove on-call shifts                              | x . . . . |
@@ -49,7 +51,9 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 | edit_organisation_knowledge    | change canned replies, destinations, plan templates        | x . . . . |
 
 Besides the table: case_list_scope (all C, team W V, own L, none A); can_hold_case_key (C W V,
-and L only while the case is verified); can_disable_staff (C, never their own account); and
+and L only while the case is verified); is_owed_team_case_key (a member of a case's team is
+owed its key: C W always, V only while it is being vetted, never L or A: logistics staff are
+given a verified case by name; joining a team owes only its open cases); can_disable_staff (C, never their own account); and
 replying to the person, notes and tasks, which any holder of the case key may do.
 
 Taking someone off a case (can_remove_member; T3, T12). A coordinator may take anyone off;
@@ -77,9 +81,13 @@ from accounts.models import Role, StaffMember
 # --- role groups: used by the functions below, and by queries that pick staff by role ---------
 
 COORDINATOR_ROLES = frozenset({Role.COORDINATOR})
-# Roles whose work needs a new case's content: wrapped for the on-call team at intake and for
-# team members, and the only roles that may be on call.
+# Roles that may hold a case's key whatever its state, and the only roles that may be on call.
 CASE_READER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER})
+# Roles given a new case's key (the on-call team's at intake) and owed the keys of their team's
+# open cases: the people who answer the person.
+NEW_CASE_READER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER})
+# Verifiers read a case of their team only once vetting starts on it (T3: need to know).
+VETTING_READER_ROLES = frozenset({Role.VERIFIER})
 # Logistics staff (who run the safe houses, T3) read a case only while it is verified.
 VERIFIED_ONLY_ROLES = frozenset({Role.LOGISTICS})
 # The people who answer the person and act on a danger-word login: a case must keep one.
@@ -91,6 +99,8 @@ SAFE_HOUSE_MANAGER_ROLES = frozenset({Role.COORDINATOR, Role.LOGISTICS})
 PLACER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 MONEY_RECORDER_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
 PROGRESS_ROLES = frozenset({Role.COORDINATOR, Role.CASEWORKER, Role.LOGISTICS})
+# Whom the untouched original of an uploaded file is sealed to (with the recovery key).
+ORIGINAL_FILE_READER_ROLES = COORDINATOR_ROLES
 # An invitation is for a caseworker unless the coordinator chooses otherwise: one made in haste
 # must not hand out coordinator rights.
 INVITE_DEFAULT_ROLE = Role.CASEWORKER
@@ -143,12 +153,24 @@ def can_be_on_call(member: Any) -> bool:
 
 def can_read_new_cases(member: Any) -> bool:
     """Is given the key of new cases of their team (and of the on-call team at intake)."""
-    return _active_in(member, CASE_READER_ROLES)
+    return _active_in(member, NEW_CASE_READER_ROLES)
 
 
 def can_hold_case_key(member: Any, *, case_verified: bool) -> bool:
     """May be given a case's key: readers always, logistics staff only while it is verified."""
-    return can_read_new_cases(member) or (case_verified and _active_in(member, VERIFIED_ONLY_ROLES))
+    return _active_in(member, CASE_READER_ROLES) or (case_verified and _active_in(member, VERIFIED_ONLY_ROLES))
+
+
+# The state in which verifiers of a case's team are owed its key (triage.lifecycle.State.VETTING;
+# spelled out here because triage.lifecycle reads this module).
+_VETTING_STATE = "vetting"
+
+
+def is_owed_team_case_key(member: Any, *, case_state: str) -> bool:
+    """Is owed the key of a case of their own team in ``case_state`` (casework.teams records it
+    on joining the team, on the case moving to the team and when vetting starts): coordinators
+    and caseworkers in any state, verifiers only while it is being vetted."""
+    return can_read_new_cases(member) or (case_state == _VETTING_STATE and _active_in(member, VETTING_READER_ROLES))
 
 
 def is_content_reader(member: Any) -> bool:
@@ -298,6 +320,12 @@ def can_read_placement_address(member: Any) -> bool:
 def can_hand_off(member: Any) -> bool:
     """Hands cases to partner organisations and opens their packets: coordinators."""
     return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_open_original_files(member: Any) -> bool:
+    """Is given, and opens, the file a person uploaded as it arrived, before its location and
+    camera data were removed (scrub): evidence, which everyone else sees only cleaned."""
+    return _active_in(member, ORIGINAL_FILE_READER_ROLES)
 
 
 # --- the organisation -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMe
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Team, TeamMembership
+from casework.teams import team_joined_at_enrolment
 from core.certificates import certified, certify
 
 # Named in the language the first coordinator signs up in, as a coordinator names any later
@@ -123,6 +124,9 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
             membership = TeamMembership(team=team, member=member)
             certify(membership)
             membership.save()
+            # Cases that reached the team before the account existed: a key holder must hand
+            # each key on (the server cannot), so they are recorded as owed and shown to them.
+            team_joined_at_enrolment(team=team, member=member)
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
@@ -265,6 +269,21 @@ def login_failure_count(member: StaffMember) -> bool:
         audit_record(actor=None, action=Action.ACCOUNT_LOCKED, details={"member": locked.pk, "seconds": seconds})
     locked.save(update_fields=["failed_logins", "locked_until", "lock_count"])
     return just_locked
+
+
+def code_check(member: StaffMember, code: str) -> bool:
+    """The member's authenticator code, asked again inside the console (the password change).
+    A wrong one counts towards the same lockout as a failed login, since django-otp's own
+    throttle is off (settings.OTP_TOTP_THROTTLE_FACTOR); a locked account's code is not even
+    checked, so a guesser gets SP_STAFF_LOGIN_FAILURES tries per lock, as at login."""
+    if StaffMember.objects.get(pk=member.pk).is_locked():
+        return False
+    device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
+    if device is not None and device.verify_token(code.replace(" ", "")):
+        return True
+    with transaction.atomic():
+        login_failure_count(member)
+    return False
 
 
 def login_success_reset(member: StaffMember) -> None:

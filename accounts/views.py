@@ -11,6 +11,8 @@ from django.contrib.auth import login as django_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -34,6 +36,11 @@ from audit.chain import handle_hash
 from audit.models import Action
 from audit.services import audit_record
 from core.vault import vault_clear, vault_get, vault_put, vault_start_fresh
+from notifications import services as notify_services
+from notifications.forms import SignupChannelForm
+from notifications.models import Channel
+from notifications.outbound import WebhookRefused
+from notifications.reach import reach_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +58,16 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
     except services.LinkNotUsable:
         return render(request, "accounts/link_expired.html", status=410)
     form = EnrolForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    channel_form = SignupChannelForm(request.POST or None)
+    both_valid = request.method == "POST" and all([form.is_valid(), channel_form.is_valid()])
+    if both_valid and _channel_allowed(channel_form):
         try:
             enrolment = services.staff_enrol(
                 token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
             )
         except services.LinkNotUsable:
             return render(request, "accounts/link_expired.html", status=410)
+        _channel_save(enrolment.member, channel_form)
         vault_start_fresh(request)
         request.session[_ENROLLING] = enrolment.member.pk
         request.session[_RECOVERY] = link.purpose == SignupLink.Purpose.FIRST_COORDINATOR
@@ -65,7 +75,35 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
         session_remember_signing_key(request, enrolment.signing_seed)
         return redirect("accounts:enrol_totp")
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/signup.html", {"form": form, "link": link}, status=status)
+    context = {"form": form, "channel_form": channel_form, "link": link}
+    return render(request, "accounts/signup.html", context, status=status)
+
+
+def _channel_allowed(channel_form: SignupChannelForm) -> bool:
+    """The webhook address rule, checked before the sign-up link is used up."""
+    try:
+        notify_services.preference_check(
+            channel=channel_form.cleaned_data["channel"], address=channel_form.cleaned_data["address"]
+        )
+    except WebhookRefused as refused:
+        channel_form.add_error("address", refused.message)
+        return False
+    return True
+
+
+def _channel_save(member: StaffMember, channel_form: SignupChannelForm) -> None:
+    """Stored as the notifications page stores it. A webhook whose name was pointed elsewhere
+    since the check just made is refused (and audited) there: the account is made already, so
+    it starts with no channel, and its inbox says so."""
+    channel, address, language = (
+        channel_form.cleaned_data["channel"],
+        channel_form.cleaned_data["address"],
+        get_language(),
+    )
+    try:
+        notify_services.preference_set(member=member, channel=channel, address=address, language=language or "ru")
+    except WebhookRefused:
+        notify_services.preference_set(member=member, channel=Channel.NONE, address="", language=language or "ru")
 
 
 def _enrolling(request: HttpRequest) -> tuple[StaffMember, TOTPDevice] | None:
@@ -246,7 +284,15 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         invite_url = f"{settings.SP_CONSOLE_URL}/signup/{token}/"
         form = InviteForm()
     members = StaffMember.objects.order_by("username").prefetch_related("teams")
-    context = {"form": form, "members": members, "invite_url": invite_url, "roles": dict(Role.choices)}
+    # Who would be told of a case in danger now or a danger-word login: kinds and states only.
+    reach = reach_of(members, timezone.now())
+    context = {
+        "form": form,
+        "reach": reach,
+        "told_at_once": [row.member for row in reach if row.told_at_once],
+        "invite_url": invite_url,
+        "roles": dict(Role.choices),
+    }
     return render(request, "accounts/staff.html", context)
 
 
@@ -258,8 +304,7 @@ def account(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(member, request.POST if request.method == "POST" else None)
     changed = False
     if request.method == "POST" and form.is_valid():
-        device = TOTPDevice.objects.filter(user=member, confirmed=True).first()
-        if device is not None and device.verify_token(form.cleaned_data["code"].replace(" ", "")):
+        if services.code_check(member, form.cleaned_data["code"]):
             services.password_change(
                 member=member,
                 private_key=request.staff_private_key,  # type: ignore[attr-defined]

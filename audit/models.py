@@ -24,6 +24,10 @@ class Action(models.TextChoices):
     CASE_REPLY = "case_reply", _("Replied to case")
     CASE_MARK_READ = "case_mark_read", _("Marked case read")
     ATTACHMENT_DOWNLOAD = "attachment_download", _("Downloaded attachment")
+    ATTACHMENT_ORIGINAL_DOWNLOAD = (
+        "attachment_original_download",
+        _("Downloaded the original of a file, metadata and all"),
+    )
     SETUP_LINK_CREATE = "setup_link_create", _("Created setup link")
     INVITE_CREATE = "invite_create", _("Created invitation")
     STAFF_ENROL = "staff_enrol", _("Enrolled")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import benchmarks as b
-from bench import casework_scale, checkins_sweep, report
+from bench import casework_scale, checkins_sweep, report, stalls
 from bench.client import DISTURBED_CORES, LoadResult
 from bench.stage import Database, Stage
 
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--quick", action="store_true", help="short runs and a 16 MiB upload (results not comparable)")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated benchmark numbers to run")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated benchmark numbers to run")
     parser.add_argument(
         "--casework-requests", type=int, default=200, help="requests per console page in benchmark 5 (PostgreSQL)"
     )
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = _load_average()
     database = Database("postgresql" if args.postgres else "sqlite", args.pg_host, args.pg_user)
     stage = Stage(database)
-    sub = after = login = up = casework = None
+    sub = after = login = up = casework = stalled = None
     pages = None
     casework_skipped = ""
 
@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             sub = b.submission(stage, seconds=seconds, max_requests=max_requests)
             messages = 2 + (up.messages if up is not None else 0) + sub.posted
             after = b.conversation_after_load(stage, messages)
+        if 7 in only:
+            stalled = stalls.run(stage, say)
         description = database.describe()
     finally:
         say("stopping gunicorn" + ("" if args.keep else ", removing the run's var dir"))
@@ -241,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         goals[-1:-1] = casework_scale.goal_rows(casework)
     if sweep is not None:
         goals[-1:-1] = [checkins_sweep.goal_row(sweep)]
+    if stalled is not None:
+        goals[-1:-1] = stalls.goal_rows(stalled)
     lines = report.header(info) + goals
     if sub is not None:
         lines += report.submission_section(sub, after, _interpret_submission(sub))
@@ -254,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += casework_scale.section(casework, casework_scale.interpret(casework))
     if sweep is not None:
         lines += checkins_sweep.section(sweep)
+    if stalled is not None:
+        lines += stalls.section(stalled)
     lines += report.notes()
     args.output.write_text("\n".join(lines))
     say(f"wrote {args.output}")

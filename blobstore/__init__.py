@@ -10,8 +10,9 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
@@ -119,6 +120,39 @@ class LocalBlobStore:
             except FileNotFoundError:  # finished or removed meanwhile by its own writer
                 continue
         return removed
+
+    def remove_unreferenced(
+        self, older_than_seconds: float, referenced: Callable[[list[str]], Collection[str]], *, batch: int = 500
+    ) -> int:
+        """Delete finished blobs untouched for longer than any request may take that no record
+        names. ``referenced`` is asked about the old names a batch at a time and answers with
+        those a record names.
+
+        A process killed after a file was written but before the record naming it was committed
+        leaves a finished blob behind whose key died with the request: ciphertext nobody can
+        read, filling the disk. A blob younger than the cutoff is never touched, whatever the
+        records say: its request may still be running. Returns how many were removed."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        old = self._finished_older_than(cutoff)
+        while names := list(islice(old, batch)):
+            keep = set(referenced(names))
+            for name in names:
+                if name not in keep:
+                    self._path(name).unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def _finished_older_than(self, cutoff: float) -> Iterator[str]:
+        for path in self.root.glob("*/*"):
+            if path.suffix or path.parent.name != path.name[:2]:
+                continue
+            try:
+                self._path(path.name)
+                if path.stat().st_mtime < cutoff:
+                    yield path.name
+            except (ValueError, FileNotFoundError):  # not a blob's name, or removed meanwhile
+                continue
 
     def free_bytes(self) -> int:
         """Free space on the file system that holds the store. The root may not exist yet (it

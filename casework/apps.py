@@ -9,6 +9,7 @@ class CaseworkConfig(AppConfig):
     def ready(self) -> None:
         from audit.details import detail_codes_register
         from audit.models import Action
+        from casework import files  # noqa: F401  (registers the worker's sweep of files no row names)
         from casework.services import DURESS_CLEAR_REASONS
 
         # Why someone was taken off a case or its key changed (audit details).

@@ -368,6 +368,32 @@ class Attachment(models.Model):
     meta_ct = models.BinaryField()
     # The file's own stream key, encrypted under the message's data key.
     file_key_ct = models.BinaryField()
+    # The file as the person sent it, before its location and camera data were removed (scrub):
+    # what staff and the person get is the cleaned copy above. The original's stream key is
+    # sealed only to coordinators and the recovery key (AttachmentOriginalKey), never to the
+    # case key. Empty when nothing was removed: an older file, or one that could not be cleaned.
+    original_blob_name = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    original_size = models.PositiveBigIntegerField(null=True, blank=True)
+
+
+class AttachmentOriginalKey(models.Model):
+    """The stream key of an attachment's original, sealed to one member who may open originals
+    (accounts.permissions.can_open_original_files), or to the organisation recovery key."""
+
+    attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE, related_name="original_keys")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    for_recovery = models.BooleanField(default=False)
+    sealed_key = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attachment", "member"], name="unique_original_key_per_member"),
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=False, for_recovery=False)
+                | models.Q(member__isnull=True, for_recovery=True),
+                name="original_key_has_exactly_one_holder",
+            ),
+        ]
 
 
 class CaseReadMark(models.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -33,12 +33,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 import sealbox
+from accounts import permissions
 from accounts.models import StaffMember
-from casework import authenticity, keys
+from casework import authenticity, keys, originals
 from casework.files import blob_store
 from casework.models import (
     URGENCY_ORDER,
     Attachment,
+    AttachmentOriginalKey,
     Case,
     CaseKeyWrap,
     CaseReadMark,
@@ -59,6 +61,10 @@ class AttachmentView:
     name: str
     content_type: str
     size: int
+    # Location and camera data were removed (scrub); False for a file that could not be
+    # cleaned, or was uploaded before files were cleaned: it may tell where it was made.
+    metadata_removed: bool = False
+    has_original: bool = False  # the untouched original is kept, sealed to coordinators
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def _open_message(message: Message, data_key: bytes, *, authentic: bool = True) 
     files = []
     for item in message.attachments.all():
         meta = json.loads(sealbox.decrypt(data_key, bytes(item.meta_ct), ctx=keys.attachment_ctx("meta", item.id)))
-        files.append(AttachmentView(item.id, meta["name"], meta["type"], item.size))
+        files.append(_attachment_view(item, meta))
     author = message.author.username if message.author else ""
     return MessageView(
         message.id,
@@ -422,10 +428,43 @@ def attachment_for_staff(
 def _open_attachment(item: Attachment, data_key: bytes) -> tuple[AttachmentView, Iterator[bytes]]:
     meta = json.loads(sealbox.decrypt(data_key, bytes(item.meta_ct), ctx=keys.attachment_ctx("meta", item.id)))
     file_key = sealbox.decrypt(data_key, bytes(item.file_key_ct), ctx=keys.attachment_ctx("key", item.id))
-    view = AttachmentView(item.id, meta["name"], meta["type"], item.size)
+    view = _attachment_view(item, meta)
 
     def chunks() -> Iterator[bytes]:
         with blob_store().open(item.blob_name) as handle:
             yield from sealbox.decrypt_stream(handle, file_key, ctx=keys.attachment_ctx("file", item.id))
+
+    return view, chunks()
+
+
+def _attachment_view(item: Attachment, meta: dict[str, Any]) -> AttachmentView:
+    removed = bool(meta.get("metadata_removed", False))
+    return AttachmentView(item.id, meta["name"], meta["type"], item.size, removed, item.original_blob_name is not None)
+
+
+def original_for_member(
+    case: Case, member: StaffMember, member_private_key: bytes, attachment_id: uuid.UUID
+) -> tuple[AttachmentView, Iterator[bytes]] | None:
+    """The original of one of ``case``'s attachments, for a member who may open originals, to
+    whom it was sealed, and who holds the case (its name and type are opened with the case
+    key, from the cleaned copy's record). None if any of that is missing."""
+    if not permissions.can_open_original_files(member):
+        return None
+    attachment = Attachment.objects.filter(id=attachment_id, original_blob_name__isnull=False).first()
+    if attachment is None:
+        return None
+    wrap = AttachmentOriginalKey.objects.filter(attachment=attachment, member=member).first()
+    cleaned = attachment_for_staff(case, member, member_private_key, attachment_id)
+    if wrap is None or cleaned is None:
+        return None
+    file_key = sealbox.unseal(member_private_key, bytes(wrap.sealed_key), ctx=originals.key_ctx(attachment.id))
+    view = replace(cleaned[0], size=attachment.original_size or 0)
+    blob_name = str(attachment.original_blob_name)
+
+    def chunks() -> Iterator[bytes]:
+        # Under the attachment's own context, like the cleaned copy: the upload was encrypted
+        # as it arrived, before anyone knew it would be cleaned (intake/uploads.py).
+        with blob_store().open(blob_name) as handle:
+            yield from sealbox.decrypt_stream(handle, file_key, ctx=keys.attachment_ctx("file", attachment.id))
 
     return view, chunks()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import BinaryField, Exists, Expression, F, Q, Value, When
 from django.db.models import Case as DbCase
 from django.utils import timezone
@@ -25,13 +25,14 @@ from django.utils.translation import gettext_lazy
 import sealbox
 from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key
-from accounts.models import RecoveryKey, StaffMember
+from accounts.models import RecoveryKey, Role, StaffMember
 from audit.models import Action, AuditEntry
 from audit.services import audit_record
-from casework import authenticity, choices, keys, texts
+from casework import authenticity, choices, keys, originals, texts
 from casework.files import blob_store
 from casework.models import (
     Attachment,
+    AttachmentOriginalKey,
     Case,
     CaseHeldViaTeam,
     CaseKey,
@@ -53,16 +54,18 @@ from triage.lifecycle import State
 from vetting import red_flags, sensitive
 from vetting import services as vetting_services
 
-# Who may hold which case is accounts.permissions (CASE_READER_ROLES: given new cases of their
-# team; VERIFIED_ONLY_ROLES: logistics staff, given a case only while it is verified, never at
+# Who may hold which case is accounts.permissions (NEW_CASE_READER_ROLES: given new cases of
+# their team; verifiers are given a case when vetting starts on it, casework.teams;
+# VERIFIED_ONLY_ROLES: logistics staff, given a case only while it is verified, never at
 # intake, and taken off with a key rotation as soon as it leaves that state, case_state_changed).
-CASE_READER_ROLES = permissions.CASE_READER_ROLES
+NEW_CASE_READER_ROLES = permissions.NEW_CASE_READER_ROLES
 VERIFIED_ONLY_ROLES = permissions.VERIFIED_ONLY_ROLES
 logger = logging.getLogger(__name__)
 
 
 class IntakeUnavailable(Exception):
-    """No on-call team with members, or no recovery key: the hotline is not set up yet."""
+    """No on-call team with members, or no recovery key: the hotline is not set up yet
+    (intake_readiness says what is missing)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -75,6 +78,10 @@ class NewAttachment:
     size: int
     name: str
     content_type: str
+    # True when blob_name holds a copy without location and camera data (scrub); the file as
+    # it arrived is then ``original`` (unless nothing needed removing), for coordinators only.
+    metadata_removed: bool = False
+    original: originals.NewOriginal | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,8 @@ def _discard_blobs(attachments: Iterable[NewAttachment]) -> None:
     store = blob_store()
     for item in attachments:
         store.delete(item.blob_name)
+        if item.original is not None:
+            store.delete(item.original.blob_name)
 
 
 def case_open_from_intake(
@@ -222,7 +231,8 @@ def case_open_from_intake(
     the first message, the automatic acknowledgement, and the cover conversation if a danger
     word was set, opening with ``decoy_opening`` (the person's own words) or, without one, an
     everyday question drawn from casework.texts. Returns the person's logged-in session, so
-    the codename is not derived a third time."""
+    the codename is not derived a third time. On failure the encrypted files are removed,
+    except on an IntegrityError (see below), which leaves them to the caller."""
     normalised = sealbox.normalise_codename(codename)
     real = derive_secrets(normalised)
     # Two derivations with or without a danger word: neither the time the request takes nor the
@@ -233,10 +243,11 @@ def case_open_from_intake(
     contact = red_flags.contact_hashes(details.contact_value)  # slow hashes, before any lock
     try:
         with transaction.atomic():
-            team = on_call_team()
-            members = on_call_readers(team) if team else []
-            if not members or not RecoveryKey.objects.exists():
+            readiness = intake_readiness()
+            if not readiness.accepts_requests or readiness.team is None:
+                logger.error("a new request was refused: the intake is not ready (manage.py intake_status says why)")
                 raise IntakeUnavailable
+            team, members = readiness.team, readiness.readers
             case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
             try:
                 case_key = keys.case_key_create(case, version=1, members=members)
@@ -269,6 +280,11 @@ def case_open_from_intake(
                 _message_create(
                     case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), cover, is_decoy=True
                 )
+    except IntegrityError:
+        # Most likely the codename's case was just opened by another request of the same
+        # person (a double click, a second window): the files are left to the caller, which
+        # may add them to that case (intake.views._first_request_added) or removes them.
+        raise
     except BaseException:
         _discard_blobs(attachments)
         raise
@@ -287,9 +303,10 @@ def on_call_team() -> Team | None:
 
 def on_call_readers(team: Team) -> list[StaffMember]:
     """Members of ``team`` given a new case's key: a certified membership, an active account
-    of a reading role whose state is certified (trusted_box_key checks the rest)."""
+    of a role that reads new cases (coordinators and caseworkers, not verifiers: they are given
+    it when vetting starts) whose state is certified (trusted_box_key checks the rest)."""
     memberships = TeamMembership.objects.filter(
-        team=team, member__is_active=True, member__role__in=CASE_READER_ROLES
+        team=team, member__is_active=True, member__role__in=NEW_CASE_READER_ROLES
     ).select_related("member")
     readers = []
     for membership in memberships:
@@ -298,6 +315,66 @@ def on_call_readers(team: Team) -> list[StaffMember]:
         else:
             logger.warning("team %s: membership of staff member %s is not certified", team.pk, membership.member_id)
     return readers
+
+
+# What must still be done before the intake accepts requests, in plain words for whoever runs
+# the hotline (`make run` prints them, see intake/management/commands/intake_status.py).
+SETUP_NOT_DONE = gettext_lazy(
+    "Nobody has set up the hotline yet: open the one-time setup link to create the first coordinator account."
+)
+NO_TEAM_ON_CALL = gettext_lazy(
+    "No team is on call: the on-call mark is missing or was changed outside the console, so new requests "
+    "would reach nobody."
+)
+NOBODY_ON_CALL = gettext_lazy(
+    "Nobody on the on-call team can read new cases: a coordinator invites a caseworker (or another "
+    "coordinator) to it from the Staff page."
+)
+NO_RECOVERY_KEY = gettext_lazy(
+    "The organisation recovery key has not been made yet: the first coordinator makes it in the console, "
+    "on the page that follows the recovery codes (/enrol/recovery/)."
+)
+RECOVERY_KEY_UNTRUSTED = gettext_lazy(
+    "The recovery key in the database is not the one this hotline made (it differs from "
+    "SP_RECOVERY_PUBLIC_KEY or its certificate does not hold): nothing new is sealed to it."
+)
+
+
+@dataclass(frozen=True)
+class IntakeReadiness:
+    """Whether the intake can take a new request now; if not, ``missing`` says why."""
+
+    team: Team | None
+    readers: list[StaffMember]
+    missing: list[str]
+
+    @property
+    def accepts_requests(self) -> bool:
+        return not self.missing
+
+
+def intake_readiness() -> IntakeReadiness:
+    """The one answer to "can the intake accept a request now, and if not, what is missing":
+    an on-call team whose certificate holds, someone on it who reads new cases, and a trusted
+    recovery key. The landing page, the request form, `make run` and case_open_from_intake
+    (inside its transaction) all ask here, so a person is never offered a form the hotline
+    would then refuse."""
+    team = on_call_team()
+    readers = on_call_readers(team) if team else []
+    missing = []
+    if not readers:
+        if not StaffMember.objects.filter(role=Role.COORDINATOR).exists():
+            missing.append(SETUP_NOT_DONE)
+        else:
+            missing.append(NO_TEAM_ON_CALL if team is None else NOBODY_ON_CALL)
+    if not RecoveryKey.objects.exists():
+        missing.append(NO_RECOVERY_KEY)
+    else:
+        try:
+            keys.recovery_public_key()
+        except keys.RecoveryKeyMismatch:
+            missing.append(RECOVERY_KEY_UNTRUSTED)
+    return IntakeReadiness(team=team, readers=readers, missing=[str(reason) for reason in missing])
 
 
 def held_via_team_record(case: Case, members: Iterable[StaffMember], team: Team) -> None:
@@ -410,6 +487,8 @@ def _message_create(
         wraps.append(MessageKey(message=message, case_key=readers.case_key, sealed_key=sealed))
     MessageKey.objects.bulk_create(wraps)
     Attachment.objects.bulk_create([_attachment_row(message, data_key, item) for item in attachments])
+    kept = [(item.attachment_id, item.original) for item in attachments if item.original is not None]
+    AttachmentOriginalKey.objects.bulk_create(originals.original_keys_seal(kept))
     return message
 
 
@@ -423,12 +502,15 @@ def _sealable(credential: PersonCredential) -> bytes:
 
 
 def _attachment_row(message: Message, data_key: bytes, item: NewAttachment) -> Attachment:
-    meta = json.dumps({"name": item.name, "type": item.content_type}, ensure_ascii=False).encode()
+    meta_fields = {"name": item.name, "type": item.content_type, "metadata_removed": item.metadata_removed}
+    meta = json.dumps(meta_fields, ensure_ascii=False).encode()
     return Attachment(
         id=item.attachment_id,
         message=message,
         blob_name=item.blob_name,
         size=item.size,
+        original_blob_name=item.original.blob_name if item.original else None,
+        original_size=item.original.size if item.original else None,
         meta_ct=sealbox.encrypt(data_key, meta, ctx=keys.attachment_ctx("meta", item.attachment_id)),
         file_key_ct=sealbox.encrypt(data_key, item.file_key, ctx=keys.attachment_ctx("key", item.attachment_id)),
     )

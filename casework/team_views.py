@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
@@ -62,7 +64,7 @@ def _render_team(
         "team": team,
         "members": team.members.order_by("username"),
         "cases": scopes.with_triage_fields(team.cases.all(), member),
-        "pending": teams.pending_wraps_visible_to(member).filter(team=team),
+        "pending": teams.pending_wraps_visible_to(member, team=team),
         "member_form": member_form or TeamMemberForm(team=team),
         "case_form": case_form or CaseTeamForm(team=team),
         "change": change,
@@ -140,10 +142,15 @@ def pending_keys(request: HttpRequest) -> HttpResponse:
     """Case keys owed to team members; POST hands on every one the member holds."""
     member = staff_member(request)
     if request.method == "POST":
-        teams.pending_wraps_complete(actor=member, actor_private_key=request.staff_private_key)  # type: ignore[attr-defined]
+        done = teams.pending_wraps_complete(actor=member, actor_private_key=request.staff_private_key)  # type: ignore[attr-defined]
+        if done:
+            messages.success(request, _("Case keys handed on: %(count)d.") % {"count": done})
         return redirect("casework:pending_keys")
-    rows = list(teams.pending_wraps_visible_to(member))
-    context = {"rows": rows, "can_complete": any(row.can_complete for row in rows)}  # type: ignore[attr-defined]
+    rows = teams.pending_wraps_visible_to(member)
+    context = {
+        "rows": rows,
+        "can_complete": any(row.can_complete and row.key_trusted for row in rows),  # type: ignore[attr-defined]
+    }
     return render(request, "casework/pending_keys.html", context)
 
 

@@ -7,8 +7,14 @@ to the team, or at intake as the on-call team). Someone may hold it for both rea
 only ever wrapped by someone holding them: when the coordinator acting here does not hold a
 case's key, the wrap is recorded as owed (PendingWrap) and any holder of the key completes it
 later with one button (pending_wraps_complete). An owed wrap is only handed on while the case
-is still with that team and the member is still in it, active and in a role that reads cases;
-otherwise it is dropped.
+is still with that team and the member is still in it, active and in a role owed the case in
+its state; otherwise it is dropped. Who is owed what (accounts.permissions.is_owed_team_case_key):
+coordinators and caseworkers every case of their team, verifiers a case only while it is being
+vetted. Keys are recorded as owed on every way into a team (sign-up from an invitation,
+team_joined_at_enrolment; a coordinator adding someone, team_member_add; only the team's open
+cases) and to a case's team (case_team_assign), and to the team's verifiers when vetting starts
+(vetting_started: whoever starts it holds the key and hands it on at once). Key holders see what
+they can hand on at once: pending_wraps_visible_to, keys_to_hand_on (the navigation's count).
 
 Leaving a team takes the member off every case they hold because of that team, wherever the
 case is now, and off every case of the team they hold with no recorded reason; cases they
@@ -54,6 +60,7 @@ from casework.models import (
     TeamMembership,
 )
 from core.certificates import certified, certified_only, certify
+from triage.lifecycle import State
 from vetting import services as vetting_services
 
 TeamRefused = services.MembershipRefused
@@ -113,12 +120,33 @@ def _team_readers(team: Team) -> list[StaffMember]:
     return sorted((row.member for row in certified_only(memberships.order_by("pk"))), key=lambda m: m.pk)
 
 
+def _owed(member: StaffMember, case: Case) -> bool:
+    return permissions.is_owed_team_case_key(member, case_state=case.status)
+
+
+def _may_be_owed_team_keys(member: StaffMember) -> bool:
+    """Of a role owed some of a team's cases (coordinators, caseworkers, verifiers)."""
+    return permissions.can_hold_case_key(member, case_verified=False)
+
+
+def _owe(case: Case, team: Team, member: StaffMember, change: TeamChange) -> None:
+    if not PendingWrap.objects.filter(case=case, member=member).exists():
+        _record(PendingWrap(case=case, member=member, team=team))
+    change.pending.append(case.public_id)
+
+
 def _give_key_or_owe_it(
-    case: Case, team: Team, actor: StaffMember, actor_private_key: bytes, member: StaffMember, change: TeamChange
+    case: Case,
+    team: Team,
+    actor: StaffMember | None,
+    actor_private_key: bytes | None,
+    member: StaffMember,
+    change: TeamChange,
 ) -> None:
     """Wrap every key version of ``case`` for ``member`` if ``actor`` holds the current one;
-    otherwise record that the wrap is owed."""
-    if not permissions.can_read_new_cases(member):
+    otherwise record that the wrap is owed. Nothing when ``member`` is not owed the case in its
+    state (a verifier, before vetting starts)."""
+    if not _owed(member, case):
         return
     if _holds_current_key(case, member):
         # Already reads it (named, or from before): they now hold it through the team as well.
@@ -131,12 +159,16 @@ def _give_key_or_owe_it(
         # others getting it (team_member_add refuses such a member before it gets here).
         logger.warning("Staff member %s: public key certificate does not hold; case key not given.", member.pk)
         return
-    if not _holds_current_key(case, actor):
-        if not PendingWrap.objects.filter(case=case, member=member).exists():
-            _record(PendingWrap(case=case, member=member, team=team))
-        change.pending.append(case.public_id)
+    if actor is None or actor_private_key is None or not _holds_current_key(case, actor):
+        _owe(case, team, member, change)
         return
-    services.case_member_add(case=case, actor=actor, actor_private_key=actor_private_key, member=member, via_team=team)
+    try:
+        services.case_member_add(
+            case=case, actor=actor, actor_private_key=actor_private_key, member=member, via_team=team
+        )
+    except keys.NoAccess:  # the actor's key does not open it after all: someone else hands it on
+        _owe(case, team, member, change)
+        return
     change.wrapped.append(case.public_id)
 
 
@@ -145,14 +177,14 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
     _coordinator_only(actor)
     if not member.is_active:
         raise TeamRefused(_("This account is disabled."))
-    if permissions.can_read_new_cases(member) and trusted_box_key(member) is None:
+    if _may_be_owed_team_keys(member) and trusted_box_key(member) is None:
         raise TeamRefused(services.untrusted_key_message())
     change = TeamChange()
     with transaction.atomic():
         if TeamMembership.objects.filter(team=team, member=member).exists():
             raise TeamRefused(_("This person is already in the team."))
         _record(TeamMembership(team=team, member=member))
-        for case in Case.objects.select_for_update().filter(team=team).order_by("pk"):
+        for case in _open_cases_locked(team):
             _give_key_or_owe_it(case, team, actor, actor_private_key, member, change)
         audit_record(
             actor=actor,
@@ -164,6 +196,46 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
                 "pending": len(change.pending),
             },
         )
+    return change
+
+
+def _open_cases_locked(team: Team) -> QuerySet[Case]:
+    """The team's cases a new member may be owed, locked in one order (closed cases are not:
+    their work is done)."""
+    return Case.objects.select_for_update().filter(team=team).exclude(status=State.CLOSED).order_by("pk")
+
+
+def team_joined_at_enrolment(*, team: Team, member: StaffMember) -> int:
+    """``member`` has just joined ``team`` by signing up from an invitation (accounts.services.
+    staff_enrol, in its transaction): record the keys of the team's open cases they are owed.
+    They hold none, and nobody who does is at hand, so each is owed until a key holder hands it
+    on ("Access waiting to be handed on"). Returns how many."""
+    change = TeamChange()
+    if not _may_be_owed_team_keys(member):
+        return 0
+    for case in _open_cases_locked(team):
+        if not keys.case_trusted(case):  # changed outside the console: owes nobody anything
+            logger.warning("case %s: certificate does not hold; no key recorded as owed", case.pk)
+            continue
+        _give_key_or_owe_it(case, team, None, None, member, change)
+    return len(change.pending)
+
+
+def vetting_started(*, case: Case, actor: StaffMember, actor_private_key: bytes | None) -> TeamChange:
+    """Vetting has just started on ``case`` (locked and certified in its new state by the
+    caller, triage.services.case_transition): the members of its team owed it only now, its
+    verifiers, get the key. ``actor`` started it and holds the key: with their private key it is
+    handed on at once; without it, each is owed until a key holder hands it on. Members owed it
+    before (caseworkers, coordinators) are left as they are: one who is not holding it was taken
+    off deliberately, or is owed it already."""
+    change = TeamChange()
+    if case.team_id is None:
+        return change
+    team = Team.objects.get(pk=case.team_id)
+    for member in _team_readers(team):
+        if permissions.can_read_new_cases(member):
+            continue
+        _give_key_or_owe_it(case, team, actor, actor_private_key, member, change)
     return change
 
 
@@ -297,23 +369,73 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
     return change
 
 
-def pending_wraps_visible_to(member: StaffMember) -> QuerySet[PendingWrap]:
-    """Owed wraps, each with ``can_complete`` (``member`` holds the case's current key).
+def _still_owed(pending: PendingWrap, case: Case) -> bool:
+    """Whether an owed wrap still makes sense: made by the application (certified), for the
+    team the case is with, to a member still in it (certified membership) and owed the case in
+    its state. A row a database writer put in for anyone else (a non-member, a verifier before
+    vetting, a member of another team) is not."""
+    member = pending.member
+    return (
+        certified(pending)
+        and pending.team_id == case.team_id
+        and _in_team(member, pending.team_id)
+        and _owed(member, case)
+    )
+
+
+def pending_wraps_visible_to(member: StaffMember, *, team: Team | None = None) -> list[PendingWrap]:
+    """Owed wraps that could be handed on now, each with ``can_complete`` (``member`` holds
+    the case's current key) and ``key_trusted`` (the recipient's key may be given one).
     Coordinators see all of them, to know which cases still wait for a key holder; everyone
-    else sees only those they can complete (cases they already read)."""
+    else sees only those they can complete (cases they already read). Rows that would not be
+    handed on (see _still_owed; a case whose row does not hold its certificate; a member who
+    holds the key already) are left out: pending_wraps_complete drops them."""
     holds = CaseKeyWrap.objects.filter(
         case_key__case=OuterRef("case"), case_key__version=OuterRef("case__key_version"), member=member
     )
     rows = PendingWrap.objects.select_related("case", "member", "team").annotate(can_complete=Exists(holds))
+    if team is not None:
+        rows = rows.filter(team=team)
     if not permissions.can_see_all_cases(member):
         rows = rows.filter(can_complete=True)
-    return rows.order_by("-can_complete", "case__created_at", "pk")
+    listed = []
+    for row in rows.order_by("-can_complete", "case__created_at", "pk"):
+        if not keys.case_trusted(row.case) or not _still_owed(row, row.case):
+            continue
+        if _holds_current_key(row.case, row.member):
+            continue
+        row.key_trusted = trusted_box_key(row.member) is not None  # type: ignore[attr-defined]
+        listed.append(row)
+    return listed
+
+
+def keys_to_hand_on(member: StaffMember) -> int:
+    """How many owed keys ``member`` could hand on now (the count in the navigation)."""
+    if not permissions.can_see_case_list(member):
+        return 0
+    rows = PendingWrap.objects.filter(
+        Exists(
+            CaseKeyWrap.objects.filter(
+                case_key__case=OuterRef("case"), case_key__version=OuterRef("case__key_version"), member=member
+            )
+        )
+    )
+    if not rows.exists():  # the common case: one query per page
+        return 0
+    return sum(1 for row in pending_wraps_visible_to(member) if row.can_complete and row.key_trusted)  # type: ignore[attr-defined]
+
+
+def keys_owed_to(member: StaffMember) -> int:
+    """How many case keys ``member`` waits for (their inbox says so, instead of only "No cases")."""
+    rows = PendingWrap.objects.filter(member=member).select_related("case", "member")
+    return sum(1 for row in rows if keys.case_trusted(row.case) and _still_owed(row, row.case))
 
 
 def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> int:
     """Hand on every owed key ``actor`` holds. Owed wraps that no longer make sense are dropped:
     the case is no longer with that team, the member left the team, was disabled or changed to
-    a role that does not read cases. Returns how many members got a key."""
+    a role not owed the case in its state (a verifier once vetting is over), or the row was not
+    made by the application. Returns how many members got a key."""
     done = 0
     with transaction.atomic():
         case_ids = PendingWrap.objects.values("case_id").distinct()
@@ -323,15 +445,7 @@ def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> i
             owed = PendingWrap.objects.filter(case=case).select_related("case", "member", "team").order_by("pk")
             for pending in owed:
                 member = pending.member
-                if (
-                    not certified(pending)
-                    or pending.team_id != case.team_id
-                    or not _in_team(member, pending.team_id)
-                    or not permissions.can_read_new_cases(member)
-                ):
-                    pending.delete()
-                    continue
-                if _holds_current_key(case, member):
+                if not _still_owed(pending, case) or _holds_current_key(case, member):
                     pending.delete()
                     continue
                 if trusted_box_key(member) is None:  # stays owed; a coordinator must look at it

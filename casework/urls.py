@@ -28,4 +28,9 @@ urlpatterns = [
     path("cases/<str:public_id>/duress/clear/", views.case_duress_clear, name="duress_clear"),
     path("cases/<str:public_id>/messages/<uuid:message_id>/release/", views.message_release, name="message_release"),
     path("cases/<str:public_id>/files/<uuid:attachment_id>/", views.case_attachment, name="attachment"),
+    path(
+        "cases/<str:public_id>/files/<uuid:attachment_id>/original/",
+        views.case_attachment_original,
+        name="attachment_original",
+    ),
 ]

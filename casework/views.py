@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +21,7 @@ from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
-from casework import keys, selectors, services
+from casework import keys, selectors, services, teams
 from casework.access import case_for_member
 from casework.forms import (
     EDIT_CONFLICT_MESSAGE,
@@ -34,12 +35,14 @@ from casework.forms import (
     StaffReplyForm,
 )
 from casework.models import Case, CaseKey
+from core.body import NOT_WHOLE, body_incomplete, handles_incomplete_body
 from core.downloads import attachment_response
 from evacuation.checkins.panels import case_page_context as checkins_context
 from evacuation.funds.panels import case_page_context as funds_context
 from evacuation.handoff.panels import case_page_context as handoff_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
 from evacuation.safehouses.panels import case_page_context as safehouses_context
+from notifications import reach as notify_reach
 from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
@@ -65,7 +68,16 @@ def home(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     member = staff_member(request)
     page, rows = selectors.inbox_page(member, request.staff_private_key, request.GET.get("page"))  # type: ignore[attr-defined]
-    context = {"page": page, "rows": rows, "needs_recovery_key": not RecoveryKey.objects.exists()}
+    context = {
+        "page": page,
+        "rows": rows,
+        "needs_recovery_key": not RecoveryKey.objects.exists(),
+        # The first night: a key holder must notice that a new colleague waits for a key, and
+        # the new colleague why the inbox is empty (casework.teams).
+        "keys_to_hand_on": teams.keys_to_hand_on(member),
+        "keys_owed_to_me": teams.keys_owed_to(member),
+        "reach": notify_reach.gaps_for(member, timezone.now()),  # nobody would be told of a case in danger
+    }
     return render(request, "casework/inbox.html", context)
 
 
@@ -133,12 +145,16 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return _render_case(request, public_id)
 
 
+@handles_incomplete_body
 @staff_required
 @require_POST
 def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     form = StaffReplyForm(request.POST)
+    if body_incomplete(request):  # nothing is sent; what arrived stays in the reply box
+        form.add_error(None, NOT_WHOLE)
+        return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
     if not form.is_valid():
         return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
     try:
@@ -214,6 +230,29 @@ def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UU
     with transaction.atomic():
         audit_record(
             actor=member, action=Action.ATTACHMENT_DOWNLOAD, case=case, details={"attachment": str(attachment_id)}
+        )
+    return attachment_response(view.name, view.content_type, view.size, chunks)
+
+
+@staff_required
+@require_http_methods(["GET"])
+def case_attachment_original(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponse:
+    """The file as the person sent it, location and camera data included: evidence, for
+    coordinators only (casework/originals.py). Everyone else gets the cleaned copy above."""
+    member = staff_member(request)
+    case = case_for_member(member, public_id)
+    if not permissions.can_open_original_files(member):
+        raise PermissionDenied
+    found = selectors.original_for_member(case, member, request.staff_private_key, attachment_id)  # type: ignore[attr-defined]
+    if found is None:
+        raise Http404
+    view, chunks = found
+    with transaction.atomic():
+        audit_record(
+            actor=member,
+            action=Action.ATTACHMENT_ORIGINAL_DOWNLOAD,
+            case=case,
+            details={"attachment": str(attachment_id)},
         )
     return attachment_response(view.name, view.content_type, view.size, chunks)
 

@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After the CSRF check: a form whose body did not arrive whole is refused (core/body.py).
+    "core.body.BodyReceiptMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -158,7 +160,8 @@ elif _DB_ENGINE == "sqlite":
                 # WAL lets the two faces and the worker read while one of them writes.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # Seconds a write waits for another's lock before "database is locked".
+                "timeout": env_int("SP_SQLITE_BUSY_SECONDS", 20, minimum=1),
             },
             # A file, not memory, so the canary test can search the raw bytes.
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
@@ -200,8 +203,11 @@ SP_SESSION_PURGE_SECONDS = env_int("SP_SESSION_PURGE_SECONDS", 15 * 60, minimum=
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE
-CSRF_USE_SESSIONS = True  # no separate, long-lived CSRF cookie
-# Named and secured all the same, should CSRF_USE_SESSIONS ever be turned off.
+# The CSRF secret is a cookie, not a session entry: a token kept in the session made every
+# page with a form (the login page) write a session row for each anonymous view. The cookie
+# ends with the browser (no Max-Age), is HttpOnly, SameSite=Strict and __Host- under HTTPS,
+# and leaving (quick exit, logout) deletes it with the session (core/vault.py).
+CSRF_USE_SESSIONS = False
 CSRF_COOKIE_NAME = f"{COOKIE_PREFIX}sp_csrf"
 CSRF_COOKIE_PATH = "/"
 CSRF_COOKIE_DOMAIN = None
@@ -248,6 +254,14 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 SP_FILE_STORE = env_path("SP_FILE_STORE", VAR_DIR / "files")
 SP_ATTACHMENT_MAX_BYTES = env_int("SP_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 SP_ATTACHMENTS_PER_MESSAGE = env_int("SP_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
+# The longest a request with files can take, first byte to commit: the largest message allowed
+# (every file at its maximum) arriving at 32 KiB/s, a phone on a slow Tor circuit, plus five
+# minutes for the rest (gunicorn's threaded workers do not end a request that keeps sending).
+# A finished file no row names that is older than this was left by a killed request: the worker
+# removes it (casework/files.py); a younger one may belong to a request still running.
+SP_LONGEST_REQUEST_SECONDS = env_int(
+    "SP_LONGEST_REQUEST_SECONDS", SP_ATTACHMENTS_PER_MESSAGE * SP_ATTACHMENT_MAX_BYTES // (32 * 1024) + 300, minimum=60
+)
 SP_MESSAGE_MAX_CHARS = env_int("SP_MESSAGE_MAX_CHARS", 20000, minimum=100)
 # Uploads are refused while the file store's disk has less free space than this, so a flood of
 # files cannot fill the disk the database and logs live on.
@@ -292,6 +306,11 @@ if _recovery_pin and len(SP_RECOVERY_PUBLIC_KEY) != 32:
     raise ImproperlyConfigured("SP_RECOVERY_PUBLIC_KEY must be the 64 hex characters the console showed")
 SP_SETUP_HOURS = env_int("SP_SETUP_HOURS", 24, minimum=1)
 OTP_TOTP_ISSUER = env_str("SP_TOTP_ISSUER", "Safe Passage")
+# django-otp's throttle refuses every code, right ones too, for 1, 2, 4, ... seconds after a
+# wrong one, and the form then calls a right code wrong. Guessing is bounded by the account
+# lockout instead (SP_STAFF_LOGIN_FAILURES), which counts wrong codes at login and at the
+# password change (accounts.services.code_check). Replay protection (last_t) is unaffected.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Logs carry no address, no user agent and no request body (see core/logging.py).
 SP_LOG_FILE = env_str("SP_LOG_FILE", "")
@@ -300,18 +319,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "scrub": {"()": "core.logging.ScrubFilter"},
+        "security_one_line": {"()": "core.logging.OneLineSecurityRecord"},
         "drop_template_context": {"()": "core.logging.DropTemplateContext"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["security_one_line", "scrub"]},
         **(
             {
                 "file": {
                     "class": "logging.FileHandler",
                     "filename": SP_LOG_FILE,
                     "formatter": "plain",
-                    "filters": ["scrub"],
+                    "filters": ["security_one_line", "scrub"],
                 }
             }
             if SP_LOG_FILE
@@ -324,7 +344,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # The Matrix client logs room ids (staff addresses) at INFO.
         "nio": {"level": "WARNING"},
-        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # Requests refused as suspicious (a foreign Host header, an oversized body): one line
+        # each, without the sender's values or a traceback (core.logging.OneLineSecurityRecord).
+        # Not "handlers": [] with propagate off: Python then writes them through its
+        # last-resort handler, unfiltered.
         # At DEBUG it would attach the whole template context (decrypted messages) to a record.
         "django.template": {"filters": ["drop_template_context"]},
     },
@@ -332,8 +355,10 @@ LOGGING = {
 ADMINS: list[tuple[str, str]] = []  # error reports by mail would carry request data
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
-# Background jobs (jobs/worker.py): a claim is a lease; a job is retried with doubling pauses.
-SP_JOB_LEASE_SECONDS = env_int("SP_JOB_LEASE_SECONDS", 300, minimum=30)
+# Background jobs (jobs/worker.py): a claim is a lease, renewed every third of it while the job
+# runs, so a crashed worker's job is taken up again after one lease; a job is retried with
+# doubling pauses.
+SP_JOB_LEASE_SECONDS = env_int("SP_JOB_LEASE_SECONDS", 60, minimum=3)
 SP_JOB_MAX_ATTEMPTS = env_int("SP_JOB_MAX_ATTEMPTS", 8, minimum=1)
 SP_JOB_RETRY_SECONDS = env_int("SP_JOB_RETRY_SECONDS", 30, minimum=1)
 

@@ -13,6 +13,7 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
 from gunicorn import glogging
 
 MASK = "[address]"
@@ -53,6 +54,48 @@ class ScrubFilter(logging.Filter):
             record.exc_text = scrub(record.exc_text)
         if record.stack_info:
             record.stack_info = scrub(record.stack_info)
+        return True
+
+
+# Django's loggers for requests it refuses as suspicious (django.security.DisallowedHost,
+# .RequestDataTooBig, .TooManyFieldsSent, ...), except the CSRF logger, whose line names the
+# reason and no sender-chosen value beyond an origin.
+_SECURITY_LOGGER = "django.security."
+_CSRF_LOGGER = "django.security.csrf"
+
+
+def _declared_body_bytes(request: Any) -> int | None:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+class OneLineSecurityRecord(logging.Filter):
+    """For every handler, before ScrubFilter: a request Django refused as suspicious becomes one
+    line of fixed text, without the traceback Django attaches and without what the sender
+    chose (an attacker's Host header was echoed twice per line, with 20-40 lines of
+    traceback; an oversized POST likewise). The kind of refusal and, for a body too large,
+    its declared size and the limit are kept: an operator still sees what happened and how often.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(_SECURITY_LOGGER) or record.name == _CSRF_LOGGER:
+            return True
+        if getattr(record, "one_line", False):  # rewritten by an earlier handler's filter
+            return True
+        kind = record.name.removeprefix(_SECURITY_LOGGER)
+        if kind == "DisallowedHost":
+            text = "request refused: Host header not among the allowed hosts"
+        elif kind == "RequestDataTooBig":
+            declared = _declared_body_bytes(getattr(record, "request", None))
+            size = "unknown size" if declared is None else f"{declared} bytes"
+            text = f"request refused: body too large ({size} > limit {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes)"
+        else:
+            text = f"request refused: {kind}"
+        record.msg, record.args = text, None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.one_line = True
         return True
 
 

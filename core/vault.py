@@ -46,6 +46,7 @@ class _VaultState:
     checked: bool = False
     key: bytes | None = None  # this session's key, once checked (or minted)
     new_key: bytes | None = None  # minted in this request: the response sets the cookie
+    cleared: bool = False  # vault_clear ran: the browser's CSRF cookie goes with the session
 
 
 class VaultMiddleware:
@@ -60,7 +61,18 @@ class VaultMiddleware:
             _set_cookie(response, base64.urlsafe_b64encode(state.new_key).decode())
         elif _stale_cookie(request, state):
             _set_cookie(response, "", delete=True)
+        if state.cleared:
+            _forget_csrf_cookie(request, response)
         return response
+
+
+def _forget_csrf_cookie(request: HttpRequest, response: HttpResponse) -> None:
+    """Leaving (quick exit, logout) or starting afresh (login) also drops the CSRF cookie, so
+    a browser that left keeps no cookie of the session's. A login that rotates the token sets
+    a new one afterwards: CsrfViewMiddleware runs outside this middleware."""
+    name = settings.CSRF_COOKIE_NAME
+    if name in request.COOKIES and name not in response.cookies:
+        response.delete_cookie(name, path=settings.CSRF_COOKIE_PATH, samesite=settings.CSRF_COOKIE_SAMESITE)
 
 
 def _set_cookie(response: HttpResponse, value: str, *, delete: bool = False) -> None:
@@ -177,6 +189,7 @@ def vault_clear(request: HttpRequest) -> None:
     """Forget every vault secret: flush the session; the response deletes the browser's key."""
     request.session.flush()
     _forget_key(request)
+    _state(request).cleared = True
 
 
 def vault_start_fresh(request: HttpRequest) -> None:

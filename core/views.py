@@ -9,6 +9,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.faces import is_intake
@@ -29,13 +30,20 @@ def static_file(request: HttpRequest, name: str) -> FileResponse:
     return FileResponse((_STATIC_DIR / name).open("rb"), content_type=f"{content_type}; charset=utf-8")
 
 
+@csrf_exempt  # no token: a token would need a cookie or session for every page with the buttons
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
+    """The language buttons at the foot of every page. They carry no CSRF token, so that a
+    page which only shows them leaves no cookie and writes no session row; a form posted
+    from another site (the browser says so) changes nothing. The target is a path on this
+    site, never another host."""
     language = request.POST.get("language", "")
     target = request.POST.get("next", "/")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts=None) or not target.startswith("/"):
         target = "/"
     response = HttpResponseRedirect(target)
+    if _sent_from_another_site(request):
+        return response
     if language in {code for code, _ in settings.LANGUAGES}:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
@@ -64,7 +72,22 @@ def _sent_from_this_site(request: HttpRequest) -> bool:
         return False
 
 
+def _sent_from_another_site(request: HttpRequest) -> bool:
+    """Whether the browser says the form was on another site. Unlike _sent_from_this_site,
+    a request with neither header passes: it does not come from a browser that another
+    site's page could have made send it (every current browser sends Origin with a POST)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in {"same-origin", "none"}
+    return "Origin" in request.headers and not _sent_from_this_site(request)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return expired_page(request)
+
+
+def expired_page(request: HttpRequest) -> HttpResponse:
+    """A form sent after its session ended (or its CSRF token was lost)."""
     # Framed by the face's own layout, so the intake's expired page keeps its quick exit (T2).
     # What the person typed is shown back (it was never stored), so a long message written
     # while the session ran out is not lost: they can copy it and start again. Only for a

@@ -10,7 +10,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import BadRequest
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, UnreadablePostError
 from django.shortcuts import redirect, render
@@ -22,8 +21,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 import sealbox
 from casework import keys, selectors, services
+from casework.models import Message
+from core.body import NOT_WHOLE, body_incomplete
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
+from core.views import expired_page
 from evacuation.checkins.selectors import checkin_offered
 from intake import throttle
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
@@ -53,11 +55,17 @@ def _allow(*methods: str) -> Callable[[View], View]:
     return decorator
 
 
+def _closed() -> bool:
+    """Whether the intake cannot take a new request now (services.intake_readiness): then
+    no page offers the request form, so nobody types into a dead end."""
+    return not services.intake_readiness().accepts_requests
+
+
 @_allow("GET")
 def landing(request: HttpRequest) -> HttpResponse:
     if person_session(request) is not None:
         return redirect("conversation")
-    return render(request, "intake/landing.html")
+    return render(request, "intake/landing.html", {"closed": _closed()})
 
 
 @_allow("GET")
@@ -70,6 +78,8 @@ def quick_exit(request: HttpRequest) -> HttpResponse:
 
 @_allow("GET")
 def start(request: HttpRequest) -> HttpResponse:
+    if _closed():  # no phrase either: the landing page says the line is not open
+        return redirect("landing")
     codename = pending_codename(request)
     if codename is None:
         codename = sealbox.generate_codename(translation.get_language() or "ru")
@@ -85,6 +95,14 @@ def _problems_text(problems: UploadProblems) -> list[str]:
     for name in problems.wrong_type:
         texts.append(
             _("“%(name)s” cannot be sent: only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files.") % {"name": name}
+        )
+    for name in problems.cannot_clean:
+        texts.append(
+            _(
+                "“%(name)s” cannot be sent: we cannot remove the place where it was taken from this kind of photo. "
+                "Please send a screenshot of it instead, or save it as JPEG."
+            )
+            % {"name": name}
         )
     if problems.no_space:
         names = ", ".join(f"“{name}”" for name in problems.no_space)
@@ -145,32 +163,47 @@ def _encrypting_uploads(request: HttpRequest) -> Iterator[EncryptingUploadHandle
                 room.use(handler.stored_bytes())
 
 
+class _NotWhole(Exception):
+    """The request body did not arrive whole. Nothing of it is stored; what did arrive goes
+    back into the form, so the person can check it and send it again."""
+
+    def __init__(self, received: QueryDict) -> None:
+        super().__init__("the request body did not arrive whole")
+        self.received = received
+
+
 def _posted(request: HttpRequest, handler: EncryptingUploadHandler) -> QueryDict:
     """The form fields, once the whole body has been read through the handler. A body that
-    ended inside a file (a cut connection, a truncated request) is refused as a whole: its
-    last field or file may be cut short."""
+    did not arrive whole (a cut connection, a truncated request, a client the server cut off
+    for not sending) is refused as a whole: its last field or file may be cut short."""
     try:
         data = request.POST
     except UnreadablePostError:  # the connection broke while the body was arriving
-        raise BadRequest("the request body could not be read to its end") from None
-    if handler.interrupted:
-        raise BadRequest("the request body ended inside a file")
+        raise _NotWhole(QueryDict()) from None
+    if handler.interrupted or body_incomplete(request):
+        raise _NotWhole(data)
     return data
+
+
+def _files_were_sent(request: HttpRequest, handler: EncryptingUploadHandler) -> bool:
+    return bool(request.FILES) or handler.interrupted
 
 
 @csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
 @_allow("GET", "POST")
 def first_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
+        # Refusals are decided before the body is read, so the files of a refused request are
+        # never written, not even encrypted; what was typed comes back in the form.
+        if _closed():
+            return _first_request_kept(request, _files_skipped(request), closed=True)
         with throttle.budget_reserved(throttle.NEW_CASES) as unit:
             if unit is None:
-                # Decided before the body is read, so the files of a refused request are never
-                # written, not even encrypted.
-                skipper = FileSkippingUploadHandler(request)
-                request.upload_handlers = [skipper]
-                return _first_request_busy(request, skipper)
+                return _first_request_kept(request, _files_skipped(request), busy=True)
             with _encrypting_uploads(request) as handler:
                 return _first_request_post(request, handler, unit)
+    if _closed():
+        return redirect("landing")
     codename = pending_codename(request)
     if codename is None:
         return redirect("start")
@@ -182,9 +215,13 @@ def _first_request_post(
     request: HttpRequest, handler: EncryptingUploadHandler, unit: throttle.Reservation
 ) -> HttpResponse:
     codename = pending_codename(request)
-    if codename is None:
-        return redirect("start")
-    form = FirstRequestForm(_posted(request, handler), codename=codename)
+    if codename is None:  # the session ended while the form was being filled in
+        return expired_page(request)
+    try:
+        posted = _posted(request, handler)
+    except _NotWhole as cut:
+        return _first_request_not_whole(request, codename, cut.received, _files_were_sent(request, handler))
+    form = FirstRequestForm(posted, codename=codename)
     problems = _problems_text(handler.problems)
     if not form.is_valid() or problems:
         if handler.held_back:
@@ -211,16 +248,19 @@ def _first_request_post(
             body=data["message"],
             attachments=handler.accepted,
         )
-    except services.IntakeUnavailable:
-        return render(request, "intake/unavailable.html", status=503)
+    except services.IntakeUnavailable:  # closed while this request was on its way
+        return _render_request_again(request, form, [], closed=True)
     except (services.DuressWordInCodename, services.DuressWordNotInList):  # the form checked it already
         form.add_error("duress_word", _("This word cannot be your danger word. Please choose another word."))
         return _render_request_again(request, form, [])
     if opened:
         handler.recorded = True
+        notice = _sent_notice(handler)
+    else:
+        notice = _first_request_added(login, data["message"], handler)
     vault_start_fresh(request)
     person_session_start(request, login)
-    request.session[_NOTICE] = _sent_notice(handler)
+    request.session[_NOTICE] = notice
     return redirect("conversation")
 
 
@@ -231,11 +271,12 @@ def _sent_notice(handler: EncryptingUploadHandler) -> str:
 def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.PersonSession, bool]:
     """Open the case for this pending codename, or, if it is already open, log in to it.
 
-    The same form can arrive twice (a double click, a resend while the first was working):
-    the first request opens the case, and the second then fails on the codename's unique
-    lookup id. It is the same person, so the second is logged in to that case rather than
-    shown an error and left without the session that held the codename. Returns the session
-    and whether this request opened the case."""
+    A form can arrive twice (a double click, a resend while the first was working, a second
+    window of the same browser): the first request opens the case, and the second then fails
+    on the codename's unique lookup id. It is the same person, so the second is logged in to
+    that case rather than shown an error and left without the session that held the
+    codename (_first_request_added keeps what it brought). Returns the session and whether
+    this request opened the case."""
     try:
         return services.case_open_from_intake(codename=codename, **request_fields), True
     except IntegrityError:
@@ -245,31 +286,83 @@ def _case_open_once(*, codename: str, **request_fields: Any) -> tuple[services.P
         return existing, False
 
 
+def _files_skipped(request: HttpRequest) -> FileSkippingUploadHandler:
+    skipper = FileSkippingUploadHandler(request)
+    request.upload_handlers = [skipper]
+    return skipper
+
+
+def _first_request_added(session: services.PersonSession, body: str, handler: EncryptingUploadHandler) -> str:
+    """Keep a first request that reached a case another request had just opened for the same
+    codename, and return the notice that tells the truth about it. The very words and files
+    already stored (a double click) are not stored twice. Anything else becomes the person's
+    next message in that case, since "Sent" must never be said of text that was not kept;
+    the rest of the form (urgency, contact, danger word) stays as the first request set it,
+    and the notice says so."""
+    if _already_stored(session, body, handler.accepted):
+        return _sent_notice(handler)
+    services.message_post_from_person(session=session, body=body, attachments=handler.accepted)
+    handler.recorded = True
+    return "added"
+
+
+def _already_stored(session: services.PersonSession, body: str, attachments: list[services.NewAttachment]) -> bool:
+    files = sorted((item.name, item.size) for item in attachments)
+    conversation = selectors.conversation_for_person(
+        session.credential, session.keypair.private_key, decoy=session.shows_decoy, since=session.shows_since
+    )
+    return any(
+        message.sender == Message.Sender.PERSON
+        and message.body == body
+        and sorted((item.name, item.size) for item in message.attachments) == files
+        for message in conversation.messages
+    )
+
+
 @csrf_protect
-def _first_request_busy(request: HttpRequest, skipper: FileSkippingUploadHandler) -> HttpResponse:
-    """The new-case budget is spent: nothing is stored, and what was typed is shown back in
-    the form so it can be sent again in a few minutes."""
+def _first_request_kept(
+    request: HttpRequest, skipper: FileSkippingUploadHandler, *, busy: bool = False, closed: bool = False
+) -> HttpResponse:
+    """The request cannot be taken (the new-case budget is spent, or the intake is closed):
+    nothing is stored, and what was typed is shown back in the form so it can be sent again
+    later, or copied."""
     codename = pending_codename(request)
     if codename is None:
-        return redirect("start")
-    typed = request.POST
-    initial = {
+        return expired_page(request)
+    context: dict[str, Any] = {
+        # Unbound, so the typed text comes back without the form's error messages.
+        "form": FirstRequestForm(initial=_typed_initial(request.POST), codename=codename),
+        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES) if busy else 0,
+        "closed": closed,
+        "reattach": skipper.skipped > 0,
+    }
+    return render(request, "intake/request.html", context, status=503 if closed else 429)
+
+
+def _typed_initial(typed: QueryDict) -> dict[str, Any]:
+    return {
         name: typed.getlist(name) if name == "help_kinds" else typed.get(name, "")
         for name in FirstRequestForm.base_fields
     }
+
+
+def _first_request_not_whole(request: HttpRequest, codename: str, received: QueryDict, files: bool) -> HttpResponse:
+    """Nothing is stored and the pending codename stays: what arrived is given back in the
+    form (unbound, so without error messages about fields that did not arrive)."""
     context: dict[str, Any] = {
-        # Unbound, so the typed text comes back without the form's error messages.
-        "form": FirstRequestForm(initial=initial, codename=codename),
-        "busy_minutes": throttle.minutes_until_next_window(throttle.NEW_CASES),
-        "reattach": skipper.skipped > 0,
+        "form": FirstRequestForm(initial=_typed_initial(received), codename=codename),
+        "problems": [str(NOT_WHOLE)],
+        "reattach": files,
     }
-    return render(request, "intake/request.html", context, status=429)
-
-
-def _render_request_again(request: HttpRequest, form: FirstRequestForm, problems: list[str]) -> HttpResponse:
-    files_sent = bool(request.FILES) or bool(problems)
-    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent}
     return render(request, "intake/request.html", context, status=400)
+
+
+def _render_request_again(
+    request: HttpRequest, form: FirstRequestForm, problems: list[str], *, closed: bool = False
+) -> HttpResponse:
+    files_sent = bool(request.FILES) or bool(problems)
+    context: dict[str, Any] = {"form": form, "problems": problems, "reattach": files_sent, "closed": closed}
+    return render(request, "intake/request.html", context, status=503 if closed else 400)
 
 
 @_allow("GET", "POST")
@@ -335,9 +428,18 @@ def _render_conversation(
 @csrf_protect
 def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
     session = person_session(request)
-    if session is None:
-        return redirect("login")
-    form = ReplyForm(_posted(request, handler))
+    if session is None:  # the session ended while the reply was being written
+        return expired_page(request)
+    try:
+        posted = _posted(request, handler)
+    except _NotWhole as cut:
+        # Nothing is stored and the session stays; what arrived is given back in the form.
+        problems = [str(NOT_WHOLE)]
+        if _files_were_sent(request, handler):
+            problems.append(_("Your message was not sent yet. Please attach the files again."))
+        form = ReplyForm(initial={"message": cut.received.get("message", "")})
+        return _render_conversation(request, session, form, problems=problems, status=400)
+    form = ReplyForm(posted)
     problems = _problems_text(handler.problems)
     words = form.is_valid() and bool(form.cleaned_data["message"])
     if handler.held_back and not words:  # the files cannot come, and there is nothing else to send

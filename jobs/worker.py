@@ -8,6 +8,20 @@ claimed_until < now`` and the worker keeps it only if the update changed one row
 that dies leaves a lease that runs out; the job is then claimed again, and its handler must
 be idempotent (see notifications.delivery, which records what it sent).
 
+The lease is short (SP_JOB_LEASE_SECONDS, a minute by default) and a heartbeat thread renews it
+every third of that while the handler runs, so a crashed worker's job waits a minute, not the
+length of the longest job. Delivery is at least once: a worker paused past its lease (SIGSTOP,
+a stalled host) may find the job taken and finished by another, and a finished job whose
+completion could not be recorded runs again. What is never lost is a job's completion: "done"
+is written whenever the work finished, while a failure (a retry or giving up) is written only
+by the worker that still holds the claim and only while the job is neither done nor failed,
+so a late worker can never turn finished work into a failure.
+
+The database may be away for a while (a SQLite write lock held past the busy timeout, a
+PostgreSQL restart): every database step of the loop catches the error, closes the connection
+and tries again after a pause that doubles up to half a minute, with jitter so that several
+workers do not return at the same instant.
+
 Periodic jobs (jobs.services.periodic_job, e.g. the session purge) are queued by the workers
 themselves: the ``manage.py worker`` command makes sure, at most every 30 seconds, that each
 has one job for the current time slot. Slots are counted from the epoch, so every worker
@@ -19,15 +33,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import random
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, InterfaceError, close_old_connections, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -38,6 +55,9 @@ logger = logging.getLogger(__name__)
 _SQLITE_CANDIDATES = 20
 # The PostgreSQL advisory lock that lets one worker at a time queue periodic jobs.
 _PERIODIC_LOCK = int.from_bytes(hashlib.blake2b(b"jobs.periodic", digest_size=8).digest(), "big", signed=True)
+# What "the database is away" looks like: locked, restarted, a dropped connection, a missing table
+# before migrate. OperationalError and the rest are DatabaseErrors; InterfaceError is not.
+DATABASE_ERRORS = (DatabaseError, InterfaceError)
 
 
 def new_worker_id() -> str:
@@ -110,27 +130,110 @@ def error_label(exc: BaseException) -> str:
     return label[:100]
 
 
-def run_job(job: Job) -> bool:
-    """Run one claimed job; True when it is done. A failure schedules a retry or gives up."""
-    try:
-        handler_for(job.kind)(job)
-    except Exception as exc:
-        _record_failure(job, exc)
-        return False
-    Job.objects.filter(pk=job.pk).update(done_at=timezone.now(), claimed_until=None, last_error="")
-    return True
+def lease_renew(job: Job, worker_id: str, *, lease: timedelta) -> bool:
+    """Push the claim's deadline on; False when the claim is no longer this worker's (it ran out
+    and another worker took the job, or the job is finished)."""
+    mine = Job.objects.filter(pk=job.pk, claimed_by=worker_id, done_at=None, failed_at=None)
+    return mine.update(claimed_until=timezone.now() + lease) == 1
 
 
-def _record_failure(job: Job, exc: Exception) -> None:
+def job_record_done(job: Job, worker_id: str) -> None:
+    """The work finished: say so, whoever holds the claim now. Finished is a fact, so it also
+    overrides a failure another worker recorded meanwhile; a job already done stays as it was."""
+    Job.objects.filter(pk=job.pk, done_at=None).update(
+        done_at=timezone.now(), failed_at=None, claimed_by=worker_id, claimed_until=None, last_error=""
+    )
+
+
+def job_record_failure(job: Job, worker_id: str, exc: BaseException) -> None:
+    """Schedule a retry, or give up after the last attempt; only while this worker still holds
+    the claim and the job is neither done nor failed. A worker whose lease ran out records
+    nothing: the job is another worker's now, or finished."""
     now = timezone.now()
     label = error_label(exc)
+    mine = Job.objects.filter(pk=job.pk, claimed_by=worker_id, done_at=None, failed_at=None)
     release = {"claimed_by": "", "claimed_until": None, "last_error": label}
     if job.attempts >= settings.SP_JOB_MAX_ATTEMPTS:
-        Job.objects.filter(pk=job.pk).update(failed_at=now, **release)
-        logger.error("job %s (%s) gave up after %d attempts: %s", job.pk, job.kind, job.attempts, label)
-    else:
-        Job.objects.filter(pk=job.pk).update(run_at=now + backoff(job.attempts), **release)
+        if mine.update(failed_at=now, **release):
+            logger.error("job %s (%s) gave up after %d attempts: %s", job.pk, job.kind, job.attempts, label)
+            return
+    elif mine.update(run_at=now + backoff(job.attempts), **release):
         logger.warning("job %s (%s) failed on attempt %d, will retry: %s", job.pk, job.kind, job.attempts, label)
+        return
+    logger.warning("job %s (%s) failed after its claim ran out; nothing recorded: %s", job.pk, job.kind, label)
+
+
+def _connection_reset_after(exc: BaseException) -> None:
+    """A handler that hit a database error may leave a broken connection behind: close it, so
+    recording the failure opens a fresh one (unless a caller's transaction owns it)."""
+    if isinstance(exc, DATABASE_ERRORS) and not connection.in_atomic_block:
+        connection.close()
+
+
+class DatabaseBackoff:
+    """Pauses after database errors: 0.5 s, 1 s, 2 s ... up to 30 s, each a random part of the
+    way between half and all of that (jitter), and back to the start after a success."""
+
+    def __init__(self, stop: threading.Event, *, first: float = 0.5, longest: float = 30.0) -> None:
+        self.stop = stop
+        self.first = first
+        self.longest = longest
+        self.failures = 0
+
+    def delay(self) -> float:
+        ceiling = min(self.first * 2**self.failures, self.longest)
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
+
+    def wait_after(self, exc: BaseException, doing: str) -> None:
+        """Log one line, drop the connection and pause (shorter if the worker is stopped)."""
+        if connection.in_atomic_block:
+            raise exc  # a caller's transaction owns the connection: nothing here can repair it
+        pause = self.delay()
+        self.failures += 1
+        logger.warning("database error while %s (%s); trying again in %.1f s", doing, error_label(exc), pause)
+        connection.close()
+        self.stop.wait(pause)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class LeaseKeeper:
+    """Renews a claim every third of the lease while its job runs, on a thread of its own (with
+    its own database connection), so only a worker that stopped renewing loses the job."""
+
+    def __init__(self, job: Job, worker_id: str, lease: timedelta) -> None:
+        self.job = job
+        self.worker_id = worker_id
+        self.lease = lease
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{job.pk}", daemon=True)
+        self._named = (job.pk, job.kind)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._finished.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        backoff = DatabaseBackoff(self._finished)
+        try:
+            while not self._finished.wait(self.lease.total_seconds() / 3):
+                try:
+                    renewed = lease_renew(self.job, self.worker_id, lease=self.lease)
+                except DATABASE_ERRORS as exc:
+                    backoff.wait_after(exc, f"renewing the claim on job {self.job.pk}")
+                    continue
+                backoff.reset()
+                if not renewed:
+                    if not self._finished.is_set():  # not just recorded by this worker
+                        logger.warning("job %s (%s): its claim ran out and another worker has it", *self._named)
+                    return
+        finally:
+            connection.close()  # this thread's own connection
 
 
 @dataclass
@@ -147,21 +250,57 @@ class Worker:
     _next_periodic_check: float = field(default=0.0, init=False, repr=False)
 
     def run(self, *, once: bool = False) -> int:
-        """Claim and run jobs until stopped (or, with ``once``, until nothing is due)."""
+        """Claim and run jobs until stopped (or, with ``once``, until nothing is due). A database
+        error pauses the loop and it tries again; it never ends it."""
         ran = 0
+        backoff = DatabaseBackoff(self.stop)
         while not self.stop.is_set():
-            if not connection.in_atomic_block:
-                close_old_connections()  # drop connections past CONN_MAX_AGE or broken
-            self._queue_periodic()
-            job = claim_next(self.worker_id, lease=self.lease)
+            try:
+                job = self._claim()
+            except DATABASE_ERRORS as exc:
+                backoff.wait_after(exc, "claiming a job")
+                continue
+            backoff.reset()
             if job is None:
                 if once:
                     break
                 self.stop.wait(self.idle_seconds)
                 continue
-            run_job(job)
+            self._run_claimed(job)
             ran += 1
         return ran
+
+    def _claim(self) -> Job | None:
+        if not connection.in_atomic_block:
+            close_old_connections()  # drop connections past CONN_MAX_AGE or broken
+        self._queue_periodic()
+        return claim_next(self.worker_id, lease=self.lease)
+
+    def _run_claimed(self, job: Job) -> None:
+        with LeaseKeeper(job, self.worker_id, self.lease):
+            try:
+                handler_for(job.kind)(job)
+            except Exception as exc:
+                _connection_reset_after(exc)
+                self._until_recorded(partial(job_record_failure, job, self.worker_id, exc), job)
+            else:
+                self._until_recorded(partial(job_record_done, job, self.worker_id), job)
+
+    def _until_recorded(self, record: Callable[[], None], job: Job) -> None:
+        """Write a job's outcome, trying again while the database is away. A worker told to stop
+        tries once more and leaves it: the claim runs out and the job runs again (at least once)."""
+        backoff = DatabaseBackoff(self.stop)
+        while True:
+            try:
+                record()
+                return
+            except DATABASE_ERRORS as exc:
+                if self.stop.is_set():
+                    logger.warning(
+                        "job %s (%s): outcome not recorded before stopping; it will run again", job.pk, job.kind
+                    )
+                    return
+                backoff.wait_after(exc, f"recording the outcome of job {job.pk}")
 
     def _queue_periodic(self) -> None:
         if self.periodic and time.monotonic() >= self._next_periodic_check:

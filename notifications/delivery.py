@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import nacl.hash
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import StaffMember
@@ -109,10 +109,23 @@ def deliver(job: Job, members: list[StaffMember], notice: Notice) -> None:
                 send(preference, notice, dedupe_key=dedupe_key(job, preference.member_id))
         except Exception as exc:
             failures.append(exc)  # the others are still told; the job is retried for this one
+            delivery_outcome_record(preference, delivered=False)
             continue
         NotificationSent.objects.create(job=job, member_id=preference.member_id, channel=preference.channel)
+        delivery_outcome_record(preference, delivered=True)
     if failures:
         raise failures[0]
+
+
+def delivery_outcome_record(preference: NotificationPreference, *, delivered: bool) -> None:
+    """Remember whether the channel worked, for the inbox and the staff page. Only while the
+    preference is the one that was tried: an address changed meanwhile has not been tried."""
+    now = timezone.now()
+    same = NotificationPreference.objects.filter(pk=preference.pk, updated_at=preference.updated_at)
+    if delivered:
+        same.update(last_delivered_at=now, failing_since=None)
+    else:
+        same.filter(failing_since=None).update(failing_since=now)  # since the first failure
 
 
 def dedupe_key(job: Job, member_id: int) -> str:

@@ -65,3 +65,27 @@ class PreferenceForm(forms.Form):
             URLValidator(schemes=["https", "http"])(url)
         except ValidationError:
             self.add_error("address", _("Enter a valid https:// URL."))
+
+
+class SignupChannelForm(PreferenceForm):
+    """The notifications page's choice and rules, asked at sign-up. Nothing is chosen in
+    advance: leaving it for later is a choice the newcomer makes, with what it means written
+    beside it, and the inbox then warns them until a channel works."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offered = dict(self.fields["channel"].choices)
+        channel = self.fields["channel"]
+        channel.label = _("How should we tell you when a case needs you?")
+        channel.choices = [
+            *(
+                (value, offered[value])
+                for value in (Channel.EMAIL, Channel.MATRIX, Channel.WEBHOOK)
+                if value in offered
+            ),
+            (
+                Channel.NONE,
+                _("I will set this up later. Until then I am told of nothing, not even a case in danger now."),
+            ),
+        ]
+        channel.error_messages["required"] = _("Choose how to be told, or that you will set it up later.")

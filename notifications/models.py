@@ -34,6 +34,11 @@ class NotificationPreference(models.Model):
     # The language the member set this in; their notifications are written in it.
     language = models.CharField(max_length=8, default="ru")
     updated_at = models.DateTimeField(default=timezone.now)
+    # How the last deliveries to this address went (notifications.delivery.deliver): whether
+    # the channel works is shown to the member, in the inbox and on the staff page. Both are
+    # cleared when the channel or address changes: the new one has not been tried yet.
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
 
 
 class NotificationSent(models.Model):

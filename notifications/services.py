@@ -33,19 +33,32 @@ def preference_set(*, member: StaffMember, channel: str, address: str, language:
         current = NotificationPreference.objects.select_for_update().filter(member=member).first()
         change = _change(current, channel, address, language)
         address_ct = address_encrypt(member.pk, channel, address) if channel != Channel.NONE else b""
-        preference, _ = NotificationPreference.objects.update_or_create(
-            member=member,
-            defaults={"channel": channel, "address_ct": address_ct, "language": language, "updated_at": timezone.now()},
-        )
+        defaults = {"channel": channel, "address_ct": address_ct, "language": language, "updated_at": timezone.now()}
+        if change is not None and (change["channel"] != change["was"] or change["address"] != "kept"):
+            # Somewhere else now: how deliveries went to the old address says nothing about it.
+            defaults.update(last_delivered_at=None, failing_since=None)
+        preference, _ = NotificationPreference.objects.update_or_create(member=member, defaults=defaults)
         if change is not None:
             audit_record(actor=member, action=Action.NOTIFY_PREFERENCE_CHANGE, details={"member": member.pk, **change})
     return preference
 
 
-def webhook_refusal_audit(*, member_id: int, reason: str, actor: StaffMember | None, when: str) -> None:
-    """A webhook refused by the address rule, when saved (``actor`` is the member) or at
-    delivery (no actor: the worker): someone may be probing the server's network, or a name
-    they saved now points inside it. The reason code only, never the URL."""
+def preference_check(*, channel: str, address: str) -> None:
+    """At sign-up, before the account exists: the address rule preference_set applies, so a
+    refused webhook is shown while the sign-up link still works. Audited without a member."""
+    if channel != Channel.WEBHOOK:
+        return
+    try:
+        webhook_target(address)
+    except WebhookRefused as refused:
+        webhook_refusal_audit(member_id=None, reason=refused.reason, actor=None, when="signup")
+        raise
+
+
+def webhook_refusal_audit(*, member_id: int | None, reason: str, actor: StaffMember | None, when: str) -> None:
+    """A webhook refused by the address rule, when saved (``actor`` is the member), at sign-up
+    (no account yet) or at delivery (the worker): someone may be probing the server's network,
+    or a name they saved now points inside it. The reason code only, never the URL."""
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -12,6 +12,7 @@ from notifications import services
 from notifications.forms import PreferenceForm
 from notifications.models import Channel, NotificationPreference
 from notifications.outbound import WebhookRefused
+from notifications.reach import WORKING_STATES, ChannelState, channel_state
 
 
 @staff_required
@@ -34,4 +35,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("notifications:preferences")
     status = 400 if form.errors else 200
-    return render(request, "notifications/preferences.html", {"form": form}, status=status)
+    state, since = channel_state(current)  # as the inbox and the staff page judge it
+    context = {"form": form, "state": ChannelState(state), "working": state in WORKING_STATES, "since": since}
+    return render(request, "notifications/preferences.html", context, status=status)

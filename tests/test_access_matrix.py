@@ -12,9 +12,11 @@ Besides status codes and redirect targets, every response body is searched for t
 the world (the person's message and file, the other person's message, the decoy conversation,
 the case identifier, the codename). A secret may appear only where the matrix says so.
 
-Staff personas of every role, each on the on-call team (whose members are given its new cases
-if their role reads cases) and on another team: caseworker and outsider, verifier_in and
-verifier_out, logistics_in and logistics_out, analyst_in and analyst_out, and the coordinator.
+Staff personas of every role, each on the on-call team (whose coordinators and caseworkers are
+given its new cases; its verifiers are given a case when vetting starts on it, so the caseworker
+gives verifier_in the person's new case by name) and on another team: caseworker and outsider,
+verifier_in and verifier_out, logistics_in and logistics_out, analyst_in and analyst_out, and
+the coordinator.
 Logistics staff read a case only while it is verified, so for the two logistics personas
 {case} (and {revision}) name the world's verified case, which logistics_in was given: what they
 may do there is what matters. Everyone else acts on the person's case, which is new.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import html
+import io
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,14 +41,17 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
+from PIL import Image, PngImagePlugin
 
+import scrub
 from accounts import services as account_services
 from accounts.models import Role, SignupLink
 from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
 from casework import services as casework_services
-from casework.models import Attachment, Message, Team
+from casework.models import Attachment, CaseKey, CaseNamedMember, Message, Team
+from core.certificates import certify
 from core.views import STATIC_FILES
 from evacuation.funds import services as funds_services
 from evacuation.funds.models import LedgerEntry
@@ -86,7 +92,8 @@ METHODS = ("GET", "POST")
 
 # The secrets searched for in every response. Each names strings (or bytes) of the world.
 MESSAGE = "person's message and file name"
-FILE = "person's file contents"
+FILE = "person's file contents"  # as everyone who may read the file gets it: cleaned (scrub)
+ORIGINAL = "person's file as sent, metadata and all"
 OTHER = "other person's message"
 DECOY = "decoy conversation"
 CASE = "person's case identifier"
@@ -95,10 +102,24 @@ NOTE = "staff note on the person's case"
 TASK = "task on the person's case"
 LEG = "place on the person's evacuation plan"
 VERIFIED = "verified case's message"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED)
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED, ORIGINAL)
 
-# A small PNG with a marker no template could contain by accident.
-PNG = b"\x89PNG\r\n\x1a\n" + b"matrix-file-" + uuid.uuid4().hex.encode() + b"\x00" * 64
+
+def _png_with_metadata(marker: bytes) -> bytes:
+    """A small real PNG whose text chunk (metadata, removed from the copy staff see) holds a
+    marker no template could contain by accident; it comes before the pixels, so the cleaned
+    file's bytes never appear whole inside the original."""
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", marker.decode())
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (12, 34, 56)).save(out, "PNG", pnginfo=text)
+    assert out.getvalue().index(marker) < out.getvalue().index(b"IDAT")
+    return out.getvalue()
+
+
+ORIGINAL_MARKER = b"matrix-original-" + uuid.uuid4().hex.encode()
+PNG = _png_with_metadata(ORIGINAL_MARKER)
+CLEANED_PNG = scrub.clean(PNG, "image/png")
 
 
 @dataclass(frozen=True)
@@ -178,7 +199,9 @@ MATRIX = [
         "request",
         "request/",
         get=everyone(to("/start/")),
-        post=everyone(to("/start/")),
+        # A form sent without one (the session ran out while it was filled in) gets the
+        # expired page, which shows back what was typed.
+        post=everyone(FORBIDDEN),
         data={"urgency": "danger_now", "region": "chechnya", "message": "A request from the matrix."},
     ),
     Route(
@@ -195,7 +218,7 @@ MATRIX = [
         "conversation",
         "conversation/",
         get=people(ok(), person=ok(MESSAGE), person_under_duress=ok(DECOY), other_person=ok(OTHER)),
-        post=people(to("/conversation/")),
+        post=people(to("/conversation/"), anonymous=FORBIDDEN),  # the expired page, with the text
         data={"message": "A message from the matrix."},
     ),
     Route(
@@ -607,6 +630,21 @@ MATRIX = [
         "casework:attachment",
         "cases/<str:public_id>/files/<uuid:attachment_id>/",
         get=staff(NOT_FOUND, caseworker=ok(FILE), coordinator=ok(FILE), verifier_in=ok(FILE)),
+        post=staff(NOT_ALLOWED),
+        kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
+    ),
+    Route(
+        # The original, metadata and all, is for coordinators only, whoever else holds the case.
+        "console",
+        "casework:attachment_original",
+        "cases/<str:public_id>/files/<uuid:attachment_id>/original/",
+        get=staff(
+            NOT_FOUND,
+            caseworker=FORBIDDEN,
+            coordinator=ok(ORIGINAL),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}", "attachment_id": "{attachment}"},
     ),
@@ -1398,6 +1436,7 @@ def _build_world() -> World:
     cover_words = f"Words of the cover conversation {marker}"
     person = open_case(body=person_words, decoy_opening=cover_words)
     other_person = open_case(body=other_words, duress_word="")
+    _named_on_case(person, caseworker, staff_in["verifier_in"])
 
     person_client = person.intake()
     file_name = f"matrix-{marker}.png"
@@ -1447,7 +1486,8 @@ def _build_world() -> World:
         },
         secrets={
             MESSAGE: [person_words, file_name],
-            FILE: [PNG],
+            FILE: [CLEANED_PNG],
+            ORIGINAL: [ORIGINAL_MARKER],
             OTHER: [other_words],
             DECOY: [cover_words],
             CASE: [person.case.public_id],
@@ -1470,7 +1510,9 @@ def _verified_case(
     and given to the logistics member by the caseworker (through the real services)."""
     verified = open_case(body=words, duress_word="")
     case_transition(case=verified.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=verified.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=verified.case, member=caseworker.member, to_state=State.VETTING, member_private_key=caseworker.private_key
+    )
     for signer in (verifier, coordinator):
         vetting_services.sign_off_create(
             case=verified.case,
@@ -1489,6 +1531,18 @@ def _verified_case(
     )
     verified.case.refresh_from_db()
     return verified
+
+
+def _named_on_case(person: PersonAtRisk, caseworker: Staff, member: Staff) -> None:
+    """``member`` given every key version of the world's case by the caseworker, by name, as
+    casework.services.case_member_add does it but without its audit entry (the audit log's rows
+    must not show the case)."""
+    opened = keys.case_private_keys(person.case, caseworker.member, caseworker.private_key)
+    for case_key in CaseKey.objects.filter(case=person.case, pk__in=list(opened)).order_by("version"):
+        keys.wrap_case_key_for(member.member, case_key, opened[case_key.pk])
+    named = CaseNamedMember(case=person.case, member=member.member)
+    certify(named)
+    named.save(force_insert=True)
 
 
 def _held_reply(person: PersonAtRisk, caseworker: Staff) -> Message:

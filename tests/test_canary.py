@@ -3,7 +3,7 @@
 Unique strings go in through every free-text input of both faces, through the real views:
 the first request (message, contact, cover phrase, danger word, the first message of the
 cover conversation, attachment contents and names), the conversation, the codename login (right, wrong and with the danger word), the
-staff sign-up and login password, a staff reply, the hostile-relative note, case notes and
+staff sign-up (password and notification address) and login password, a staff reply, the hostile-relative note, case notes and
 tasks (new, edited and typed into a refused conflicting edit) and a reply draft sent with a
 canned reply's Insert button. With the rows committed, the test then
 searches every place a seized server would give up: the raw SQLite file with its -wal and
@@ -40,11 +40,15 @@ from django.db import connection
 from django.test import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+import scrub
 import sealbox
 from accounts.models import Role, StaffMember
 from audit.models import AuditEntry
 from casework.models import Case, Team
 from evacuation.plans.models import Destination
+from intake.uploads import sniff_content_type
+from notifications.models import NotificationPreference
+from notifications.services import preference_address
 from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, make_staff, totp_now
 from tests.plaintext_search import (
     LogFile,
@@ -126,6 +130,11 @@ def pdf_with_text(latin: str, cyrillic: str, *, padding: int = 0) -> bytes:
     return body + b"trailer << /Root 1 0 R >>\n%%EOF\n"
 
 
+def cleaned(data: bytes) -> bytes:
+    """The copy of an uploaded file that staff and the person get."""
+    return scrub.clean(data, str(sniff_content_type(data)))
+
+
 def attachment(canaries: Canaries, label: str, kind: str, *, padding: int = 0) -> SimpleUploadedFile:
     """A file whose name and contents each carry their own canaries."""
     name = canaries.pair(f"{label} file name").replace(" ", "-")
@@ -157,16 +166,25 @@ def add_codename(canaries: Canaries, label: str, codename: str, *typed: str) -> 
         canaries.add(f"{label} (as typed, #{number})", phrase)
 
 
-def staff_signs_up_through_an_invitation(coordinator: Staff, password: str) -> Staff:
+def staff_signs_up_through_an_invitation(coordinator: Staff, password: str, notify_address: str) -> Staff:
     """The coordinator invites, the newcomer signs up and enrols TOTP: the password goes
-    through the real sign-up form, then through the real login form."""
+    through the real sign-up form, then through the real login form; the notification address
+    through the sign-up form's channel choice."""
     page = coordinator.console().post("/staff/", {"role": "caseworker", "team": ""}).content.decode()
     token = re.search(r"/signup/([^/<\s]+)/", page)
     assert token is not None, page[:2000]
     newcomer = FaceClient(CONSOLE)
-    form = {"username": "canary-keeper", "password": password, "password_again": password}
+    form = {
+        "username": "canary-keeper",
+        "password": password,
+        "password_again": password,
+        "channel": "email",
+        "address": notify_address,
+    }
     response = newcomer.post(f"/signup/{token.group(1)}/", form)
     assert response.status_code == 302, response.content[:2000]
+    stored = NotificationPreference.objects.get(member__username="canary-keeper")
+    assert (stored.channel, preference_address(stored)) == ("email", notify_address)
     device = TOTPDevice.objects.get(user__username="canary-keeper")
     assert newcomer.post("/enrol/totp/", {"code": totp_now(device)}).status_code == 302
     assert newcomer.post("/logout/").status_code == 302
@@ -225,7 +243,8 @@ def matrix_address(canaries: Canaries, console: FaceClient) -> None:
 def run_every_input(coordinator: Staff) -> Scenario:
     canaries = Canaries()
     password = canaries.pair("staff password")
-    staff = staff_signs_up_through_an_invitation(coordinator, password)
+    notify_address = canaries.add("notification e-mail typed at sign-up", f"{latin_canary()}@hotline.example.org")
+    staff = staff_signs_up_through_an_invitation(coordinator, password, notify_address)
     console = staff.console()
 
     # Someone who only looked at a codename: it waits in their session vault.
@@ -262,7 +281,11 @@ def run_every_input(coordinator: Staff) -> Scenario:
     files = re.findall(r'href="(/cases/[^"]+/files/[^"]+/)"', page)
     assert len(files) == 2
     downloaded = {b"".join(console.get(url).streaming_content) for url in files}
-    assert downloaded == {upload.file.getvalue() for upload in first["attachments"]}
+    sent = [upload.file.getvalue() for upload in first["attachments"]]
+    # Staff get the files without their metadata (scrub); a coordinator opens them as sent.
+    assert downloaded == {cleaned(data) for data in sent}
+    originals = coordinator.console()
+    assert {b"".join(originals.get(f"{url}original/").streaming_content) for url in files} == set(sent)
     reply = canaries.pair("staff reply")
     assert console.post(f"/cases/{case.public_id}/reply/", {"body": reply}).status_code == 302
     hostile = {"hostile_relative": "on", "hostile_note": canaries.pair("hostile relative note")}
@@ -285,7 +308,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     assert later["message"] in conversation
     file_id = re.findall(r'name="attachment" value="([^"]+)"', conversation)[-1]
     download = person.post("/conversation/file/", {"attachment": file_id})
-    assert b"".join(download.streaming_content) == later["attachments"].file.getvalue()
+    assert b"".join(download.streaming_content) == cleaned(later["attachments"].file.getvalue())
 
     # Captors force the danger-word login and write something (last: the real codename
     # shows only what is written after it from then on).
@@ -305,7 +328,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
     teams_change_hands(coordinator, staff, case)
     notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
     staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
-    matrix_address(canaries, console)
+    matrix_address(canaries, coordinator.console())  # the newcomer keeps the e-mail given at sign-up
     vetting_inputs(canaries, case, console, coordinator.console())
     sensitive_chooser_draft(canaries, case, console)
     money_paid_out(canaries, case, console, coordinator.console())
@@ -618,7 +641,15 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
     scenario = run_every_input(coordinator)
     # The audit rows are part of the database searched below: the scenario must have made them.
     audited = set(AuditEntry.objects.values_list("action", flat=True))
-    assert audited >= {"login", "login_failed", "case_view", "case_reply", "attachment_download", "invite_create"}
+    assert audited >= {
+        "login",
+        "login_failed",
+        "case_view",
+        "case_reply",
+        "attachment_download",
+        "attachment_original_download",
+        "invite_create",
+    }
 
     # Controls: markers put in each place on purpose, which the same search must find.
     controls = Canaries()

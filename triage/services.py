@@ -13,7 +13,7 @@ from accounts import permissions
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
+from casework import keys, teams
 from casework.models import Case, CaseKeyWrap
 from casework.services import case_revision_bump, case_state_changed
 from triage.lifecycle import ClosingReason, State, transition_for
@@ -47,7 +47,9 @@ def case_transition(
 
     A case leaving the verified state loses its logistics readers with a key rotation
     (casework.services.case_state_changed); ``member_private_key`` lets the details be
-    re-sealed under the new key version."""
+    re-sealed under the new key version. A case entering vetting is given to its team's
+    verifiers (casework.teams.vetting_started): with ``member_private_key`` at once, without it
+    the keys are owed until a key holder hands them on."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         holds_key = CaseKeyWrap.objects.filter(
@@ -95,6 +97,11 @@ def case_transition(
             details["reason"] = reason
         audit_record(actor=member, action=Action.CASE_TRANSITION, case=locked, details=details)
         case_state_changed(case=locked, actor=member, actor_private_key=member_private_key)
+        if to_state == State.VETTING:
+            # The team's verifiers read the case from now on: given the key by the member who
+            # started vetting (who holds it), or owed it until a key holder hands it on.
+            teams.vetting_started(case=locked, actor=member, actor_private_key=member_private_key)
+            locked.refresh_from_db(fields=["revision"])
     case.status = to_state
     case.certificate = locked.certificate
     case.revision = locked.revision

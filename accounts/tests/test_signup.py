@@ -15,7 +15,7 @@ from accounts.models import RecoveryKey, SignupLink, StaffMember
 from casework.models import Team
 from tests.personas import CONSOLE, PASSWORD, FaceClient, Staff, totp_now
 
-NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD}
+NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"}
 
 
 @pytest.mark.django_db

@@ -98,6 +98,7 @@ def test_an_invitation_and_the_enrolment_it_leads_to_are_audited(coordinator: St
         "username": "newcomer",
         "password": "a long enough password 77",
         "password_again": "a long enough password 77",
+        "channel": "none",
     }
     assert newcomer.post(f"/signup/{token.group(1)}/", form).status_code == 302
     joined = StaffMember.objects.get(username="newcomer").pk

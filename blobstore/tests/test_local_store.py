@@ -53,3 +53,31 @@ def test_a_store_not_yet_created_measures_its_nearest_existing_parent(store: Loc
     assert not store.root.exists()
     assert store.free_bytes() > 0
     assert abs(store.free_bytes() - LocalBlobStore(store.root.parent).free_bytes()) < 64 * 1024 * 1024
+
+
+def _finished_blob(store: LocalBlobStore, *, age_seconds: float) -> str:
+    with store.writer(name := store.new_name()) as handle:
+        handle.write(b"ciphertext")
+    past = time.time() - age_seconds
+    os.utime(store.root / name[:2] / name, (past, past))
+    return name
+
+
+def test_old_finished_blobs_no_record_names_are_removed_and_the_rest_kept(store: LocalBlobStore) -> None:
+    named = [_finished_blob(store, age_seconds=3600) for _ in range(3)]
+    orphans = [_finished_blob(store, age_seconds=3600) for _ in range(3)]
+    fresh_orphan = _finished_blob(store, age_seconds=5)  # its request may still be running
+    stray = store.root / "ab" / "not-a-blob"
+    stray.parent.mkdir(exist_ok=True)
+    stray.write_bytes(b"something else")
+    os.utime(stray, (0, 0))
+    asked: list[list[str]] = []
+
+    def referenced(names: list[str]) -> set[str]:
+        asked.append(names)
+        return set(names) & set(named)
+
+    assert store.remove_unreferenced(300, referenced, batch=2) == len(orphans)
+    assert sorted(store.names()) == sorted([*named, fresh_orphan, stray.name]), "a file not named like a blob stays"
+    assert all(len(names) <= 2 for names in asked)
+    assert fresh_orphan not in {name for names in asked for name in names}, "a fresh blob is not even looked up"

@@ -106,8 +106,8 @@ def test_someone_without_the_case_key_cannot_hand_it_out(
 def test_a_removed_member_cannot_open_anything_written_afterwards_with_any_key_they_kept(
     coordinator: Staff, caseworker: Staff
 ) -> None:
-    # A verifier reads the case too, so removing the caseworker does not leave the coordinator alone.
-    make_staff("verifier", role=Role.VERIFIER, invited_by=coordinator)
+    # A second caseworker reads the case too, so removing the first does not leave the coordinator alone.
+    make_staff("caseworker-two", invited_by=coordinator)
     person = _person_with_contact()
     case = person.case
     # Everything the caseworker could have copied while she held the key: her own private key

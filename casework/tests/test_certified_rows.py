@@ -479,7 +479,8 @@ def test_a_sign_up_link_planted_in_the_database_makes_no_account(coordinator: St
     )
 
     page = FaceClient(CONSOLE).post(
-        f"/signup/{token}/", {"username": "mallory", "password": PASSWORD, "password_again": PASSWORD}
+        f"/signup/{token}/",
+        {"username": "mallory", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"},
     )
 
     assert page.status_code != 302

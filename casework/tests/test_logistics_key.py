@@ -43,7 +43,9 @@ def verifiers(coordinator: Staff) -> tuple[Staff, Staff]:
 def vetting(caseworker: Staff, outsider: Staff, logistics: Staff, verifiers: tuple[Staff, Staff]) -> PersonAtRisk:
     person = open_case(body="I need to hide, please.")
     case_transition(case=person.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=person.case, member=caseworker.member, to_state=State.VETTING, member_private_key=caseworker.private_key
+    )
     return person
 
 

@@ -51,8 +51,14 @@ def second_caseworker(coordinator: Staff) -> Staff:
 
 @pytest.fixture
 def case(coordinator: Staff, caseworker: Staff, verifier: Staff) -> Case:
-    """Held by the on-call team's coordinator, caseworker and verifier."""
-    return open_case(body="Please help me.").case
+    """Held by the on-call team's coordinator and caseworker, and the verifier the caseworker
+    gave it to by name (verifiers are not given new cases)."""
+    case = open_case(body="Please help me.").case
+    services.case_member_add(
+        case=case, actor=caseworker.member, actor_private_key=caseworker.private_key, member=verifier.member
+    )
+    case.refresh_from_db()
+    return case
 
 
 @pytest.fixture

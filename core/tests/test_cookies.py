@@ -133,8 +133,9 @@ def test_the_host_cookie_check_finds_each_problem() -> None:
 
 @pytest.mark.django_db
 def test_the_intake_sets_and_deletes_only_host_cookies_over_https(https: dict[str, Any], person: PersonAtRisk) -> None:
-    session, vault, language = (
-        https[name] for name in ("SESSION_COOKIE_NAME", "SP_VAULT_COOKIE_NAME", "LANGUAGE_COOKIE_NAME")
+    session, vault, language, csrf = (
+        https[name]
+        for name in ("SESSION_COOKIE_NAME", "SP_VAULT_COOKIE_NAME", "LANGUAGE_COOKIE_NAME", "CSRF_COOKIE_NAME")
     )
     browser = FaceClient(INTAKE)
     started = browser.get("/start/", secure=True)
@@ -147,9 +148,11 @@ def test_the_intake_sets_and_deletes_only_host_cookies_over_https(https: dict[st
         logged_in = browser.post("/login/", {"codename": person.codename}, secure=True)
         assert logged_in.status_code == 302 and {session, vault} <= _set(logged_in)
         assert not _host_cookie_problems(logged_in)
-        assert browser.get("/conversation/", secure=True).status_code == 200
+        conversation = browser.get("/conversation/", secure=True)
+        assert conversation.status_code == 200 and csrf in _set(conversation)  # its forms' token
+        assert not _host_cookie_problems(conversation)
         left = browser.get("/exit/", secure=True) if leave == "quick exit" else browser.post("/logout/", secure=True)
-        assert _deleted(left) == {session, vault}, leave
+        assert _deleted(left) == {session, vault, csrf}, leave
         assert not _host_cookie_problems(left), leave
 
 
@@ -161,13 +164,14 @@ def _staff_login(staff: Staff) -> tuple[FaceClient, HttpResponse]:
 
 @pytest.mark.django_db
 def test_the_console_sets_and_deletes_only_host_cookies_over_https(https: dict[str, Any], caseworker: Staff) -> None:
-    session, vault = https["SESSION_COOKIE_NAME"], https["SP_VAULT_COOKIE_NAME"]
+    session, vault, csrf = (https[name] for name in ("SESSION_COOKIE_NAME", "SP_VAULT_COOKIE_NAME", "CSRF_COOKIE_NAME"))
     browser, logged_in = _staff_login(caseworker)
-    assert logged_in.status_code == 302 and _set(logged_in) == {session, vault}
+    # Django's login() gives the session a new CSRF token.
+    assert logged_in.status_code == 302 and _set(logged_in) == {session, vault, csrf}
     assert not _host_cookie_problems(logged_in)
     assert browser.get("/inbox/", secure=True).status_code == 200
     logged_out = browser.post("/logout/", secure=True)
-    assert _deleted(logged_out) == {session, vault} and not _host_cookie_problems(logged_out)
+    assert _deleted(logged_out) == {session, vault, csrf} and not _host_cookie_problems(logged_out)
 
     # A vault cookie whose session ran out is deleted with the same attributes.
     browser, _ = _staff_login(caseworker)

@@ -23,6 +23,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 from django.utils import translation
 
+import sealbox
 from config import urls_intake
 from intake.views import server_error
 from tests.personas import INTAKE, FaceClient, PersonAtRisk
@@ -325,6 +326,12 @@ def _request_with_mistakes(client: FaceClient) -> HttpResponse:
         return _first_request(client, data)
 
 
+def _request_after_the_line_closed(client: FaceClient) -> HttpResponse:
+    client.get("/start/")
+    with override_settings(SP_RECOVERY_PUBLIC_KEY=sealbox.KeyPair.generate().public_key):  # not the stored one
+        return client.post("/request/", {"urgency": "in_hiding", "region": "abroad", "message": "Help"})
+
+
 def _login_paused(client: FaceClient) -> HttpResponse:
     with override_settings(SP_LOGIN_BUDGET=1):
         client.post("/login/", {"codename": WRONG_PHRASE})
@@ -365,20 +372,17 @@ class Page:
     status: int
     visit: Callable[[FaceClient], HttpResponse]
     logged_in: bool = False
+    line_open: bool = True  # a coordinator and a caseworker are set up: the intake takes requests
 
 
 PAGES = [
     Page("landing", "intake/landing.html", 200, lambda c: c.get("/")),
+    Page("landing while the line is not set up", "intake/landing.html", 200, lambda c: c.get("/"), line_open=False),
     Page("start", "intake/start.html", 200, lambda c: c.get("/start/")),
     Page("request", "intake/request.html", 200, _request_form),
     Page("request with mistakes", "intake/request.html", 400, _request_with_mistakes),
     Page("request left empty", "intake/request.html", 400, lambda c: _first_request(c, {})),
-    Page(
-        "request while the line is not set up",
-        "intake/unavailable.html",
-        503,
-        lambda c: _first_request(c, {"urgency": "in_hiding", "region": "abroad", "message": "Help"}),
-    ),
+    Page("request after the line closed", "intake/request.html", 503, _request_after_the_line_closed),
     Page("login", "intake/login.html", 200, lambda c: c.get("/login/")),
     Page("login left empty", "intake/login.html", 400, lambda c: c.post("/login/", {"codename": ""})),
     Page("login with too few words", "intake/login.html", 400, lambda c: c.post("/login/", {"codename": "lonely"})),
@@ -443,6 +447,8 @@ def _render(page: Page, make_client: Callable[[], FaceClient], language: str) ->
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
 def test_the_intake_page_shows_no_english_in_russian(page: Page, request: pytest.FixtureRequest) -> None:
+    if page.line_open:
+        request.getfixturevalue("caseworker")
     if page.logged_in:
         person: PersonAtRisk = request.getfixturevalue("person")
         make_client: Callable[[], FaceClient] = person.intake

@@ -67,7 +67,7 @@ def _browser_key(browser: FaceClient) -> bytes:
     return base64.urlsafe_b64decode(browser.cookies[vault_cookie_name()].value)
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("caseworker")  # the line is open: /start/ gives a codename
 def test_a_vault_key_planted_before_start_does_not_seal_the_new_codename() -> None:
     """Attacker: sets the vault cookie in the person's browser before they ask for a codename,
     then reads the session table. The pending codename is sealed under a key the server made."""
@@ -86,7 +86,7 @@ def test_a_vault_key_planted_before_start_does_not_seal_the_new_codename() -> No
     assert _without_csrf(again.content) == _without_csrf(page.content), "a reload shows the same codename"
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("caseworker")  # the line is open: /start/ gives a codename
 def test_a_vault_key_the_server_minted_for_another_browser_is_not_taken_for_this_one() -> None:
     """Attacker: starts a session of their own (so the server mints them a real vault key),
     copies that key into the person's browser and reads the session table later."""

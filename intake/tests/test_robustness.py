@@ -23,8 +23,9 @@ from django.test import RequestFactory, override_settings
 from django.utils import translation
 
 import sealbox
+from casework import services
 from casework.files import blob_store
-from casework.models import Attachment, Case, Message, PersonCredential
+from casework.models import Attachment, Case, Message, PersonCredential, TeamMembership
 from config import urls_intake
 from core.tests.test_translations import untranslated
 from intake import views
@@ -140,15 +141,45 @@ def test_the_last_unit_of_the_case_budget_takes_a_request_with_a_danger_word_too
     assert _started().post("/request/", REQUEST).status_code == 429
 
 
-def test_a_request_whose_keys_were_derived_spends_its_unit_even_when_no_case_opens(
-    db: None, derivations: list[str]
+def _close_the_line() -> None:
+    """The on-call team loses its last member who reads new cases: the intake closes."""
+    TeamMembership.objects.filter(team__is_on_call=True).delete()
+
+
+def test_a_request_sent_after_the_line_closed_costs_nothing_and_keeps_its_text(
+    caseworker: Staff, derivations: list[str]
 ) -> None:
-    """Attacker: anonymous, posting well-formed first requests while no team is on call. Each
-    ran its Argon2id derivations and then stopped, and nothing counted them."""
-    response = _started().post("/request/", REQUEST)
+    """Attacker: anonymous, posting well-formed first requests while no team is on call. They
+    are refused before any derivation; the person who typed one gets the text back."""
+    client = _started()
+    _close_the_line()
+    response = client.post("/request/", {**REQUEST, "attachments": _upload("p.png", PNG)})
     assert response.status_code == 503
-    assert len(derivations) == 2
+    page = response.content.decode()
+    assert "The line is not open yet" in page and KEPT_TEXT in page
+    assert derivations == [] and _case_budget_count() == 0
+    assert not Case.objects.exists() and _stored_files() == []
+
+
+def test_a_request_whose_keys_were_derived_spends_its_unit_even_when_no_case_opens(
+    caseworker: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line closes while a request's Argon2id derivations run: its unit stays spent (the
+    work was done), nothing is stored, and what was typed comes back."""
+    derive = services.derive_secrets
+
+    def closing_meanwhile(normalised: str) -> object:
+        _close_the_line()
+        return derive(normalised)
+
+    monkeypatch.setattr(services, "derive_secrets", closing_meanwhile)
+    response = _started().post("/request/", {**REQUEST, "attachments": _upload("p.png", PNG)})
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "The line is not open yet" in page and KEPT_TEXT in page
+    assert "files have to be attached again" in page
     assert _case_budget_count() == 1
+    assert not Case.objects.exists() and not Attachment.objects.exists() and _stored_files() == []
 
 
 @override_settings(SP_NEW_CASE_BUDGET=1)
@@ -266,7 +297,7 @@ CUT_OFF = (
     f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachments"; filename="cut.png"\r\n\r\n'.encode()
     + BIGGER_PNG
 )
-MALFORMED_TAILS = {"broken base64": BROKEN_BASE64, "header too long": HEADER_TOO_LONG, "cut off": CUT_OFF}
+MALFORMED_TAILS = {"broken base64": BROKEN_BASE64, "header too long": HEADER_TOO_LONG}
 
 
 def _post_raw(client: FaceClient, path: str, body: bytes, **extra: object) -> HttpResponse:
@@ -279,6 +310,29 @@ def _assert_bad_request_page(response: HttpResponse, language: str = "en") -> No
     assert _language_of(page) == language
     assert 'href="/exit/"' in page and "<title>Information desk</title>" in page
     assert "This could not be read" in page and "Nothing was kept" in page
+
+
+def _assert_not_whole_page(response: HttpResponse, typed: str) -> None:
+    """A body that did not arrive whole: the form again, with what arrived and the reason."""
+    page = response.content.decode()
+    assert response.status_code == 400, page[:500]
+    assert "Your message did not arrive whole. Please check it and send again." in page
+    assert typed in page and "attach" in page and 'name="attachments"' in page
+
+
+def test_a_first_request_cut_off_inside_a_file_is_given_back_and_keeps_nothing(caseworker: Staff) -> None:
+    body = _fields(REQUEST) + _complete_png() + CUT_OFF
+    _assert_not_whole_page(_post_raw(_started(), "/request/", body), KEPT_TEXT)
+    assert not Case.objects.exists()
+    assert _stored_files() == []
+
+
+def test_a_reply_cut_off_inside_a_file_is_given_back_and_changes_nothing(person: PersonAtRisk) -> None:
+    client = person.intake(language="en")
+    body = _fields({"message": "A reply with photos"}) + _complete_png() + CUT_OFF
+    _assert_not_whole_page(_post_raw(client, "/conversation/", body), "A reply with photos")
+    assert Message.objects.filter(case=person.case, sender="person", is_decoy=False).count() == 1
+    assert not Attachment.objects.exists() and _stored_files() == []
 
 
 @pytest.mark.parametrize("tail", MALFORMED_TAILS.values(), ids=MALFORMED_TAILS.keys())
@@ -318,7 +372,8 @@ def test_a_connection_dropped_in_the_middle_of_a_file_keeps_nothing(caseworker: 
     complete = _fields(REQUEST) + _complete_png() + _part("attachments", BIGGER_PNG, filename="second.png") + END
     sent = complete[: len(complete) - 1000]  # inside the second file
     response = _post_raw(_started(), "/request/", complete, **{"wsgi.input": _DroppedConnection(sent)})
-    _assert_bad_request_page(response)
+    # Nothing of a body whose reading failed can be given back: the form comes back empty.
+    _assert_not_whole_page(response, "")
     assert not Case.objects.exists() and _stored_files() == []
 
 
@@ -336,13 +391,13 @@ def test_a_first_request_sent_twice_opens_one_case_and_its_conversation(casework
     assert first.post("/request/", REQUEST).status_code == 302
     session_before.save()  # as the second request read it, before the first one replaced it
 
-    response = second.post("/request/", {**REQUEST, "attachments": _upload("p.png", PNG)})
+    response = second.post("/request/", REQUEST)
     assert response.status_code == 302 and response["Location"] == "/conversation/"
     page = second.get("/conversation/").content.decode()
-    assert "I am hiding at a friend&#x27;s flat." in page
+    assert page.count("I am hiding at a friend&#x27;s flat.") == 1 and "Sent. We will answer here." in page
     assert Case.objects.count() == 1
-    assert Message.objects.filter(sender="person").count() == 1
-    assert not Attachment.objects.exists() and _stored_files() == []  # the second copy's file is gone
+    assert Message.objects.filter(sender="person").count() == 1  # the same words are not kept twice
+    # Two requests of one browser with different words or files: test_concurrent_first_requests.
     # Both copies ran their derivations, so both count: the budget bounds work, not cases.
     assert _case_budget_count() == 2
 

@@ -1,4 +1,9 @@
-"""Run ``manage.py worker`` with a slow test job kind, for the SIGTERM test (a subprocess)."""
+"""Run ``manage.py worker`` with test job kinds, for the tests that need a worker of its own
+(a subprocess: to send it SIGTERM, pause it with SIGSTOP, kill it with SIGKILL).
+
+Each kind leaves marker files in the directory given as the first argument, so a test can
+tell where the worker is: ``started-<pk>`` when a job begins, ``finished-<pk>`` when it ends.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,25 @@ def slow(job: Job) -> None:
     (MARKERS / f"started-{job.pk}").touch()
     time.sleep(1.5)  # long enough for SIGTERM to arrive mid-job
     (MARKERS / f"finished-{job.pk}").touch()
+
+
+@job_handler("test.sleep")
+def sleep(job: Job) -> None:
+    """Runs for payload["tenths"] tenths of a second."""
+    (MARKERS / f"started-{job.pk}").touch()
+    time.sleep(int(job.payload["tenths"]) / 10)
+    (MARKERS / f"finished-{job.pk}").touch()
+
+
+@job_handler("test.fails_after_resume")
+def fails_after_resume(job: Job) -> None:
+    """Waits until the test writes ``resume-<pk>``, then fails: the work of a worker that was
+    paused and whose connection to the outside world broke meanwhile."""
+    (MARKERS / f"started-{job.pk}").touch()
+    while not (MARKERS / f"resume-{job.pk}").exists():
+        time.sleep(0.05)
+    (MARKERS / f"finished-{job.pk}").touch()
+    raise ConnectionResetError("the mail server hung up while the worker was paused")
 
 
 call_command("worker", "--idle-seconds", "0.2")

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PLAIN_PACKAGES = ("sealbox", "blobstore")
+PLAIN_PACKAGES = ("sealbox", "blobstore", "scrub")
 IMPORT_CHECK = (
-    "import sealbox, blobstore, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
+    "import sealbox, blobstore, scrub, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
 )
 
 

@@ -1,5 +1,5 @@
-"""Personas for vetting: two verifiers on the on-call team, and a case opened after them (so
-its key is wrapped for them too), brought to the vetting state by the caseworker."""
+"""Personas for vetting: two verifiers on the on-call team, and a case brought to the vetting
+state by the caseworker, who thereby gives them its key (verifiers are not given new cases)."""
 
 from __future__ import annotations
 
@@ -31,5 +31,7 @@ def vetted_person(caseworker: Staff, outsider: Staff, verifier: Staff, second_ve
     """A person whose case is being vetted."""
     person = open_case(body="I need to leave, please help.")
     case_transition(case=person.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=person.case, member=caseworker.member, to_state=State.VETTING, member_private_key=private_key(caseworker)
+    )
     return person

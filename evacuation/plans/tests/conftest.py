@@ -1,6 +1,6 @@
 """Personas for evacuation plans: two verifiers and a logistics member on the on-call team,
-a case opened after them (so its key is wrapped for them too) and verified the real way
-(triaged, vetting, two sign-offs, verified)."""
+and a case verified the real way (triaged, vetting, which gives the verifiers its key, two
+sign-offs, verified)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def unverified_person(
 ) -> PersonAtRisk:
     person = open_case(body="I need to leave, please help.")
     case_transition(case=person.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=person.case, member=caseworker.member, to_state=State.VETTING, member_private_key=private_key(caseworker)
+    )
     return person
 
 

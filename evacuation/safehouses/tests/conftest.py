@@ -1,5 +1,5 @@
 """Personas for safe houses: a logistics member, two verifiers on the on-call team, and
-verified cases opened after them (so their keys are wrapped for the whole team)."""
+verified cases (the verifiers given each key when vetting started)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def verifiers(coordinator: Staff) -> tuple[Staff, Staff]:
 def verified_case(caseworker: Staff, verifiers: tuple[Staff, Staff], body: str = "I need to hide.") -> PersonAtRisk:
     person = open_case(body=body)
     case_transition(case=person.case, member=caseworker.member, to_state=State.TRIAGED)
-    case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
+    case_transition(
+        case=person.case, member=caseworker.member, to_state=State.VETTING, member_private_key=caseworker.private_key
+    )
     for verifier in verifiers:
         vetting_services.sign_off_create(
             case=person.case,

@@ -3,7 +3,8 @@
 Run one or more per host under a supervisor (systemd, Docker). SIGTERM or SIGINT lets the job
 in hand finish, claims nothing more and exits with status 0. ``--once`` runs whatever is due
 now and exits, for cron and for tests. Every worker also queues the periodic jobs (see
-jobs/worker.py), so nothing else needs to be scheduled.
+jobs/worker.py), so nothing else needs to be scheduled. A database error never ends it: it waits
+and tries again (jobs/worker.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,74 @@
+"""The untouched originals of uploaded files: evidence that only coordinators open.
+
+Staff and the person see a copy of each photo or PDF without its location and camera data
+(scrub, intake/uploads.py). The file as it arrived is kept beside it, encrypted under its own
+stream key, because it may be needed as evidence (T7): the metadata can prove where and when a
+photo was taken. Its key is sealed neither to the case key (which caseworkers, verifiers and
+logistics staff hold) nor to the message's data key (which the person holds), but to each
+active member who may open originals (accounts.permissions.can_open_original_files), with a
+certified key (accounts.keyring.trusted_box_keys, invariant 8), and to the organisation
+recovery key. A coordinator who joins later opens the originals uploaded after they joined;
+older ones stay openable with the recovery key. casework.selectors.original_for_member opens
+one; the console audits every opening.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sealbox
+from accounts import permissions
+from accounts.keyring import trusted_box_keys
+from accounts.models import StaffMember
+from casework import keys
+from casework.models import AttachmentOriginalKey
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, repr=False)
+class NewOriginal:
+    """The file as it arrived, already encrypted into the blob store, not yet recorded."""
+
+    blob_name: str
+    file_key: bytes
+    size: int
+
+
+def key_ctx(attachment_id: uuid.UUID) -> bytes:
+    return keys.attachment_ctx("original-key", attachment_id)
+
+
+def original_keys_seal(originals: Sequence[tuple[uuid.UUID, NewOriginal]]) -> list[AttachmentOriginalKey]:
+    """The rows that seal each original's stream key to its readers and the recovery key (the
+    caller saves them with the attachments, in the same transaction)."""
+    if not originals:
+        return []
+    members = StaffMember.objects.filter(is_active=True, role__in=permissions.ORIGINAL_FILE_READER_ROLES)
+    readers = trusted_box_keys(
+        members.order_by("pk"), left_out="staff member %s: left out of original files, key not certified", log=logger
+    )
+    try:
+        recovery: bytes | None = keys.recovery_public_key()
+    except keys.RecoveryKeyMismatch:
+        # Nothing is sealed to a recovery key that does not hold (logged where it is read); the
+        # person's message still goes through, its originals for the coordinators alone.
+        recovery = None
+    rows = []
+    for attachment_id, original in originals:
+        ctx = key_ctx(attachment_id)
+        rows += [
+            AttachmentOriginalKey(
+                attachment_id=attachment_id,
+                member=member,
+                sealed_key=sealbox.seal(public_key, original.file_key, ctx=ctx),
+            )
+            for member, public_key in readers
+        ]
+        if recovery is not None:
+            sealed = sealbox.seal(recovery, original.file_key, ctx=ctx)
+            rows.append(AttachmentOriginalKey(attachment_id=attachment_id, for_recovery=True, sealed_key=sealed))
+    return rows

@@ -1,0 +1,156 @@
+"""Metadata removal: what a photo or PDF says about where, when and with what it was made is
+gone from the copy, and what it shows is kept."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+import pytest
+from PIL import Image, ImageChops, ImageOps, ImageStat, IptcImagePlugin
+
+import scrub
+from tests import samples
+
+
+def _assert_no_markers(data: bytes, sample: samples.Sample) -> None:
+    found = [marker for marker in sample.markers if marker in data]
+    assert not found, f"metadata left in the clean copy: {found}"
+
+
+def _mean_difference(first: Image.Image, second: Image.Image) -> float:
+    assert first.size == second.size
+    difference = ImageChops.difference(first.convert("RGB"), second.convert("RGB"))
+    return max(ImageStat.Stat(difference).mean)
+
+
+def test_the_samples_carry_what_a_phone_writes() -> None:
+    """Positive control: without it the tests below could pass on files that had nothing."""
+    photo = samples.photo_with_location()
+    assert all(marker in photo.data for marker in photo.markers)
+    assert samples.exif_of(photo.data)[samples.GPS_IFD]
+    with Image.open(io.BytesIO(photo.data)) as image:
+        assert IptcImagePlugin.getiptcinfo(image)
+    for sample in (samples.png_with_location(), samples.webp_with_location(), samples.pdf_with_author()):
+        assert all(marker in sample.data for marker in sample.markers)
+
+
+def test_a_jpeg_loses_exif_gps_xmp_iptc_and_comment_and_keeps_its_pixels() -> None:
+    photo = samples.photo_with_location(width=640, height=480)
+    clean = scrub.clean(photo.data, "image/jpeg")
+    _assert_no_markers(clean, photo)
+    assert samples.exif_of(clean) == {}
+    assert b"Exif\x00\x00" not in clean
+    with Image.open(io.BytesIO(clean)) as image:
+        assert image.format == "JPEG"
+        assert "xmp" not in image.info and "comment" not in image.info and "photoshop" not in image.info
+        assert IptcImagePlugin.getiptcinfo(image) is None
+    assert _mean_difference(samples.pixels(photo.data), samples.pixels(clean)) < 1.5
+
+
+def test_a_jpeg_keeps_its_quality_tables() -> None:
+    photo = samples.photo_with_location(width=640, height=480)
+    clean = scrub.clean(photo.data, "image/jpeg")
+    with Image.open(io.BytesIO(photo.data)) as before, Image.open(io.BytesIO(clean)) as after:
+        assert after.quantization == before.quantization  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_turned_photo_stays_upright_once_its_exif_is_gone(orientation: int) -> None:
+    photo = samples.photo_with_location(orientation=orientation, width=320, height=160)
+    clean = scrub.clean(photo.data, "image/jpeg")
+    with Image.open(io.BytesIO(photo.data)) as original:
+        shown = ImageOps.exif_transpose(original)  # what a viewer that reads EXIF displays
+    after = samples.pixels(clean)
+    assert after.size == shown.size
+    assert _mean_difference(shown, after) < 1.5
+
+
+def test_a_png_loses_its_text_and_exif_and_keeps_every_pixel() -> None:
+    picture = samples.png_with_location()
+    clean = scrub.clean(picture.data, "image/png")
+    _assert_no_markers(clean, picture)
+    assert samples.exif_of(clean) == {}
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf"):
+        assert chunk not in clean
+    assert ImageChops.difference(samples.pixels(picture.data), samples.pixels(clean)).getbbox() is None
+
+
+def test_a_palette_png_keeps_its_transparency() -> None:
+    image = Image.new("P", (8, 8), 1)
+    image.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0])
+    image.putpixel((0, 0), 2)
+    out = io.BytesIO()
+    image.save(out, "PNG", transparency=1)
+    clean = scrub.clean(out.getvalue(), "image/png")
+    with Image.open(io.BytesIO(clean)) as after:
+        assert after.info.get("transparency") == 1
+        assert after.getpixel((1, 1)) == 1 and after.getpixel((0, 0)) == 2
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_a_webp_loses_exif_and_xmp(lossless: bool) -> None:
+    picture = samples.webp_with_location(lossless=lossless)
+    clean = scrub.clean(picture.data, "image/webp")
+    _assert_no_markers(clean, picture)
+    assert b"EXIF" not in clean and b"XMP " not in clean
+    assert (b"VP8L" in clean) is lossless
+    limit = 0 if lossless else 6  # a small picture with sharp edges, encoded twice
+    assert _mean_difference(samples.pixels(picture.data), samples.pixels(clean)) <= limit
+
+
+def test_an_animated_gif_loses_its_comment_and_keeps_its_frames() -> None:
+    animation = samples.gif_with_comment(frames=3)
+    clean = scrub.clean(animation.data, "image/gif")
+    _assert_no_markers(clean, animation)
+    with Image.open(io.BytesIO(clean)) as after:
+        assert after.n_frames == 3
+        after.seek(2)
+        assert after.info["duration"] == 120
+
+
+def test_a_pdf_loses_author_producer_and_xmp_and_keeps_its_page() -> None:
+    document = samples.pdf_with_author(text="Keep this text")
+    clean = scrub.clean(document.data, "application/pdf")
+    _assert_no_markers(clean, document)
+    with pikepdf.open(io.BytesIO(clean)) as pdf:
+        assert "/Info" not in pdf.trailer
+        assert "/Metadata" not in pdf.Root
+        assert len(pdf.pages) == 1
+        assert "/Metadata" not in pdf.pages[0]
+        assert b"(Keep this text) Tj" in pdf.pages[0].Contents.read_bytes()
+    assert b"pikepdf" not in clean.lower() and b"qpdf" not in clean.lower()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),  # the right first bytes, then nothing
+        ("image/jpeg", b"\xff\xd8\xff" + b"\x11" * 64),
+        ("image/jpeg", samples.photo_with_location().data[:300]),  # cut off inside the file
+        ("image/gif", b"GIF89a" + b"\x00" * 10),
+        ("application/pdf", b"%PDF-1.4\n" + b"0" * 64),
+        ("image/heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64),  # no decoder installed
+    ],
+)
+def test_a_file_that_cannot_be_read_as_its_kind_is_not_passed_off_as_clean(content_type: str, data: bytes) -> None:
+    with pytest.raises(scrub.CannotClean):
+        scrub.clean(data, content_type)
+
+
+def test_a_png_claiming_more_pixels_than_allowed_is_not_decoded() -> None:
+    image = Image.new("1", (9000, 8000))  # 72 million pixels in a few kilobytes
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    assert len(out.getvalue()) < 100_000
+    with pytest.raises(scrub.CannotClean):
+        scrub.clean(out.getvalue(), "image/png")
+
+
+def test_a_pdf_that_needs_a_password_cannot_be_cleaned() -> None:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out, encryption=pikepdf.Encryption(user="secret", owner="owner"))
+    with pytest.raises(scrub.CannotClean):
+        scrub.clean(out.getvalue(), "application/pdf")
