@@ -117,10 +117,11 @@ class Detail:
 
 
 def readable_details(action: str, details: Mapping[str, Any]) -> list[Detail]:
+    """In the order of the keys' names: PostgreSQL's jsonb does not keep the written order."""
     return [
-        Detail(KEY_LABELS.get(key, key), _readable_value(action, key, value))
-        for key, value in details.items()
-        if value is not None
+        Detail(KEY_LABELS.get(key, key), _readable_value(action, key, details[key]))
+        for key in sorted(details)
+        if details[key] is not None
     ]
 
 
