@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -33,7 +34,9 @@ from casework.models import Team, TeamMembership
 from casework.teams import team_joined_at_enrolment
 from core.certificates import certified, certify
 
-ON_CALL_TEAM_NAME = "Hotline"
+# Named in the language the first coordinator signs up in, as a coordinator names any later
+# team: a team's name is what people typed, never translated when shown.
+ON_CALL_TEAM_NAME = gettext_lazy("Hotline")
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +198,7 @@ def _on_call_team_get_or_create() -> Team | None:
         # Making a fresh on-call team now would let whoever is invited next read every new case.
         logger.error("no team is marked on call although teams exist; the new account joins no team")
         return None
-    team = Team.objects.create(name=ON_CALL_TEAM_NAME, is_on_call=True)
+    team = Team.objects.create(name=str(ON_CALL_TEAM_NAME), is_on_call=True)
     certify(team)
     team.save(update_fields=["certificate"])
     return team

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.details import Detail, readable_details
+
 
 class Action(models.TextChoices):
     """Every kind of audited action, in one place."""
@@ -146,6 +148,9 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
+
+    def readable_details(self) -> list[Detail]:
+        return readable_details(self.action, self.details)
 
 
 class AuditHead(models.Model):

@@ -21,3 +21,7 @@ urlpatterns = [
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.forbidden"
+handler404 = "core.errors.not_found"
+handler500 = "core.errors.server_error"

@@ -12,6 +12,7 @@ from django.utils import timezone
 import sealbox
 from accounts import services
 from accounts.models import RecoveryKey, SignupLink, StaffMember
+from casework.models import Team
 from tests.personas import CONSOLE, PASSWORD, FaceClient, Staff, totp_now
 
 NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"}
@@ -179,3 +180,13 @@ def test_handles_are_unique_whatever_their_case(coordinator: Staff) -> None:
             key_time_cost=1,
             key_memory_kib=8,
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "team_name"), [("ru", "Горячая линия"), ("en", "Hotline")])
+def test_the_on_call_team_is_named_in_the_first_coordinators_language(language: str, team_name: str) -> None:
+    token = services.first_coordinator_link_create()
+    client = FaceClient(CONSOLE)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    assert client.post(f"/signup/{token}/", NEW).status_code == 302
+    assert list(Team.objects.values_list("name", "is_on_call")) == [(team_name, True)]

@@ -11,6 +11,8 @@ from django.utils import timezone
 from audit.models import Action, AuditEntry
 from audit.tests.helpers import append, head_row, json_param, noted, sql
 from tests.personas import PersonAtRisk, Staff
+from triage.lifecycle import State
+from triage.services import case_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +214,12 @@ def test_only_coordinators_can_check_a_written_down_point(caseworker: Staff) -> 
     worker = caseworker.console()
     assert worker.post("/audit/check/", {"head": "1:" + "0" * 64}).status_code == 403
     assert not AuditEntry.objects.filter(action=Action.AUDIT_HEAD_CHECK).exists()
+
+
+def test_the_details_of_an_entry_read_in_the_console_language(coordinator: Staff, person: PersonAtRisk) -> None:
+    """Keys and codes are shown with their labels ("роль: аналитик"), numbers as they are."""
+    case_transition(case=person.case, member=coordinator.member, to_state=State.TRIAGED)
+    page = coordinator.console(language="ru").get("/audit/?action=case_transition").content.decode()
+    assert "было: Новый; стало: Разобран" in page
+    enrolment = coordinator.console(language="ru").get("/audit/?action=staff_enrol").content.decode()
+    assert re.search(r"ссылка: \d+; роль: Куратор; ключ подписи: [0-9a-f]{32}", enrolment), enrolment

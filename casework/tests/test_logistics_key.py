@@ -78,7 +78,7 @@ def test_logistics_cannot_be_given_the_key_while_the_case_is_being_vetted(
     assert "logistics (" not in page  # not offered in the list of people to add
     status, page = _give(vetting.case, caseworker, logistics, language="ru")
     assert status == 400
-    assert "Сотрудникам логистики можно дать доступ к делу только после его проверки." in page
+    assert "Сотрудникам логистики можно дать доступ к кейсу только после его проверки." in page
     with translation.override("en"), pytest.raises(services.MembershipRefused, match="only once it is verified"):
         services.case_member_add(
             case=vetting.case,

@@ -434,7 +434,7 @@ def test_a_move_that_would_leave_nobody_reading_the_case_is_refused(
     assert response.status_code == 400
     assert "Moving the case would leave nobody able to read it" in response.content.decode()
     assert in_russian.status_code == 400
-    assert "После переноса дело не сможет прочитать никто" in in_russian.content.decode()
+    assert "После переноса кейс не сможет прочитать никто" in in_russian.content.decode()
     case = Case.objects.get(pk=person.case.pk)
     assert case.team_id == Team.objects.get(is_on_call=True).pk and case.key_version == 1
     assert {holder.username for holder in keys.current_holders(case)} == before

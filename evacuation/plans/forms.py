@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from evacuation.plans.models import (
     Destination,
     DocumentKind,
-    DocumentStatus,
     LegDocument,
     LegStatus,
     Mode,
     PlanTemplate,
+    document_status_choices,
 )
 
 PLACE_MAX_CHARS = 120
@@ -132,7 +132,7 @@ class LegProgressForm(forms.Form):
         for document in documents:
             self.fields[f"doc_{document.kind}"] = forms.ChoiceField(
                 label=document.get_kind_display(),
-                choices=DocumentStatus.choices,
+                choices=document_status_choices(document.kind),
                 initial=document.status,
                 error_messages={"invalid_choice": _("Choose the document's status.")},
             )
@@ -245,4 +245,11 @@ class TemplateLegForm(forms.Form):
         return not (self.cleaned_data.get("mode") or self.cleaned_data.get("from_place"))
 
 
-TemplateLegFormSet = forms.formset_factory(TemplateLegForm, extra=0, max_num=20, absolute_max=20)
+class _TemplateLegRows(forms.BaseFormSet):
+    # Django's own message names its hidden fields; a page sent whole never shows it.
+    default_error_messages = {"missing_management_form": _("The form is incomplete: open the page again.")}
+
+
+TemplateLegFormSet = forms.formset_factory(
+    TemplateLegForm, formset=_TemplateLegRows, extra=0, max_num=20, absolute_max=20
+)

@@ -26,7 +26,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from evacuation.plans import status as plan_status
 
@@ -68,6 +70,49 @@ class DocumentStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     READY = "ready", _("Ready")
     NOT_NEEDED = "not_needed", _("Not needed")
+
+
+# A document's status is shown after its name ("Visa: needed"), and in Russian the word must
+# agree with the name: «Виза: нужна», «Паспорт: нужен», «Билеты: нужны». So each kind has the
+# four status words under its own context, and translators give each the right form.
+_DOCUMENT_STATUS_LABELS: dict[str, dict[str, Promise]] = {
+    DocumentKind.INTERNAL_PASSPORT: {
+        DocumentStatus.NEEDED: pgettext_lazy("internal passport", "Needed"),
+        DocumentStatus.IN_PROGRESS: pgettext_lazy("internal passport", "In progress"),
+        DocumentStatus.READY: pgettext_lazy("internal passport", "Ready"),
+        DocumentStatus.NOT_NEEDED: pgettext_lazy("internal passport", "Not needed"),
+    },
+    DocumentKind.INTERNATIONAL_PASSPORT: {
+        DocumentStatus.NEEDED: pgettext_lazy("international passport", "Needed"),
+        DocumentStatus.IN_PROGRESS: pgettext_lazy("international passport", "In progress"),
+        DocumentStatus.READY: pgettext_lazy("international passport", "Ready"),
+        DocumentStatus.NOT_NEEDED: pgettext_lazy("international passport", "Not needed"),
+    },
+    DocumentKind.VISA: {
+        DocumentStatus.NEEDED: pgettext_lazy("visa", "Needed"),
+        DocumentStatus.IN_PROGRESS: pgettext_lazy("visa", "In progress"),
+        DocumentStatus.READY: pgettext_lazy("visa", "Ready"),
+        DocumentStatus.NOT_NEEDED: pgettext_lazy("visa", "Not needed"),
+    },
+    DocumentKind.TICKETS: {
+        DocumentStatus.NEEDED: pgettext_lazy("tickets", "Needed"),
+        DocumentStatus.IN_PROGRESS: pgettext_lazy("tickets", "In progress"),
+        DocumentStatus.READY: pgettext_lazy("tickets", "Ready"),
+        DocumentStatus.NOT_NEEDED: pgettext_lazy("tickets", "Not needed"),
+    },
+    DocumentKind.OTHER: {
+        DocumentStatus.NEEDED: pgettext_lazy("other document", "Needed"),
+        DocumentStatus.IN_PROGRESS: pgettext_lazy("other document", "In progress"),
+        DocumentStatus.READY: pgettext_lazy("other document", "Ready"),
+        DocumentStatus.NOT_NEEDED: pgettext_lazy("other document", "Not needed"),
+    },
+}
+
+
+def document_status_choices(kind: str) -> list[tuple[str, Promise]]:
+    """The statuses a document of this kind can have, worded to agree with its name."""
+    labels = _DOCUMENT_STATUS_LABELS[kind]
+    return [(status, labels[status]) for status in DocumentStatus.values]
 
 
 class Destination(models.Model):
@@ -158,3 +203,7 @@ class LegDocument(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["leg", "kind"], name="evac_one_document_kind_per_leg")]
+
+    @property
+    def status_label(self) -> Promise:
+        return _DOCUMENT_STATUS_LABELS[self.kind][self.status]

@@ -12,3 +12,8 @@ class SafehousesConfig(AppConfig):
         from vetting import sensitive
 
         sensitive.register_matcher(services.address_matching_kinds)
+        from audit.details import detail_codes_register
+        from audit.models import Action
+        from evacuation.safehouses.models import Placement
+
+        detail_codes_register("status", Placement.Status.choices, actions=[Action.PLACEMENT_CREATE])

@@ -272,7 +272,7 @@ def test_export_page_downloads_a_packet_the_partner_opens(coordinator, two_orgs)
     person = _rich_case(coordinator)
     client = coordinator.console(language="ru")
     response = client.get(f"/cases/{person.case.public_id}/handoff/")
-    assert response.status_code == 200 and "Передать дело партнёру" in response.content.decode()
+    assert response.status_code == 200 and "Передать кейс партнёру" in response.content.decode()
     response = client.post(
         f"/cases/{person.case.public_id}/handoff/",
         {

@@ -496,3 +496,35 @@ def test_a_destination_id_in_the_address_shows_nothing(
     text = page.content.decode()
     assert destination.entry_rules not in text and destination.asylum_rules not in text
     assert f'value="{destination.pk}" selected' not in text
+
+
+def test_a_document_status_agrees_with_the_document_name_in_russian(
+    caseworker: Staff, logistics: Staff, verified_person: PersonAtRisk
+) -> None:
+    plan = _start_plan(caseworker, verified_person)
+    leg = _add_leg(
+        caseworker,
+        plan,
+        planned_departure=date(2026, 12, 1),
+        documents=["internal_passport", "international_passport", "visa", "tickets", "other"],
+    )
+    _progress(caseworker, leg, "planned", visa="in_progress", tickets="ready", other="not_needed")
+    plan_page = caseworker.console(language="ru").get(_plan_url(verified_person)).content.decode()
+    for shown in (
+        "Внутренний паспорт: нужен",
+        "Заграничный паспорт: нужен",
+        "Виза: оформляется",
+        "Билеты: готовы",
+        "Другой документ: не нужен",
+        "По плану: 2026-12-01",
+    ):
+        assert shown in plan_page, shown
+    leg_page = logistics.console(language="ru").get(f"{_plan_url(verified_person)}legs/{leg.pk}/").content.decode()
+    assert "<dt>Билеты</dt><dd>готовы</dd>" in leg_page
+    visa_choices = leg_page.split('name="doc_visa"', 1)[1].split("</select>", 1)[0]
+    assert [re.sub(r"<[^>]+>", "", option) for option in re.findall(r"<option[^>]*>[^<]*</option>", visa_choices)] == [
+        "нужна",
+        "оформляется",
+        "готова",
+        "не нужна",
+    ]
