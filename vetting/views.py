@@ -15,7 +15,7 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
+from casework import keys, sections
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
 from casework.views import NOT_SAVED, _render_case
@@ -28,7 +28,10 @@ from vetting.models import RedFlag, SensitiveItem, SignOff
 def _case_again(request: HttpRequest, public_id: str, status: int, **extra: object) -> HttpResponse:
     """The case page with the vetting form's errors, the reply draft kept if one was posted."""
     reply = StaffReplyForm(initial={"body": request.POST.get("body", "")})
-    return _render_case(request, public_id, reply, status=status, extra=extra, problem=(NOT_SAVED, "vetting"))
+    problem = (NOT_SAVED, "vetting")
+    return _render_case(
+        request, public_id, reply, status=status, extra=extra, problem=problem, section=sections.VETTING
+    )
 
 
 @staff_required
@@ -52,7 +55,7 @@ def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 403, check_form=form, vetting_error=str(refused))
     messages.success(request, _("Checklist item marked."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.VETTING))
 
 
 @staff_required
@@ -79,7 +82,7 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 400, sign_off_form=form, vetting_error=str(refused))
     messages.success(request, _("Your sign-off is recorded."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.VETTING))
 
 
 @staff_required
@@ -93,7 +96,7 @@ def sign_off_withdraw(request: HttpRequest, public_id: str, sign_off_id: int) ->
         raise Http404 from None
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 400, vetting_error=str(refused))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.VETTING))
 
 
 @staff_required
