@@ -32,13 +32,11 @@ def vetting_panel(context: Any, case: Any) -> dict[str, Any]:
 def sensitive_share(context: Any, case: Any) -> dict[str, Any]:
     """Beside the reply box: the button that puts a sensitive item into the reply, or why not."""
     member = context["request"].user
-    return {
-        "case": case,
-        "panel": {
-            "can_share": selectors.can_share_sensitive(case, member),
-            "under_duress": case.under_duress_since is not None,
-        },
+    panel = {
+        "can_share": selectors.can_share_sensitive(case, member),
+        "under_duress": case.under_duress_since is not None,
     }
+    return {"case": case, "panel": panel, "sensitive_error": context.get("sensitive_error", "")}
 
 
 @register.simple_tag
