@@ -1,6 +1,6 @@
-"""What the case page shows of this app: notes, tasks and the canned replies in the case's
-language. casework.views._render_case merges this into its context, after the member's case
-keys were opened and the view was audited."""
+"""What the case page shows of this app: notes and tasks (their section), and the canned
+replies in the case's language (beside the reply box). casework.views._render_case merges
+this into its context, after the member's case keys were opened and the view was audited."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ from casenotes.models import CannedReply
 from casework.models import Case
 
 
-def case_page_context(
-    *, case: Case, member: StaffMember, opened: dict[int, bytes], language: str | None
-) -> dict[str, Any]:
+def case_page_context(*, case: Case, member: StaffMember, opened: dict[int, bytes]) -> dict[str, Any]:
     return {
         "notes": selectors.case_notes(case, opened),
         "note_form": NoteForm(),
         "tasks": selectors.case_tasks(case, opened),
         "task_form": TaskForm(case=case, initial={"owner": member.pk}),
-        "canned_replies": list(selectors.canned_replies_for(language)),
     }
+
+
+def reply_box_context(*, language: str | None) -> dict[str, Any]:
+    return {"canned_replies": list(selectors.canned_replies_for(language))}
 
 
 def reply_with_canned(draft: str, reply: CannedReply) -> str:

@@ -34,7 +34,7 @@ from casenotes.forms import (
 )
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casenotes.panels import reply_with_canned
-from casework import keys
+from casework import keys, sections
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
 from casework.models import Case
@@ -46,7 +46,7 @@ MY_TASKS_PAGE_SIZE = 25
 
 
 def _to_case(case: Case) -> HttpResponse:
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.NOTES))
 
 
 def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:
@@ -73,7 +73,8 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         extra = {"note_form": form}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "notes"))
+        problem = (NOT_SAVED, "notes")
+        return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
     try:
         services.note_create(
             case=case,
@@ -158,7 +159,8 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     form = TaskForm(request.POST, case=case)
     if not form.is_valid():
         extra = {"task_form": form}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
+        problem = (NOT_SAVED, "tasks")
+        return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
     data = form.cleaned_data
     try:
         services.task_create(
@@ -174,7 +176,8 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except services.ChangeRefused as refused:
         extra = {"task_form": form, "task_error": str(refused)}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "tasks"))
+        problem = (NOT_SAVED, "tasks")
+        return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
     messages.success(request, _("Task added."))
     return _to_case(case)
 

@@ -139,8 +139,11 @@ def team_case_assign(request: HttpRequest, team_id: int) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def pending_keys(request: HttpRequest) -> HttpResponse:
-    """Case keys owed to team members; POST hands on every one the member holds."""
+    """Case keys owed to team members; POST hands on every one the member holds. Part of the
+    case list (accounts.permissions.can_see_case_list): a role without one holds no case keys."""
     member = staff_member(request)
+    if not permissions.can_see_case_list(member):
+        raise PermissionDenied
     if request.method == "POST":
         done = teams.pending_wraps_complete(actor=member, actor_private_key=request.staff_private_key)  # type: ignore[attr-defined]
         if done:

@@ -21,7 +21,8 @@ from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
-from casework import keys, selectors, services, teams
+from casenotes.panels import reply_box_context as casenotes_reply_context
+from casework import keys, sections, selectors, services, teams
 from casework.access import case_for_member
 from casework.forms import (
     EDIT_CONFLICT_MESSAGE,
@@ -91,11 +92,16 @@ def _render_case(
     membership_error: str = "",
     extra: dict[str, object] | None = None,
     problem: tuple[str, str] | None = None,
+    section: str | None = None,
 ) -> HttpResponse:
-    """problem: (what happened, the id of the page section to look at) for the status line."""
+    """The case page at one section (casework.sections): ``section`` when a form of that
+    section comes back with an error, otherwise the one the address asks for. Only that
+    section's content is opened and shown; the warnings are shown on every section.
+    problem: (what happened, the id of the page section to look at) for the status line."""
     member = staff_member(request)
     case = case_for_member(member, public_id)
     private_key = request.staff_private_key  # type: ignore[attr-defined]
+    shown = section or sections.chosen(request.GET.get("section"))
     try:
         case_keys = keys.case_private_keys(case, member, private_key)
     except keys.NoAccess:
@@ -104,38 +110,60 @@ def _render_case(
         audit_record(actor=member, action=Action.CASE_VIEW, case=case)
     sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
     details = selectors.case_details_for_staff(case, case_keys[sealed_to.pk]) if sealed_to.pk in case_keys else None
-    conversation = selectors.conversation_page_for_staff(case, case_keys, request.GET.get("page"))
-    holders = keys.current_holders(case)
-    context = {
+    context: dict[str, object] = {
         "case": case,
         "details": details,
-        "real_thread": [message for message in conversation.messages if not message.is_decoy],
-        # The cover story is shown apart, folded, so nobody answers its fake "person" by mistake.
-        "decoy_thread": [message for message in conversation.messages if message.is_decoy],
-        "time_zone": settings.TIME_ZONE,
-        "conversation": conversation,
-        "form": form or StaffReplyForm(),  # the reply box, empty unless a draft is being shown again
-        "holders": holders,
-        # Whom this member may take off (themselves: leave); accounts.permissions decides.
-        "removable": {holder.pk for holder in holders if permissions.can_remove_member(member, holder, holders)},
-        "member_form": member_form or CaseMemberForm(case=case),
-        "membership_error": membership_error,
-        "duress_form": DuressClearForm(),
-        "flags_form": _flags_form(case, details),
-        **casenotes_context(case=case, member=member, opened=case_keys, language=details.language if details else None),
-        **evac_plans_context(case=case),
-        **funds_context(case=case, member=member, opened=case_keys),
-        **checkins_context(case=case, member=member, opened=case_keys),
-        **safehouses_context(case=case, member=member),
-        **handoff_context(case=case, member=member, opened=case_keys),
-        "decoy_form": DecoyReplyForm(),
-        "codename_form": CodenameReplaceForm(),
-        "has_cover_conversation": selectors.case_has_cover_conversation(case),
-        "any_not_authentic": any(not message.authentic for message in conversation.messages),
+        "section": shown,
+        "section_links": [(item, sections.case_url(case.public_id, item.key)) for item in sections.SECTIONS],
+        "attention": sections.attention(case, member),
         "problem": {"text": problem[0], "anchor": problem[1]} if problem else None,
         "case_untrusted": not keys.case_trusted(case),
-        **(extra or {}),
     }
+    if shown == sections.CONVERSATION:
+        conversation = selectors.conversation_page_for_staff(case, case_keys, request.GET.get("page"))
+        context.update(
+            {
+                "real_thread": [message for message in conversation.messages if not message.is_decoy],
+                # The cover story is shown apart, folded, so nobody answers its fake "person" by mistake.
+                "decoy_thread": [message for message in conversation.messages if message.is_decoy],
+                "time_zone": settings.TIME_ZONE,
+                "conversation": conversation,
+                "form": form or StaffReplyForm(),  # the reply box, empty unless a draft is being shown again
+                "duress_form": DuressClearForm(),
+                "decoy_form": DecoyReplyForm(),
+                "has_cover_conversation": selectors.case_has_cover_conversation(case),
+                "any_not_authentic": any(not message.authentic for message in conversation.messages),
+                **casenotes_reply_context(language=details.language if details else None),
+            }
+        )
+    elif shown == sections.NOTES:
+        context.update(casenotes_context(case=case, member=member, opened=case_keys))
+    elif shown == sections.PLAN:
+        context.update(evac_plans_context(case=case))
+    elif shown == sections.MONEY:
+        context.update(funds_context(case=case, member=member, opened=case_keys))
+    elif shown == sections.SAFE_HOUSE:
+        context.update(safehouses_context(case=case, member=member))
+    elif shown == sections.CHECKINS:
+        context.update(checkins_context(case=case, member=member, opened=case_keys))
+    elif shown == sections.ACCESS:
+        holders = keys.current_holders(case)
+        context.update(
+            {
+                "holders": holders,
+                # Whom this member may take off (themselves: leave); accounts.permissions decides.
+                "removable": {
+                    holder.pk for holder in holders if permissions.can_remove_member(member, holder, holders)
+                },
+                "member_form": member_form or CaseMemberForm(case=case),
+                "membership_error": membership_error,
+                "codename_form": CodenameReplaceForm(),
+                **handoff_context(case=case, member=member, opened=case_keys),
+            }
+        )
+    elif shown == sections.STATE:
+        context["flags_form"] = _flags_form(case, details)
+    context.update(extra or {})
     return render(request, "casework/case.html", context, status=status)
 
 
@@ -267,7 +295,9 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseMemberForm(request.POST, case=case)
     if not form.is_valid():
-        return _render_case(request, public_id, status=400, member_form=form, problem=(NOT_DONE, "holders"))
+        return _render_case(
+            request, public_id, status=400, member_form=form, problem=(NOT_DONE, "holders"), section=sections.ACCESS
+        )
     try:
         services.case_member_add(
             case=case,
@@ -282,9 +312,10 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
             status=400,
             membership_error=str(refused),
             problem=(NOT_DONE, "holders"),
+            section=sections.ACCESS,
         )
     messages.success(request, _("Access given."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.ACCESS))
 
 
 @staff_required
@@ -298,7 +329,14 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
     confirm = MemberRemoveForm(request.POST)
     if not confirm.is_valid():
         error = str(confirm.errors["confirm"][0])
-        return _render_case(request, public_id, status=400, membership_error=error, problem=(NOT_DONE, "holders"))
+        return _render_case(
+            request,
+            public_id,
+            status=400,
+            membership_error=error,
+            problem=(NOT_DONE, "holders"),
+            section=sections.ACCESS,
+        )
     try:
         services.case_member_remove(
             case=case,
@@ -315,12 +353,13 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
             status=400,
             membership_error=str(refused),
             problem=(NOT_DONE, "holders"),
+            section=sections.ACCESS,
         )
     if removed.pk == member.pk:  # left the case: its page is no longer theirs
         messages.success(request, _("You left the case."))
         return redirect("casework:inbox")
     messages.success(request, _("Removed from the case."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.ACCESS))
 
 
 @coordinator_required
@@ -421,7 +460,9 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     confirm = CodenameReplaceForm(request.POST)
     if not confirm.is_valid():
         extra = {"codename_form": confirm}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_DONE, "codename"))
+        return _render_case(
+            request, public_id, status=400, extra=extra, problem=(NOT_DONE, "codename"), section=sections.ACCESS
+        )
     try:
         issued = services.codename_burn(
             case=case,
@@ -431,7 +472,8 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        return _render_case(request, public_id, status=403, extra={"duress_error": str(refused)})
+        extra = {"duress_error": str(refused)}
+        return _render_case(request, public_id, status=403, extra=extra, section=sections.ACCESS)
     context = {"case": case, "codename": issued.codename, "details": issued.details}
     return render(request, "casework/codename_issued.html", context)
 
@@ -456,7 +498,9 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
     form = CaseFlagsForm(request.POST)
     if not form.is_valid():
         extra = {"flags_form": form}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "flags"))
+        return _render_case(
+            request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
+        )
     try:
         services.case_flags_set(
             case=case,
@@ -473,11 +517,15 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
         typed = request.POST.copy()
         typed["revision"] = str(conflict.current)
         extra = {"flags_form": CaseFlagsForm(typed), "flags_conflict": EDIT_CONFLICT_MESSAGE}
-        return _render_case(request, public_id, status=409, extra=extra, problem=(NOT_SAVED, "flags"))
+        return _render_case(
+            request, public_id, status=409, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
+        )
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
         extra = {"duress_error": str(refused)}
-        return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_SAVED, "alerts"))
+        return _render_case(
+            request, public_id, status=403, extra=extra, problem=(NOT_SAVED, "alerts"), section=sections.STATE
+        )
     messages.success(request, _("Warnings saved."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.STATE))

@@ -415,7 +415,7 @@ def checkins_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None
     refused_information = canaries.pair("fate status information typed into a refused form")
     refused = console.post(f"{cases}/fate/", {"status": "no-such-status", "information": refused_information})
     assert refused.status_code == 400 and refused_information in html.unescape(refused.content.decode())
-    page = html.unescape(console.get(f"{cases}/").content.decode())
+    page = html.unescape(console.get(f"{cases}/?section=checkins").content.decode())
     assert information in page and partner in page and reference in page
 
 
@@ -434,7 +434,7 @@ def notes_tasks_and_reply_drafts(
     cases = f"/cases/{case.public_id}"
     note = canaries.pair("case note")
     assert console.post(f"{cases}/notes/", {"body": note}).status_code == 302
-    note_id = re.search(rf'href="{cases}/notes/([^/]+)/edit/"', console.get(f"{cases}/").content.decode())
+    note_id = re.search(rf'href="{cases}/notes/([^/]+)/edit/"', console.get(f"{cases}/?section=notes").content.decode())
     assert note_id is not None
     edit_url = f"{cases}/notes/{note_id.group(1)}/edit/"
     assert note in html.unescape(console.get(edit_url).content.decode())
@@ -446,7 +446,7 @@ def notes_tasks_and_reply_drafts(
 
     task = {"title": canaries.pair("task title"), "detail": canaries.pair("task detail"), "due": "2031-05-04"}
     assert console.post(f"{cases}/tasks/", {**task, "owner": staff.member.pk}).status_code == 302
-    task_id = re.search(rf'href="{cases}/tasks/([^/]+)/edit/"', console.get(f"{cases}/").content.decode())
+    task_id = re.search(rf'href="{cases}/tasks/([^/]+)/edit/"', console.get(f"{cases}/?section=notes").content.decode())
     assert task_id is not None
     task_url = f"{cases}/tasks/{task_id.group(1)}/edit/"
     changed = {"title": canaries.pair("edited task title"), "detail": canaries.pair("edited task detail")}
@@ -455,7 +455,7 @@ def notes_tasks_and_reply_drafts(
     assert console.post(task_url, form).status_code == 302
     page = html.unescape(console.get("/tasks/").content.decode())
     assert changed["title"] in page and changed["detail"] in page
-    page = html.unescape(console.get(f"{cases}/").content.decode())
+    page = html.unescape(console.get(f"{cases}/?section=notes").content.decode())
     assert edited in page and changed["title"] in page
 
     form = {"language": "ru", "title": "Ждите ответа", "body": "Мы напишем вам сегодня вечером."}
@@ -480,7 +480,7 @@ def vetting_inputs(canaries: Canaries, case: Case, caseworker: FaceClient, coord
         assert moved.status_code == 302
     reason = canaries.pair("sign-off reason")
     assert coordinator.post(f"{case_url}vetting/sign-off/", {"reason": reason}).status_code == 302
-    page = coordinator.get(case_url).content.decode()
+    page = coordinator.get(f"{case_url}?section=vetting").content.decode()
     assert note in page and reason in page
     twice = canaries.pair("refused second sign-off reason")
     assert coordinator.post(f"{case_url}vetting/sign-off/", {"reason": twice}).status_code == 400
@@ -579,7 +579,7 @@ def money_paid_out(canaries: Canaries, case: Case, caseworker: FaceClient, coord
     form = {"category": "housing", "amount": "1500000", "currency": "RUB", "paid_on": "2026-01-05"}
     payee = canaries.pair("payee description")
     assert caseworker.post(funds, {**form, "payee": payee}).status_code == 302
-    page = html.unescape(caseworker.get(f"/cases/{case.public_id}/").content.decode())
+    page = html.unescape(caseworker.get(f"/cases/{case.public_id}/?section=money").content.decode())
     entry_id = re.search(rf'href="{funds}([^/]+)/edit/"', page)
     assert entry_id is not None and payee in page
     edit_url = f"{funds}{entry_id.group(1)}/edit/"
@@ -599,7 +599,7 @@ def money_paid_out(canaries: Canaries, case: Case, caseworker: FaceClient, coord
     assert coordinator.post(decide, {"decision": "reject", "reason": late}).status_code == 400
     second = {**form, "amount": "100000", "payee": canaries.pair("second payee description")}
     assert caseworker.post(funds, second).status_code == 302
-    page = html.unescape(coordinator.get(f"/cases/{case.public_id}/").content.decode())
+    page = html.unescape(coordinator.get(f"/cases/{case.public_id}/?section=money").content.decode())
     assert edited in page and approval in page
     waiting = re.findall(rf'action="{funds}([^/]+)/decide/"', page)
     assert len(waiting) == 1
@@ -607,7 +607,7 @@ def money_paid_out(canaries: Canaries, case: Case, caseworker: FaceClient, coord
     assert (
         coordinator.post(f"{funds}{waiting[0]}/decide/", {"decision": "reject", "reason": rejection}).status_code == 302
     )
-    assert rejection in html.unescape(caseworker.get(f"/cases/{case.public_id}/").content.decode())
+    assert rejection in html.unescape(caseworker.get(f"/cases/{case.public_id}/?section=money").content.decode())
     assert coordinator.get("/funds/").status_code == 200
     exported = b"".join(coordinator.get("/funds/export.csv").streaming_content).decode()
     assert case.public_id in exported and not any(text in exported for text in (payee, edited, approval, rejection))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
+from casework import sections
 from casework.access import case_for_member
 from casework.forms import EDIT_CONFLICT_MESSAGE
 from casework.models import Case
@@ -47,7 +48,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(
                 request, _("Case closed.") if form.cleaned_data["to_state"] == State.CLOSED else _("State changed.")
             )
-            return redirect("casework:case", public_id=case.public_id)
+            return redirect(sections.case_url(case.public_id, sections.STATE))
     elif "revision" in form.errors:
         error = form.errors["revision"][0]
     elif "confirm_close" in form.errors:

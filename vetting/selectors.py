@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
@@ -52,6 +54,9 @@ class VettingPanel:
     linked: list[LinkedCase]
     can_share: bool
     under_duress: bool = False
+    # Why the checklist or the sign-off form is not offered to this member (None: it is).
+    tick_unavailable: str | None = None
+    sign_unavailable: str | None = None
 
 
 def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) -> VettingPanel:
@@ -76,20 +81,41 @@ def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) ->
         )
         for sign_off in SignOff.objects.filter(case=case).select_related("verifier")
     ]
-    vetting = case.status == State.VETTING
-    can_share = case.status == State.VERIFIED and permissions.can_share_sensitive_items(member)
+    can_tick = permissions.can_tick_vetting_check(member) and case.status != State.CLOSED
+    can_sign = case.status == State.VETTING and permissions.can_sign_off(member)
     return VettingPanel(
         checks=checks,
         sign_offs=rows,
         standing=len({row.sign_off.verifier_id for row in rows if row.counts}),
         needed=services.SIGN_OFFS_NEEDED,
-        can_tick=permissions.can_tick_vetting_check(member) and case.status != State.CLOSED,
-        can_sign=vetting and permissions.can_sign_off(member),
+        can_tick=can_tick,
+        can_sign=can_sign,
         red_flags=list(RedFlagMatch.objects.filter(case=case).select_related("flag")),
         linked=linked_cases(case, member),
-        can_share=can_share,
+        can_share=can_share_sensitive(case, member),
         under_duress=case.under_duress_since is not None,
+        tick_unavailable=None if can_tick else _tick_unavailable(case, member),
+        sign_unavailable=None if can_sign else _sign_unavailable(case, member),
     )
+
+
+def can_share_sensitive(case: Case, member: StaffMember) -> bool:
+    """May put a sensitive item into a reply to this case (beside the reply box)."""
+    return case.status == State.VERIFIED and permissions.can_share_sensitive_items(member)
+
+
+def _tick_unavailable(case: Case, member: StaffMember) -> str:
+    if not permissions.can_tick_vetting_check(member):
+        return str(_("Your role may not tick the vetting checklist."))
+    return str(_("The case is closed."))
+
+
+def _sign_unavailable(case: Case, member: StaffMember) -> str:
+    if not permissions.can_sign_off(member):
+        return str(_("Only a verifier or a coordinator can sign off a case."))
+    if case.status in (State.NEW, State.TRIAGED):
+        return str(_("Sign-off opens when vetting starts."))
+    return str(_("A case can be signed off only while it is being vetted."))
 
 
 def _open(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, ctx: bytes) -> str | None:

@@ -15,10 +15,10 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
+from casework import keys, sections
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
-from casework.views import NOT_SAVED, _render_case
+from casework.views import NOT_DONE, NOT_SAVED, _render_case
 from vetting import red_flags as red_flag_services
 from vetting import sensitive, services
 from vetting.forms import CheckTickForm, RedFlagDeleteForm, RedFlagForm, SensitiveItemForm, SignOffForm
@@ -26,9 +26,17 @@ from vetting.models import RedFlag, SensitiveItem, SignOff
 
 
 def _case_again(request: HttpRequest, public_id: str, status: int, **extra: object) -> HttpResponse:
-    """The case page with the vetting form's errors, the reply draft kept if one was posted."""
+    """The case page's vetting section with the vetting form's errors."""
+    problem = (NOT_SAVED, "vetting")
+    return _render_case(request, public_id, status=status, extra=extra, problem=problem, section=sections.VETTING)
+
+
+def _reply_again(request: HttpRequest, public_id: str, status: int, error: str) -> HttpResponse:
+    """The case page's conversation with the reply draft kept and why no sensitive item was put
+    into it (beside the reply box, where the button is)."""
     reply = StaffReplyForm(initial={"body": request.POST.get("body", "")})
-    return _render_case(request, public_id, reply, status=status, extra=extra, problem=(NOT_SAVED, "vetting"))
+    extra = {"sensitive_error": error}
+    return _render_case(request, public_id, reply, status=status, extra=extra, problem=(NOT_DONE, "sensitive"))
 
 
 @staff_required
@@ -52,7 +60,7 @@ def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 403, check_form=form, vetting_error=str(refused))
     messages.success(request, _("Checklist item marked."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.VETTING))
 
 
 @staff_required
@@ -79,7 +87,7 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 400, sign_off_form=form, vetting_error=str(refused))
     messages.success(request, _("Your sign-off is recorded."))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.VETTING))
 
 
 @staff_required
@@ -93,7 +101,7 @@ def sign_off_withdraw(request: HttpRequest, public_id: str, sign_off_id: int) ->
         raise Http404 from None
     except services.VettingRefused as refused:
         return _case_again(request, public_id, 400, vetting_error=str(refused))
-    return redirect("casework:case", public_id=case.public_id)
+    return redirect(sections.case_url(case.public_id, sections.VETTING))
 
 
 @staff_required
@@ -114,7 +122,7 @@ def sensitive_choose(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except sensitive.SensitiveRefused as refused:
         if request.method == "POST":  # back to the case page, the draft kept in the form
-            return _case_again(request, public_id, 403, vetting_error=str(refused))
+            return _reply_again(request, public_id, 403, str(refused))
         context = {"case": case, "items": [], "error": str(refused)}
         return render(request, "vetting/sensitive_choose.html", context, status=403)
     return render(request, "vetting/sensitive_choose.html", {"case": case, "items": items, "draft": draft})
@@ -141,7 +149,7 @@ def sensitive_insert(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except sensitive.SensitiveRefused as refused:
-        return _case_again(request, public_id, 400, vetting_error=str(refused))
+        return _reply_again(request, public_id, 400, str(refused))
     body = f"{draft.rstrip()}\n\n{text}" if draft.strip() else text
     return _render_case(request, public_id, StaffReplyForm(initial={"body": body}))
 

@@ -26,7 +26,7 @@ def test_a_holder_writes_a_note_sealed_to_the_current_case_key_and_audited(
 ) -> None:
     body = "Called the safe contact; the bus leaves on Thursday."
     response = _add_note(caseworker, person.case, body)
-    assert (response.status_code, response["Location"]) == (302, f"/cases/{person.case.public_id}/")
+    assert (response.status_code, response["Location"]) == (302, f"/cases/{person.case.public_id}/?section=notes")
 
     note = CaseNote.objects.get(case=person.case)
     assert note.author_id == caseworker.member.pk
@@ -47,7 +47,7 @@ def test_notes_are_listed_newest_first_with_author_and_time(
 ) -> None:
     _add_note(caseworker, person.case, "The older note.")
     _add_note(coordinator, person.case, "The newer note.")
-    page = text(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    page = text(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=notes"))
     notes = page.split("Staff notes", 1)[1].split("</ol>", 1)[0]
     assert notes.index("The newer note.") < notes.index("The older note.")
     newer = CaseNote.objects.filter(case=person.case).latest("created_at")
@@ -81,9 +81,11 @@ def test_a_note_is_unreadable_to_a_member_removed_from_the_case(
             sealbox.unseal(old_key, bytes(note.body_ct), ctx=ctx)
     with pytest.raises(keys.NoAccess):
         keys.case_private_keys(case, caseworker.member, her_private_key)
-    assert caseworker.console().get(f"/cases/{case.public_id}/").status_code == 404
+    assert caseworker.console().get(f"/cases/{case.public_id}/?section=notes").status_code == 404
     assert _add_note(caseworker, case, "Trying to write anyway.").status_code == 404
-    assert "Written after she left the case." in text(coordinator.console().get(f"/cases/{case.public_id}/"))
+    assert "Written after she left the case." in text(
+        coordinator.console().get(f"/cases/{case.public_id}/?section=notes")
+    )
 
 
 def test_a_note_written_before_a_key_rotation_still_opens_and_an_edit_reseals_it_to_the_new_key(
@@ -102,7 +104,7 @@ def test_a_note_written_before_a_key_rotation_still_opens_and_an_edit_reseals_it
     assert case.key_version == 2
     note = CaseNote.objects.get(case=case)
     assert note.case_key.version == 1
-    assert "Written under the first key." in text(caseworker.console().get(f"/cases/{case.public_id}/"))
+    assert "Written under the first key." in text(caseworker.console().get(f"/cases/{case.public_id}/?section=notes"))
 
     console = caseworker.console()
     response = console.post(
@@ -111,7 +113,7 @@ def test_a_note_written_before_a_key_rotation_still_opens_and_an_edit_reseals_it
     assert response.status_code == 302
     note.refresh_from_db()
     assert (note.case_key.version, note.revision) == (2, 2)
-    assert "Changed under the second key." in text(console.get(f"/cases/{case.public_id}/"))
+    assert "Changed under the second key." in text(console.get(f"/cases/{case.public_id}/?section=notes"))
 
 
 def test_a_note_body_moved_to_another_note_or_author_does_not_open(

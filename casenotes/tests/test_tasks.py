@@ -55,7 +55,7 @@ def test_a_task_is_sealed_to_the_case_key_and_an_overdue_one_stands_out_on_the_c
     for plain in (b"Buy the train ticket", b"Platform 4"):
         assert plain not in bytes(task.title_ct) + bytes(task.detail_ct)
     assert task.case_key.version == person.case.key_version
-    page = text(console.get(f"/cases/{person.case.public_id}/"))
+    page = text(console.get(f"/cases/{person.case.public_id}/?section=notes"))
     line = page.split(f'id="task-{task.pk}"', 1)[1].split("</li>", 1)[0]
     assert 'class=" overdue"' in page.split(f'id="task-{task.pk}"', 1)[1][:30]
     assert "OVERDUE" in line and "Buy the train ticket" in line and "Platform 4, pay in cash" in line
@@ -65,7 +65,7 @@ def test_a_task_is_sealed_to_the_case_key_and_an_overdue_one_stands_out_on_the_c
 
     # Done tasks are never overdue.
     assert console.post(f"/cases/{person.case.public_id}/tasks/{task.pk}/done/", {"done": "1"}).status_code == 302
-    line = text(console.get(f"/cases/{person.case.public_id}/")).split(f'id="task-{task.pk}"', 1)[1]
+    line = text(console.get(f"/cases/{person.case.public_id}/?section=notes")).split(f'id="task-{task.pk}"', 1)[1]
     assert "OVERDUE" not in line.split("</li>", 1)[0]
 
 

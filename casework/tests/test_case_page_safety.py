@@ -1,5 +1,5 @@
-"""The case page as staff use it at 3 a.m.: warnings first, then the conversation, then notes,
-then the rest; no two boxes share an element id; actions that are hard to undo need a tick
+"""The case page as staff use it at 3 a.m.: warnings first, then the conversation, every other
+area in a section of its own (casework.sections); no two boxes share an element id; actions that are hard to undo need a tick
 (checked on the server: the console works without JavaScript); every action says what happened."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from tests.personas import PersonAtRisk, Staff
 COVER = "Grandma says the cake was lovely."
 
 
-def _page(staff: Staff, case: Case, language: str = "en") -> str:
-    return str(staff.console(language=language).get(f"/cases/{case.public_id}/").content.decode())
+def _page(staff: Staff, case: Case, language: str = "en", section: str = "") -> str:
+    query = f"?section={section}" if section else ""
+    return str(staff.console(language=language).get(f"/cases/{case.public_id}/{query}").content.decode())
 
 
 def _under_duress(person: PersonAtRisk) -> Case:
@@ -31,7 +32,7 @@ def _set_hostile(staff: Staff, case: Case) -> None:
     case.refresh_from_db()
 
 
-def test_warnings_come_first_then_the_conversation_then_notes_then_the_rest(
+def test_warnings_come_first_then_the_conversation_and_the_rest_in_sections(
     caseworker: Staff, person: PersonAtRisk
 ) -> None:
     case = person.case
@@ -46,16 +47,16 @@ def test_warnings_come_first_then_the_conversation_then_notes_then_the_rest(
         'id="conversation"',
         "First message from the person.",
         'id="reply"',
-        'id="notes"',
-        'id="tasks"',
-        'id="vetting"',
-        'id="flags"',
-        'id="holders"',
-        'id="state"',
-        'id="codename"',
     ]
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
+    assert 'id="notes"' not in page and 'id="vetting"' not in page
+    # Every other section: the same warnings first, then the section list, then the section.
+    for section, marker in (("notes", 'id="notes"'), ("vetting", 'id="vetting"'), ("access", 'id="holders"')):
+        other = _page(caseworker, case, section=section)
+        order = ['id="alerts"', "DANGER-WORD LOGIN", "HOSTILE RELATIVE", 'class="sections"', marker]
+        positions = [other.index(found) for found in order]
+        assert positions == sorted(positions), section
     # Duress, and hostile family in one alert block, before the summary.
     alerts = page.split('id="alerts"', 1)[1].split("</section>", 1)[0]
     assert "DANGER-WORD LOGIN" in alerts and "HOSTILE RELATIVE" in alerts and "DO NOT CONTACT VIA" in alerts
@@ -69,12 +70,16 @@ def test_no_two_elements_on_the_case_page_share_an_id_and_the_note_label_points_
     caseworker: Staff, person: PersonAtRisk
 ) -> None:
     _under_duress(person)
+    for section in ("", "vetting", "plan", "money", "safehouse", "checkins", "notes", "access", "state"):
+        page = _page(caseworker, person.case, section=section)
+        ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+        assert [name for name, count in ids.items() if count > 1] == [], section
+        assert 'for="id_reason"' not in page and 'for="id_body"' not in page, section
     page = _page(caseworker, person.case)
-    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
-    assert [name for name, count in ids.items() if count > 1] == []
     assert 'for="reply_body"' in page and 'id="reply_body"' in page
-    assert 'for="note_body"' in page and 'id="note_body"' in page
-    assert 'for="duress_reason"' in page and 'for="id_reason"' not in page and 'for="id_body"' not in page
+    assert 'for="duress_reason"' in page
+    notes = _page(caseworker, person.case, section="notes")
+    assert 'for="note_body"' in notes and 'id="note_body"' in notes
 
 
 def test_clearing_duress_has_no_preselected_reason_and_needs_a_tick(caseworker: Staff, person: PersonAtRisk) -> None:

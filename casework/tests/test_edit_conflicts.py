@@ -37,8 +37,8 @@ def test_two_staff_editing_flags_get_a_conflict_not_a_silent_overwrite(
 ) -> None:
     url = f"/cases/{person.case.public_id}/flags/"
     hers, his = caseworker.console(language="en"), coordinator.console(language="en")
-    her_revision = _revision_on(hers.get(f"/cases/{person.case.public_id}/").content.decode())
-    his_revision = _revision_on(his.get(f"/cases/{person.case.public_id}/").content.decode())
+    her_revision = _revision_on(hers.get(f"/cases/{person.case.public_id}/?section=state").content.decode())
+    his_revision = _revision_on(his.get(f"/cases/{person.case.public_id}/?section=state").content.decode())
     assert her_revision == his_revision
 
     first = {"hostile_relative": "on", "hostile_note": FIRST_NOTE, "no_contact_via": ["phone"]}
@@ -68,8 +68,8 @@ def test_two_staff_changing_state_get_a_conflict_not_a_silent_overwrite(
 ) -> None:
     url = f"/cases/{person.case.public_id}/state/"
     hers, his = caseworker.console(language="en"), coordinator.console(language="en")
-    her_revision = _revision_on(hers.get(f"/cases/{person.case.public_id}/").content.decode())
-    his_revision = _revision_on(his.get(f"/cases/{person.case.public_id}/").content.decode())
+    her_revision = _revision_on(hers.get(f"/cases/{person.case.public_id}/?section=state").content.decode())
+    his_revision = _revision_on(his.get(f"/cases/{person.case.public_id}/?section=state").content.decode())
 
     assert hers.post(url, {"to_state": "triaged", "revision": her_revision}).status_code == 302
     response = his.post(

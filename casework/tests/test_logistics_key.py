@@ -74,7 +74,7 @@ def _give(case: Case, actor: Staff, logistics: Staff, *, language: str = "en") -
 def test_logistics_cannot_be_given_the_key_while_the_case_is_being_vetted(
     caseworker: Staff, logistics: Staff, vetting: PersonAtRisk
 ) -> None:
-    page = caseworker.console(language="en").get(f"/cases/{vetting.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{vetting.case.public_id}/?section=access").content.decode()
     assert "logistics (" not in page  # not offered in the list of people to add
     status, page = _give(vetting.case, caseworker, logistics, language="ru")
     assert status == 400
@@ -94,7 +94,7 @@ def test_logistics_given_the_key_on_a_verified_case_place_record_progress_and_pa
     caseworker: Staff, logistics: Staff, verified: PersonAtRisk
 ) -> None:
     case = verified.case
-    page = caseworker.console(language="en").get(f"/cases/{case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{case.public_id}/?section=access").content.decode()
     assert "logistics (" in page  # offered now
     status, _page = _give(case, caseworker, logistics)
     assert status == 302

@@ -263,7 +263,7 @@ def test_the_case_page_offers_only_the_removals_the_member_may_make(
     verified: Case, coordinator: Staff, caseworker: Staff, verifier: Staff, logistics: Staff
 ) -> None:
     def offered(staff: Staff) -> set[str]:
-        page = staff.console(language="en").get(f"/cases/{verified.public_id}/").content.decode()
+        page = staff.console(language="en").get(f"/cases/{verified.public_id}/?section=access").content.decode()
         return _remove_forms(page)
 
     ids = {staff.member.username: str(staff.member.pk) for staff in (coordinator, caseworker, verifier, logistics)}

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.access import staff_member, staff_required
-from casework import keys
+from casework import keys, sections
 from casework.access import case_for_member
 from casework.models import Case
 from casework.views import _render_case
@@ -20,14 +20,12 @@ from evacuation.checkins.forms import FateForm, ScheduleForm
 
 
 def _to_panel(case: Case) -> HttpResponse:
-    response = redirect("casework:case", public_id=case.public_id)
-    response["Location"] += "#checkins"
-    return response
+    return redirect(sections.case_url(case.public_id, sections.CHECKINS))
 
 
 def _refused(request: HttpRequest, public_id: str, message: str, **forms: object) -> HttpResponse:
     extra = {"checkin_error": message, **forms}
-    return _render_case(request, public_id, status=400, extra=extra)
+    return _render_case(request, public_id, status=400, extra=extra, section=sections.CHECKINS)
 
 
 @staff_required
@@ -39,7 +37,7 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, status=400, extra={"checkin_form": form})
+        return _render_case(request, public_id, status=400, extra={"checkin_form": form}, section=sections.CHECKINS)
     data = form.cleaned_data
     try:
         services.schedule_set(
@@ -87,7 +85,7 @@ def fate_set(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = FateForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, status=400, extra={"fate_form": form})
+        return _render_case(request, public_id, status=400, extra={"fate_form": form}, section=sections.CHECKINS)
     try:
         services.fate_set(
             case=case,

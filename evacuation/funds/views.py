@@ -24,7 +24,7 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
+from casework import keys, sections
 from casework.access import case_for_member
 from casework.models import Case
 
@@ -38,7 +38,7 @@ CSV_HEADER = ["case", "category", "month", "currency", "amount", "status"]
 
 
 def _to_case(case: Case) -> HttpResponse:
-    return redirect(f"/cases/{case.public_id}/#funds")
+    return redirect(sections.case_url(case.public_id, sections.MONEY))
 
 
 def _private_key(request: HttpRequest) -> bytes:
@@ -56,7 +56,7 @@ def _entry_input(data: dict[str, Any]) -> services.EntryInput:
 
 
 def _case_page(request: HttpRequest, case: Case, status: int, **extra: object) -> HttpResponse:
-    return _render_case(request, case.public_id, status=status, extra=extra)
+    return _render_case(request, case.public_id, status=status, extra=extra, section=sections.MONEY)
 
 
 @staff_required

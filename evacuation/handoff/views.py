@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import sealbox.handoff as packets
 from accounts.access import coordinator_required, staff_member
-from casework import keys
+from casework import keys, sections
 from casework.access import case_for_member
 from casework.models import CaseKeyWrap
 from evacuation.handoff import selectors, services
@@ -133,7 +133,8 @@ def _packet_import(request: HttpRequest, handler: PacketUploadHandler) -> HttpRe
         return _render_index(request, status=400, import_form=form)
     messages.success(request, _("The packet was checked and opened into a new case for the on-call team."))
     if CaseKeyWrap.objects.filter(case_key__case=case, member=member).exists():
-        return redirect("casework:case", public_id=case.public_id)
+        # Where the partner's record of the case is shown, with the form to issue a codename.
+        return redirect(sections.case_url(case.public_id, sections.ACCESS))
     return redirect("handoff:index")
 
 

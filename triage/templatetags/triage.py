@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.module_loading import import_string
 
-from triage.lifecycle import ClosingReason, State, state_label, transitions_from
+from triage.lifecycle import TRANSITIONS, ClosingReason, State, state_label, transitions_from
 
 register = template.Library()
 
@@ -20,6 +21,7 @@ def state_label_filter(value: str) -> str:
 def case_state_panel(context: Any, case: Any) -> dict[str, Any]:
     member = context["request"].user
     moves = transitions_from(case.status, member)
+    others = [t for t in TRANSITIONS if t.from_state == case.status and t not in moves]
     return {
         "case": case,
         "csrf_token": context.get("csrf_token"),
@@ -27,4 +29,8 @@ def case_state_panel(context: Any, case: Any) -> dict[str, Any]:
         "opens": [t for t in moves if t.to_state != State.CLOSED],
         "can_close": any(t.to_state == State.CLOSED for t in moves),
         "reasons": ClosingReason.choices,
+        # Why an offered move would be refused now (its guard), and the moves of this state
+        # the member's role may not make: said, not hidden.
+        "waits": [refusal for t in moves if t.guard and (refusal := import_string(t.guard)(case))],
+        "not_for_role": ", ".join(str(t.label) for t in others),
     }

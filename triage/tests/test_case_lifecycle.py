@@ -136,7 +136,7 @@ def test_the_case_page_offers_the_allowed_moves_and_the_inbox_shows_the_state(
     person: PersonAtRisk, caseworker: Staff
 ) -> None:
     client = caseworker.console(language="en")
-    page = client.get(f"/cases/{person.case.public_id}/").content.decode()
+    page = client.get(f"/cases/{person.case.public_id}/?section=state").content.decode()
     assert "State: New" in page
     assert 'value="triaged"' in page and 'value="verified"' not in page
     response = client.post(f"/cases/{person.case.public_id}/state/", {"to_state": "triaged", "revision": "0"})

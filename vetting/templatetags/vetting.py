@@ -1,4 +1,5 @@
-"""Template helpers: the vetting panel and red-flag alert on the case page, the red-flag mark in lists."""
+"""Template helpers: the vetting panel, the sensitive-item button beside the reply box and the
+red-flag alert on the case page, the red-flag mark in lists."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ def vetting_panel(context: Any, case: Any) -> dict[str, Any]:
         "sign_off_form": context.get("sign_off_form") or SignOffForm(),
         "vetting_error": context.get("vetting_error", ""),
     }
+
+
+@register.inclusion_tag("vetting/reply_sensitive.html", takes_context=True)
+def sensitive_share(context: Any, case: Any) -> dict[str, Any]:
+    """Beside the reply box: the button that puts a sensitive item into the reply, or why not."""
+    member = context["request"].user
+    panel = {
+        "can_share": selectors.can_share_sensitive(case, member),
+        "under_duress": case.under_duress_since is not None,
+    }
+    return {"case": case, "panel": panel, "sensitive_error": context.get("sensitive_error", "")}
 
 
 @register.simple_tag

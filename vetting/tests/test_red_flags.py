@@ -81,7 +81,7 @@ def test_cases_sharing_a_contact_are_linked(coordinator: Staff, caseworker: Staf
     first = open_case(contact_kind="signal", contact_value="+7 (999) 111-22-33")
     second = open_case(contact_kind="phone", contact_value="89991112233")
     unrelated = open_case(contact_kind="signal", contact_value="+7 999 111 22 34")
-    page = caseworker.console(language="en").get(f"/cases/{second.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{second.case.public_id}/?section=vetting").content.decode()
     assert "Cases with the same contact" in page
     assert f'href="/cases/{first.case.public_id}/"' in page
     assert unrelated.case.public_id not in page
@@ -96,7 +96,7 @@ def test_a_linked_case_the_viewer_cannot_see_is_not_named(coordinator: Staff, ca
     night.save(update_fields=["certificate"])
     make_staff("night-worker", team=night, invited_by=coordinator)
     hidden = open_case(contact_kind="telegram", contact_value="same_person")
-    page = caseworker.console(language="en").get(f"/cases/{seen.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{seen.case.public_id}/?section=vetting").content.decode()
     assert "another case you cannot see" in page
     assert hidden.case.public_id not in page
 

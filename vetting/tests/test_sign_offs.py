@@ -145,7 +145,11 @@ def test_reasons_and_notes_are_sealed_to_the_case_key_and_shown_to_holders(
         note=note,
     )
     assert not search_places(database_places(), needles_for("reason", reason) + needles_for("note", note))
-    page = caseworker.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
+    page = (
+        caseworker.console(language="en")
+        .get(f"/cases/{vetted_person.case.public_id}/?section=vetting")
+        .content.decode()
+    )
     assert reason in page and note in page and "Interview done" in page
     assert outsider.console().get(f"/cases/{vetted_person.case.public_id}/").status_code == 404
     check = VettingCheck.objects.get(case=vetted_person.case)
@@ -191,13 +195,13 @@ def test_a_verifier_withdraws_their_sign_off_from_the_case_page(
     theirs = _sign(second_verifier, vetted_person)
     case_url = f"/cases/{vetted_person.case.public_id}/"
     console = verifier.console(language="en")
-    page = console.get(case_url).content.decode()
+    page = console.get(f"{case_url}?section=vetting").content.decode()
     assert f"vetting/sign-off/{mine.pk}/withdraw/" in page and f"vetting/sign-off/{theirs.pk}/withdraw/" not in page
     assert console.post(f"{case_url}vetting/sign-off/{theirs.pk}/withdraw/").status_code == 404
     assert console.post(f"{case_url}vetting/sign-off/{mine.pk}/withdraw/").status_code == 302
     mine.refresh_from_db()
     assert mine.withdrawn_at is not None
-    assert "withdrawn" in console.get(case_url).content.decode()
+    assert "withdrawn" in console.get(f"{case_url}?section=vetting").content.decode()
 
 
 def test_a_verifier_ticks_the_checklist_from_the_case_page_and_an_empty_note_is_refused(
@@ -209,7 +213,7 @@ def test_a_verifier_ticks_the_checklist_from_the_case_page_and_an_empty_note_is_
     assert empty.status_code == 400 and "Напишите коротко" in empty.content.decode()
     done = {"item": "references", "note": "Two references from the partner in Tbilisi."}
     assert console.post(f"{case_url}vetting/check/", done).status_code == 302
-    page = console.get(case_url).content.decode()
+    page = console.get(f"{case_url}?section=vetting").content.decode()
     assert "Поручители проверены" in page and done["note"] in page
 
 
@@ -263,7 +267,11 @@ def test_a_verifier_taken_off_the_case_no_longer_counts_and_is_withdrawn(
     assert services.verification_refusal(vetted_person.case) is not None
     assert SignOff.objects.get(case=vetted_person.case, verifier=verifier.member).withdrawn_at is not None
     assert [entry["reason"] for entry in _withdrawn_entries(vetted_person, verifier)] == ["removed"]
-    page = coordinator.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
+    page = (
+        coordinator.console(language="en")
+        .get(f"/cases/{vetted_person.case.public_id}/?section=vetting")
+        .content.decode()
+    )
     assert "Sign-offs: 1 of 2" in page
 
 
@@ -276,7 +284,11 @@ def test_a_sign_off_stops_counting_when_its_verifier_loses_the_role_or_the_curre
     verifier.member.role = Role.CASEWORKER
     verifier.member.save(update_fields=["role"])
     assert services.verification_refusal(vetted_person.case) is not None
-    page = coordinator.console(language="en").get(f"/cases/{vetted_person.case.public_id}/").content.decode()
+    page = (
+        coordinator.console(language="en")
+        .get(f"/cases/{vetted_person.case.public_id}/?section=vetting")
+        .content.decode()
+    )
     assert "does not count: this verifier no longer holds the case key" in page
     verifier.member.role = Role.VERIFIER
     verifier.member.save(update_fields=["role"])

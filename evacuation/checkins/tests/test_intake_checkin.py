@@ -64,7 +64,7 @@ def test_a_check_in_moves_the_next_due_time(person: PersonAtRisk, caseworker: St
     assert after.last_check_in_at is not None and after.last_check_in_at >= before
     assert after.next_due_at == after.last_check_in_at + timedelta(hours=72)
     assert CheckIn.objects.get().trusted is True
-    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
     assert "Last check-in" in page and after.last_check_in_at.strftime("%Y-%m-%d") in page
 
 
@@ -91,7 +91,7 @@ def test_a_danger_word_check_in_looks_exactly_like_a_real_one_and_raises_the_ala
     assert _duress_notices(person.case) == 2, "the forced check-in is an alarm of its own"
     assert fresh(row).next_due_at == due_after_real, "a forced check-in does not count"
     assert list(CheckIn.objects.order_by("at").values_list("trusted", flat=True)) == [True, False]
-    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
     assert "after a danger-word login or under duress: not counted" in page
 
 

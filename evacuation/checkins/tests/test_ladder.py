@@ -255,7 +255,7 @@ def test_acknowledging_stops_the_ladder_and_is_audited(
     row = schedule(person, caseworker, hours=24, grace=60)
     _missed(clock, row)
     ladder.sweep()
-    page = coordinator.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
+    page = coordinator.console(language="en").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
     assert "MISSED CHECK-IN" in page and "/checkins/acknowledge/" in page
     response = coordinator.console().post(f"/cases/{person.case.public_id}/checkins/acknowledge/")
     assert response.status_code == 302

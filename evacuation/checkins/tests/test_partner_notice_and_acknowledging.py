@@ -157,9 +157,11 @@ def test_the_partner_reference_is_sealed_and_bound_to_its_schedule(
     assert selectors.partner_reference(first) == "blue kettle 7" and first.partner_language == "ru"
     with pytest.raises(Exception):  # noqa: B017  (any failure to open is right)
         crypto.partner_reference_open(second.pk, second.case, bytes(first.partner_reference_ct))
-    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
     assert 'value="blue kettle 7"' in page and "Reference agreed with the partner" in page
-    russian = caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/").content.decode()
+    russian = (
+        caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
+    )
     assert "Условный знак, согласованный с партнёром" in russian
 
 
@@ -208,6 +210,6 @@ def test_a_caseworker_of_the_case_acknowledges_from_the_case_page(
     person: PersonAtRisk, caseworker: Staff, coordinator: Staff, clock: Clock
 ) -> None:
     _escalating(person, caseworker, clock)
-    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
     assert "/checkins/acknowledge/" in page
     assert caseworker.console().post(f"/cases/{person.case.public_id}/checkins/acknowledge/").status_code == 302

@@ -23,7 +23,7 @@ def test_a_caseworker_sets_a_preset_schedule_and_it_is_audited(person: PersonAtR
     form = {"preset": "24", "grace_minutes": "90", "active": "on", "partner_address": "desk@example.org"}
     before = timezone.now()
     response = caseworker.console().post(_url(person, "checkins/schedule/"), form)
-    assert response.status_code == 302 and response["Location"].endswith("#checkins")
+    assert response.status_code == 302 and response["Location"].endswith("?section=checkins")
     row = CheckInSchedule.objects.get(case=person.case)
     assert (row.interval_hours, row.grace_minutes, row.active) == (24, 90, True)
     assert before + timedelta(hours=24) <= row.next_due_at <= timezone.now() + timedelta(hours=24)
@@ -32,7 +32,7 @@ def test_a_caseworker_sets_a_preset_schedule_and_it_is_audited(person: PersonAtR
     assert partner_address(row) == "desk@example.org"
     entry = AuditEntry.objects.get(action=Action.CHECKIN_SCHEDULE_SET)
     assert entry.details == {"interval_hours": 24, "grace_minutes": 90, "active": True, "partner": True}
-    page = caseworker.console(language="en").get(_url(person, "")).content.decode()
+    page = caseworker.console(language="en").get(_url(person, "?section=checkins")).content.decode()
     assert "every 24 h, grace 90 min" in page and 'value="desk@example.org"' in page
 
 
@@ -108,7 +108,7 @@ def test_a_fate_status_keeps_its_history_and_seals_its_information(
     assert [row.set_by_id for row in rows] == [caseworker.member.pk, coordinator.member.pk]
     for row, typed in zip(rows, (first, second), strict=True):
         assert typed["information"].encode() not in bytes(row.information_ct)
-    page = caseworker.console(language="en").get(_url(person, "")).content.decode()
+    page = caseworker.console(language="en").get(_url(person, "?section=checkins")).content.decode()
     assert "<strong>Lost contact</strong> · coordinator" in page
     assert first["information"] in page and second["information"] in page
     assert page.index(second["information"]) < page.index(first["information"])

@@ -142,7 +142,7 @@ def test_the_counts_shown_for_a_populated_world(coordinator: Staff, world: dict[
     assert listed == [world["planned"].case.public_id, world["new"].case.public_id]
     body = response.content.decode()
     for public_id in listed:
-        assert f'href="/cases/{public_id}/"' in body
+        assert f'href="/cases/{public_id}/?section=checkins"' in body
     assert world["triaged"].case.public_id not in body
     assert AuditEntry.objects.filter(action=Action.DASHBOARD_VIEW, actor=coordinator.member).count() == 1
 

@@ -54,10 +54,10 @@ def test_budget_remaining(coordinator: Staff, caseworker: Staff, person: PersonA
     assert [(t.currency, t.approved) for t in summary.other_currencies] == [("EUR", Decimal("400"))]
     assert waiting.status == EntryStatus.PENDING
 
-    page = words(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    page = words(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=money"))
     assert "remaining: 9,999.75 RUB" in page
     assert "EUR: paid and approved 400.00" in page
-    page = words(caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/"))
+    page = words(caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/?section=money"))
     assert "осталось: 9\xa0999,75 RUB" in page, page[page.find("Бюджет") :][:300]
 
 
@@ -95,7 +95,7 @@ def test_going_beyond_the_budget_needs_a_confirmation(
     assert audit.details["over_budget"] is True
     assert selectors.budget_summary(person.case).remaining == Decimal("-5")
     assert "More has been paid out than the budget allows." in text(
-        caseworker.console(language="en").get(f"/cases/{person.case.public_id}/")
+        caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=money")
     )
 
 

@@ -32,7 +32,7 @@ def test_a_caseworker_records_a_payment_below_the_limit_approved_at_once_and_aud
     caseworker: Staff, person: PersonAtRisk
 ) -> None:
     response = caseworker.console(language="ru").post(f"/cases/{person.case.public_id}/funds/", _form())
-    assert (response.status_code, response["Location"]) == (302, f"/cases/{person.case.public_id}/#funds")
+    assert (response.status_code, response["Location"]) == (302, f"/cases/{person.case.public_id}/?section=money")
     saved = LedgerEntry.objects.get(case=person.case)
     assert (saved.amount, saved.currency, saved.category) == (Decimal("12000.50"), "RUB", "housing")
     assert (saved.status, saved.needs_approval, saved.entered_by_id) == (
@@ -43,9 +43,9 @@ def test_a_caseworker_records_a_payment_below_the_limit_approved_at_once_and_aud
     audit = AuditEntry.objects.filter(action=Action.FUNDS_ENTRY_CREATE).latest("sequence")
     assert (audit.actor_id, audit.case_public_id) == (caseworker.member.pk, person.case.public_id)
     assert audit.details == {"entry": str(saved.pk), "status": "approved", "over_budget": False}
-    page = text(caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/"))
+    page = text(caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/?section=money"))
     assert "landlord of the flat" in page and "12\xa0000,50 RUB" in page
-    page = text(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    page = text(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=money"))
     assert "12,000.50 RUB" in page
 
 
@@ -86,7 +86,7 @@ def test_an_entry_over_the_limit_waits_for_a_coordinator(
             entry=over, actor=caseworker.member, actor_private_key=private_key(caseworker), approve=True, reason="x"
         )
 
-    page = text(coordinator.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    page = text(coordinator.console(language="en").get(f"/cases/{person.case.public_id}/?section=money"))
     assert f"/funds/{over.pk}/decide/" in page
     reason = "Agreed by phone with the partner in Tbilisi"
     response = coordinator.console(language="en").post(
@@ -98,7 +98,7 @@ def test_an_entry_over_the_limit_waits_for_a_coordinator(
     assert reason.encode() not in bytes(over.reason_ct)
     audit = AuditEntry.objects.filter(action=Action.FUNDS_ENTRY_APPROVE).latest("sequence")
     assert (audit.actor_id, audit.details) == (coordinator.member.pk, {"entry": str(over.pk)})
-    assert reason in text(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    assert reason in text(caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=money"))
 
     # Decided once: a second decision is refused.
     again = coordinator.console(language="ru").post(
@@ -152,7 +152,7 @@ def test_a_rejection_is_audited_and_its_reason_is_bound_to_the_decision(
 def test_a_coordinator_cannot_approve_their_own_entry(coordinator: Staff, person: PersonAtRisk) -> None:
     own = entry(person.case, coordinator, "1000000")
     assert own.status == EntryStatus.PENDING
-    page = text(coordinator.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    page = text(coordinator.console(language="en").get(f"/cases/{person.case.public_id}/?section=money"))
     assert "Another coordinator must approve or reject this payment." in page
     assert f"/funds/{own.pk}/decide/" not in page
     response = coordinator.console(language="en").post(
@@ -267,7 +267,9 @@ def test_who_may_record_and_who_sees_nothing(
     opened = keys.current_key_open(person.case, coordinator.member, private_key(coordinator))
     keys.wrap_case_key_for(analyst.member, keys.current_case_key(person.case), opened)
     assert analyst.console(language="en").post(f"/cases/{person.case.public_id}/funds/", _form()).status_code == 403
-    assert "taxi to the station" in text(analyst.console(language="en").get(f"/cases/{person.case.public_id}/"))
+    assert "taxi to the station" in text(
+        analyst.console(language="en").get(f"/cases/{person.case.public_id}/?section=money")
+    )
     with pytest.raises(services.ChangeRefused):
         entry(person.case, analyst, "5")
     assert LedgerEntry.objects.count() == 1

@@ -112,7 +112,7 @@ def test_the_receiving_organisation_shows_both_marks_on_the_imported_case(coordi
     assert [(m["after_duress"], m["held"]) for m in content["conversation"] if m["body"] == CAPTOR] == [(True, False)]
     assert [(m["after_duress"], m["held"]) for m in content["conversation"] if m["body"] == HELD] == [(False, True)]
 
-    page = coordinator.console(language="en").get(f"/cases/{case.public_id}/").content.decode()
+    page = coordinator.console(language="en").get(f"/cases/{case.public_id}/?section=access").content.decode()
     items = _items(page)
     assert AFTER_DURESS in _item_with(items, CAPTOR) and HELD_MARK not in _item_with(items, CAPTOR)
     assert HELD_MARK in _item_with(items, HELD) and AFTER_DURESS not in _item_with(items, HELD)
@@ -120,7 +120,7 @@ def test_the_receiving_organisation_shows_both_marks_on_the_imported_case(coordi
         assert AFTER_DURESS not in _item_with(items, untouched) and HELD_MARK not in _item_with(items, untouched)
     assert NOT_STATED not in page
 
-    page_ru = coordinator.console(language="ru").get(f"/cases/{case.public_id}/").content.decode()
+    page_ru = coordinator.console(language="ru").get(f"/cases/{case.public_id}/?section=access").content.decode()
     items_ru = _items(page_ru)
     assert "написано после входа со словом опасности — возможно, писал не сам человек" in _item_with(items_ru, CAPTOR)
     assert "задержанный ответ — человеку не отправлен" in _item_with(items_ru, HELD)
@@ -171,7 +171,7 @@ def test_a_packet_from_an_older_version_is_imported_without_invented_flags_and_s
         ("en", NOT_STATED),
         ("ru", "не сообщила, какие сообщения написаны после входа со словом опасности"),
     ):
-        page = coordinator.console(language=language).get(f"/cases/{case.public_id}/").content.decode()
+        page = coordinator.console(language=language).get(f"/cases/{case.public_id}/?section=access").content.decode()
         assert notice in html.unescape(page)
         assert AFTER_DURESS not in page and HELD_MARK not in page
         assert "Old: please help." in page

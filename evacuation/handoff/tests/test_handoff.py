@@ -290,9 +290,10 @@ def test_export_page_downloads_a_packet_the_partner_opens(coordinator, two_orgs)
     response = client.post("/handoff/import/", {"partner": sender.pk, "packet": upload})
     assert response.status_code == 302
     new = HandoffImport.objects.get().case
-    assert response["Location"] == f"/cases/{new.public_id}/"
+    assert response["Location"] == f"/cases/{new.public_id}/?section=access"
     page = client.get(response["Location"]).content.decode()
     assert "Grozny" in page and "They took my brother" in page
+    assert page.index('id="handoff"') < page.index('id="codename"')
 
 
 @pytest.mark.parametrize(

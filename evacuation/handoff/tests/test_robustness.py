@@ -299,7 +299,7 @@ def test_a_packet_near_the_documented_maximum_is_imported_through_the_page(
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     record = HandoffImport.objects.get()
-    assert response["Location"] == f"/cases/{record.case.public_id}/"
+    assert response["Location"] == f"/cases/{record.case.public_id}/?section=access"
     assert list(no_temporary_files.iterdir()) == []
 
 

@@ -141,7 +141,9 @@ def test_plan_status_follows_its_legs(caseworker: Staff, logistics: Staff, verif
     assert _status(plan) == "done"  # every leg not cancelled is done
     _progress(logistics, first, "cancelled")
     assert _status(plan) == "cancelled"
-    page = caseworker.console(language="en").get(f"/cases/{verified_person.case.public_id}/").content.decode()
+    page = (
+        caseworker.console(language="en").get(f"/cases/{verified_person.case.public_id}/?section=plan").content.decode()
+    )
     assert "Cancelled" in page.split('id="evacuation-plan"', 1)[1]
 
 
@@ -452,7 +454,9 @@ def test_the_case_page_shows_the_plan_status_and_links_to_the_plan(
 ) -> None:
     plan = _start_plan(caseworker, verified_person)
     _add_leg(caseworker, plan)
-    page = caseworker.console(language="en").get(f"/cases/{verified_person.case.public_id}/").content.decode()
+    page = (
+        caseworker.console(language="en").get(f"/cases/{verified_person.case.public_id}/?section=plan").content.decode()
+    )
     panel = page.split('id="evacuation-plan"', 1)[1].split("</section>", 1)[0]
     assert "Planned" in panel and "1 leg" in panel and f'href="{_plan_url(verified_person)}"' in panel
     assert FROM_PLACE not in page  # the case page opens no leg

@@ -120,8 +120,8 @@ def test_the_address_is_readable_only_by_logistics_and_the_placed_case_team(
             case=verified.case, member=caseworker.member, member_private_key=caseworker.private_key
         )
     placement = _place(coordinator, verified, house)
-    case_url = f"/cases/{verified.case.public_id}/"
-    shown = caseworker.console().post(f"{case_url}placement/address/")
+    case_url = f"/cases/{verified.case.public_id}/?section=safehouse"
+    shown = caseworker.console().post(f"/cases/{verified.case.public_id}/placement/address/")
     assert shown.status_code == 200 and ADDRESS in shown.content.decode()
     assert NOTES not in shown.content.decode()  # the notes stay with logistics
     assert AuditEntry.objects.filter(
@@ -131,7 +131,7 @@ def test_the_address_is_readable_only_by_logistics_and_the_placed_case_team(
     assert ADDRESS not in caseworker.console().get(case_url).content.decode()
     other = caseworker.console().post(f"/cases/{second_verified.case.public_id}/placement/address/")
     assert other.status_code == 409 and ADDRESS not in other.content.decode()
-    assert outsider.console().post(f"{case_url}placement/address/").status_code == 404
+    assert outsider.console().post(f"/cases/{verified.case.public_id}/placement/address/").status_code == 404
     with pytest.raises(keys.NoAccess):
         services.placement_address(case=verified.case, member=outsider.member, member_private_key=outsider.private_key)
 
@@ -190,7 +190,7 @@ def test_a_caseworkers_placement_is_a_request_until_a_coordinator_confirms_it(
         services.placement_address(
             case=verified.case, member=caseworker.member, member_private_key=caseworker.private_key
         )
-    case_url = f"/cases/{verified.case.public_id}/"
+    case_url = f"/cases/{verified.case.public_id}/?section=safehouse"
     en = caseworker.console(language="en").get(case_url).content.decode()
     assert "waits for a coordinator or logistics member to confirm it" in en and "Confirm this stay" not in en
     ru = caseworker.console(language="ru").get(case_url).content.decode()
@@ -270,7 +270,7 @@ def test_verifiers_and_analysts_on_the_team_do_not_read_the_address(
         services.placement_address(case=verified.case, member=verifier.member, member_private_key=verifier.private_key)
     response = verifier.console().post(f"/cases/{verified.case.public_id}/placement/address/")
     assert response.status_code == 403 and ADDRESS not in response.content.decode()
-    page = verifier.console(language="en").get(f"/cases/{verified.case.public_id}/").content.decode()
+    page = verifier.console(language="en").get(f"/cases/{verified.case.public_id}/?section=safehouse").content.decode()
     assert "Show the address" not in page
     analyst = make_staff("analyst", role=Role.ANALYST, invited_by=coordinator)
     with pytest.raises(services.SafeHouseRefused):
