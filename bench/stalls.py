@@ -268,9 +268,12 @@ def section(result: StallResult) -> list[str]:
         f"What the rules are (core/serving.py): a request's head and the first {serving.EARLY_BODY_BYTES // 1024} KiB of "
         "its body are gathered in the worker's poller without a thread; the head must be whole within "
         f"{serving.HEAD_SECONDS:.0f} s; the body is cut when nothing arrived for {serving.BODY_IDLE_SECONDS:.0f} s, or "
-        f"when it averages under {serving.BODY_MIN_BYTES_PER_SECOND // 1024} KiB/s once {serving.BODY_GRACE_SECONDS:.0f} s "
-        "have passed since it began (a 5 MB photo at 20 kB/s still arrives). So a stall costs a connection for "
-        "about ten seconds and no thread; the landing page waits for none of them.",
+        f"when it averages under the minimum rate (`SP_REQUEST_BODY_MIN_BYTES_PER_SECOND`, 2 KiB/s by default) once "
+        f"{serving.BODY_GRACE_SECONDS:.0f} s have passed since it began (a 5 MB photo at 20 kB/s still arrives), and "
+        "whatever it sends once `SP_REQUEST_BODY_SECONDS` have passed (the largest body at the minimum rate and a "
+        "minute more: about 18 hours by default); a declared Content-Length above the largest body the faces accept "
+        "is refused with a 413 before a thread reads any of it. So a stall costs a connection for about ten seconds "
+        "and no thread; the landing page waits for none of them.",
         "",
     ]
     return lines

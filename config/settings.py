@@ -254,14 +254,36 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 SP_FILE_STORE = env_path("SP_FILE_STORE", VAR_DIR / "files")
 SP_ATTACHMENT_MAX_BYTES = env_int("SP_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 SP_ATTACHMENTS_PER_MESSAGE = env_int("SP_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
-# The longest a request with files can take, first byte to commit: the largest message allowed
-# (every file at its maximum) arriving at 32 KiB/s, a phone on a slow Tor circuit, plus five
-# minutes for the rest (gunicorn's threaded workers do not end a request that keeps sending).
-# A finished file no row names that is older than this was left by a killed request: the worker
-# removes it (casework/files.py); a younger one may belong to a request still running.
-SP_LONGEST_REQUEST_SECONDS = env_int(
-    "SP_LONGEST_REQUEST_SECONDS", SP_ATTACHMENTS_PER_MESSAGE * SP_ATTACHMENT_MAX_BYTES // (32 * 1024) + 300, minimum=60
+# The one place the request-body limits are defined; the server (core/serving.py) and the sweep
+# of files left by killed requests (casework/files.py) both derive theirs from these.
+# The largest body either face accepts: every file at its maximum, the form's other fields at
+# Django's limit, and room for the multipart headers. The server refuses a larger declared
+# Content-Length at once (413), before a thread reads any of it.
+SP_REQUEST_BODY_MAX_BYTES = (
+    SP_ATTACHMENTS_PER_MESSAGE * SP_ATTACHMENT_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024
 )
+# The slowest body the server waits for, on average: 2 KiB/s (16 kbit/s) is below what a phone
+# on GPRS over Tor still manages, so a person on a bad link is not cut off; a client that sends
+# less holds a thread for seconds only.
+SP_REQUEST_BODY_MIN_BYTES_PER_SECOND = env_int("SP_REQUEST_BODY_MIN_BYTES_PER_SECOND", 2 * 1024, minimum=256)
+# The longest any body may take, whatever it sends: the largest body at the slowest rate, plus a
+# minute for its start and the pauses of a bad link (about 18 hours with the defaults). A body
+# not finished by then is cut. An operator may shorten it, cutting off the slowest large uploads.
+SP_REQUEST_BODY_SECONDS = env_int(
+    "SP_REQUEST_BODY_SECONDS",
+    -(-SP_REQUEST_BODY_MAX_BYTES // SP_REQUEST_BODY_MIN_BYTES_PER_SECOND) + 60,
+    minimum=1,
+)
+# The longest a request with files can take, first byte to commit: the longest body, plus five
+# minutes for the rest. A finished file no row names that is older than this was left by a
+# killed request: the worker removes it (casework/files.py); a younger one may belong to a
+# request still running.
+SP_LONGEST_REQUEST_SECONDS = env_int("SP_LONGEST_REQUEST_SECONDS", SP_REQUEST_BODY_SECONDS + 300, minimum=60)
+if SP_LONGEST_REQUEST_SECONDS < SP_REQUEST_BODY_SECONDS + 300:
+    raise ImproperlyConfigured(
+        "SP_LONGEST_REQUEST_SECONDS must be at least SP_REQUEST_BODY_SECONDS + 300: "
+        "files of uploads still arriving would be removed"
+    )
 SP_MESSAGE_MAX_CHARS = env_int("SP_MESSAGE_MAX_CHARS", 20000, minimum=100)
 # Uploads are refused while the file store's disk has less free space than this, so a flood of
 # files cannot fill the disk the database and logs live on.

@@ -13,18 +13,28 @@ Here a slow or stalled client costs one connection for seconds, and a thread har
    text-only form. A client that sends a head and then nothing never holds a thread.
 2. The head must be whole within HEAD_SECONDS (from the connection's opening, or from the
    first byte of a later request on a kept-alive connection).
-3. The body must keep coming, by a minimum-rate rule rather than a fixed total (a 5 MB photo
-   over a poor mobile link at 20 kB/s takes four minutes and must still arrive): it is cut
-   when nothing arrived for BODY_IDLE_SECONDS, or when it averages less than
-   BODY_MIN_BYTES_PER_SECOND once BODY_GRACE_SECONDS have passed since it began. So a client
-   that sends a head and then nothing is cut after BODY_GRACE_SECONDS, and one that sent part
-   of a file and stopped, within BODY_IDLE_SECONDS.
-4. A cut body reaches the application as a body shorter than its Content-Length, which it
+3. A declared Content-Length above the largest body the faces accept (settings.
+   SP_REQUEST_BODY_MAX_BYTES: every file at its maximum, and the form) is refused at once from
+   the poller, with a 413 and one log line, before a thread reads any of it.
+4. The body must keep coming, by a minimum-rate rule (a 5 MB photo over a poor mobile link at
+   20 kB/s takes four minutes and must still arrive): it is cut when nothing arrived for
+   BODY_IDLE_SECONDS, or when it averages less than settings.SP_REQUEST_BODY_MIN_BYTES_PER_SECOND
+   once BODY_GRACE_SECONDS have passed since it began. So a client that sends a head and then
+   nothing is cut after BODY_GRACE_SECONDS, and one that sent part of a file and stopped,
+   within BODY_IDLE_SECONDS. And whatever it sends, a body is cut once
+   settings.SP_REQUEST_BODY_SECONDS have passed since it began: the largest body at the slowest
+   rate, and a minute more. A client trickling just above the rate holds a thread no longer
+   than a legitimate upload can take (and the sweep of files left by killed requests waits
+   longer than that: settings.SP_LONGEST_REQUEST_SECONDS).
+5. A cut body reaches the application as a body shorter than its Content-Length, which it
    refuses without storing anything (core/body.py), giving back what arrived; the connection
    is closed after that answer. A head cut short is simply closed.
-5. Closing a connection after its last answer lingers in the poller, not in the worker's main
+6. Closing a connection after its last answer lingers in the poller, not in the worker's main
    loop: gunicorn's own graceful close waits there for up to two seconds per connection whose
    client does not close its side, and the worker accepts nobody meanwhile.
+
+The limits are read from Django's settings on first use in a worker (the application is loaded
+by then), so an environment override (SP_REQUEST_BODY_SECONDS, ...) reaches both.
 
 A reverse proxy in front adds a second line of these limits; the faces do not depend on one.
 
@@ -44,9 +54,13 @@ import re
 import selectors
 import socket
 import time
-from functools import partial
+from dataclasses import dataclass
+from functools import cache, partial
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from gunicorn.errors import ConfigError
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
@@ -54,7 +68,6 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 HEAD_SECONDS = 10.0
 BODY_GRACE_SECONDS = 10.0
 BODY_IDLE_SECONDS = 20.0
-BODY_MIN_BYTES_PER_SECOND = 1024
 EARLY_BODY_BYTES = 64 * 1024
 # More than this, gathered in the poller, goes to a thread whatever it is: an oversized head
 # is the parser's to refuse, under the head deadline.
@@ -66,7 +79,7 @@ LINGER_SECONDS = 2.0
 LINGER_BYTES = 64 * 1024
 
 _HEAD_END = b"\r\n\r\n"
-_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d{1,15})[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 # A chunked body has no length to wait for, and a client that asks for "100 Continue" waits
 # for the answer before its body: both go to a thread once the head is in.
 _NO_EARLY_BODY = re.compile(rb"^(?:transfer-encoding|expect)[ \t]*:", re.IGNORECASE | re.MULTILINE)
@@ -74,10 +87,30 @@ _NO_EARLY_BODY = re.compile(rb"^(?:transfer-encoding|expect)[ \t]*:", re.IGNOREC
 logger = logging.getLogger("core.serving")
 
 
+@dataclass(frozen=True)
+class BodyLimits:
+    max_bytes: int
+    min_bytes_per_second: int
+    seconds: int
+
+
+@cache
+def body_limits() -> BodyLimits:
+    """The request-body limits of config/settings.py, the one place they are defined."""
+    return BodyLimits(
+        max_bytes=settings.SP_REQUEST_BODY_MAX_BYTES,
+        min_bytes_per_second=settings.SP_REQUEST_BODY_MIN_BYTES_PER_SECOND,
+        seconds=settings.SP_REQUEST_BODY_SECONDS,
+    )
+
+
 class BodyClock:
     """By when a request body's next bytes must have arrived."""
 
     def __init__(self, started: float, received: int = 0) -> None:
+        limits = body_limits()
+        self.min_rate = limits.min_bytes_per_second
+        self.ends = started + limits.seconds
         self.started = started
         self.received = received
         self.last = started
@@ -88,8 +121,43 @@ class BodyClock:
             self.last = now
 
     def deadline(self) -> float:
-        by_rate = self.started + BODY_GRACE_SECONDS + self.received / BODY_MIN_BYTES_PER_SECOND
-        return min(by_rate, self.last + BODY_IDLE_SECONDS)
+        by_rate = self.started + BODY_GRACE_SECONDS + self.received / self.min_rate
+        return min(by_rate, self.last + BODY_IDLE_SECONDS, self.ends)
+
+
+def _too_large(head: bytes) -> int | None:
+    """The declared Content-Length, when one is above the largest body the faces accept."""
+    limit = body_limits().max_bytes
+    for digits in _CONTENT_LENGTH.findall(head):
+        # A length of more than 15 digits is far above any limit (and int() of thousands of
+        # digits is slow): it is refused without being read as a number.
+        declared = int(digits) if len(digits) <= 15 else 10**15
+        if declared > limit:
+            return declared
+    return None
+
+
+@cache
+def _too_large_answer() -> bytes:
+    """A small page in both languages: the poller does not know which one the person reads."""
+    mb = body_limits().max_bytes // (1024 * 1024)
+    message = "What you sent is too large: everything together can be at most %(mb)d MB. Please go back and choose fewer or smaller files."
+    texts = []
+    for language in ("ru", "en"):
+        with translation.override(language):
+            texts.append(f'<p lang="{language}">{gettext(message) % {"mb": mb}}</p>')
+    page = (
+        '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>413</title></head>'
+        f"<body>{''.join(texts)}</body></html>"
+    ).encode()
+    head = (
+        "HTTP/1.1 413 Content Too Large\r\nContent-Type: text/html; charset=utf-8\r\n"
+        f"Content-Length: {len(page)}\r\nConnection: close\r\nCache-Control: no-store\r\n"
+        "Content-Security-Policy: default-src 'none'\r\nX-Frame-Options: DENY\r\n"
+        "Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n\r\n"
+    )
+    return head.encode() + page
 
 
 def _early_body_bytes(head: bytes) -> int:
@@ -99,7 +167,7 @@ def _early_body_bytes(head: bytes) -> int:
     if _NO_EARLY_BODY.search(head):
         return 0
     lengths = _CONTENT_LENGTH.findall(head)
-    if len(lengths) != 1:
+    if len(lengths) != 1 or len(lengths[0]) > 15:
         return 0
     return min(int(lengths[0]), EARLY_BODY_BYTES)
 
@@ -151,6 +219,8 @@ class DeadlineUnreader(SocketUnreader):
         self.cut = True
         if self.clock is None:
             logger.info("request cut off: its head was not complete within %d s", HEAD_SECONDS)
+        elif time.monotonic() >= self.clock.ends:
+            logger.info("request cut off: its body was not whole within %d s", self.clock.ends - self.clock.started)
         else:
             logger.info("request cut off: its body stalled after %d bytes", self.clock.received)
         return b""
@@ -182,6 +252,7 @@ class DeadlineThreadWorker(ThreadWorker):
         conn.clock = None
         conn.early = bytearray()
         conn.early_wanted = 0
+        conn.too_large = None
         if conn.initialized and conn.parser.unreader.buf.getvalue():
             super().enqueue_req(conn)  # its next request is already read: under the deadlines in the thread
             return
@@ -206,7 +277,9 @@ class DeadlineThreadWorker(ThreadWorker):
         if data:
             conn.early += data
             self._arrived(conn, len(data), time.monotonic())
-        if self._ready(conn):
+        if conn.too_large is not None:
+            self._refuse_too_large(conn)
+        elif self._ready(conn):
             self._dispatch(conn)
         elif conn not in self.gathering:
             self.gathering[conn] = None
@@ -219,7 +292,21 @@ class DeadlineThreadWorker(ThreadWorker):
         end = conn.early.find(_HEAD_END)
         if end >= 0:
             conn.clock = BodyClock(now, received=len(conn.early) - end - len(_HEAD_END))
-            conn.early_wanted = _early_body_bytes(bytes(conn.early[:end]))
+            head = bytes(conn.early[:end])
+            conn.early_wanted = _early_body_bytes(head)
+            conn.too_large = _too_large(head)
+
+    def _refuse_too_large(self, conn: TConn) -> None:
+        """A body larger than any the faces accept: answered from here, no thread reads it."""
+        self._stop_gathering(conn)
+        logger.info(
+            "request refused: body too large (%d bytes > limit %d bytes)", conn.too_large, body_limits().max_bytes
+        )
+        try:
+            conn.sock.send(_too_large_answer())
+        except OSError:
+            pass  # the client is gone, or its window is full: it gets no answer
+        self._linger(conn)
 
     def _ready(self, conn: TConn) -> bool:
         if len(conn.early) >= EARLY_LIMIT:
@@ -249,6 +336,9 @@ class DeadlineThreadWorker(ThreadWorker):
         if fs.cancelled() or fs.exception() is not None or fs.result():
             super().finish_request(conn, fs)  # kept alive, or failed (closed at once)
             return
+        self._linger(conn)
+
+    def _linger(self, conn: TConn) -> None:
         try:
             conn.sock.shutdown(socket.SHUT_WR)
             conn.sock.setblocking(False)

@@ -9,6 +9,7 @@ where it waited forever before.
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from pathlib import Path
@@ -143,3 +144,117 @@ def test_a_slow_but_steady_body_arrives_whole(tmp_path: Path) -> None:
     # The login form's own answer to a codename that is not one, not the page for a cut body.
     assert page.startswith("HTTP/1.1 400"), page[:300]
     assert 'name="codename"' in page and "This could not be read" not in page
+
+
+def _answer_within(sock: socket.socket, seconds: float) -> bytes:
+    """What the server answers before it closes the connection, waiting at most `seconds`."""
+    sock.settimeout(seconds)
+    answer = b""
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_declared_larger_than_any_the_faces_accept_is_refused_at_once(tmp_path: Path) -> None:
+    """Attacker: anonymous, declaring a 100 GB upload on more connections than there are threads,
+    sending its first 70 KB and then trickling. Each is refused from the poller (413), and the
+    landing page is answered meanwhile."""
+    declared = 100 * 1024**3
+    assert declared > settings.SP_REQUEST_BODY_MAX_BYTES
+    boundary = "sp-stall-boundary"
+    start = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="a.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode() + b"\xff" * 70_000
+    with served_face("intake", tmp_path, workers=1) as face:
+        uploads = []
+        for _ in range(2 * THREADS_PER_WORKER):
+            sock = face.connect()
+            sock.sendall(
+                f"POST /request/ HTTP/1.1\r\nHost: 127.0.0.1:{face.port}\r\nOrigin: http://127.0.0.1:{face.port}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n".encode()
+                + start
+            )
+            uploads.append(sock)
+        try:
+            started = time.monotonic()
+            answers = [_answer_within(sock, 5) for sock in uploads]
+            assert time.monotonic() - started < 15
+            started = time.monotonic()
+            assert face.browser().get("/", timeout=5).status == 200
+            assert time.monotonic() - started < 5
+        finally:
+            for sock in uploads:
+                sock.close()
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+        page = answer.decode("utf-8")
+        assert "Отправленное слишком велико" in page and "What you sent is too large" in page
+    log = face.log()
+    lines = [line for line in log.splitlines() if "request refused: body too large" in line]
+    assert len(lines) == len(uploads), log
+    assert f"{declared} bytes" in lines[0] and str(settings.SP_REQUEST_BODY_MAX_BYTES) in lines[0]
+    assert "Traceback" not in log and "127.0.0.1" not in log
+
+
+TOTAL_SECONDS = 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_trickling_just_above_the_minimum_rate_is_cut_at_the_total_deadline(tmp_path: Path) -> None:
+    """Attacker: anonymous, keeping a thread by sending a body slightly faster than the minimum
+    rate. With the total deadline made TOTAL_SECONDS here, the body is cut then and refused,
+    where it would otherwise hold its thread until the whole body had trickled in."""
+    rate = settings.SP_REQUEST_BODY_MIN_BYTES_PER_SECOND * 3 // 2
+    env = {"SP_REQUEST_BODY_SECONDS": str(TOTAL_SECONDS)}
+    with served_face("intake", tmp_path, workers=1, env=env) as face:
+        visitor = face.browser()
+        visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        token = visitor.csrf_token("/login/")
+        body = f"csrfmiddlewaretoken={token}&codename={'a' * 200_000}".encode()
+        assert len(body) / rate > 3 * TOTAL_SECONDS  # it would take far longer than the deadline
+        with face.connect() as sock:
+            sock.sendall(
+                f"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1:{face.port}\r\nOrigin: http://127.0.0.1:{face.port}\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+                f"Cookie: {visitor.cookie_header()}\r\nConnection: close\r\n\r\n".encode()
+            )
+            started = time.monotonic()
+            sent = 0
+            while time.monotonic() - started < 3 * TOTAL_SECONDS:
+                readable, _, _ = select.select([sock], [], [], 0.5)
+                if readable:
+                    break
+                piece = body[sent : sent + rate // 2]
+                try:
+                    sock.sendall(piece)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                sent += len(piece)
+            answered = time.monotonic() - started
+            answer = _answer_within(sock, 10)
+    page = answer.decode("utf-8", "replace")
+    assert TOTAL_SECONDS - 1 <= answered <= TOTAL_SECONDS + 8, (answered, page[:300])
+    assert page.startswith("HTTP/1.1 400"), page[:300]
+    assert "This could not be read" in page
+    log = face.log()
+    assert f"request cut off: its body was not whole within {TOTAL_SECONDS} s" in log, log
+    assert "Traceback" not in log
+
+
+def test_the_file_sweep_waits_longer_than_the_slowest_largest_upload_can_take() -> None:
+    """The largest body the faces accept, arriving at just the minimum rate, is never cut; and
+    the orphan sweep (casework/files.py) leaves its finished files alone until it is whole."""
+    limits = serving.body_limits()
+    clock = serving.BodyClock(started=0.0)
+    second = 0
+    while clock.received < limits.max_bytes:
+        second += 1
+        assert second < clock.deadline(), f"cut at {second} s after {clock.received} bytes"
+        clock.arrived(limits.min_bytes_per_second, float(second))
+    assert second <= limits.seconds
+    assert settings.SP_LONGEST_REQUEST_SECONDS >= limits.seconds + 300
