@@ -4,6 +4,10 @@ gone from the copy, and what it shows is kept."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import zlib
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -154,3 +158,77 @@ def test_a_pdf_that_needs_a_password_cannot_be_cleaned() -> None:
     pdf.save(out, encryption=pikepdf.Encryption(user="secret", owner="owner"))
     with pytest.raises(scrub.CannotClean):
         scrub.clean(out.getvalue(), "application/pdf")
+
+
+def _pdf_with_object_stream_bomb(inflated: int) -> bytes:
+    """A PDF of a few hundred kilobytes whose one object stream inflates to ``inflated`` bytes
+    (a string of zeros), written by hand: the cross-reference stream points into it."""
+    squeeze = zlib.compressobj(9)
+    header = b"5 0 "
+    parts = [squeeze.compress(header + b"(")]
+    chunk = b"0" * (1024 * 1024)
+    for _ in range(inflated // len(chunk)):
+        parts.append(squeeze.compress(chunk))
+    parts.append(squeeze.compress(b")") + squeeze.flush())
+    packed = b"".join(parts)
+    out = bytearray(b"%PDF-1.5\n")
+    offsets = {}
+
+    def add(number: int, body: bytes) -> None:
+        offsets[number] = len(out)
+        out.extend(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    add(1, b"<< /Type /Catalog /Pages 2 0 R /Big 5 0 R >>")
+    add(2, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    stream = b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (
+        len(header),
+        len(packed),
+    )
+    add(3, stream + packed + b"\nendstream")
+    offsets[4] = len(out)
+    rows = b"\x00\x00\x00\x00\x00\xff\xff"
+    rows += b"".join(b"\x01" + offsets[n].to_bytes(4, "big") + b"\x00\x00" for n in (1, 2, 3, 4))
+    rows += b"\x02" + (3).to_bytes(4, "big") + b"\x00\x00"
+    xref = b"<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(rows)
+    out.extend(b"4 0 obj\n" + xref + rows + b"\nendstream\nendobj\n")
+    out.extend(b"startxref\n%d\n%%%%EOF\n" % offsets[4])
+    return bytes(out)
+
+
+def test_a_small_pdf_that_inflates_to_hundreds_of_megabytes_is_refused_within_bounds() -> None:
+    """Attacker: anonymous, uploading with the request form (files are cleaned before the form
+    is checked). A 400 KB PDF whose object stream inflates to 400 MB is refused, and the process
+    that handles the request does not grow: the decoding happens in a bounded child."""
+    bomb = _pdf_with_object_stream_bomb(400 * 1024 * 1024)
+    assert len(bomb) < 1024 * 1024
+    probe = (
+        "import resource, sys, time\n"
+        "import scrub\n"
+        "data = sys.stdin.buffer.read()\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        "    scrub.clean(data, 'application/pdf')\n"
+        "    print('cleaned')\n"
+        "except scrub.CannotClean:\n"
+        "    print('refused')\n"
+        "own = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "child = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(own.ru_maxrss, own.ru_utime + own.ru_stime, child.ru_maxrss, child.ru_utime + child.ru_stime)\n"
+    )
+    project = Path(scrub.__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", probe], input=bomb, capture_output=True, cwd=project, check=True, timeout=120
+    )
+    outcome, figures = done.stdout.decode().split("\n")[:2]
+    own_rss_kb, _own_cpu, child_rss_kb, child_cpu = (float(figure) for figure in figures.split())
+    assert outcome == "refused"
+    assert own_rss_kb < 200 * 1024, "the request's own process decoded the bomb"
+    assert child_rss_kb * 1024 <= scrub.CHILD_MEMORY
+    assert child_cpu <= scrub.CHILD_CPU_SECONDS + 1
+
+
+def test_a_legitimate_pdf_with_an_object_stream_is_still_cleaned() -> None:
+    """Control for the bound above: the same construction, small, is cleaned."""
+    small = _pdf_with_object_stream_bomb(1024 * 1024)
+    with pikepdf.open(io.BytesIO(scrub.clean(small, "application/pdf"))) as pdf:
+        assert len(bytes(pdf.Root.Big)) == 1024 * 1024
