@@ -16,8 +16,11 @@ address of the hiding place. ``clean`` returns a copy with all of that removed:
 - PDF files are rewritten by pikepdf (qpdf) without the document information dictionary
   (Author, Creator, Producer, Title, dates...), without any XMP stream (the document's, a
   page's or an image's), without application data (PieceInfo) and without earlier revisions;
-  the file identifier is derived from the new content. The pages are kept as they are:
-  pictures embedded inside a PDF are not decoded.
+  the file identifier is derived from the new content; without attached files (embedded files,
+  associated files, file-attachment annotations) and without the author and dates of its
+  annotations. JPEG pictures inside it lose their EXIF, XMP, IPTC and comment segments, cut out
+  of the compressed bytes: the pictures are not decoded nor encoded again, and the pages are
+  otherwise kept as they are. (JPEG 2000 pictures, rare in PDFs, are kept as they are.)
 
 Everything happens in memory: nothing is written to a temporary file (invariant 1). A file
 that cannot be read as the kind it claims to be, or that is too large to decode safely, raises
@@ -198,7 +201,11 @@ _SAVE_OPTIONS: dict[str, Callable[[Image.Image, bytes], dict[str, object]]] = {
 
 # --- PDF ---------------------------------------------------------------------------------------
 
-_PDF_PRIVATE_KEYS = ("/Metadata", "/PieceInfo")
+# Per object: XMP, application data, and associated files (PDF 2.0: files attached to the
+# document, a page or any object).
+_PDF_PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/AF")
+# What an annotation says about who made or changed it, and when.
+_ANNOTATION_PRIVATE_KEYS = ("/T", "/M", "/CreationDate")
 # What a PDF's object streams (compressed dictionaries and arrays, which must be decoded to
 # reach the metadata) may inflate to, in all: thousands of pages' worth of structure. The
 # pictures and page contents are never decoded.
@@ -211,11 +218,14 @@ def _clean_pdf(data: bytes) -> bytes:
             _check_object_streams(pdf)
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
+            _drop_attachments_and_annotation_authors(pdf)
             for obj in pdf.objects:
                 if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
                     for key in _PDF_PRIVATE_KEYS:
                         if key in obj:
                             del obj[key]
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == pikepdf.Name.Image:
+                    _strip_jpeg_image(obj)
             out = io.BytesIO()
             # preserve_pdfa would write XMP back to keep a PDF/A claim; the claim goes with it.
             pdf.save(out, deterministic_id=True, preserve_pdfa=False, fix_metadata_version=False)
@@ -226,6 +236,94 @@ def _clean_pdf(data: bytes) -> bytes:
         raise CannotClean("the PDF needs a password to open") from None
     except Exception:  # as for images: the file is a stranger's
         raise CannotClean("not a readable PDF") from None
+
+
+def _drop_attachments_and_annotation_authors(pdf: pikepdf.Pdf) -> None:
+    """Files attached to the document or a page (they may be anything, photos included) go,
+    and annotations no longer name their author or their dates. Objects nothing refers to any
+    more are not written out."""
+    names = pdf.Root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
+        del names["/EmbeddedFiles"]
+    for page in pdf.pages:
+        annotations = page.obj.get("/Annots")
+        if not isinstance(annotations, pikepdf.Array):
+            continue
+        kept = [annot for annot in annotations if annot.get("/Subtype") != pikepdf.Name.FileAttachment]
+        for annot in kept:
+            if isinstance(annot, pikepdf.Dictionary):
+                for key in _ANNOTATION_PRIVATE_KEYS:
+                    if key in annot:
+                        del annot[key]
+        page.obj.Annots = pikepdf.Array(kept)
+
+
+def _strip_jpeg_image(image: pikepdf.Stream) -> None:
+    """A JPEG picture inside the PDF loses its EXIF, XMP, IPTC and comments, segment by segment,
+    without being decoded: the pixels are the same bytes."""
+    if image.get("/Filter") not in (pikepdf.Name.DCTDecode, pikepdf.Array([pikepdf.Name.DCTDecode])):
+        return
+    raw = image.read_raw_bytes()
+    stripped = jpeg_without_metadata(raw)
+    if stripped != raw:
+        image.write(stripped, filter=pikepdf.Name.DCTDecode, decode_parms=image.get("/DecodeParms"))
+
+
+# The segments a JPEG keeps: JFIF (APP0, how its pixels are laid out), the colour profile
+# (APP2 ICC_PROFILE) and Adobe's colour transform (APP14). Every other application segment
+# (EXIF and XMP in APP1, MPF in APP2, IPTC in APP13...) and every comment (COM) goes.
+_JPEG_KEPT_APP = ((0xE0, b"JFIF\x00"), (0xE2, b"ICC_PROFILE\x00"), (0xEE, b"Adobe"))
+
+
+def jpeg_without_metadata(data: bytes) -> bytes:
+    """``data`` (a JPEG) without its metadata segments and without anything after its end (the
+    further pictures of an MPO, each with its own EXIF). The compressed pixels are copied."""
+    if data[:2] != b"\xff\xd8":
+        raise CannotClean("not a JPEG picture")
+    out = bytearray(data[:2])
+    position = 2
+    while True:
+        while position < len(data) and data[position] == 0xFF and data[position + 1 : position + 2] == b"\xff":
+            position += 1  # fill bytes before a marker
+        if data[position : position + 1] != b"\xff" or position + 2 > len(data):
+            raise CannotClean("a JPEG picture that ends early")
+        marker = data[position + 1]
+        if marker == 0xD9:  # end of image: nothing after it is kept
+            out += data[position : position + 2]
+            return bytes(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out += data[position : position + 2]
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        end = position + 2 + length
+        if length < 2 or end > len(data):
+            raise CannotClean("a JPEG picture that ends early")
+        segment = data[position:end]
+        body = data[position + 4 : end]
+        dropped = marker == 0xFE or (
+            0xE0 <= marker <= 0xEF
+            and not any(marker == kept and body.startswith(sign) for kept, sign in _JPEG_KEPT_APP)
+        )
+        if not dropped:
+            out += segment
+        position = end
+        if marker == 0xDA:  # start of scan: compressed data up to the next marker
+            scan_end = position
+            while True:
+                scan_end = data.find(b"\xff", scan_end)
+                if scan_end < 0 or scan_end + 1 >= len(data):
+                    raise CannotClean("a JPEG picture that ends early")
+                following = data[scan_end + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    scan_end += 2
+                    continue
+                if following == 0xFF:
+                    scan_end += 1
+                    continue
+                break
+            out += data[position:scan_end]
+            position = scan_end
 
 
 def _check_object_streams(pdf: pikepdf.Pdf) -> None:
