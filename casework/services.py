@@ -488,7 +488,7 @@ def _message_create(
     MessageKey.objects.bulk_create(wraps)
     Attachment.objects.bulk_create([_attachment_row(message, data_key, item) for item in attachments])
     kept = [(item.attachment_id, item.original) for item in attachments if item.original is not None]
-    AttachmentOriginalKey.objects.bulk_create(originals.original_keys_seal(kept))
+    AttachmentOriginalKey.objects.bulk_create(originals.original_keys_seal(kept, readers.case_key))
     return message
 
 
@@ -1167,6 +1167,8 @@ def _drop_holder_rows(case: Case, ids: list[int]) -> None:
     CaseNamedMember.objects.filter(case=case, member_id__in=ids).delete()
     CaseHeldViaTeam.objects.filter(case=case, member_id__in=ids).delete()
     PendingWrap.objects.filter(case=case, member_id__in=ids).delete()
+    # The originals' keys follow the case key: off the case, no original of it either.
+    AttachmentOriginalKey.objects.filter(attachment__message__case=case, member_id__in=ids).delete()
 
 
 def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> int:
@@ -1193,6 +1195,8 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
         certify(locked_member)
         locked_member.save(update_fields=["is_active", "account_certificate"])
         PendingWrap.objects.filter(member=member).delete()
+        # Nor does it keep any original file's key, whatever happens to each case below.
+        AttachmentOriginalKey.objects.filter(member=member).delete()
         # A disabled account is in no team: it is owed no key and would be handed none.
         teams_left, _rows = TeamMembership.objects.filter(member=member).delete()
         audit_record(

@@ -16,28 +16,50 @@ address of the hiding place. ``clean`` returns a copy with all of that removed:
 - PDF files are rewritten by pikepdf (qpdf) without the document information dictionary
   (Author, Creator, Producer, Title, dates...), without any XMP stream (the document's, a
   page's or an image's), without application data (PieceInfo) and without earlier revisions;
-  the file identifier is derived from the new content. The pages are kept as they are:
-  pictures embedded inside a PDF are not decoded.
+  the file identifier is derived from the new content; without attached files (embedded files,
+  associated files, file-attachment annotations) and without the author and dates of its
+  annotations. JPEG pictures inside it lose their EXIF, XMP, IPTC and comment segments, cut out
+  of the compressed bytes: the pictures are not decoded nor encoded again, and the pages are
+  otherwise kept as they are. (JPEG 2000 pictures, rare in PDFs, are kept as they are.)
 
 Everything happens in memory: nothing is written to a temporary file (invariant 1). A file
 that cannot be read as the kind it claims to be, or that is too large to decode safely, raises
 CannotClean, whatever the decoder raised (a decoder fed anything a stranger sends may fail in
 any way); the caller decides what to do with the file.
+
+The files come from anyone, before the form they came with is checked (the upload handler
+cleans each file as it completes), so the work one file can cost is bounded: the decoders run
+in a child process of their own (scrub/confined.py, fed and read through pipes) that may use
+at most CHILD_MEMORY bytes of address space and CHILD_CPU_SECONDS of processor time. A small
+PDF whose object streams inflate to gigabytes, or a file that makes a decoder build millions of
+objects, stops the child, never the server, and is refused like any file that cannot be read.
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import warnings
+import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pikepdf
 from PIL import Image, ImageOps, ImageSequence, JpegImagePlugin
 
-# Phones take photos of up to 50 million pixels at full resolution; decoding costs 3-4 bytes
-# per pixel. Anything larger (summed over an animation's frames) is not decoded: a small file
-# can claim a huge size (a decompression bomb).
-MAX_PIXELS = 64_000_000
+# Phone cameras take photos of 12-24 million pixels (a few sensors offer up to 50 million in a
+# special mode); decoding costs 3-4 bytes per pixel, twice over when the photo is turned
+# upright. Anything larger (summed over an animation's frames) is not decoded: a small file can
+# claim a huge size (a decompression bomb). Image.open reads only the header: the size is
+# checked before any pixel is decoded.
+MAX_PIXELS = 40_000_000
+# What the child process that decodes one file may use (see the module's docstring): enough for
+# a MAX_PIXELS photo turned upright and encoded again, or a long PDF.
+CHILD_MEMORY = 1024 * 1024 * 1024
+CHILD_CPU_SECONDS = 20
+# A child that waits on something instead of computing is stopped after this long.
+CHILD_WALL_SECONDS = 60
 LOSSY_WEBP_QUALITY = 90
 
 # The kinds clean() knows, by the content type intake/uploads.py sniffs from the first bytes,
@@ -55,7 +77,31 @@ class CannotClean(Exception):
 
 
 def clean(data: bytes, content_type: str) -> bytes:
-    """A copy of ``data`` (of the sniffed ``content_type``) without metadata."""
+    """A copy of ``data`` (of the sniffed ``content_type``) without metadata, made by a child
+    process with bounded memory and processor time."""
+    if content_type not in CLEANABLE:
+        raise CannotClean(f"no cleaner for {content_type}")
+    command = [sys.executable, "-I", "-S", str(Path(__file__).with_name("confined.py")), content_type]
+    # -I -S: the child reads neither environment variables nor site directories; confined.py
+    # puts this project's directory and the interpreter's own packages on its path.
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=CHILD_WALL_SECONDS, check=False)  # noqa: S603 (a fixed command: this interpreter, this file)
+    except subprocess.TimeoutExpired:
+        raise CannotClean("took too long to clean") from None
+    if done.returncode == 0:
+        return done.stdout
+    if done.returncode == CANNOT_CLEAN_EXIT:
+        raise CannotClean(done.stderr.decode("ascii", "replace")[:200])
+    raise CannotClean("too costly to clean (stopped at its memory or time bound)")
+
+
+# The exit status of a child that refused the file (its reason on stderr); any other failure is
+# a child stopped at its bounds or crashed by the decoder.
+CANNOT_CLEAN_EXIT = 3
+
+
+def clean_here(data: bytes, content_type: str) -> bytes:
+    """What the child process runs: ``clean`` without its bounds, in the calling process."""
     if content_type == "application/pdf":
         return _clean_pdf(data)
     image_format = _IMAGE_FORMATS.get(content_type)
@@ -155,24 +201,164 @@ _SAVE_OPTIONS: dict[str, Callable[[Image.Image, bytes], dict[str, object]]] = {
 
 # --- PDF ---------------------------------------------------------------------------------------
 
-_PDF_PRIVATE_KEYS = ("/Metadata", "/PieceInfo")
+# Per object: XMP, application data, and associated files (PDF 2.0: files attached to the
+# document, a page or any object).
+_PDF_PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/AF")
+# What an annotation says about who made or changed it, and when.
+_ANNOTATION_PRIVATE_KEYS = ("/T", "/M", "/CreationDate")
+# What a PDF's object streams (compressed dictionaries and arrays, which must be decoded to
+# reach the metadata) may inflate to, in all: thousands of pages' worth of structure. The
+# pictures and page contents are never decoded.
+OBJECT_STREAMS_MAX = 16 * 1024 * 1024
 
 
 def _clean_pdf(data: bytes) -> bytes:
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
+            _check_object_streams(pdf)
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
+            _drop_attachments_and_annotation_authors(pdf)
             for obj in pdf.objects:
                 if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
                     for key in _PDF_PRIVATE_KEYS:
                         if key in obj:
                             del obj[key]
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == pikepdf.Name.Image:
+                    _strip_jpeg_image(obj)
             out = io.BytesIO()
             # preserve_pdfa would write XMP back to keep a PDF/A claim; the claim goes with it.
             pdf.save(out, deterministic_id=True, preserve_pdfa=False, fix_metadata_version=False)
             return out.getvalue()
+    except CannotClean:
+        raise
     except pikepdf.PasswordError:
         raise CannotClean("the PDF needs a password to open") from None
     except Exception:  # as for images: the file is a stranger's
         raise CannotClean("not a readable PDF") from None
+
+
+def _drop_attachments_and_annotation_authors(pdf: pikepdf.Pdf) -> None:
+    """Files attached to the document or a page (they may be anything, photos included) go,
+    and annotations no longer name their author or their dates. Objects nothing refers to any
+    more are not written out."""
+    names = pdf.Root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
+        del names["/EmbeddedFiles"]
+    for page in pdf.pages:
+        annotations = page.obj.get("/Annots")
+        if not isinstance(annotations, pikepdf.Array):
+            continue
+        kept = [annot for annot in annotations if annot.get("/Subtype") != pikepdf.Name.FileAttachment]
+        for annot in kept:
+            if isinstance(annot, pikepdf.Dictionary):
+                for key in _ANNOTATION_PRIVATE_KEYS:
+                    if key in annot:
+                        del annot[key]
+        page.obj.Annots = pikepdf.Array(kept)
+
+
+def _strip_jpeg_image(image: pikepdf.Stream) -> None:
+    """A JPEG picture inside the PDF loses its EXIF, XMP, IPTC and comments, segment by segment,
+    without being decoded: the pixels are the same bytes."""
+    if image.get("/Filter") not in (pikepdf.Name.DCTDecode, pikepdf.Array([pikepdf.Name.DCTDecode])):
+        return
+    raw = image.read_raw_bytes()
+    stripped = jpeg_without_metadata(raw)
+    if stripped != raw:
+        image.write(stripped, filter=pikepdf.Name.DCTDecode, decode_parms=image.get("/DecodeParms"))
+
+
+# The segments a JPEG keeps: JFIF (APP0, how its pixels are laid out), the colour profile
+# (APP2 ICC_PROFILE) and Adobe's colour transform (APP14). Every other application segment
+# (EXIF and XMP in APP1, MPF in APP2, IPTC in APP13...) and every comment (COM) goes.
+_JPEG_KEPT_APP = ((0xE0, b"JFIF\x00"), (0xE2, b"ICC_PROFILE\x00"), (0xEE, b"Adobe"))
+
+
+def jpeg_without_metadata(data: bytes) -> bytes:
+    """``data`` (a JPEG) without its metadata segments and without anything after its end (the
+    further pictures of an MPO, each with its own EXIF). The compressed pixels are copied."""
+    if data[:2] != b"\xff\xd8":
+        raise CannotClean("not a JPEG picture")
+    out = bytearray(data[:2])
+    position = 2
+    while True:
+        while position < len(data) and data[position] == 0xFF and data[position + 1 : position + 2] == b"\xff":
+            position += 1  # fill bytes before a marker
+        if data[position : position + 1] != b"\xff" or position + 2 > len(data):
+            raise CannotClean("a JPEG picture that ends early")
+        marker = data[position + 1]
+        if marker == 0xD9:  # end of image: nothing after it is kept
+            out += data[position : position + 2]
+            return bytes(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out += data[position : position + 2]
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        end = position + 2 + length
+        if length < 2 or end > len(data):
+            raise CannotClean("a JPEG picture that ends early")
+        segment = data[position:end]
+        body = data[position + 4 : end]
+        dropped = marker == 0xFE or (
+            0xE0 <= marker <= 0xEF
+            and not any(marker == kept and body.startswith(sign) for kept, sign in _JPEG_KEPT_APP)
+        )
+        if not dropped:
+            out += segment
+        position = end
+        if marker == 0xDA:  # start of scan: compressed data up to the next marker
+            scan_end = position
+            while True:
+                scan_end = data.find(b"\xff", scan_end)
+                if scan_end < 0 or scan_end + 1 >= len(data):
+                    raise CannotClean("a JPEG picture that ends early")
+                following = data[scan_end + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    scan_end += 2
+                    continue
+                if following == 0xFF:
+                    scan_end += 1
+                    continue
+                break
+            out += data[position:scan_end]
+            position = scan_end
+
+
+def _check_object_streams(pdf: pikepdf.Pdf) -> None:
+    """Refuse, before qpdf decodes any of them, object streams that would inflate beyond
+    OBJECT_STREAMS_MAX: each is inflated here from its raw bytes, a bounded piece at a time."""
+    numbers = {entry.obj_stream_number for entry in pdf.get_xref_table().values() if entry.type == 2}
+    budget = OBJECT_STREAMS_MAX
+    for number in sorted(numbers):
+        stream = pdf.get_object(number, 0)
+        if not isinstance(stream, pikepdf.Stream):
+            raise CannotClean("an object stream that is not a stream")
+        filters = stream.get("/Filter")
+        if isinstance(filters, pikepdf.Array):
+            filters = list(filters)
+        else:
+            filters = [] if filters is None else [filters]
+        raw = stream.read_raw_bytes()
+        if not filters:
+            budget -= len(raw)
+        elif filters == [pikepdf.Name.FlateDecode] and "/DecodeParms" not in stream:
+            budget -= _inflated_size(raw, budget + 1)
+        else:
+            raise CannotClean("an object stream with filters that are not checked")
+        if budget < 0:
+            raise CannotClean("object streams that inflate too far")
+
+
+def _inflated_size(raw: bytes, limit: int) -> int:
+    """How many bytes ``raw`` inflates to, counting no further than ``limit``."""
+    inflate = zlib.decompressobj()
+    size, pending = 0, raw
+    while size < limit:
+        piece = inflate.decompress(pending, 1024 * 1024)
+        pending = inflate.unconsumed_tail
+        if not piece and not pending:
+            break
+        size += len(piece)
+    return size

@@ -20,12 +20,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ImageChops, ImageStat
 
 import sealbox
-from accounts.models import RecoveryKey
+from accounts.models import RecoveryKey, Role
 from audit.models import Action, AuditEntry
-from casework import originals
-from casework.models import Attachment, AttachmentOriginalKey
+from casework import keys, originals, services
+from casework.models import Attachment, AttachmentOriginalKey, Team
 from tests import samples
-from tests.personas import FaceClient, PersonAtRisk, Staff
+from tests.personas import FaceClient, PersonAtRisk, Staff, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -192,3 +192,59 @@ def test_a_recovery_key_put_in_by_a_database_writer_gets_no_original(person: Per
     for key in holders:
         with pytest.raises(sealbox.CryptoError):
             sealbox.unseal(attacker.private_key, bytes(key.sealed_key), ctx=originals.key_ctx(attachment.id))
+
+
+def _second_coordinator(coordinator: Staff) -> Staff:
+    """A coordinator of another team, who has not been given the person's case."""
+    elsewhere = Team.objects.create(name="Elsewhere")
+    return make_staff("coordinator-elsewhere", role=Role.COORDINATOR, team=elsewhere, invited_by=coordinator)
+
+
+def _original_key_holders(attachment: Attachment) -> set[tuple[int | None, bool]]:
+    return {(key.member_id, key.for_recovery) for key in AttachmentOriginalKey.objects.filter(attachment=attachment)}
+
+
+def test_a_coordinator_who_does_not_hold_the_case_gets_no_original_key(
+    person: PersonAtRisk, coordinator: Staff
+) -> None:
+    """Attacker: a coordinator without need to know (invariant 3). The original is sealed to the
+    coordinators who hold the case key, not to every coordinator of the organisation."""
+    other = _second_coordinator(coordinator)
+    person.case.refresh_from_db()
+    assert other.member.pk not in keys.current_case_key(person.case).holder_ids  # she does not read the case
+
+    _, attachment = _send(person, "IMG_0008.jpg", samples.photo_with_location().data, "image/jpeg")
+
+    assert _original_key_holders(attachment) == {(coordinator.member.pk, False), (None, True)}
+
+
+def test_a_coordinator_given_the_case_gets_the_next_original_and_loses_it_when_taken_off(
+    person: PersonAtRisk, coordinator: Staff
+) -> None:
+    other = _second_coordinator(coordinator)
+    services.case_member_add(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=other.member
+    )
+    _, attachment = _send(person, "IMG_0009.jpg", samples.photo_with_location().data, "image/jpeg")
+    assert (other.member.pk, False) in _original_key_holders(attachment)
+
+    services.case_member_remove(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=other.member
+    )
+    assert _original_key_holders(attachment) == {(coordinator.member.pk, False), (None, True)}
+
+
+def test_a_disabled_coordinator_keeps_no_original_key(person: PersonAtRisk, coordinator: Staff) -> None:
+    """Attacker: a coordinator whose account was disabled (or a database writer who turns it
+    back on): nothing of the originals stays sealed to them."""
+    other = _second_coordinator(coordinator)
+    services.case_member_add(
+        case=person.case, actor=coordinator.member, actor_private_key=coordinator.private_key, member=other.member
+    )
+    _, attachment = _send(person, "IMG_0010.jpg", samples.photo_with_location().data, "image/jpeg")
+    assert (coordinator.member.pk, False) in _original_key_holders(attachment)
+
+    services.staff_disable(actor=other.member, actor_private_key=other.private_key, member=coordinator.member)
+
+    assert not AttachmentOriginalKey.objects.filter(member=coordinator.member).exists()
+    assert _original_key_holders(attachment) == {(other.member.pk, False), (None, True)}

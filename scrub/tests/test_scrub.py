@@ -4,6 +4,11 @@ gone from the copy, and what it shows is kept."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import uuid
+import zlib
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -154,3 +159,173 @@ def test_a_pdf_that_needs_a_password_cannot_be_cleaned() -> None:
     pdf.save(out, encryption=pikepdf.Encryption(user="secret", owner="owner"))
     with pytest.raises(scrub.CannotClean):
         scrub.clean(out.getvalue(), "application/pdf")
+
+
+def _pdf_with_object_stream_bomb(inflated: int) -> bytes:
+    """A PDF of a few hundred kilobytes whose one object stream inflates to ``inflated`` bytes
+    (a string of zeros), written by hand: the cross-reference stream points into it."""
+    squeeze = zlib.compressobj(9)
+    header = b"5 0 "
+    parts = [squeeze.compress(header + b"(")]
+    chunk = b"0" * (1024 * 1024)
+    for _ in range(inflated // len(chunk)):
+        parts.append(squeeze.compress(chunk))
+    parts.append(squeeze.compress(b")") + squeeze.flush())
+    packed = b"".join(parts)
+    out = bytearray(b"%PDF-1.5\n")
+    offsets = {}
+
+    def add(number: int, body: bytes) -> None:
+        offsets[number] = len(out)
+        out.extend(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    add(1, b"<< /Type /Catalog /Pages 2 0 R /Big 5 0 R >>")
+    add(2, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    stream = b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (
+        len(header),
+        len(packed),
+    )
+    add(3, stream + packed + b"\nendstream")
+    offsets[4] = len(out)
+    rows = b"\x00\x00\x00\x00\x00\xff\xff"
+    rows += b"".join(b"\x01" + offsets[n].to_bytes(4, "big") + b"\x00\x00" for n in (1, 2, 3, 4))
+    rows += b"\x02" + (3).to_bytes(4, "big") + b"\x00\x00"
+    xref = b"<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(rows)
+    out.extend(b"4 0 obj\n" + xref + rows + b"\nendstream\nendobj\n")
+    out.extend(b"startxref\n%d\n%%%%EOF\n" % offsets[4])
+    return bytes(out)
+
+
+def test_a_small_pdf_that_inflates_to_hundreds_of_megabytes_is_refused_within_bounds() -> None:
+    """Attacker: anonymous, uploading with the request form (files are cleaned before the form
+    is checked). A 400 KB PDF whose object stream inflates to 400 MB is refused, and the process
+    that handles the request does not grow: the decoding happens in a bounded child."""
+    bomb = _pdf_with_object_stream_bomb(400 * 1024 * 1024)
+    assert len(bomb) < 1024 * 1024
+    probe = (
+        "import resource, sys, time\n"
+        "import scrub\n"
+        "data = sys.stdin.buffer.read()\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        "    scrub.clean(data, 'application/pdf')\n"
+        "    print('cleaned')\n"
+        "except scrub.CannotClean:\n"
+        "    print('refused')\n"
+        "own = resource.getrusage(resource.RUSAGE_SELF)\n"
+        # ru_maxrss survives exec (it would be pytest's): this process's own peak is VmHWM.
+        "peak = [line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')][0]\n"
+        "child = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(peak, own.ru_utime + own.ru_stime, child.ru_maxrss, child.ru_utime + child.ru_stime)\n"
+    )
+    project = Path(scrub.__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", probe], input=bomb, capture_output=True, cwd=project, check=True, timeout=120
+    )
+    outcome, figures = done.stdout.decode().split("\n")[:2]
+    own_rss_kb, _own_cpu, child_rss_kb, child_cpu = (float(figure) for figure in figures.split())
+    assert outcome == "refused"
+    assert own_rss_kb < 200 * 1024, "the request's own process decoded the bomb"
+    assert child_rss_kb * 1024 <= scrub.CHILD_MEMORY
+    assert child_cpu <= scrub.CHILD_CPU_SECONDS + 1
+
+
+def test_a_legitimate_pdf_with_an_object_stream_is_still_cleaned() -> None:
+    """Control for the bound above: the same construction, small, is cleaned."""
+    small = _pdf_with_object_stream_bomb(1024 * 1024)
+    with pikepdf.open(io.BytesIO(scrub.clean(small, "application/pdf"))) as pdf:
+        assert len(bytes(pdf.Root.Big)) == 1024 * 1024
+
+
+def _pdf_with_photo_attachment_and_note(photo: bytes, attached: bytes, author: str) -> bytes:
+    """A PDF showing a phone photo (its JPEG bytes as they are, EXIF and GPS included), with a
+    file attached to the document, a file attached to the page and a note signed by its author."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    page = pdf.pages[0]
+    with Image.open(io.BytesIO(photo)) as image:
+        width, height = image.size
+    picture = pdf.make_stream(
+        photo,
+        Type=pikepdf.Name.XObject,
+        Subtype=pikepdf.Name.Image,
+        Width=width,
+        Height=height,
+        ColorSpace=pikepdf.Name.DeviceRGB,
+        BitsPerComponent=8,
+        Filter=pikepdf.Name.DCTDecode,
+    )
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=picture))
+    page.Contents = pdf.make_stream(b"q 64 0 0 48 10 10 cm /Im0 Do Q")
+    pdf.attachments["where-we-are.txt"] = pikepdf.AttachedFileSpec(pdf, attached)
+    page_file = pikepdf.AttachedFileSpec(pdf, attached, filename="on-the-page.txt")
+    note = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot,
+        Subtype=pikepdf.Name.Text,
+        Rect=[10, 10, 30, 30],
+        Contents=pikepdf.String("look here"),
+        T=pikepdf.String(author),
+        M=pikepdf.String("D:20261207120000Z"),
+        CreationDate=pikepdf.String("D:20261207120000Z"),
+    )
+    clip = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FileAttachment, Rect=[40, 40, 60, 60], FS=page_file.obj
+    )
+    page.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(note), pdf.make_indirect(clip)]))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def _pdf_everything(data: bytes) -> bytes:
+    """Every object of a PDF, with its streams' bytes (decoded where they can be)."""
+    parts = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for obj in pdf.objects:
+            parts.append(obj.unparse(resolved=True) if isinstance(obj, pikepdf.Object) else repr(obj).encode())
+            if isinstance(obj, pikepdf.Stream):
+                parts.append(obj.read_raw_bytes())
+                try:
+                    parts.append(obj.read_bytes())
+                except pikepdf.PdfError:
+                    pass
+    return b"\n".join(parts)
+
+
+def test_a_pdf_loses_its_photos_exif_its_attached_files_and_its_notes_authors() -> None:
+    """Attacker: whoever reads the file where it ends up (staff, or a captor of the person's
+    phone): a PDF said to be without location data must not carry a photo's GPS position, a file
+    attached inside it, or who wrote a note in it and when."""
+    photo = samples.photo_with_location(width=64, height=48)
+    attached = b"SP-TEST-ATTACHED-" + uuid.uuid4().hex.encode()
+    author = "SP-TEST-AUTHOR-" + uuid.uuid4().hex
+    data = _pdf_with_photo_attachment_and_note(photo.data, attached, author)
+    before = _pdf_everything(data)  # positive control
+    assert all(marker in before for marker in photo.markers)
+    assert attached in before and author.encode() in before and b"D:20261207120000Z" in before
+
+    clean = scrub.clean(data, "application/pdf")
+
+    after = _pdf_everything(clean)
+    found = [marker for marker in (*photo.markers, attached, author.encode(), b"D:20261207120000Z") if marker in after]
+    assert not found, f"left in the clean PDF: {found}"
+    with pikepdf.open(io.BytesIO(clean)) as pdf:
+        page = pdf.pages[0]
+        assert not pdf.attachments
+        assert [str(annot.Subtype) for annot in page.Annots] == ["/Text"]
+        assert str(page.Annots[0].Contents) == "look here"
+        picture = page.Resources.XObject.Im0.read_raw_bytes()
+    with Image.open(io.BytesIO(picture)) as image, Image.open(io.BytesIO(photo.data)) as original:
+        assert image.size == original.size
+        assert not samples.exif_of(picture)
+        assert image.tobytes() == original.tobytes()  # the same pixels: not encoded again
+
+
+def test_a_jpeg_inside_a_pdf_loses_only_its_metadata_segments() -> None:
+    photo = samples.photo_with_location(width=64, height=48)
+    stripped = scrub.jpeg_without_metadata(photo.data + b"SP-TEST-AFTER-THE-END")
+    _assert_no_markers(stripped, photo)
+    assert b"SP-TEST-AFTER-THE-END" not in stripped
+    assert stripped.endswith(b"\xff\xd9")
+    with Image.open(io.BytesIO(stripped)) as image, Image.open(io.BytesIO(photo.data)) as original:
+        assert image.tobytes() == original.tobytes()
