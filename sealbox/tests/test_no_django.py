@@ -11,9 +11,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLAIN_PACKAGES = ("sealbox", "blobstore", "scrub")
-IMPORT_CHECK = (
-    "import sealbox, blobstore, scrub, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
-)
+IMPORT_CHECK = "import sealbox, blobstore, scrub, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
 
 
 def is_django(module: str) -> bool:

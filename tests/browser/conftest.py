@@ -23,14 +23,15 @@ from socketserver import BaseServer
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connections
 from django.http import HttpResponse
 from django.test.testcases import QuietWSGIRequestHandler
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.personas import CONSOLE, INTAKE
+from tests.personas import CONSOLE, INTAKE, Staff
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No network chatter of Chromium's own (updates, sync, QUIC probes): the tests stay on loopback.
@@ -187,3 +188,21 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
     yield make
     for context in opened:
         context.close()
+
+
+def console_log_in(page: Page, console_url: str, staff: Staff) -> None:
+    """A staff member logs in as they would: handle, password and the phone's current code."""
+    page.goto(f"{console_url}/login/")
+    page.locator("#id_username").fill(staff.member.username)
+    page.locator("#id_password").fill(staff.password)
+    page.locator("#id_code").fill(staff.code())
+    page.locator("form[action='/login/'] button").click()
+    expect(page).to_have_url(f"{console_url}/inbox/")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page as a PNG under var/test/browser/, to look at."""
+    shots = Path(settings.VAR_DIR) / "browser"
+    (shots / name).parent.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=shots / f"{name}.png", full_page=True)

@@ -4,14 +4,11 @@ and a form sent from a section comes back to it. Screenshots are kept under var/
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from casework import services
-from tests.browser.conftest import PHONE, Faces, NewContext
+from tests.browser.conftest import PHONE, Faces, NewContext, console_log_in, screenshot
 from tests.personas import Staff, open_case
 from triage.lifecycle import State
 from triage.services import case_transition
@@ -30,21 +27,6 @@ SECTIONS = {
     "access": "#holders",
     "state": "#state",
 }
-
-
-def _log_in(page: Page, console_url: str, staff: Staff) -> None:
-    page.goto(f"{console_url}/login/")
-    page.locator("#id_username").fill(staff.member.username)
-    page.locator("#id_password").fill(staff.password)
-    page.locator("#id_code").fill(staff.code())
-    page.locator("form[action='/login/'] button").click()
-    expect(page).to_have_url(f"{console_url}/inbox/")
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = Path(settings.VAR_DIR) / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=shots / f"{name}.png", full_page=True)
 
 
 def _height(page: Page) -> int:
@@ -71,14 +53,14 @@ def test_the_case_page_on_a_phone_opens_short_and_every_section_is_one_tap_away(
     case_transition(case=person.case, member=caseworker.member, to_state=State.TRIAGED)
     case_transition(case=person.case, member=caseworker.member, to_state=State.VETTING)
     page = new_context(viewport=PHONE).new_page()
-    _log_in(page, faces.console, coordinator)
+    console_log_in(page, faces.console, coordinator)
     case_url = f"{faces.console}/cases/{person.case.public_id}/"
 
     page.goto(case_url)
     expect(page.locator("#alerts")).to_contain_text("дядя в Грозном")
     expect(page.locator("#conversation")).to_contain_text("Можете ли вы завтра быть в Махачкале?")
     expect(page.locator("#reply_body")).to_be_visible()
-    _shot(page, "console-case-default-phone")
+    screenshot(page, "console-case-default-phone")
     default_height = _height(page)
     assert default_height < DEFAULT_VIEW_MAX_PX, f"the default view is {default_height} px high"
 
@@ -90,7 +72,7 @@ def test_the_case_page_on_a_phone_opens_short_and_every_section_is_one_tap_away(
         expect(page.locator("#conversation")).to_have_count(0)
         expect(page.locator("#alerts")).to_contain_text("дядя в Грозном")  # the warnings stay on top
         expect(page.locator(f"nav.sections a[href$='?section={key}']")).to_have_attribute("aria-current", "page")
-        _shot(page, f"console-case-{key}-phone")
+        screenshot(page, f"console-case-{key}-phone")
         assert _height(page) < DEFAULT_VIEW_MAX_PX, f"the {key} section is {_height(page)} px high"
 
     # A form sent from a section comes back to it, with what it did.
@@ -99,7 +81,7 @@ def test_the_case_page_on_a_phone_opens_short_and_every_section_is_one_tap_away(
     page.locator("form[action$='/notes/'] button").click()
     expect(page).to_have_url(f"{case_url}?section=notes")
     expect(page.locator("#notes")).to_contain_text("Позвонили, всё спокойно.")
-    _shot(page, "console-case-note-added-phone")
+    screenshot(page, "console-case-note-added-phone")
 
     # Back to the conversation from any section.
     page.locator("nav.sections a").first.click()

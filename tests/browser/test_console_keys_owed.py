@@ -6,33 +6,15 @@ her inbox. Screenshots are kept under var/test/browser/ to look at."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Faces, NewContext
+from tests.browser.conftest import PHONE, Faces, NewContext, console_log_in, screenshot
 from tests.personas import Staff, make_staff, open_case
 
 pytestmark = pytest.mark.browser
 
 FIRST_WORDS = "Помогите, меня ищут. Это первое обращение за ночь."
-
-
-def _log_in(page: Page, console_url: str, staff: Staff) -> None:
-    page.goto(f"{console_url}/login/")
-    page.locator("#id_username").fill(staff.member.username)
-    page.locator("#id_password").fill(staff.password)
-    page.locator("#id_code").fill(staff.code())
-    page.locator("form[action='/login/'] button").click()
-    expect(page).to_have_url(f"{console_url}/inbox/")
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = Path(settings.VAR_DIR) / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=shots / f"{name}.png", full_page=True)
 
 
 def test_the_first_caseworker_is_handed_the_key_of_the_first_case(
@@ -42,21 +24,21 @@ def test_the_first_caseworker_is_handed_the_key_of_the_first_case(
     caseworker = make_staff("caseworker", invited_by=coordinator)  # signs up from her invitation
 
     hers = new_context(viewport=PHONE).new_page()
-    _log_in(hers, faces.console, caseworker)
+    console_log_in(hers, faces.console, caseworker)
     expect(hers.locator("main")).to_contain_text("1 кейс вашей команды ждёт, пока коллега")
     expect(hers.locator("table.inbox")).not_to_contain_text(person.case.public_id)
-    _shot(hers, "console-inbox-key-owed-ru")
+    screenshot(hers, "console-inbox-key-owed-ru")
 
     his = new_context(viewport=PHONE).new_page()
-    _log_in(his, faces.console, coordinator)
+    console_log_in(his, faces.console, coordinator)
     waiting = his.locator("nav a[href='/pending-keys/']")
     expect(waiting.locator(".badge")).to_have_text("1")
     expect(his.locator("main")).to_contain_text("Ключи кейсов, которые вы должны передать коллегам: 1.")
-    _shot(his, "console-inbox-keys-to-hand-on-ru")
+    screenshot(his, "console-inbox-keys-to-hand-on-ru")
     waiting.click()
     expect(his.locator("main table")).to_contain_text(person.case.public_id)
     expect(his.locator("main table")).to_contain_text("caseworker")
-    _shot(his, "console-pending-keys-ru")
+    screenshot(his, "console-pending-keys-ru")
     his.locator("form[action='/pending-keys/'] button").click()
     expect(his.locator(".status")).to_contain_text("Передано ключей кейсов: 1.")
     expect(his.locator("nav a[href='/pending-keys/'] .badge")).to_have_count(0)

@@ -5,45 +5,27 @@ under var/test/browser/ to look at."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.db import connection
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import Faces, NewContext
+from tests.browser.conftest import Faces, NewContext, console_log_in, screenshot
 from tests.personas import Staff
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Page, console_url: str, staff: Staff) -> None:
-    page.goto(f"{console_url}/login/")
-    page.locator("#id_username").fill(staff.member.username)
-    page.locator("#id_password").fill(staff.password)
-    page.locator("#id_code").fill(staff.code())
-    page.locator("form[action='/login/'] button").click()
-    expect(page).to_have_url(f"{console_url}/inbox/")
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = Path(settings.VAR_DIR) / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=shots / f"{name}.png", full_page=True)
 
 
 def test_the_console_error_pages_are_russian_and_look_like_the_console(
     caseworker: Staff, faces: Faces, new_context: NewContext
 ) -> None:
     page = new_context(viewport={"width": 1024, "height": 700}).new_page()
-    _log_in(page, faces.console, caseworker)
+    console_log_in(page, faces.console, caseworker)
 
     missing = page.goto(f"{faces.console}/cases/NO-SUCH-CASE/")
     assert missing is not None and missing.status == 404
     expect(page.locator("h1")).to_have_text("Страница не найдена")
     expect(page.locator("header")).to_have_text("Консоль")
-    _shot(page, "console-404-ru")
+    screenshot(page, "console-404-ru")
     page.get_by_role("link", name="Назад ко входящим").click()
     expect(page).to_have_url(f"{faces.console}/inbox/")
 
@@ -51,7 +33,7 @@ def test_the_console_error_pages_are_russian_and_look_like_the_console(
     assert refused is not None and refused.status == 403
     expect(page.locator("h1")).to_have_text("Эта страница вам недоступна")
     expect(page.locator("main")).to_contain_text("обратитесь к координатору")
-    _shot(page, "console-403-ru")
+    screenshot(page, "console-403-ru")
 
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE casework_case RENAME TO casework_case_gone")
@@ -64,4 +46,4 @@ def test_the_console_error_pages_are_russian_and_look_like_the_console(
     expect(page.locator("h1")).to_have_text("Что-то пошло не так")
     expect(page.locator("header")).to_contain_text("Консоль")
     assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(31, 41, 55)"
-    _shot(page, "console-500-ru")
+    screenshot(page, "console-500-ru")

@@ -16,18 +16,10 @@ What it proves, in order (issue "the first night of a real team"):
 
 from __future__ import annotations
 
-import email
-import email.policy
-import logging
 import re
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from django.conf import settings
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, Page, expect
@@ -35,7 +27,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from accounts.models import StaffMember
 from accounts.services import first_coordinator_link_create
 from casework.models import Case
-from tests.browser.conftest import PHONE, Faces, NewContext
+from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
+from tests.browser.conftest import PHONE, Faces, NewContext, screenshot
 from tests.personas import totp_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,43 +36,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "ночной поезд идёт на север 1917"
 FIRST_MESSAGE = "Меня ищут родственники. Я у подруги, могу пробыть здесь до утра."
 REPLY = "Мы вас слышим. Оставайтесь на месте, напишем через час."
-
-
-class SmtpInbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpInbox]:
-    monkeypatch.setattr(logging.getLogger("mail.log"), "disabled", True)  # aiosmtpd's own chatter
-    inbox = SmtpInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
-    settings.EMAIL_TIMEOUT = 5
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = Path(settings.VAR_DIR) / "browser" / "first-night"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=shots / f"{name}.png", full_page=True)
 
 
 def _current_code(username: str) -> str:
@@ -96,7 +52,7 @@ def _sign_up(page: Page, url: str, username: str, email_address: str) -> None:
         page.locator("#id_password_again").fill(PASSWORD)
     page.locator("input[name=channel][value=email]").check()
     page.locator("input[name=address]").fill(email_address)
-    _shot(page, f"signup-{username}")
+    screenshot(page, f"first-night/signup-{username}")
     page.locator("main form button").first.click()
     page.locator("#id_code").fill(_current_code(username))
     page.locator("main form button").first.click()
@@ -126,14 +82,17 @@ def _person_writes_first_request(person: BrowserContext, intake: str) -> str:
     page.locator("form[action='/request/'] button[type=submit]").click()
     expect(page).to_have_url(f"{intake}/conversation/")
     expect(page.locator("main")).to_contain_text(FIRST_MESSAGE)
-    _shot(page, "person-sent")
+    screenshot(page, "first-night/person-sent")
     page.locator("a[href='/logout/'], form[action='/logout/'] button").first.click()
     page.close()
     return " ".join(words)
 
 
 def test_the_first_night_from_setup_link_to_the_persons_reply(
-    faces: Faces, new_context: NewContext, smtp: SmtpInbox, settings: Any
+    faces: Faces,
+    new_context: NewContext,
+    smtp: SmtpInbox,  # noqa: F811
+    settings: Any,
 ) -> None:
     settings.SP_CONSOLE_URL = faces.console
     person = new_context(viewport=PHONE)
@@ -141,7 +100,7 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     # 1. Nobody has set up the line yet: the person is told so before typing anything.
     page = person.new_page()
     page.goto(f"{faces.intake}/")
-    _shot(page, "landing-closed")
+    screenshot(page, "first-night/landing-closed")
     expect(page.locator("main")).to_contain_text(re.compile("не принимаем|not taking|not open", re.IGNORECASE))
     assert page.locator("textarea, form[action='/request/']").count() == 0
     page.goto(f"{faces.intake}/request/")
@@ -158,7 +117,7 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     key = coordinator.locator("p.recovery code").inner_text()
     coordinator.locator("#id_last_group").fill(key.strip().split("-")[-1])
     coordinator.locator("form:has(input[name=action][value=confirm]) button").click()
-    _shot(coordinator, "coordinator-recovery-done")
+    screenshot(coordinator, "first-night/coordinator-recovery-done")
 
     # 3. The line is open now: the person on a phone writes that they are in danger.
     codename = _person_writes_first_request(person, faces.intake)
@@ -182,14 +141,14 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     caseworker = new_context().new_page()
     _sign_up(caseworker, invite, "alina", "alina@example.org")
     expect(caseworker).to_have_url(f"{faces.console}/inbox/")
-    _shot(caseworker, "caseworker-inbox-before-key")
+    screenshot(caseworker, "first-night/caseworker-inbox-before-key")
 
     # 5. The coordinator sees at once that the new caseworker is owed the case's key, and hands it on.
     coordinator.goto(f"{faces.console}/inbox/")
     coordinator.locator("a[href='/pending-keys/']").first.click()
     expect(coordinator.locator("main table")).to_contain_text("alina")
     expect(coordinator.locator("main table")).to_contain_text(case.public_id)
-    _shot(coordinator, "coordinator-pending-keys")
+    screenshot(coordinator, "first-night/coordinator-pending-keys")
     coordinator.locator("form[action='/pending-keys/'] button").click()
     expect(coordinator.locator("main")).not_to_contain_text("alina")
 
@@ -200,7 +159,7 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     caseworker.locator("#reply_body").fill(REPLY)
     caseworker.locator("form[action$='/reply/'] button").first.click()
     expect(caseworker.locator(".thread li.staff")).to_contain_text(REPLY)
-    _shot(caseworker, "caseworker-replied")
+    screenshot(caseworker, "first-night/caseworker-replied")
 
     # 7. The person comes back with their secret phrase and reads the answer.
     page = person.new_page()
@@ -209,5 +168,5 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     page.locator("form[action='/login/'] button").click()
     expect(page).to_have_url(f"{faces.intake}/conversation/")
     expect(page.locator("main")).to_contain_text(REPLY)
-    _shot(page, "person-reads-reply")
+    screenshot(page, "first-night/person-reads-reply")
     assert StaffMember.objects.filter(username="alina", is_active=True).exists()

@@ -24,7 +24,7 @@ import sealbox
 from casework import services, texts
 from casework.models import Case
 from core.vault import vault_cookie_name
-from tests.browser.conftest import PHONE, ExitSite, Faces, NewContext
+from tests.browser.conftest import PHONE, ExitSite, Faces, NewContext, console_log_in
 from tests.personas import PersonAtRisk, Staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -63,12 +63,7 @@ def _in_another_case_with_extra_spaces(words: list[str]) -> str:
 def _staff_replies_through_console(context: BrowserContext, console_url: str, staff: Staff, body: str) -> None:
     """The caseworker logs in with password and TOTP code, opens the new case and answers."""
     page = context.new_page()
-    page.goto(f"{console_url}/login/")
-    page.locator("#id_username").fill(staff.member.username)
-    page.locator("#id_password").fill(staff.password)
-    page.locator("#id_code").fill(staff.code())
-    page.locator("form[action='/login/'] button").click()
-    expect(page).to_have_url(f"{console_url}/inbox/")
+    console_log_in(page, console_url, staff)
     page.locator("table.inbox a[href^='/cases/']").click()
     expect(page.locator(".thread")).to_contain_text(FIRST_MESSAGE)
     expect(page.locator(".thread")).to_contain_text("photo.png")

@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import BrowserContext, Page, expect
 
 from audit.models import Action, AuditEntry
 from tests import samples
-from tests.browser.conftest import PHONE, Faces, NewContext
+from tests.browser.conftest import PHONE, Faces, NewContext, console_log_in, screenshot
 from tests.personas import PersonAtRisk, Staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,21 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOTE = "we remove from them the place where they were taken"
 
 
-def _screenshot(page: Page, name: str) -> None:
-    shots = Path(settings.VAR_DIR) / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=shots / f"{name}.png", full_page=True)
-
-
 def _console_login(context: BrowserContext, console_url: str, staff: Staff) -> Page:
     page = context.new_page()
-    page.goto(f"{console_url}/login/")
-    page.locator("#id_username").fill(staff.member.username)
-    page.locator("#id_password").fill(staff.password)
-    page.locator("#id_code").fill(staff.code())
-    page.locator("form[action='/login/'] button").click()
-    expect(page).to_have_url(f"{console_url}/inbox/")
+    console_log_in(page, console_url, staff)
     return page
 
 
@@ -60,7 +47,7 @@ def test_a_person_is_told_and_gets_back_the_photo_without_its_place(
     )
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("status")).to_be_visible()
-    _screenshot(page, "photo-metadata-conversation-phone")
+    screenshot(page, "photo-metadata-conversation-phone")
 
     with page.expect_download() as download_info:
         page.get_by_role("button", name=re.compile(r"^IMG_0420\.jpg ")).click()
@@ -72,7 +59,7 @@ def test_a_person_is_told_and_gets_back_the_photo_without_its_place(
     console.goto(f"{faces.console}/cases/{person.case.public_id}/")
     line = console.locator(".thread p", has_text="IMG_0420.jpg")
     expect(line).to_contain_text("место съёмки и данные камеры удалены")  # the console speaks Russian by default
-    _screenshot(console, "photo-metadata-case-page")
+    screenshot(console, "photo-metadata-case-page")
     with console.expect_download() as original_info:
         line.get_by_role("link", name=re.compile("^оригинал с метаданными")).click()
     assert Path(original_info.value.path()).read_bytes() == photo.data

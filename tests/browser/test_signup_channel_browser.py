@@ -4,37 +4,18 @@ her among those who would be told. Screenshots are kept under var/test/browser/ 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from accounts import services as account_services
 from accounts.models import SignupLink, StaffMember
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
-from tests.browser.conftest import Faces, NewContext
+from tests.browser.conftest import Faces, NewContext, console_log_in, screenshot
 from tests.personas import Staff, open_case, totp_now
 
 pytestmark = pytest.mark.browser
-
-
-def _shot(page: Page, name: str) -> None:
-    shots = Path(settings.VAR_DIR) / "browser"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=shots / f"{name}.png", full_page=True)
-
-
-def _log_in(page: Page, console_url: str, staff: Staff) -> None:
-    page.goto(f"{console_url}/login/")
-    page.locator("#id_username").fill(staff.member.username)
-    page.locator("#id_password").fill(staff.password)
-    page.locator("#id_code").fill(staff.code())
-    page.locator("form[action='/login/'] button").click()
-    expect(page).to_have_url(f"{console_url}/inbox/")
 
 
 def test_an_invited_caseworker_chooses_e_mail_at_sign_up_and_is_told_of_a_danger_now_case(
@@ -64,7 +45,7 @@ def test_an_invited_caseworker_chooses_e_mail_at_sign_up_and_is_told_of_a_danger
     expect(page.get_by_label("Электронная почта", exact=True)).to_be_checked()
     expect(page.locator("#id_password")).to_have_value("")
     expect(page.locator("main")).to_contain_text("Всё введённое сохранено, кроме пароля")
-    _shot(page, "signup-channel-refused-ru")
+    screenshot(page, "signup-channel-refused-ru")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the sign-up page is {width}px wide on a 360px screen"
 
@@ -82,20 +63,20 @@ def test_an_invited_caseworker_chooses_e_mail_at_sign_up_and_is_told_of_a_danger
     # Nobody is on the rota and the coordinator has no channel: a case left unanswered reaches nobody.
     expect(page.locator("#nobody-told-unanswered")).to_contain_text("Никого не оповестят, если кейс останется")
     expect(page.locator("#own-channel")).to_have_count(0)
-    _shot(page, "signup-channel-inbox-ru")
+    screenshot(page, "signup-channel-inbox-ru")
 
     public_id = _danger_now_case_arrives()
     assert [recipients for recipients, _ in smtp.messages] == [["nadia@example.org"]]
     assert public_id in smtp.texts()[0]
 
     staff_page = new_context().new_page()
-    _log_in(staff_page, faces.console, coordinator)
+    console_log_in(staff_page, faces.console, coordinator)
     staff_page.goto(f"{faces.console}/staff/")
     expect(staff_page.locator("#told")).to_contain_text("nadia")
     row = staff_page.locator("tr", has=staff_page.locator("td", has_text="nadia"))
     expect(row).to_contain_text("Электронная почта: работает")
     expect(row).not_to_contain_text("nadia@example.org")
-    _shot(staff_page, "staff-who-would-be-told-ru")
+    screenshot(staff_page, "staff-who-would-be-told-ru")
 
 
 def _danger_now_case_arrives() -> str:
