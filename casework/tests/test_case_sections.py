@@ -10,6 +10,7 @@ import re
 import pytest
 
 from accounts.models import Role
+from casework.services import case_member_add
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
 from triage.lifecycle import State
 from triage.services import case_transition
@@ -123,6 +124,11 @@ def test_a_form_with_an_error_comes_back_in_its_own_section_with_what_was_typed(
 def test_an_action_not_offered_says_why(warned: PersonAtRisk, caseworker: Staff, verifier: Staff) -> None:
     """Before: the forms were left out and nothing said why."""
     case_url = f"/cases/{warned.case.public_id}/"
+    # Verifiers are given a case when vetting starts; this one is named on it before, to see
+    # what the sections say to a verifier while vetting has not started.
+    case_member_add(
+        case=warned.case, actor=caseworker.member, actor_private_key=caseworker.private_key, member=verifier.member
+    )
     as_verifier = verifier.console(language="en")
     as_caseworker = caseworker.console(language="en")
 

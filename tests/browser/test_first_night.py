@@ -84,7 +84,7 @@ def _person_writes_first_request(person: BrowserContext, intake: str) -> str:
     expect(page.locator("main")).to_contain_text(FIRST_MESSAGE)
     screenshot(page, "first-night/person-sent")
     page.locator("a[href='/logout/'], form[action='/logout/'] button").first.click()
-    page.close()
+    expect(page).to_have_url(f"{intake}/")
     return " ".join(words)
 
 
