@@ -16,9 +16,10 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py serve
 
+# The two runs go side by side (one per core), each with a folder of its own for what tests write;
+# each prints its output once it has finished.
 test: $(STAMP) browser-deps
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	SP_DB_ENGINE=sqlite $(PY) -m pytest
@@ -26,7 +27,8 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	scripts/ensure-postgres
 	SP_DB_ENGINE=postgresql SP_DB_HOST=$${SP_DB_HOST:-127.0.0.1} SP_DB_USER=$${SP_DB_USER:-postgres} \
-	  SP_DB_NAME=test SP_DB_TEST_NAME=$${SP_DB_TEST_NAME:-test_safepassage} $(PY) -m pytest
+	  SP_DB_NAME=test SP_DB_TEST_NAME=$${SP_DB_TEST_NAME:-test_safepassage} \
+	  SP_VAR_DIR=$${SP_VAR_DIR:-$(CURDIR)/var/test-postgres} $(PY) -m pytest
 
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
 browser-deps:
@@ -55,4 +57,4 @@ lock:
 	$(PYTHON) -m piptools compile -q --generate-hashes --allow-unsafe --strip-extras -o requirements/dev.txt requirements/dev.in
 
 clean:
-	rm -rf $(VENV) var/test
+	rm -rf $(VENV) var/test var/test-postgres
