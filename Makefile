@@ -44,6 +44,7 @@ bench-stalls: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 check: $(STAMP)
 	scripts/deploy-check

@@ -89,7 +89,7 @@ def secretstream(total: int, *, piece: int, sink_path: Path | None = None) -> Ti
     if sink_path is None:
         sink = _Discard()
         began = time.perf_counter()
-        writer = sealbox.StreamWriter(sink, key, ctx=ctx)  # type: ignore[arg-type]
+        writer = sealbox.StreamWriter(sink, key, ctx=ctx)
         for chunk in _plaintext(total, piece):
             writer.write(chunk)
         writer.close()

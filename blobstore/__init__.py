@@ -14,9 +14,15 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 PARTIAL_SUFFIX = ".partial"
+
+
+class BlobSink(Protocol):
+    """What ``LocalBlobStore.writer`` hands out: write the blob's bytes into it."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class _EarlyWriteback:
@@ -65,7 +71,7 @@ class LocalBlobStore:
         return self.root / name[:2] / name
 
     @contextmanager
-    def writer(self, name: str) -> Iterator[BinaryIO]:
+    def writer(self, name: str) -> Iterator[BlobSink]:
         """Write a blob; it appears under its name only once fully written and synced."""
         final = self._path(name)
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

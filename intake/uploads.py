@@ -27,7 +27,7 @@ import logging
 import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -36,6 +36,7 @@ from django.http import HttpRequest
 
 import scrub
 import sealbox
+from blobstore import BlobSink
 from casework import keys
 from casework.files import blob_store
 from casework.originals import NewOriginal
@@ -137,7 +138,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._reset()
 
     def _reset(self) -> None:
-        self._blob_cm: AbstractContextManager[BinaryIO] | None = None
+        self._blob_cm: AbstractContextManager[BlobSink] | None = None
         self._writer: sealbox.StreamWriter | None = None
         self._head = bytearray()  # held back until the type is known
         self._plain: bytearray | None = None  # the file so far, to be cleaned once complete

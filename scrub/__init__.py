@@ -44,6 +44,7 @@ import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pikepdf
 from PIL import Image, ImageOps, ImageSequence, JpegImagePlugin
@@ -144,7 +145,8 @@ def _save_still(image: Image.Image, image_format: str, data: bytes, out: io.Byte
     image.load()
     upright = _bare(ImageOps.exif_transpose(image), image)
     options = _SAVE_OPTIONS[image_format](image, data)
-    upright.save(out, image_format, **{**upright.info, **options})
+    info = cast(dict[str, object], upright.info)  # _bare kept only _KEPT_INFO's keys, all strings
+    upright.save(out, image_format, **{**info, **options})
 
 
 def _save_animation(image: Image.Image, image_format: str, out: io.BytesIO) -> None:
@@ -157,12 +159,13 @@ def _save_animation(image: Image.Image, image_format: str, out: io.BytesIO) -> N
     options["loop"] = image.info.get("loop", 0)
     if image_format == "WEBP":
         options["lossless"] = True  # the frames are decoded already: keep them exactly
-    first.save(out, image_format, **{**first.info, **options})
+    info = cast(dict[str, object], first.info)  # _bare kept only _KEPT_INFO's keys, all strings
+    first.save(out, image_format, **{**info, **options})
 
 
 def _jpeg_options(image: Image.Image, data: bytes) -> dict[str, object]:
     # The original's own tables: the new file has its quality, neither worse nor bloated.
-    options: dict[str, object] = {"qtables": image.quantization}  # type: ignore[attr-defined]
+    options: dict[str, object] = {"qtables": image.quantization}  # type: ignore[attr-defined]  # a JpegImageFile: only JPEGs come here
     sampling = JpegImagePlugin.get_sampling(image)
     if sampling != -1:
         options["subsampling"] = sampling
@@ -266,7 +269,9 @@ def _strip_jpeg_image(image: pikepdf.Stream) -> None:
     raw = image.read_raw_bytes()
     stripped = jpeg_without_metadata(raw)
     if stripped != raw:
-        image.write(stripped, filter=pikepdf.Name.DCTDecode, decode_parms=image.get("/DecodeParms"))
+        # A PDF's /DecodeParms is a dictionary, or an array of them (one per filter).
+        parms = cast("pikepdf.Dictionary | pikepdf.Array | None", image.get("/DecodeParms"))
+        image.write(stripped, filter=pikepdf.Name.DCTDecode, decode_parms=parms)
 
 
 # The segments a JPEG keeps: JFIF (APP0, how its pixels are laid out), the colour profile
@@ -329,17 +334,21 @@ def jpeg_without_metadata(data: bytes) -> bytes:
 def _check_object_streams(pdf: pikepdf.Pdf) -> None:
     """Refuse, before qpdf decodes any of them, object streams that would inflate beyond
     OBJECT_STREAMS_MAX: each is inflated here from its raw bytes, a bounded piece at a time."""
-    numbers = {entry.obj_stream_number for entry in pdf.get_xref_table().values() if entry.type == 2}
+    numbers = {
+        entry.obj_stream_number
+        for entry in pdf.get_xref_table().values()
+        if entry.type == 2 and entry.obj_stream_number is not None
+    }
     budget = OBJECT_STREAMS_MAX
     for number in sorted(numbers):
         stream = pdf.get_object(number, 0)
         if not isinstance(stream, pikepdf.Stream):
             raise CannotClean("an object stream that is not a stream")
-        filters = stream.get("/Filter")
-        if isinstance(filters, pikepdf.Array):
-            filters = list(filters)
+        found = stream.get("/Filter")
+        if isinstance(found, pikepdf.Array):
+            filters = list(found)
         else:
-            filters = [] if filters is None else [filters]
+            filters = [] if found is None else [found]
         raw = stream.read_raw_bytes()
         if not filters:
             budget -= len(raw)

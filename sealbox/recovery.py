@@ -49,7 +49,7 @@ def encode_recovery_key(private_key: bytes) -> str:
 
 def decode_recovery_key(text: str) -> bytes:
     cleaned = "".join(text.upper().split()).replace("-", "")
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if not cleaned.startswith(_PREFIX) or any(c not in _ALPHABET for c in cleaned[len(_PREFIX) :]):
         raise ValueError("this is not a recovery key")
     raw = _from_base32(cleaned[len(_PREFIX) :], KEY_BYTES + _CHECKSUM_BYTES)

@@ -16,7 +16,7 @@ the file header plus the caller's context, so a file cannot be moved to another 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -32,6 +32,12 @@ _TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 _MAX_CHUNK = 16 * 1024 * 1024
 
 
+class Sink(Protocol):
+    """Where encrypted chunks go: an open binary file or anything else with ``write``."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class StreamError(CryptoError):
     """An encrypted stream was tampered with, truncated, reordered or has trailing data."""
 
@@ -39,7 +45,7 @@ class StreamError(CryptoError):
 class StreamWriter:
     """Encrypts whatever is written into ``sink`` chunk by chunk; call ``close`` to finish."""
 
-    def __init__(self, sink: BinaryIO, key: bytes, *, ctx: bytes, chunk_size: int = DEFAULT_CHUNK) -> None:
+    def __init__(self, sink: Sink, key: bytes, *, ctx: bytes, chunk_size: int = DEFAULT_CHUNK) -> None:
         if len(key) != KEY_BYTES:
             raise CryptoError("keys are 32 bytes")
         if not 0 < chunk_size <= _MAX_CHUNK:
@@ -135,7 +141,7 @@ class StreamReader:
 
 
 def encrypt_stream(
-    chunks: Iterable[bytes], sink: BinaryIO, key: bytes, *, ctx: bytes, chunk_size: int = DEFAULT_CHUNK
+    chunks: Iterable[bytes], sink: Sink, key: bytes, *, ctx: bytes, chunk_size: int = DEFAULT_CHUNK
 ) -> int:
     """Encrypt an iterable of byte strings into ``sink``; returns the plaintext length."""
     writer = StreamWriter(sink, key, ctx=ctx, chunk_size=chunk_size)
