@@ -66,7 +66,7 @@ class BodyReceipt:
 def _boundary(request: HttpRequest) -> bytes | None:
     if request.content_type != "multipart/form-data":
         return None
-    boundary = request.content_params.get("boundary", "")
+    boundary = (request.content_params or {}).get("boundary", "")
     return boundary.encode("ascii", "replace") if boundary else None
 
 
@@ -94,7 +94,7 @@ def body_incomplete(request: HttpRequest) -> bool:
 def handles_incomplete_body(view: View) -> View:
     """For a view that checks body_incomplete() itself and gives its form back with what
     arrived; BodyReceiptMiddleware then lets its requests through."""
-    view.handles_incomplete_body = True  # type: ignore[attr-defined]
+    view.handles_incomplete_body = True  # type: ignore[attr-defined]  # a mark read by BodyReceiptMiddleware
     return view
 
 
@@ -112,9 +112,9 @@ class BodyReceiptMiddleware:
         if declared:
             # Django reads the body through request._stream (a LimitedStream over wsgi.input);
             # nothing has read from it yet at this point of the middleware chain.
-            receipt = BodyReceipt(request._stream, declared, _boundary(request))  # type: ignore[attr-defined]
-            request._stream = receipt  # type: ignore[attr-defined]
-            request.body_receipt = receipt  # type: ignore[attr-defined]
+            receipt = BodyReceipt(request._stream, declared, _boundary(request))
+            request._stream = receipt  # type: ignore[assignment]  # reads through the stream, delegates the rest
+            request.body_receipt = receipt  # type: ignore[attr-defined]  # read by body_incomplete()
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view: View, args: Any, kwargs: Any) -> HttpResponse | None:

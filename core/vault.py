@@ -18,6 +18,7 @@ import base64
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, cast
 
 import nacl.hash
 from django.conf import settings
@@ -54,7 +55,7 @@ class VaultMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request._vault = _VaultState(cookie_key=_read_cookie(request))  # type: ignore[attr-defined]
+        request._vault = _VaultState(cookie_key=_read_cookie(request))  # type: ignore[attr-defined]  # the request's vault state
         response = self.get_response(request)
         state = _state(request)
         if state.new_key is not None:
@@ -72,7 +73,9 @@ def _forget_csrf_cookie(request: HttpRequest, response: HttpResponse) -> None:
     a new one afterwards: CsrfViewMiddleware runs outside this middleware."""
     name = settings.CSRF_COOKIE_NAME
     if name in request.COOKIES and name not in response.cookies:
-        response.delete_cookie(name, path=settings.CSRF_COOKIE_PATH, samesite=settings.CSRF_COOKIE_SAMESITE)
+        # One of the values Django allows (config/settings.py sets "Strict"); the settings module types it as str.
+        samesite = cast(Literal["Lax", "Strict", "None", False], settings.CSRF_COOKIE_SAMESITE)
+        response.delete_cookie(name, path=settings.CSRF_COOKIE_PATH, samesite=samesite)
 
 
 def _set_cookie(response: HttpResponse, value: str, *, delete: bool = False) -> None:
@@ -104,7 +107,7 @@ def _state(request: HttpRequest) -> _VaultState:
     state = getattr(request, "_vault", None)
     if state is None:  # a request that did not pass through the middleware
         state = _VaultState(cookie_key=_read_cookie(request))
-        request._vault = state  # type: ignore[attr-defined]
+        request._vault = state  # type: ignore[attr-defined]  # the request's vault state
     return state
 
 

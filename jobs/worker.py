@@ -74,6 +74,7 @@ def claim_next(worker_id: str, *, lease: timedelta) -> Job | None:
     """Claim the job that is due longest, or return None when nothing is due."""
     now = timezone.now()
     claim = {"claimed_by": worker_id, "claimed_until": now + lease, "attempts": F("attempts") + 1}
+    job_pk: int | None
     if connection.vendor == "postgresql":
         with transaction.atomic():
             job = _claimable(now).select_for_update(skip_locked=True).order_by("run_at", "pk").first()
