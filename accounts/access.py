@@ -47,7 +47,7 @@ def staff_required(view: View) -> View:
             # A session from before replies were signed holds no signing key: logging in
             # again creates and unlocks it.
             return redirect("accounts:login")
-        if not staff_keys_proven(user, private_key, signing_key):  # type: ignore[arg-type]
+        if not staff_keys_proven(user, private_key, signing_key):
             # The row was changed under this session (a key or certificate swapped in the
             # database): nothing more is done with these keys. Two keyed hashes and two
             # public-key derivations, well under a millisecond.

@@ -130,6 +130,8 @@ def signing_key_seal_new(member: StaffMember, password_key: bytes) -> bytes:
 
 def staff_keys_reopen_signing(member: StaffMember, password_key: bytes) -> bytes:
     """Open the member's stored signing key with a password key already derived."""
+    if member.sealed_signing_key is None:
+        raise LookupError("this account has no signing key yet")
     return sealbox.decrypt(password_key, bytes(member.sealed_signing_key), ctx=_signing_ctx(bytes(member.key_salt)))
 
 

@@ -105,12 +105,12 @@ ORIGINAL_FILE_READER_ROLES = COORDINATOR_ROLES
 # must not hand out coordinator rights.
 INVITE_DEFAULT_ROLE = Role.CASEWORKER
 # Whom each role may take off a case (besides themselves).
-_REMOVES = {
+_REMOVES: dict[str, frozenset[str]] = {
     Role.COORDINATOR: frozenset(Role.values),
     Role.CASEWORKER: frozenset({Role.VERIFIER, Role.LOGISTICS}),
 }
 # Which cases each role may know exist (casework.scopes): values of casework.scopes.Scope.
-_CASE_LIST_SCOPES = {
+_CASE_LIST_SCOPES: dict[str, str] = {
     Role.COORDINATOR: "all",
     Role.CASEWORKER: "team",
     Role.VERIFIER: "team",

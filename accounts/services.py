@@ -138,6 +138,8 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
 
 
 def _fingerprint(member: StaffMember) -> str:
+    if member.signing_public_key is None:
+        raise LookupError("this account has no signing key yet")
     return signing_key_fingerprint(bytes(member.signing_public_key))
 
 

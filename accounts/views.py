@@ -107,7 +107,10 @@ def _channel_save(member: StaffMember, channel_form: SignupChannelForm) -> None:
 
 
 def _enrolling(request: HttpRequest) -> tuple[StaffMember, TOTPDevice] | None:
-    member = StaffMember.objects.filter(pk=request.session.get(_ENROLLING), is_active=True).first()
+    member_pk: int | None = request.session.get(_ENROLLING)
+    if member_pk is None:
+        return None
+    member = StaffMember.objects.filter(pk=member_pk, is_active=True).first()
     device = TOTPDevice.objects.filter(user=member, confirmed=False).first() if member else None
     return (member, device) if member and device else None
 

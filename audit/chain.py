@@ -153,7 +153,7 @@ def verify_entries() -> Verdict:
     finally:
         # On PostgreSQL a server-side cursor: closed now, not whenever the generator is
         # collected (perhaps after the caller's savepoint was rolled back).
-        rows.close()  # type: ignore[attr-defined]
+        rows.close()  # type: ignore[attr-defined]  # iterator() returns a generator; the stubs say Iterator
 
 
 def verify_chain() -> Verdict:

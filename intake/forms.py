@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -119,7 +119,8 @@ class FirstRequestForm(forms.Form):
             # Drawn afresh for every page: a word picked on the page before is offered again,
             # in a random place, so a form shown again for another field keeps the choice.
             offered[secrets.randbelow(len(offered))] = kept
-        self.fields["duress_pick"].choices = [("", _("No danger word")), *((word, word) for word in offered)]
+        pick = cast(forms.ChoiceField, self.fields["duress_pick"])  # declared above
+        pick.choices = [("", _("No danger word")), *((word, word) for word in offered)]
 
     def _picked_before(self) -> str:
         """The word picked on the page this form comes from, if it may be offered again."""

@@ -92,7 +92,7 @@ def _no_content() -> io.BytesIO:
     return empty
 
 
-class EncryptedUpload(UploadedFile):
+class EncryptedUpload(UploadedFile):  # type: ignore[type-arg]  # generic only in the stubs: File[bytes] fails at run time
     """Stands in request.FILES for a file that is already ciphertext in the blob store.
 
     There is nothing here to read. Django still treats it as a file: its multipart parser
@@ -210,7 +210,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.abandon()
         raise SkipFile
 
-    def file_complete(self, file_size: int) -> UploadedFile | None:
+    def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         if not self._active:
             return None
         if self._size == 0:
@@ -328,5 +328,5 @@ class FileSkippingUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         return None
 
-    def file_complete(self, file_size: int) -> UploadedFile | None:
+    def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         return None

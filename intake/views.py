@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, UnreadablePostError
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -34,7 +35,7 @@ from intake.uploads import EncryptingUploadHandler, FileSkippingUploadHandler, U
 
 _NOTICE = "notice"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _allow(*methods: str) -> Callable[[View], View]:
@@ -43,7 +44,7 @@ def _allow(*methods: str) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 response = render(request, "intake/error.html", {"kind": "not_allowed"}, status=405)
                 response["Allow"] = ", ".join(methods)
@@ -469,7 +470,7 @@ def _conversation_post(request: HttpRequest, handler: EncryptingUploadHandler) -
 
 
 @_allow("POST")
-def download(request: HttpRequest) -> HttpResponse:
+def download(request: HttpRequest) -> HttpResponseBase:
     session = person_session(request)
     if session is None:
         return redirect("login")

@@ -33,5 +33,5 @@ def address_encrypt(member_id: int, channel: str, address: str) -> bytes:
     return sealbox.encrypt(notification_key(), address.encode(), ctx=_ctx(member_id, channel))
 
 
-def address_decrypt(member_id: int, channel: str, ciphertext: bytes) -> str:
+def address_decrypt(member_id: int, channel: str, ciphertext: bytes | memoryview) -> str:
     return sealbox.decrypt(notification_key(), bytes(ciphertext), ctx=_ctx(member_id, channel)).decode()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -35,7 +35,8 @@ class PreferenceForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not matrix_enabled():  # offered only when the organisation has set up its bot
-            self.fields["channel"].choices = [c for c in Channel.choices if c[0] != Channel.MATRIX]
+            channel = cast(forms.ChoiceField, self.fields["channel"])  # declared above
+            channel.choices = [c for c in Channel.choices if c[0] != Channel.MATRIX]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -74,8 +75,8 @@ class SignupChannelForm(PreferenceForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        offered = dict(self.fields["channel"].choices)
-        channel = self.fields["channel"]
+        channel = cast(forms.ChoiceField, self.fields["channel"])  # declared by PreferenceForm
+        offered = dict(cast(list[tuple[str, str]], channel.choices))  # read back as (value, label) pairs
         channel.label = _("How should we tell you when a case needs you?")
         channel.choices = [
             *(

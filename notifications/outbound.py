@@ -33,11 +33,14 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -56,7 +59,7 @@ class WebhookRefused(ValueError):
     """The URL may not be a webhook. ``message`` is for the member, in their language;
     ``reason`` is the short code the audit log records."""
 
-    message: Promise = _("Enter a valid https:// URL.")
+    message: StrPromise = _("Enter a valid https:// URL.")
     reason = "invalid"
 
 
@@ -203,7 +206,7 @@ def _resolve(host: str, port: int) -> tuple[IPAddress, ...]:
     return addresses
 
 
-def _connect_pinned(target: WebhookTarget, timeout: float) -> socket.socket:
+def _connect_pinned(target: WebhookTarget, timeout: float | None) -> socket.socket:
     """A TCP connection to the first checked address that answers; never a new lookup."""
     errors: list[OSError] = []
     for address in target.addresses:  # never empty: webhook_target refuses a host without one
