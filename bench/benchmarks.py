@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import sealbox
@@ -81,7 +82,7 @@ def submission(
     crypto = inprocess.message_crypto(MESSAGE)
     posters = [Browser(stage.port) for _ in range(max(levels))]
     # One real codename login per connection, 2 × cores at a time (each costs one Argon2id).
-    in_parallel([lambda b=b: _ready_to_post(b, stage.codename) for b in posters], threads=2 * CORES)
+    in_parallel([partial(_ready_to_post, b, stage.codename) for b in posters], threads=2 * CORES)
     forms = {id(b): _submission_form(b) for b in posters}
 
     def post(browser: Browser) -> bool:
@@ -191,7 +192,8 @@ def logins(stage: Stage, *, seconds: float, max_requests: int) -> LoginResult:
 
     browsers = [Browser(stage.port) for _ in range(clients)]
     pids = stage.server_pids()
-    runs, retried = [], []
+    runs: list[LoginRun] = []
+    retried: list[LoginRun] = []
     for label, attempt in (("valid (302)", valid), ("wrong (400)", wrong)):
         for _ in range(2):  # once more if other tenants disturbed the window
             wait_for_quiet(pids)

@@ -177,10 +177,10 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     on_call = Team.objects.get(is_on_call=True)
     teams = [on_call]
     for name in ("north", "south"):
-        team = Team.objects.create(name=name)
-        certify(team)
-        team.save(update_fields=["certificate"])
-        teams.append(team)
+        new_team = Team.objects.create(name=name)
+        certify(new_team)
+        new_team.save(update_fields=["certificate"])
+        teams.append(new_team)
     staff = [
         StaffRow(
             first.member.pk,
@@ -514,15 +514,15 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
             server_tag=message.server_tag,
         )
         key_ctx = keys.message_key_ctx(message.id)
-        readers: list[tuple[str, int, bytes]] = [("case_key_id", pk, pair.public_key)]
+        message_readers: list[tuple[str, int, bytes]] = [("case_key_id", pk, pair.public_key)]
         if decoy or after_duress:
             # The cover conversation, and what is written after a danger-word login (here: with
             # the danger phrase), are sealed to the duress credential only (casework.services).
             phrase = duress_pk if duress_pk in credentials else real_pk
-            readers.append(("credential_id", phrase, credentials[phrase]))
+            message_readers.append(("credential_id", phrase, credentials[phrase]))
         elif not held:
-            readers.append(("credential_id", real_pk, credentials[real_pk]))
-        for slot, (column, reader, public) in enumerate(readers):
+            message_readers.append(("credential_id", real_pk, credentials[real_pk]))
+        for slot, (column, reader, public) in enumerate(message_readers):
             rows.add(
                 MessageKey,
                 id=key_offset + n * 3 + slot + 1,

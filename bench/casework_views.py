@@ -35,7 +35,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from bench.casework_data import BENCH_PASSWORD
 from bench.client import QUIET_CORES, CpuWindow, process_cpu_seconds, wait_for_quiet
@@ -62,8 +62,8 @@ def install_counters() -> None:
 
         return wrapper
 
-    sealbox.unseal = counted("unseal", sealbox.unseal)  # type: ignore[assignment]
-    sealbox.decrypt = counted("decrypt", sealbox.decrypt)  # type: ignore[assignment]
+    sealbox.unseal = counted("unseal", sealbox.unseal)
+    sealbox.decrypt = counted("decrypt", sealbox.decrypt)
 
     def checked(name: str, original: Callable[..., bool]) -> Callable[..., bool]:
         def wrapper(*args: Any, **kwargs: Any) -> bool:
@@ -73,9 +73,9 @@ def install_counters() -> None:
         return wrapper
 
     # casework.authenticity and accounts.keyring call these through the sealbox module.
-    sealbox.signature_valid = checked("ed25519_verify", sealbox.signature_valid)  # type: ignore[assignment]
-    sealbox.message_tag_valid = checked("server_tag", sealbox.message_tag_valid)  # type: ignore[assignment]
-    sealbox.key_certificate_valid = checked("signing_key_certificate", sealbox.key_certificate_valid)  # type: ignore[assignment]
+    sealbox.signature_valid = checked("ed25519_verify", sealbox.signature_valid)
+    sealbox.message_tag_valid = checked("server_tag", sealbox.message_tag_valid)
+    sealbox.key_certificate_valid = checked("signing_key_certificate", sealbox.key_certificate_valid)
 
     from casework import authenticity
 
@@ -88,7 +88,7 @@ def install_counters() -> None:
         finally:
             AUTH_SECONDS[0] += time.perf_counter() - began
 
-    authenticity.message_authentic = timed_authentic  # type: ignore[assignment]
+    authenticity.message_authentic = timed_authentic
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -118,6 +118,11 @@ def _login(username: str) -> Any:
     return client
 
 
+# Connected first, there is a backend: only _backend_pid(connect=False) may find none.
+@overload
+def _backend_pid() -> int: ...
+@overload
+def _backend_pid(*, connect: bool) -> int | None: ...
 def _backend_pid(*, connect: bool = True) -> int | None:
     """The process id of the PostgreSQL backend serving this process's connection."""
     from django.db import connection
@@ -174,7 +179,8 @@ def _verify_sample(member: Any, cases: int, seed: int) -> dict[str, int]:
             person_key = credential_private_key(seed, credential.pk)
             decoy = credential.is_duress
             sealed = MessageKey.objects.filter(selectors._person_visible(decoy), credential=credential).count()
-            shown, page = 0, 1
+            shown = 0
+            page: int | None = 1
             while page is not None:
                 current = selectors.conversation_for_person(credential, person_key, decoy=decoy, page=page)
                 shown += len(current.messages)

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from typing import cast
 
 from bench.client import HOST
 from bench.stage import GUNICORN_WORKERS, ROOT, Database, Stage, _free_port
@@ -127,9 +128,9 @@ def _held(socks: list[socket.socket], opened: float, limit: float) -> tuple[list
     deadline = opened + limit
     while selector.get_map() and time.monotonic() < deadline:
         for key, _ in selector.select(timeout=max(0.0, min(1.0, deadline - time.monotonic()))):
-            sock = key.fileobj
+            sock = cast(socket.socket, key.fileobj)  # only sockets are registered above
             try:
-                data = sock.recv(65536)  # type: ignore[union-attr]
+                data = sock.recv(65536)
             except BlockingIOError:
                 continue
             except OSError:
