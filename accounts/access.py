@@ -8,7 +8,8 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 
 from accounts import permissions
@@ -18,7 +19,7 @@ from core.vault import vault_clear
 
 logger = logging.getLogger(__name__)
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_member(request: HttpRequest) -> StaffMember:
@@ -32,7 +33,7 @@ def staff_required(view: View) -> View:
     """Logged in with password and TOTP, and the private key unlocked in this session."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         verified = getattr(user, "is_verified", lambda: False)()
         if not (user.is_authenticated and user.is_active and verified):
@@ -64,7 +65,7 @@ def staff_required(view: View) -> View:
 def coordinator_required(view: View) -> View:
     @staff_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not permissions.can_open_coordinator_pages(staff_member(request)):
             raise PermissionDenied
         return view(request, *args, **kwargs)

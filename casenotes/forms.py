@@ -80,7 +80,7 @@ class NoteEditForm(NoteForm):
     revision = _Revision()
 
 
-class _OwnerChoice(forms.ModelChoiceField):
+class _OwnerChoice(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     def label_from_instance(self, obj: StaffMember) -> str:
         return obj.username
 

@@ -158,7 +158,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = TaskForm(request.POST, case=case)
     if not form.is_valid():
-        extra = {"task_form": form}
+        extra: dict[str, object] = {"task_form": form}
         problem = (NOT_SAVED, "tasks")
         return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
     data = form.cleaned_data

@@ -96,9 +96,9 @@ def message_authentic(message: Message, signers: SignerKeys | None = None) -> bo
 def _staff_reply_authentic(message: Message, signers: SignerKeys) -> bool:
     if message.signature is None:
         legacy = message.server_tag
-        return bool(legacy) and sealbox.message_tag_valid(
-            _tag_key(sealbox.LEGACY_TAG_KEY_PURPOSE), statement(message), bytes(legacy)
-        )
+        if not legacy:
+            return False
+        return sealbox.message_tag_valid(_tag_key(sealbox.LEGACY_TAG_KEY_PURPOSE), statement(message), bytes(legacy))
     signer = message.signed_by
     if signer is None:
         return False

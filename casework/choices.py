@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext_lazy as _
 
 # Coarse on purpose: never an address, a town is already too much for some places.
@@ -32,7 +34,7 @@ CONTACT_KINDS = [
 ]
 
 
-def label(choices: list[tuple[str, object]], value: str) -> str:
+def label(choices: Sequence[tuple[str, object]], value: str) -> str:
     """The human label of a stored choice, in the current language; unknown values as they are."""
     return str(dict(choices).get(value, value))
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -60,7 +60,7 @@ class DecoyReplyForm(_OwnIds):
     )
 
 
-class _MemberChoice(forms.ModelChoiceField):
+class _MemberChoice(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     def label_from_instance(self, obj: StaffMember) -> str:
         return f"{obj.username} ({obj.get_role_display()})"
 
@@ -89,16 +89,19 @@ class CaseMemberForm(_OwnIds):
         # Logistics staff are accepted by the field (so choosing one gets the clear refusal
         # below) but not offered before the case is verified.
         accepted = [m for m in others if permissions.can_hold_case_key(m, case_verified=True)]
-        field = self.fields["member"]
-        field.queryset = others.filter(pk__in=[m.pk for m in accepted])  # type: ignore[attr-defined]
-        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
-            (m.pk, field.label_from_instance(m))  # type: ignore[attr-defined]
-            for m in accepted
-            if permissions.can_hold_case_key(m, case_verified=self.case_verified)
+        field = cast(_MemberChoice, self.fields["member"])  # declared above
+        field.queryset = others.filter(pk__in=[m.pk for m in accepted])
+        field.widget.choices = [
+            ("", field.empty_label),
+            *(
+                (m.pk, field.label_from_instance(m))
+                for m in accepted
+                if permissions.can_hold_case_key(m, case_verified=self.case_verified)
+            ),
         ]
 
     def clean_member(self) -> StaffMember:
-        member = self.cleaned_data["member"]
+        member: StaffMember = self.cleaned_data["member"]
         if not permissions.can_hold_case_key(member, case_verified=self.case_verified):
             raise forms.ValidationError(_("Logistics staff can be given a case only once it is verified."))
         return member

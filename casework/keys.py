@@ -186,7 +186,7 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
             log=logger,
         )
     ]
-    case_key.holders = CaseKey.holders_text(wrap.member_id for wrap in wraps)
+    case_key.holders = CaseKey.holders_text(wrap.member_id for wrap in wraps if wrap.member_id is not None)
     certify(case_key)
     case_key.save(force_insert=True)
     for wrap in wraps:

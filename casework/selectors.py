@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -185,7 +185,7 @@ def conversation_for_staff(case: Case, member: StaffMember, member_private_key: 
     views = []
     signers = authenticity.SignerKeys()
     for wrap in wraps:
-        private = case_keys.get(wrap.case_key_id)
+        private = case_keys.get(cast(int, wrap.case_key_id))  # filtered on case_key__case: never None
         if private is None:
             continue  # written before this member was given the key (rotation)
         data_key = sealbox.unseal(private, bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
@@ -220,8 +220,9 @@ def conversation_page_for_staff(
     signers = authenticity.SignerKeys()
     for wrap in reversed(current.object_list):
         wrap.message.case = case  # the body's context names it; no need to load it again per row
+        case_key_id = cast(int, wrap.case_key_id)  # filtered on case_key_id__in
         data_key = sealbox.unseal(
-            case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
+            case_keys[case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
         )
         authentic = authenticity.message_authentic(wrap.message, signers)
         messages.append(_open_message(wrap.message, data_key, authentic=authentic))
@@ -255,7 +256,7 @@ class InboxRow:
     unread: bool
 
 
-class _CountedPaginator(Paginator):
+class _CountedPaginator(Paginator):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     """A paginator told its count, for a count cheaper to get another way than COUNT(*) of
     the page's query."""
 
@@ -317,7 +318,7 @@ def inbox_page(
     # With each case, whether it matches a red flag (the inbox marks it): one query for the page.
     flagged = Exists(RedFlagMatch.objects.filter(case=OuterRef("pk")))
     by_pk = Case.objects.annotate(red_flagged=flagged).in_bulk([pk for pk, _, _ in keys])
-    shown = []
+    shown: list[Case] = []
     for pk, overdue, _ in keys:
         if pk in by_pk:  # not deleted since the sort
             by_pk[pk].overdue = overdue  # type: ignore[attr-defined]
@@ -368,7 +369,7 @@ def all_cases_page(member: StaffMember, page_number: int | str | None) -> tuple[
     """Every case, most urgent first, without decrypting anything: the coordinator's overview
     of whether each case has someone to read it."""
     current = CaseKeyWrap.objects.filter(case_key__case=OuterRef("pk"), case_key__version=OuterRef("key_version"))
-    cases = Case.objects.annotate(
+    cases: QuerySet[Case] = Case.objects.annotate(
         holds_key=Exists(current.filter(member=member)),
         holders=Coalesce(
             Subquery(
@@ -419,9 +420,8 @@ def attachment_for_staff(
     ).first()
     if wrap is None:
         return None
-    data_key = sealbox.unseal(
-        case_keys[wrap.case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id)
-    )
+    case_key_id = cast(int, wrap.case_key_id)  # filtered on case_key_id__in
+    data_key = sealbox.unseal(case_keys[case_key_id], bytes(wrap.sealed_key), ctx=keys.message_key_ctx(wrap.message_id))
     return _open_attachment(Attachment.objects.get(id=attachment_id, message_id=wrap.message_id), data_key)
 
 

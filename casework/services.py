@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import BinaryField, Exists, Expression, F, Q, Value, When
+from django.db.models import BinaryField, Exists, Expression, F, Q, QuerySet, Value, When
 from django.db.models import Case as DbCase
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -706,14 +707,16 @@ def message_release(
             )
             if message is None:
                 raise DuressActionRefused(_("This reply is not held."))
-            if reply_credential_checked(locked) is None:
+            credential = reply_credential_checked(locked)
+            if credential is None:
                 raise DuressActionRefused(_("The person has no codename to release the reply to."))
             opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not a holder
             key_ctx = keys.message_key_ctx(message.pk)
             wrap = MessageKey.objects.filter(message=message, case_key_id__in=list(opened)).first()
             if wrap is None:
                 raise DuressActionRefused(_("You cannot open this reply."))
-            data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=key_ctx)
+            case_key_id = cast(int, wrap.case_key_id)  # filtered on case_key_id__in
+            data_key = sealbox.unseal(opened[case_key_id], bytes(wrap.sealed_key), ctx=key_ctx)
             # The held flag is bound into the body's associated data: re-encrypt without it.
             body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message))
             # T3: a held reply is screened again on release, on the locked row.
@@ -726,7 +729,6 @@ def message_release(
             message.body_ct = sealbox.encrypt(data_key, body, ctx=keys.message_body_ctx(message))
             authenticity.message_sign(message, signer=actor, signing_key=actor_signing_key)
             message.save(update_fields=["held", "body_ct", "signed_by", "signature", "server_tag"])
-            credential = locked.reply_credential
             MessageKey.objects.create(
                 message=message,
                 credential=credential,
@@ -958,7 +960,8 @@ def _reseal_to(new: PersonCredential, old: PersonCredential, opened: dict[int, b
         if wrap.message_id in done:
             continue
         ctx = keys.message_key_ctx(wrap.message_id)
-        data_key = sealbox.unseal(opened[wrap.case_key_id], bytes(wrap.sealed_key), ctx=ctx)
+        case_key_id = cast(int, wrap.case_key_id)  # filtered on case_key_id__in
+        data_key = sealbox.unseal(opened[case_key_id], bytes(wrap.sealed_key), ctx=ctx)
         rows.append(
             MessageKey(
                 message_id=wrap.message_id,
@@ -1046,6 +1049,7 @@ def case_member_add(
         details: dict[str, int] = {"member": member.pk}
         if via_team is None:
             reason: CaseNamedMember | CaseHeldViaTeam = CaseNamedMember(case=locked, member=member)
+            exists: QuerySet[CaseNamedMember] | QuerySet[CaseHeldViaTeam]
             exists = CaseNamedMember.objects.filter(case=locked, member=member)
         else:
             reason = CaseHeldViaTeam(case=locked, member=member, team=via_team)

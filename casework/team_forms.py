@@ -57,7 +57,7 @@ class TeamForm(forms.Form):
         return name
 
 
-class _MemberChoice(forms.ModelChoiceField):
+class _MemberChoice(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     def label_from_instance(self, obj: StaffMember) -> str:
         return f"{obj.username} ({obj.get_role_display()})"
 
@@ -79,7 +79,7 @@ class TeamMemberForm(forms.Form):
         )
 
 
-class _CaseChoice(forms.ModelChoiceField):
+class _CaseChoice(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     def label_from_instance(self, obj: Case) -> str:
         return f"{obj.public_id} ({obj.get_urgency_display()}, {obj.created_at:%Y-%m-%d})"
 

@@ -263,8 +263,10 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
             if certified_only(CaseNamedMember.objects.filter(case=case, member=member)):
                 change.kept_named.append(case.public_id)
                 continue
-            if _in_team(member, case.team_id) and certified_only(
-                CaseHeldViaTeam.objects.filter(case=case, member=member, team_id=case.team_id)
+            if (
+                case.team_id is not None
+                and _in_team(member, case.team_id)
+                and certified_only(CaseHeldViaTeam.objects.filter(case=case, member=member, team_id=case.team_id))
             ):
                 change.kept_other_team.append(case.public_id)
                 continue
@@ -398,7 +400,7 @@ def pending_wraps_visible_to(member: StaffMember, *, team: Team | None = None) -
         rows = rows.filter(team=team)
     if not permissions.can_see_all_cases(member):
         rows = rows.filter(can_complete=True)
-    listed = []
+    listed: list[PendingWrap] = []
     for row in rows.order_by("-can_complete", "case__created_at", "pk"):
         if not keys.case_trusted(row.case) or not _still_owed(row, row.case):
             continue
@@ -422,7 +424,7 @@ def keys_to_hand_on(member: StaffMember) -> int:
     )
     if not rows.exists():  # the common case: one query per page
         return 0
-    return sum(1 for row in pending_wraps_visible_to(member) if row.can_complete and row.key_trusted)  # type: ignore[attr-defined]
+    return len([row for row in pending_wraps_visible_to(member) if row.can_complete and row.key_trusted])  # type: ignore[attr-defined]
 
 
 def keys_owed_to(member: StaffMember) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +48,9 @@ from evacuation.plans.panels import case_page_context as evac_plans_context
 from evacuation.safehouses.panels import case_page_context as safehouses_context
 from notifications import reach as notify_reach
 from vetting.sensitive import SensitiveReplyStopped
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 COVER_SENSITIVE_REFUSED = _(
     "Not sent. This reply seems to contain sensitive information, and whoever uses the danger word "
@@ -90,8 +96,8 @@ def _render_case(
     *,
     member_form: CaseMemberForm | None = None,
     membership_error: str = "",
-    extra: dict[str, object] | None = None,
-    problem: tuple[str, str] | None = None,
+    extra: Mapping[str, object] | None = None,
+    problem: tuple[str | StrPromise, str] | None = None,
     section: str | None = None,
 ) -> HttpResponse:
     """The case page at one section (casework.sections): ``section`` when a form of that
@@ -248,7 +254,7 @@ def case_mark_read(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET"])
-def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponse:
+def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponseBase:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     found = selectors.attachment_for_staff(case, member, request.staff_private_key, attachment_id)  # type: ignore[attr-defined]
@@ -264,7 +270,7 @@ def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UU
 
 @staff_required
 @require_http_methods(["GET"])
-def case_attachment_original(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponse:
+def case_attachment_original(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponseBase:
     """The file as the person sent it, location and camera data included: evidence, for
     coordinators only (casework/originals.py). Everyone else gets the cleaned copy above."""
     member = staff_member(request)
@@ -432,7 +438,7 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = DuressClearForm(request.POST)
     if not form.is_valid():
-        extra = {"duress_form": form}
+        extra: dict[str, object] = {"duress_form": form}
         return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_DONE, "alerts"))
     try:
         services.case_duress_clear(
@@ -459,7 +465,7 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     confirm = CodenameReplaceForm(request.POST)
     if not confirm.is_valid():
-        extra = {"codename_form": confirm}
+        extra: dict[str, object] = {"codename_form": confirm}
         return _render_case(
             request, public_id, status=400, extra=extra, problem=(NOT_DONE, "codename"), section=sections.ACCESS
         )
@@ -497,7 +503,7 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseFlagsForm(request.POST)
     if not form.is_valid():
-        extra = {"flags_form": form}
+        extra: dict[str, object] = {"flags_form": form}
         return _render_case(
             request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import nacl.hash
 from django.conf import settings
@@ -45,6 +46,13 @@ class WebhookRejected(RuntimeError):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+class Mail(Protocol):
+    """What an e-mail is written from: a Notice, or another app's notice (a partner's)."""
+
+    def subject(self) -> str: ...
+    def body(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,7 @@ def send(preference: NotificationPreference, notice: Notice, *, dedupe_key: str)
         send_matrix(address, f"{notice.subject()}\n\n{notice.body()}", transaction_id=dedupe_key)
 
 
-def send_email(address: str, notice: Notice) -> None:
+def send_email(address: str, notice: Mail) -> None:
     if not settings.EMAIL_HOST:
         raise EmailNotConfigured
     with get_connection(SMTP_BACKEND, fail_silently=False) as smtp:

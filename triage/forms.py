@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -47,12 +47,11 @@ class ShiftForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["member"]
-        field.queryset = StaffMember.objects.filter(is_active=True).order_by("username")  # type: ignore[attr-defined]
-        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
-            (member.pk, str(member))
-            for member in field.queryset  # type: ignore[attr-defined]
-            if permissions.can_be_on_call(member)
+        field = cast("forms.ModelChoiceField[StaffMember]", self.fields["member"])  # declared above
+        field.queryset = StaffMember.objects.filter(is_active=True).order_by("username")
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((member.pk, str(member)) for member in field.queryset if permissions.can_be_on_call(member)),
         ]
 
     def clean_member(self) -> StaffMember:

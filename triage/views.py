@@ -50,9 +50,9 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
             )
             return redirect(sections.case_url(case.public_id, sections.STATE))
     elif "revision" in form.errors:
-        error = form.errors["revision"][0]
+        error = str(form.errors["revision"][0])
     elif "confirm_close" in form.errors:
-        error = form.errors["confirm_close"][0]
+        error = str(form.errors["confirm_close"][0])
     return render(request, "triage/transition_refused.html", {"case": case, "form": form, "error": error}, status=400)
 
 

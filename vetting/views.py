@@ -136,7 +136,8 @@ def sensitive_insert(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     draft = request.POST.get("body", "")
-    item = SensitiveItem.objects.filter(pk=_int(request.POST.get("sensitive_item"))).first()
+    item_pk = _int(request.POST.get("sensitive_item"))
+    item = SensitiveItem.objects.filter(pk=item_pk).first() if item_pk is not None else None
     try:
         if item is None:
             raise sensitive.SensitiveRefused(_("Choose an item to share."))
@@ -200,7 +201,8 @@ def sensitive_item_delete(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def sensitive_items_share(request: HttpRequest) -> HttpResponse:
     """Share the items with one member the coordinator names by handle (never "everyone")."""
-    member = StaffMember.objects.filter(pk=_int(request.POST.get("member"))).first()
+    member_pk = _int(request.POST.get("member"))
+    member = StaffMember.objects.filter(pk=member_pk).first() if member_pk is not None else None
     if member is None:
         return redirect("vetting:sensitive_items")
     try:

@@ -59,7 +59,7 @@ class ScheduleForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("preset") == "custom":
             if not data.get("custom_hours"):
                 self.add_error("custom_hours", _("Enter the number of hours between check-ins."))

@@ -55,12 +55,12 @@ LAST_STEP = Alert.Step.PARTNER
 
 def delay_before(step: int) -> timedelta:
     """How long after the previous step ``step`` is sent (LAST_STEP + 1: a repeat)."""
-    minutes = {
+    minutes: dict[int, int] = {
         Alert.Step.ON_CALL: settings.SP_CHECKIN_ON_CALL_AFTER_MINUTES,
         Alert.Step.COORDINATORS: settings.SP_CHECKIN_COORDINATORS_AFTER_MINUTES,
         Alert.Step.PARTNER: settings.SP_CHECKIN_PARTNER_AFTER_MINUTES,
-    }.get(step, settings.SP_CHECKIN_REPEAT_MINUTES)
-    return timedelta(minutes=minutes)
+    }
+    return timedelta(minutes=minutes.get(step, settings.SP_CHECKIN_REPEAT_MINUTES))
 
 
 def waiting_sweep_at(schedule: CheckInSchedule) -> datetime:
@@ -122,7 +122,9 @@ def sweep_ensure_scheduled(now: datetime | None = None, *, running: int | None =
     now = now or timezone.now()
     interval = settings.SP_CHECKIN_SWEEP_SECONDS
     slot = sweep_slot(now) + 1
-    waiting = Job.objects.filter(kind=SWEEP_JOB, done_at=None, failed_at=None).exclude(pk=running)
+    waiting = Job.objects.filter(kind=SWEEP_JOB, done_at=None, failed_at=None)
+    if running is not None:
+        waiting = waiting.exclude(pk=running)
     if waiting.filter(run_at__lte=now + timedelta(seconds=2 * interval)).exists():
         return
     if Job.objects.filter(kind=SWEEP_JOB, payload__slot=slot).exists():

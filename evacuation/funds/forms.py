@@ -32,7 +32,7 @@ class AmountField(forms.CharField):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> Decimal:  # type: ignore[override]
+    def clean(self, value: Any) -> Decimal:
         text = super().clean(value)
         try:
             amount = parse_amount(text)

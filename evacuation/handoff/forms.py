@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,10 +8,13 @@ from django.utils.translation import gettext_lazy as _
 import sealbox.handoff as packets
 from evacuation.handoff.models import Field, Partner
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 MAX_PACKET_BYTES = packets.MAX_PACKET_BYTES
 
 
-def _key_field(label: str) -> forms.CharField:
+def _key_field(label: str | StrPromise) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=200,
@@ -45,7 +48,7 @@ class PartnerForm(forms.Form):
         return self._key("verify_key")
 
 
-def _partner_field() -> forms.ModelChoiceField:
+def _partner_field() -> forms.ModelChoiceField[Partner]:
     return forms.ModelChoiceField(
         label=_("Partner organisation"),
         queryset=Partner.objects.all(),
@@ -80,7 +83,7 @@ class ImportForm(forms.Form):
         return bytes(upload.read())
 
 
-class _PartnerWithFingerprintField(forms.ModelChoiceField):
+class _PartnerWithFingerprintField(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     def label_from_instance(self, obj: Partner) -> str:
         return f"{obj.name} · {obj.fingerprint_text}"
 
@@ -92,7 +95,7 @@ class ExportForm(forms.Form):
         empty_label=_("Choose a partner"),
         error_messages={"required": _("Choose a partner."), "invalid_choice": _("Choose a partner.")},
     )
-    fields = forms.MultipleChoiceField(
+    fields = forms.MultipleChoiceField(  # type: ignore[assignment]  # the metaclass moves it into self.fields
         label=_("What to hand over"),
         choices=Field.choices,
         widget=forms.CheckboxSelectMultiple,

@@ -15,6 +15,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -452,10 +453,10 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
         with transaction.atomic():
             team = on_call_team()
             members = on_call_readers(team) if team else []
-            if not members or not RecoveryKey.objects.exists():
+            if team is None or not members or not RecoveryKey.objects.exists():
                 raise HandoffRefused(_("There is no on-call team to give the case to. Nothing was imported."))
-            details = content.get("details") or {}
-            urgency = details.get("urgency") if details.get("urgency") in Urgency.values else Urgency.IN_HIDING
+            details: dict[str, Any] = content.get("details") or {}
+            urgency = details["urgency"] if details.get("urgency") in Urgency.values else Urgency.IN_HIDING
             case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
             case_key = keys.case_key_create(case, version=1, members=members)
             held_via_team_record(case, members, team)

@@ -60,7 +60,7 @@ class PacketUploadHandler(FileUploadHandler):
         self._buffer.write(raw_data)
         return None
 
-    def file_complete(self, file_size: int) -> UploadedFile | None:
+    def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         if self._buffer is None:
             return None
         self._buffer.seek(0)

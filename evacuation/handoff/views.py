@@ -32,14 +32,14 @@ def _partners_with_trust() -> list[Any]:
     """Every partner, each marked ``trusted`` when its certificate holds."""
     partners = selectors.partners()
     for partner in partners:
-        partner.trusted = services.trusted_partner_identity(partner) is not None
+        partner.trusted = services.trusted_partner_identity(partner) is not None  # type: ignore[attr-defined]  # for the template
     return partners
 
 
 def _render_index(request: HttpRequest, *, status: int = 200, **forms: Any) -> HttpResponse:
     member = staff_member(request)
     row = selectors.org_keys()
-    own = None
+    own: dict[str, object] | None = None
     if row is not None and services.trusted_org_identity(row) is None:
         own = {"untrusted": True}
     elif row is not None:

@@ -3,7 +3,7 @@ a form shown again after an error or an edit conflict keeps everything that was 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,9 @@ from evacuation.plans.models import (
     PlanTemplate,
     document_status_choices,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 PLACE_MAX_CHARS = 120
 NOTES_MAX_CHARS = 2_000
@@ -37,7 +40,7 @@ class _Revision(forms.IntegerField):
         )
 
 
-def _date(label: str) -> forms.DateField:
+def _date(label: str | StrPromise) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=False,
@@ -47,7 +50,7 @@ def _date(label: str) -> forms.DateField:
     )
 
 
-def _place(label: str, required_message: str) -> forms.CharField:
+def _place(label: str | StrPromise, required_message: str | StrPromise) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=PLACE_MAX_CHARS,
@@ -79,7 +82,7 @@ def _documents() -> forms.MultipleChoiceField:
     )
 
 
-def _destination() -> forms.ModelChoiceField:
+def _destination() -> forms.ModelChoiceField[Destination]:
     return forms.ModelChoiceField(
         label=_("Destination from the list (optional)"),
         required=False,
@@ -245,7 +248,7 @@ class TemplateLegForm(forms.Form):
         return not (self.cleaned_data.get("mode") or self.cleaned_data.get("from_place"))
 
 
-class _TemplateLegRows(forms.BaseFormSet):
+class _TemplateLegRows(forms.BaseFormSet):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     # Django's own message names its hidden fields; a page sent whole never shows it.
     default_error_messages = {"missing_management_form": _("The form is incomplete: open the page again.")}
 

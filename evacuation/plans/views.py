@@ -174,7 +174,7 @@ def template_apply(request: HttpRequest, public_id: str) -> HttpResponse:
     plan = _plan_of(case)
     form = TemplateApplyForm(request.POST)
     if not form.is_valid():
-        return _render_plan(request, case, status=400, error=next(iter(form.errors.values()))[0])
+        return _render_plan(request, case, status=400, error=str(next(iter(form.errors.values()))[0]))
     try:
         services.template_apply(
             plan=plan, template=form.cleaned_data["template"], actor=member, actor_private_key=_key(request)

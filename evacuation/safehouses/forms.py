@@ -83,7 +83,7 @@ class SafeHouseCloseForm(forms.Form):
     )
 
 
-class _HouseChoice(forms.ModelChoiceField):
+class _HouseChoice(forms.ModelChoiceField):  # type: ignore[type-arg]  # generic only in the stubs: not subscriptable at run time
     def label_from_instance(self, obj: SafeHouse) -> str:
         return str(
             _("%(name)s (%(free)s of %(capacity)s places free)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import date
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Count
@@ -647,11 +648,12 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
     address_key: bytes | None = None
     address = b""
     if row is not None:
+        case_key_id = cast(int, row.case_key_id)  # filtered on case_key_id__in
         try:
             address_key = sealbox.unseal(
-                opened[row.case_key_id],
+                opened[case_key_id],
                 bytes(row.sealed_key),
-                ctx=crypto.case_key_ctx(house.pk, house.key_version, row.case_key_id),
+                ctx=crypto.case_key_ctx(house.pk, house.key_version, case_key_id),
             )
             address = sealbox.decrypt(
                 address_key, bytes(house.address_ct), ctx=crypto.address_ctx(house.pk, house.key_version)
