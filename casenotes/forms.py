@@ -3,7 +3,7 @@ again after an error or an edit conflict keeps everything that was typed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -119,7 +119,7 @@ class TaskForm(forms.Form):
         kwargs.setdefault("auto_id", "task_%s")
         super().__init__(*args, **kwargs)
         # Only people holding the current key: the owner must be able to read the task.
-        self.fields["owner"].queryset = StaffMember.objects.filter(  # type: ignore[attr-defined]
+        cast(_OwnerChoice, self.fields["owner"]).queryset = StaffMember.objects.filter(  # declared above
             is_active=True, wraps__case_key__case=case, wraps__case_key__version=case.key_version
         ).order_by("username")
 

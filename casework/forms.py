@@ -129,7 +129,7 @@ class DuressClearForm(_OwnIds):
         super().__init__(*args, **kwargs)
         from casework.services import DURESS_CLEAR_REASONS
 
-        self.fields["reason"].choices = [("", "—"), *DURESS_CLEAR_REASONS]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["reason"]).choices = [("", "—"), *DURESS_CLEAR_REASONS]  # declared above
 
 
 class ConfirmForm(_OwnIds):
@@ -209,4 +209,4 @@ class CaseFlagsForm(_OwnIds):
         super().__init__(*args, **kwargs)
         from casework.choices import NO_CONTACT_VIA
 
-        self.fields["no_contact_via"].choices = NO_CONTACT_VIA  # type: ignore[attr-defined]
+        cast(forms.MultipleChoiceField, self.fields["no_contact_via"]).choices = NO_CONTACT_VIA  # declared above

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -35,7 +36,7 @@ class Urgency(models.TextChoices):
 
 # Staff pages name the urgency in the third person; the person's own words ("I am in danger
 # right now") stay on the intake.
-URGENCY_STAFF_LABELS = {
+URGENCY_STAFF_LABELS: dict[str, Promise] = {
     Urgency.DANGER_NOW: pgettext_lazy("staff", "In danger now"),
     Urgency.IN_HIDING: pgettext_lazy("staff", "In hiding"),
     Urgency.SAFE_FOR_NOW: pgettext_lazy("staff", "Safe for now"),
@@ -134,7 +135,7 @@ class Case(models.Model):
         )
 
     def get_urgency_staff_display(self) -> str:
-        return str(URGENCY_STAFF_LABELS.get(self.urgency, self.get_urgency_display()))  # type: ignore[call-overload]
+        return str(URGENCY_STAFF_LABELS.get(self.urgency, self.get_urgency_display()))
 
 
 class CaseKey(models.Model):

@@ -321,7 +321,7 @@ def inbox_page(
     shown: list[Case] = []
     for pk, overdue, _ in keys:
         if pk in by_pk:  # not deleted since the sort
-            by_pk[pk].overdue = overdue  # type: ignore[attr-defined]
+            by_pk[pk].overdue = overdue  # type: ignore[attr-defined]  # for the inbox template
             shown.append(by_pk[pk])
     wraps = _details_wraps(shown, member)
     read = dict(CaseReadMark.objects.filter(case__in=shown, member=member).values_list("case_id", "read_at"))
@@ -383,7 +383,7 @@ def all_cases_page(member: StaffMember, page_number: int | str | None) -> tuple[
         ),
     ).order_by(F("under_duress_since").desc(nulls_last=True), urgency_rank(), "-created_at")
     page = Paginator(cases, INBOX_PAGE_SIZE).get_page(page_number)
-    rows = [AllCasesRow(case, case.holds_key, case.holders) for case in page.object_list]  # type: ignore[attr-defined]
+    rows = [AllCasesRow(case, case.holds_key, case.holders) for case in page.object_list]  # type: ignore[attr-defined]  # annotated above
     return page, rows
 
 

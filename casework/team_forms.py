@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +74,7 @@ class TeamMemberForm(forms.Form):
 
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = (  # type: ignore[attr-defined]
+        cast(_MemberChoice, self.fields["member"]).queryset = (  # declared above
             StaffMember.objects.filter(is_active=True).exclude(teams=team).order_by("username")
         )
 
@@ -99,6 +99,6 @@ class CaseTeamForm(forms.Form):
 
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = (  # type: ignore[attr-defined]
+        cast(_CaseChoice, self.fields["case"]).queryset = (  # declared above
             Case.objects.exclude(team=team).order_by("-created_at")
         )

@@ -152,7 +152,7 @@ def pending_keys(request: HttpRequest) -> HttpResponse:
     rows = teams.pending_wraps_visible_to(member)
     context = {
         "rows": rows,
-        "can_complete": any(row.can_complete and row.key_trusted for row in rows),  # type: ignore[attr-defined]
+        "can_complete": any(row.can_complete and row.key_trusted for row in rows),  # type: ignore[attr-defined]  # set by pending_wraps_visible_to
     }
     return render(request, "casework/pending_keys.html", context)
 

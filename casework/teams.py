@@ -406,7 +406,7 @@ def pending_wraps_visible_to(member: StaffMember, *, team: Team | None = None) -
             continue
         if _holds_current_key(row.case, row.member):
             continue
-        row.key_trusted = trusted_box_key(row.member) is not None  # type: ignore[attr-defined]
+        row.key_trusted = trusted_box_key(row.member) is not None  # type: ignore[attr-defined]  # for the callers
         listed.append(row)
     return listed
 
@@ -424,7 +424,7 @@ def keys_to_hand_on(member: StaffMember) -> int:
     )
     if not rows.exists():  # the common case: one query per page
         return 0
-    return len([row for row in pending_wraps_visible_to(member) if row.can_complete and row.key_trusted])  # type: ignore[attr-defined]
+    return len([row for row in pending_wraps_visible_to(member) if row.can_complete and row.key_trusted])  # type: ignore[attr-defined]  # set above
 
 
 def keys_owed_to(member: StaffMember) -> int:

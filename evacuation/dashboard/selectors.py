@@ -149,7 +149,7 @@ class Occupancy:
 
 def occupancy() -> list[Occupancy]:
     return [
-        Occupancy(house.code_name, house.capacity, house.occupied)  # type: ignore[attr-defined]
+        Occupancy(house.code_name, house.capacity, house.occupied)  # type: ignore[attr-defined]  # annotated by houses_with_occupancy
         for house in houses_with_occupancy().only("code_name", "capacity").order_by("code_name")
     ]
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -172,7 +173,8 @@ def report_by_category_and_month(*, year: int | None = None) -> list[ReportRow]:
         .annotate(total=Sum("amount"), entries=Count("id"))
         .order_by()
     )
-    cells: dict[tuple[date, str, str], dict[str, object]] = {}
+    # Each cell: the Decimal amount for each status, and the number of entries under "entries".
+    cells: dict[tuple[date, str, str], dict[str, Any]] = {}
     for row in grouped:
         month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
         cell = cells.setdefault(
@@ -180,7 +182,7 @@ def report_by_category_and_month(*, year: int | None = None) -> list[ReportRow]:
             {EntryStatus.APPROVED: Decimal("0"), EntryStatus.PENDING: Decimal("0"), "entries": 0},
         )
         cell[row["status"]] = row["total"]
-        cell["entries"] = int(cell["entries"]) + row["entries"]  # type: ignore[call-overload]
+        cell["entries"] = int(cell["entries"]) + row["entries"]
     order = {value: index for index, value in enumerate(Category.values)}
     rows = [
         ReportRow(
@@ -188,9 +190,9 @@ def report_by_category_and_month(*, year: int | None = None) -> list[ReportRow]:
             category=category,
             category_label=str(Category(category).label),
             currency=currency,
-            approved=cell[EntryStatus.APPROVED],  # type: ignore[arg-type]
-            pending=cell[EntryStatus.PENDING],  # type: ignore[arg-type]
-            entries=cell["entries"],  # type: ignore[arg-type]
+            approved=cell[EntryStatus.APPROVED],
+            pending=cell[EntryStatus.PENDING],
+            entries=cell["entries"],
         )
         for (month, category, currency), cell in cells.items()
     ]

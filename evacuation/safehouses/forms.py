@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +117,8 @@ class PlacementForm(forms.Form):
         from evacuation.safehouses.selectors import houses_with_occupancy
 
         super().__init__(*args, **kwargs)
-        self.fields["safe_house"].queryset = houses_with_occupancy().filter(closed_at__isnull=True)  # type: ignore[attr-defined]
+        houses = houses_with_occupancy().filter(closed_at__isnull=True)
+        cast(_HouseChoice, self.fields["safe_house"]).queryset = houses  # declared above
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
