@@ -33,20 +33,20 @@ from casenotes.forms import (
     TaskForm,
 )
 from casenotes.models import CannedReply, CaseNote, CaseTask
-from casenotes.panels import reply_with_canned
-from casework import keys, sections
+from casenotes.panels import NOTES, reply_with_canned
+from casework import keys
 from casework.access import case_for_member
-from casework.forms import StaffReplyForm
-from casework.models import Case
 
 # The case page with this app's forms in it, so a refused form is shown again in place.
-from casework.views import NOT_SAVED, _render_case
+from casework.case_page import NOT_SAVED, PanelForm, Problem, case_url, render_case_page
+from casework.forms import StaffReplyForm
+from casework.models import Case
 
 MY_TASKS_PAGE_SIZE = 25
 
 
 def _to_case(case: Case) -> HttpResponse:
-    return redirect(sections.case_url(case.public_id, sections.NOTES))
+    return redirect(case_url(case.public_id, NOTES))
 
 
 def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:
@@ -72,9 +72,8 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        extra = {"note_form": form}
-        problem = (NOT_SAVED, "notes")
-        return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
+        problem = Problem(NOT_SAVED, "notes")
+        return render_case_page(request, case, failed_panel="notes", form=PanelForm("note", form), problem=problem)
     try:
         services.note_create(
             case=case,
@@ -158,9 +157,8 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = TaskForm(request.POST, case=case)
     if not form.is_valid():
-        extra: dict[str, object] = {"task_form": form}
-        problem = (NOT_SAVED, "tasks")
-        return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
+        problem = Problem(NOT_SAVED, "tasks")
+        return render_case_page(request, case, failed_panel="notes", form=PanelForm("task", form), problem=problem)
     data = form.cleaned_data
     try:
         services.task_create(
@@ -175,9 +173,9 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.ChangeRefused as refused:
-        extra = {"task_form": form, "task_error": str(refused)}
-        problem = (NOT_SAVED, "tasks")
-        return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
+        returned = PanelForm("task", form, error=str(refused))
+        problem = Problem(NOT_SAVED, "tasks")
+        return render_case_page(request, case, failed_panel="notes", form=returned, problem=problem)
     messages.success(request, _("Task added."))
     return _to_case(case)
 
@@ -294,15 +292,15 @@ def canned_insert(request: HttpRequest, public_id: str) -> HttpResponse:
     buttons post the draft here, and the case page comes back with draft and reply together.
     The draft is only echoed back, never stored."""
     member = staff_member(request)
-    case_for_member(member, public_id)
+    case = case_for_member(member, public_id)
     form = CannedInsertForm(request.POST)
     if not form.is_valid():
         draft = request.POST.get("body", "")
         error = next(iter(form.errors.values()))[0]
-        extra = {"canned_error": error}
-        return _render_case(request, public_id, StaffReplyForm(initial={"body": draft}), status=400, extra=extra)
+        returned = PanelForm("canned", StaffReplyForm(initial={"body": draft}), error=str(error))
+        return render_case_page(request, case, failed_panel="canned_replies", form=returned)
     body = reply_with_canned(form.cleaned_data["body"], form.cleaned_data["canned"])
-    return _render_case(request, public_id, StaffReplyForm(initial={"body": body}))
+    return render_case_page(request, case, form=PanelForm("reply", StaffReplyForm(initial={"body": body})))
 
 
 def _render_canned(request: HttpRequest, form: CannedReplyForm, status: int = 200) -> HttpResponse:

@@ -9,7 +9,10 @@ class CaseworkConfig(AppConfig):
     def ready(self) -> None:
         from audit.details import detail_codes_register
         from audit.models import Action
-        from casework import files  # noqa: F401  (registers the worker's sweep of files no row names)
+        from casework import (
+            files,  # noqa: F401  (registers the worker's sweep of files no row names)
+            panels,
+        )
         from casework.services import DURESS_CLEAR_REASONS
 
         # Why someone was taken off a case or its key changed (audit details).
@@ -24,3 +27,4 @@ class CaseworkConfig(AppConfig):
         ]
         detail_codes_register("reason", reasons)
         detail_codes_register("reason", DURESS_CLEAR_REASONS, actions=[Action.CASE_DURESS_CLEAR])
+        panels.register()  # the conversation, access and state sections of the case page

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -23,10 +20,9 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casenotes.panels import case_page_context as casenotes_context
-from casenotes.panels import reply_box_context as casenotes_reply_context
-from casework import keys, sections, selectors, services, teams
+from casework import case_page, keys, selectors, services, teams
 from casework.access import case_for_member
+from casework.case_page import NOT_DONE, NOT_SAVED, NOT_SENT, PanelForm, Problem, render_case_page
 from casework.forms import (
     EDIT_CONFLICT_MESSAGE,
     CaseFlagsForm,
@@ -38,31 +34,17 @@ from casework.forms import (
     MessageReleaseForm,
     StaffReplyForm,
 )
-from casework.models import Case, CaseKey
+from casework.panels import ACCESS, STATE
 from core.body import NOT_WHOLE, body_incomplete, handles_incomplete_body
 from core.downloads import attachment_response
-from evacuation.checkins.panels import case_page_context as checkins_context
-from evacuation.funds.panels import case_page_context as funds_context
-from evacuation.handoff.panels import case_page_context as handoff_context
-from evacuation.plans.panels import case_page_context as evac_plans_context
-from evacuation.safehouses.panels import case_page_context as safehouses_context
 from notifications import reach as notify_reach
 from vetting.sensitive import SensitiveReplyStopped
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrPromise
 
 COVER_SENSITIVE_REFUSED = _(
     "Not sent. This reply seems to contain sensitive information, and whoever uses the danger word "
     "may be a captor: never put addresses, meeting points, names or other people's details in the cover "
     "conversation."
 )
-
-# The status line at the top of the case page when an action did not go through: the form with
-# the error may be screens further down, so the line says so and links to it.
-NOT_SENT = _("Not sent — see below.")
-NOT_SAVED = _("Not saved — see below.")
-NOT_DONE = _("Not done — see below.")
 
 
 @require_GET
@@ -88,95 +70,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/inbox.html", context)
 
 
-def _render_case(
-    request: HttpRequest,
-    public_id: str,
-    form: StaffReplyForm | None = None,
-    status: int = 200,
-    *,
-    member_form: CaseMemberForm | None = None,
-    membership_error: str = "",
-    extra: Mapping[str, object] | None = None,
-    problem: tuple[str | StrPromise, str] | None = None,
-    section: str | None = None,
-) -> HttpResponse:
-    """The case page at one section (casework.sections): ``section`` when a form of that
-    section comes back with an error, otherwise the one the address asks for. Only that
-    section's content is opened and shown; the warnings are shown on every section.
-    problem: (what happened, the id of the page section to look at) for the status line."""
-    member = staff_member(request)
-    case = case_for_member(member, public_id)
-    private_key = request.staff_private_key  # type: ignore[attr-defined]
-    shown = section or sections.chosen(request.GET.get("section"))
-    try:
-        case_keys = keys.case_private_keys(case, member, private_key)
-    except keys.NoAccess:
-        raise Http404 from None
-    with transaction.atomic():  # committed before the case content is decrypted for the page
-        audit_record(actor=member, action=Action.CASE_VIEW, case=case)
-    sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
-    details = selectors.case_details_for_staff(case, case_keys[sealed_to.pk]) if sealed_to.pk in case_keys else None
-    context: dict[str, object] = {
-        "case": case,
-        "details": details,
-        "section": shown,
-        "section_links": [(item, sections.case_url(case.public_id, item.key)) for item in sections.SECTIONS],
-        "attention": sections.attention(case, member),
-        "problem": {"text": problem[0], "anchor": problem[1]} if problem else None,
-        "case_untrusted": not keys.case_trusted(case),
-    }
-    if shown == sections.CONVERSATION:
-        conversation = selectors.conversation_page_for_staff(case, case_keys, request.GET.get("page"))
-        context.update(
-            {
-                "real_thread": [message for message in conversation.messages if not message.is_decoy],
-                # The cover story is shown apart, folded, so nobody answers its fake "person" by mistake.
-                "decoy_thread": [message for message in conversation.messages if message.is_decoy],
-                "time_zone": settings.TIME_ZONE,
-                "conversation": conversation,
-                "form": form or StaffReplyForm(),  # the reply box, empty unless a draft is being shown again
-                "duress_form": DuressClearForm(),
-                "decoy_form": DecoyReplyForm(),
-                "has_cover_conversation": selectors.case_has_cover_conversation(case),
-                "any_not_authentic": any(not message.authentic for message in conversation.messages),
-                **casenotes_reply_context(language=details.language if details else None),
-            }
-        )
-    elif shown == sections.NOTES:
-        context.update(casenotes_context(case=case, member=member, opened=case_keys))
-    elif shown == sections.PLAN:
-        context.update(evac_plans_context(case=case))
-    elif shown == sections.MONEY:
-        context.update(funds_context(case=case, member=member, opened=case_keys))
-    elif shown == sections.SAFE_HOUSE:
-        context.update(safehouses_context(case=case, member=member))
-    elif shown == sections.CHECKINS:
-        context.update(checkins_context(case=case, member=member, opened=case_keys))
-    elif shown == sections.ACCESS:
-        holders = keys.current_holders(case)
-        context.update(
-            {
-                "holders": holders,
-                # Whom this member may take off (themselves: leave); accounts.permissions decides.
-                "removable": {
-                    holder.pk for holder in holders if permissions.can_remove_member(member, holder, holders)
-                },
-                "member_form": member_form or CaseMemberForm(case=case),
-                "membership_error": membership_error,
-                "codename_form": CodenameReplaceForm(),
-                **handoff_context(case=case, member=member, opened=case_keys),
-            }
-        )
-    elif shown == sections.STATE:
-        context["flags_form"] = _flags_form(case, details)
-    context.update(extra or {})
-    return render(request, "casework/case.html", context, status=status)
-
-
 @staff_required
 @require_GET
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    return _render_case(request, public_id)
+    case = case_for_member(staff_member(request), public_id)
+    return render_case_page(request, case)
 
 
 @handles_incomplete_body
@@ -188,9 +86,21 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     form = StaffReplyForm(request.POST)
     if body_incomplete(request):  # nothing is sent; what arrived stays in the reply box
         form.add_error(None, NOT_WHOLE)
-        return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
+        return render_case_page(
+            request,
+            case,
+            failed_panel="conversation",
+            form=PanelForm("reply", form),
+            problem=Problem(NOT_SENT, "reply"),
+        )
     if not form.is_valid():
-        return _render_case(request, public_id, form, status=400, problem=(NOT_SENT, "reply"))
+        return render_case_page(
+            request,
+            case,
+            failed_panel="conversation",
+            form=PanelForm("reply", form),
+            problem=Problem(NOT_SENT, "reply"),
+        )
     try:
         message = services.message_post_from_staff(
             case=case,
@@ -201,8 +111,10 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
             sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
         )
     except SensitiveReplyStopped as stopped:  # the draft stays in the form
-        extra = {"sensitive_stop": stopped}
-        return _render_case(request, public_id, form, status=400, extra=extra, problem=(NOT_SENT, "reply"))
+        returned = PanelForm("reply", form, about=stopped)
+        return render_case_page(
+            request, case, failed_panel="conversation", form=returned, problem=Problem(NOT_SENT, "reply")
+        )
     except keys.NoAccess:
         raise Http404 from None
     if message.held:
@@ -220,8 +132,10 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = DecoyReplyForm(request.POST)
     if not form.is_valid():
-        extra = {"decoy_form": form, "cover_open": True}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "cover"))
+        returned = PanelForm("decoy", form)
+        return render_case_page(
+            request, case, failed_panel="conversation", form=returned, problem=Problem(NOT_SENT, "cover")
+        )
     try:
         services.decoy_reply_post(
             case=case,
@@ -233,11 +147,15 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        extra = {"decoy_form": form, "decoy_error": str(refused), "cover_open": True}
-        return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_SENT, "cover"))
+        returned = PanelForm("decoy", form, error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="conversation", form=returned, status=403, problem=Problem(NOT_SENT, "cover")
+        )
     except SensitiveReplyStopped:  # the draft stays in the form
-        extra = {"decoy_form": form, "decoy_error": COVER_SENSITIVE_REFUSED, "cover_open": True}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "cover"))
+        returned = PanelForm("decoy", form, error=str(COVER_SENSITIVE_REFUSED))
+        return render_case_page(
+            request, case, failed_panel="conversation", form=returned, problem=Problem(NOT_SENT, "cover")
+        )
     messages.success(request, _("Sent in the cover conversation."))
     return redirect("casework:case", public_id=case.public_id)
 
@@ -301,8 +219,8 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseMemberForm(request.POST, case=case)
     if not form.is_valid():
-        return _render_case(
-            request, public_id, status=400, member_form=form, problem=(NOT_DONE, "holders"), section=sections.ACCESS
+        return render_case_page(
+            request, case, failed_panel="holders", form=PanelForm("member", form), problem=Problem(NOT_DONE, "holders")
         )
     try:
         services.case_member_add(
@@ -312,16 +230,12 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
             member=form.cleaned_data["member"],
         )
     except services.MembershipRefused as refused:
-        return _render_case(
-            request,
-            public_id,
-            status=400,
-            membership_error=str(refused),
-            problem=(NOT_DONE, "holders"),
-            section=sections.ACCESS,
+        returned = PanelForm("member", error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="holders", form=returned, problem=Problem(NOT_DONE, "holders")
         )
     messages.success(request, _("Access given."))
-    return redirect(sections.case_url(case.public_id, sections.ACCESS))
+    return redirect(case_page.case_url(case.public_id, ACCESS))
 
 
 @staff_required
@@ -335,13 +249,9 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
     confirm = MemberRemoveForm(request.POST)
     if not confirm.is_valid():
         error = str(confirm.errors["confirm"][0])
-        return _render_case(
-            request,
-            public_id,
-            status=400,
-            membership_error=error,
-            problem=(NOT_DONE, "holders"),
-            section=sections.ACCESS,
+        returned = PanelForm("member", error=error)
+        return render_case_page(
+            request, case, failed_panel="holders", form=returned, problem=Problem(NOT_DONE, "holders")
         )
     try:
         services.case_member_remove(
@@ -353,19 +263,15 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
     except keys.NoAccess:
         raise Http404 from None
     except services.MembershipRefused as refused:
-        return _render_case(
-            request,
-            public_id,
-            status=400,
-            membership_error=str(refused),
-            problem=(NOT_DONE, "holders"),
-            section=sections.ACCESS,
+        returned = PanelForm("member", error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="holders", form=returned, problem=Problem(NOT_DONE, "holders")
         )
     if removed.pk == member.pk:  # left the case: its page is no longer theirs
         messages.success(request, _("You left the case."))
         return redirect("casework:inbox")
     messages.success(request, _("Removed from the case."))
-    return redirect(sections.case_url(case.public_id, sections.ACCESS))
+    return redirect(case_page.case_url(case.public_id, ACCESS))
 
 
 @coordinator_required
@@ -411,8 +317,10 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
         raise PermissionDenied
     confirm = MessageReleaseForm(request.POST)
     if not confirm.is_valid():
-        extra = {"duress_error": confirm.errors["confirm"][0]}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "alerts"))
+        returned = PanelForm("duress", error=str(confirm.errors["confirm"][0]))
+        return render_case_page(
+            request, case, failed_panel="case_warnings", form=returned, problem=Problem(NOT_SENT, "alerts")
+        )
     try:
         released = services.message_release(
             case=case,
@@ -424,8 +332,10 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        extra = {"duress_error": str(refused)}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "alerts"))
+        returned = PanelForm("duress", error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="case_warnings", form=returned, problem=Problem(NOT_SENT, "alerts")
+        )
     note = services.held_reply_release_note(case, released.created_at)
     messages.success(request, _("Reply released. %(when)s") % {"when": note})
     return redirect("casework:case", public_id=case.public_id)
@@ -438,8 +348,10 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = DuressClearForm(request.POST)
     if not form.is_valid():
-        extra: dict[str, object] = {"duress_form": form}
-        return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_DONE, "alerts"))
+        returned = PanelForm("duress_clear", form)
+        return render_case_page(
+            request, case, failed_panel="duress_clear", form=returned, problem=Problem(NOT_DONE, "alerts")
+        )
     try:
         services.case_duress_clear(
             case=case,
@@ -450,8 +362,10 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        extra = {"duress_error": str(refused)}
-        return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_DONE, "alerts"))
+        returned = PanelForm("duress", error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="case_warnings", form=returned, status=403, problem=Problem(NOT_DONE, "alerts")
+        )
     messages.success(request, _("The danger-word state is cleared."))
     return redirect("casework:case", public_id=case.public_id)
 
@@ -465,9 +379,9 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     confirm = CodenameReplaceForm(request.POST)
     if not confirm.is_valid():
-        extra: dict[str, object] = {"codename_form": confirm}
-        return _render_case(
-            request, public_id, status=400, extra=extra, problem=(NOT_DONE, "codename"), section=sections.ACCESS
+        returned = PanelForm("codename", confirm)
+        return render_case_page(
+            request, case, failed_panel="codename", form=returned, problem=Problem(NOT_DONE, "codename")
         )
     try:
         issued = services.codename_burn(
@@ -478,22 +392,12 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        extra = {"duress_error": str(refused)}
-        return _render_case(request, public_id, status=403, extra=extra, section=sections.ACCESS)
+        returned = PanelForm("codename", error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="codename", form=returned, status=403, problem=Problem(NOT_DONE, "codename")
+        )
     context = {"case": case, "codename": issued.codename, "details": issued.details}
     return render(request, "casework/codename_issued.html", context)
-
-
-def _flags_form(case: Case, details: services.CaseDetails | None) -> CaseFlagsForm:
-    if details is None:
-        return CaseFlagsForm(initial={"revision": case.revision})
-    initial = {
-        "revision": case.revision,
-        "hostile_relative": details.hostile_relative,
-        "hostile_note": details.hostile_note,
-        "no_contact_via": details.no_contact_via,
-    }
-    return CaseFlagsForm(initial=initial)
 
 
 @staff_required
@@ -503,9 +407,8 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CaseFlagsForm(request.POST)
     if not form.is_valid():
-        extra: dict[str, object] = {"flags_form": form}
-        return _render_case(
-            request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
+        return render_case_page(
+            request, case, failed_panel="flags", form=PanelForm("flags", form), problem=Problem(NOT_SAVED, "flags")
         )
     try:
         services.case_flags_set(
@@ -522,16 +425,16 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
         # current revision, so checking and saving again is one click.
         typed = request.POST.copy()
         typed["revision"] = str(conflict.current)
-        extra = {"flags_form": CaseFlagsForm(typed), "flags_conflict": EDIT_CONFLICT_MESSAGE}
-        return _render_case(
-            request, public_id, status=409, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
+        returned = PanelForm("flags", CaseFlagsForm(typed), about=EDIT_CONFLICT_MESSAGE)
+        return render_case_page(
+            request, case, failed_panel="flags", form=returned, status=409, problem=Problem(NOT_SAVED, "flags")
         )
     except keys.NoAccess:
         raise Http404 from None
     except services.DuressActionRefused as refused:
-        extra = {"duress_error": str(refused)}
-        return _render_case(
-            request, public_id, status=403, extra=extra, problem=(NOT_SAVED, "alerts"), section=sections.STATE
+        returned = PanelForm("flags", error=str(refused))
+        return render_case_page(
+            request, case, failed_panel="flags", form=returned, status=403, problem=Problem(NOT_SAVED, "flags")
         )
     messages.success(request, _("Warnings saved."))
-    return redirect(sections.case_url(case.public_id, sections.STATE))
+    return redirect(case_page.case_url(case.public_id, STATE))

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
-from casework import sections
 from casework.access import case_for_member
+from casework.case_page import case_url
 from casework.forms import EDIT_CONFLICT_MESSAGE
 from casework.models import Case
 from casework.services import EditConflict
@@ -21,6 +21,7 @@ from triage import services
 from triage.forms import ShiftForm, TransitionForm
 from triage.lifecycle import ClosingReason, State, state_label
 from triage.models import CaseStateChange, OnCallShift
+from triage.panels import STATE
 
 
 @staff_required
@@ -48,7 +49,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(
                 request, _("Case closed.") if form.cleaned_data["to_state"] == State.CLOSED else _("State changed.")
             )
-            return redirect(sections.case_url(case.public_id, sections.STATE))
+            return redirect(case_url(case.public_id, STATE))
     elif "revision" in form.errors:
         error = str(form.errors["revision"][0])
     elif "confirm_close" in form.errors:

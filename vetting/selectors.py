@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
-from casework import keys
 from casework.models import Case
 from casework.selectors import cases_visible_to
 from triage.lifecycle import State
@@ -59,9 +59,8 @@ class VettingPanel:
     sign_unavailable: str | None = None
 
 
-def vetting_panel(case: Case, member: StaffMember, member_private_key: bytes) -> VettingPanel:
-    """Raises keys.NoAccess when the member holds no wrap for this case."""
-    opened = keys.case_private_keys(case, member, member_private_key)
+def vetting_panel(case: Case, member: StaffMember, opened: Mapping[int, bytes]) -> VettingPanel:
+    """``opened``: the case keys this member opened for the case page."""
     checks = _checks(case, opened)
     standing_ids = {sign_off.pk for sign_off in services.standing_sign_offs(case)}
     started = services.vetting_round_started(case)
@@ -118,14 +117,14 @@ def _sign_unavailable(case: Case, member: StaffMember) -> str:
     return str(_("A case can be signed off only while it is being vetted."))
 
 
-def _open(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, ctx: bytes) -> str | None:
+def _open(opened: Mapping[int, bytes], case_key_id: int, ciphertext: bytes, ctx: bytes) -> str | None:
     private = opened.get(case_key_id)
     if private is None:
         return None
     return sealbox.unseal(private, ciphertext, ctx=ctx).decode()
 
 
-def _checks(case: Case, opened: dict[int, bytes]) -> list[CheckRow]:
+def _checks(case: Case, opened: Mapping[int, bytes]) -> list[CheckRow]:
     ticked = {check.item: check for check in VettingCheck.objects.filter(case=case).select_related("ticked_by")}
     rows = []
     for item, label in CheckItem.choices:

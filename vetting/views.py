@@ -15,28 +15,33 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys, sections
+from casework import keys
 from casework.access import case_for_member
+from casework.case_page import NOT_DONE, NOT_SAVED, PanelForm, Problem, case_url, render_case_page
 from casework.forms import StaffReplyForm
-from casework.views import NOT_DONE, NOT_SAVED, _render_case
+from casework.models import Case
 from vetting import red_flags as red_flag_services
 from vetting import sensitive, services
 from vetting.forms import CheckTickForm, RedFlagDeleteForm, RedFlagForm, SensitiveItemForm, SignOffForm
 from vetting.models import RedFlag, SensitiveItem, SignOff
+from vetting.panels import VETTING
 
 
-def _case_again(request: HttpRequest, public_id: str, status: int, **extra: object) -> HttpResponse:
+def _case_again(request: HttpRequest, case: Case, status: int, returned: PanelForm) -> HttpResponse:
     """The case page's vetting section with the vetting form's errors."""
-    problem = (NOT_SAVED, "vetting")
-    return _render_case(request, public_id, status=status, extra=extra, problem=problem, section=sections.VETTING)
+    problem = Problem(NOT_SAVED, "vetting")
+    return render_case_page(request, case, failed_panel="vetting", form=returned, status=status, problem=problem)
 
 
-def _reply_again(request: HttpRequest, public_id: str, status: int, error: str) -> HttpResponse:
+def _reply_again(request: HttpRequest, case: Case, status: int, error: str) -> HttpResponse:
     """The case page's conversation with the reply draft kept and why no sensitive item was put
     into it (beside the reply box, where the button is)."""
     reply = StaffReplyForm(initial={"body": request.POST.get("body", "")})
-    extra = {"sensitive_error": error}
-    return _render_case(request, public_id, reply, status=status, extra=extra, problem=(NOT_DONE, "sensitive"))
+    returned = PanelForm("sensitive", reply, error=error)
+    problem = Problem(NOT_DONE, "sensitive")
+    return render_case_page(
+        request, case, failed_panel="sensitive_share", form=returned, status=status, problem=problem
+    )
 
 
 @staff_required
@@ -46,7 +51,7 @@ def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = CheckTickForm(request.POST)
     if not form.is_valid():
-        return _case_again(request, public_id, 400, check_form=form)
+        return _case_again(request, case, 400, PanelForm("check", form))
     try:
         services.check_tick(
             case=case,
@@ -58,9 +63,9 @@ def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.VettingRefused as refused:
-        return _case_again(request, public_id, 403, check_form=form, vetting_error=str(refused))
+        return _case_again(request, case, 403, PanelForm("check", form, error=str(refused)))
     messages.success(request, _("Checklist item marked."))
-    return redirect(sections.case_url(case.public_id, sections.VETTING))
+    return redirect(case_url(case.public_id, VETTING))
 
 
 @staff_required
@@ -71,9 +76,9 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
     form = SignOffForm(request.POST)
     if not permissions.can_sign_off(member):
         refused = _("Only a verifier or a coordinator can sign off a case.")
-        return _case_again(request, public_id, 403, sign_off_form=form, vetting_error=refused)
+        return _case_again(request, case, 403, PanelForm("sign_off", form, error=str(refused)))
     if not form.is_valid():
-        return _case_again(request, public_id, 400, sign_off_form=form)
+        return _case_again(request, case, 400, PanelForm("sign_off", form))
     try:
         services.sign_off_create(
             case=case,
@@ -85,9 +90,9 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.VettingRefused as refused:
-        return _case_again(request, public_id, 400, sign_off_form=form, vetting_error=str(refused))
+        return _case_again(request, case, 400, PanelForm("sign_off", form, error=str(refused)))
     messages.success(request, _("Your sign-off is recorded."))
-    return redirect(sections.case_url(case.public_id, sections.VETTING))
+    return redirect(case_url(case.public_id, VETTING))
 
 
 @staff_required
@@ -100,8 +105,8 @@ def sign_off_withdraw(request: HttpRequest, public_id: str, sign_off_id: int) ->
     except SignOff.DoesNotExist:
         raise Http404 from None
     except services.VettingRefused as refused:
-        return _case_again(request, public_id, 400, vetting_error=str(refused))
-    return redirect(sections.case_url(case.public_id, sections.VETTING))
+        return _case_again(request, case, 400, PanelForm("vetting", error=str(refused)))
+    return redirect(case_url(case.public_id, VETTING))
 
 
 @staff_required
@@ -122,7 +127,7 @@ def sensitive_choose(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404 from None
     except sensitive.SensitiveRefused as refused:
         if request.method == "POST":  # back to the case page, the draft kept in the form
-            return _reply_again(request, public_id, 403, str(refused))
+            return _reply_again(request, case, 403, str(refused))
         context = {"case": case, "items": [], "error": str(refused)}
         return render(request, "vetting/sensitive_choose.html", context, status=403)
     return render(request, "vetting/sensitive_choose.html", {"case": case, "items": items, "draft": draft})
@@ -150,9 +155,9 @@ def sensitive_insert(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except sensitive.SensitiveRefused as refused:
-        return _reply_again(request, public_id, 400, str(refused))
+        return _reply_again(request, case, 400, str(refused))
     body = f"{draft.rstrip()}\n\n{text}" if draft.strip() else text
-    return _render_case(request, public_id, StaffReplyForm(initial={"body": body}))
+    return render_case_page(request, case, form=PanelForm("reply", StaffReplyForm(initial={"body": body})))
 
 
 def _int(value: str | None) -> int | None:

@@ -1,5 +1,5 @@
 """The case page as staff use it at 3 a.m.: warnings first, then the conversation, every other
-area in a section of its own (casework.sections); no two boxes share an element id; actions that are hard to undo need a tick
+area in a section of its own (casework.case_page); no two boxes share an element id; actions that are hard to undo need a tick
 (checked on the server: the console works without JavaScript); every action says what happened."""
 
 from __future__ import annotations

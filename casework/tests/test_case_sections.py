@@ -1,4 +1,4 @@
-"""The case page in sections (casework.sections): the conversation and the warnings by default,
+"""The case page in sections (casework.case_page): the conversation and the warnings by default,
 every other area on its own section, a form that comes back with an error back in its own
 section with what was typed, and a plain reason wherever an action is not offered."""
 

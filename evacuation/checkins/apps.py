@@ -9,7 +9,11 @@ class CheckinsConfig(AppConfig):
     def ready(self) -> None:
         from audit.details import detail_codes_register
         from audit.models import Action
-        from evacuation.checkins import ladder  # noqa: F401  (registers the job handlers)
+        from evacuation.checkins import (
+            ladder,  # noqa: F401  (registers the job handlers)
+            panels,
+        )
         from evacuation.checkins.models import Fate
 
         detail_codes_register("status", Fate.choices, actions=[Action.FATE_SET])
+        panels.register()  # the check-ins section of the case page

@@ -11,21 +11,21 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.access import staff_member, staff_required
-from casework import keys, sections
+from casework import keys
 from casework.access import case_for_member
+from casework.case_page import PanelForm, case_url, render_case_page
 from casework.models import Case
-from casework.views import _render_case
 from evacuation.checkins import services
 from evacuation.checkins.forms import FateForm, ScheduleForm
+from evacuation.checkins.panels import CHECKINS
 
 
 def _to_panel(case: Case) -> HttpResponse:
-    return redirect(sections.case_url(case.public_id, sections.CHECKINS))
+    return redirect(case_url(case.public_id, CHECKINS))
 
 
-def _refused(request: HttpRequest, public_id: str, message: str, **forms: object) -> HttpResponse:
-    extra = {"checkin_error": message, **forms}
-    return _render_case(request, public_id, status=400, extra=extra, section=sections.CHECKINS)
+def _again(request: HttpRequest, case: Case, returned: PanelForm) -> HttpResponse:
+    return render_case_page(request, case, failed_panel="checkins", form=returned)
 
 
 @staff_required
@@ -37,7 +37,7 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, status=400, extra={"checkin_form": form}, section=sections.CHECKINS)
+        return _again(request, case, PanelForm("schedule", form))
     data = form.cleaned_data
     try:
         services.schedule_set(
@@ -72,7 +72,7 @@ def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.ChangeRefused as refused:
-        return _refused(request, public_id, str(refused))
+        return _again(request, case, PanelForm("acknowledge", error=str(refused)))
     return _to_panel(case)
 
 
@@ -85,7 +85,7 @@ def fate_set(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = FateForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, status=400, extra={"fate_form": form}, section=sections.CHECKINS)
+        return _again(request, case, PanelForm("fate", form))
     try:
         services.fate_set(
             case=case,

@@ -25,21 +25,22 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys, sections
+from casework import keys
 from casework.access import case_for_member
-from casework.models import Case
 
 # The case page with this app's forms in it, so a refused form is shown again in place.
-from casework.views import _render_case
+from casework.case_page import PanelForm, case_url, render_case_page
+from casework.models import Case
 from evacuation.funds import selectors, services
 from evacuation.funds.forms import BudgetForm, DecisionForm, EntryEditForm, EntryForm, ReportFilterForm
 from evacuation.funds.models import LedgerEntry
+from evacuation.funds.panels import MONEY
 
 CSV_HEADER = ["case", "category", "month", "currency", "amount", "status"]
 
 
 def _to_case(case: Case) -> HttpResponse:
-    return redirect(sections.case_url(case.public_id, sections.MONEY))
+    return redirect(case_url(case.public_id, MONEY))
 
 
 def _private_key(request: HttpRequest) -> bytes:
@@ -56,8 +57,8 @@ def _entry_input(data: dict[str, Any]) -> services.EntryInput:
     )
 
 
-def _case_page(request: HttpRequest, case: Case, status: int, **extra: object) -> HttpResponse:
-    return _render_case(request, case.public_id, status=status, extra=extra, section=sections.MONEY)
+def _case_page(request: HttpRequest, case: Case, status: int, returned: PanelForm) -> HttpResponse:
+    return render_case_page(request, case, failed_panel="funds", form=returned, status=status)
 
 
 @staff_required
@@ -69,7 +70,7 @@ def entry_add(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = EntryForm(request.POST)
     if not form.is_valid():
-        return _case_page(request, case, 400, funds_form=form)
+        return _case_page(request, case, 400, PanelForm("entry", form))
     try:
         services.entry_create(
             case=case,
@@ -81,10 +82,10 @@ def entry_add(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.ChangeRefused as refused:
-        return _case_page(request, case, 400, funds_form=form, funds_error=str(refused))
+        return _case_page(request, case, 400, PanelForm("entry", form, error=str(refused)))
     except services.OverBudget as over:
         form.ask_to_confirm_over_budget()
-        return _case_page(request, case, 409, funds_form=form, funds_over_budget=over)
+        return _case_page(request, case, 409, PanelForm("entry", form, about=over))
     return _to_case(case)
 
 
@@ -177,7 +178,7 @@ def entry_decide(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> H
     entry = _entry_on_case(case, entry_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _case_page(request, case, 400, funds_decision_form=form, funds_decision_entry=entry.pk)
+        return _case_page(request, case, 400, PanelForm("decision", form, about=entry.pk))
     try:
         services.entry_decide(
             entry=entry,
@@ -189,8 +190,7 @@ def entry_decide(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> H
     except keys.NoAccess:
         raise Http404 from None
     except services.ChangeRefused as refused:
-        extra = {"funds_decision_form": form, "funds_decision_entry": entry.pk, "funds_error": str(refused)}
-        return _case_page(request, case, 400, **extra)
+        return _case_page(request, case, 400, PanelForm("decision", form, error=str(refused), about=entry.pk))
     return _to_case(case)
 
 
@@ -201,7 +201,7 @@ def budget(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = BudgetForm(request.POST)
     if not form.is_valid():
-        return _case_page(request, case, 400, funds_budget_form=form)
+        return _case_page(request, case, 400, PanelForm("budget", form))
     try:
         services.budget_set(
             case=case,
@@ -214,10 +214,10 @@ def budget(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.ChangeRefused as refused:
-        return _case_page(request, case, 400, funds_budget_form=form, funds_budget_error=str(refused))
+        return _case_page(request, case, 400, PanelForm("budget", form, error=str(refused)))
     except services.EditConflict as conflict:
         kept = BudgetForm(initial={**form.cleaned_data, "revision": conflict.revision})
-        return _case_page(request, case, 409, funds_budget_form=kept, funds_budget_conflict=conflict)
+        return _case_page(request, case, 409, PanelForm("budget", kept, about=conflict))
     return _to_case(case)
 
 

@@ -10,6 +10,7 @@ class HandoffConfig(AppConfig):
     def ready(self) -> None:
         from audit.details import detail_codes_register
         from audit.models import Action
+        from evacuation.handoff import panels
         from evacuation.handoff.models import Field
 
         detail_codes_register("fields", Field.choices)
@@ -25,3 +26,4 @@ class HandoffConfig(AppConfig):
             ("version", pgettext_lazy("refused packet", "made by a newer version")),
         ]
         detail_codes_register("reason", refusals, actions=[Action.HANDOFF_IMPORT_REFUSED])
+        panels.register()  # the hand-off part of the case page's access section

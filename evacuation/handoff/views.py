@@ -16,11 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import sealbox.handoff as packets
 from accounts.access import coordinator_required, staff_member
-from casework import keys, sections
+from casework import keys
 from casework.access import case_for_member
+from casework.case_page import case_url
 from casework.models import CaseKeyWrap
 from evacuation.handoff import selectors, services
 from evacuation.handoff.forms import ExportForm, ImportForm, PartnerForm
+from evacuation.handoff.panels import ACCESS
 from evacuation.handoff.uploads import PacketUploadHandler
 
 
@@ -134,7 +136,7 @@ def _packet_import(request: HttpRequest, handler: PacketUploadHandler) -> HttpRe
     messages.success(request, _("The packet was checked and opened into a new case for the on-call team."))
     if CaseKeyWrap.objects.filter(case_key__case=case, member=member).exists():
         # Where the partner's record of the case is shown, with the form to issue a codename.
-        return redirect(sections.case_url(case.public_id, sections.ACCESS))
+        return redirect(case_url(case.public_id, ACCESS))
     return redirect("handoff:index")
 
 

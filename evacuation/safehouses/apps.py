@@ -8,7 +8,7 @@ class SafehousesConfig(AppConfig):
 
     def ready(self) -> None:
         # The reply screen (vetting) also looks for safe-house addresses kept here.
-        from evacuation.safehouses import services
+        from evacuation.safehouses import panels, services
         from vetting import sensitive
 
         sensitive.register_matcher(services.address_matching_kinds)
@@ -17,3 +17,4 @@ class SafehousesConfig(AppConfig):
         from evacuation.safehouses.models import Placement
 
         detail_codes_register("status", Placement.Status.choices, actions=[Action.PLACEMENT_CREATE])
+        panels.register()  # the safe-house section of the case page

@@ -17,13 +17,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import permissions
 from accounts.access import staff_member, staff_required
 from accounts.models import StaffMember
-from casework import keys, sections
+from casework import keys
 from casework.access import case_for_member
+from casework.case_page import PanelForm, case_url, render_case_page
 from casework.selectors import cases_visible_to
-from casework.views import _render_case
 from evacuation.safehouses import selectors, services
 from evacuation.safehouses.forms import PlacementForm, SafeHouseCloseForm, SafeHouseEditForm, SafeHouseForm
 from evacuation.safehouses.models import Placement, SafeHouse
+from evacuation.safehouses.panels import SAFE_HOUSE
 
 
 def _manager(request: HttpRequest) -> StaffMember:
@@ -220,7 +221,7 @@ def placement_confirm(request: HttpRequest, placement_id: uuid.UUID) -> HttpResp
     except services.SafeHouseRefused as refused:
         return _render_detail(request, placement.safe_house, member, error=str(refused), status=409)
     if request.POST.get("back") == "case" and cases_visible_to(member).filter(pk=placement.case_id).exists():
-        return redirect(sections.case_url(placement.case.public_id, sections.SAFE_HOUSE))
+        return redirect(case_url(placement.case.public_id, SAFE_HOUSE))
     return redirect("safehouses:detail", house_id=placement.safe_house_id)
 
 
@@ -234,7 +235,7 @@ def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
     case = case_for_member(member, public_id)
     form = PlacementForm(request.POST)
     if not form.is_valid():
-        return _render_case(request, public_id, status=400, extra={"placement_form": form}, section=sections.SAFE_HOUSE)
+        return render_case_page(request, case, failed_panel="safehouse", form=PanelForm("placement", form))
     try:
         services.placement_create(
             actor=member,
@@ -247,9 +248,9 @@ def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.SafeHouseRefused as refused:
-        extra = {"placement_form": form, "placement_error": str(refused)}
-        return _render_case(request, public_id, status=409, extra=extra, section=sections.SAFE_HOUSE)
-    return redirect(sections.case_url(case.public_id, sections.SAFE_HOUSE))
+        returned = PanelForm("placement", form, error=str(refused))
+        return render_case_page(request, case, failed_panel="safehouse", form=returned, status=409)
+    return redirect(case_url(case.public_id, SAFE_HOUSE))
 
 
 @staff_required
@@ -270,10 +271,9 @@ def placement_end(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.SafeHouseRefused as refused:
-        return _render_case(
-            request, public_id, status=409, extra={"placement_error": str(refused)}, section=sections.SAFE_HOUSE
-        )
-    return redirect(sections.case_url(case.public_id, sections.SAFE_HOUSE))
+        returned = PanelForm("placement", error=str(refused))
+        return render_case_page(request, case, failed_panel="safehouse", form=returned, status=409)
+    return redirect(case_url(case.public_id, SAFE_HOUSE))
 
 
 @staff_required
@@ -295,10 +295,8 @@ def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
     except keys.NoAccess:
         raise Http404 from None
     except services.SafeHouseRefused as refused:
-        return _render_case(
-            request, public_id, status=409, extra={"placement_error": str(refused)}, section=sections.SAFE_HOUSE
-        )
-    extra: dict[str, object] = {"placement_address_shown": True}
-    if found is not None:
-        extra["placement_address"] = found[1]
-    return _render_case(request, public_id, extra=extra, section=sections.SAFE_HOUSE)
+        returned = PanelForm("placement", error=str(refused))
+        return render_case_page(request, case, failed_panel="safehouse", form=returned, status=409)
+    # Shown in this one response (not a refusal): the panel opens with the address.
+    returned = PanelForm("address", about=found[1] if found is not None else "")
+    return render_case_page(request, case, failed_panel="safehouse", form=returned, status=200)
