@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -51,7 +51,7 @@ def _to_case(case: Case) -> HttpResponse:
 
 def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:
     try:
-        return keys.case_private_keys(case, member, request.staff_private_key)  # type: ignore[attr-defined]
+        return keys.case_private_keys(case, member, staff_keys(request).private_key)
     except keys.NoAccess:
         raise Http404 from None
 
@@ -79,7 +79,7 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
         services.note_create(
             case=case,
             author=member,
-            author_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            author_private_key=staff_keys(request).private_key,
             body=form.cleaned_data["body"],
         )
     except keys.NoAccess:
@@ -132,7 +132,7 @@ def note_edit(request: HttpRequest, public_id: str, note_id: uuid.UUID) -> HttpR
         services.note_edit(
             note=note,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             body=form.cleaned_data["body"],
             base_revision=form.cleaned_data["revision"],
         )
@@ -166,7 +166,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         services.task_create(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             owner=data["owner"],
             title=data["title"],
             detail=data["detail"],
@@ -231,7 +231,7 @@ def task_edit(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
         services.task_edit(
             task=task,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             owner=data["owner"],
             title=data["title"],
             detail=data["detail"],
@@ -259,7 +259,7 @@ def task_done(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
         services.task_set_done(
             task=task,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             done=done,
         )
     except keys.NoAccess:
@@ -280,7 +280,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         for case in {task.case.public_id: task.case for task in rows}.values():
             count = sum(1 for task in rows if task.case_id == case.pk)
             audit_record(actor=member, action=Action.TASKS_VIEW, case=case, details={"tasks": count})
-    tasks = selectors.open_tasks_for(member, request.staff_private_key, rows)  # type: ignore[attr-defined]
+    tasks = selectors.open_tasks_for(member, staff_keys(request).private_key, rows)
     return render(request, "casenotes/my_tasks.html", {"page": page, "tasks": tasks})
 
 

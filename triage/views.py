@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from casework import sections
 from casework.access import case_for_member
 from casework.forms import EDIT_CONFLICT_MESSAGE
@@ -38,7 +38,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
                 to_state=form.cleaned_data["to_state"],
                 reason=form.cleaned_data["reason"],
                 expected_revision=form.cleaned_data["revision"],
-                member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+                member_private_key=staff_keys(request).private_key,
             )
         except services.TransitionRefused as refused:
             error = str(refused)

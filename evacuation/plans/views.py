@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -42,7 +42,7 @@ from triage.lifecycle import State
 
 
 def _key(request: HttpRequest) -> bytes:
-    return request.staff_private_key  # type: ignore[attr-defined,no-any-return]
+    return staff_keys(request).private_key
 
 
 def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:

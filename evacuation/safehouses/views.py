@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import staff_member, staff_required
+from accounts.access import staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from casework import keys, sections
 from casework.access import case_for_member
@@ -85,7 +85,7 @@ def house_address(request: HttpRequest, house_id: int) -> HttpResponse:
         address, notes = services.safe_house_open(
             house=house,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
         )
     except services.SafeHouseRefused as refused:
         return _render_detail(request, house, member, error=str(refused), status=403)
@@ -111,7 +111,7 @@ def house_share(request: HttpRequest, house_id: int) -> HttpResponse:
             raise services.SafeHouseRefused(_("This address cannot be shared with this account."))
         services.safe_house_share(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             house=house,
             member=chosen,
         )
@@ -149,7 +149,7 @@ def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
             address, notes = services.safe_house_open(
                 house=house,
                 member=member,
-                member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+                member_private_key=staff_keys(request).private_key,
             )
         except services.SafeHouseRefused as refused:
             return _render_edit(request, house, SafeHouseEditForm(initial=initial), status=403, error=str(refused))
@@ -163,7 +163,7 @@ def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
     try:
         services.safe_house_edit(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             house=house,
             expected_revision=data["revision"],
             code_name=data["code_name"],
@@ -214,7 +214,7 @@ def placement_confirm(request: HttpRequest, placement_id: uuid.UUID) -> HttpResp
     try:
         services.placement_confirm(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             placement=placement,
         )
     except services.SafeHouseRefused as refused:
@@ -238,7 +238,7 @@ def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         services.placement_create(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             case=case,
             house=form.cleaned_data["safe_house"],
             starts_on=form.cleaned_data["starts_on"],
@@ -263,7 +263,7 @@ def placement_end(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         services.placement_end(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             case=case,
             placement=placement,
         )
@@ -290,7 +290,7 @@ def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
         found = services.placement_address(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
         )
     except keys.NoAccess:
         raise Http404 from None

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from accounts.access import staff_keys
 from vetting import selectors
 from vetting.forms import CheckTickForm, SignOffForm
 from vetting.models import RedFlagMatch
@@ -21,7 +22,7 @@ def vetting_panel(context: Any, case: Any) -> dict[str, Any]:
         "case": case,
         "request": request,
         "csrf_token": context.get("csrf_token"),
-        "panel": selectors.vetting_panel(case, request.user, request.staff_private_key),
+        "panel": selectors.vetting_panel(case, request.user, staff_keys(request).private_key),
         "check_form": context.get("check_form") or CheckTickForm(),
         "sign_off_form": context.get("sign_off_form") or SignOffForm(),
         "vetting_error": context.get("vetting_error", ""),
