@@ -38,6 +38,7 @@ from casework import keys, sections
 from casework.access import case_for_member
 from casework.forms import StaffReplyForm
 from casework.models import Case
+from casework.sealed import Conflict, Refused, save_edit
 
 # The case page with this app's forms in it, so a refused form is shown again in place.
 from casework.views import NOT_SAVED, _render_case
@@ -97,6 +98,14 @@ def _note_for_author(case: Case, note_id: uuid.UUID, member: StaffMember) -> Cas
     return note
 
 
+def _saved_note(case: Case, note: CaseNote, member: StaffMember, request: HttpRequest) -> selectors.NoteView:
+    """The note as saved now, for the page that shows an edit conflict."""
+    saved = selectors.note_on_case(case, note.pk)
+    if saved is None:
+        raise Http404
+    return selectors.open_note(saved, _opened(case, member, request))
+
+
 def _render_note_edit(
     request: HttpRequest,
     case: Case,
@@ -104,7 +113,7 @@ def _render_note_edit(
     form: NoteEditForm,
     *,
     status: int = 200,
-    conflict: services.EditConflict | None = None,
+    conflict: Conflict[Any] | None = None,
     error: str = "",
 ) -> HttpResponse:
     context = {"case": case, "note": note, "form": form, "conflict": conflict, "error": error}
@@ -129,22 +138,23 @@ def note_edit(request: HttpRequest, public_id: str, note_id: uuid.UUID) -> HttpR
     if not form.is_valid():
         return _render_note_edit(request, case, note, form, status=400)
     try:
-        services.note_edit(
-            note=note,
-            actor=member,
-            actor_private_key=staff_keys(request).private_key,
-            body=form.cleaned_data["body"],
-            base_revision=form.cleaned_data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.note_edit(
+                note=note,
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                body=form.cleaned_data["body"],
+                expected_revision=revision,
+            ),
+            current=lambda: _saved_note(case, note, member, request),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_note_edit(request, case, note, form, status=403, error=str(refused))
-    except services.EditConflict as conflict:
-        # The typed text stays in the box; the form now starts from the current revision, so
-        # saving again (after comparing) replaces the other version on purpose.
-        kept = NoteEditForm(initial={"body": form.cleaned_data["body"], "revision": conflict.revision})
-        return _render_note_edit(request, case, note, kept, status=409, conflict=conflict)
+    if conflict:
+        return _render_note_edit(request, case, note, form, status=409, conflict=conflict)
     return _to_case(case)
 
 
@@ -174,7 +184,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         extra = {"task_form": form, "task_error": str(refused)}
         problem = (NOT_SAVED, "tasks")
         return _render_case(request, public_id, status=400, extra=extra, problem=problem, section=sections.NOTES)
@@ -189,6 +199,11 @@ def _task_on_case(case: Case, task_id: uuid.UUID) -> CaseTask:
     return task
 
 
+def _saved_task(case: Case, task: CaseTask, member: StaffMember, request: HttpRequest) -> selectors.TaskView:
+    """The task as saved now, for the page that shows an edit conflict."""
+    return selectors.open_task(_task_on_case(case, task.pk), _opened(case, member, request))
+
+
 def _render_task_edit(
     request: HttpRequest,
     case: Case,
@@ -196,7 +211,7 @@ def _render_task_edit(
     form: TaskEditForm,
     *,
     status: int = 200,
-    conflict: services.EditConflict | None = None,
+    conflict: Conflict[Any] | None = None,
     error: str = "",
 ) -> HttpResponse:
     context = {"case": case, "task": task, "form": form, "conflict": conflict, "error": error}
@@ -228,23 +243,26 @@ def task_edit(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
         return _render_task_edit(request, case, task, form, status=400)
     data = form.cleaned_data
     try:
-        services.task_edit(
-            task=task,
-            actor=member,
-            actor_private_key=staff_keys(request).private_key,
-            owner=data["owner"],
-            title=data["title"],
-            detail=data["detail"],
-            due=data["due"],
-            base_revision=data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.task_edit(
+                task=task,
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                owner=data["owner"],
+                title=data["title"],
+                detail=data["detail"],
+                due=data["due"],
+                expected_revision=revision,
+            ),
+            current=lambda: _saved_task(case, task, member, request),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_task_edit(request, case, task, form, status=400, error=str(refused))
-    except services.EditConflict as conflict:
-        kept = TaskEditForm(initial={**data, "owner": data["owner"].pk, "revision": conflict.revision}, case=case)
-        return _render_task_edit(request, case, task, kept, status=409, conflict=conflict)
+    if conflict:
+        return _render_task_edit(request, case, task, form, status=409, conflict=conflict)
     return _to_case(case)
 
 
@@ -340,18 +358,22 @@ def canned_edit(request: HttpRequest, reply_id: int) -> HttpResponse:
     form = CannedReplyEditForm(request.POST)
     if not form.is_valid():
         return render(request, "casenotes/canned_edit.html", {**context, "form": form}, status=400)
-    data = dict(form.cleaned_data)
-    base_revision = data.pop("revision")
+    data = {name: value for name, value in form.cleaned_data.items() if name != "revision"}
     try:
-        services.canned_reply_edit(reply=reply, actor=staff_member(request), base_revision=base_revision, **data)
-    except services.ChangeRefused as refused:
+        conflict = save_edit(
+            form,
+            lambda revision: services.canned_reply_edit(
+                reply=reply, actor=staff_member(request), expected_revision=revision, **data
+            ),
+            current=lambda: _canned_reply(reply_id),
+        )
+    except Refused as refused:
         return render(
             request, "casenotes/canned_edit.html", {**context, "form": form, "error": str(refused)}, status=409
         )
-    except services.EditConflict as conflict:
-        kept = CannedReplyEditForm(initial={**data, "revision": conflict.revision})
+    if conflict:
         return render(
-            request, "casenotes/canned_edit.html", {**context, "form": kept, "conflict": conflict}, status=409
+            request, "casenotes/canned_edit.html", {**context, "form": form, "conflict": conflict}, status=409
         )
     return redirect("casenotes:canned")
 

@@ -36,6 +36,7 @@ from casework.forms import (
     StaffReplyForm,
 )
 from casework.models import Case, CaseKey
+from casework.sealed import save_edit
 from core.body import NOT_WHOLE, body_incomplete, handles_incomplete_body
 from core.downloads import attachment_response
 from evacuation.checkins.panels import case_page_context as checkins_context
@@ -502,23 +503,17 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
             request, public_id, status=400, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
         )
     try:
-        services.case_flags_set(
-            case=case,
-            actor=member,
-            actor_private_key=staff_keys(request).private_key,
-            hostile_relative=form.cleaned_data["hostile_relative"],
-            hostile_note=form.cleaned_data["hostile_note"],
-            no_contact_via=form.cleaned_data["no_contact_via"],
-            expected_revision=form.cleaned_data["revision"],
-        )
-    except services.EditConflict as conflict:
-        # The page shows the case as it is now; the form keeps what was typed, based on the
-        # current revision, so checking and saving again is one click.
-        typed = request.POST.copy()
-        typed["revision"] = str(conflict.current)
-        extra = {"flags_form": CaseFlagsForm(typed), "flags_conflict": EDIT_CONFLICT_MESSAGE}
-        return _render_case(
-            request, public_id, status=409, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
+        conflict = save_edit(
+            form,
+            lambda revision: services.case_flags_set(
+                case=case,
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                hostile_relative=form.cleaned_data["hostile_relative"],
+                hostile_note=form.cleaned_data["hostile_note"],
+                no_contact_via=form.cleaned_data["no_contact_via"],
+                expected_revision=revision,
+            ),
         )
     except keys.NoAccess:
         raise Http404 from None
@@ -526,6 +521,13 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
         extra = {"duress_error": str(refused)}
         return _render_case(
             request, public_id, status=403, extra=extra, problem=(NOT_SAVED, "alerts"), section=sections.STATE
+        )
+    if conflict:
+        # The page shows the case as it is now; the form keeps what was typed, based on the
+        # current revision, so checking and saving again is one click.
+        extra = {"flags_form": form, "flags_conflict": EDIT_CONFLICT_MESSAGE}
+        return _render_case(
+            request, public_id, status=409, extra=extra, problem=(NOT_SAVED, "flags"), section=sections.STATE
         )
     messages.success(request, _("Warnings saved."))
     return redirect(sections.case_url(case.public_id, sections.STATE))

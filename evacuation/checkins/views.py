@@ -14,6 +14,7 @@ from accounts.access import staff_keys, staff_member, staff_required
 from casework import keys, sections
 from casework.access import case_for_member
 from casework.models import Case
+from casework.sealed import Refused
 from casework.views import _render_case
 from evacuation.checkins import services
 from evacuation.checkins.forms import FateForm, ScheduleForm
@@ -71,7 +72,7 @@ def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _refused(request, public_id, str(refused))
     return _to_panel(case)
 

@@ -27,6 +27,7 @@ from audit.services import audit_record
 from casework import keys, sections
 from casework.access import case_for_member
 from casework.models import Case
+from casework.sealed import Refused, save_edit
 
 # The case page with this app's forms in it, so a refused form is shown again in place.
 from casework.views import _render_case
@@ -79,7 +80,7 @@ def entry_add(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _case_page(request, case, 400, funds_form=form, funds_error=str(refused))
     except services.OverBudget as over:
         form.ask_to_confirm_over_budget()
@@ -146,25 +147,29 @@ def entry_edit(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> Htt
         return _render_edit(request, case, entry, form, status=400)
     data = form.cleaned_data
     try:
-        services.entry_edit(
-            entry=entry,
-            actor=member,
-            actor_private_key=_private_key(request),
-            data=_entry_input(data),
-            base_revision=data["revision"],
-            confirm_over_budget=data["confirm_over_budget"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.entry_edit(
+                entry=entry,
+                actor=member,
+                actor_private_key=_private_key(request),
+                data=_entry_input(data),
+                expected_revision=revision,
+                confirm_over_budget=data["confirm_over_budget"],
+            ),
+            # A confirmation to go beyond the budget was for the version it was given on.
+            forget=["confirm_over_budget"],
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_edit(request, case, entry, form, status=400, error=str(refused))
     except services.OverBudget as over:
         form.ask_to_confirm_over_budget()
         return _render_edit(request, case, entry, form, status=409, over_budget=over)
-    except services.EditConflict as conflict:
+    if conflict:
         entry.refresh_from_db()
-        kept = EntryEditForm(initial={**data, "revision": conflict.revision, "confirm_over_budget": False})
-        return _render_edit(request, case, entry, kept, status=409, conflict=conflict)
+        return _render_edit(request, case, entry, form, status=409, conflict=conflict)
     return _to_case(case)
 
 
@@ -187,7 +192,7 @@ def entry_decide(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> H
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         extra = {"funds_decision_form": form, "funds_decision_entry": entry.pk, "funds_error": str(refused)}
         return _case_page(request, case, 400, **extra)
     return _to_case(case)
@@ -202,21 +207,23 @@ def budget(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _case_page(request, case, 400, funds_budget_form=form)
     try:
-        services.budget_set(
-            case=case,
-            actor=member,
-            actor_private_key=_private_key(request),
-            amount=form.cleaned_data["amount"],
-            currency=form.cleaned_data["currency"],
-            base_revision=form.cleaned_data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.budget_set(
+                case=case,
+                actor=member,
+                actor_private_key=_private_key(request),
+                amount=form.cleaned_data["amount"],
+                currency=form.cleaned_data["currency"],
+                expected_revision=revision,
+            ),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _case_page(request, case, 400, funds_budget_form=form, funds_budget_error=str(refused))
-    except services.EditConflict as conflict:
-        kept = BudgetForm(initial={**form.cleaned_data, "revision": conflict.revision})
-        return _case_page(request, case, 409, funds_budget_form=kept, funds_budget_conflict=conflict)
+    if conflict:
+        return _case_page(request, case, 409, funds_budget_form=form, funds_budget_conflict=conflict)
     return _to_case(case)
 
 

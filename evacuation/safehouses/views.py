@@ -19,6 +19,7 @@ from accounts.access import staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from casework import keys, sections
 from casework.access import case_for_member
+from casework.sealed import EditConflict, save_edit
 from casework.selectors import cases_visible_to
 from casework.views import _render_case
 from evacuation.safehouses import selectors, services
@@ -161,26 +162,25 @@ def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
         return _render_edit(request, house, form, status=400)
     data = form.cleaned_data
     try:
-        services.safe_house_edit(
-            actor=member,
-            actor_private_key=staff_keys(request).private_key,
-            house=house,
-            expected_revision=data["revision"],
-            code_name=data["code_name"],
-            capacity=data["capacity"],
-            address=data["address"] if with_address else None,
-            notes=data["notes"] if with_address else None,
-        )
-    except services.SafeHouseConflict as conflict:
-        # What was typed stays; the form now carries the current revision.
-        house.refresh_from_db()
-        fresh = request.POST.copy()
-        fresh["revision"] = str(conflict.current)
-        return _render_edit(
-            request, house, SafeHouseEditForm(fresh, with_address=with_address), status=409, error=str(CONFLICT_MESSAGE)
+        conflict = save_edit(
+            form,
+            lambda revision: services.safe_house_edit(
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                house=house,
+                expected_revision=revision,
+                code_name=data["code_name"],
+                capacity=data["capacity"],
+                address=data["address"] if with_address else None,
+                notes=data["notes"] if with_address else None,
+            ),
         )
     except services.SafeHouseRefused as refused:
         return _render_edit(request, house, form, status=409, error=str(refused))
+    if conflict:
+        # What was typed stays; the form now carries the current revision.
+        house.refresh_from_db()
+        return _render_edit(request, house, form, status=409, error=str(CONFLICT_MESSAGE))
     return redirect("safehouses:detail", house_id=house.pk)
 
 
@@ -195,7 +195,7 @@ def house_close(request: HttpRequest, house_id: int) -> HttpResponse:
         return _render_detail(request, house, member, error=error, status=400)
     try:
         services.safe_house_close(actor=member, house=house, expected_revision=form.cleaned_data["revision"])
-    except services.SafeHouseConflict:
+    except EditConflict:
         house.refresh_from_db()
         return _render_detail(request, house, member, error=str(CONFLICT_MESSAGE), status=409)
     except services.SafeHouseRefused as refused:
