@@ -27,14 +27,15 @@ than one person may have open. It needs the same few things each time, and they 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from django import forms
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
+from django.http import QueryDict
 
 import sealbox
 from accounts.models import StaffMember
@@ -78,7 +79,7 @@ def open_bytes(opened: dict[int, bytes], case_key_id: int | None, ciphertext: by
     keys.case_private_keys) lacks the version it is sealed to (or it names none). Raises
     RecordDoesNotOpen when the version is there and the record does not open under ``ctx``."""
     private = opened.get(case_key_id) if case_key_id is not None else None
-    if private is None:
+    if private is None or case_key_id is None:
         return None
     try:
         return sealbox.unseal(private, bytes(ciphertext), ctx=ctx)
@@ -160,13 +161,25 @@ class Conflict(Generic[T]):
     current: T | None = None
 
 
+@overload
+def save_edit(
+    form: forms.BaseForm, save: Callable[[Any], object], *, current: Callable[[], T], forget: Iterable[str] = ()
+) -> Conflict[T] | None: ...
+
+
+@overload
+def save_edit(
+    form: forms.BaseForm, save: Callable[[Any], object], *, current: None = None, forget: Iterable[str] = ()
+) -> Conflict[None] | None: ...
+
+
 def save_edit(
     form: forms.BaseForm,
     save: Callable[[Any], object],
     *,
     current: Callable[[], T] | None = None,
     forget: Iterable[str] = (),
-) -> Conflict[T] | None:
+) -> Conflict[T] | Conflict[None] | None:
     """Save a valid edit ``form`` posted with the revision it was based on (its ``revision``
     field): ``save(expected_revision)`` calls the service. Returns None once saved.
 
@@ -180,11 +193,14 @@ def save_edit(
     try:
         save(form.cleaned_data["revision"])
     except EditConflict as conflict:
-        data = form.data.copy()
+        posted = form.data
+        data: MutableMapping[str, Any] = posted.copy() if isinstance(posted, QueryDict) else dict(posted)
         data[form.add_prefix("revision")] = str(conflict.revision)
         for name in forget:
             data.pop(form.add_prefix(name), None)
         form.data = data
         form.cleaned_data["revision"] = conflict.revision
-        return Conflict(conflict.revision, conflict.by, conflict.at, current() if current is not None else None)
+        if current is None:
+            return Conflict(conflict.revision, conflict.by, conflict.at)
+        return Conflict(conflict.revision, conflict.by, conflict.at, current())
     return None
