@@ -78,8 +78,8 @@ def open_bytes(opened: dict[int, bytes], case_key_id: int | None, ciphertext: by
     """The plaintext; None when ``opened`` (case private keys by CaseKey id, from
     keys.case_private_keys) lacks the version it is sealed to (or it names none). Raises
     RecordDoesNotOpen when the version is there and the record does not open under ``ctx``."""
-    private = opened.get(case_key_id) if case_key_id is not None else None
-    if private is None or case_key_id is None:
+    private = None if case_key_id is None else opened.get(case_key_id)
+    if case_key_id is None or private is None:
         return None
     try:
         return sealbox.unseal(private, bytes(ciphertext), ctx=ctx)
