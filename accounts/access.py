@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -20,6 +22,32 @@ from core.vault import vault_clear
 logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponseBase]
+
+
+@dataclass(frozen=True, repr=False)
+class StaffKeys:
+    """The logged-in member's keys, unlocked for this session and proven for this request by
+    staff_required: ``private_key`` opens what is sealed to them (case key wraps), and
+    ``signing_key`` (the signing seed) signs their replies and sign-offs."""
+
+    private_key: bytes
+    signing_key: bytes
+
+
+# Filled by staff_required only, read through staff_keys only; an entry goes with its request.
+_PROVEN: WeakKeyDictionary[HttpRequest, StaffKeys] = WeakKeyDictionary()
+
+
+class KeysNotUnlocked(RuntimeError):
+    """staff_keys was asked outside a view wrapped in staff_required: a programming error."""
+
+
+def staff_keys(request: HttpRequest) -> StaffKeys:
+    """The member's keys for this request, as staff_required proved them."""
+    found = _PROVEN.get(request)
+    if found is None:
+        raise KeysNotUnlocked("staff_keys() is only for views wrapped in staff_required")
+    return found
 
 
 def staff_member(request: HttpRequest) -> StaffMember:
@@ -55,8 +83,7 @@ def staff_required(view: View) -> View:
             logger.warning("staff member %s: session ended, the account's keys are no longer proven", user.pk)
             vault_clear(request)
             return redirect("accounts:login")
-        request.staff_private_key = private_key  # type: ignore[attr-defined]
-        request.staff_signing_key = signing_key  # type: ignore[attr-defined]
+        _PROVEN[request] = StaffKeys(private_key, signing_key)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import sealbox
 from accounts import services
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
 from accounts.keyring import (
     UnlockedKeys,
@@ -310,8 +310,8 @@ def account(request: HttpRequest) -> HttpResponse:
         if services.code_check(member, form.cleaned_data["code"]):
             services.password_change(
                 member=member,
-                private_key=request.staff_private_key,  # type: ignore[attr-defined]
-                signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+                private_key=staff_keys(request).private_key,
+                signing_key=staff_keys(request).signing_key,
                 new_password=form.cleaned_data["password"],
             )
             # Keep this session (Django would end it on a new password hash); every other ends.

@@ -1,7 +1,8 @@
 """Reads that decrypt notes and tasks for one member; nothing decrypted is cached or stored.
 
 Lists decrypt only the rows they show. A row sealed to a key version the member does not
-hold is shown as unreadable (``None``), not hidden, so nobody mistakes it for missing.
+hold is shown as unreadable (``None``), not hidden, so nobody mistakes it for missing; a row
+that does not open although the member holds its version raises casework.sealed.RecordDoesNotOpen.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from casenotes import crypto
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
 from casework.models import Case
+from casework.sealed import open_text
 from casework.selectors import cases_visible_to
 
 
@@ -57,19 +59,19 @@ class TaskView:
 
 def open_note(note: CaseNote, opened: dict[int, bytes]) -> NoteView:
     ctx = crypto.note_body_ctx(note.id.bytes, note.case, note.author_id)
-    body = crypto.open_text(opened, note.case_key_id, bytes(note.body_ct), ctx=ctx)
+    body = open_text(opened, note.case_key_id, bytes(note.body_ct), ctx=ctx)
     return NoteView(
         note.id, note.author.username, note.author_id, note.created_at, note.updated_at, note.revision, body
     )
 
 
 def open_task(task: CaseTask, opened: dict[int, bytes]) -> TaskView:
-    title = crypto.open_text(
+    title = open_text(
         opened, task.case_key_id, bytes(task.title_ct), ctx=crypto.task_ctx("title", task.id.bytes, task.case)
     )
     detail: str | None = ""
     if bytes(task.detail_ct):
-        detail = crypto.open_text(
+        detail = open_text(
             opened, task.case_key_id, bytes(task.detail_ct), ctx=crypto.task_ctx("detail", task.id.bytes, task.case)
         )
     return TaskView(

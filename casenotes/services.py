@@ -1,13 +1,14 @@
 """Writes for notes, tasks and canned replies. Each runs in one transaction with its audit entry.
 
 Edits are checked against the revision the editor started from: a save based on an older
-revision raises EditConflict carrying the current version, and changes nothing.
+revision raises casework.sealed.EditConflict (who saved the current one, and when) and
+changes nothing.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,47 +20,23 @@ from audit.models import Action
 from audit.services import audit_record
 from casenotes import crypto
 from casenotes.models import CannedReply, CaseNote, CaseTask
-from casenotes.selectors import NoteView, TaskView, open_note, open_task
-from casework import keys
-from casework.models import Case, CaseKey, CaseKeyWrap
-
-
-class ChangeRefused(ValueError):
-    """The change is not allowed; the message says why (shown to staff)."""
-
-
-class EditConflict(Exception):
-    """Someone saved a newer revision after the editor opened the form. ``current`` is that
-    version as the editor may see it (a NoteView, TaskView or CannedReply)."""
-
-    def __init__(self, current: NoteView | TaskView | CannedReply, revision: int, by: str, at: datetime) -> None:
-        super().__init__(revision)
-        self.current, self.revision, self.by, self.at = current, revision, by, at
-
-
-def _case_locked(case: Case) -> Case:
-    """Locking the case keeps its key version still until the transaction ends: nothing is
-    sealed to a version that a concurrent removal has just replaced."""
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
-def _holds_current_key(case: Case, member: StaffMember) -> bool:
-    return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
-
-
-def _current_key_for(case: Case, member: StaffMember, member_private_key: bytes) -> CaseKey:
-    """The current case key, if ``member``'s session opens it; writing needs that (NoAccess
-    otherwise). A wrap row alone is no proof: a database writer can insert one."""
-    keys.current_key_open(case, member, member_private_key)
-    return keys.current_case_key(case)
-
+from casework.models import Case, CaseKey
+from casework.sealed import (
+    EditConflict,
+    Refused,
+    current_key_for,
+    holds_current_key,
+    lock_case,
+    require,
+    seal_text,
+)
 
 # --- notes ----------------------------------------------------------------------------------
 
 
 def _seal_note(note: CaseNote, case: Case, case_key: CaseKey, body: str) -> None:
     note.case_key = case_key
-    note.body_ct = crypto.seal_text(case_key, body, ctx=crypto.note_body_ctx(note.id.bytes, case, note.author_id))
+    note.body_ct = seal_text(case_key, body, ctx=crypto.note_body_ctx(note.id.bytes, case, note.author_id))
 
 
 def note_row(*, case: Case, author: StaffMember, body: str, case_key: CaseKey) -> CaseNote:
@@ -72,29 +49,26 @@ def note_row(*, case: Case, author: StaffMember, body: str, case_key: CaseKey) -
 
 def note_create(*, case: Case, author: StaffMember, author_private_key: bytes, body: str) -> CaseNote:
     with transaction.atomic():
-        locked = _case_locked(case)
+        locked = lock_case(case)
         note = note_row(
-            case=locked, author=author, body=body, case_key=_current_key_for(locked, author, author_private_key)
+            case=locked, author=author, body=body, case_key=current_key_for(locked, author, author_private_key)
         )
         audit_record(actor=author, action=Action.NOTE_CREATE, case=locked, details={"note": str(note.pk)})
     return note
 
 
 def note_edit(
-    *, note: CaseNote, actor: StaffMember, actor_private_key: bytes, body: str, base_revision: int
+    *, note: CaseNote, actor: StaffMember, actor_private_key: bytes, body: str, expected_revision: int
 ) -> CaseNote:
     """Only the author edits a note; the new text is sealed to the current key version."""
     with transaction.atomic():
-        locked = _case_locked(note.case)
+        locked = lock_case(note.case)
         current = CaseNote.objects.select_for_update(of=("self",)).select_related("author", "case").get(pk=note.pk)
         if current.author_id != actor.pk:
-            raise ChangeRefused(_("Only the author can change a note."))
-        case_key = _current_key_for(locked, actor, actor_private_key)
-        if current.revision != base_revision:
-            opened = keys.case_private_keys(locked, actor, actor_private_key)
-            raise EditConflict(
-                open_note(current, opened), current.revision, current.author.username, current.updated_at
-            )
+            raise Refused(_("Only the author can change a note."))
+        case_key = current_key_for(locked, actor, actor_private_key)
+        if current.revision != expected_revision:
+            raise EditConflict(current.revision, current.author.username, current.updated_at)
         _seal_note(current, locked, case_key, body)
         current.revision += 1
         current.updated_at = timezone.now()
@@ -112,16 +86,14 @@ def note_edit(
 
 
 def _check_owner(case: Case, owner: StaffMember) -> None:
-    if not (owner.is_active and _holds_current_key(case, owner)):
-        raise ChangeRefused(_("A task can only be given to someone who can read the case."))
+    if not (owner.is_active and holds_current_key(case, owner)):
+        raise Refused(_("A task can only be given to someone who can read the case."))
 
 
 def _seal_task(task: CaseTask, case: Case, case_key: CaseKey, title: str, detail: str) -> None:
     task.case_key = case_key
-    task.title_ct = crypto.seal_text(case_key, title, ctx=crypto.task_ctx("title", task.id.bytes, case))
-    task.detail_ct = (
-        crypto.seal_text(case_key, detail, ctx=crypto.task_ctx("detail", task.id.bytes, case)) if detail else b""
-    )
+    task.title_ct = seal_text(case_key, title, ctx=crypto.task_ctx("title", task.id.bytes, case))
+    task.detail_ct = seal_text(case_key, detail, ctx=crypto.task_ctx("detail", task.id.bytes, case)) if detail else b""
 
 
 def task_row(
@@ -145,8 +117,8 @@ def task_create(
     due: date | None,
 ) -> CaseTask:
     with transaction.atomic():
-        locked = _case_locked(case)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         _check_owner(locked, owner)
         task = task_row(case=locked, actor=actor, owner=owner, title=title, detail=detail, due=due, case_key=case_key)
         audit_record(
@@ -164,22 +136,19 @@ def task_edit(
     title: str,
     detail: str,
     due: date | None,
-    base_revision: int,
+    expected_revision: int,
 ) -> CaseTask:
     """Any holder of the current case key edits a task; the text is re-sealed to that version."""
     with transaction.atomic():
-        locked = _case_locked(task.case)
+        locked = lock_case(task.case)
         current = (
             CaseTask.objects.select_for_update(of=("self",))
             .select_related("owner", "updated_by", "case")
             .get(pk=task.pk)
         )
-        case_key = _current_key_for(locked, actor, actor_private_key)
-        if current.revision != base_revision:
-            opened = keys.case_private_keys(locked, actor, actor_private_key)
-            raise EditConflict(
-                open_task(current, opened), current.revision, current.updated_by.username, current.updated_at
-            )
+        case_key = current_key_for(locked, actor, actor_private_key)
+        if current.revision != expected_revision:
+            raise EditConflict(current.revision, current.updated_by.username, current.updated_at)
         _check_owner(locked, owner)
         _seal_task(current, locked, case_key, title, detail)
         current.owner, current.due = owner, due
@@ -202,8 +171,8 @@ def task_set_done(*, task: CaseTask, actor: StaffMember, actor_private_key: byte
     needs no revision: two people ticking the same task both get what they asked for.
     Returns whether anything changed."""
     with transaction.atomic():
-        locked = _case_locked(task.case)
-        _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(task.case)
+        current_key_for(locked, actor, actor_private_key)
         current = CaseTask.objects.select_for_update().get(pk=task.pk)
         if (current.done_at is not None) == done:
             return False
@@ -216,13 +185,8 @@ def task_set_done(*, task: CaseTask, actor: StaffMember, actor_private_key: byte
 # --- canned replies (organisation templates, plaintext) ------------------------------------
 
 
-def _require_coordinator(actor: StaffMember) -> None:
-    if not permissions.can_edit_organisation_knowledge(actor):
-        raise ChangeRefused(_("Only a coordinator can change canned replies."))
-
-
 def canned_reply_create(*, actor: StaffMember, language: str, title: str, body: str) -> CannedReply:
-    _require_coordinator(actor)
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change canned replies."))
     with transaction.atomic():
         reply = CannedReply.objects.create(
             language=language, title=title, body=body, created_by=actor, updated_by=actor
@@ -232,18 +196,18 @@ def canned_reply_create(*, actor: StaffMember, language: str, title: str, body: 
 
 
 def canned_reply_edit(
-    *, reply: CannedReply, actor: StaffMember, language: str, title: str, body: str, base_revision: int
+    *, reply: CannedReply, actor: StaffMember, language: str, title: str, body: str, expected_revision: int
 ) -> CannedReply:
-    _require_coordinator(actor)
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change canned replies."))
     with transaction.atomic():
         current = (
             CannedReply.objects.select_for_update(of=("self",)).select_related("updated_by").filter(pk=reply.pk).first()
         )
         if current is None:
-            raise ChangeRefused(_("This canned reply was deleted."))
-        if current.revision != base_revision:
+            raise Refused(_("This canned reply was deleted."))
+        if current.revision != expected_revision:
             by = current.updated_by.username if current.updated_by else ""
-            raise EditConflict(current, current.revision, by, current.updated_at)
+            raise EditConflict(current.revision, by, current.updated_at)
         current.language, current.title, current.body = language, title, body
         current.revision += 1
         current.updated_by, current.updated_at = actor, timezone.now()
@@ -255,7 +219,7 @@ def canned_reply_edit(
 
 
 def canned_reply_delete(*, reply: CannedReply, actor: StaffMember) -> None:
-    _require_coordinator(actor)
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change canned replies."))
     with transaction.atomic():
         deleted, _rows = CannedReply.objects.filter(pk=reply.pk).delete()
         if deleted:

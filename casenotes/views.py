@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -41,6 +41,7 @@ from casework.access import case_for_member
 from casework.case_page import NOT_SAVED, PanelForm, Problem, case_url, render_case_page
 from casework.forms import StaffReplyForm
 from casework.models import Case
+from casework.sealed import Conflict, Refused, save_edit
 
 MY_TASKS_PAGE_SIZE = 25
 
@@ -51,7 +52,7 @@ def _to_case(case: Case) -> HttpResponse:
 
 def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:
     try:
-        return keys.case_private_keys(case, member, request.staff_private_key)  # type: ignore[attr-defined]
+        return keys.case_private_keys(case, member, staff_keys(request).private_key)
     except keys.NoAccess:
         raise Http404 from None
 
@@ -78,7 +79,7 @@ def note_add(request: HttpRequest, public_id: str) -> HttpResponse:
         services.note_create(
             case=case,
             author=member,
-            author_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            author_private_key=staff_keys(request).private_key,
             body=form.cleaned_data["body"],
         )
     except keys.NoAccess:
@@ -96,6 +97,14 @@ def _note_for_author(case: Case, note_id: uuid.UUID, member: StaffMember) -> Cas
     return note
 
 
+def _saved_note(case: Case, note: CaseNote, member: StaffMember, request: HttpRequest) -> selectors.NoteView:
+    """The note as saved now, for the page that shows an edit conflict."""
+    saved = selectors.note_on_case(case, note.pk)
+    if saved is None:
+        raise Http404
+    return selectors.open_note(saved, _opened(case, member, request))
+
+
 def _render_note_edit(
     request: HttpRequest,
     case: Case,
@@ -103,7 +112,7 @@ def _render_note_edit(
     form: NoteEditForm,
     *,
     status: int = 200,
-    conflict: services.EditConflict | None = None,
+    conflict: Conflict[Any] | None = None,
     error: str = "",
 ) -> HttpResponse:
     context = {"case": case, "note": note, "form": form, "conflict": conflict, "error": error}
@@ -128,22 +137,23 @@ def note_edit(request: HttpRequest, public_id: str, note_id: uuid.UUID) -> HttpR
     if not form.is_valid():
         return _render_note_edit(request, case, note, form, status=400)
     try:
-        services.note_edit(
-            note=note,
-            actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            body=form.cleaned_data["body"],
-            base_revision=form.cleaned_data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.note_edit(
+                note=note,
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                body=form.cleaned_data["body"],
+                expected_revision=revision,
+            ),
+            current=lambda: _saved_note(case, note, member, request),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_note_edit(request, case, note, form, status=403, error=str(refused))
-    except services.EditConflict as conflict:
-        # The typed text stays in the box; the form now starts from the current revision, so
-        # saving again (after comparing) replaces the other version on purpose.
-        kept = NoteEditForm(initial={"body": form.cleaned_data["body"], "revision": conflict.revision})
-        return _render_note_edit(request, case, note, kept, status=409, conflict=conflict)
+    if conflict:
+        return _render_note_edit(request, case, note, form, status=409, conflict=conflict)
     return _to_case(case)
 
 
@@ -164,7 +174,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         services.task_create(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             owner=data["owner"],
             title=data["title"],
             detail=data["detail"],
@@ -172,7 +182,7 @@ def task_add(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         returned = PanelForm("task", form, error=str(refused))
         problem = Problem(NOT_SAVED, "tasks")
         return render_case_page(request, case, failed_panel="notes", form=returned, problem=problem)
@@ -187,6 +197,11 @@ def _task_on_case(case: Case, task_id: uuid.UUID) -> CaseTask:
     return task
 
 
+def _saved_task(case: Case, task: CaseTask, member: StaffMember, request: HttpRequest) -> selectors.TaskView:
+    """The task as saved now, for the page that shows an edit conflict."""
+    return selectors.open_task(_task_on_case(case, task.pk), _opened(case, member, request))
+
+
 def _render_task_edit(
     request: HttpRequest,
     case: Case,
@@ -194,7 +209,7 @@ def _render_task_edit(
     form: TaskEditForm,
     *,
     status: int = 200,
-    conflict: services.EditConflict | None = None,
+    conflict: Conflict[Any] | None = None,
     error: str = "",
 ) -> HttpResponse:
     context = {"case": case, "task": task, "form": form, "conflict": conflict, "error": error}
@@ -226,23 +241,26 @@ def task_edit(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
         return _render_task_edit(request, case, task, form, status=400)
     data = form.cleaned_data
     try:
-        services.task_edit(
-            task=task,
-            actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            owner=data["owner"],
-            title=data["title"],
-            detail=data["detail"],
-            due=data["due"],
-            base_revision=data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.task_edit(
+                task=task,
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                owner=data["owner"],
+                title=data["title"],
+                detail=data["detail"],
+                due=data["due"],
+                expected_revision=revision,
+            ),
+            current=lambda: _saved_task(case, task, member, request),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_task_edit(request, case, task, form, status=400, error=str(refused))
-    except services.EditConflict as conflict:
-        kept = TaskEditForm(initial={**data, "owner": data["owner"].pk, "revision": conflict.revision}, case=case)
-        return _render_task_edit(request, case, task, kept, status=409, conflict=conflict)
+    if conflict:
+        return _render_task_edit(request, case, task, form, status=409, conflict=conflict)
     return _to_case(case)
 
 
@@ -257,7 +275,7 @@ def task_done(request: HttpRequest, public_id: str, task_id: uuid.UUID) -> HttpR
         services.task_set_done(
             task=task,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             done=done,
         )
     except keys.NoAccess:
@@ -278,7 +296,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         for case in {task.case.public_id: task.case for task in rows}.values():
             count = sum(1 for task in rows if task.case_id == case.pk)
             audit_record(actor=member, action=Action.TASKS_VIEW, case=case, details={"tasks": count})
-    tasks = selectors.open_tasks_for(member, request.staff_private_key, rows)  # type: ignore[attr-defined]
+    tasks = selectors.open_tasks_for(member, staff_keys(request).private_key, rows)
     return render(request, "casenotes/my_tasks.html", {"page": page, "tasks": tasks})
 
 
@@ -338,18 +356,22 @@ def canned_edit(request: HttpRequest, reply_id: int) -> HttpResponse:
     form = CannedReplyEditForm(request.POST)
     if not form.is_valid():
         return render(request, "casenotes/canned_edit.html", {**context, "form": form}, status=400)
-    data = dict(form.cleaned_data)
-    base_revision = data.pop("revision")
+    data = {name: value for name, value in form.cleaned_data.items() if name != "revision"}
     try:
-        services.canned_reply_edit(reply=reply, actor=staff_member(request), base_revision=base_revision, **data)
-    except services.ChangeRefused as refused:
+        conflict = save_edit(
+            form,
+            lambda revision: services.canned_reply_edit(
+                reply=reply, actor=staff_member(request), expected_revision=revision, **data
+            ),
+            current=lambda: _canned_reply(reply_id),
+        )
+    except Refused as refused:
         return render(
             request, "casenotes/canned_edit.html", {**context, "form": form, "error": str(refused)}, status=409
         )
-    except services.EditConflict as conflict:
-        kept = CannedReplyEditForm(initial={**data, "revision": conflict.revision})
+    if conflict:
         return render(
-            request, "casenotes/canned_edit.html", {**context, "form": kept, "conflict": conflict}, status=409
+            request, "casenotes/canned_edit.html", {**context, "form": form, "conflict": conflict}, status=409
         )
     return redirect("casenotes:canned")
 

@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import staff_member
+from accounts.access import staff_keys, staff_member
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -230,7 +230,7 @@ def render_case_page(
         owner = panel(failed_panel)
         shown = owner.section or CONVERSATION
     try:
-        opened = keys.case_private_keys(case, member, request.staff_private_key)  # type: ignore[attr-defined]
+        opened = keys.case_private_keys(case, member, staff_keys(request).private_key)
     except keys.NoAccess:
         raise Http404 from None
     with transaction.atomic():  # committed before the case content is decrypted for the page

@@ -161,7 +161,7 @@ class MessageReleaseForm(ConfirmForm):
 
 class CaseRevisionField(forms.IntegerField):
     """The case revision a form was rendered with: a save based on an older one is refused
-    (casework.services.EditConflict) instead of silently overwriting someone else's change."""
+    (casework.sealed.EditConflict) instead of silently overwriting someone else's change."""
 
     widget = forms.HiddenInput
 

@@ -47,6 +47,7 @@ from casework.models import (
     Team,
     TeamMembership,
 )
+from casework.sealed import EditConflict, Refused, holds_current_key, lock_case
 from core.argon2_slots import argon2_slot
 from core.certificates import certified, certify
 from notifications.models import Event
@@ -553,7 +554,7 @@ def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -
     with transaction.atomic():
         # Every login locks the case row (so both phrases do the same): a staff change cannot
         # slip in between reading the row and writing its certificate for the duress time.
-        locked = _case_locked(case)
+        locked = lock_case(case)
         unflagged = Case.objects.filter(pk=case.pk, under_duress_since__isnull=True)
         if if_duress is not None:
             unflagged = unflagged.filter(Exists(PersonCredential.objects.filter(pk=if_duress.pk, is_duress=True)))
@@ -600,7 +601,7 @@ def _certificate_once_flagged(case: Case, now: datetime) -> Expression | F:
 def message_post_from_person(*, session: PersonSession, body: str, attachments: Sequence[NewAttachment]) -> Message:
     try:
         with transaction.atomic():
-            case = Case.objects.select_for_update().get(pk=session.case.pk)
+            case = lock_case(session.case)
             after_duress = session.credential.is_duress or case.under_duress_since is not None
             readers = _person_message_readers(keys.current_case_key(case), session.credential)
             message = _message_create(
@@ -630,7 +631,7 @@ def message_post_from_staff(
     # state is read from the locked row the reply is written under.
     kinds = sensitive.matching_kinds(body)
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case)
         keys.current_key_open(locked, member, member_private_key)
         stopped = sensitive.reply_screen(locked=locked, member=member, kinds=kinds, confirmed=sensitive_confirmed)
         if stopped is None:
@@ -657,7 +658,7 @@ def _staff_reply_write(locked: Case, member: StaffMember, signing_key: bytes, bo
     return message
 
 
-class DuressActionRefused(ValueError):
+class DuressActionRefused(Refused):
     """A release or duress clearing is not allowed; the message says why (shown to staff)."""
 
 
@@ -675,7 +676,7 @@ def decoy_reply_post(
     # T3/T4: raises SensitiveReplyStopped (always refused) if the draft seems to hold a sensitive item.
     sensitive.cover_reply_screen(case=case, member=member, body=body)
     with transaction.atomic():
-        locked = _case_locked(case)
+        locked = lock_case(case)
         keys.current_key_open(locked, member, member_private_key)
         credentials = credentials_sealable(locked)
         if not any(credential.is_duress for credential in credentials):
@@ -699,7 +700,7 @@ def message_release(
         raise DuressActionRefused(_("Only a coordinator can release a held reply."))
     try:
         with transaction.atomic():
-            locked = _case_locked(case)
+            locked = lock_case(case)
             message = (
                 Message.objects.select_for_update()
                 .filter(pk=message_id, case=locked, held=True, is_decoy=False, sender=Message.Sender.STAFF)
@@ -812,8 +813,8 @@ def case_duress_clear(*, case: Case, actor: StaffMember, actor_private_key: byte
     if reason not in dict(DURESS_CLEAR_REASONS):
         raise DuressActionRefused(_("Choose why the person is safe again."))
     with transaction.atomic():
-        locked = _case_locked(case)
-        if not _holds_current_key(locked, actor):
+        locked = lock_case(case)
+        if not holds_current_key(locked, actor):
             raise keys.NoAccess
         keys.case_private_keys(locked, actor, actor_private_key)  # proves the session holds the key
         if locked.under_duress_since is None:
@@ -838,34 +839,19 @@ def _read_mark_set(case: Case, member: StaffMember) -> None:
 # --- who holds a case's key (need-to-know) ---------------------------------------------------
 
 
-class MembershipRefused(ValueError):
+class MembershipRefused(Refused):
     """The membership change is not allowed; the message says why (shown to staff)."""
 
 
-def _case_locked(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
-class EditConflict(Exception):
-    """The form was rendered from an older revision of the case: someone else changed it since."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(current)
-        self.current = current
-
-
-def case_revision_bump(locked: Case, *, expected: int | None = None) -> None:
-    """Record a staff change to ``locked`` (held with select_for_update). With ``expected``
-    (the revision a form was rendered with), refuse the change if anyone changed the case since:
-    the last save must not silently overwrite the one before it."""
-    if expected is not None and locked.revision != expected:
-        raise EditConflict(locked.revision)
+def case_revision_bump(locked: Case, *, expected_revision: int | None = None) -> None:
+    """Record a staff change to ``locked`` (held with lock_case). With ``expected_revision``
+    (the revision a form was rendered with), refuse the change if anyone changed the case since
+    (EditConflict): the last save must not silently overwrite the one before it."""
+    if expected_revision is not None and locked.revision != expected_revision:
+        # The case row does not keep who changed it last (the audit log does).
+        raise EditConflict(locked.revision, "", None)
     locked.revision += 1
     locked.save(update_fields=["revision"])
-
-
-def _holds_current_key(case: Case, member: StaffMember) -> bool:
-    return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
 
 
 @dataclass(frozen=True, repr=False)
@@ -886,8 +872,8 @@ def codename_burn(*, case: Case, actor: StaffMember, actor_private_key: bytes) -
     if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can issue a new codename."))
     with transaction.atomic():
-        locked = _case_locked(case)
-        if not _holds_current_key(locked, actor):
+        locked = lock_case(case)
+        if not holds_current_key(locked, actor):
             raise keys.NoAccess
         keys.case_checked(locked)
         opened = keys.case_private_keys(locked, actor, actor_private_key)
@@ -990,10 +976,10 @@ def case_flags_set(
     if not permissions.can_work_case(actor):
         raise DuressActionRefused(_("Only a caseworker or coordinator can change these warnings."))
     with transaction.atomic():
-        locked = _case_locked(case)
-        if not _holds_current_key(locked, actor):
+        locked = lock_case(case)
+        if not holds_current_key(locked, actor):
             raise keys.NoAccess
-        case_revision_bump(locked, expected=expected_revision)
+        case_revision_bump(locked, expected_revision=expected_revision)
         opened = keys.case_private_keys(locked, actor, actor_private_key)
         raw = keys.details_open(locked, opened)
         if raw is None:
@@ -1025,12 +1011,12 @@ def case_member_add(
     leaving a team later does not take them off it; with it, they read the case as a member of
     that team (casework.teams)."""
     with transaction.atomic():
-        locked = keys.case_checked(_case_locked(case))  # its state decides who may be added
+        locked = keys.case_checked(lock_case(case))  # its state decides who may be added
         if not permissions.can_hold_case_key(member, case_verified=locked.status == State.VERIFIED):
             if permissions.can_hold_case_key(member, case_verified=True):
                 raise MembershipRefused(_("Logistics staff can be given a case only once it is verified."))
             raise MembershipRefused(_("This person's role does not read case content."))
-        if _holds_current_key(locked, member):
+        if holds_current_key(locked, member):
             raise MembershipRefused(_("This person can already read the case."))
         if trusted_box_key(member) is None:
             # A public key without a valid certificate may be a database writer's: no wrap.
@@ -1068,8 +1054,8 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
     (never the last caseworker or coordinator reading the case, never leaving the actor its only
     reader); disabling the account always takes them off, see staff_disable."""
     with transaction.atomic():
-        locked = _case_locked(case)
-        if not _holds_current_key(locked, member):
+        locked = lock_case(case)
+        if not holds_current_key(locked, member):
             raise MembershipRefused(_("This person does not hold the case key."))
         holders = keys.current_holders(locked)
         if not any(holder.pk == actor.pk for holder in holders):

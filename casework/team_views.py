@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -90,7 +90,7 @@ def team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
         change = teams.team_member_add(
             team=team,
             actor=staff_member(request),
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             member=form.cleaned_data["member"],
         )
     except teams.TeamRefused as refused:
@@ -109,7 +109,7 @@ def team_member_remove(request: HttpRequest, team_id: int, member_id: int) -> Ht
         change = teams.team_member_remove(
             team=team,
             actor=staff_member(request),
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             member=removed,
         )
     except teams.TeamRefused as refused:
@@ -129,7 +129,7 @@ def team_case_assign(request: HttpRequest, team_id: int) -> HttpResponse:
             case=form.cleaned_data["case"],
             team=team,
             actor=staff_member(request),
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
         )
     except teams.TeamRefused as refused:
         return _render_team(request, team, status=400, error=str(refused))
@@ -145,7 +145,7 @@ def pending_keys(request: HttpRequest) -> HttpResponse:
     if not permissions.can_see_case_list(member):
         raise PermissionDenied
     if request.method == "POST":
-        done = teams.pending_wraps_complete(actor=member, actor_private_key=request.staff_private_key)  # type: ignore[attr-defined]
+        done = teams.pending_wraps_complete(actor=member, actor_private_key=staff_keys(request).private_key)
         if done:
             messages.success(request, _("Case keys handed on: %(count)d.") % {"count": done})
         return redirect("casework:pending_keys")

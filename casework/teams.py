@@ -59,6 +59,7 @@ from casework.models import (
     Team,
     TeamMembership,
 )
+from casework.sealed import holds_current_key, lock_case
 from core.certificates import certified, certified_only, certify
 from triage.lifecycle import State
 from vetting import services as vetting_services
@@ -99,10 +100,6 @@ def team_create(*, actor: StaffMember, name: str) -> Team:
     except IntegrityError:
         raise TeamRefused(_("A team with this name already exists.")) from None
     return team
-
-
-def _holds_current_key(case: Case, member: StaffMember) -> bool:
-    return CaseKeyWrap.objects.filter(case_key__case=case, case_key__version=case.key_version, member=member).exists()
 
 
 _Reason = TypeVar("_Reason", CaseNamedMember, CaseHeldViaTeam, PendingWrap, TeamMembership)
@@ -148,7 +145,7 @@ def _give_key_or_owe_it(
     state (a verifier, before vetting starts)."""
     if not _owed(member, case):
         return
-    if _holds_current_key(case, member):
+    if holds_current_key(case, member):
         # Already reads it (named, or from before): they now hold it through the team as well.
         if not certified_only(CaseHeldViaTeam.objects.filter(case=case, member=member, team=team)):
             CaseHeldViaTeam.objects.filter(case=case, member=member, team=team).delete()
@@ -159,7 +156,7 @@ def _give_key_or_owe_it(
         # others getting it (team_member_add refuses such a member before it gets here).
         logger.warning("Staff member %s: public key certificate does not hold; case key not given.", member.pk)
         return
-    if actor is None or actor_private_key is None or not _holds_current_key(case, actor):
+    if actor is None or actor_private_key is None or not holds_current_key(case, actor):
         _owe(case, team, member, change)
         return
     try:
@@ -300,7 +297,7 @@ def case_team_assign(*, case: Case, team: Team, actor: StaffMember, actor_privat
     _coordinator_only(actor)
     change = TeamChange()
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case)
         if locked.team_id == team.pk:
             raise TeamRefused(_("The case is already with this team."))
         previous = locked.team_id
@@ -404,7 +401,7 @@ def pending_wraps_visible_to(member: StaffMember, *, team: Team | None = None) -
     for row in rows.order_by("-can_complete", "case__created_at", "pk"):
         if not keys.case_trusted(row.case) or not _still_owed(row, row.case):
             continue
-        if _holds_current_key(row.case, row.member):
+        if holds_current_key(row.case, row.member):
             continue
         row.key_trusted = trusted_box_key(row.member) is not None  # type: ignore[attr-defined]  # for the callers
         listed.append(row)
@@ -442,12 +439,12 @@ def pending_wraps_complete(*, actor: StaffMember, actor_private_key: bytes) -> i
     with transaction.atomic():
         case_ids = PendingWrap.objects.values("case_id").distinct()
         for case in Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"):
-            if not _holds_current_key(case, actor) or not keys.case_trusted(case):
+            if not holds_current_key(case, actor) or not keys.case_trusted(case):
                 continue
             owed = PendingWrap.objects.filter(case=case).select_related("case", "member", "team").order_by("pk")
             for pending in owed:
                 member = pending.member
-                if not _still_owed(pending, case) or _holds_current_key(case, member):
+                if not _still_owed(pending, case) or holds_current_key(case, member):
                     pending.delete()
                     continue
                 if trusted_box_key(member) is None:  # stays owed; a coordinator must look at it

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -35,6 +35,7 @@ from casework.forms import (
     StaffReplyForm,
 )
 from casework.panels import ACCESS, STATE
+from casework.sealed import save_edit
 from core.body import NOT_WHOLE, body_incomplete, handles_incomplete_body
 from core.downloads import attachment_response
 from notifications import reach as notify_reach
@@ -56,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     member = staff_member(request)
-    page, rows = selectors.inbox_page(member, request.staff_private_key, request.GET.get("page"))  # type: ignore[attr-defined]
+    page, rows = selectors.inbox_page(member, staff_keys(request).private_key, request.GET.get("page"))
     context = {
         "page": page,
         "rows": rows,
@@ -105,8 +106,8 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
         message = services.message_post_from_staff(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
+            signing_key=staff_keys(request).signing_key,
             body=form.cleaned_data["body"],
             sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
         )
@@ -140,8 +141,8 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
         services.decoy_reply_post(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
+            signing_key=staff_keys(request).signing_key,
             body=form.cleaned_data["decoy_body"],
         )
     except keys.NoAccess:
@@ -175,7 +176,7 @@ def case_mark_read(request: HttpRequest, public_id: str) -> HttpResponse:
 def case_attachment(request: HttpRequest, public_id: str, attachment_id: uuid.UUID) -> HttpResponseBase:
     member = staff_member(request)
     case = case_for_member(member, public_id)
-    found = selectors.attachment_for_staff(case, member, request.staff_private_key, attachment_id)  # type: ignore[attr-defined]
+    found = selectors.attachment_for_staff(case, member, staff_keys(request).private_key, attachment_id)
     if found is None:
         raise Http404
     view, chunks = found
@@ -195,7 +196,7 @@ def case_attachment_original(request: HttpRequest, public_id: str, attachment_id
     case = case_for_member(member, public_id)
     if not permissions.can_open_original_files(member):
         raise PermissionDenied
-    found = selectors.original_for_member(case, member, request.staff_private_key, attachment_id)  # type: ignore[attr-defined]
+    found = selectors.original_for_member(case, member, staff_keys(request).private_key, attachment_id)
     if found is None:
         raise Http404
     view, chunks = found
@@ -226,7 +227,7 @@ def case_member_add(request: HttpRequest, public_id: str) -> HttpResponse:
         services.case_member_add(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             member=form.cleaned_data["member"],
         )
     except services.MembershipRefused as refused:
@@ -257,7 +258,7 @@ def case_member_remove(request: HttpRequest, public_id: str, member_id: int) -> 
         services.case_member_remove(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             member=removed,
         )
     except keys.NoAccess:
@@ -296,7 +297,7 @@ def staff_disable(request: HttpRequest, member_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.staff_disable(actor=actor, actor_private_key=request.staff_private_key, member=target)  # type: ignore[attr-defined]
+            services.staff_disable(actor=actor, actor_private_key=staff_keys(request).private_key, member=target)
         except services.MembershipRefused as refused:
             error = str(refused)
         else:
@@ -325,8 +326,8 @@ def message_release(request: HttpRequest, public_id: str, message_id: uuid.UUID)
         released = services.message_release(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            actor_signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
+            actor_signing_key=staff_keys(request).signing_key,
             message_id=message_id,
         )
     except keys.NoAccess:
@@ -356,7 +357,7 @@ def case_duress_clear(request: HttpRequest, public_id: str) -> HttpResponse:
         services.case_duress_clear(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             reason=form.cleaned_data["reason"],
         )
     except keys.NoAccess:
@@ -387,7 +388,7 @@ def codename_burn(request: HttpRequest, public_id: str) -> HttpResponse:
         issued = services.codename_burn(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
         )
     except keys.NoAccess:
         raise Http404 from None
@@ -411,23 +412,17 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
             request, case, failed_panel="flags", form=PanelForm("flags", form), problem=Problem(NOT_SAVED, "flags")
         )
     try:
-        services.case_flags_set(
-            case=case,
-            actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            hostile_relative=form.cleaned_data["hostile_relative"],
-            hostile_note=form.cleaned_data["hostile_note"],
-            no_contact_via=form.cleaned_data["no_contact_via"],
-            expected_revision=form.cleaned_data["revision"],
-        )
-    except services.EditConflict as conflict:
-        # The page shows the case as it is now; the form keeps what was typed, based on the
-        # current revision, so checking and saving again is one click.
-        typed = request.POST.copy()
-        typed["revision"] = str(conflict.current)
-        returned = PanelForm("flags", CaseFlagsForm(typed), about=EDIT_CONFLICT_MESSAGE)
-        return render_case_page(
-            request, case, failed_panel="flags", form=returned, status=409, problem=Problem(NOT_SAVED, "flags")
+        conflict = save_edit(
+            form,
+            lambda revision: services.case_flags_set(
+                case=case,
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                hostile_relative=form.cleaned_data["hostile_relative"],
+                hostile_note=form.cleaned_data["hostile_note"],
+                no_contact_via=form.cleaned_data["no_contact_via"],
+                expected_revision=revision,
+            ),
         )
     except keys.NoAccess:
         raise Http404 from None
@@ -435,6 +430,13 @@ def case_flags(request: HttpRequest, public_id: str) -> HttpResponse:
         returned = PanelForm("flags", error=str(refused))
         return render_case_page(
             request, case, failed_panel="flags", form=returned, status=403, problem=Problem(NOT_SAVED, "flags")
+        )
+    if conflict:
+        # The page shows the case as it is now; the form keeps what was typed, based on the
+        # current revision, so checking and saving again is one click.
+        returned = PanelForm("flags", form, about=EDIT_CONFLICT_MESSAGE)
+        return render_case_page(
+            request, case, failed_panel="flags", form=returned, status=409, problem=Problem(NOT_SAVED, "flags")
         )
     messages.success(request, _("Warnings saved."))
     return redirect(case_page.case_url(case.public_id, STATE))

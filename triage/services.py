@@ -14,17 +14,18 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys, teams
-from casework.models import Case, CaseKeyWrap
+from casework.models import Case
+from casework.sealed import Refused, holds_current_key, lock_case
 from casework.services import case_revision_bump, case_state_changed
 from triage.lifecycle import ClosingReason, State, transition_for
 from triage.models import CaseStateChange, OnCallShift
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(Refused):
     """The state change is not allowed; the message says why (shown to staff)."""
 
 
-class ShiftRefused(ValueError):
+class ShiftRefused(Refused):
     pass
 
 
@@ -40,7 +41,7 @@ def case_transition(
 ) -> CaseStateChange:
     """Move ``case`` to ``to_state`` if the lifecycle allows it for ``member``'s role.
     ``expected_revision`` is the case revision the form was rendered with: if someone changed
-    the case since, casework.services.EditConflict is raised and nothing changes.
+    the case since, casework.sealed.EditConflict is raised and nothing changes.
 
     Case.status is updated with a plain UPDATE (its field keeps its original choices); the
     values written are checked here against triage.lifecycle.State.
@@ -51,13 +52,10 @@ def case_transition(
     verifiers (casework.teams.vetting_started): with ``member_private_key`` at once, without it
     the keys are owed until a key holder hands them on."""
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        holds_key = CaseKeyWrap.objects.filter(
-            case_key__case=locked, case_key__version=locked.key_version, member=member
-        ).exists()
-        if not member.is_active or not holds_key:
+        locked = lock_case(case)
+        if not member.is_active or not holds_current_key(locked, member):
             raise TransitionRefused(_("Only someone who holds the case key can change its state."))
-        case_revision_bump(locked, expected=expected_revision)
+        case_revision_bump(locked, expected_revision=expected_revision)
         if to_state not in State.values:
             raise TransitionRefused(_("Unknown case state."))
         transition = transition_for(locked.status, to_state)

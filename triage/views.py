@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from casework.access import case_for_member
 from casework.case_page import case_url
 from casework.forms import EDIT_CONFLICT_MESSAGE
 from casework.models import Case
-from casework.services import EditConflict
+from casework.sealed import save_edit
 from triage import services
 from triage.forms import ShiftForm, TransitionForm
 from triage.lifecycle import ClosingReason, State, state_label
@@ -33,19 +33,22 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            services.case_transition(
-                case=case,
-                member=member,
-                to_state=form.cleaned_data["to_state"],
-                reason=form.cleaned_data["reason"],
-                expected_revision=form.cleaned_data["revision"],
-                member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            conflict = save_edit(
+                form,
+                lambda revision: services.case_transition(
+                    case=case,
+                    member=member,
+                    to_state=form.cleaned_data["to_state"],
+                    reason=form.cleaned_data["reason"],
+                    expected_revision=revision,
+                    member_private_key=staff_keys(request).private_key,
+                ),
             )
         except services.TransitionRefused as refused:
             error = str(refused)
-        except EditConflict as conflict:
-            return _transition_conflict(request, case, form, conflict.current)
         else:
+            if conflict:
+                return _transition_conflict(request, case, form, conflict.revision)
             messages.success(
                 request, _("Case closed.") if form.cleaned_data["to_state"] == State.CLOSED else _("State changed.")
             )

@@ -19,13 +19,14 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework.models import Case
+from casework.sealed import Refused
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
 from vetting import digests, normalise
 from vetting.models import ContactDigest, RedFlag, RedFlagDigest, RedFlagKind, RedFlagMatch
 
 
-class RedFlagRefused(ValueError):
+class RedFlagRefused(Refused):
     """The flag cannot be added; the message says why (shown to staff)."""
 
 

@@ -29,6 +29,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case
+from casework.sealed import Refused
 from triage.lifecycle import State
 from vetting import digests, normalise
 from vetting.models import SensitiveItem, SensitiveItemKey, SensitiveKind, SensitiveShingle
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 READER_ROLES = permissions.SENSITIVE_READER_ROLES
 
 
-class SensitiveRefused(ValueError):
+class SensitiveRefused(Refused):
     """The action is not allowed; the message says why (shown to staff)."""
 
 

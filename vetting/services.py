@@ -22,6 +22,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, CaseKeyWrap
+from casework.sealed import Refused, lock_case
 from core.certificates import certified, certify
 from triage.lifecycle import State
 from triage.models import CaseStateChange
@@ -33,7 +34,7 @@ SIGN_OFFS_NEEDED = 2
 logger = logging.getLogger(__name__)
 
 
-class VettingRefused(ValueError):
+class VettingRefused(Refused):
     """The vetting action is not allowed; the message says why (shown to staff)."""
 
 
@@ -48,7 +49,7 @@ def reason_ctx(case: Case, sign_off_id: int, member_id: int) -> bytes:
 def _locked_for_holder(case: Case, member: StaffMember, member_private_key: bytes) -> Case:
     """The case row locked, after checking ``member`` holds the current key version and their
     session opens it. Raises keys.NoAccess otherwise (the views answer 404)."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked = lock_case(case)
     # Opens the current wrap itself: a wrap row that does not open (a database writer's) is
     # refused like none at all.
     keys.current_key_open(locked, member, member_private_key)
@@ -215,7 +216,7 @@ def sign_off_create(
 def sign_off_withdraw(*, case: Case, member: StaffMember, sign_off_id: int) -> SignOff:
     """A verifier takes back their own sign-off, while the case is still being vetted."""
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case)
         sign_off = SignOff.objects.filter(
             pk=sign_off_id, case=locked, verifier=member, withdrawn_at__isnull=True
         ).first()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -56,7 +56,7 @@ def check_tick(request: HttpRequest, public_id: str) -> HttpResponse:
         services.check_tick(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
             item=form.cleaned_data["item"],
             note=form.cleaned_data["note"],
         )
@@ -83,8 +83,8 @@ def sign_off(request: HttpRequest, public_id: str) -> HttpResponse:
         services.sign_off_create(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            signing_key=request.staff_signing_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
+            signing_key=staff_keys(request).signing_key,
             reason=form.cleaned_data["reason"],
         )
     except keys.NoAccess:
@@ -121,7 +121,7 @@ def sensitive_choose(request: HttpRequest, public_id: str) -> HttpResponse:
         items = sensitive.items_to_share(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
         )
     except keys.NoAccess:
         raise Http404 from None
@@ -149,7 +149,7 @@ def sensitive_insert(request: HttpRequest, public_id: str) -> HttpResponse:
         text = sensitive.item_insert(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
             item=item,
         )
     except keys.NoAccess:
@@ -171,7 +171,7 @@ def _sensitive_page(request: HttpRequest, form: SensitiveItemForm, status: int =
     member = staff_member(request)
     with transaction.atomic():
         audit_record(actor=member, action=Action.SENSITIVE_ITEMS_VIEW)
-    items = sensitive.items_for(member, request.staff_private_key)  # type: ignore[attr-defined]
+    items = sensitive.items_for(member, staff_keys(request).private_key)
     lacking = sensitive.readers_lacking_items()
     context = {"form": form, "items": items, "unshared": sensitive.items_unshared(), "lacking": lacking, "error": error}
     return render(request, "vetting/sensitive_items.html", context, status=status)
@@ -213,7 +213,7 @@ def sensitive_items_share(request: HttpRequest) -> HttpResponse:
     try:
         sensitive.sensitive_items_share(
             actor=staff_member(request),
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             member=member,
         )
     except sensitive.SensitiveRefused as refused:

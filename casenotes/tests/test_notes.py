@@ -14,6 +14,7 @@ from casenotes.tests.helpers import field_value, private_key, text, textarea
 from casework import keys
 from casework import services as casework_services
 from casework.models import Case, CaseKey
+from casework.sealed import Refused
 from tests.personas import PersonAtRisk, Staff, make_staff
 
 
@@ -142,9 +143,13 @@ def test_only_the_author_can_change_a_note(coordinator: Staff, caseworker: Staff
     console = coordinator.console()
     assert console.get(url).status_code == 403
     assert console.post(url, {"body": "Not yours.", "revision": 1}).status_code == 403
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.note_edit(
-            note=note, actor=coordinator.member, actor_private_key=private_key(coordinator), body="x", base_revision=1
+            note=note,
+            actor=coordinator.member,
+            actor_private_key=private_key(coordinator),
+            body="x",
+            expected_revision=1,
         )
     note.refresh_from_db()
     assert note.revision == 1

@@ -18,6 +18,7 @@ from casenotes.views import MY_TASKS_PAGE_SIZE
 from casework import keys
 from casework import services as casework_services
 from casework.models import Case
+from casework.sealed import Refused
 from tests.personas import PersonAtRisk, Staff
 
 
@@ -180,7 +181,7 @@ def test_a_task_can_only_be_given_to_someone_who_can_read_the_case(
     page = text(response)
     assert "A task can only be given to someone who can read the case." in page
     assert field_value(page, "title") == "Meet at the border"
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         _task(person.case, caseworker, outsider, "Meet at the border")
     assert not CaseTask.objects.exists()
 

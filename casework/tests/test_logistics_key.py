@@ -139,7 +139,7 @@ def test_logistics_given_the_key_on_a_verified_case_place_record_progress_and_pa
         data=plan_services.ProgressInput(
             status=LegStatus.UNDER_WAY, actual_departure=today, actual_arrival=None, documents={}
         ),
-        base_revision=leg.revision,
+        expected_revision=leg.revision,
     )
     assert (progressed.status, progressed.updated_by_id) == (LegStatus.UNDER_WAY, logistics.member.pk)
 

@@ -1,7 +1,8 @@
 """Sealing what this app keeps secret.
 
 "On what information" a fate status was set is case content: sealed to the case key, bound
-to the entry, its case and its author. The partner contact's address is sealed under the
+to the entry, its case and its author (casework.sealed seals and opens it under the context
+below). The partner contact's address is sealed under the
 notification key (the worker must read it with nobody logged in), bound to its schedule, and
 so is the reference agreed with the partner (what the partner's notice carries instead of a
 case id or a console link).
@@ -10,25 +11,12 @@ case id or a console link).
 from __future__ import annotations
 
 import sealbox
-from casework import keys
-from casework.models import Case, CaseKey
+from casework.models import Case
 from notifications.addresses import notification_key
 
 
 def fate_information_ctx(entry_id: bytes, case: Case, set_by_id: int) -> bytes:
     return sealbox.context("fate.information", entry_id, case.public_id, set_by_id)
-
-
-def seal_text(case_key: CaseKey, text: str, *, ctx: bytes) -> bytes:
-    return sealbox.seal(keys.sealable_public_key(case_key), text.encode(), ctx=ctx)
-
-
-def open_text(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, ctx: bytes) -> str | None:
-    """The plaintext, or None when ``opened`` lacks the key version it is sealed to."""
-    private = opened.get(case_key_id)
-    if private is None:
-        return None
-    return sealbox.unseal(private, bytes(ciphertext), ctx=ctx).decode()
 
 
 def _partner_ctx(schedule_id: int, case: Case) -> bytes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from casework.models import Case
+from casework.sealed import open_text
 from evacuation.checkins import crypto
 from evacuation.checkins.models import Alert, CheckIn, CheckInSchedule, Fate, FateStatus
 
@@ -67,7 +68,7 @@ def fate_history(case: Case, opened: dict[int, bytes]) -> list[FateView]:
             label=str(labels.get(row.status, row.status)),
             set_by=row.set_by.username,
             set_at=row.set_at,
-            information=crypto.open_text(
+            information=open_text(
                 opened,
                 row.case_key_id,
                 bytes(row.information_ct),

@@ -15,6 +15,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case
+from casework.sealed import Refused, current_key_for, lock_case, require, seal_text
 from casework.services import PersonSession, case_mark_duress
 from evacuation.checkins import crypto, ladder
 from evacuation.checkins.models import Alert, CheckIn, CheckInSchedule, Fate, FateStatus
@@ -23,17 +24,8 @@ from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
 
 
-class ChangeRefused(ValueError):
-    """The change is not allowed; the message says why (shown to staff)."""
-
-
 def _check_team_role(actor: StaffMember) -> None:
-    if not permissions.can_work_case(actor):
-        raise ChangeRefused(_("Only a caseworker or coordinator of the case can change this."))
-
-
-def _case_locked(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
+    require(permissions.can_work_case(actor), _("Only a caseworker or coordinator of the case can change this."))
 
 
 # --- the schedule -----------------------------------------------------------------------------
@@ -56,10 +48,10 @@ def schedule_set(
     ``partner_reference`` (agreed with them), in ``partner_language`` ("" : English)."""
     _check_team_role(actor)
     if partner_language not in {"", *dict(PARTNER_LANGUAGES)}:
-        raise ChangeRefused(_("Choose one of the listed languages."))
+        raise Refused(_("Choose one of the listed languages."))
     now = timezone.now()
     with transaction.atomic():
-        locked = _case_locked(case)
+        locked = lock_case(case)
         keys.current_key_open(locked, actor, actor_private_key)  # NoAccess: not on the case team
         schedule = CheckInSchedule.objects.select_for_update().filter(case=locked).first()
         created = schedule is None
@@ -98,7 +90,7 @@ def checkin_record(*, session: PersonSession) -> CheckIn:
     moves the next due time."""
     now = timezone.now()
     with transaction.atomic():
-        case = _case_locked(session.case)
+        case = lock_case(session.case)
         was_under_duress = case.under_duress_since is not None
         trusted = not session.credential.is_duress and not was_under_duress
         checkin = CheckIn.objects.create(case=case, at=now, trusted=trusted)
@@ -128,11 +120,11 @@ def escalation_acknowledge(*, case: Case, actor: StaffMember, actor_private_key:
     _check_team_role(actor)
     now = timezone.now()
     with transaction.atomic():
-        locked = _case_locked(case)
+        locked = lock_case(case)
         keys.current_key_open(locked, actor, actor_private_key)  # NoAccess: not on the case team
         schedule = CheckInSchedule.objects.select_for_update().filter(case=locked).first()
         if schedule is None or schedule.missed_due_at is None:
-            raise ChangeRefused(_("No missed check-in is waiting to be acknowledged."))
+            raise Refused(_("No missed check-in is waiting to be acknowledged."))
         missed, step = schedule.missed_due_at, schedule.step
         Alert.objects.filter(schedule=schedule, due_at=missed, acknowledged_at=None).update(
             acknowledged_at=now, acknowledged_by=actor
@@ -150,14 +142,13 @@ def fate_set(*, case: Case, actor: StaffMember, actor_private_key: bytes, status
     """A new entry in the person's fate history; "on what information" is sealed to the case key."""
     _check_team_role(actor)
     if status not in Fate.values:
-        raise ChangeRefused(_("Choose one of the listed statuses."))
+        raise Refused(_("Choose one of the listed statuses."))
     with transaction.atomic():
-        locked = _case_locked(case)
-        keys.current_key_open(locked, actor, actor_private_key)
-        case_key = keys.current_case_key(locked)
+        locked = lock_case(case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         entry = FateStatus(id=uuid.uuid4(), case=locked, status=status, set_by=actor, case_key=case_key)
         ctx = crypto.fate_information_ctx(entry.id.bytes, locked, actor.pk)
-        entry.information_ct = crypto.seal_text(case_key, information, ctx=ctx)
+        entry.information_ct = seal_text(case_key, information, ctx=ctx)
         entry.save(force_insert=True)
         audit_record(actor=actor, action=Action.FATE_SET, case=locked, details={"status": status})
     return entry

@@ -10,11 +10,12 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
-from accounts.access import staff_member, staff_required
+from accounts.access import staff_keys, staff_member, staff_required
 from casework import keys
 from casework.access import case_for_member
 from casework.case_page import PanelForm, case_url, render_case_page
 from casework.models import Case
+from casework.sealed import Refused
 from evacuation.checkins import services
 from evacuation.checkins.forms import FateForm, ScheduleForm
 from evacuation.checkins.panels import CHECKINS
@@ -43,7 +44,7 @@ def schedule_set(request: HttpRequest, public_id: str) -> HttpResponse:
         services.schedule_set(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             interval_hours=data["interval_hours"],
             grace_minutes=data["grace_minutes"],
             active=data["active"],
@@ -67,11 +68,11 @@ def acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
         services.escalation_acknowledge(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _again(request, case, PanelForm("acknowledge", error=str(refused)))
     return _to_panel(case)
 
@@ -90,7 +91,7 @@ def fate_set(request: HttpRequest, public_id: str) -> HttpResponse:
         services.fate_set(
             case=case,
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             status=form.cleaned_data["status"],
             information=form.cleaned_data["information"],
         )

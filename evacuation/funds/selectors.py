@@ -15,6 +15,7 @@ from django.db.models.functions import TruncMonth
 
 from accounts.models import StaffMember
 from casework.models import Case
+from casework.sealed import open_text
 from casework.selectors import cases_visible_to
 from evacuation.funds import crypto
 from evacuation.funds.models import CaseBudget, Category, EntryStatus, LedgerEntry
@@ -49,13 +50,13 @@ class EntryView:
 
 
 def open_entry(entry: LedgerEntry, opened: dict[int, bytes]) -> EntryView:
-    payee = crypto.open_text(
+    payee = open_text(
         opened, entry.case_key_id, bytes(entry.payee_ct), ctx=crypto.payee_ctx(entry.id.bytes, entry.case)
     )
     reason: str | None = ""
     if entry.decided_by_id is not None and bytes(entry.reason_ct):
         ctx = crypto.reason_ctx(entry.id.bytes, entry.case, entry.decided_by_id, entry.status)
-        reason = crypto.open_text(opened, entry.decision_key_id, bytes(entry.reason_ct), ctx=ctx)
+        reason = open_text(opened, entry.decision_key_id, bytes(entry.reason_ct), ctx=ctx)
     return EntryView(
         id=entry.id,
         category=entry.category,

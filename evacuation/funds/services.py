@@ -14,6 +14,8 @@ Rules (docs/crypto.md and the module docstring of models.py say why):
   currency) or the entry needed a coordinator: such an entry goes back to waiting after any
   change unless it now fits (the old decision is cleared). A correction that adds no money to an
   entry approved at once keeps it approved. A rejected entry cannot be changed.
+- Writes to a case's ledger hold the case row (casework.sealed.lock_case): two entries saved
+  at once cannot both pass the budget check, and the key version stays still meanwhile.
 - Budget: one per case, in one currency, set by a coordinator. Entries in the budget's currency
   that are approved or waiting count against it. Going beyond it is allowed only when the
   person saving confirms it (the entry is marked ``over_budget``).
@@ -36,24 +38,12 @@ from accounts import permissions
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
 from casework.models import Case, CaseKey
+from casework.sealed import EditConflict, Refused, current_key_for, lock_case, require, seal_text
 from evacuation.funds import crypto
 from evacuation.funds.models import CaseBudget, EntryStatus, LedgerEntry
 
 COUNTS_AGAINST_BUDGET = (EntryStatus.PENDING, EntryStatus.APPROVED)
-
-
-class ChangeRefused(ValueError):
-    """The change is not allowed; the message says why (shown to staff)."""
-
-
-class EditConflict(Exception):
-    """Someone saved a newer revision after the editor opened the form."""
-
-    def __init__(self, revision: int, by: str, at: datetime) -> None:
-        super().__init__(revision)
-        self.revision, self.by, self.at = revision, by, at
 
 
 class OverBudget(Exception):
@@ -116,29 +106,15 @@ def needs_approval(
 
 
 def _require_recorder(member: StaffMember) -> None:
-    if not permissions.can_record_payment(member):
-        raise ChangeRefused(_("Only coordinators, caseworkers and logistics staff record money paid out."))
-
-
-def _require_coordinator(member: StaffMember, message: str) -> None:
-    if not permissions.can_approve_payment(member):
-        raise ChangeRefused(message)
+    require(
+        permissions.can_record_payment(member),
+        _("Only coordinators, caseworkers and logistics staff record money paid out."),
+    )
 
 
 def _check_currency(currency: str) -> None:
     if currency not in settings.SP_FUNDS_CURRENCIES:
-        raise ChangeRefused(_("Choose one of the currencies in the list."))
-
-
-def _case_locked(case: Case) -> Case:
-    """Locking the case serialises writes to its ledger: two entries saved at once cannot both
-    pass the budget check, and the key version stays still until the transaction ends."""
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
-def _current_key_for(case: Case, member: StaffMember, member_private_key: bytes) -> CaseKey:
-    keys.current_key_open(case, member, member_private_key)
-    return keys.current_case_key(case)
+        raise Refused(_("Choose one of the currencies in the list."))
 
 
 def budget_counted(case: Case, currency: str, *, leaving_out: uuid.UUID | None = None) -> Decimal:
@@ -165,7 +141,7 @@ def _check_budget(case: Case, data: EntryInput, *, confirmed: bool, leaving_out:
 
 def _seal_payee(entry: LedgerEntry, case: Case, case_key: CaseKey, payee: str) -> None:
     entry.case_key = case_key
-    entry.payee_ct = crypto.seal_text(case_key, payee, ctx=crypto.payee_ctx(entry.id.bytes, case))
+    entry.payee_ct = seal_text(case_key, payee, ctx=crypto.payee_ctx(entry.id.bytes, case))
 
 
 def _apply_rule(entry: LedgerEntry, *, waits: bool) -> None:
@@ -200,8 +176,8 @@ def entry_create(
     _require_recorder(actor)
     _check_currency(data.currency)
     with transaction.atomic():
-        locked = _case_locked(case)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         over = _check_budget(locked, data, confirmed=confirm_over_budget)
         entry = entry_row(case=locked, actor=actor, data=data, case_key=case_key)
         if over:
@@ -222,19 +198,19 @@ def entry_edit(
     actor: StaffMember,
     actor_private_key: bytes,
     data: EntryInput,
-    base_revision: int,
+    expected_revision: int,
     confirm_over_budget: bool = False,
 ) -> LedgerEntry:
     _require_recorder(actor)
     _check_currency(data.currency)
     with transaction.atomic():
-        locked = _case_locked(entry.case)
+        locked = lock_case(entry.case)
         current = LedgerEntry.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=entry.pk)
-        case_key = _current_key_for(locked, actor, actor_private_key)
-        if current.revision != base_revision:
+        case_key = current_key_for(locked, actor, actor_private_key)
+        if current.revision != expected_revision:
             raise EditConflict(current.revision, current.updated_by.username, current.updated_at)
         if current.status == EntryStatus.REJECTED:
-            raise ChangeRefused(_("A rejected entry cannot be changed: record a new one instead."))
+            raise Refused(_("A rejected entry cannot be changed: record a new one instead."))
         over = _check_budget(locked, data, confirmed=confirm_over_budget, leaving_out=current.pk)
         waits = _waits_after_edit(locked, current, data)
         current.category, current.amount, current.currency, current.paid_on = (
@@ -278,22 +254,20 @@ def entry_decide(
     *, entry: LedgerEntry, actor: StaffMember, actor_private_key: bytes, approve: bool, reason: str
 ) -> LedgerEntry:
     """A coordinator approves or rejects a waiting entry, with a reason sealed to the case key."""
-    _require_coordinator(actor, _("Only a coordinator can approve or reject a payment."))
+    require(permissions.can_approve_payment(actor), _("Only a coordinator can approve or reject a payment."))
     if not reason.strip():
-        raise ChangeRefused(_("Write why you approve or reject it."))
+        raise Refused(_("Write why you approve or reject it."))
     with transaction.atomic():
-        locked = _case_locked(entry.case)
+        locked = lock_case(entry.case)
         current = LedgerEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        case_key = current_key_for(locked, actor, actor_private_key)
         if current.status != EntryStatus.PENDING:
-            raise ChangeRefused(_("This entry is not waiting for approval any more."))
+            raise Refused(_("This entry is not waiting for approval any more."))
         if actor.pk in (current.entered_by_id, current.updated_by_id):
-            raise ChangeRefused(
-                _("You entered or last changed this payment: another coordinator must approve or reject it.")
-            )
+            raise Refused(_("You entered or last changed this payment: another coordinator must approve or reject it."))
         current.status = EntryStatus.APPROVED if approve else EntryStatus.REJECTED
         current.decided_by, current.decided_at, current.decision_key = actor, timezone.now(), case_key
-        current.reason_ct = crypto.seal_text(
+        current.reason_ct = seal_text(
             case_key, reason, ctx=crypto.reason_ctx(current.id.bytes, locked, actor.pk, current.status)
         )
         current.save(update_fields=["status", "decided_by", "decided_at", "decision_key", "reason_ct"])
@@ -313,20 +287,20 @@ def budget_set(
     actor_private_key: bytes,
     amount: Decimal,
     currency: str,
-    base_revision: int | None,
+    expected_revision: int | None,
 ) -> CaseBudget:
-    """Set or change a case's budget (coordinators holding the case key). ``base_revision`` is
+    """Set or change a case's budget (coordinators holding the case key). ``expected_revision`` is
     the revision the form started from, None when there was no budget yet."""
-    _require_coordinator(actor, _("Only a coordinator can set a case's budget."))
+    require(permissions.can_approve_payment(actor), _("Only a coordinator can set a case's budget."))
     _check_currency(currency)
     with transaction.atomic():
-        locked = _case_locked(case)
-        _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(case)
+        current_key_for(locked, actor, actor_private_key)
         current = CaseBudget.objects.select_for_update().select_related("set_by").filter(case=locked).first()
         current_revision = current.revision if current else None
-        if current_revision != base_revision:
+        if current_revision != expected_revision:
             if current is None:  # the form claims a budget that is not there
-                raise ChangeRefused(_("The form is incomplete: open the case page again."))
+                raise Refused(_("The form is incomplete: open the case page again."))
             raise EditConflict(current.revision, current.set_by.username, current.set_at)
         if current is None:
             current = CaseBudget(case=locked, amount=amount, currency=currency, set_by=actor)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
@@ -31,6 +31,7 @@ from casework.access import case_for_member
 # The case page with this app's forms in it, so a refused form is shown again in place.
 from casework.case_page import PanelForm, case_url, render_case_page
 from casework.models import Case
+from casework.sealed import Refused, save_edit
 from evacuation.funds import selectors, services
 from evacuation.funds.forms import BudgetForm, DecisionForm, EntryEditForm, EntryForm, ReportFilterForm
 from evacuation.funds.models import LedgerEntry
@@ -44,7 +45,7 @@ def _to_case(case: Case) -> HttpResponse:
 
 
 def _private_key(request: HttpRequest) -> bytes:
-    return request.staff_private_key  # type: ignore[attr-defined,no-any-return]
+    return staff_keys(request).private_key
 
 
 def _entry_input(data: dict[str, Any]) -> services.EntryInput:
@@ -81,7 +82,7 @@ def entry_add(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _case_page(request, case, 400, PanelForm("entry", form, error=str(refused)))
     except services.OverBudget as over:
         form.ask_to_confirm_over_budget()
@@ -148,25 +149,29 @@ def entry_edit(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> Htt
         return _render_edit(request, case, entry, form, status=400)
     data = form.cleaned_data
     try:
-        services.entry_edit(
-            entry=entry,
-            actor=member,
-            actor_private_key=_private_key(request),
-            data=_entry_input(data),
-            base_revision=data["revision"],
-            confirm_over_budget=data["confirm_over_budget"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.entry_edit(
+                entry=entry,
+                actor=member,
+                actor_private_key=_private_key(request),
+                data=_entry_input(data),
+                expected_revision=revision,
+                confirm_over_budget=data["confirm_over_budget"],
+            ),
+            # A confirmation to go beyond the budget was for the version it was given on.
+            forget=["confirm_over_budget"],
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_edit(request, case, entry, form, status=400, error=str(refused))
     except services.OverBudget as over:
         form.ask_to_confirm_over_budget()
         return _render_edit(request, case, entry, form, status=409, over_budget=over)
-    except services.EditConflict as conflict:
+    if conflict:
         entry.refresh_from_db()
-        kept = EntryEditForm(initial={**data, "revision": conflict.revision, "confirm_over_budget": False})
-        return _render_edit(request, case, entry, kept, status=409, conflict=conflict)
+        return _render_edit(request, case, entry, form, status=409, conflict=conflict)
     return _to_case(case)
 
 
@@ -189,7 +194,7 @@ def entry_decide(request: HttpRequest, public_id: str, entry_id: uuid.UUID) -> H
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _case_page(request, case, 400, PanelForm("decision", form, error=str(refused), about=entry.pk))
     return _to_case(case)
 
@@ -203,21 +208,23 @@ def budget(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _case_page(request, case, 400, PanelForm("budget", form))
     try:
-        services.budget_set(
-            case=case,
-            actor=member,
-            actor_private_key=_private_key(request),
-            amount=form.cleaned_data["amount"],
-            currency=form.cleaned_data["currency"],
-            base_revision=form.cleaned_data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.budget_set(
+                case=case,
+                actor=member,
+                actor_private_key=_private_key(request),
+                amount=form.cleaned_data["amount"],
+                currency=form.cleaned_data["currency"],
+                expected_revision=revision,
+            ),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _case_page(request, case, 400, PanelForm("budget", form, error=str(refused)))
-    except services.EditConflict as conflict:
-        kept = BudgetForm(initial={**form.cleaned_data, "revision": conflict.revision})
-        return _case_page(request, case, 409, PanelForm("budget", kept, about=conflict))
+    if conflict:
+        return _case_page(request, case, 409, PanelForm("budget", form, about=conflict))
     return _to_case(case)
 
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 import sealbox
 import sealbox.handoff as packets
@@ -31,6 +32,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, Urgency
+from casework.sealed import Refused, lock_case, require
 from casework.services import CaseDetails, held_via_team_record, on_call_readers, on_call_team
 from core.certificates import certify
 from evacuation.handoff import payload as payload_mod
@@ -41,8 +43,11 @@ from notifications.services import case_event_notify_on_commit
 logger = logging.getLogger(__name__)
 
 
-class HandoffRefused(ValueError):
+class HandoffRefused(Refused):
     """The action is not allowed or the packet is refused; the message says why (RU/EN)."""
+
+
+COORDINATORS_ONLY = gettext_noop("Only a coordinator can hand cases to partners or open packets from them.")
 
 
 def wrap_ctx(org_keys: OrgKeys, holder: str) -> bytes:
@@ -55,11 +60,6 @@ def consent_ctx(export: HandoffExport, case: Case) -> bytes:
 
 def import_ctx(record: HandoffImport, case: Case) -> bytes:
     return sealbox.context("handoff.import", record.id.bytes, case.public_id)
-
-
-def _require_coordinator(actor: StaffMember) -> None:
-    if not permissions.can_hand_off(actor):
-        raise HandoffRefused(_("Only a coordinator can hand cases to partners or open packets from them."))
 
 
 def org_keys() -> OrgKeys | None:
@@ -145,7 +145,7 @@ def _require_trusted_partner(partner: Partner) -> packets.Identity:
 
 
 def org_keys_create(*, actor: StaffMember) -> OrgKeys:
-    _require_coordinator(actor)
+    require(permissions.can_hand_off(actor), _(COORDINATORS_ONLY), HandoffRefused)
     if trusted_box_key(actor) is None:
         raise HandoffRefused(_("This account's key cannot be trusted; ask a coordinator."))
     if not RecoveryKey.objects.exists():
@@ -235,7 +235,7 @@ def _org_secret(actor: StaffMember, actor_private_key: bytes) -> _OrgSecret:
 
 def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
     """Give the keys to every active coordinator who lacks them. Returns how many got them."""
-    _require_coordinator(actor)
+    require(permissions.can_hand_off(actor), _(COORDINATORS_ONLY), HandoffRefused)
     with transaction.atomic():
         opened = _org_secret(actor, actor_private_key)
         holders = set(
@@ -271,7 +271,7 @@ def coordinators_without_keys() -> list[StaffMember]:
 
 
 def partner_add(*, actor: StaffMember, name: str, box_key: bytes, verify_key: bytes) -> Partner:
-    _require_coordinator(actor)
+    require(permissions.can_hand_off(actor), _(COORDINATORS_ONLY), HandoffRefused)
     name = name.strip()
     if not name:
         raise HandoffRefused(_("Give the partner organisation a name."))
@@ -315,7 +315,7 @@ def handoff_export(
     consent_how: str,
     consent_date: date,
 ) -> ExportedPacket:
-    _require_coordinator(actor)
+    require(permissions.can_hand_off(actor), _(COORDINATORS_ONLY), HandoffRefused)
     chosen = [value for value in Field.values if value in set(fields)]
     if not chosen or len(chosen) != len(set(fields)):
         raise HandoffRefused(_("Choose what to hand over."))
@@ -327,7 +327,7 @@ def handoff_export(
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
         recipient = _require_trusted_partner(partner)
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case)
         try:
             keys.current_key_open(locked, actor, actor_private_key)
             opened = keys.case_private_keys(locked, actor, actor_private_key)
@@ -412,7 +412,7 @@ def _refusal_audit(actor: StaffMember, partner: Partner, reason: str) -> None:
 
 def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Partner, raw: bytes) -> Case:
     """Open a packet from ``partner`` into a new case for the on-call team, all or nothing."""
-    _require_coordinator(actor)
+    require(permissions.can_hand_off(actor), _(COORDINATORS_ONLY), HandoffRefused)
     org = _org_secret(actor, actor_private_key)
     sender = trusted_partner_identity(partner)
     if sender is None:

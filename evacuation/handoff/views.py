@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import sealbox.handoff as packets
-from accounts.access import coordinator_required, staff_member
+from accounts.access import coordinator_required, staff_keys, staff_member
 from casework import keys
 from casework.access import case_for_member
 from casework.case_page import case_url
@@ -27,7 +27,7 @@ from evacuation.handoff.uploads import PacketUploadHandler
 
 
 def _key(request: HttpRequest) -> bytes:
-    return request.staff_private_key  # type: ignore[attr-defined]
+    return staff_keys(request).private_key
 
 
 def _partners_with_trust() -> list[Any]:

@@ -3,7 +3,7 @@
 The content is everything about the leg that only key holders need: its places, notes and
 destination, how it travels (mode) and its planned and actual dates. It is sealed as one JSON
 document bound to the leg, its plan and its case, so it cannot be moved to another leg, plan or
-case (see sealbox.boxes).
+case (see sealbox.boxes); casework.sealed seals and opens it.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 import sealbox
-from casework import keys
 from casework.models import Case, CaseKey
+from casework.sealed import open_bytes, seal_bytes
 
 _DATES = ("planned_departure", "planned_arrival", "actual_departure", "actual_arrival")
 
@@ -42,7 +42,7 @@ def seal_leg(case_key: CaseKey, content: LegContent, *, ctx: bytes) -> bytes:
     for name in _DATES:
         fields[name] = fields[name].isoformat() if fields[name] else None
     data = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
-    return sealbox.seal(keys.sealable_public_key(case_key), data, ctx=ctx)
+    return seal_bytes(case_key, data, ctx=ctx)
 
 
 def _day(value: str | None) -> date | None:
@@ -51,11 +51,11 @@ def _day(value: str | None) -> date | None:
 
 def open_leg(opened: dict[int, bytes], case_key_id: int, ciphertext: bytes, *, ctx: bytes) -> LegContent | None:
     """The content, or None when ``opened`` (case private keys by CaseKey id) lacks the version
-    it is sealed to."""
-    private = opened.get(case_key_id)
-    if private is None:
+    it is sealed to; casework.sealed.RecordDoesNotOpen when it holds it and the leg does not open."""
+    raw = open_bytes(opened, case_key_id, ciphertext, ctx=ctx)
+    if raw is None:
         return None
-    data = json.loads(sealbox.unseal(private, bytes(ciphertext), ctx=ctx))
+    data = json.loads(raw)
     return LegContent(
         from_place=data["from_place"],
         to_place=data["to_place"],

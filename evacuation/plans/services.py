@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +28,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, CaseKey
+from casework.sealed import EditConflict, Refused, current_key_for, lock_case, require
 from evacuation.plans import crypto
 from evacuation.plans.models import (
     Destination,
@@ -42,18 +43,6 @@ from evacuation.plans.models import (
 )
 from evacuation.plans.status import plan_status_from_legs
 from triage.lifecycle import State
-
-
-class ChangeRefused(ValueError):
-    """The change is not allowed; the message says why (shown to staff)."""
-
-
-class EditConflict(Exception):
-    """Someone saved a newer revision after the editor opened the form."""
-
-    def __init__(self, revision: int, by: str, at: datetime) -> None:
-        super().__init__(revision)
-        self.revision, self.by, self.at = revision, by, at
 
 
 @dataclass(frozen=True)
@@ -77,35 +66,18 @@ class ProgressInput:
 
 
 def _require_planner(member: StaffMember) -> None:
-    if not permissions.can_plan_evacuation(member):
-        raise ChangeRefused(_("Only caseworkers and coordinators can plan an evacuation."))
-
-
-def _require_coordinator(member: StaffMember) -> None:
-    if not permissions.can_edit_organisation_knowledge(member):
-        raise ChangeRefused(_("Only a coordinator can change this."))
-
-
-def _case_locked(case: Case) -> Case:
-    """Locking the case keeps its key version and state still until the transaction ends."""
-    return Case.objects.select_for_update().get(pk=case.pk)
+    require(permissions.can_plan_evacuation(member), _("Only caseworkers and coordinators can plan an evacuation."))
 
 
 def _require_verified(case: Case) -> None:
     if case.status != State.VERIFIED:
-        raise ChangeRefused(_("An evacuation is planned only for a verified case. Finish vetting first."))
-
-
-def _current_key_for(case: Case, member: StaffMember, member_private_key: bytes) -> CaseKey:
-    """The current case key, if ``member``'s session opens it (NoAccess otherwise)."""
-    keys.current_key_open(case, member, member_private_key)
-    return keys.current_case_key(case)
+        raise Refused(_("An evacuation is planned only for a verified case. Finish vetting first."))
 
 
 def _plan_locked(plan: EvacuationPlan) -> EvacuationPlan:
     current = EvacuationPlan.objects.select_for_update().filter(pk=plan.pk, is_active=True).first()
     if current is None:
-        raise ChangeRefused(_("This plan is no longer active."))
+        raise Refused(_("This plan is no longer active."))
     return current
 
 
@@ -122,16 +94,16 @@ def _refresh_plan_status(plan: EvacuationPlan) -> None:
 def plan_create(*, case: Case, actor: StaffMember, actor_private_key: bytes) -> EvacuationPlan:
     _require_planner(actor)
     with transaction.atomic():
-        locked = _case_locked(case)
-        _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(case)
+        current_key_for(locked, actor, actor_private_key)
         _require_verified(locked)
         if EvacuationPlan.objects.filter(case=locked, is_active=True).exists():
-            raise ChangeRefused(_("This case already has an evacuation plan."))
+            raise Refused(_("This case already has an evacuation plan."))
         try:
             with transaction.atomic():
                 plan = EvacuationPlan.objects.create(case=locked, created_by=actor)
         except IntegrityError:
-            raise ChangeRefused(_("This case already has an evacuation plan.")) from None
+            raise Refused(_("This case already has an evacuation plan.")) from None
         audit_record(actor=actor, action=Action.EVAC_PLAN_CREATE, case=locked, details={"plan": str(plan.pk)})
     return plan
 
@@ -196,15 +168,15 @@ def leg_row(*, plan: EvacuationPlan, case: Case, case_key: CaseKey, actor: Staff
 
 def _check_dates(departure: date | None, arrival: date | None) -> None:
     if departure and arrival and arrival < departure:
-        raise ChangeRefused(_("The arrival date is before the departure date."))
+        raise Refused(_("The arrival date is before the departure date."))
 
 
 def leg_create(*, plan: EvacuationPlan, actor: StaffMember, actor_private_key: bytes, data: LegInput) -> Leg:
     _require_planner(actor)
     _check_dates(data.planned_departure, data.planned_arrival)
     with transaction.atomic():
-        locked = _case_locked(plan.case)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(plan.case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         _require_verified(locked)
         current = _plan_locked(plan)
         leg = leg_row(plan=current, case=locked, case_key=case_key, actor=actor, data=data)
@@ -222,8 +194,8 @@ def _leg_locked(leg: Leg) -> Leg:
     return Leg.objects.select_for_update(of=("self",)).select_related("updated_by", "plan").get(pk=leg.pk)
 
 
-def _check_revision(current: Leg, base_revision: int) -> None:
-    if current.revision != base_revision:
+def _check_revision(current: Leg, expected_revision: int) -> None:
+    if current.revision != expected_revision:
         raise EditConflict(current.revision, current.updated_by.username, current.updated_at)
 
 
@@ -232,18 +204,18 @@ def _bump(leg: Leg, actor: StaffMember) -> None:
     leg.updated_by, leg.updated_at = actor, timezone.now()
 
 
-def leg_edit(*, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: LegInput, base_revision: int) -> Leg:
+def leg_edit(*, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: LegInput, expected_revision: int) -> Leg:
     """Places, notes, mode, planned dates and the documents needed; re-sealed to the current key
     (the actual dates already recorded are kept)."""
     _require_planner(actor)
     _check_dates(data.planned_departure, data.planned_arrival)
     with transaction.atomic():
-        locked = _case_locked(leg.plan.case)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(leg.plan.case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         _require_verified(locked)
         _plan_locked(leg.plan)
         current = _leg_locked(leg)
-        _check_revision(current, base_revision)
+        _check_revision(current, expected_revision)
         saved = _open(current, locked, actor, actor_private_key)
         content = _content(data, actual_departure=saved.actual_departure, actual_arrival=saved.actual_arrival)
         _seal(current, locked, case_key, content)
@@ -260,22 +232,22 @@ def leg_edit(*, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: Le
 
 
 def leg_progress(
-    *, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: ProgressInput, base_revision: int
+    *, leg: Leg, actor: StaffMember, actor_private_key: bytes, data: ProgressInput, expected_revision: int
 ) -> Leg:
     """Leg status, actual dates and document statuses: what logistics staff record too. The actual
     dates are sealed with the leg's content, so the leg is opened and re-sealed to the current
     key with its places, notes, mode and planned dates unchanged."""
     if not permissions.can_record_evacuation_progress(actor):
-        raise ChangeRefused(_("Only caseworkers, coordinators and logistics staff can record progress."))
+        raise Refused(_("Only caseworkers, coordinators and logistics staff can record progress."))
     if data.status not in LegStatus.values:
-        raise ChangeRefused(_("Choose the leg's status."))
+        raise Refused(_("Choose the leg's status."))
     _check_dates(data.actual_departure, data.actual_arrival)
     with transaction.atomic():
-        locked = _case_locked(leg.plan.case)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(leg.plan.case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         plan = _plan_locked(leg.plan)
         current = _leg_locked(leg)
-        _check_revision(current, base_revision)
+        _check_revision(current, expected_revision)
         saved = _open(current, locked, actor, actor_private_key)
         _seal(
             current,
@@ -308,13 +280,13 @@ def template_apply(
     editable afterwards)."""
     _require_planner(actor)
     with transaction.atomic():
-        locked = _case_locked(plan.case)
-        case_key = _current_key_for(locked, actor, actor_private_key)
+        locked = lock_case(plan.case)
+        case_key = current_key_for(locked, actor, actor_private_key)
         _require_verified(locked)
         current = _plan_locked(plan)
         skeletons = list(TemplateLeg.objects.filter(template=template).select_related("destination"))
         if not skeletons:
-            raise ChangeRefused(_("This template has no legs."))
+            raise Refused(_("This template has no legs."))
         legs = [
             leg_row(
                 plan=current,
@@ -375,9 +347,9 @@ def _template_legs(template: PlanTemplate, legs: list[TemplateLegInput]) -> None
 
 
 def template_create(*, actor: StaffMember, name: str, legs: list[TemplateLegInput]) -> PlanTemplate:
-    _require_coordinator(actor)
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change this."))
     if not legs:
-        raise ChangeRefused(_("Give the template at least one leg."))
+        raise Refused(_("Give the template at least one leg."))
     with transaction.atomic():
         template = PlanTemplate.objects.create(name=name, updated_by=actor)
         _template_legs(template, legs)
@@ -386,14 +358,14 @@ def template_create(*, actor: StaffMember, name: str, legs: list[TemplateLegInpu
 
 
 def template_edit(
-    *, template: PlanTemplate, actor: StaffMember, name: str, legs: list[TemplateLegInput], base_revision: int
+    *, template: PlanTemplate, actor: StaffMember, name: str, legs: list[TemplateLegInput], expected_revision: int
 ) -> PlanTemplate:
-    _require_coordinator(actor)
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change this."))
     if not legs:
-        raise ChangeRefused(_("Give the template at least one leg."))
+        raise Refused(_("Give the template at least one leg."))
     with transaction.atomic():
         current = PlanTemplate.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=template.pk)
-        if current.revision != base_revision:
+        if current.revision != expected_revision:
             by = current.updated_by.username if current.updated_by else ""
             raise EditConflict(current.revision, by, current.updated_at)
         current.name = name
@@ -415,7 +387,7 @@ DESTINATION_FIELDS = ("country", "city", "entry_rules", "asylum_rules", "partner
 
 
 def destination_create(*, actor: StaffMember, **fields: str) -> Destination:
-    _require_coordinator(actor)
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change this."))
     with transaction.atomic():
         destination = Destination.objects.create(
             updated_by=actor, **{name: fields[name] for name in DESTINATION_FIELDS}
@@ -424,13 +396,15 @@ def destination_create(*, actor: StaffMember, **fields: str) -> Destination:
     return destination
 
 
-def destination_edit(*, destination: Destination, actor: StaffMember, base_revision: int, **fields: str) -> Destination:
-    _require_coordinator(actor)
+def destination_edit(
+    *, destination: Destination, actor: StaffMember, expected_revision: int, **fields: str
+) -> Destination:
+    require(permissions.can_edit_organisation_knowledge(actor), _("Only a coordinator can change this."))
     with transaction.atomic():
         current = (
             Destination.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=destination.pk)
         )
-        if current.revision != base_revision:
+        if current.revision != expected_revision:
             by = current.updated_by.username if current.updated_by else ""
             raise EditConflict(current.revision, by, current.updated_at)
         for name in DESTINATION_FIELDS:

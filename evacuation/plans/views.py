@@ -18,13 +18,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.access import case_for_member
 from casework.models import Case
+from casework.sealed import Conflict, Refused, save_edit
 from evacuation.plans import selectors, services
 from evacuation.plans.forms import (
     DestinationEditForm,
@@ -42,7 +43,7 @@ from triage.lifecycle import State
 
 
 def _key(request: HttpRequest) -> bytes:
-    return request.staff_private_key  # type: ignore[attr-defined,no-any-return]
+    return staff_keys(request).private_key
 
 
 def _opened(case: Case, member: StaffMember, request: HttpRequest) -> dict[int, bytes]:
@@ -116,7 +117,7 @@ def plan(request: HttpRequest, public_id: str) -> HttpResponse:
         services.plan_create(case=case, actor=member, actor_private_key=_key(request))
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_plan(request, case, status=400, error=str(refused))
     return _to_plan(case)
 
@@ -159,7 +160,7 @@ def leg_add(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_plan(request, case, status=400, leg_form=form, error=str(refused))
     return _to_plan(case)
 
@@ -181,7 +182,7 @@ def template_apply(request: HttpRequest, public_id: str) -> HttpResponse:
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_plan(request, case, status=400, error=str(refused))
     return _to_plan(case)
 
@@ -208,7 +209,7 @@ def _render_leg(
     status: int = 200,
     edit_form: LegEditForm | None = None,
     progress_form: LegProgressForm | None = None,
-    conflict: services.EditConflict | None = None,
+    conflict: Conflict[None] | None = None,
     error: str = "",
 ) -> HttpResponse:
     member = staff_member(request)
@@ -271,28 +272,22 @@ def leg_edit(request: HttpRequest, public_id: str, leg_id: uuid.UUID) -> HttpRes
         return _render_leg(request, case, leg, status=200 if "show_rules" in request.POST else 400, edit_form=form)
     data = form.cleaned_data
     try:
-        services.leg_edit(
-            leg=leg,
-            actor=member,
-            actor_private_key=_key(request),
-            data=_leg_input(data),
-            base_revision=data["revision"],
+        conflict = save_edit(
+            form,
+            lambda revision: services.leg_edit(
+                leg=leg,
+                actor=member,
+                actor_private_key=_key(request),
+                data=_leg_input(data),
+                expected_revision=revision,
+            ),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_leg(request, case, leg, status=400, edit_form=form, error=str(refused))
-    except services.EditConflict as conflict:
-        # What was typed stays; the form now starts from the current revision, so saving
-        # again (after comparing) replaces the other version on purpose.
-        kept = LegEditForm(
-            initial={
-                **data,
-                "destination": data["destination"].pk if data["destination"] else None,
-                "revision": conflict.revision,
-            }
-        )
-        return _render_leg(request, case, leg, status=409, edit_form=kept, conflict=conflict)
+    if conflict:
+        return _render_leg(request, case, leg, status=409, edit_form=form, conflict=conflict)
     return _to_plan(case)
 
 
@@ -315,18 +310,18 @@ def leg_progress(request: HttpRequest, public_id: str, leg_id: uuid.UUID) -> Htt
         documents=form.document_statuses(),
     )
     try:
-        services.leg_progress(
-            leg=leg, actor=member, actor_private_key=_key(request), data=progress, base_revision=data["revision"]
+        conflict = save_edit(
+            form,
+            lambda revision: services.leg_progress(
+                leg=leg, actor=member, actor_private_key=_key(request), data=progress, expected_revision=revision
+            ),
         )
     except keys.NoAccess:
         raise Http404 from None
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_leg(request, case, leg, status=400, progress_form=form, error=str(refused))
-    except services.EditConflict as conflict:
-        kept = LegProgressForm(initial={**data, "revision": conflict.revision}, documents=_documents(leg))
-        for name, value in form.document_statuses().items():
-            kept.fields[f"doc_{name}"].initial = value
-        return _render_leg(request, case, leg, status=409, progress_form=kept, conflict=conflict)
+    if conflict:
+        return _render_leg(request, case, leg, status=409, progress_form=form, conflict=conflict)
     return _to_plan(case)
 
 
@@ -373,15 +368,15 @@ def destination_edit(request: HttpRequest, destination_id: int) -> HttpResponse:
     form = DestinationEditForm(request.POST)
     if not form.is_valid():
         return render(request, "evac_plans/destination_edit.html", {**context, "form": form}, status=400)
-    data = dict(form.cleaned_data)
-    base_revision = data.pop("revision")
-    try:
-        services.destination_edit(
-            destination=destination, actor=staff_member(request), base_revision=base_revision, **data
-        )
-    except services.EditConflict as conflict:
-        kept = DestinationEditForm(initial={**data, "revision": conflict.revision})
-        context = {"destination": _destination(destination_id), "conflict": conflict, "form": kept}
+    data = {name: value for name, value in form.cleaned_data.items() if name != "revision"}
+    conflict = save_edit(
+        form,
+        lambda revision: services.destination_edit(
+            destination=destination, actor=staff_member(request), expected_revision=revision, **data
+        ),
+    )
+    if conflict:
+        context = {"destination": _destination(destination_id), "conflict": conflict, "form": form}
         return render(request, "evac_plans/destination_edit.html", context, status=409)
     return redirect("evac_plans:destinations")
 
@@ -433,7 +428,7 @@ def templates(request: HttpRequest) -> HttpResponse:
         services.template_create(
             actor=staff_member(request), name=name_form.cleaned_data["name"], legs=_template_legs(formset)
         )
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_templates(request, name_form, formset, status=400, error=str(refused))
     return redirect("evac_plans:templates")
 
@@ -452,7 +447,7 @@ def _render_template_edit(
     formset: Any,
     *,
     status: int = 200,
-    conflict: services.EditConflict | None = None,
+    conflict: Conflict[None] | None = None,
     error: str = "",
 ) -> HttpResponse:
     context = {"template": template, "name_form": name_form, "formset": formset, "conflict": conflict, "error": error}
@@ -483,19 +478,24 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     if not (name_form.is_valid() and formset.is_valid()):
         return _render_template_edit(request, template, name_form, formset, status=400)
     try:
-        services.template_edit(
-            template=template,
-            actor=staff_member(request),
-            name=name_form.cleaned_data["name"],
-            legs=_template_legs(formset),
-            base_revision=name_form.cleaned_data["revision"],
+        conflict = save_edit(
+            name_form,
+            lambda revision: services.template_edit(
+                template=template,
+                actor=staff_member(request),
+                name=name_form.cleaned_data["name"],
+                legs=_template_legs(formset),
+                expected_revision=revision,
+            ),
         )
-    except services.ChangeRefused as refused:
+    except Refused as refused:
         return _render_template_edit(request, template, name_form, formset, status=400, error=str(refused))
-    except services.EditConflict as conflict:
-        kept = TemplateNameEditForm(initial={"name": name_form.cleaned_data["name"], "revision": conflict.revision})
+    if conflict:
+        # The typed legs stay too, with room for more as on the first showing.
         rows = [form.cleaned_data for form in formset.forms if form.cleaned_data]
         rows = [{**row, "destination": row["destination"].pk if row.get("destination") else None} for row in rows]
         kept_formset = TemplateLegFormSet(initial=_blank_rows(rows), prefix="legs")
-        return _render_template_edit(request, _template(template_id), kept, kept_formset, status=409, conflict=conflict)
+        return _render_template_edit(
+            request, _template(template_id), name_form, kept_formset, status=409, conflict=conflict
+        )
     return redirect("evac_plans:templates")

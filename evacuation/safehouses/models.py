@@ -42,7 +42,7 @@ class SafeHouse(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     # Bumped by every edit and by closing: a form saved against an older revision is refused
-    # (services.SafeHouseConflict), so one save never silently overwrites another.
+    # (casework.sealed.EditConflict), so one save never silently overwrites another.
     revision = models.PositiveIntegerField(default=1)
     # A closed house takes no placements and leaves the placement form; its history stays.
     closed_at = models.DateTimeField(null=True, blank=True)

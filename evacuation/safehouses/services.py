@@ -24,6 +24,7 @@ from audit.models import Action, AuditEntry
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, CaseKey
+from casework.sealed import EditConflict, Refused, lock_case
 from core.certificates import certified, certified_only, certify
 from evacuation.safehouses import crypto
 from evacuation.safehouses.crypto import HouseKeys
@@ -41,16 +42,8 @@ logger = logging.getLogger(__name__)
 # service and the view.
 
 
-class SafeHouseRefused(ValueError):
+class SafeHouseRefused(Refused):
     """The action is not allowed; the message says why (shown to staff)."""
-
-
-class SafeHouseConflict(Exception):
-    """Someone changed or closed the house after the form was rendered: nothing was saved."""
-
-    def __init__(self, current: int) -> None:
-        super().__init__(current)
-        self.current = current
 
 
 def _require_manager(member: StaffMember) -> None:
@@ -353,7 +346,8 @@ def safe_house_open(*, house: SafeHouse, member: StaffMember, member_private_key
 def _house_locked_at(house: SafeHouse, expected_revision: int) -> SafeHouse:
     locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
     if locked.revision != expected_revision:
-        raise SafeHouseConflict(locked.revision)
+        # A house does not keep who changed it last (the audit log does).
+        raise EditConflict(locked.revision, "", None)
     if locked.is_closed:
         raise SafeHouseRefused(_("This safe house is closed."))
     return locked
@@ -374,7 +368,7 @@ def safe_house_edit(
     None), the encrypted address and notes: re-encrypted under the house's current keys, which
     the actor must be able to open, and the address's reply-screen hashes registered anew.
     Capacity below the people placed there now is refused. ``expected_revision`` is the
-    revision the form was rendered with (SafeHouseConflict if anyone saved since)."""
+    revision the form was rendered with (EditConflict if anyone saved since)."""
     _require_manager(actor)
     if capacity < 1:
         raise SafeHouseRefused(_("A safe house has room for at least one person."))
@@ -488,7 +482,7 @@ def placement_create(
         locked = SafeHouse.objects.select_for_update().get(pk=house.pk)
         if locked.is_closed:
             raise SafeHouseRefused(_("This safe house is closed: choose another one."))
-        locked_case = Case.objects.select_for_update().get(pk=case.pk)
+        locked_case = lock_case(case)
         if locked_case.status != State.VERIFIED:
             raise SafeHouseRefused(_("Only the person of a verified case can be placed in a safe house."))
         if locked_case.key_version != case.key_version:
@@ -540,7 +534,7 @@ def placement_confirm(*, actor: StaffMember, actor_private_key: bytes, placement
             raise SafeHouseRefused(_("This stay has already ended."))
         if locked.is_confirmed:
             raise SafeHouseRefused(_("This stay is already confirmed."))
-        case = keys.case_checked(Case.objects.select_for_update().get(pk=locked.case_id))
+        case = keys.case_checked(lock_case(locked.case))
         if case.status != State.VERIFIED:
             raise SafeHouseRefused(_("Only the person of a verified case can be placed in a safe house."))
         if not certified(locked):

@@ -15,11 +15,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
-from accounts.access import staff_member, staff_required
+from accounts.access import staff_keys, staff_member, staff_required
 from accounts.models import StaffMember
 from casework import keys
 from casework.access import case_for_member
 from casework.case_page import PanelForm, case_url, render_case_page
+from casework.sealed import EditConflict, save_edit
 from casework.selectors import cases_visible_to
 from evacuation.safehouses import selectors, services
 from evacuation.safehouses.forms import PlacementForm, SafeHouseCloseForm, SafeHouseEditForm, SafeHouseForm
@@ -86,7 +87,7 @@ def house_address(request: HttpRequest, house_id: int) -> HttpResponse:
         address, notes = services.safe_house_open(
             house=house,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
         )
     except services.SafeHouseRefused as refused:
         return _render_detail(request, house, member, error=str(refused), status=403)
@@ -112,7 +113,7 @@ def house_share(request: HttpRequest, house_id: int) -> HttpResponse:
             raise services.SafeHouseRefused(_("This address cannot be shared with this account."))
         services.safe_house_share(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             house=house,
             member=chosen,
         )
@@ -150,7 +151,7 @@ def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
             address, notes = services.safe_house_open(
                 house=house,
                 member=member,
-                member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+                member_private_key=staff_keys(request).private_key,
             )
         except services.SafeHouseRefused as refused:
             return _render_edit(request, house, SafeHouseEditForm(initial=initial), status=403, error=str(refused))
@@ -162,26 +163,25 @@ def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
         return _render_edit(request, house, form, status=400)
     data = form.cleaned_data
     try:
-        services.safe_house_edit(
-            actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
-            house=house,
-            expected_revision=data["revision"],
-            code_name=data["code_name"],
-            capacity=data["capacity"],
-            address=data["address"] if with_address else None,
-            notes=data["notes"] if with_address else None,
-        )
-    except services.SafeHouseConflict as conflict:
-        # What was typed stays; the form now carries the current revision.
-        house.refresh_from_db()
-        fresh = request.POST.copy()
-        fresh["revision"] = str(conflict.current)
-        return _render_edit(
-            request, house, SafeHouseEditForm(fresh, with_address=with_address), status=409, error=str(CONFLICT_MESSAGE)
+        conflict = save_edit(
+            form,
+            lambda revision: services.safe_house_edit(
+                actor=member,
+                actor_private_key=staff_keys(request).private_key,
+                house=house,
+                expected_revision=revision,
+                code_name=data["code_name"],
+                capacity=data["capacity"],
+                address=data["address"] if with_address else None,
+                notes=data["notes"] if with_address else None,
+            ),
         )
     except services.SafeHouseRefused as refused:
         return _render_edit(request, house, form, status=409, error=str(refused))
+    if conflict:
+        # What was typed stays; the form now carries the current revision.
+        house.refresh_from_db()
+        return _render_edit(request, house, form, status=409, error=str(CONFLICT_MESSAGE))
     return redirect("safehouses:detail", house_id=house.pk)
 
 
@@ -196,7 +196,7 @@ def house_close(request: HttpRequest, house_id: int) -> HttpResponse:
         return _render_detail(request, house, member, error=error, status=400)
     try:
         services.safe_house_close(actor=member, house=house, expected_revision=form.cleaned_data["revision"])
-    except services.SafeHouseConflict:
+    except EditConflict:
         house.refresh_from_db()
         return _render_detail(request, house, member, error=str(CONFLICT_MESSAGE), status=409)
     except services.SafeHouseRefused as refused:
@@ -215,7 +215,7 @@ def placement_confirm(request: HttpRequest, placement_id: uuid.UUID) -> HttpResp
     try:
         services.placement_confirm(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             placement=placement,
         )
     except services.SafeHouseRefused as refused:
@@ -239,7 +239,7 @@ def placement_add(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         services.placement_create(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             case=case,
             house=form.cleaned_data["safe_house"],
             starts_on=form.cleaned_data["starts_on"],
@@ -264,7 +264,7 @@ def placement_end(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         services.placement_end(
             actor=member,
-            actor_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            actor_private_key=staff_keys(request).private_key,
             case=case,
             placement=placement,
         )
@@ -290,7 +290,7 @@ def placement_address(request: HttpRequest, public_id: str) -> HttpResponse:
         found = services.placement_address(
             case=case,
             member=member,
-            member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
+            member_private_key=staff_keys(request).private_key,
         )
     except keys.NoAccess:
         raise Http404 from None

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from accounts.models import Role
 from casework import keys
+from casework.sealed import Refused
 from evacuation.checkins import crypto, ladder, selectors, services
 from evacuation.checkins.models import Alert, CheckInSchedule
 from evacuation.checkins.tests.helpers import Clock, fresh, schedule
@@ -185,7 +186,7 @@ def test_only_the_case_team_may_stop_an_escalation(
     row = _escalating(person, caseworker, clock)
     for role in (Role.VERIFIER, Role.ANALYST, Role.LOGISTICS):
         other = make_staff(f"someone-{role}", role=role, invited_by=coordinator)
-        with pytest.raises(services.ChangeRefused):
+        with pytest.raises(Refused):
             services.escalation_acknowledge(case=person.case, actor=other.member, actor_private_key=other.private_key)
     assert fresh(row).escalating
 

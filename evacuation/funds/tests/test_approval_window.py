@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Role
 from casework import keys
 from casework.models import Case
+from casework.sealed import Refused
 from evacuation.funds import services
 from evacuation.funds.models import EntryStatus, LedgerEntry
 from evacuation.funds.tests.helpers import entry, private_key, second_coordinator, words
@@ -44,7 +45,7 @@ def _edit(saved: LedgerEntry, staff: Staff, amount: str, *, currency: str = "RUB
         actor=staff.member,
         actor_private_key=private_key(staff),
         data=services.EntryInput("travel", Decimal(amount), currency, current.paid_on, payee),
-        base_revision=current.revision,
+        expected_revision=current.revision,
     )
 
 
@@ -204,7 +205,7 @@ def test_a_second_coordinator_still_decides_a_split_payment(
     own_first = entry(person.case, coordinator, "30000")
     own_second = entry(person.case, coordinator, "30000")
     assert (own_first.status, own_second.status) == (EntryStatus.APPROVED, EntryStatus.PENDING)
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.entry_decide(
             entry=own_second,
             actor=coordinator.member,

@@ -25,7 +25,7 @@ def _budget(coordinator: Staff, person: PersonAtRisk, amount: str, currency: str
         actor_private_key=private_key(coordinator),
         amount=Decimal(amount),
         currency=currency,
-        base_revision=CaseBudget.objects.filter(case=person.case).values_list("revision", flat=True).first(),
+        expected_revision=CaseBudget.objects.filter(case=person.case).values_list("revision", flat=True).first(),
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEntry
 from casework import keys
+from casework.sealed import RecordDoesNotOpen, Refused
 from evacuation.funds import selectors, services
 from evacuation.funds.models import EntryStatus, LedgerEntry
 from evacuation.funds.tests.helpers import entry, private_key, second_coordinator, text
@@ -59,10 +60,15 @@ def test_payee_text_is_not_stored_in_plaintext(caseworker: Staff, person: Person
     assert stored and all(payee.encode() not in row for row in stored)
     opened = keys.case_private_keys(person.case, caseworker.member, private_key(caseworker))
     assert selectors.open_entry(LedgerEntry.objects.get(pk=saved.pk), opened).payee == payee
-    # Bound to its record: moved to another entry, it no longer opens.
+    # Bound to its record: moved to another entry, it no longer opens, and says so (it used to
+    # read as "you cannot open this with your key", which hid the change).
     other = entry(person.case, caseworker, "100", payee="something else")
     LedgerEntry.objects.filter(pk=other.pk).update(payee_ct=saved.payee_ct)
-    assert selectors.open_entry(LedgerEntry.objects.get(pk=other.pk), opened).payee is None
+    with pytest.raises(RecordDoesNotOpen):
+        selectors.open_entry(LedgerEntry.objects.get(pk=other.pk), opened)
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=money")
+    assert page.status_code == 409 and "Stopped: a record of this case does not open" in text(page)
+    assert payee not in text(page)
 
 
 def test_an_entry_over_the_limit_waits_for_a_coordinator(
@@ -81,7 +87,7 @@ def test_an_entry_over_the_limit_waits_for_a_coordinator(
         f"/cases/{person.case.public_id}/funds/{over.pk}/decide/", {"decision": "approve", "reason": "fine"}
     )
     assert refused.status_code == 403
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.entry_decide(
             entry=over, actor=caseworker.member, actor_private_key=private_key(caseworker), approve=True, reason="x"
         )
@@ -134,18 +140,22 @@ def test_a_rejection_is_audited_and_its_reason_is_bound_to_the_decision(
     assert AuditEntry.objects.filter(action=Action.FUNDS_ENTRY_REJECT, details={"entry": str(over.pk)}).exists()
     opened = keys.case_private_keys(person.case, caseworker.member, private_key(caseworker))
     assert selectors.open_entry(LedgerEntry.objects.get(pk=over.pk), opened).reason == "Too much"
-    # A database writer flipping the rejection into an approval leaves a reason that does not open.
+    # A database writer flipping the rejection into an approval leaves a reason that does not
+    # open, and the console says so instead of showing an approval with an unreadable reason.
     LedgerEntry.objects.filter(pk=over.pk).update(status=EntryStatus.APPROVED)
-    assert selectors.open_entry(LedgerEntry.objects.get(pk=over.pk), opened).reason is None
+    with pytest.raises(RecordDoesNotOpen):
+        selectors.open_entry(LedgerEntry.objects.get(pk=over.pk), opened)
+    page = caseworker.console(language="ru").get(f"/cases/{person.case.public_id}/?section=money")
+    assert page.status_code == 409 and "Остановлено: запись этого кейса не открывается" in text(page)
     # A rejected entry is not changed: a new one is recorded instead.
     LedgerEntry.objects.filter(pk=over.pk).update(status=EntryStatus.REJECTED)
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.entry_edit(
             entry=over,
             actor=caseworker.member,
             actor_private_key=private_key(caseworker),
             data=services.EntryInput("travel", Decimal("10"), "RUB", timezone.localdate(), "bus"),
-            base_revision=1,
+            expected_revision=1,
         )
 
 
@@ -179,9 +189,9 @@ def test_a_coordinator_who_changed_an_entry_cannot_approve_it_either(
         actor=coordinator.member,
         actor_private_key=private_key(coordinator),
         data=services.EntryInput("travel", Decimal("2000000"), "RUB", timezone.localdate(), "train"),
-        base_revision=1,
+        expected_revision=1,
     )
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.entry_decide(
             entry=waiting,
             actor=coordinator.member,
@@ -270,6 +280,6 @@ def test_who_may_record_and_who_sees_nothing(
     assert "taxi to the station" in text(
         analyst.console(language="en").get(f"/cases/{person.case.public_id}/?section=money")
     )
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         entry(person.case, analyst, "5")
     assert LedgerEntry.objects.count() == 1

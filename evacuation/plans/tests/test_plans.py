@@ -13,6 +13,7 @@ from django.utils import translation
 import sealbox
 from audit.models import Action, AuditEntry
 from casework import keys
+from casework.sealed import EditConflict, Refused
 from evacuation.plans import crypto, selectors, services
 from evacuation.plans.models import (
     Destination,
@@ -84,7 +85,7 @@ def _progress(staff: Staff, leg: Leg, status: str, **documents: str) -> Leg:
         actor=staff.member,
         actor_private_key=private_key(staff),
         data=services.ProgressInput(status=status, actual_departure=None, actual_arrival=None, documents=documents),
-        base_revision=leg.revision,
+        expected_revision=leg.revision,
     )
 
 
@@ -97,7 +98,7 @@ def _status(plan: EvacuationPlan) -> str:
 
 
 def test_a_plan_is_refused_for_an_unverified_case(caseworker: Staff, unverified_person: PersonAtRisk) -> None:
-    with pytest.raises(services.ChangeRefused, match="only for a verified case"):
+    with pytest.raises(Refused, match="only for a verified case"):
         services.plan_create(
             case=unverified_person.case, actor=caseworker.member, actor_private_key=private_key(caseworker)
         )
@@ -117,7 +118,7 @@ def test_a_verified_case_gets_one_active_plan_audited(caseworker: Staff, verifie
         verified_person.case.public_id,
         {"plan": str(plan.pk)},
     )
-    with translation.override("en"), pytest.raises(services.ChangeRefused, match="already has an evacuation plan"):
+    with translation.override("en"), pytest.raises(Refused, match="already has an evacuation plan"):
         services.plan_create(
             case=verified_person.case, actor=caseworker.member, actor_private_key=private_key(caseworker)
         )
@@ -236,9 +237,9 @@ def test_a_template_creates_the_legs(coordinator: Staff, caseworker: Staff, veri
 
 
 def test_only_coordinators_write_templates_and_destinations(caseworker: Staff, coordinator: Staff) -> None:
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         _template(caseworker)
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.destination_create(
             actor=caseworker.member, country="X", city="", entry_rules="", asylum_rules="", partners="", notes=""
         )
@@ -300,7 +301,7 @@ def test_two_coordinators_editing_a_destination_get_a_conflict(coordinator: Staf
     destination = _destination(coordinator)
     fields = {name: getattr(destination, name) for name in services.DESTINATION_FIELDS}
     services.destination_edit(
-        destination=destination, actor=coordinator.member, base_revision=1, **{**fields, "notes": "first"}
+        destination=destination, actor=coordinator.member, expected_revision=1, **{**fields, "notes": "first"}
     )
     response = coordinator.console().post(
         f"/destinations/{destination.pk}/edit/", {**fields, "notes": "second edit", "revision": "1"}
@@ -335,13 +336,13 @@ def test_two_staff_editing_a_leg_get_a_conflict(
     leg.refresh_from_db()
     assert selectors.open_leg_content(leg, opened).to_place == "Ставрополь"  # type: ignore[union-attr]
     # Progress from a stale form is refused the same way.
-    with pytest.raises(services.EditConflict):
+    with pytest.raises(EditConflict):
         services.leg_progress(
             leg=leg,
             actor=caseworker.member,
             actor_private_key=private_key(caseworker),
             data=services.ProgressInput("done", None, None, {}),
-            base_revision=1,
+            expected_revision=1,
         )
     assert second.post(url, _leg_form(to_place="Краснодар", revision="2")).status_code == 302
 
@@ -376,13 +377,13 @@ def test_logistics_record_progress_but_do_not_change_places(
     assert _status(plan) == "under_way"
     entry = AuditEntry.objects.filter(action=Action.EVAC_LEG_PROGRESS).latest("sequence")
     assert (entry.actor_id, entry.details["status"]) == (logistics.member.pk, "under_way")
-    with pytest.raises(services.ChangeRefused):
+    with pytest.raises(Refused):
         services.leg_edit(
             leg=leg,
             actor=logistics.member,
             actor_private_key=private_key(logistics),
             data=_leg_input(),
-            base_revision=2,
+            expected_revision=2,
         )
 
 
@@ -474,14 +475,14 @@ def test_editing_a_leg_keeps_the_actual_dates_recorded(
         data=services.ProgressInput(
             status="under_way", actual_departure=date(2026, 12, 3), actual_arrival=None, documents={}
         ),
-        base_revision=1,
+        expected_revision=1,
     )
     services.leg_edit(
         leg=leg,
         actor=caseworker.member,
         actor_private_key=private_key(caseworker),
         data=_leg_input(mode="air", to_place="Стамбул", planned_departure=date(2026, 12, 4)),
-        base_revision=2,
+        expected_revision=2,
     )
     content = _opened_content(caseworker, leg)
     assert (content.mode, content.to_place, content.planned_departure) == ("air", "Стамбул", date(2026, 12, 4))
