@@ -336,6 +336,7 @@ def _copy(cursor: Any, model: Any, rows: list[dict[str, Any]]) -> None:
 def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     import sealbox
     from casework import authenticity, keys, services
+    from casework.lifecycle import State
     from casework.models import (
         Attachment,
         Case,
@@ -349,7 +350,6 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         Urgency,
     )
     from core.certificates import certify
-    from triage.lifecycle import State
 
     pk = index + 1
     special = index in plan.special

@@ -33,7 +33,6 @@ from accounts.keyring import account_state_trusted, trusted_box_key, trusted_box
 from accounts.models import RecoveryKey, StaffMember
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
 from core.certificates import certified, certify
-from triage.lifecycle import State
 
 logger = logging.getLogger(__name__)
 
@@ -322,7 +321,7 @@ def current_case_key(case: Case) -> CaseKey:
 
 
 def _holders_no_longer_allowed(case: Case, case_key: CaseKey) -> list[StaffMember]:
-    verified = case.status == State.VERIFIED
+    verified = case.status == Case.Status.VERIFIED
     holders = list(StaffMember.objects.filter(pk__in=case_key.holder_ids))
     if not holders:
         return []

@@ -79,8 +79,13 @@ class TeamMembership(models.Model):
 
 
 class Case(models.Model):
+    # Every state a case can be in; the moves between them are casework.lifecycle's.
     class Status(models.TextChoices):
         NEW = "new", _("New")
+        TRIAGED = "triaged", _("Triaged")
+        VETTING = "vetting", _("Vetting")
+        VERIFIED = "verified", _("Verified")
+        CLOSED = "closed", _("Closed")
 
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
@@ -135,6 +140,24 @@ class Case(models.Model):
 
     def get_urgency_staff_display(self) -> str:
         return str(URGENCY_STAFF_LABELS.get(self.urgency, self.get_urgency_display()))  # type: ignore[call-overload]
+
+
+class CaseStateChange(models.Model):
+    """A case's state history: who moved it from which state to which, why, and when
+    (written by casework.lifecycle.case_transition; the current state is Case.status). It holds
+    codes only, never text someone typed. The table keeps the name it had in triage."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="state_changes")
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    # A closing reason code (casework.lifecycle.ClosingReason) or "".
+    reason = models.CharField(max_length=30, blank=True, default="")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "triage_casestatechange"
+        ordering = ["at", "pk"]
 
 
 class CaseKey(models.Model):

@@ -22,7 +22,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casenotes.panels import case_page_context as casenotes_context
 from casenotes.panels import reply_box_context as casenotes_reply_context
-from casework import keys, sections, selectors, services, teams
+from casework import hooks, keys, sections, selectors, services, teams
 from casework.access import case_for_member
 from casework.forms import (
     EDIT_CONFLICT_MESSAGE,
@@ -44,7 +44,6 @@ from evacuation.handoff.panels import case_page_context as handoff_context
 from evacuation.plans.panels import case_page_context as evac_plans_context
 from evacuation.safehouses.panels import case_page_context as safehouses_context
 from notifications import reach as notify_reach
-from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
     "Not sent. This reply seems to contain sensitive information, and whoever uses the danger word "
@@ -194,7 +193,7 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
             body=form.cleaned_data["body"],
             sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
         )
-    except SensitiveReplyStopped as stopped:  # the draft stays in the form
+    except hooks.ReplyStopped as stopped:  # the draft stays in the form
         extra = {"sensitive_stop": stopped}
         return _render_case(request, public_id, form, status=400, extra=extra, problem=(NOT_SENT, "reply"))
     except keys.NoAccess:
@@ -229,7 +228,7 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     except services.DuressActionRefused as refused:
         extra = {"decoy_form": form, "decoy_error": str(refused), "cover_open": True}
         return _render_case(request, public_id, status=403, extra=extra, problem=(NOT_SENT, "cover"))
-    except SensitiveReplyStopped:  # the draft stays in the form
+    except hooks.ReplyStopped:  # the draft stays in the form
         extra = {"decoy_form": form, "decoy_error": COVER_SENSITIVE_REFUSED, "cover_open": True}
         return _render_case(request, public_id, status=400, extra=extra, problem=(NOT_SENT, "cover"))
     messages.success(request, _("Sent in the cover conversation."))

@@ -50,6 +50,7 @@ from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
 from casework import services as casework_services
+from casework.lifecycle import State, case_transition
 from casework.models import Attachment, CaseKey, CaseNamedMember, Message, Team
 from core.certificates import certify
 from core.views import STATIC_FILES
@@ -68,8 +69,6 @@ from tests.personas import (
     make_staff,
     open_case,
 )
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import services as vetting_services
 
 FACES = {"intake": INTAKE, "console": CONSOLE}

@@ -1,7 +1,8 @@
 """First-response deadlines and the escalation ladder.
 
 A case is *answered* once a staff reply exists. Each new case gets a ``triage.deadline`` job
-due at its deadline (scheduled after the case's transaction commits). When it runs and the
+due at its deadline (scheduled after the case's transaction commits; deadline_schedule, a
+casework.hooks.case_opened hook). When it runs and the
 case is still unanswered and open, the members on call are notified (event ``overdue``: only
 the case id and a console link), and a second step is scheduled SP_ESCALATE_AFTER_MINUTES
 later that notifies the coordinators. Both steps do nothing once a reply exists. The job is
@@ -17,18 +18,17 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts import permissions
 from accounts.models import StaffMember
+from casework import hooks
+from casework.lifecycle import State
 from casework.models import Case, Message, Urgency
 from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
 from notifications.delivery import Notice, console_link, deliver
 from notifications.models import Event
-from triage.lifecycle import State
 from triage.services import on_call_members
 
 DEADLINE_JOB = "triage.deadline"
@@ -69,11 +69,9 @@ def is_overdue(case: Case, now: datetime | None = None) -> bool:
     return Case.objects.filter(overdue_q(now or timezone.now()), pk=case.pk).exists()
 
 
-@receiver(post_save, sender=Case, dispatch_uid="triage_schedule_deadline")
-def _schedule_deadline(sender: type[Case], instance: Case, created: bool, **kwargs: Any) -> None:
-    if not created or kwargs.get("raw"):
-        return
-    case_id, run_at = instance.pk, response_deadline(instance)
+def deadline_schedule(opened: hooks.CaseOpened) -> None:
+    """Registered with casework.hooks.case_opened: every new case gets its deadline job."""
+    case_id, run_at = opened.case.pk, response_deadline(opened.case)
     # After commit, like the new-case notification: a rolled back case schedules nothing.
     transaction.on_commit(lambda: job_enqueue(DEADLINE_JOB, {"case": case_id, "step": STEP_ON_CALL}, run_at=run_at))
 

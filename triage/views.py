@@ -12,15 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
-from casework import sections
+from casework import lifecycle, sections
 from casework.access import case_for_member
 from casework.forms import EDIT_CONFLICT_MESSAGE
-from casework.models import Case
+from casework.lifecycle import ClosingReason, State, TransitionRefused, state_label
+from casework.models import Case, CaseStateChange
 from casework.services import EditConflict
 from triage import services
 from triage.forms import ShiftForm, TransitionForm
-from triage.lifecycle import ClosingReason, State, state_label
-from triage.models import CaseStateChange, OnCallShift
+from triage.models import OnCallShift
 
 
 @staff_required
@@ -32,7 +32,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            services.case_transition(
+            lifecycle.case_transition(
                 case=case,
                 member=member,
                 to_state=form.cleaned_data["to_state"],
@@ -40,7 +40,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
                 expected_revision=form.cleaned_data["revision"],
                 member_private_key=request.staff_private_key,  # type: ignore[attr-defined]
             )
-        except services.TransitionRefused as refused:
+        except TransitionRefused as refused:
             error = str(refused)
         except EditConflict as conflict:
             return _transition_conflict(request, case, form, conflict.current)

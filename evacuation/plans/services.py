@@ -27,6 +27,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
+from casework.lifecycle import State
 from casework.models import Case, CaseKey
 from evacuation.plans import crypto
 from evacuation.plans.models import (
@@ -41,7 +42,6 @@ from evacuation.plans.models import (
     TemplateLeg,
 )
 from evacuation.plans.status import plan_status_from_legs
-from triage.lifecycle import State
 
 
 class ChangeRefused(ValueError):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.module_loading import import_string
 
-from triage.lifecycle import TRANSITIONS, ClosingReason, State, state_label, transitions_from
+from casework.lifecycle import TRANSITIONS, ClosingReason, State, guard_refusal, state_label, transitions_from
 
 register = template.Library()
 
@@ -31,6 +30,8 @@ def case_state_panel(context: Any, case: Any) -> dict[str, Any]:
         "reasons": ClosingReason.choices,
         # Why an offered move would be refused now (its guard), and the moves of this state
         # the member's role may not make: said, not hidden.
-        "waits": [refusal for t in moves if t.guard and (refusal := import_string(t.guard)(case))],
+        "waits": [
+            refusal for t in moves if (refusal := guard_refusal(case, t.from_state, t.to_state, member)) is not None
+        ],
         "not_for_role": ", ".join(str(t.label) for t in others),
     }

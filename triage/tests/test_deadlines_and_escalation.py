@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from casework import services as casework_services
+from casework.lifecycle import ClosingReason, State, case_transition
 from casework.models import Case, Urgency
 from jobs.models import Job
 from notifications.models import Channel, NotificationSent
@@ -29,9 +30,7 @@ from triage.deadlines import (
     is_overdue,
     response_deadline,
 )
-from triage.lifecycle import ClosingReason, State
 from triage.models import OnCallShift
-from triage.services import case_transition
 
 
 @pytest.fixture
