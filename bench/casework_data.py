@@ -153,8 +153,7 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     import sealbox
     from accounts import services as account_services
     from accounts.keyring import trusted_box_key, trusted_signing_key
-    from accounts.models import Role, SignupLink
-    from casework.models import Team
+    from accounts.models import Role, SignupLink, Team
     from core.certificates import certify
 
     def confirm(enrolment: Any) -> None:

@@ -7,9 +7,13 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Cases and conversations"
 
     def ready(self) -> None:
+        from accounts import teams as accounts_teams
         from audit.details import detail_codes_register
         from audit.models import Action
-        from casework import files  # noqa: F401  (registers the worker's sweep of files no row names)
+        from casework import (
+            files,  # noqa: F401  (registers the worker's sweep of files no row names)
+            teams,
+        )
         from casework.services import DURESS_CLEAR_REASONS
 
         # Why someone was taken off a case or its key changed (audit details).
@@ -24,3 +28,5 @@ class CaseworkConfig(AppConfig):
         ]
         detail_codes_register("reason", reasons)
         detail_codes_register("reason", DURESS_CLEAR_REASONS, actions=[Action.CASE_DURESS_CLEAR])
+        # An account joining its team at sign-up is owed the keys of the team's open cases.
+        accounts_teams.team_joined_at_enrolment.register(teams.keys_owed_on_enrolment, order=10)

@@ -25,7 +25,8 @@ from django.utils.translation import gettext_lazy
 import sealbox
 from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key
-from accounts.models import RecoveryKey, Role, StaffMember
+from accounts.models import RecoveryKey, Role, StaffMember, Team, TeamMembership
+from accounts.teams import on_call_readers, on_call_team
 from audit.models import Action, AuditEntry
 from audit.services import audit_record
 from casework import authenticity, choices, hooks, keys, originals, texts
@@ -43,8 +44,6 @@ from casework.models import (
     MessageKey,
     PendingWrap,
     PersonCredential,
-    Team,
-    TeamMembership,
 )
 from core.argon2_slots import argon2_slot
 from core.certificates import certified, certify
@@ -296,32 +295,6 @@ def case_create(*, urgency: str, team: Team | None) -> Case:
     case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
     hooks.case_opened.run(hooks.CaseOpened(case=case))
     return case
-
-
-def on_call_team() -> Team | None:
-    """The team new cases go to: the first team marked on call whose certificate holds (a
-    database writer who marks another team on call does not redirect new cases to it)."""
-    for team in Team.objects.filter(is_on_call=True).order_by("pk"):
-        if certified(team):
-            return team
-        logger.error("team %s is marked on call but its certificate does not hold; not used", team.pk)
-    return None
-
-
-def on_call_readers(team: Team) -> list[StaffMember]:
-    """Members of ``team`` given a new case's key: a certified membership, an active account
-    of a role that reads new cases (coordinators and caseworkers, not verifiers: they are given
-    it when vetting starts) whose state is certified (trusted_box_key checks the rest)."""
-    memberships = TeamMembership.objects.filter(
-        team=team, member__is_active=True, member__role__in=NEW_CASE_READER_ROLES
-    ).select_related("member")
-    readers = []
-    for membership in memberships:
-        if certified(membership) and certified(membership.member):
-            readers.append(membership.member)
-        else:
-            logger.warning("team %s: membership of staff member %s is not certified", team.pk, membership.member_id)
-    return readers
 
 
 # What must still be done before the intake accepts requests, in plain words for whoever runs

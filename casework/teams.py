@@ -46,19 +46,12 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import StaffMember
+from accounts.models import StaffMember, Team, TeamMembership
+from accounts.teams import TeamJoined
 from audit.models import Action
 from audit.services import audit_record
 from casework import hooks, keys, services
-from casework.models import (
-    Case,
-    CaseHeldViaTeam,
-    CaseKeyWrap,
-    CaseNamedMember,
-    PendingWrap,
-    Team,
-    TeamMembership,
-)
+from casework.models import Case, CaseHeldViaTeam, CaseKeyWrap, CaseNamedMember, PendingWrap
 from core.certificates import certified, certified_only, certify
 
 TeamRefused = services.MembershipRefused
@@ -201,6 +194,11 @@ def _open_cases_locked(team: Team) -> QuerySet[Case]:
     """The team's cases a new member may be owed, locked in one order (closed cases are not:
     their work is done)."""
     return Case.objects.select_for_update().filter(team=team).exclude(status=Case.Status.CLOSED).order_by("pk")
+
+
+def keys_owed_on_enrolment(joined: TeamJoined) -> None:
+    """Registered with accounts.teams.team_joined_at_enrolment (team_joined_at_enrolment)."""
+    team_joined_at_enrolment(team=joined.team, member=joined.member)
 
 
 def team_joined_at_enrolment(*, team: Team, member: StaffMember) -> int:

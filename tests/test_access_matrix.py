@@ -45,13 +45,13 @@ from PIL import Image, PngImagePlugin
 
 import scrub
 from accounts import services as account_services
-from accounts.models import Role, SignupLink
+from accounts.models import Role, SignupLink, Team
 from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
 from casework import services as casework_services
 from casework.lifecycle import State, case_transition
-from casework.models import Attachment, CaseKey, CaseNamedMember, Message, Team
+from casework.models import Attachment, CaseKey, CaseNamedMember, Message
 from core.certificates import certify
 from core.views import STATIC_FILES
 from evacuation.funds import services as funds_services

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts import permissions
 from accounts.models import StaffMember
+from accounts.teams import coordinators, on_call_members
 from casework import hooks
 from casework.lifecycle import State
 from casework.models import Case, Message, Urgency
@@ -29,7 +29,6 @@ from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
 from notifications.delivery import Notice, console_link, deliver
 from notifications.models import Event
-from triage.services import on_call_members
 
 DEADLINE_JOB = "triage.deadline"
 STEP_ON_CALL = "on_call"
@@ -74,10 +73,6 @@ def deadline_schedule(opened: hooks.CaseOpened) -> None:
     case_id, run_at = opened.case.pk, response_deadline(opened.case)
     # After commit, like the new-case notification: a rolled back case schedules nothing.
     transaction.on_commit(lambda: job_enqueue(DEADLINE_JOB, {"case": case_id, "step": STEP_ON_CALL}, run_at=run_at))
-
-
-def coordinators() -> list[StaffMember]:
-    return list(StaffMember.objects.filter(role__in=permissions.COORDINATOR_ROLES, is_active=True).order_by("pk"))
 
 
 def deadline_check(job: Job, *, now: datetime | None = None) -> list[StaffMember]:

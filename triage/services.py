@@ -9,14 +9,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import permissions
-from accounts.models import StaffMember
+from accounts.models import OnCallShift, StaffMember
 from audit.models import Action
 from audit.services import audit_record
 
 # Temporary: moved to casework.lifecycle; re-exported for branches not merged yet (the
 # integrator deletes this line).
 from casework.lifecycle import TransitionRefused, case_transition  # noqa: F401
-from triage.models import OnCallShift
 
 
 class ShiftRefused(ValueError):
@@ -46,12 +45,3 @@ def shift_delete(*, actor: StaffMember, shift: OnCallShift) -> None:
 
 def on_call_refused_message() -> str:
     return _("Only coordinators, caseworkers and verifiers can be on call: other roles do not see the case list.")
-
-
-def on_call_members(now: datetime) -> list[StaffMember]:
-    """Members whose shift covers ``now`` and who may be on call as they are now: a shift stops
-    counting when its member is disabled or changes to a role that does not see the case list
-    (accounts.permissions.can_be_on_call), however the shift got there."""
-    ids = OnCallShift.objects.filter(starts_at__lte=now, ends_at__gt=now).values("member_id")
-    members = StaffMember.objects.filter(pk__in=ids, is_active=True).order_by("pk")
-    return [member for member in members if permissions.can_be_on_call(member)]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.access import coordinator_required, staff_member, staff_required
+from accounts.models import OnCallShift
 from casework import lifecycle, sections
 from casework.access import case_for_member
 from casework.forms import EDIT_CONFLICT_MESSAGE
@@ -20,7 +21,6 @@ from casework.models import Case, CaseStateChange
 from casework.services import EditConflict
 from triage import services
 from triage.forms import ShiftForm, TransitionForm
-from triage.models import OnCallShift
 
 
 @staff_required

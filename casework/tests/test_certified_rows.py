@@ -27,7 +27,7 @@ from django.utils import timezone
 
 import sealbox
 from accounts import services as account_services
-from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from accounts.models import RecoveryKey, Role, SignupLink, StaffMember, Team, TeamMembership
 from audit.models import AuditEntry
 from casework import keys, lifecycle, services, teams
 from casework.lifecycle import ClosingReason, State, TransitionRefused
@@ -40,8 +40,6 @@ from casework.models import (
     Message,
     MessageKey,
     PersonCredential,
-    Team,
-    TeamMembership,
 )
 from tests.personas import CONSOLE, INTAKE, PASSWORD, FaceClient, PersonAtRisk, Staff, make_staff, open_case
 from vetting import services as vetting_services

@@ -26,11 +26,12 @@ import sealbox.handoff as packets
 from accounts import permissions
 from accounts.keyring import trusted_box_key, trusted_box_keys
 from accounts.models import RecoveryKey, StaffMember
+from accounts.teams import on_call_readers, on_call_team
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, Urgency
-from casework.services import CaseDetails, case_create, held_via_team_record, on_call_readers, on_call_team
+from casework.services import CaseDetails, case_create, held_via_team_record
 from core.certificates import certify
 from evacuation.handoff import payload as payload_mod
 from evacuation.handoff.models import Field, HandoffExport, HandoffImport, OrgKeys, OrgKeyWrap, Partner

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import OnCallShift, Role
 from casework import services as casework_services
 from casework.lifecycle import ClosingReason, State, case_transition
 from casework.models import Case, Urgency
@@ -30,7 +30,6 @@ from triage.deadlines import (
     is_overdue,
     response_deadline,
 )
-from triage.models import OnCallShift
 
 
 @pytest.fixture
