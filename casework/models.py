@@ -323,7 +323,7 @@ class Message(models.Model):
         ordering = ["created_at"]
         indexes = [
             models.Index(fields=["case", "created_at"]),
-            # "Answered yet?" (triage.deadlines.overdue_q), asked of every open case the inbox sorts.
+            # "Answered yet?" (casework.deadlines.overdue_q), asked of every open case the inbox sorts.
             models.Index(
                 fields=["case"], condition=models.Q(sender="staff", is_decoy=False), name="message_staff_reply_idx"
             ),

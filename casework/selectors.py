@@ -36,6 +36,7 @@ import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
 from casework import authenticity, hooks, keys, originals
+from casework.deadlines import overdue_q
 from casework.files import blob_store
 from casework.models import (
     URGENCY_ORDER,
@@ -49,7 +50,6 @@ from casework.models import (
     PersonCredential,
 )
 from casework.services import CaseDetails
-from triage.deadlines import overdue_q
 
 INBOX_PAGE_SIZE = 25
 

@@ -1,4 +1,5 @@
-"""First-response deadlines and the escalation ladder.
+"""The escalation ladder of first-response deadlines (the deadlines themselves, and which
+cases are overdue, are casework.deadlines).
 
 A case is *answered* once a staff reply exists. Each new case gets a ``triage.deadline`` job
 due at its deadline (scheduled after the case's transaction commits; deadline_schedule, a
@@ -13,18 +14,17 @@ step is scheduled only once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import StaffMember
 from accounts.teams import coordinators, on_call_members
 from casework import hooks
+from casework.deadlines import is_answered, response_deadline
 from casework.lifecycle import State
-from casework.models import Case, Message, Urgency
+from casework.models import Case
 from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
 from notifications.delivery import Notice, console_link, deliver
@@ -33,39 +33,6 @@ from notifications.models import Event
 DEADLINE_JOB = "triage.deadline"
 STEP_ON_CALL = "on_call"
 STEP_COORDINATORS = "coordinators"
-
-
-def response_minutes(urgency: str) -> int:
-    return {
-        Urgency.DANGER_NOW: settings.SP_RESPONSE_MINUTES_DANGER_NOW,
-        Urgency.IN_HIDING: settings.SP_RESPONSE_MINUTES_IN_HIDING,
-        Urgency.SAFE_FOR_NOW: settings.SP_RESPONSE_MINUTES_SAFE_FOR_NOW,
-    }.get(urgency, settings.SP_RESPONSE_MINUTES_DANGER_NOW)  # unknown urgency: the strictest
-
-
-def response_deadline(case: Case) -> datetime:
-    return case.created_at + timedelta(minutes=response_minutes(case.urgency))
-
-
-def _staff_replies() -> Any:
-    return Message.objects.filter(case=OuterRef("pk"), sender=Message.Sender.STAFF, is_decoy=False)
-
-
-def is_answered(case: Case) -> bool:
-    return Message.objects.filter(case=case, sender=Message.Sender.STAFF, is_decoy=False).exists()
-
-
-def overdue_q(now: datetime) -> Q:
-    """Cases past their first-response deadline without a staff reply, as one filter the
-    inbox can annotate and sort on (no decryption, no per-row query)."""
-    past = Q()
-    for urgency in Urgency.values:
-        past |= Q(urgency=urgency, created_at__lt=now - timedelta(minutes=response_minutes(urgency)))
-    return past & ~Q(status=State.CLOSED) & ~Exists(_staff_replies())
-
-
-def is_overdue(case: Case, now: datetime | None = None) -> bool:
-    return Case.objects.filter(overdue_q(now or timezone.now()), pk=case.pk).exists()
 
 
 def deadline_schedule(opened: hooks.CaseOpened) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import OnCallShift, Role
 from casework import services as casework_services
+from casework.deadlines import is_overdue, response_deadline
 from casework.lifecycle import ClosingReason, State, case_transition
 from casework.models import Case, Urgency
 from jobs.models import Job
@@ -22,14 +23,7 @@ from notifications.models import Channel, NotificationSent
 from notifications.services import preference_set
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
-from triage.deadlines import (
-    DEADLINE_JOB,
-    STEP_COORDINATORS,
-    STEP_ON_CALL,
-    deadline_check,
-    is_overdue,
-    response_deadline,
-)
+from triage.deadlines import DEADLINE_JOB, STEP_COORDINATORS, STEP_ON_CALL, deadline_check
 
 
 @pytest.fixture
