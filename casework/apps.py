@@ -11,6 +11,7 @@ class CaseworkConfig(AppConfig):
         from audit.details import detail_codes_register
         from audit.models import Action
         from casework import (
+            alerts,  # noqa: F401  (registers the job telling key holders a case needs attention)
             files,  # noqa: F401  (registers the worker's sweep of files no row names)
             teams,
         )

@@ -4,7 +4,7 @@ people alerted when a case is in danger have one that does.
 Two groups are alerted, by two rules of the code:
 
 - at once, of a new case (a "danger now" request too) and of a danger-word login on it: the
-  holders of the case key (notifications.delivery.case_key_holders), that is, at intake, the
+  holders of the case key (casework.alerts.case_key_holders), that is, at intake, the
   readers of the team that takes new requests (accounts.teams.on_call_readers);
 - when a case stays unanswered past its deadline: the members on the rota now
   (accounts.teams.on_call_members), or the coordinators when nobody is on it
