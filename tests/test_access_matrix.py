@@ -1313,10 +1313,10 @@ SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
     "intake": {"intake.views", "evacuation.checkins.intake_views", "core.views"},
     "console": {
-        "accounts.views",
+        "staff.views",
         "casework.views",
         "casework.team_views",
-        "audit.views",
+        "staff.audit_views",
         "notifications.views",
         "triage.views",
         "casenotes.views",
