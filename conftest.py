@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from casework.models import Team
+from accounts.models import Team
 from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, Staff, make_coordinator, make_staff, open_case
 from tests.plaintext_search import all_logs  # noqa: F401  (a fixture for every test module)
 

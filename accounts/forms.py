@@ -7,8 +7,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import Role, StaffMember
-from casework.models import Team
+from accounts.models import Role, StaffMember, Team
 
 _SECRET = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 
 import sealbox
 from accounts.models import StaffMember
+from audit.models import Action, AuditEntry
 from core.argon2_slots import argon2_slot
 from core.certificates import certified
 from core.vault import vault_get, vault_put
@@ -202,15 +203,11 @@ def disabled_on_record(member: StaffMember) -> bool:
     """Whether the hash-chained audit log holds a disabling of this account (there is no way to
     enable one again). A writer who deletes or changes that entry breaks the chain, which
     verify_audit reports (and a head noted off the server pins)."""
-    from audit.models import Action, AuditEntry
-
     return AuditEntry.objects.filter(action=Action.STAFF_DISABLE, details__member=member.pk).exists()
 
 
 def disabled_on_record_ids() -> frozenset[int]:
     """Every account the audit log records as disabled, in one query (for checking several)."""
-    from audit.models import Action, AuditEntry
-
     details = AuditEntry.objects.filter(action=Action.STAFF_DISABLE).values_list("details", flat=True)
     return frozenset(entry["member"] for entry in details if isinstance(entry.get("member"), int))
 

@@ -1,4 +1,4 @@
-"""Staff members, their key pairs, and one-time sign-up links."""
+"""Staff members, their key pairs, teams and the on-call rota, and one-time sign-up links."""
 
 from __future__ import annotations
 
@@ -91,6 +91,61 @@ class StaffMember(AbstractBaseUser):
         return (self.pk, self.role, "active" if self.is_active else "disabled")
 
 
+class Team(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    is_on_call = models.BooleanField(default=False)
+    members = models.ManyToManyField(StaffMember, through="TeamMembership", related_name="teams")
+    # Certifies whether this team is the on-call team, which is given every new case's key
+    # (core.certificates, docs/crypto.md "Certified rows").
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "team"
+
+    class Meta:
+        db_table = "casework_team"  # the table it had in casework, where it lived first
+
+    def __str__(self) -> str:
+        return self.name
+
+    def certificate_parts(self) -> tuple[int, str]:
+        return (self.pk, "on-call" if self.is_on_call else "-")
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE)
+    member = models.ForeignKey(StaffMember, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(default=timezone.now)
+    # A member of the on-call team is given new cases' keys, and a team member is owed the keys
+    # of the team's cases: only a membership the application made counts (core.certificates).
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "team.member"
+
+    class Meta:
+        db_table = "casework_teammembership"
+        constraints = [models.UniqueConstraint(fields=["team", "member"], name="unique_team_member")]
+
+    def certificate_parts(self) -> tuple[int, int]:
+        return (self.team_id, self.member_id)
+
+
+class OnCallShift(models.Model):
+    """One member on call from starts_at to ends_at (stored in UTC, shown in settings.TIME_ZONE):
+    the on-call rota, edited on triage's rota page (triage.services)."""
+
+    member = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "triage_oncallshift"  # the table it had in triage, where it lived first
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="triage_onca_starts__cae9ad_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start")
+        ]
+
+
 class SignupLink(models.Model):
     """A one-time link that creates a staff account: the first coordinator's, or an invite.
     Only a hash of the token is stored, so a database reader cannot use a pending link."""
@@ -102,7 +157,7 @@ class SignupLink(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     role = models.CharField(max_length=20, choices=Role.choices)
-    team = models.ForeignKey("casework.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
     created_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

@@ -161,8 +161,8 @@ def can_hold_case_key(member: Any, *, case_verified: bool) -> bool:
     return _active_in(member, CASE_READER_ROLES) or (case_verified and _active_in(member, VERIFIED_ONLY_ROLES))
 
 
-# The state in which verifiers of a case's team are owed its key (triage.lifecycle.State.VETTING;
-# spelled out here because triage.lifecycle reads this module).
+# The state in which verifiers of a case's team are owed its key (casework.lifecycle.State.VETTING;
+# spelled out here because casework.lifecycle reads this module).
 _VETTING_STATE = "vetting"
 
 

@@ -27,11 +27,10 @@ from accounts.keyring import (
     staff_keys_reopen_signing,
     staff_private_key_reseal,
 )
-from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMember
+from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMember, Team, TeamMembership
+from accounts.teams import TeamJoined, team_joined_at_enrolment
 from audit.models import Action
 from audit.services import audit_record
-from casework.models import Team, TeamMembership
-from casework.teams import team_joined_at_enrolment
 from core.certificates import certified, certify
 
 # Named in the language the first coordinator signs up in, as a coordinator names any later
@@ -125,8 +124,8 @@ def staff_enrol(*, token: str, username: str, password: str) -> Enrolment:
             certify(membership)
             membership.save()
             # Cases that reached the team before the account existed: a key holder must hand
-            # each key on (the server cannot), so they are recorded as owed and shown to them.
-            team_joined_at_enrolment(team=team, member=member)
+            # each key on (the server cannot), so casework records them as owed and shows them.
+            team_joined_at_enrolment.run(TeamJoined(team=team, member=member))
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)

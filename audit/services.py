@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,10 +21,6 @@ from audit.chain import (
 )
 from audit.models import Action, AuditEntry, AuditHead
 
-if TYPE_CHECKING:
-    from accounts.models import StaffMember
-    from casework.models import Case
-
 # Details hold identifiers and codes, never text someone typed: short keys, and values that
 # are numbers, booleans or short strings of a safe alphabet (ids, hashes, role codes).
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
@@ -32,11 +28,25 @@ _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
 logger = logging.getLogger(__name__)
 
 
+class Actor(Protocol):
+    """Whoever acted: a staff member (accounts.models.StaffMember, an app above this one)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
+class ActedOn(Protocol):
+    """The case acted on (casework.models.Case, an app above this one): only its public id is kept."""
+
+    @property
+    def public_id(self) -> str: ...
+
+
 def audit_record(
     *,
-    actor: StaffMember | None,
+    actor: Actor | None,
     action: Action | str,
-    case: Case | str | None = None,
+    case: ActedOn | str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction, so the entry and the action commit (or
@@ -69,7 +79,7 @@ def audit_record(
     entry = AuditEntry(
         sequence=sequence,
         at=timezone.now(),
-        actor=actor,
+        actor_id=actor.pk if actor is not None else None,
         action=action.value,
         case_public_id=case_public_id,
         details=details,
@@ -145,7 +155,7 @@ def _first_head() -> dict[str, Any]:
     return {"slot": 1, "sequence": last[0], "entry_hash": last[1], "mac": ""}
 
 
-def audit_noted_head_check(*, actor: StaffMember, noted: NotedHead, max_span: int) -> tuple[NotedHeadCheck, AuditEntry]:
+def audit_noted_head_check(*, actor: Actor, noted: NotedHead, max_span: int) -> tuple[NotedHeadCheck, AuditEntry]:
     """A coordinator typed in a head they wrote down off the server: check it and record that
     they did (the number where it was found and the result, never what was typed)."""
     # Checked before the transaction: on SQLite it would hold the write lock while hashing.

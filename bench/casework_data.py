@@ -153,8 +153,7 @@ def _enrol_staff() -> tuple[list[int], list[StaffRow]]:
     import sealbox
     from accounts import services as account_services
     from accounts.keyring import trusted_box_key, trusted_signing_key
-    from accounts.models import Role, SignupLink
-    from casework.models import Team
+    from accounts.models import Role, SignupLink, Team
     from core.certificates import certify
 
     def confirm(enrolment: Any) -> None:
@@ -336,6 +335,7 @@ def _copy(cursor: Any, model: Any, rows: list[dict[str, Any]]) -> None:
 def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     import sealbox
     from casework import authenticity, keys, services
+    from casework.lifecycle import State
     from casework.models import (
         Attachment,
         Case,
@@ -349,7 +349,6 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         Urgency,
     )
     from core.certificates import certify
-    from triage.lifecycle import State
 
     pk = index + 1
     special = index in plan.special

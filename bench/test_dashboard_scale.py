@@ -20,13 +20,12 @@ from random import Random
 import pytest
 from django.utils import timezone
 
-from casework.models import Case, CaseKey
+from casework.models import Case, CaseKey, CaseStateChange
 from evacuation.checkins.models import CheckInSchedule, FateStatus
 from evacuation.funds.models import LedgerEntry
 from evacuation.plans.models import EvacuationPlan
 from evacuation.safehouses.models import Placement, SafeHouse
 from tests.personas import Staff
-from triage.models import CaseStateChange
 
 pytestmark = pytest.mark.skipif(not os.environ.get("SP_BENCH_DASHBOARD"), reason="set SP_BENCH_DASHBOARD=1 to run")
 

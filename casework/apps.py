@@ -7,11 +7,14 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Cases and conversations"
 
     def ready(self) -> None:
+        from accounts import teams as accounts_teams
         from audit.details import detail_codes_register
         from audit.models import Action
         from casework import (
+            alerts,  # noqa: F401  (registers the job telling key holders a case needs attention)
             files,  # noqa: F401  (registers the worker's sweep of files no row names)
             panels,
+            teams,
         )
         from casework.services import DURESS_CLEAR_REASONS
 
@@ -27,4 +30,6 @@ class CaseworkConfig(AppConfig):
         ]
         detail_codes_register("reason", reasons)
         detail_codes_register("reason", DURESS_CLEAR_REASONS, actions=[Action.CASE_DURESS_CLEAR])
+        # An account joining its team at sign-up is owed the keys of the team's open cases.
+        accounts_teams.team_joined_at_enrolment.register(teams.keys_owed_on_enrolment, order=10)
         panels.register()  # the conversation, access and state sections of the case page

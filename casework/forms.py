@@ -81,9 +81,7 @@ class CaseMemberForm(_OwnIds):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from triage.lifecycle import State
-
-        self.case_verified = case.status == State.VERIFIED
+        self.case_verified = case.status == Case.Status.VERIFIED
         holders = StaffMember.objects.filter(wraps__case_key__case=case, wraps__case_key__version=case.key_version)
         others = StaffMember.objects.filter(is_active=True).exclude(pk__in=holders.values("pk")).order_by("username")
         # Logistics staff are accepted by the field (so choosing one gets the clear refusal

@@ -31,9 +31,10 @@ import sealbox
 from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key, trusted_box_keys
 from accounts.models import RecoveryKey, StaffMember
+from audit.models import Action
+from audit.services import audit_record
 from casework.models import Case, CaseKey, CaseKeyWrap, Message
 from core.certificates import certified, certify
-from triage.lifecycle import State
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +86,6 @@ class CaseNotFound(Exception):
 def case_recertify_after_review(public_id: str, *, confirm: bool) -> dict[str, str]:
     """What the case row says now, and with ``confirm`` its certificate made again over it
     (manage.py case_recertify, after someone compared it with the audit log). Audited."""
-    from audit.models import Action
-    from audit.services import audit_record
-
     with transaction.atomic():
         locked = Case.objects.select_for_update().filter(public_id=public_id).first()
         if locked is None:
@@ -322,7 +320,7 @@ def current_case_key(case: Case) -> CaseKey:
 
 
 def _holders_no_longer_allowed(case: Case, case_key: CaseKey) -> list[StaffMember]:
-    verified = case.status == State.VERIFIED
+    verified = case.status == Case.Status.VERIFIED
     holders = list(StaffMember.objects.filter(pk__in=case_key.holder_ids))
     if not holders:
         return []
@@ -340,9 +338,6 @@ def _holders_no_longer_allowed(case: Case, case_key: CaseKey) -> list[StaffMembe
 
 
 def _rotate_without_barred(case: Case, case_key: CaseKey, barred: list[StaffMember]) -> CaseKey:
-    from audit.models import Action
-    from audit.services import audit_record
-
     gone = {member.pk for member in barred}
     logger.warning("case %s: holders %s may no longer read it; new key version before sealing", case.pk, sorted(gone))
     with transaction.atomic():

@@ -45,48 +45,19 @@ URGENCY_STAFF_LABELS: dict[str, Promise] = {
 URGENCY_ORDER = {Urgency.DANGER_NOW: 0, Urgency.IN_HIDING: 1, Urgency.SAFE_FOR_NOW: 2}
 
 
-class Team(models.Model):
-    name = models.CharField(max_length=80, unique=True)
-    is_on_call = models.BooleanField(default=False)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
-    # Certifies whether this team is the on-call team, which is given every new case's key
-    # (core.certificates, docs/crypto.md "Certified rows").
-    certificate = models.BinaryField(max_length=32, null=True, blank=True)
-
-    CERTIFIED_AS = "team"
-
-    def __str__(self) -> str:
-        return self.name
-
-    def certificate_parts(self) -> tuple[int, str]:
-        return (self.pk, "on-call" if self.is_on_call else "-")
-
-
-class TeamMembership(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE)
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    added_at = models.DateTimeField(default=timezone.now)
-    # A member of the on-call team is given new cases' keys, and a team member is owed the keys
-    # of the team's cases: only a membership the application made counts (core.certificates).
-    certificate = models.BinaryField(max_length=32, null=True, blank=True)
-
-    CERTIFIED_AS = "team.member"
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["team", "member"], name="unique_team_member")]
-
-    def certificate_parts(self) -> tuple[int, int]:
-        return (self.team_id, self.member_id)
-
-
 class Case(models.Model):
+    # Every state a case can be in; the moves between them are casework.lifecycle's.
     class Status(models.TextChoices):
         NEW = "new", _("New")
+        TRIAGED = "triaged", _("Triaged")
+        VETTING = "vetting", _("Vetting")
+        VERIFIED = "verified", _("Verified")
+        CLOSED = "closed", _("Closed")
 
     public_id = models.CharField(max_length=12, unique=True, default=new_public_id)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     urgency = models.CharField(max_length=20, choices=Urgency.choices)
-    team = models.ForeignKey(Team, null=True, on_delete=models.SET_NULL, related_name="cases")
+    team = models.ForeignKey("accounts.Team", null=True, on_delete=models.SET_NULL, related_name="cases")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_person_message_at = models.DateTimeField(null=True, db_index=True)
     under_duress_since = models.DateTimeField(null=True, blank=True)
@@ -136,6 +107,24 @@ class Case(models.Model):
 
     def get_urgency_staff_display(self) -> str:
         return str(URGENCY_STAFF_LABELS.get(self.urgency, self.get_urgency_display()))
+
+
+class CaseStateChange(models.Model):
+    """A case's state history: who moved it from which state to which, why, and when
+    (written by casework.lifecycle.case_transition; the current state is Case.status). It holds
+    codes only, never text someone typed. The table keeps the name it had in triage."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="state_changes")
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    # A closing reason code (casework.lifecycle.ClosingReason) or "".
+    reason = models.CharField(max_length=30, blank=True, default="")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "triage_casestatechange"
+        ordering = ["at", "pk"]
 
 
 class CaseKey(models.Model):
@@ -240,7 +229,7 @@ class CaseHeldViaTeam(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="held_via_team")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # PROTECT: deleting a team must not silently turn its members into holders without a reason.
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(default=timezone.now)
     certificate = models.BinaryField(max_length=32, null=True, blank=True)
 
@@ -260,7 +249,7 @@ class PendingWrap(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pending_wraps")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_wraps")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pending_wraps")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="pending_wraps")
     created_at = models.DateTimeField(default=timezone.now)
     certificate = models.BinaryField(max_length=32, null=True, blank=True)
 
@@ -335,7 +324,7 @@ class Message(models.Model):
         ordering = ["created_at"]
         indexes = [
             models.Index(fields=["case", "created_at"]),
-            # "Answered yet?" (triage.deadlines.overdue_q), asked of every open case the inbox sorts.
+            # "Answered yet?" (casework.deadlines.overdue_q), asked of every open case the inbox sorts.
             models.Index(
                 fields=["case"], condition=models.Q(sender="staff", is_decoy=False), name="message_staff_reply_idx"
             ),

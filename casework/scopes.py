@@ -25,10 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
-from accounts.models import StaffMember
-from casework.models import Case, CaseKeyWrap, TeamMembership
+from accounts.models import StaffMember, TeamMembership
+from casework.deadlines import overdue_q
+from casework.models import Case, CaseKeyWrap
 from casework.selectors import urgency_rank
-from triage.deadlines import overdue_q
 
 
 class Scope(models.TextChoices):

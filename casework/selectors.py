@@ -35,7 +35,8 @@ from django.utils import timezone
 import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
-from casework import authenticity, keys, originals
+from casework import authenticity, hooks, keys, originals
+from casework.deadlines import overdue_q
 from casework.files import blob_store
 from casework.models import (
     URGENCY_ORDER,
@@ -49,8 +50,6 @@ from casework.models import (
     PersonCredential,
 )
 from casework.services import CaseDetails
-from triage.deadlines import overdue_q
-from vetting.models import RedFlagMatch
 
 INBOX_PAGE_SIZE = 25
 
@@ -315,9 +314,12 @@ def inbox_page(
         number = paginator.num_pages
         keys = rows_of(number)
     page = Page(keys, number, paginator)
-    # With each case, whether it matches a red flag (the inbox marks it): one query for the page.
-    flagged = Exists(RedFlagMatch.objects.filter(case=OuterRef("pk")))
-    by_pk = Case.objects.annotate(red_flagged=flagged).in_bulk([pk for pk, _, _ in keys])
+    # With each case, what other apps mark in the inbox (vetting: a red flag), in one query for
+    # the page (hooks.inbox_marks).
+    marks: dict[str, Any] = {}
+    for annotated in hooks.inbox_marks.run(hooks.InboxPage(member=member)):
+        marks.update(annotated)
+    by_pk = Case.objects.annotate(**marks).in_bulk([pk for pk, _, _ in keys])
     shown: list[Case] = []
     for pk, overdue, _ in keys:
         if pk in by_pk:  # not deleted since the sort

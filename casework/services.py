@@ -26,10 +26,11 @@ from django.utils.translation import gettext_lazy
 import sealbox
 from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key
-from accounts.models import RecoveryKey, Role, StaffMember
+from accounts.models import RecoveryKey, Role, StaffMember, Team, TeamMembership
+from accounts.teams import on_call_readers, on_call_team
 from audit.models import Action, AuditEntry
 from audit.services import audit_record
-from casework import authenticity, choices, keys, originals, texts
+from casework import authenticity, choices, hooks, keys, originals, texts
 from casework.files import blob_store
 from casework.models import (
     Attachment,
@@ -44,17 +45,12 @@ from casework.models import (
     MessageKey,
     PendingWrap,
     PersonCredential,
-    Team,
-    TeamMembership,
 )
 from casework.sealed import EditConflict, Refused, holds_current_key, lock_case
 from core.argon2_slots import argon2_slot
 from core.certificates import certified, certify
 from notifications.models import Event
 from notifications.services import case_event_notify_on_commit
-from triage.lifecycle import State
-from vetting import red_flags, sensitive
-from vetting import services as vetting_services
 
 # Who may hold which case is accounts.permissions (NEW_CASE_READER_ROLES: given new cases of
 # their team; verifiers are given a case when vetting starts on it, casework.teams;
@@ -242,7 +238,8 @@ def case_open_from_intake(
     # a throwaway phrase and is dropped.
     second = derive_secrets(duress_phrase(normalised, duress_word) if duress_word else sealbox.random_key().hex())
     duress = second if duress_word else None
-    contact = red_flags.contact_hashes(details.contact_value)  # slow hashes, before any lock
+    # What other apps check of a request (vetting: red flags) starts here, before any lock.
+    screens = hooks.intake_screens.run(hooks.IntakeRequest(contact_value=details.contact_value, first_message=body))
     try:
         with transaction.atomic():
             readiness = intake_readiness()
@@ -250,7 +247,7 @@ def case_open_from_intake(
                 logger.error("a new request was refused: the intake is not ready (manage.py intake_status says why)")
                 raise IntakeUnavailable
             team, members = readiness.team, readiness.readers
-            case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
+            case = case_create(urgency=urgency, team=team)
             try:
                 case_key = keys.case_key_create(case, version=1, members=members)
             except keys.RecoveryKeyMismatch:
@@ -269,7 +266,8 @@ def case_open_from_intake(
             readers = Readers(case_key=case_key, credentials=[credential])
             _message_create(case, Message.Sender.PERSON, body, readers, attachments=attachments)
             # T3: keyed hashes of the contact; marks the case if it matches a red flag.
-            red_flags.case_screen_at_intake(case=case, contact=contact, first_message=body)
+            for screen in screens:
+                screen(case)
             _message_create(case, Message.Sender.AUTOMATIC, texts.acknowledgement(details.language), readers)
             Case.objects.filter(pk=case.pk).update(last_person_message_at=timezone.now())
             case_event_notify_on_commit(case_id=case.pk, event=Event.NEW_CASE)
@@ -293,30 +291,12 @@ def case_open_from_intake(
     return PersonSession(case=case, credential=credential, keypair=real.keypair)
 
 
-def on_call_team() -> Team | None:
-    """The team new cases go to: the first team marked on call whose certificate holds (a
-    database writer who marks another team on call does not redirect new cases to it)."""
-    for team in Team.objects.filter(is_on_call=True).order_by("pk"):
-        if certified(team):
-            return team
-        logger.error("team %s is marked on call but its certificate does not hold; not used", team.pk)
-    return None
-
-
-def on_call_readers(team: Team) -> list[StaffMember]:
-    """Members of ``team`` given a new case's key: a certified membership, an active account
-    of a role that reads new cases (coordinators and caseworkers, not verifiers: they are given
-    it when vetting starts) whose state is certified (trusted_box_key checks the rest)."""
-    memberships = TeamMembership.objects.filter(
-        team=team, member__is_active=True, member__role__in=NEW_CASE_READER_ROLES
-    ).select_related("member")
-    readers = []
-    for membership in memberships:
-        if certified(membership) and certified(membership.member):
-            readers.append(membership.member)
-        else:
-            logger.warning("team %s: membership of staff member %s is not certified", team.pk, membership.member_id)
-    return readers
+def case_create(*, urgency: str, team: Team | None) -> Case:
+    """A new case row, in the caller's transaction (the intake, an imported hand-off): the apps
+    that act on every new case are told (hooks.case_opened; triage schedules its deadline)."""
+    case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
+    hooks.case_opened.run(hooks.CaseOpened(case=case))
+    return case
 
 
 # What must still be done before the intake accepts requests, in plain words for whoever runs
@@ -562,8 +542,6 @@ def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -
     case.refresh_from_db(fields=["under_duress_since", "certificate"])
     if case.under_duress_since is None:
         return
-    from evacuation.safehouses.services import case_address_keys_revoke
-
     # The flag is set. Nothing after it may keep staff from being told, or make this login's
     # answer differ from a real one's (a captor would see which phrase they were given): the
     # alarm is queued first, and a failure of either step is logged, never raised.
@@ -575,7 +553,7 @@ def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -
             logger.exception("case %s: the duress alarm could not be queued", case.pk)
     try:
         with transaction.atomic():
-            case_address_keys_revoke(case=case, reason="duress")
+            hooks.duress_marked.run(hooks.DuressMarked(case=case))
     except Exception:
         logger.exception("case %s: safe-house address keys could not be taken away under duress", case.pk)
 
@@ -627,16 +605,16 @@ def message_post_from_staff(
     """A reply to the person's real conversation, signed with ``signing_key`` (the member's,
     from the session vault). Only by a member whose session opens the current case key
     (keys.current_key_open, NoAccess otherwise): a wrap row alone proves nothing."""
-    # T3: raises SensitiveReplyStopped if the draft seems to hold a sensitive item; the case's
-    # state is read from the locked row the reply is written under.
-    kinds = sensitive.matching_kinds(body)
+    # T3: raises hooks.ReplyStopped if the draft seems to hold a sensitive item (vetting); the
+    # case's state is read from the locked row the reply is written under.
+    reply = hooks.StaffReply(case=case, member=member, body=body, confirmed=sensitive_confirmed)
+    checks = hooks.reply_screens.run(reply)
     with transaction.atomic():
         locked = lock_case(case)
         keys.current_key_open(locked, member, member_private_key)
-        stopped = sensitive.reply_screen(locked=locked, member=member, kinds=kinds, confirmed=sensitive_confirmed)
+        stopped = next((stop for check in checks if (stop := check(locked)) is not None), None)
         if stopped is None:
             return _staff_reply_write(locked, member, signing_key, body)
-    sensitive.reply_stopped_record(case=case, member=member, stopped=stopped)
     raise stopped
 
 
@@ -673,8 +651,8 @@ def decoy_reply_post(
     current case key."""
     if not permissions.can_work_case(member):
         raise DuressActionRefused(_("Only a caseworker or coordinator can write in the cover conversation."))
-    # T3/T4: raises SensitiveReplyStopped (always refused) if the draft seems to hold a sensitive item.
-    sensitive.cover_reply_screen(case=case, member=member, body=body)
+    # T3/T4: raises hooks.ReplyStopped (always refused) if the draft seems to hold a sensitive item.
+    hooks.cover_reply_screens.run(hooks.StaffReply(case=case, member=member, body=body))
     with transaction.atomic():
         locked = lock_case(case)
         keys.current_key_open(locked, member, member_private_key)
@@ -721,9 +699,10 @@ def message_release(
             # The held flag is bound into the body's associated data: re-encrypt without it.
             body = sealbox.decrypt(data_key, bytes(message.body_ct), ctx=keys.message_body_ctx(message))
             # T3: a held reply is screened again on release, on the locked row.
-            kinds = sensitive.release_refusal(locked=locked, body=body.decode())
-            if kinds:
-                raise _SensitiveRelease(kinds)
+            stops = hooks.release_screens.run(hooks.HeldRelease(case=locked, body=body.decode()))
+            stop = next((stop for stop in stops if stop is not None), None)
+            if stop is not None:
+                raise _SensitiveRelease(stop)
             if not authenticity.message_authentic(message):
                 raise DuressActionRefused(_("This reply's signature is not valid: it is not released."))
             message.held = False
@@ -749,7 +728,7 @@ def message_release(
                 "This reply seems to contain a sensitive item (%(kinds)s). It can be released only once "
                 "the case is verified and no longer under duress."
             )
-            % {"kinds": ", ".join(sensitive.SensitiveReplyStopped(stop.kinds, refused=True).kind_labels)}
+            % {"kinds": ", ".join(stop.stopped.kind_labels)}
         ) from None
     return message
 
@@ -791,9 +770,10 @@ def held_reply_release_note(case: Case, created_at: datetime) -> str:
 class _SensitiveRelease(Exception):
     """Inside message_release: the held reply may not go out; nothing was written."""
 
-    def __init__(self, kinds: list[str]) -> None:
+    def __init__(self, stopped: hooks.ReplyStopped) -> None:
         super().__init__("sensitive release refused")
-        self.kinds = kinds
+        self.stopped = stopped
+        self.kinds = stopped.kinds
 
 
 # Why staff consider the person safe again; codes only, so the audit log can hold them.
@@ -1012,7 +992,7 @@ def case_member_add(
     that team (casework.teams)."""
     with transaction.atomic():
         locked = keys.case_checked(lock_case(case))  # its state decides who may be added
-        if not permissions.can_hold_case_key(member, case_verified=locked.status == State.VERIFIED):
+        if not permissions.can_hold_case_key(member, case_verified=locked.status == Case.Status.VERIFIED):
             if permissions.can_hold_case_key(member, case_verified=True):
                 raise MembershipRefused(_("Logistics staff can be given a case only once it is verified."))
             raise MembershipRefused(_("This person's role does not read case content."))
@@ -1065,7 +1045,7 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
             raise MembershipRefused(refusal)
         opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: actor is no holder
         new_key = _case_rotate_without(locked, member, opened)
-        vetting_services.sign_offs_withdraw_for_removed(case=locked, member=member, actor=actor, reason="removed")
+        hooks.member_taken_off.run(hooks.MemberTakenOff(case=locked, member=member, actor=actor, reason="removed"))
         audit_record(
             actor=actor,
             action=Action.CASE_MEMBER_REMOVE,
@@ -1078,16 +1058,13 @@ def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: byt
 
 
 def case_state_changed(*, case: Case, actor: StaffMember, actor_private_key: bytes | None = None) -> CaseKey | None:
-    """Hook of triage.services.case_transition, called in its transaction with ``case`` locked
+    """Hook of casework.lifecycle.case_transition, called in its transaction with ``case`` locked
     and its new status set: a case that is not verified (closed, reopened) is read by no
     logistics member. Their wraps of every version are deleted and the key rotated, so nothing
     written from now on opens with a key they kept. ``actor_private_key`` (the actor's, who
     holds the key) lets the details be re-sealed under the new version. Returns the new key
     version, or None when nobody had to be taken off."""
-    if case.status == State.VETTING:
-        # A new vetting round: sign-offs of an earlier one never count again.
-        vetting_services.sign_offs_retire_for_new_round(case=case)
-    if case.status == State.VERIFIED:
+    if case.status == Case.Status.VERIFIED:
         return None
     # Everyone who holds a wrap, and everyone the current version was given to (its certified
     # holder list: hiding a member's wraps for the moment of the change does not spare them).
@@ -1244,7 +1221,7 @@ def _disabled_member_taken_off(
                 except keys.NoAccess:
                     opened = {}
             new_key = _case_rotate_without_all(case, [member], opened, certify_case=trusted)
-            vetting_services.sign_offs_withdraw_for_removed(case=case, member=member, actor=actor, reason="disabled")
+            hooks.member_taken_off.run(hooks.MemberTakenOff(case=case, member=member, actor=actor, reason="disabled"))
             details: dict[str, int | str | bool] = {"member": member.pk, "key_version": new_key.version}
             details.update({"reason": "disabled", "untrusted": not trusted} if not trusted else {"reason": "disabled"})
             audit_record(actor=actor, action=Action.CASE_MEMBER_REMOVE, case=case, details=details)

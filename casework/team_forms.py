@@ -7,8 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import StaffMember
-from casework.models import Case, Team
+from accounts.models import StaffMember, Team
+from casework.models import Case
 
 # A team's name is stored in the clear (the server needs no key to show it on the staff and
 # team pages, to anyone on duty). A name that says where the organisation works would tell a

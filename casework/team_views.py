@@ -13,11 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import permissions
 from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
-from accounts.models import StaffMember
+from accounts.models import StaffMember, Team
 from audit.models import Action
 from audit.services import audit_record
 from casework import scopes, teams
-from casework.models import Team
 from casework.team_forms import CaseTeamForm, TeamForm, TeamMemberForm
 
 

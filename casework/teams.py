@@ -46,23 +46,14 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.keyring import trusted_box_key
-from accounts.models import StaffMember
+from accounts.models import StaffMember, Team, TeamMembership
+from accounts.teams import TeamJoined
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys, services
-from casework.models import (
-    Case,
-    CaseHeldViaTeam,
-    CaseKeyWrap,
-    CaseNamedMember,
-    PendingWrap,
-    Team,
-    TeamMembership,
-)
+from casework import hooks, keys, services
+from casework.models import Case, CaseHeldViaTeam, CaseKeyWrap, CaseNamedMember, PendingWrap
 from casework.sealed import holds_current_key, lock_case
 from core.certificates import certified, certified_only, certify
-from triage.lifecycle import State
-from vetting import services as vetting_services
 
 TeamRefused = services.MembershipRefused
 logger = logging.getLogger(__name__)
@@ -199,7 +190,12 @@ def team_member_add(*, team: Team, actor: StaffMember, actor_private_key: bytes,
 def _open_cases_locked(team: Team) -> QuerySet[Case]:
     """The team's cases a new member may be owed, locked in one order (closed cases are not:
     their work is done)."""
-    return Case.objects.select_for_update().filter(team=team).exclude(status=State.CLOSED).order_by("pk")
+    return Case.objects.select_for_update().filter(team=team).exclude(status=Case.Status.CLOSED).order_by("pk")
+
+
+def keys_owed_on_enrolment(joined: TeamJoined) -> None:
+    """Registered with accounts.teams.team_joined_at_enrolment (team_joined_at_enrolment)."""
+    team_joined_at_enrolment(team=joined.team, member=joined.member)
 
 
 def team_joined_at_enrolment(*, team: Team, member: StaffMember) -> int:
@@ -220,7 +216,7 @@ def team_joined_at_enrolment(*, team: Team, member: StaffMember) -> int:
 
 def vetting_started(*, case: Case, actor: StaffMember, actor_private_key: bytes | None) -> TeamChange:
     """Vetting has just started on ``case`` (locked and certified in its new state by the
-    caller, triage.services.case_transition): the members of its team owed it only now, its
+    caller, casework.lifecycle.case_transition): the members of its team owed it only now, its
     verifiers, get the key. ``actor`` started it and holds the key: with their private key it is
     handed on at once; without it, each is owed until a key holder hands it on. Members owed it
     before (caseworkers, coordinators) are left as they are: one who is not holding it was taken
@@ -272,7 +268,7 @@ def team_member_remove(*, team: Team, actor: StaffMember, actor_private_key: byt
             except keys.NoAccess:
                 opened = {}
             new_key = services._case_rotate_without(case, member, opened)
-            vetting_services.sign_offs_withdraw_for_removed(case=case, member=member, actor=actor, reason="team")
+            hooks.member_taken_off.run(hooks.MemberTakenOff(case=case, member=member, actor=actor, reason="team"))
             change.rotated.append(case.public_id)
             if not keys.current_holders(case):
                 change.unreadable.append(case.public_id)

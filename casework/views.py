@@ -20,7 +20,7 @@ from accounts.access import coordinator_required, staff_keys, staff_member, staf
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import case_page, keys, selectors, services, teams
+from casework import case_page, hooks, keys, selectors, services, teams
 from casework.access import case_for_member
 from casework.case_page import NOT_DONE, NOT_SAVED, NOT_SENT, PanelForm, Problem, render_case_page
 from casework.forms import (
@@ -39,7 +39,6 @@ from casework.sealed import save_edit
 from core.body import NOT_WHOLE, body_incomplete, handles_incomplete_body
 from core.downloads import attachment_response
 from notifications import reach as notify_reach
-from vetting.sensitive import SensitiveReplyStopped
 
 COVER_SENSITIVE_REFUSED = _(
     "Not sent. This reply seems to contain sensitive information, and whoever uses the danger word "
@@ -111,7 +110,7 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
             body=form.cleaned_data["body"],
             sensitive_confirmed=request.POST.get("send_sensitive") == "yes",
         )
-    except SensitiveReplyStopped as stopped:  # the draft stays in the form
+    except hooks.ReplyStopped as stopped:  # the draft stays in the form
         returned = PanelForm("reply", form, about=stopped)
         return render_case_page(
             request, case, failed_panel="conversation", form=returned, problem=Problem(NOT_SENT, "reply")
@@ -152,7 +151,7 @@ def decoy_reply(request: HttpRequest, public_id: str) -> HttpResponse:
         return render_case_page(
             request, case, failed_panel="conversation", form=returned, status=403, problem=Problem(NOT_SENT, "cover")
         )
-    except SensitiveReplyStopped:  # the draft stays in the form
+    except hooks.ReplyStopped:  # the draft stays in the form
         returned = PanelForm("decoy", form, error=str(COVER_SENSITIVE_REFUSED))
         return render_case_page(
             request, case, failed_panel="conversation", form=returned, problem=Problem(NOT_SENT, "cover")

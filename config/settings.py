@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "intake",
     "jobs",
     "notifications",
+    "staff",
     "audit",
     "triage",
     "casenotes",

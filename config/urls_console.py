@@ -5,9 +5,9 @@ from django.urls import include, path
 from core import views as core_views
 
 urlpatterns = [
-    path("", include("accounts.urls")),
+    path("", include("staff.urls")),
     path("", include("casework.urls")),
-    path("", include("audit.urls")),
+    path("", include("staff.audit_urls")),
     path("", include("notifications.urls")),
     path("", include("triage.urls")),
     path("", include("casenotes.urls")),

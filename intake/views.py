@@ -27,8 +27,8 @@ from core.body import NOT_WHOLE, body_incomplete
 from core.downloads import attachment_response
 from core.vault import vault_clear, vault_start_fresh
 from core.views import expired_page
-from evacuation.checkins.selectors import checkin_offered
 from intake import throttle
+from intake.entries import ConversationShown, entries_for
 from intake.forms import FirstRequestForm, LoginForm, ReplyForm
 from intake.session import pending_codename, pending_codename_keep, person_session, person_session_start
 from intake.uploads import EncryptingUploadHandler, FileSkippingUploadHandler, UploadProblems
@@ -420,7 +420,8 @@ def _render_conversation(
         "form": form,
         "notice": notice,
         "problems": problems or [],
-        "checkin_offered": checkin_offered(session.case, decoy=session.under_duress),
+        # What other apps add to the page (intake.entries: the check-in button).
+        "entries": entries_for(ConversationShown(case=session.case, decoy=session.under_duress)),
         "files_paused_minutes": throttle.minutes_until_next_window(throttle.UPLOAD_BYTES),
     }
     return render(request, "intake/conversation.html", context, status=status)

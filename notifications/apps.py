@@ -6,4 +6,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications to staff"
 
     def ready(self) -> None:
-        from notifications import checks, delivery  # noqa: F401  (register the system checks and the job handler)
+        from notifications import checks  # noqa: F401  (registers the system checks)

@@ -1,4 +1,6 @@
-"""The job that tells staff a case needs attention, by e-mail, webhook or Matrix.
+"""Telling staff a case needs attention, by e-mail, webhook or Matrix (the jobs that do it
+are casework.alerts for a new case or a duress login, triage.deadlines and
+evacuation.checkins.ladder for their escalations).
 
 What goes out is deliberately poor: that a case needs attention, whether it is new or under
 duress, its public id and a console link. Never the person's words, region, contact or any
@@ -23,14 +25,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import StaffMember
-from casework.models import Case
 from jobs.models import Job
-from jobs.services import job_handler
 from notifications.addresses import notification_key
 from notifications.matrix import send_matrix
 from notifications.models import Channel, Event, NotificationPreference, NotificationSent
 from notifications.outbound import WebhookRefused, pinned_post, webhook_target
-from notifications.services import NOTIFY_JOB, preference_address, webhook_refusal_audit
+from notifications.services import preference_address, webhook_refusal_audit
 
 logger = logging.getLogger(__name__)
 # Named explicitly: test runners swap settings.EMAIL_BACKEND for an in-memory one, and
@@ -80,25 +80,12 @@ class Notice:
         ) % {"case": self.public_id, "event": Event(self.event).label, "link": self.link}
 
 
-def console_link(case: Case) -> str:
+class _PublicCase(Protocol):
+    public_id: str
+
+
+def console_link(case: _PublicCase) -> str:
     return f"{settings.SP_CONSOLE_URL.rstrip('/')}/cases/{case.public_id}/"
-
-
-def case_key_holders(case: Case) -> list[StaffMember]:
-    """Active members holding a wrap of the case's current key: the people who can act on it."""
-    holders = StaffMember.objects.filter(
-        is_active=True, wraps__case_key__case=case, wraps__case_key__version=case.key_version
-    )
-    return list(holders.distinct().order_by("pk"))
-
-
-@job_handler(NOTIFY_JOB)
-def notify_case(job: Job) -> None:
-    case = Case.objects.filter(pk=job.payload["case"]).first()
-    if case is None:
-        return  # the case is gone; there is nothing to attend to
-    notice = Notice(event=str(Event(job.payload["event"])), public_id=case.public_id, link=console_link(case))
-    deliver(job, case_key_holders(case), notice)
 
 
 def deliver(job: Job, members: list[StaffMember], notice: Notice) -> None:

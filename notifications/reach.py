@@ -4,10 +4,10 @@ people alerted when a case is in danger have one that does.
 Two groups are alerted, by two rules of the code:
 
 - at once, of a new case (a "danger now" request too) and of a danger-word login on it: the
-  holders of the case key (notifications.delivery.case_key_holders), that is, at intake, the
-  readers of the team that takes new requests (casework.services.on_call_readers);
+  holders of the case key (casework.alerts.case_key_holders), that is, at intake, the
+  readers of the team that takes new requests (accounts.teams.on_call_readers);
 - when a case stays unanswered past its deadline: the members on the rota now
-  (triage.services.on_call_members), or the coordinators when nobody is on it
+  (accounts.teams.on_call_members), or the coordinators when nobody is on it
   (triage.deadlines.deadline_check).
 
 A channel *works* when it is set up, the server can send through it (an e-mail server, the
@@ -30,12 +30,10 @@ from django.utils.translation import gettext_lazy as _
 import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
-from casework.services import on_call_readers, on_call_team
+from accounts.teams import coordinators, on_call_members, on_call_readers, on_call_team
 from notifications.matrix import matrix_enabled
 from notifications.models import Channel, NotificationPreference
 from notifications.services import preference_address
-from triage.deadlines import coordinators
-from triage.services import on_call_members
 
 
 class ChannelState(models.TextChoices):

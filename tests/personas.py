@@ -20,9 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import sealbox
 from accounts import services as account_services
 from accounts.keyring import staff_private_key_unlock, staff_signing_key_unlock
-from accounts.models import Role, SignupLink, StaffMember
+from accounts.models import Role, SignupLink, StaffMember, Team
 from casework import services
-from casework.models import Case, Team, Urgency
+from casework.models import Case, Urgency
 
 INTAKE = "config.urls_intake"
 CONSOLE = "config.urls_console"

@@ -45,12 +45,13 @@ from PIL import Image, PngImagePlugin
 
 import scrub
 from accounts import services as account_services
-from accounts.models import Role, SignupLink
+from accounts.models import Role, SignupLink, Team
 from casenotes import services as notes_services
 from casenotes.models import CannedReply, CaseNote, CaseTask
 from casework import keys
 from casework import services as casework_services
-from casework.models import Attachment, CaseKey, CaseNamedMember, Message, Team
+from casework.lifecycle import State, case_transition
+from casework.models import Attachment, CaseKey, CaseNamedMember, Message
 from core.certificates import certify
 from core.views import STATIC_FILES
 from evacuation.funds import services as funds_services
@@ -68,8 +69,6 @@ from tests.personas import (
     make_staff,
     open_case,
 )
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import services as vetting_services
 
 FACES = {"intake": INTAKE, "console": CONSOLE}
@@ -1314,10 +1313,10 @@ SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
     "intake": {"intake.views", "evacuation.checkins.intake_views", "core.views"},
     "console": {
-        "accounts.views",
+        "staff.views",
         "casework.views",
         "casework.team_views",
-        "audit.views",
+        "staff.audit_views",
         "notifications.views",
         "triage.views",
         "casenotes.views",

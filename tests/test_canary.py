@@ -42,9 +42,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import scrub
 import sealbox
-from accounts.models import Role, StaffMember
+from accounts.models import Role, StaffMember, Team
 from audit.models import AuditEntry
-from casework.models import Case, Team
+from casework.models import Case
 from evacuation.plans.models import Destination
 from intake.uploads import sniff_content_type
 from notifications.models import NotificationPreference

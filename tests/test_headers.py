@@ -23,7 +23,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import override_settings
 
-from casework.models import Team
+from accounts.models import Team
 from tests.personas import CONSOLE, INTAKE, FaceClient, PersonAtRisk, make_coordinator, make_staff, open_case
 
 # Words that would tell an onlooker what the site is for, in either language.

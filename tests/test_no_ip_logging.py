@@ -23,7 +23,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from gunicorn.config import Config
 
-from casework.models import Case, Team
+from accounts.models import Team
+from casework.models import Case
 from core.logging import MASK, ScrubbingGunicornLogger, ScrubFilter
 from core.management.commands.serve import gunicorn_argv
 from tests.personas import CONSOLE, INTAKE, FaceClient, Staff

@@ -1,7 +1,9 @@
-"""First-response deadlines and the escalation ladder.
+"""The escalation ladder of first-response deadlines (the deadlines themselves, and which
+cases are overdue, are casework.deadlines).
 
 A case is *answered* once a staff reply exists. Each new case gets a ``triage.deadline`` job
-due at its deadline (scheduled after the case's transaction commits). When it runs and the
+due at its deadline (scheduled after the case's transaction commits; deadline_schedule, a
+casework.hooks.case_opened hook). When it runs and the
 case is still unanswered and open, the members on call are notified (event ``overdue``: only
 the case id and a console link), and a second step is scheduled SP_ESCALATE_AFTER_MINUTES
 later that notifies the coordinators. Both steps do nothing once a reply exists. The job is
@@ -12,76 +14,32 @@ step is scheduled only once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
-from accounts import permissions
 from accounts.models import StaffMember
-from casework.models import Case, Message, Urgency
+from accounts.teams import coordinators, on_call_members
+from casework import hooks
+from casework.deadlines import is_answered, response_deadline
+from casework.lifecycle import State
+from casework.models import Case
 from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
 from notifications.delivery import Notice, console_link, deliver
 from notifications.models import Event
-from triage.lifecycle import State
-from triage.services import on_call_members
 
 DEADLINE_JOB = "triage.deadline"
 STEP_ON_CALL = "on_call"
 STEP_COORDINATORS = "coordinators"
 
 
-def response_minutes(urgency: str) -> int:
-    minutes: dict[str, int] = {
-        Urgency.DANGER_NOW: settings.SP_RESPONSE_MINUTES_DANGER_NOW,
-        Urgency.IN_HIDING: settings.SP_RESPONSE_MINUTES_IN_HIDING,
-        Urgency.SAFE_FOR_NOW: settings.SP_RESPONSE_MINUTES_SAFE_FOR_NOW,
-    }
-    return minutes.get(urgency, settings.SP_RESPONSE_MINUTES_DANGER_NOW)  # unknown urgency: the strictest
-
-
-def response_deadline(case: Case) -> datetime:
-    return case.created_at + timedelta(minutes=response_minutes(case.urgency))
-
-
-def _staff_replies() -> Any:
-    return Message.objects.filter(case=OuterRef("pk"), sender=Message.Sender.STAFF, is_decoy=False)
-
-
-def is_answered(case: Case) -> bool:
-    return Message.objects.filter(case=case, sender=Message.Sender.STAFF, is_decoy=False).exists()
-
-
-def overdue_q(now: datetime) -> Q:
-    """Cases past their first-response deadline without a staff reply, as one filter the
-    inbox can annotate and sort on (no decryption, no per-row query)."""
-    past = Q()
-    for urgency in Urgency.values:
-        past |= Q(urgency=urgency, created_at__lt=now - timedelta(minutes=response_minutes(urgency)))
-    # Q & Exists is a Q (Q._combine adds the expression as a child); the stubs say Combinable.
-    return cast(Q, past & ~Q(status=State.CLOSED) & ~Exists(_staff_replies()))
-
-
-def is_overdue(case: Case, now: datetime | None = None) -> bool:
-    return Case.objects.filter(overdue_q(now or timezone.now()), pk=case.pk).exists()
-
-
-@receiver(post_save, sender=Case, dispatch_uid="triage_schedule_deadline")
-def _schedule_deadline(sender: type[Case], instance: Case, created: bool, **kwargs: Any) -> None:
-    if not created or kwargs.get("raw"):
-        return
-    case_id, run_at = instance.pk, response_deadline(instance)
+def deadline_schedule(opened: hooks.CaseOpened) -> None:
+    """Registered with casework.hooks.case_opened: every new case gets its deadline job."""
+    case_id, run_at = opened.case.pk, response_deadline(opened.case)
     # After commit, like the new-case notification: a rolled back case schedules nothing.
     transaction.on_commit(lambda: job_enqueue(DEADLINE_JOB, {"case": case_id, "step": STEP_ON_CALL}, run_at=run_at))
-
-
-def coordinators() -> list[StaffMember]:
-    return list(StaffMember.objects.filter(role__in=permissions.COORDINATOR_ROLES, is_active=True).order_by("pk"))
 
 
 def deadline_check(job: Job, *, now: datetime | None = None) -> list[StaffMember]:

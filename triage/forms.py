@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from accounts.models import StaffMember
 from casework.forms import CaseRevisionField
-from triage.lifecycle import ClosingReason, State
+from casework.lifecycle import ClosingReason, State
 from triage.services import on_call_refused_message
 
 

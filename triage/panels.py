@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils.module_loading import import_string
-
 from casework import case_page
 from casework.case_page import Panel, PanelRequest
-from triage.lifecycle import TRANSITIONS, ClosingReason, State, state_label, transitions_from
+from casework.lifecycle import TRANSITIONS, ClosingReason, State, guard_refusal, state_label, transitions_from
 
 STATE = "state"  # casework's section of the case's state and warnings
 
@@ -26,7 +24,11 @@ def _state(page: PanelRequest) -> Mapping[str, Any]:
         "reasons": ClosingReason.choices,
         # Why an offered move would be refused now (its guard), and the moves of this state
         # the member's role may not make: said, not hidden.
-        "waits": [refusal for t in moves if t.guard and (refusal := import_string(t.guard)(case))],
+        "waits": [
+            refusal
+            for t in moves
+            if (refusal := guard_refusal(case, t.from_state, t.to_state, page.member)) is not None
+        ],
         "not_for_role": ", ".join(str(t.label) for t in others),
     }
 

@@ -12,15 +12,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
+from accounts.models import OnCallShift
+from casework import lifecycle
 from casework.access import case_for_member
 from casework.case_page import case_url
 from casework.forms import EDIT_CONFLICT_MESSAGE
-from casework.models import Case
+from casework.lifecycle import ClosingReason, State, TransitionRefused, state_label
+from casework.models import Case, CaseStateChange
 from casework.sealed import save_edit
 from triage import services
 from triage.forms import ShiftForm, TransitionForm
-from triage.lifecycle import ClosingReason, State, state_label
-from triage.models import CaseStateChange, OnCallShift
 from triage.panels import STATE
 
 
@@ -35,7 +36,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             conflict = save_edit(
                 form,
-                lambda revision: services.case_transition(
+                lambda revision: lifecycle.case_transition(
                     case=case,
                     member=member,
                     to_state=form.cleaned_data["to_state"],
@@ -44,7 +45,7 @@ def case_transition(request: HttpRequest, public_id: str) -> HttpResponse:
                     member_private_key=staff_keys(request).private_key,
                 ),
             )
-        except services.TransitionRefused as refused:
+        except TransitionRefused as refused:
             error = str(refused)
         else:
             if conflict:

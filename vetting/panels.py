@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import StaffMember
 from casework import case_page
 from casework.case_page import AFTER_REPLY, CONTACT_BADGES, REPLY_CHECKS, WARNINGS, Panel, PanelRequest, Section
+from casework.lifecycle import State
 from casework.models import Case
-from triage.lifecycle import State
 from vetting import selectors, services
 from vetting.forms import CheckTickForm, SignOffForm
 from vetting.models import RedFlagMatch

@@ -11,13 +11,14 @@ hashes of single words could be guessed by whoever holds the instance secret.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
+from casework import hooks
 from casework.models import Case
 from casework.sealed import Refused
 from notifications.models import Event
@@ -69,15 +70,32 @@ def _match_record(case: Case, flag: RedFlag, via: str, *, actor: StaffMember | N
         case_event_notify_on_commit(case_id=case.pk, event=Event.RED_FLAG)
 
 
+def intake_screen(request: hooks.IntakeRequest) -> hooks.IntakeCheck:
+    """Registered with casework.hooks.intake_screens: the contact's slow hashes are derived now,
+    before casework.services.case_open_from_intake opens its transaction, and the check
+    returned runs in it once the case exists (case_screen_at_intake)."""
+    contact = contact_hashes(request.contact_value)
+
+    def check(case: Case) -> None:
+        case_screen_at_intake(case=case, contact=contact, first_message=request.first_message)
+
+    return check
+
+
+def inbox_mark(page: hooks.InboxPage) -> dict[str, Exists]:
+    """Registered with casework.hooks.inbox_marks: whether each case of the inbox's page matches
+    a red flag, in the page's one query (read by the ``red_flagged`` template filter)."""
+    return {"red_flagged": Exists(RedFlagMatch.objects.filter(case=OuterRef("pk")))}
+
+
 def contact_hashes(contact_value: str) -> set[str]:
-    """The slow hashes of a contact (one Argon2id each, see vetting/digests.py). Called by
-    casework.services.case_open_from_intake before its transaction, so no row stays locked
-    while they are derived."""
+    """The slow hashes of a contact (one Argon2id each, see vetting/digests.py), derived before
+    the intake's transaction (intake_screen), so no row stays locked while they are derived."""
     return digests.contact_digests(contact_value) if contact_value.strip() else set()
 
 
 def case_screen_at_intake(*, case: Case, contact: set[str], first_message: str) -> None:
-    """Called by casework.services.case_open_from_intake in its transaction: keep the hashes
+    """Run in casework.services.case_open_from_intake's transaction: keep the hashes
     of the contact (from contact_hashes), and mark the case if its contact or first message
     matches a flag."""
     ContactDigest.objects.bulk_create([ContactDigest(case=case, digest=value) for value in sorted(contact)])

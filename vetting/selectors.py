@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
+from casework.lifecycle import State
 from casework.models import Case
 from casework.selectors import cases_visible_to
-from triage.lifecycle import State
 from vetting import services
 from vetting.models import CheckItem, ContactDigest, RedFlagMatch, SignOff, VettingCheck
 

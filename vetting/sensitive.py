@@ -27,10 +27,10 @@ from accounts.keyring import trusted_box_keys
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
+from casework import hooks, keys
+from casework.lifecycle import State
 from casework.models import Case
 from casework.sealed import Refused
-from triage.lifecycle import State
 from vetting import digests, normalise
 from vetting.models import SensitiveItem, SensitiveItemKey, SensitiveKind, SensitiveShingle
 
@@ -45,14 +45,9 @@ class SensitiveRefused(Refused):
     """The action is not allowed; the message says why (shown to staff)."""
 
 
-class SensitiveReplyStopped(Exception):
+class SensitiveReplyStopped(hooks.ReplyStopped):
     """A reply draft seems to contain sensitive items; ``refused`` when the case is not
     verified (it cannot be sent at all), otherwise staff must confirm to send it."""
-
-    def __init__(self, kinds: list[str], *, refused: bool) -> None:
-        super().__init__("sensitive reply stopped")
-        self.kinds = kinds
-        self.refused = refused
 
     @property
     def kind_labels(self) -> list[str]:
@@ -211,15 +206,31 @@ def matching_kinds(text: str) -> list[str]:
     return sorted(kinds)
 
 
+def staff_reply_screen(reply: hooks.StaffReply) -> hooks.ReplyCheck:
+    """Registered with casework.hooks.reply_screens: the draft's items are matched now, before
+    any lock (only hashes are compared), and the check returned is made by
+    casework.services.message_post_from_staff with the case row locked. A refusal is audited
+    there, in the reply's transaction (which then writes nothing else)."""
+    kinds = matching_kinds(reply.body)
+
+    def check(locked: Case) -> hooks.ReplyStopped | None:
+        stopped = reply_screen(locked=locked, member=reply.member, kinds=kinds, confirmed=reply.confirmed)
+        if stopped is not None:
+            reply_stopped_record(case=locked, member=reply.member, stopped=stopped)
+        return stopped
+
+    return check
+
+
 def reply_screen(
     *, locked: Case, member: StaffMember, kinds: list[str], confirmed: bool
 ) -> SensitiveReplyStopped | None:
-    """Called by casework.services.message_post_from_staff inside its transaction, with the
+    """Called by the check staff_reply_screen returns, inside the reply's transaction, with the
     case row ``locked`` (select_for_update) and ``kinds`` from matching_kinds(draft): the state
     that decides is the one the reply is written under, so a concurrent change of state cannot
-    slip in between. Returns why the reply is stopped (the caller writes nothing, then calls
-    reply_stopped_record and raises it), or None; a confirmed sensitive reply on a verified
-    case is audited here, in the caller's transaction."""
+    slip in between. Returns why the reply is stopped (the caller writes nothing, then raises
+    it), or None; a confirmed sensitive reply on a verified case is audited here, in the
+    caller's transaction."""
     if not kinds:
         return None
     verified = locked.status == State.VERIFIED
@@ -232,8 +243,8 @@ def reply_screen(
 
 
 def reply_stopped_record(*, case: Case, member: StaffMember, stopped: SensitiveReplyStopped) -> None:
-    """Audit a refusal in its own transaction (the reply's transaction wrote nothing). A reply
-    that only waits for the sender's confirmation is not an event."""
+    """Audit a refusal (the reply's transaction writes nothing else). A reply that only waits
+    for the sender's confirmation is not an event."""
     if stopped.refused:
         with transaction.atomic():
             audit_record(
@@ -244,15 +255,26 @@ def reply_stopped_record(*, case: Case, member: StaffMember, stopped: SensitiveR
             )
 
 
+def release_screen(release: hooks.HeldRelease) -> SensitiveReplyStopped | None:
+    """Registered with casework.hooks.release_screens (casework.services.message_release, case
+    row locked): why a held reply may not go out now, or None."""
+    kinds = release_refusal(locked=release.case, body=release.body)
+    return SensitiveReplyStopped(kinds, refused=True) if kinds else None
+
+
 def release_refusal(*, locked: Case, body: str) -> list[str]:
-    """Called by casework.services.message_release with the case row locked and the held
-    reply opened by the coordinator: the kinds of sensitive items the reply seems to hold
-    when it may not go out now (the case is not verified, or it is under duress again), else
-    an empty list."""
+    """With the case row locked and the held reply opened by the coordinator: the kinds of
+    sensitive items the reply seems to hold when it may not go out now (the case is not
+    verified, or it is under duress again), else an empty list."""
     kinds = matching_kinds(body)
     if kinds and (locked.status != State.VERIFIED or locked.under_duress_since is not None):
         return kinds
     return []
+
+
+def cover_screen(reply: hooks.StaffReply) -> None:
+    """Registered with casework.hooks.cover_reply_screens (casework.services.decoy_reply_post)."""
+    cover_reply_screen(case=reply.case, member=reply.member, body=reply.body)
 
 
 def cover_reply_screen(*, case: Case, member: StaffMember, body: str) -> None:

@@ -20,12 +20,11 @@ from accounts.keyring import account_state_trusted, trusted_signing_key
 from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
-from casework import keys
-from casework.models import Case, CaseKeyWrap
+from casework import hooks, keys
+from casework.lifecycle import State
+from casework.models import Case, CaseKeyWrap, CaseStateChange
 from casework.sealed import Refused, lock_case
 from core.certificates import certified, certify
-from triage.lifecycle import State
-from triage.models import CaseStateChange
 from vetting.models import CheckItem, SignOff, VettingCheck
 
 # Who ticks and who signs off: accounts.permissions (can_tick_vetting_check, can_sign_off).
@@ -148,11 +147,18 @@ def _withdrawn(sign_off: SignOff) -> None:
     sign_off.save(update_fields=["withdrawn_at", "certificate"])
 
 
+def new_round_on_entering_vetting(transitioned: hooks.Transitioned) -> None:
+    """Registered with casework.hooks.transitioned: a case entering the vetting state starts a
+    new round (sign_offs_retire_for_new_round)."""
+    if transitioned.entered(State.VETTING):
+        sign_offs_retire_for_new_round(case=transitioned.case)
+
+
 def sign_offs_retire_for_new_round(*, case: Case) -> int:
     """A case entering the vetting state starts a new round: every sign-off still standing
     from an earlier one is withdrawn, certified as such, so that no earlier round's sign-offs
-    can count again (not even if the round's start were taken back in the database). Called
-    by casework.services.case_state_changed in the transition's transaction."""
+    can count again (not even if the round's start were taken back in the database). Run in
+    the transition's transaction (new_round_on_entering_vetting)."""
     retired = 0
     for sign_off in SignOff.objects.filter(case=case, withdrawn_at__isnull=True):
         _withdrawn(sign_off)
@@ -160,10 +166,19 @@ def sign_offs_retire_for_new_round(*, case: Case) -> int:
     return retired
 
 
+def withdraw_on_taken_off(taken_off: hooks.MemberTakenOff) -> None:
+    """Registered with casework.hooks.member_taken_off: a verifier taken off a case no longer
+    vouches for it (sign_offs_withdraw_for_removed)."""
+    sign_offs_withdraw_for_removed(
+        case=taken_off.case, member=taken_off.member, actor=taken_off.actor, reason=taken_off.reason
+    )
+
+
 def sign_offs_withdraw_for_removed(*, case: Case, member: StaffMember, actor: StaffMember, reason: str) -> int:
-    """Withdraw ``member``'s standing sign-offs on ``case``, each audited. Called by
+    """Withdraw ``member``'s standing sign-offs on ``case``, each audited. Run when
     casework.services.case_member_remove and staff_disable (and casework.teams when a team
-    change takes the member off the case) inside their transaction, with the case row locked."""
+    change takes the member off the case) take them off, inside their transaction, with the
+    case row locked (withdraw_on_taken_off)."""
     count = 0
     for sign_off in SignOff.objects.filter(case=case, verifier=member, withdrawn_at__isnull=True):
         _withdrawn(sign_off)
@@ -231,9 +246,15 @@ def sign_off_withdraw(*, case: Case, member: StaffMember, sign_off_id: int) -> S
     return sign_off
 
 
+def verified_guard(asked: hooks.TransitionAsked) -> str | None:
+    """Registered with casework.hooks.transition_guards: a case is marked verified only once
+    two different verifiers signed off (verification_refusal)."""
+    return verification_refusal(asked.case) if asked.to_state == State.VERIFIED else None
+
+
 def verification_refusal(case: Case) -> str | None:
-    """The guard triage.lifecycle names for vetting → verified: why the case may not be marked
-    verified yet, or None. Called by triage.services.case_transition with the case row locked."""
+    """Why the case may not be marked verified yet, or None. Asked by
+    casework.lifecycle.case_transition with the case row locked (verified_guard)."""
     verifiers = {sign_off.verifier_id for sign_off in standing_sign_offs(case)}
     if len(verifiers) >= SIGN_OFFS_NEEDED:
         return None

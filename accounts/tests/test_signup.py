@@ -11,8 +11,7 @@ from django.utils import timezone
 
 import sealbox
 from accounts import services
-from accounts.models import RecoveryKey, SignupLink, StaffMember
-from casework.models import Team
+from accounts.models import RecoveryKey, SignupLink, StaffMember, Team
 from tests.personas import CONSOLE, PASSWORD, FaceClient, Staff, totp_now
 
 NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"}

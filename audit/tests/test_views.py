@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEntry
 from audit.tests.helpers import append, head_row, json_param, noted, sql
+from casework.lifecycle import State, case_transition
 from tests.personas import PersonAtRisk, Staff
-from triage.lifecycle import State
-from triage.services import case_transition
 
 pytestmark = pytest.mark.django_db
 

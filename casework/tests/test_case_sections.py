@@ -10,10 +10,9 @@ import re
 import pytest
 
 from accounts.models import Role
+from casework.lifecycle import State, case_transition
 from casework.services import case_member_add
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 
 # The sections of the case page, in order, with their names.
 LABELS = {

@@ -27,25 +27,21 @@ from django.utils import timezone
 
 import sealbox
 from accounts import services as account_services
-from accounts.models import RecoveryKey, Role, SignupLink, StaffMember
+from accounts.models import RecoveryKey, Role, SignupLink, StaffMember, Team, TeamMembership
 from audit.models import AuditEntry
-from casework import keys, services, teams
+from casework import keys, lifecycle, services, teams
+from casework.lifecycle import ClosingReason, State, TransitionRefused
 from casework.models import (
     Case,
     CaseHeldViaTeam,
     CaseKey,
     CaseKeyWrap,
+    CaseStateChange,
     Message,
     MessageKey,
     PersonCredential,
-    Team,
-    TeamMembership,
 )
 from tests.personas import CONSOLE, INTAKE, PASSWORD, FaceClient, PersonAtRisk, Staff, make_staff, open_case
-from triage import services as triage_services
-from triage.lifecycle import ClosingReason, State
-from triage.models import CaseStateChange
-from triage.services import TransitionRefused
 from vetting import services as vetting_services
 from vetting.models import SignOff
 
@@ -262,7 +258,7 @@ def test_a_planted_wrap_does_not_earn_the_next_key_version(
 def _to_vetting(person: PersonAtRisk, caseworker: Staff) -> None:
     for state in (State.TRIAGED, State.VETTING):
         case = Case.objects.get(pk=person.case.pk)
-        triage_services.case_transition(case=case, member=caseworker.member, to_state=state)
+        lifecycle.case_transition(case=case, member=caseworker.member, to_state=state)
 
 
 def test_a_planted_sign_off_does_not_count_toward_verification(
@@ -297,7 +293,7 @@ def test_a_planted_sign_off_does_not_count_toward_verification(
     )
 
     with pytest.raises(TransitionRefused):
-        triage_services.case_transition(
+        lifecycle.case_transition(
             case=Case.objects.get(pk=person.case.pk), member=coordinator.member, to_state=State.VERIFIED
         )
     assert [s.verifier_id for s in vetting_services.standing_sign_offs(case)] == [verifiers[0].member.pk]
@@ -630,7 +626,7 @@ def test_a_withdrawn_sign_off_does_not_count_again_when_its_withdrawal_is_cleare
     SignOff.objects.filter(pk=withdrawn.pk).update(withdrawn_at=None)
 
     with pytest.raises(TransitionRefused):
-        triage_services.case_transition(
+        lifecycle.case_transition(
             case=Case.objects.get(pk=person.case.pk), member=coordinator.member, to_state=State.VERIFIED
         )
 
@@ -643,9 +639,7 @@ def test_sign_offs_of_an_earlier_vetting_round_never_count_again(
     _sign(person, viktor)
 
     def move(staff: Staff, state: str, **more: object) -> None:
-        triage_services.case_transition(
-            case=Case.objects.get(pk=person.case.pk), member=staff.member, to_state=state, **more
-        )
+        lifecycle.case_transition(case=Case.objects.get(pk=person.case.pk), member=staff.member, to_state=state, **more)
 
     move(vera, State.VERIFIED)
     move(caseworker, State.CLOSED, reason=ClosingReason.values[0], member_private_key=caseworker.private_key)
@@ -687,9 +681,7 @@ def _verified_with_logistics(person: PersonAtRisk, caseworker: Staff, coordinato
     logistics = make_staff("lena", role=Role.LOGISTICS, invited_by=coordinator)
     _sign(person, vera)
     _sign(person, viktor)
-    triage_services.case_transition(
-        case=Case.objects.get(pk=person.case.pk), member=vera.member, to_state=State.VERIFIED
-    )
+    lifecycle.case_transition(case=Case.objects.get(pk=person.case.pk), member=vera.member, to_state=State.VERIFIED)
     services.case_member_add(
         case=Case.objects.get(pk=person.case.pk),
         actor=coordinator.member,
@@ -704,7 +696,7 @@ def test_a_role_flipped_for_the_moment_of_closing_keeps_no_logistics_member_on_t
 ) -> None:
     logistics = _verified_with_logistics(person, caseworker, coordinator)
     StaffMember.objects.filter(pk=logistics.member.pk).update(role=Role.CASEWORKER)
-    triage_services.case_transition(
+    lifecycle.case_transition(
         case=Case.objects.get(pk=person.case.pk),
         member=caseworker.member,
         to_state=State.CLOSED,
@@ -846,14 +838,14 @@ def test_hidden_wraps_keep_no_logistics_member_on_a_case_that_left_verified(
     kept = _kept_key(logistics, person)
     _hide(CaseKeyWrap.objects.filter(case_key__case=person.case, member=logistics.member))
 
-    triage_services.case_transition(
+    lifecycle.case_transition(
         case=Case.objects.get(pk=person.case.pk),
         member=caseworker.member,
         to_state=State.CLOSED,
         reason=ClosingReason.values[0],
         member_private_key=caseworker.private_key,
     )
-    triage_services.case_transition(
+    lifecycle.case_transition(
         case=Case.objects.get(pk=person.case.pk), member=coordinator.member, to_state=State.TRIAGED
     )
 

@@ -8,9 +8,9 @@ import re
 from accounts.keyring import staff_private_key_unlock
 from accounts.models import Role
 from casework import selectors, services
+from casework.lifecycle import State
 from casework.models import Case, CaseKey
 from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff
-from triage.lifecycle import State
 
 CONFLICT_EN = "Someone else changed this case while you were editing. Their changes are shown; check and save again."
 CONFLICT_RU = "Кто-то другой изменил этот кейс, пока вы его редактировали."

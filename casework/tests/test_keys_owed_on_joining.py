@@ -13,13 +13,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.keyring import staff_private_key_unlock
-from accounts.models import Role, StaffMember
+from accounts.models import Role, StaffMember, Team, TeamMembership
 from casework import keys, teams
-from casework.models import Case, CaseKeyWrap, PendingWrap, Team, TeamMembership
+from casework.lifecycle import State, case_transition
+from casework.models import Case, CaseKeyWrap, PendingWrap
 from core.certificates import certify
 from tests.personas import PASSWORD, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 
 NAV_BADGE = 'handed on <span class="badge'
 FIRST_WORDS = "The first request of the night, written before any caseworker had an account."

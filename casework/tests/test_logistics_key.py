@@ -13,6 +13,7 @@ import sealbox
 from accounts.models import Role
 from audit.models import Action, AuditEntry
 from casework import keys, services
+from casework.lifecycle import State, case_transition
 from casework.models import Case, CaseKeyWrap, Message, MessageKey
 from evacuation.funds import services as funds_services
 from evacuation.funds.models import LedgerEntry
@@ -21,8 +22,6 @@ from evacuation.plans.models import LegStatus
 from evacuation.safehouses import services as house_services
 from evacuation.safehouses.models import Placement
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import services as vetting_services
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from accounts.keyring import staff_private_key_unlock
-from accounts.models import Role
+from accounts.models import Role, Team
 from audit.models import Action, AuditEntry
 from casework import scopes, services
-from casework.models import Case, Team
+from casework.models import Case
 from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff, open_case
 
 CONTACT = "@contact-nobody-outside-sees"

@@ -25,6 +25,7 @@ from casenotes import selectors as note_selectors
 from casenotes import services as note_services
 from casenotes.models import CaseNote
 from casework import keys
+from casework.lifecycle import TransitionRefused
 from casework.models import Case
 from casework.sealed import (
     Conflict,
@@ -43,7 +44,6 @@ from evacuation.handoff.services import HandoffRefused
 from evacuation.plans import crypto as plan_crypto
 from evacuation.safehouses.services import SafeHouseRefused
 from tests.personas import PersonAtRisk, Staff
-from triage.services import TransitionRefused
 from vetting.services import VettingRefused
 
 ROOT = Path(__file__).resolve().parents[2]

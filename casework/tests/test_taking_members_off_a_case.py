@@ -15,10 +15,9 @@ from django.utils import translation
 from accounts.models import Role
 from audit.models import Action, AuditEntry
 from casework import keys, services
+from casework.lifecycle import State, case_transition
 from casework.models import Case
 from tests.personas import Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import services as vetting_services
 
 ROLE_REFUSED = "Your role cannot take other people off a case. Ask a coordinator or the case's caseworker."

@@ -16,9 +16,9 @@ from django.utils import translation
 
 import sealbox
 from accounts.keyring import staff_private_key_unlock
-from accounts.models import StaffMember
+from accounts.models import StaffMember, Team, TeamMembership
 from casework import keys, services, teams
-from casework.models import Case, CaseKeyWrap, PendingWrap, Team, TeamMembership
+from casework.models import Case, CaseKeyWrap, PendingWrap
 from core.certificates import certify
 from tests.personas import PASSWORD, Staff, open_case
 

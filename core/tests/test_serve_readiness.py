@@ -16,9 +16,8 @@ from django.utils import translation
 
 import sealbox
 from accounts import services as account_services
-from accounts.models import RecoveryKey
+from accounts.models import RecoveryKey, TeamMembership
 from casework import services
-from casework.models import TeamMembership
 from core.management.commands.serve import Command as Serve
 from tests.personas import Staff, enrol
 

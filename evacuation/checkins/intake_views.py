@@ -9,8 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from evacuation.checkins import services
+from evacuation.checkins.selectors import checkin_offered
+from intake.entries import ConversationShown
 from intake.session import person_session
 from intake.views import _allow
+
+
+def checkin_entry(shown: ConversationShown) -> str | None:
+    """Registered with intake.entries.conversation_entries: the check-in button, when offered."""
+    return "checkins/checkin_button.html" if checkin_offered(shown.case, decoy=shown.decoy) else None
 
 
 @_allow("POST")

@@ -38,15 +38,15 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from accounts.models import Role, StaffMember
+from accounts.teams import coordinators, on_call_members
+from casework.alerts import case_key_holders
 from casework.models import Case
 from evacuation.checkins import crypto, partner
 from evacuation.checkins.models import Alert, CheckInSchedule
 from jobs.models import Job
 from jobs.services import job_enqueue, job_handler
-from notifications.delivery import Notice, case_key_holders, console_link, deliver, send_email
+from notifications.delivery import Notice, console_link, deliver, send_email
 from notifications.models import Event
-from triage.deadlines import coordinators
-from triage.services import on_call_members
 
 SWEEP_JOB = "checkins.sweep"
 STEP_JOB = "checkins.step"

@@ -12,13 +12,12 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from casework.models import Case
+from casework.lifecycle import ClosingReason, State
+from casework.models import Case, CaseStateChange
 from evacuation.checkins.models import Alert, CheckInSchedule, Fate, FateStatus
 from evacuation.funds.selectors import ReportRow, report_by_category_and_month
 from evacuation.plans.models import EvacuationPlan, PlanStatus
 from evacuation.safehouses.selectors import houses_with_occupancy
-from triage.lifecycle import ClosingReason, State
-from triage.models import CaseStateChange
 
 # How many overdue cases the dashboard lists by reference (the counts are always complete).
 OVERDUE_LISTED = 100

@@ -28,12 +28,13 @@ import sealbox.handoff as packets
 from accounts import permissions
 from accounts.keyring import trusted_box_key, trusted_box_keys
 from accounts.models import RecoveryKey, StaffMember
+from accounts.teams import on_call_readers, on_call_team
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.models import Case, Urgency
 from casework.sealed import Refused, lock_case, require
-from casework.services import CaseDetails, held_via_team_record, on_call_readers, on_call_team
+from casework.services import CaseDetails, case_create, held_via_team_record
 from core.certificates import certify
 from evacuation.handoff import payload as payload_mod
 from evacuation.handoff.models import Field, HandoffExport, HandoffImport, OrgKeys, OrgKeyWrap, Partner
@@ -457,7 +458,7 @@ def handoff_import(*, actor: StaffMember, actor_private_key: bytes, partner: Par
                 raise HandoffRefused(_("There is no on-call team to give the case to. Nothing was imported."))
             details: dict[str, Any] = content.get("details") or {}
             urgency = details["urgency"] if details.get("urgency") in Urgency.values else Urgency.IN_HIDING
-            case = Case.objects.create(urgency=urgency, team=team, details_ct=b"")
+            case = case_create(urgency=urgency, team=team)
             case_key = keys.case_key_create(case, version=1, members=members)
             held_via_team_record(case, members, team)
             case_details = CaseDetails(

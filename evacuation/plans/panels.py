@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from casework import case_page
 from casework.case_page import Panel, PanelRequest, Section
+from casework.lifecycle import State
 from evacuation.plans.selectors import active_plan
-from triage.lifecycle import State
 
 PLAN = "plan"
 

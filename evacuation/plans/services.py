@@ -27,6 +27,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys
+from casework.lifecycle import State
 from casework.models import Case, CaseKey
 from casework.sealed import EditConflict, Refused, current_key_for, lock_case, require
 from evacuation.plans import crypto
@@ -42,7 +43,6 @@ from evacuation.plans.models import (
     TemplateLeg,
 )
 from evacuation.plans.status import plan_status_from_legs
-from triage.lifecycle import State
 
 
 @dataclass(frozen=True)

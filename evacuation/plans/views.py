@@ -24,6 +24,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import keys
 from casework.access import case_for_member
+from casework.lifecycle import State
 from casework.models import Case
 from casework.sealed import Conflict, Refused, save_edit
 from evacuation.plans import selectors, services
@@ -39,7 +40,6 @@ from evacuation.plans.forms import (
     TemplateNameForm,
 )
 from evacuation.plans.models import Destination, EvacuationPlan, Leg, LegDocument, PlanTemplate, TemplateLeg
-from triage.lifecycle import State
 
 
 def _key(request: HttpRequest) -> bytes:

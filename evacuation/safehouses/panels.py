@@ -14,11 +14,11 @@ from accounts import permissions
 from accounts.models import StaffMember
 from casework import case_page
 from casework.case_page import Panel, PanelRequest, Section
+from casework.lifecycle import State
 from casework.models import Case
 from evacuation.safehouses import selectors
 from evacuation.safehouses.forms import PlacementForm
 from evacuation.safehouses.models import Placement
-from triage.lifecycle import State
 
 SAFE_HOUSE = "safehouse"
 

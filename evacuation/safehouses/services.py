@@ -22,14 +22,14 @@ from accounts.keyring import trusted_box_keys
 from accounts.models import StaffMember
 from audit.models import Action, AuditEntry
 from audit.services import audit_record
-from casework import keys
+from casework import hooks, keys
+from casework.lifecycle import State
 from casework.models import Case, CaseKey
 from casework.sealed import EditConflict, Refused, lock_case
 from core.certificates import certified, certified_only, certify
 from evacuation.safehouses import crypto
 from evacuation.safehouses.crypto import HouseKeys
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey, SafeHouseShingle
-from triage.lifecycle import State
 from vetting import digests, normalise
 from vetting.models import SensitiveKind
 
@@ -676,9 +676,22 @@ def placement_address(*, case: Case, member: StaffMember, member_private_key: by
     return placement, address.decode()
 
 
+def revoke_when_no_longer_verified(transitioned: hooks.Transitioned) -> None:
+    """Registered with casework.hooks.transitioned: a case leaving the verified state loses
+    every safe-house address key (case_address_keys_revoke)."""
+    if transitioned.left(State.VERIFIED):
+        case_address_keys_revoke(case=transitioned.case, actor=transitioned.actor, reason="left_verified")
+
+
+def revoke_under_duress(marked: hooks.DuressMarked) -> None:
+    """Registered with casework.hooks.duress_marked: a case under duress loses every safe-house
+    address key, whichever phrase opened it (case_address_keys_revoke)."""
+    case_address_keys_revoke(case=marked.case, reason="duress")
+
+
 def case_address_keys_revoke(*, case: Case, actor: StaffMember | None = None, reason: str) -> int:
-    """Take every safe-house address key away from ``case``'s key (all versions): called when
-    the case leaves the verified state (triage.services.case_transition) or comes under duress
+    """Take every safe-house address key away from ``case``'s key (all versions): when the case
+    leaves the verified state (casework.lifecycle.case_transition) or comes under duress
     (casework.services.case_mark_duress). The houses concerned get new keys when a coordinator
     or logistics member next opens them, so an address key the team kept no longer opens what
     is stored. Run inside the caller's transaction; audited when anything was taken away.

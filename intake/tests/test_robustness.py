@@ -23,9 +23,10 @@ from django.test import RequestFactory, override_settings
 from django.utils import translation
 
 import sealbox
+from accounts.models import TeamMembership
 from casework import services
 from casework.files import blob_store
-from casework.models import Attachment, Case, Message, PersonCredential, TeamMembership
+from casework.models import Attachment, Case, Message, PersonCredential
 from config import urls_intake
 from core.tests.test_translations import untranslated
 from intake import views

@@ -20,10 +20,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ImageChops, ImageStat
 
 import sealbox
-from accounts.models import RecoveryKey, Role
+from accounts.models import RecoveryKey, Role, Team
 from audit.models import Action, AuditEntry
 from casework import keys, originals, services
-from casework.models import Attachment, AttachmentOriginalKey, Team
+from casework.models import Attachment, AttachmentOriginalKey
 from tests import samples
 from tests.personas import FaceClient, PersonAtRisk, Staff, make_staff
 

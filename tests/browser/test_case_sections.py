@@ -8,10 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from casework import services
+from casework.lifecycle import State, case_transition
 from tests.browser.conftest import PHONE, Faces, NewContext, console_log_in, screenshot
 from tests.personas import Staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from casework.models import Case, TeamMembership
+from accounts.models import TeamMembership
+from casework.models import Case
 from tests.browser.conftest import PHONE, Faces, NewContext
 from tests.personas import Staff
 

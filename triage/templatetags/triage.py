@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from triage.lifecycle import state_label
+from casework.lifecycle import state_label
 
 register = template.Library()
 

@@ -11,11 +11,9 @@ from accounts.keyring import staff_private_key_unlock
 from accounts.models import Role
 from audit.models import Action, AuditEntry
 from casework import services as casework_services
-from casework.models import Case
+from casework.lifecycle import ClosingReason, State, TransitionRefused, case_transition
+from casework.models import Case, CaseStateChange
 from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff
-from triage.lifecycle import ClosingReason, State
-from triage.models import CaseStateChange
-from triage.services import TransitionRefused, case_transition
 from vetting.services import sign_off_create
 
 

@@ -13,25 +13,17 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import OnCallShift, Role
 from casework import services as casework_services
+from casework.deadlines import is_overdue, response_deadline
+from casework.lifecycle import ClosingReason, State, case_transition
 from casework.models import Case, Urgency
 from jobs.models import Job
 from notifications.models import Channel, NotificationSent
 from notifications.services import preference_set
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
-from triage.deadlines import (
-    DEADLINE_JOB,
-    STEP_COORDINATORS,
-    STEP_ON_CALL,
-    deadline_check,
-    is_overdue,
-    response_deadline,
-)
-from triage.lifecycle import ClosingReason, State
-from triage.models import OnCallShift
-from triage.services import case_transition
+from triage.deadlines import DEADLINE_JOB, STEP_COORDINATORS, STEP_ON_CALL, deadline_check
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone, translation
 
-from accounts.models import Role, StaffMember
+from accounts.models import OnCallShift, Role, StaffMember
+from accounts.teams import on_call_members
 from audit.models import Action, AuditEntry
 from tests.personas import Staff, make_staff
-from triage.models import OnCallShift
-from triage.services import ShiftRefused, on_call_members, shift_add
+from triage.services import ShiftRefused, shift_add
 
 ON_CALL_REFUSED = "Only coordinators, caseworkers and verifiers can be on call: other roles do not see the case list."
 ON_CALL_REFUSED_RU = "Дежурить могут только координаторы, кураторы и проверяющие: другие роли не видят список кейсов."

@@ -7,9 +7,8 @@ import pytest
 
 from accounts.keyring import staff_private_key_unlock
 from accounts.models import Role
+from casework.lifecycle import State, case_transition
 from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 
 
 def private_key(staff: Staff) -> bytes:

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Team
 from audit.models import Action, AuditEntry
-from casework.models import Team
 from core.certificates import certify
 from jobs.models import Job
 from notifications.services import NOTIFY_JOB

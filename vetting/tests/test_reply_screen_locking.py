@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from audit.models import Action, AuditEntry
 from casework import keys
 from casework import services as casework_services
+from casework.lifecycle import State
 from casework.models import Case, Message
 from tests.personas import PersonAtRisk, Staff
-from triage.lifecycle import State
 from vetting import sensitive
 from vetting.models import SensitiveItem, SensitiveKind
 from vetting.tests.conftest import private_key

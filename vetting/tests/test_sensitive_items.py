@@ -9,11 +9,10 @@ import pytest
 from django.utils import translation
 
 from audit.models import Action, AuditEntry
+from casework.lifecycle import State, case_transition
 from casework.models import Message
 from tests.personas import PersonAtRisk, Staff
 from tests.plaintext_search import database_places, needles_for, search_places
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import sensitive, services
 from vetting.models import SensitiveItem, SensitiveItemKey, SensitiveKind
 from vetting.tests.conftest import private_key

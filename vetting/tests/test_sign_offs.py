@@ -9,11 +9,10 @@ from django.utils import translation
 
 from accounts.models import Role
 from audit.models import Action, AuditEntry
+from casework.lifecycle import ClosingReason, State, TransitionRefused, case_transition
 from casework.models import Case
 from tests.personas import PersonAtRisk, Staff, make_staff
 from tests.plaintext_search import database_places, needles_for, search_places
-from triage.lifecycle import ClosingReason, State
-from triage.services import TransitionRefused, case_transition
 from vetting import services
 from vetting.models import CheckItem, SignOff, VettingCheck
 from vetting.tests.conftest import private_key

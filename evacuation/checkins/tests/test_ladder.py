@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import OnCallShift
 from audit.models import Action, AuditEntry
 from evacuation.checkins import ladder
 from evacuation.checkins.models import Alert, CheckIn
@@ -23,7 +24,6 @@ from notifications.models import Channel, NotificationSent
 from notifications.services import preference_set
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
 from tests.personas import PersonAtRisk, Staff
-from triage.models import OnCallShift
 
 PARTNER = "partner-desk@example.org"
 

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 import sealbox
 from accounts.models import Role
 from audit.models import Action, AuditEntry
+from casework.lifecycle import State, case_transition
 from evacuation.checkins import ladder
 from evacuation.checkins import services as checkin_services
 from evacuation.checkins.tests.helpers import Clock, schedule
@@ -23,8 +24,6 @@ from evacuation.plans import services as plan_services
 from evacuation.safehouses import services as house_services
 from evacuation.safehouses.tests.conftest import verified_case
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 
 HOSTILE_NAME = "<script>alert(1)</script> & Co"
 

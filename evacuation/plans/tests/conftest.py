@@ -12,9 +12,8 @@ from django.utils import translation
 from accounts.keyring import staff_private_key_unlock
 from accounts.models import Role
 from casework import services as casework_services
+from casework.lifecycle import State, case_transition
 from tests.personas import PASSWORD, PersonAtRisk, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import services as vetting_services
 
 

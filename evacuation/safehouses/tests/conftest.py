@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Role
+from casework.lifecycle import State, case_transition
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
-from triage.lifecycle import State
-from triage.services import case_transition
 from vetting import services as vetting_services
 
 

@@ -4,12 +4,12 @@ the team, never a caseworker by placing a case; each written to fail against the
 from __future__ import annotations
 
 import sealbox
+from casework.lifecycle import State
 from casework.models import Case, CaseKey
 from evacuation.safehouses import crypto, services
 from evacuation.safehouses.models import Placement, SafeHouseKey
 from evacuation.safehouses.tests.test_safe_houses import ADDRESS, TODAY, _house, _place
 from tests.personas import PersonAtRisk, Staff, open_case
-from triage.lifecycle import State
 
 
 def test_a_database_writer_gets_the_address_sealed_to_a_key_of_their_own(

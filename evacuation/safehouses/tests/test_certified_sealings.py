@@ -20,13 +20,12 @@ from accounts.models import Role
 from audit.models import AuditEntry, AuditHead
 from casework import keys, teams
 from casework import services as case_services
+from casework.lifecycle import ClosingReason, State, case_transition
 from casework.models import Case, CaseKey
 from evacuation.safehouses import crypto, services
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey
 from jobs.models import Job
 from tests.personas import INTAKE, FaceClient, PersonAtRisk, Staff, make_staff
-from triage.lifecycle import ClosingReason, State
-from triage.services import case_transition
 
 ADDRESS = "ул. Садовая 7, кв. 19"
 NEW_ADDRESS = "ул. Лесная 3, кв. 4"

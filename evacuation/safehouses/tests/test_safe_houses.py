@@ -11,14 +11,13 @@ import sealbox
 from accounts.models import Role
 from audit.models import Action, AuditEntry
 from casework import keys
+from casework.lifecycle import ClosingReason, State, case_transition
 from casework.models import Case, CaseKey, Message
 from casework.services import case_mark_duress
 from evacuation.safehouses import services
 from evacuation.safehouses.models import Placement, SafeHouse, SafeHouseKey
 from tests.personas import PersonAtRisk, Staff, make_staff, open_case
 from tests.plaintext_search import database_places, log_record_places, needles_for, search_places
-from triage.lifecycle import ClosingReason, State
-from triage.services import case_transition
 
 ADDRESS = "ул. Садовая, д. 7, кв. 19, домофон 5521"
 NOTES = "Хозяйка Марина, ключ у соседки из кв. 20"
