@@ -84,16 +84,10 @@ def case_reply(request: HttpRequest, public_id: str) -> HttpResponse:
     member = staff_member(request)
     case = case_for_member(member, public_id)
     form = StaffReplyForm(request.POST)
-    if body_incomplete(request):  # nothing is sent; what arrived stays in the reply box
+    incomplete = body_incomplete(request)
+    if incomplete:  # nothing is sent; what arrived stays in the reply box
         form.add_error(None, NOT_WHOLE)
-        return render_case_page(
-            request,
-            case,
-            failed_panel="conversation",
-            form=PanelForm("reply", form),
-            problem=Problem(NOT_SENT, "reply"),
-        )
-    if not form.is_valid():
+    if incomplete or not form.is_valid():
         return render_case_page(
             request,
             case,
