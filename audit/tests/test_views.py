@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _sequences(page: str) -> list[int]:
-    return [int(number) for number in re.findall(r"<tr><td>(\d+)</td>", page)]
+    return [int(number) for number in re.findall(r"<tr>\s*<td>(\d+)</td>", page)]
 
 
 def test_coordinators_see_the_newest_fifty_entries_first_and_can_page_back(coordinator: Staff) -> None:
@@ -87,11 +87,11 @@ def test_only_coordinators_have_the_audit_log_in_their_menu(coordinator: Staff, 
 
 
 def _entries_of(page: str) -> set[str]:
-    return set(re.findall(r"<tr><td>\d+</td><td[^>]*>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", page))
+    return set(re.findall(r"<tr>\s*<td>\d+</td>\s*<td[^>]*>[^<]*</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>", page))
 
 
 def _actors_of(page: str) -> set[str]:
-    return set(re.findall(r"<tr><td>\d+</td><td[^>]*>[^<]*</td><td>([^<]*)</td>", page))
+    return set(re.findall(r"<tr>\s*<td>\d+</td>\s*<td[^>]*>[^<]*</td>\s*<td>([^<]*)</td>", page))
 
 
 def _grouped(value: str) -> str:

@@ -461,11 +461,12 @@ def test_the_intake_page_shows_no_english_in_russian(page: Page, request: pytest
 
 
 def test_the_server_error_page_shows_no_english_in_russian() -> None:
-    # No intake view fails on purpose, so the handler the URLconf names is called directly.
+    # No intake view fails on purpose, so the handler the URLconf names is called directly,
+    # with the intake's URLconf as its process would have it.
     assert urls_intake.handler500 == "intake.views.server_error"
     pages = {}
     for language in ("en", "ru"):
-        with translation.override(language):
+        with translation.override(language), override_settings(ROOT_URLCONF=INTAKE):
             response = server_error(RequestFactory().get("/"))
         assert response.status_code == 500
         pages[language] = response.content.decode()

@@ -30,7 +30,7 @@ def _inbox(staff: Staff) -> str:
 
 
 def _staff_row(page: str, handle: str) -> str:
-    row = re.search(rf"<tr><td>{re.escape(handle)}</td>.*?</tr>", page, re.S)
+    row = re.search(rf"<tr>\s*<td>{re.escape(handle)}</td>.*?</tr>", page, re.S)
     assert row is not None, page
     return re.sub(r"<[^>]+>", " ", row.group(0))
 

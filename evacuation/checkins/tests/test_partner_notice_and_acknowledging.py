@@ -16,6 +16,7 @@ from evacuation.checkins import crypto, ladder, selectors, services
 from evacuation.checkins.models import Alert, CheckInSchedule
 from evacuation.checkins.tests.helpers import Clock, fresh, schedule
 from jobs.models import Job
+from sealbox import CryptoError
 from tests.personas import PersonAtRisk, Staff, make_staff
 
 
@@ -61,7 +62,7 @@ def test_one_broken_staff_channel_does_not_stop_the_partner_being_told(
     assert sent == ["desk@partner.example"], "the last-resort partner e-mail is never sent"
 
 
-# --- review 4, beyond the two reported failures ------------------------------------------------
+# --- the partner's notice: its reference and language, retries; who may stop an escalation -----
 
 
 def _to_partner_step(person: PersonAtRisk, caseworker: Staff, clock: Clock, **partner: str) -> Any:
@@ -156,7 +157,7 @@ def test_the_partner_reference_is_sealed_and_bound_to_its_schedule(
     first, second = CheckInSchedule.objects.order_by("pk")
     assert b"blue kettle" not in bytes(first.partner_reference_ct)
     assert selectors.partner_reference(first) == "blue kettle 7" and first.partner_language == "ru"
-    with pytest.raises(Exception):  # noqa: B017  (any failure to open is right)
+    with pytest.raises(CryptoError):
         crypto.partner_reference_open(second.pk, second.case, bytes(first.partner_reference_ct))
     page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/?section=checkins").content.decode()
     assert 'value="blue kettle 7"' in page and "Reference agreed with the partner" in page
