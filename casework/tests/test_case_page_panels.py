@@ -4,6 +4,7 @@ panel sees only its own names, and a form that comes back opens its panel's sect
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,3 +127,18 @@ def test_a_form_that_comes_back_opens_its_panels_section_with_status_400(
     page = html.unescape(response.content.decode())
     assert ": Not saved: a reason.</p>" in page
     assert 'aria-current="page">Extra' in page
+
+
+def test_an_existing_panel_moves_to_another_section_without_casework(person: PersonAtRisk, coordinator: Staff) -> None:
+    """The hand-off panel (evacuation.handoff) registered on the state section instead of the
+    access section: its app's registration is all that changes."""
+    handoff = case_page.panel("handoff")
+    case_page._panels["handoff"] = dataclasses.replace(handoff, section="state")
+    try:
+        console = coordinator.console()
+        access = console.get(f"/cases/{person.case.public_id}/?section=access").content.decode()
+        state = console.get(f"/cases/{person.case.public_id}/?section=state").content.decode()
+    finally:
+        case_page._panels["handoff"] = handoff
+    assert 'id="handoff"' not in access and 'id="holders"' in access
+    assert 'id="handoff"' in state and 'id="flags"' in state
