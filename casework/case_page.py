@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -41,6 +41,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import keys, selectors
+from casework.access import case_for_member
 from casework.models import Case, CaseKey
 
 if TYPE_CHECKING:
@@ -56,6 +57,12 @@ AFTER_REPLY = "after_reply"  # below the reply form
 SLOTS = frozenset({MAIN, WARNINGS, CONTACT_BADGES, REPLY_CHECKS, REPLY_TOOLS, AFTER_REPLY})
 
 CONVERSATION = "conversation"
+
+# What every panel's template sees of the page besides its own context: the case, its opened
+# details, the section shown, the slots (for a panel that offers slots of its own), the time
+# zone, and what the context processors give every console page (the request, the CSRF token,
+# the member's capabilities as ``may``).
+PAGE_NAMES = ("case", "details", "section", "panels", "time_zone", "request", "csrf_token", "may")
 
 # The status line at the top of the case page when an action did not go through: the form with
 # the error may be screens further down, so the line says so and links to it.
@@ -77,7 +84,7 @@ class Section:
     order: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # ``about`` may hold what was opened (an address)
 class PanelForm:
     """A form of a panel that was posted and refused: shown again with what was typed.
     ``name`` says which of the panel's forms it is ("reply", "task", "decision", ...);
@@ -100,11 +107,12 @@ class Problem:
     anchor: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # holds opened case keys: never printed or logged
 class PanelRequest:
-    """What a panel's context function gets."""
+    """What a panel's context function gets: not the request itself (a panel never reaches
+    the member's own keys), only its query string."""
 
-    request: HttpRequest
+    query: QueryDict
     case: Case
     member: StaffMember
     opened: dict[int, bytes]  # CaseKey pk -> the case private key this member opened
@@ -144,7 +152,7 @@ class Panel:
     attention: Callable[[Case, StaffMember], bool] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # its context may hold opened text
 class ShownPanel:
     panel: Panel
     context: Mapping[str, Any] = field(default_factory=dict)
@@ -223,8 +231,10 @@ def render_case_page(
     """The case page at one section: the failed panel's when a form comes back with an error
     (status 400 unless said otherwise), otherwise the one the address asks for. Only that
     section's panels (and the warnings) are built; the view is audited before anything sealed
-    is opened for the page."""
+    is opened for the page. The case is read again here, as this member may see it, so a page
+    never shows a case its caller did not check, or the case as it was before a change."""
     member = staff_member(request)
+    case = case_for_member(member, case.public_id)  # Http404 for a case this member may not see
     shown = chosen(request.GET.get("section"))
     if failed_panel is not None:
         owner = panel(failed_panel)
@@ -238,7 +248,7 @@ def render_case_page(
     sealed_to = CaseKey.objects.get(case=case, version=case.details_key_version)
     details = selectors.case_details_for_staff(case, opened[sealed_to.pk]) if sealed_to.pk in opened else None
     page = PanelRequest(
-        request=request,
+        query=request.GET,
         case=case,
         member=member,
         opened=opened,

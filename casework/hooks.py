@@ -59,8 +59,7 @@ class Transitioned:
     case: Case  # locked, its new state written and certified
     from_state: str
     to_state: str
-    actor: StaffMember
-    actor_private_key: bytes | None  # the actor's, who holds the case key; None if not at hand
+    actor: StaffMember  # no key of the actor's is handed to other apps' hooks
 
     def left(self, state: str) -> bool:
         return self.from_state == state and self.to_state != state

@@ -102,7 +102,7 @@ def case_transition(
 ) -> CaseStateChange:
     """Move ``case`` to ``to_state`` if the lifecycle allows it for ``member``'s role.
     ``expected_revision`` is the case revision the form was rendered with: if someone changed
-    the case since, casework.services.EditConflict is raised and nothing changes.
+    the case since, casework.sealed.EditConflict is raised and nothing changes.
 
     The state is written with the case row's certificate (keys.case_recertify); the values
     written are checked here against Case.Status. The guards other apps registered
@@ -155,7 +155,6 @@ def case_transition(
                 from_state=from_state,
                 to_state=to_state,
                 actor=member,
-                actor_private_key=member_private_key,
             )
         )
         details = {"from": from_state, "to": to_state}

@@ -41,7 +41,7 @@ def _reply_box(page: PanelRequest) -> StaffReplyForm:
 
 
 def _conversation(page: PanelRequest) -> Mapping[str, Any]:
-    conversation = selectors.conversation_page_for_staff(page.case, page.opened, page.request.GET.get("page"))
+    conversation = selectors.conversation_page_for_staff(page.case, page.opened, page.query.get("page"))
     returned_decoy = page.returned is not None and page.returned.name == "decoy"
     return {
         "conversation": conversation,

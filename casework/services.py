@@ -551,11 +551,15 @@ def case_mark_duress(case: Case, *, if_duress: PersonCredential | None = None) -
             case_event_notify_on_commit(case_id=case.pk, event=Event.DURESS)
         except Exception:
             logger.exception("case %s: the duress alarm could not be queued", case.pk)
-    try:
-        with transaction.atomic():
-            hooks.duress_marked.run(hooks.DuressMarked(case=case))
-    except Exception:
-        logger.exception("case %s: safe-house address keys could not be taken away under duress", case.pk)
+    # Each app's reaction (safe-house address keys taken away) on its own: one that fails is
+    # logged and undone alone, never the others' nor the flag.
+    marked = hooks.DuressMarked(case=case)
+    for react in hooks.duress_marked.functions:
+        try:
+            with transaction.atomic():
+                react(marked)
+        except Exception:
+            logger.exception("case %s: %s failed after a danger-word login", case.pk, react.__qualname__)
 
 
 def _certificate_once_flagged(case: Case, now: datetime) -> Expression | F:

@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import QueryDict
 from django.test import override_settings
 
 from casework import case_page
@@ -142,3 +143,31 @@ def test_an_existing_panel_moves_to_another_section_without_casework(person: Per
         case_page._panels["handoff"] = handoff
     assert 'id="handoff"' not in access and 'id="holders"' in access
     assert 'id="handoff"' in state and 'id="flags"' in state
+
+
+def test_a_panel_inside_the_reply_box_sees_the_page_but_not_the_conversation_panels_names(
+    tmp_path: Path, person: PersonAtRisk, caseworker: Staff
+) -> None:
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "tool.html").write_text(
+        '<p id="tool">{{ real_thread|default:"no thread" }} {{ form|default:"no form" }} on {{ case.public_id }}'
+        "{% if may.work_case %} may work{% endif %}</p>"
+    )
+    case_page.register_panel(
+        Panel("extra_tool", "extra/tool.html", lambda page: {}, 99, "conversation", slot="reply_tools")
+    )
+    templates = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    try:
+        with override_settings(TEMPLATES=templates):
+            page = caseworker.console().get(f"/cases/{person.case.public_id}/").content.decode()
+    finally:
+        case_page._panels.pop("extra_tool", None)
+    assert f'<p id="tool">no thread no form on {person.case.public_id} may work</p>' in page
+
+
+def test_what_a_panel_gets_never_prints_the_opened_keys_or_text() -> None:
+    page = case_page.PanelRequest(
+        query=QueryDict(""), case=None, member=None, opened={1: b"case-private-key"}, details=None, section="x"
+    )  # type: ignore[arg-type]
+    returned = PanelForm("address", about="Street 1, flat 2")
+    assert "case-private-key" not in repr(page) and "Street 1" not in repr(returned)

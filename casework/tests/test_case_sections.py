@@ -166,4 +166,4 @@ def test_the_section_list_marks_where_something_waits(warned: PersonAtRisk, case
     assert "needs attention" not in _text(client.get(case_url))
     case_transition(case=warned.case, member=caseworker.member, to_state=State.VETTING)
     page = _text(client.get(case_url))
-    assert re.search(r'\?section=vetting"[^>]*>Vetting <span class="badge attention">', page)
+    assert re.search(r'\?section=vetting"[^>]*>Vetting\s+<span class="badge attention">', page)
