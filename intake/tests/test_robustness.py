@@ -464,7 +464,8 @@ def test_the_error_pages_have_the_quick_exit_and_speak_russian_too(
 ) -> None:
     pages = {}
     for language in ("en", "ru"):
-        with translation.override(language):
+        # Called directly, with the intake's URLconf as its process would have it.
+        with translation.override(language), override_settings(ROOT_URLCONF="config.urls_intake"):
             response = handler(RequestFactory().get("/"), Exception("reason not shown"))
         assert response.status_code == status
         pages[language] = response.content.decode()
