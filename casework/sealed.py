@@ -27,7 +27,7 @@ than one person may have open. It needs the same few things each time, and they 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
@@ -74,7 +74,7 @@ def seal_bytes(case_key: CaseKey, data: bytes, *, ctx: bytes) -> bytes:
     return sealbox.seal(keys.sealable_public_key(case_key), data, ctx=ctx)
 
 
-def open_bytes(opened: dict[int, bytes], case_key_id: int | None, ciphertext: bytes, *, ctx: bytes) -> bytes | None:
+def open_bytes(opened: Mapping[int, bytes], case_key_id: int | None, ciphertext: bytes, *, ctx: bytes) -> bytes | None:
     """The plaintext; None when ``opened`` (case private keys by CaseKey id, from
     keys.case_private_keys) lacks the version it is sealed to (or it names none). Raises
     RecordDoesNotOpen when the version is there and the record does not open under ``ctx``."""
@@ -91,7 +91,7 @@ def seal_text(case_key: CaseKey, text: str, *, ctx: bytes) -> bytes:
     return seal_bytes(case_key, text.encode(), ctx=ctx)
 
 
-def open_text(opened: dict[int, bytes], case_key_id: int | None, ciphertext: bytes, *, ctx: bytes) -> str | None:
+def open_text(opened: Mapping[int, bytes], case_key_id: int | None, ciphertext: bytes, *, ctx: bytes) -> str | None:
     """As open_bytes, decoded."""
     data = open_bytes(opened, case_key_id, ciphertext, ctx=ctx)
     return None if data is None else data.decode()

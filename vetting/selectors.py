@@ -8,11 +8,11 @@ from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
 
-import sealbox
 from accounts import permissions
 from accounts.models import StaffMember
 from casework.lifecycle import State
 from casework.models import Case
+from casework.sealed import open_text
 from casework.selectors import cases_visible_to
 from vetting import services
 from vetting.models import CheckItem, ContactDigest, RedFlagMatch, SignOff, VettingCheck
@@ -118,10 +118,7 @@ def _sign_unavailable(case: Case, member: StaffMember) -> str:
 
 
 def _open(opened: Mapping[int, bytes], case_key_id: int, ciphertext: bytes, ctx: bytes) -> str | None:
-    private = opened.get(case_key_id)
-    if private is None:
-        return None
-    return sealbox.unseal(private, ciphertext, ctx=ctx).decode()
+    return open_text(opened, case_key_id, ciphertext, ctx=ctx)
 
 
 def _checks(case: Case, opened: Mapping[int, bytes]) -> list[CheckRow]:

@@ -23,7 +23,7 @@ from audit.services import audit_record
 from casework import hooks, keys
 from casework.lifecycle import State
 from casework.models import Case, CaseKeyWrap, CaseStateChange
-from casework.sealed import Refused, lock_case
+from casework.sealed import Refused, lock_case, seal_text
 from core.certificates import certified, certify
 from vetting.models import CheckItem, SignOff, VettingCheck
 
@@ -66,7 +66,7 @@ def check_tick(*, case: Case, member: StaffMember, member_private_key: bytes, it
         if locked.status == State.CLOSED:
             raise VettingRefused(_("The case is closed."))
         case_key = keys.current_case_key(locked)
-        note_ct = sealbox.seal(keys.sealable_public_key(case_key), note.encode(), ctx=note_ctx(locked, item, member.pk))
+        note_ct = seal_text(case_key, note, ctx=note_ctx(locked, item, member.pk))
         check, _created = VettingCheck.objects.update_or_create(
             case=locked,
             item=item,
@@ -218,9 +218,7 @@ def sign_off_create(
                 )
         except IntegrityError:  # a second tab signed at the same moment
             raise VettingRefused(_("You have already signed off this case; a second verifier must sign.")) from None
-        sign_off.reason_ct = sealbox.seal(
-            keys.sealable_public_key(case_key), reason.encode(), ctx=reason_ctx(locked, sign_off.pk, member.pk)
-        )
+        sign_off.reason_ct = seal_text(case_key, reason, ctx=reason_ctx(locked, sign_off.pk, member.pk))
         sign_off.signature = sealbox.sign(signing_key, sign_off_statement(locked, sign_off, started))
         certify(sign_off)  # standing
         sign_off.save(update_fields=["reason_ct", "signature", "certificate"])

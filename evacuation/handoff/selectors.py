@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sealbox
 from casework.models import Case
+from casework.sealed import open_bytes
 from evacuation.handoff.models import HandoffExport, HandoffImport, OrgKeys, Partner
 from evacuation.handoff.payload import flags_stated
 from evacuation.handoff.services import import_ctx
@@ -16,10 +16,9 @@ def imported_content(case: Case, opened: dict[int, bytes]) -> dict[str, Any] | N
     record = HandoffImport.objects.filter(case=case).select_related("partner").first()
     if record is None:
         return None
-    private = opened.get(record.case_key_id)
-    if private is None:
+    raw = open_bytes(opened, record.case_key_id, bytes(record.content_ct), ctx=import_ctx(record, case))
+    if raw is None:
         return {"partner": record.partner.name, "record": record, "sealed": True}
-    raw = sealbox.unseal(private, bytes(record.content_ct), ctx=import_ctx(record, case))
     content = json.loads(raw)
     # A packet from a version without the flags (and every import made before they existed)
     # is shown with a notice instead of flags it never carried.

@@ -295,3 +295,24 @@ def test_a_sign_off_stops_counting_when_its_verifier_loses_the_role_or_the_curre
     # A wrap of the current version gone (however it went) is enough to stop counting.
     CaseKeyWrap.objects.filter(case_key__case=vetted_person.case, member=verifier.member).delete()
     assert services.verification_refusal(vetted_person.case) is not None
+
+
+def test_a_checklist_note_moved_to_another_item_stops_the_vetting_section_with_the_plain_page(
+    vetted_person: PersonAtRisk, caseworker: Staff
+) -> None:
+    """A database writer copies one item's sealed note onto another: the note does not open
+    under the other item's context, and the section says so (409), not a server error."""
+    for item, note in ((CheckItem.INTERVIEW, "Note-a1: interview by video"), (CheckItem.REFERENCES, "Note-b2")):
+        services.check_tick(
+            case=vetted_person.case,
+            member=caseworker.member,
+            member_private_key=private_key(caseworker),
+            item=item,
+            note=note,
+        )
+    moved = VettingCheck.objects.get(case=vetted_person.case, item=CheckItem.INTERVIEW).note_ct
+    VettingCheck.objects.filter(case=vetted_person.case, item=CheckItem.REFERENCES).update(note_ct=bytes(moved))
+    page = caseworker.console(language="en").get(f"/cases/{vetted_person.case.public_id}/?section=vetting")
+    assert page.status_code == 409
+    assert "Stopped: a record of this case does not open" in page.content.decode()
+    assert "Note-a1" not in page.content.decode()
