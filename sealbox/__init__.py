@@ -37,6 +37,7 @@ from sealbox.kdf import (
     derive_codename_secrets,
     derive_password_key,
 )
+from sealbox.padding import bucket, padded_record_size
 from sealbox.recovery import decode_recovery_key, encode_recovery_key
 from sealbox.signing import (
     BOX_CERTIFICATE_KEY_PURPOSE,
@@ -56,7 +57,7 @@ from sealbox.signing import (
     sign_off_statement,
     signature_valid,
 )
-from sealbox.stream import StreamError, StreamReader, StreamWriter, decrypt_stream, encrypt_stream
+from sealbox.stream import StreamError, StreamReader, StreamWriter, decrypt_stream, encrypt_stream, stream_size
 
 __all__ = [
     "BOX_CERTIFICATE_KEY_PURPOSE",
@@ -78,6 +79,7 @@ __all__ = [
     "StreamWriter",
     "box_key_certificate",
     "box_key_certificate_valid",
+    "bucket",
     "codename_entropy_bits",
     "codename_language",
     "context",
@@ -98,6 +100,7 @@ __all__ = [
     "message_tag",
     "message_tag_valid",
     "normalise_codename",
+    "padded_record_size",
     "random_key",
     "row_certificate",
     "row_certificate_valid",
@@ -106,6 +109,7 @@ __all__ = [
     "sign",
     "sign_off_statement",
     "signature_valid",
+    "stream_size",
     "unseal",
     "wordlist",
 ]

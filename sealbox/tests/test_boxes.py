@@ -74,8 +74,8 @@ def test_it_decrypts_what_it_encrypted(key: bytes, plaintext: bytes, ctx: bytes)
 
 @settings(max_examples=50)
 @given(plaintexts, contexts)
-def test_a_ciphertext_is_tagged_0x01_and_grows_by_nonce_and_mac(plaintext: bytes, ctx: bytes) -> None:
-    ciphertext = encrypt(random_key(), plaintext, ctx=ctx)
+def test_an_unpadded_ciphertext_is_tagged_0x01_and_grows_by_nonce_and_mac(plaintext: bytes, ctx: bytes) -> None:
+    ciphertext = encrypt(random_key(), plaintext, ctx=ctx, pad=False)
     assert ciphertext[:1] == b"\x01"
     assert len(ciphertext) == 1 + NONCE_BYTES + len(plaintext) + TAG_BYTES
 
@@ -177,8 +177,10 @@ def test_only_the_recipients_private_key_unseals(plaintext: bytes, ctx: bytes) -
 
 @settings(max_examples=50)
 @given(plaintexts, contexts)
-def test_a_sealed_ciphertext_is_tagged_0x02_and_carries_an_ephemeral_key(plaintext: bytes, ctx: bytes) -> None:
-    ciphertext = seal(PERSON_AT_RISK.public_key, plaintext, ctx=ctx)
+def test_an_unpadded_sealed_ciphertext_is_tagged_0x02_and_carries_an_ephemeral_key(
+    plaintext: bytes, ctx: bytes
+) -> None:
+    ciphertext = seal(PERSON_AT_RISK.public_key, plaintext, ctx=ctx, pad=False)
     assert ciphertext[:1] == b"\x02"
     assert len(ciphertext) == 1 + KEY_BYTES + NONCE_BYTES + len(plaintext) + TAG_BYTES
     assert ciphertext[1 : 1 + KEY_BYTES] != PERSON_AT_RISK.public_key
@@ -302,7 +304,7 @@ def fixed_randomness(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_encrypt_matches_its_known_answer(fixed_randomness: None) -> None:
-    assert encrypt(KAT_KEY, KAT_PLAINTEXT, ctx=KAT_CTX).hex() == KAT_ENCRYPT_HEX
+    assert encrypt(KAT_KEY, KAT_PLAINTEXT, ctx=KAT_CTX, pad=False).hex() == KAT_ENCRYPT_HEX
 
 
 def test_encrypts_known_answer_follows_the_documented_format() -> None:
@@ -318,7 +320,7 @@ def test_decrypt_still_opens_the_pinned_ciphertext() -> None:
 def test_seal_matches_its_known_answer(fixed_randomness: None) -> None:
     recipient = KeyPair.from_private(KAT_RECIPIENT_SK)
     assert recipient.public_key.hex() == KAT_RECIPIENT_PK_HEX
-    assert seal(recipient.public_key, KAT_PLAINTEXT, ctx=KAT_CTX).hex() == KAT_SEAL_HEX
+    assert seal(recipient.public_key, KAT_PLAINTEXT, ctx=KAT_CTX, pad=False).hex() == KAT_SEAL_HEX
 
 
 def test_seals_known_answer_follows_the_documented_format() -> None:

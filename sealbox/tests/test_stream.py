@@ -1,4 +1,6 @@
-"""Streaming file encryption: round trips in any write pattern, every kind of tampering, memory."""
+"""Streaming file encryption in the SPS1 format (unpadded, what files were written in before
+padding; still read): round trips in any write pattern, every kind of tampering, memory.
+The padded SPS2 format, the default, is tested in test_stream_padding.py."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ MiB = 1024 * 1024
 
 def encrypted(plaintext: bytes, *, key: bytes = KEY, ctx: bytes = CTX, chunk_size: int = CHUNK) -> bytes:
     sink = io.BytesIO()
-    encrypt_stream([plaintext], sink, key, ctx=ctx, chunk_size=chunk_size)
+    encrypt_stream([plaintext], sink, key, ctx=ctx, chunk_size=chunk_size, pad=False)
     return sink.getvalue()
 
 
@@ -77,7 +79,7 @@ def test_it_yields_the_plaintext_chunk_by_chunk() -> None:
 def test_it_round_trips_with_the_default_chunk_size() -> None:
     plaintext = plaintext_of(2 * DEFAULT_CHUNK + 5)
     sink = io.BytesIO()
-    assert encrypt_stream([plaintext[:1000], plaintext[1000:]], sink, KEY, ctx=CTX) == len(plaintext)
+    assert encrypt_stream([plaintext[:1000], plaintext[1000:]], sink, KEY, ctx=CTX, pad=False) == len(plaintext)
     assert len(sink.getvalue()) == FILE_HEADER_BYTES + len(plaintext) + 3 * OVERHEAD
     assert decrypted(sink.getvalue()) == plaintext
 
@@ -88,7 +90,7 @@ def test_the_write_pattern_does_not_change_what_decrypts(plaintext: bytes, data:
     cuts = sorted(data.draw(st.lists(st.integers(0, len(plaintext)), max_size=12), label="cuts"))
     pieces = [plaintext[a:b] for a, b in zip([0, *cuts], [*cuts, len(plaintext)], strict=True)]
     sink = io.BytesIO()
-    writer = StreamWriter(sink, KEY, ctx=CTX, chunk_size=CHUNK)
+    writer = StreamWriter(sink, KEY, ctx=CTX, chunk_size=CHUNK, pad=False)
     for piece in pieces:
         writer.write(piece)
     writer.close()
@@ -99,7 +101,7 @@ def test_the_write_pattern_does_not_change_what_decrypts(plaintext: bytes, data:
 
 def test_closing_twice_is_harmless_and_writing_after_close_is_refused() -> None:
     sink = io.BytesIO()
-    writer = StreamWriter(sink, KEY, ctx=CTX, chunk_size=CHUNK)
+    writer = StreamWriter(sink, KEY, ctx=CTX, chunk_size=CHUNK, pad=False)
     writer.write(b"abc")
     writer.close()
     writer.close()
@@ -218,11 +220,19 @@ def test_it_refuses_the_wrong_key(size: int) -> None:
         decrypted(encrypted(plaintext_of(size)), key=random_key())
 
 
-@pytest.mark.parametrize("magic", [b"SPS2", b"sps1", b"\x00\x00\x00\x00"])
+@pytest.mark.parametrize("magic", [b"SPS3", b"sps1", b"\x00\x00\x00\x00"])
 def test_it_refuses_a_changed_header_magic(magic: bytes) -> None:
     ciphertext = encrypted(SEVERAL_CHUNKS)
     with pytest.raises(StreamError, match="not an encrypted file"):
         decrypted(magic + ciphertext[len(MAGIC) :])
+
+
+def test_an_old_file_relabelled_as_padded_does_not_open() -> None:
+    # Attacker: a database writer with the file store, who turns an SPS1 file into an SPS2 one
+    # hoping it reads differently. The magic is in every chunk's associated data.
+    ciphertext = encrypted(SEVERAL_CHUNKS)
+    with pytest.raises(StreamError, match="changed, reordered or belongs to another file"):
+        decrypted(b"SPS2" + ciphertext[len(MAGIC) :])
 
 
 @pytest.mark.parametrize("chunk_size", [0, 1, CHUNK - 1, CHUNK + 1, 2 * CHUNK, DEFAULT_CHUNK, 16 * MiB, 2**32 - 1])
@@ -278,7 +288,7 @@ def test_encrypting_64_mib_keeps_memory_under_4_mib() -> None:
     sink = DiscardingSink()
     tracemalloc.start()
     try:
-        written = encrypt_stream(generated_plaintext(STREAM_BYTES), sink, KEY, ctx=CTX)  # type: ignore[arg-type]
+        written = encrypt_stream(generated_plaintext(STREAM_BYTES), sink, KEY, ctx=CTX, pad=False)  # type: ignore[arg-type]
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -290,7 +300,7 @@ def test_encrypting_64_mib_keeps_memory_under_4_mib() -> None:
 def test_decrypting_64_mib_keeps_memory_under_4_mib(tmp_path: Path) -> None:
     path = tmp_path / "blob"
     with path.open("wb") as sink:
-        encrypt_stream(generated_plaintext(STREAM_BYTES), sink, KEY, ctx=CTX)
+        encrypt_stream(generated_plaintext(STREAM_BYTES), sink, KEY, ctx=CTX, pad=False)
     received = 0
     with path.open("rb") as source:
         tracemalloc.start()
@@ -337,5 +347,5 @@ def test_it_decrypts_from_a_source_that_returns_short_reads() -> None:
     key, ctx = random_key(), context("attachment.file", b"trickle")
     plaintext = bytes(range(256)) * 40
     sink = io.BytesIO()
-    encrypt_stream([plaintext], sink, key, ctx=ctx, chunk_size=100)
+    encrypt_stream([plaintext], sink, key, ctx=ctx, chunk_size=100, pad=False)
     assert b"".join(decrypt_stream(_Trickle(sink.getvalue()), key, ctx=ctx)) == plaintext  # type: ignore[arg-type]
