@@ -61,8 +61,8 @@ def staff_keys_create(password: str) -> SealedKeyPair:
     params = settings.SP_ARGON2
     with argon2_slot():
         key = sealbox.derive_password_key(password, salt=salt, params=params)
-    sealed = sealbox.encrypt(key, pair.private_key, ctx=_ctx(salt))
-    sealed_signing = sealbox.encrypt(key, signing.seed, ctx=_signing_ctx(salt))
+    sealed = sealbox.encrypt(key, pair.private_key, ctx=_ctx(salt), pad=False)
+    sealed_signing = sealbox.encrypt(key, signing.seed, ctx=_signing_ctx(salt), pad=False)
     return SealedKeyPair(
         pair.public_key, pair.private_key, sealed, salt, params, signing.public_key, signing.seed, sealed_signing
     )
@@ -124,7 +124,9 @@ def signing_key_seal_new(member: StaffMember, password_key: bytes) -> bytes:
     saves the member and then certifies the key."""
     signing = sealbox.SigningKeyPair.generate()
     member.signing_public_key = signing.public_key
-    member.sealed_signing_key = sealbox.encrypt(password_key, signing.seed, ctx=_signing_ctx(bytes(member.key_salt)))
+    member.sealed_signing_key = sealbox.encrypt(
+        password_key, signing.seed, ctx=_signing_ctx(bytes(member.key_salt)), pad=False
+    )
     member.signing_key_certificate = None
     return signing.seed
 
@@ -295,8 +297,8 @@ def staff_private_key_reseal(
     params = settings.SP_ARGON2
     with argon2_slot():
         key = sealbox.derive_password_key(new_password, salt=salt, params=params)
-    member.sealed_private_key = sealbox.encrypt(key, private_key, ctx=_ctx(salt))
-    member.sealed_signing_key = sealbox.encrypt(key, signing_seed, ctx=_signing_ctx(salt))
+    member.sealed_private_key = sealbox.encrypt(key, private_key, ctx=_ctx(salt), pad=False)
+    member.sealed_signing_key = sealbox.encrypt(key, signing_seed, ctx=_signing_ctx(salt), pad=False)
     member.key_salt = salt
     member.key_time_cost = params.time_cost
     member.key_memory_kib = params.memory_kib

@@ -176,7 +176,9 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
     ctx = wrap_ctx(case, version)
     wraps = [
         CaseKeyWrap(
-            case_key=case_key, member=member, sealed_private_key=sealbox.seal(public_key, pair.private_key, ctx=ctx)
+            case_key=case_key,
+            member=member,
+            sealed_private_key=sealbox.seal(public_key, pair.private_key, ctx=ctx, pad=False),
         )
         for member, public_key in trusted_box_keys(
             members,
@@ -194,7 +196,7 @@ def case_key_create(case: Case, *, version: int, members: Iterable[StaffMember])
         CaseKeyWrap(
             case_key=case_key,
             for_recovery=True,
-            sealed_private_key=sealbox.seal(recovery, pair.private_key, ctx=ctx),
+            sealed_private_key=sealbox.seal(recovery, pair.private_key, ctx=ctx, pad=False),
         )
     )
     for wrap in wraps:
@@ -369,7 +371,9 @@ def wrap_case_key_for(member: StaffMember, case_key: CaseKey, case_private_key: 
         raise UntrustedRecord("case key version", case_key.case_id)
     ctx = wrap_ctx(case_key.case, case_key.version)
     wrap = CaseKeyWrap(
-        case_key=case_key, member=member, sealed_private_key=sealbox.seal(public_key, case_private_key, ctx=ctx)
+        case_key=case_key,
+        member=member,
+        sealed_private_key=sealbox.seal(public_key, case_private_key, ctx=ctx, pad=False),
     )
     certify(wrap)
     wrap.save(force_insert=True)

@@ -353,6 +353,8 @@ class Attachment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     blob_name = models.CharField(max_length=64, unique=True)
+    # The file's size rounded up to its padding bucket (sealbox.bucket), as its blob shows it;
+    # the exact size is in meta_ct. Exact for an attachment recorded before padding.
     size = models.PositiveBigIntegerField()
     # File name and type, encrypted under the message's data key.
     meta_ct = models.BinaryField()
@@ -363,7 +365,7 @@ class Attachment(models.Model):
     # sealed only to coordinators and the recovery key (AttachmentOriginalKey), never to the
     # case key. Empty when nothing was removed: an older file, or one that could not be cleaned.
     original_blob_name = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    original_size = models.PositiveBigIntegerField(null=True, blank=True)
+    original_size = models.PositiveBigIntegerField(null=True, blank=True)  # a bucket too, like size
 
 
 class AttachmentOriginalKey(models.Model):

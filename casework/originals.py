@@ -74,11 +74,11 @@ def original_keys_seal(
             AttachmentOriginalKey(
                 attachment_id=attachment_id,
                 member=member,
-                sealed_key=sealbox.seal(public_key, original.file_key, ctx=ctx),
+                sealed_key=sealbox.seal(public_key, original.file_key, ctx=ctx, pad=False),
             )
             for member, public_key in readers
         ]
         if recovery is not None:
-            sealed = sealbox.seal(recovery, original.file_key, ctx=ctx)
+            sealed = sealbox.seal(recovery, original.file_key, ctx=ctx, pad=False)
             rows.append(AttachmentOriginalKey(attachment_id=attachment_id, for_recovery=True, sealed_key=sealed))
     return rows

@@ -64,6 +64,7 @@ class AttachmentView:
     # cleaned, or was uploaded before files were cleaned: it may tell where it was made.
     metadata_removed: bool = False
     has_original: bool = False  # the untouched original is kept, sealed to coordinators
+    original_size: int | None = None  # its exact size, when it is kept
 
 
 @dataclass(frozen=True)
@@ -440,8 +441,13 @@ def _open_attachment(item: Attachment, data_key: bytes) -> tuple[AttachmentView,
 
 
 def _attachment_view(item: Attachment, meta: dict[str, Any]) -> AttachmentView:
+    """The exact sizes are in the sealed meta; the columns hold their padded buckets. An
+    attachment recorded before padding has none in its meta, and exact columns."""
     removed = bool(meta.get("metadata_removed", False))
-    return AttachmentView(item.id, meta["name"], meta["type"], item.size, removed, item.original_blob_name is not None)
+    original = item.original_blob_name is not None
+    size, original_size = int(meta.get("size", item.size)), meta.get("original_size", item.original_size)
+    original_size = int(original_size) if original and original_size is not None else None
+    return AttachmentView(item.id, meta["name"], meta["type"], size, removed, original, original_size)
 
 
 def original_for_member(
@@ -460,7 +466,7 @@ def original_for_member(
     if wrap is None or cleaned is None:
         return None
     file_key = sealbox.unseal(member_private_key, bytes(wrap.sealed_key), ctx=originals.key_ctx(attachment.id))
-    view = replace(cleaned[0], size=attachment.original_size or 0)
+    view = replace(cleaned[0], size=cleaned[0].original_size or 0)
     blob_name = str(attachment.original_blob_name)
 
     def chunks() -> Iterator[bytes]:

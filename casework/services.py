@@ -461,11 +461,13 @@ def _message_create(
     message.save(force_insert=True)
     key_ctx = keys.message_key_ctx(message_id)
     wraps = [
-        MessageKey(message=message, credential=cred, sealed_key=sealbox.seal(_sealable(cred), data_key, ctx=key_ctx))
+        MessageKey(
+            message=message, credential=cred, sealed_key=sealbox.seal(_sealable(cred), data_key, ctx=key_ctx, pad=False)
+        )
         for cred in readers.credentials
     ]
     if readers.case_key is not None:
-        sealed = sealbox.seal(keys.sealable_public_key(readers.case_key), data_key, ctx=key_ctx)
+        sealed = sealbox.seal(keys.sealable_public_key(readers.case_key), data_key, ctx=key_ctx, pad=False)
         wraps.append(MessageKey(message=message, case_key=readers.case_key, sealed_key=sealed))
     MessageKey.objects.bulk_create(wraps)
     Attachment.objects.bulk_create([_attachment_row(message, data_key, item) for item in attachments])
@@ -484,17 +486,24 @@ def _sealable(credential: PersonCredential) -> bytes:
 
 
 def _attachment_row(message: Message, data_key: bytes, item: NewAttachment) -> Attachment:
+    # The exact sizes are sealed with the name; the columns hold only their padded buckets,
+    # which the blobs' sizes show anyway (sealbox.padding, docs/crypto.md "Length padding").
     meta_fields = {"name": item.name, "type": item.content_type, "metadata_removed": item.metadata_removed}
+    meta_fields["size"] = item.size
+    if item.original:
+        meta_fields["original_size"] = item.original.size
     meta = json.dumps(meta_fields, ensure_ascii=False).encode()
     return Attachment(
         id=item.attachment_id,
         message=message,
         blob_name=item.blob_name,
-        size=item.size,
+        size=sealbox.bucket(item.size),
         original_blob_name=item.original.blob_name if item.original else None,
-        original_size=item.original.size if item.original else None,
+        original_size=sealbox.bucket(item.original.size) if item.original else None,
         meta_ct=sealbox.encrypt(data_key, meta, ctx=keys.attachment_ctx("meta", item.attachment_id)),
-        file_key_ct=sealbox.encrypt(data_key, item.file_key, ctx=keys.attachment_ctx("key", item.attachment_id)),
+        file_key_ct=sealbox.encrypt(
+            data_key, item.file_key, ctx=keys.attachment_ctx("key", item.attachment_id), pad=False
+        ),
     )
 
 
@@ -716,7 +725,7 @@ def message_release(
             MessageKey.objects.create(
                 message=message,
                 credential=credential,
-                sealed_key=sealbox.seal(_sealable(credential), data_key, ctx=key_ctx),
+                sealed_key=sealbox.seal(_sealable(credential), data_key, ctx=key_ctx, pad=False),
             )
             audit_record(actor=actor, action=Action.MESSAGE_RELEASE, case=locked, details={"message": str(message.pk)})
     except _SensitiveRelease as stop:
@@ -936,7 +945,7 @@ def _reseal_to(new: PersonCredential, old: PersonCredential, opened: dict[int, b
             MessageKey(
                 message_id=wrap.message_id,
                 credential=new,
-                sealed_key=sealbox.seal(_sealable(new), data_key, ctx=ctx),
+                sealed_key=sealbox.seal(_sealable(new), data_key, ctx=ctx, pad=False),
             )
         )
         done.add(wrap.message_id)

@@ -97,7 +97,7 @@ def sensitive_item_create(*, actor: StaffMember, kind: str, text: str) -> Sensit
 
 
 def _seal(public_key: bytes, data_key: bytes, item_id: int) -> bytes:
-    return sealbox.seal(public_key, data_key, ctx=key_ctx(item_id))
+    return sealbox.seal(public_key, data_key, ctx=key_ctx(item_id), pad=False)
 
 
 def _recovery() -> bytes:

@@ -170,7 +170,7 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
             OrgKeyWrap(
                 keys=row,
                 member=member,
-                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(row, str(member.pk))),
+                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(row, str(member.pk)), pad=False),
             )
             for member, public_key in _coordinators()
         ]
@@ -179,7 +179,7 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
             OrgKeyWrap(
                 keys=row,
                 for_recovery=True,
-                sealed_private=sealbox.seal(recovery, secret, ctx=wrap_ctx(row, "recovery")),
+                sealed_private=sealbox.seal(recovery, secret, ctx=wrap_ctx(row, "recovery"), pad=False),
             )
         )
         OrgKeyWrap.objects.bulk_create(wraps)
@@ -247,7 +247,7 @@ def org_keys_share(*, actor: StaffMember, actor_private_key: bytes) -> int:
             OrgKeyWrap(
                 keys=opened.row,
                 member=member,
-                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(opened.row, str(member.pk))),
+                sealed_private=sealbox.seal(public_key, secret, ctx=wrap_ctx(opened.row, str(member.pk)), pad=False),
             )
             for member, public_key in _coordinators()
             if member.pk not in holders

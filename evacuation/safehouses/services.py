@@ -86,7 +86,7 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
             safe_house=house,
             version=house.key_version,
             member=member,
-            sealed_key=sealbox.seal(public_key, house_keys.packed(), ctx=ctx),
+            sealed_key=sealbox.seal(public_key, house_keys.packed(), ctx=ctx, pad=False),
         )
         for member, public_key in readers
     ]
@@ -95,7 +95,7 @@ def _seal_to_staff(house: SafeHouse, house_keys: HouseKeys, readers: list[tuple[
             safe_house=house,
             version=house.key_version,
             for_recovery=True,
-            sealed_key=sealbox.seal(keys.recovery_public_key(), house_keys.packed(), ctx=ctx),
+            sealed_key=sealbox.seal(keys.recovery_public_key(), house_keys.packed(), ctx=ctx, pad=False),
         )
     )
     for row in rows:
@@ -157,7 +157,7 @@ def _seal_to_case_key(house: SafeHouse, address_key: bytes, case_key: CaseKey, c
         safe_house=house,
         version=house.key_version,
         case_key=case_key,
-        sealed_key=sealbox.seal(keys.sealable_public_key(case_key), address_key, ctx=ctx),
+        sealed_key=sealbox.seal(keys.sealable_public_key(case_key), address_key, ctx=ctx, pad=False),
     )
     certify(row)
     row.save(force_insert=True)
@@ -252,7 +252,9 @@ def _seal_to_staff_member(house: SafeHouse, house_keys: HouseKeys, member: Staff
         safe_house=house,
         version=house.key_version,
         member=member,
-        sealed_key=sealbox.seal(public_key, house_keys.packed(), ctx=crypto.staff_key_ctx(house.pk, house.key_version)),
+        sealed_key=sealbox.seal(
+            public_key, house_keys.packed(), ctx=crypto.staff_key_ctx(house.pk, house.key_version), pad=False
+        ),
     )
     certify(row)
     row.save(force_insert=True)
