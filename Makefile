@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres bench bench-stalls lint check lock messages browser-deps clean
+.PHONY: run test test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -40,6 +40,9 @@ bench: $(STAMP)
 # Benchmark 7 alone (stalled clients against the landing page): prints its section, RESULTS.md untouched.
 bench-stalls: $(STAMP)
 	$(PY) -m bench.stalls
+
+bench-padding: $(STAMP)
+	$(PY) -m bench.padding_overhead
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

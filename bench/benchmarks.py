@@ -375,8 +375,7 @@ def _upload_measured(stage: Stage, browser: Browser, size: int) -> UploadResult:
     others = [sampler.result(pid).growth for pid in pids if pid != served_by]
 
     blob_found, blob_bytes, has_png, partials = _inspect_newest_blob(stage.var_dir / "files")
-    chunks = -(-size // sealbox.stream.DEFAULT_CHUNK)
-    expected = 8 + sealbox.stream.HEADER_BYTES + size + chunks * sealbox.stream.OVERHEAD
+    expected = sealbox.stream_size(size)  # padded to its bucket (docs/crypto.md "Length padding")
     return UploadResult(
         size=size,
         raw_seconds=raw.median,

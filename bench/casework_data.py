@@ -388,7 +388,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         certificate=certify(case_key),
     )
     for j, holder in enumerate(holders):
-        sealed = sealbox.seal(holder.public_key, pair.private_key, ctx=wrap_ctx)
+        sealed = sealbox.seal(holder.public_key, pair.private_key, ctx=wrap_ctx, pad=False)
         rows.add(
             CaseKeyWrap,
             id=pk * 8 + j,
@@ -414,7 +414,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         case_key_id=pk,
         member_id=None,
         for_recovery=True,
-        sealed_private_key=sealbox.seal(plan.recovery_public_key, pair.private_key, ctx=wrap_ctx),
+        sealed_private_key=sealbox.seal(plan.recovery_public_key, pair.private_key, ctx=wrap_ctx, pad=False),
         created_at=created,
         certificate=certify(CaseKeyWrap(case_key=case_key, member_id=None, for_recovery=True)),
     )
@@ -528,23 +528,25 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
                 message_id=message.id,
                 case_key_id=reader if column == "case_key_id" else None,
                 credential_id=reader if column == "credential_id" else None,
-                sealed_key=sealbox.seal(public, data_key, ctx=key_ctx),
+                sealed_key=sealbox.seal(public, data_key, ctx=key_ctx, pad=False),
             )
         if sender == Message.Sender.PERSON and not decoy:
             last_person = at
             if rng.random() < 0.02:
                 attachment = uuid.UUID(int=rng.getrandbits(128), version=4)
                 name, kind = rng.choice([("photo.jpg", "image/jpeg"), ("passport.pdf", "application/pdf")])
-                meta = json.dumps({"name": name, "type": kind}).encode()
+                size = rng.randint(50_000, 5_000_000)
+                # As casework.services records it: the exact size sealed, its bucket in the column.
+                meta = json.dumps({"name": name, "type": kind, "size": size}).encode()
                 rows.add(
                     Attachment,
                     id=attachment,
                     message_id=message.id,
                     blob_name=attachment.hex,
-                    size=rng.randint(50_000, 5_000_000),
+                    size=sealbox.bucket(size),
                     meta_ct=sealbox.encrypt(data_key, meta, ctx=keys.attachment_ctx("meta", attachment)),
                     file_key_ct=sealbox.encrypt(
-                        data_key, sealbox.random_key(), ctx=keys.attachment_ctx("key", attachment)
+                        data_key, sealbox.random_key(), ctx=keys.attachment_ctx("key", attachment), pad=False
                     ),
                 )
     certified_case = Case(
