@@ -200,7 +200,9 @@ def packet_seal(
     if len(packet_id) != PACKET_ID_BYTES:
         raise CryptoError("packet ids are 16 bytes")
     to_fp, from_fp = recipient.fingerprint, sender.fingerprint
-    ciphertext = seal(recipient.box_public_key, canonical(payload), ctx=_body_ctx(to_fp, from_fp, packet_id))
+    # Unpadded (pad=False): the packet is a format partner organisations' installations read,
+    # and it is carried as a file of its own, never stored in our database.
+    ciphertext = seal(recipient.box_public_key, canonical(payload), ctx=_body_ctx(to_fp, from_fp, packet_id), pad=False)
     signature = sign(sender_seed, _statement(to_fp, from_fp, packet_id, ciphertext))
     fields = {
         "ciphertext": _b64(ciphertext),
