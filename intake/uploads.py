@@ -296,11 +296,15 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.abandon()
 
     def stored_bytes(self) -> int:
-        """What this request stored in files, cleaned copies and originals (nothing unless a
-        service recorded them)."""
+        """What this request stored in the file store, cleaned copies and originals (nothing
+        unless a service recorded them): the padded size of each blob on disk, never a file's
+        exact size, which the budget's plaintext row would otherwise give a database reader."""
         if not self.recorded:
             return 0
-        return sum(item.size + (item.original.size if item.original else 0) for item in self.accepted)
+        return sum(
+            sealbox.stream_size(item.size) + (sealbox.stream_size(item.original.size) if item.original else 0)
+            for item in self.accepted
+        )
 
     def discard_all(self) -> None:
         """Remove every file this request encrypted (the request failed or was refused)."""

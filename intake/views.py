@@ -133,13 +133,15 @@ def _files_paused_text() -> str:
 
 
 def _file_bytes_claimed(request: HttpRequest) -> int:
-    """The most this request could store in files: what its body declares, and never more
-    than one message may carry."""
+    """The most this request could store in files: what its body declares, rounded up to its
+    padding bucket (the reservation is written to a plaintext row, so it must not give a
+    database reader the body's exact size), and never more than one message may carry."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0  # Django then reads no body at all
-    return max(0, min(declared, settings.SP_ATTACHMENTS_PER_MESSAGE * settings.SP_ATTACHMENT_MAX_BYTES))
+    cap = settings.SP_ATTACHMENTS_PER_MESSAGE * sealbox.stream_size(settings.SP_ATTACHMENT_MAX_BYTES)
+    return min(sealbox.stream_size(declared), cap) if declared > 0 else 0
 
 
 @contextmanager

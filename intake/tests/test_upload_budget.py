@@ -39,6 +39,10 @@ def _uploaded_bytes() -> int:
     return window.count if window else 0
 
 
+def _stored_bytes_on_disk() -> int:
+    return sum(path.stat().st_size for path in blob_store().root.rglob("*") if path.is_file())
+
+
 def _stored_files() -> list[str]:
     root = blob_store().root
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
@@ -74,9 +78,25 @@ def test_files_count_against_the_budget_by_their_size_and_words_alone_spend_noth
     files = [_upload("a.png"), _upload("b.png", PNG + b"\x00" * 100)]
     assert client.post("/conversation/", {"message": "Two photos", "attachments": files}).status_code == 302
     assert Attachment.objects.count() == 2
-    assert _uploaded_bytes() == 2 * len(PNG) + 100
+    on_disk = _stored_bytes_on_disk()
+    assert _uploaded_bytes() == on_disk > 2 * len(PNG) + 100
     assert client.post("/conversation/", {"message": "Only words"}).status_code == 302
-    assert _uploaded_bytes() == 2 * len(PNG) + 100
+    assert _uploaded_bytes() == on_disk
+
+
+def test_the_budget_row_holds_no_exact_file_size(person: PersonAtRisk) -> None:
+    """Attacker: a database reader. The budget window is a plaintext row and, on a quiet line,
+    often counts one message's files: it is charged the padded size on disk, so two files in one
+    padding bucket leave the same count, as they leave the same blob sizes."""
+    counts = []
+    for extra in (100, 101):
+        client = person.intake(language="en")
+        BudgetWindow.objects.all().delete()
+        files = [_upload("a.png", PNG + b"\x00" * extra)]
+        assert client.post("/conversation/", {"message": "A photo"}).status_code == 302
+        assert client.post("/conversation/", {"message": "A photo", "attachments": files}).status_code == 302
+        counts.append(_uploaded_bytes())
+    assert counts[0] == counts[1] > 0
 
 
 def test_files_that_are_refused_give_their_bytes_back(person: PersonAtRisk) -> None:
