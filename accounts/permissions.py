@@ -356,6 +356,21 @@ def can_disable_staff(actor: Any, member: Any) -> bool:
     return _active_in(actor, COORDINATOR_ROLES) and actor.pk != member.pk
 
 
+def can_set_retention(member: Any) -> bool:
+    """Sets how long closed cases are kept (retention policies): coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_hold_case(member: Any) -> bool:
+    """Puts a case on hold (never shredded) or lifts the hold: coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_shred_case(member: Any) -> bool:
+    """Shreds a closed case now, before its policy would: coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
 # What templates may ask through ``may``: the capabilities of the member alone.
 MEMBER_CAPABILITIES = frozenset(
     name.removeprefix("can_")
