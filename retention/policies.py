@@ -98,7 +98,9 @@ def policy_set(*, reason: str, keep_days: int | None, actor: StaffMember) -> Non
             row = RetentionPolicy.objects.create(reason=reason, keep_days=keep_days, changed_by=actor)
             certify(row)
             row.save(update_fields=["certificate"])
-        audit_record(actor=actor, action=Action.RETENTION_POLICY_SET, details={"reason": reason, "keep_days": keep_days})
+        audit_record(
+            actor=actor, action=Action.RETENTION_POLICY_SET, details={"reason": reason, "keep_days": keep_days}
+        )
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ class HoldState:
 def hold_state(case: Case) -> HoldState:
     row = LegalHold.objects.filter(case=case).first()
     entry = (
-        AuditEntry.objects.filter(action__in=[Action.CASE_HOLD_SET, Action.CASE_HOLD_LIFT], case_public_id=case.public_id)
+        AuditEntry.objects.filter(
+            action__in=[Action.CASE_HOLD_SET, Action.CASE_HOLD_LIFT], case_public_id=case.public_id
+        )
         .order_by("-sequence")
         .first()
     )

@@ -134,7 +134,11 @@ def _evacuation(world: World, coordinator: Staff, caseworker: Staff) -> None:
             actor=coordinator.member, actor_private_key=coordinator.private_key, placement=placement
         )
     checkin_services.fate_set(
-        case=world.case, actor=caseworker.member, actor_private_key=key, status="in_hiding", information=canary(world, "fate")
+        case=world.case,
+        actor=caseworker.member,
+        actor_private_key=key,
+        status="in_hiding",
+        information=canary(world, "fate"),
     )
 
 
