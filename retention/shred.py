@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.apps import apps
 from django.db import connection, models, transaction
 from django.db.models.fields.related import ForeignObjectRel
 
@@ -73,14 +72,20 @@ def case_relations(model: type[models.Model] = Case) -> Iterator[ForeignObjectRe
         yield relation
 
 
+def _model_of(relation: ForeignObjectRel) -> type[models.Model]:
+    child = relation.related_model
+    if not (isinstance(child, type) and issubclass(child, models.Model)):
+        raise TypeError(f"a key to a case from something that is not a model: {child!r}")
+    return child
+
+
 def case_owned_models(model: type[models.Model] = Case, depth: int = 0) -> set[type[models.Model]]:
     """Every model whose rows belong to a case, through a chain of keys (for the coverage test)."""
     found: set[type[models.Model]] = set()
     if depth > _MAX_DEPTH:
         return found
     for relation in case_relations(model):
-        child = relation.related_model
-        assert isinstance(child, type)
+        child = _model_of(relation)
         found.add(child)
         found |= case_owned_models(child, depth + 1)
     return found
@@ -102,8 +107,7 @@ def delete_tree(rows: models.QuerySet[models.Model], shredding: Shredding, depth
         raise RuntimeError(f"keys to a case nest deeper than {_MAX_DEPTH} models")
     model = rows.model
     for relation in case_relations(model):
-        child = relation.related_model
-        assert isinstance(child, type) and issubclass(child, models.Model)
+        child = _model_of(relation)
         pks = list(rows.values_list("pk", flat=True))
         if pks:
             delete_tree(child._default_manager.filter(**{f"{relation.field.name}__in": pks}), shredding, depth + 1)
@@ -130,8 +134,7 @@ def _rows_delete(locked: Case, shredding: Shredding) -> None:
     # The case row's own keys first: its reply credential is one of the rows deleted below.
     keys.case_recertify(locked, reply_credential_id=None, under_duress_since=None, team=None)
     for relation in case_relations(Case):
-        child = relation.related_model
-        assert isinstance(child, type) and issubclass(child, models.Model)
+        child = _model_of(relation)
         delete_tree(child._default_manager.filter(**{relation.field.name: locked}), shredding)
     _jobs_delete(shredding)
     Case.objects.filter(pk=locked.pk).update(details_ct=b"", last_person_message_at=None, revision=locked.revision + 1)

@@ -32,7 +32,7 @@ def policies_page(request: HttpRequest) -> HttpResponse:
     if not permissions.can_set_retention(member):
         raise PermissionDenied
     current = policies.policies_in_force()
-    form = PoliciesForm(request.POST or None, current=current)
+    form = PoliciesForm(request.POST if request.method == "POST" else None, current=current)
     if request.method == "POST" and form.is_valid():
         changed = 0
         for reason in ClosingReason.values:
@@ -69,7 +69,7 @@ def hold(request: HttpRequest, public_id: str) -> HttpResponse:
         policies.hold_set(case=case, actor=member, on_hold=on_hold, reason=form.data.get("reason", ""))
     except policies.RetentionRefused:
         return _again(request, public_id, "hold", error=_("This could not be done. Reload the page and try again."))
-    return redirect(case_url(case.public_id, STATE) + "#retention")
+    return redirect(case_url(case.public_id, STATE))
 
 
 @staff_required

@@ -19,7 +19,6 @@ from casework import keys
 from casework.files import blob_store
 from casework.models import AttachmentOriginalKey, Case, CaseKeyWrap, Message
 from evacuation.checkins.tests.helpers import Clock
-from evacuation.handoff.tests.test_handoff import two_orgs  # noqa: F401  (the hand-off fixture)
 from retention import shred
 from retention.models import ShredBasis, ShredFile, Tombstone
 from retention.tests.world import World, build_world
