@@ -148,37 +148,18 @@ def hold_set(*, case: Case, actor: StaffMember, on_hold: bool, reason: str = "")
 
 
 @dataclass(frozen=True)
-class Closing:
-    at: datetime
-    reason: str
-
-
-def closing_on_record(case: Case) -> Closing | None:
-    """When and why ``case`` was last closed, from the audit log; None unless its last state
-    change closed it (a reopened case has no due date)."""
-    entry = (
-        AuditEntry.objects.filter(action=Action.CASE_TRANSITION, case_public_id=case.public_id)
-        .order_by("-sequence")
-        .first()
-    )
-    if entry is None or entry.details.get("to") != Case.Status.CLOSED:
-        return None
-    return Closing(at=entry.at, reason=str(entry.details.get("reason", "")))
-
-
-@dataclass(frozen=True)
 class Due:
     """When ``case`` is to be shredded (None: kept), and under which policy."""
 
     at: datetime | None
     keep_days: int | None = None
-    closing: Closing | None = None
+    closing: shred.Closing | None = None
 
 
 def shred_due(case: Case) -> Due:
     if case.status != Case.Status.CLOSED or not certified(case):
         return Due(at=None)
-    closing = closing_on_record(case)
+    closing = shred.closing_on_record(case)
     if closing is None:
         return Due(at=None)
     keep_days = policy_in_force(closing.reason)

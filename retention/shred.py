@@ -36,7 +36,7 @@ from audit.models import Action, AuditEntry
 from audit.services import audit_record
 from casework import keys
 from casework.files import blob_name_fields, blob_store
-from casework.models import Case, CaseStateChange
+from casework.models import Case
 from casework.sealed import lock_case
 from jobs.models import Job
 from retention.models import ShredBasis, ShredFile, Tombstone
@@ -125,9 +125,24 @@ def _jobs_delete(shredding: Shredding) -> None:
         delete_tree(Job.objects.filter(pk__in=ids), shredding)
 
 
-def _closing(case: Case) -> tuple[datetime | None, str]:
-    closed = CaseStateChange.objects.filter(case=case, to_state=Case.Status.CLOSED).order_by("-at", "-pk").first()
-    return (closed.at, closed.reason) if closed is not None else (None, "")
+@dataclass(frozen=True)
+class Closing:
+    at: datetime
+    reason: str
+
+
+def closing_on_record(case: Case) -> Closing | None:
+    """When and why ``case`` was last closed, from the hash-chained audit log (not the state-history rows a database writer
+    could plant); None unless its last state
+    change closed it (a reopened case has no due date)."""
+    entry = (
+        AuditEntry.objects.filter(action=Action.CASE_TRANSITION, case_public_id=case.public_id)
+        .order_by("-sequence")
+        .first()
+    )
+    if entry is None or entry.details.get("to") != Case.Status.CLOSED:
+        return None
+    return Closing(at=entry.at, reason=str(entry.details.get("reason", "")))
 
 
 def _rows_delete(locked: Case, shredding: Shredding) -> None:
@@ -162,7 +177,8 @@ def case_shred(
 def _shred_rows(locked: Case, *, basis: str, policy_days: int | None, actor: StaffMember | None) -> Tombstone:
     if basis not in ShredBasis.values:
         raise ValueError(f"unknown shredding basis {basis!r}")
-    closed_at, reason = _closing(locked)
+    closing = closing_on_record(locked)
+    closed_at, reason = (closing.at, closing.reason) if closing else (None, "")
     tombstone = Tombstone.objects.create(
         case=locked, closed_at=closed_at, closing_reason=reason, basis=basis, policy_days=policy_days
     )

@@ -151,3 +151,31 @@ def test_only_a_coordinator_sets_a_policy_or_shreds_now(coordinator: Staff, case
     policies.hold_set(case=person.case, actor=coordinator.member, on_hold=False)
     tombstone = policies.case_shred_now(case=person.case, actor=coordinator.member)
     assert tombstone.basis == "coordinator"
+
+
+def test_a_coordinator_changes_the_policies_on_their_page(coordinator: Staff, caseworker: Staff) -> None:
+    console = coordinator.console(language="en")
+    page = console.get("/retention/").content.decode()
+    assert 'name="safe"' in page and 'value="180"' in page
+    posted = {reason: str(days) for reason, days in policies.DEFAULT_KEEP_DAYS.items()}
+    posted.update(safe="90", declined="")
+    assert console.post("/retention/", posted).status_code == 302
+    assert policies.policy_in_force("safe") == 90
+    assert policies.policy_in_force("declined") is None
+    changes = AuditEntry.objects.filter(action=Action.RETENTION_POLICY_SET).order_by("sequence")
+    assert [entry.details for entry in changes] == [
+        {"reason": "safe", "keep_days": 90},
+        {"reason": "declined", "keep_days": None},
+    ]
+    assert console.post("/retention/", {**posted, "safe": "0"}).status_code == 400  # at least a day
+    assert caseworker.console().get("/retention/").status_code == 403
+
+
+def test_the_tombstone_keeps_when_and_why_the_case_was_closed(caseworker: Staff, clock: Clock) -> None:
+    person = _closed(caseworker, "duplicate")
+    closed_at = clock.now
+    clock.move(days=31)
+    policies.retention_sweep()
+    tombstone = Tombstone.objects.get(case=person.case)
+    assert (tombstone.closing_reason, tombstone.basis, tombstone.policy_days) == ("duplicate", "policy", 30)
+    assert tombstone.closed_at is not None and abs(tombstone.closed_at - closed_at) < timedelta(seconds=5)

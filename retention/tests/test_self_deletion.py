@@ -26,7 +26,7 @@ def _login_page(phrase: str) -> tuple[int, str]:
 
 
 def test_the_confirmation_works_without_javascript_and_keep_it_changes_nothing(person: PersonAtRisk) -> None:
-    client = person.intake()
+    client = person.intake(language="en")
     page = client.get("/conversation/").content.decode()
     assert 'href="/conversation/delete/"' in page
     confirm = client.get("/conversation/delete/").content.decode()
@@ -35,10 +35,12 @@ def test_the_confirmation_works_without_javascript_and_keep_it_changes_nothing(p
     assert "<script" not in confirm.split("<body>")[1]
     assert client.get("/conversation/").status_code == 200  # "Keep it": still logged in, nothing asked
     assert not DeletionRequest.objects.exists()
+    russian = person.intake(language="ru").get("/conversation/delete/").content.decode()
+    assert "Да, удалить" in russian and "Оставить" in russian
 
 
 def test_after_deleting_the_codename_finds_what_a_wrong_one_finds(person: PersonAtRisk, caseworker: Staff) -> None:
-    client = person.intake()
+    client = person.intake(language="en")
     response = client.post("/conversation/delete/")
     assert response.status_code == 200 and "Your codename no longer works" in response.content.decode()
     assert client.get("/conversation/").status_code == 302  # this browser's session ended too
@@ -51,14 +53,14 @@ def test_after_deleting_the_codename_finds_what_a_wrong_one_finds(person: Person
     assert Message.objects.filter(case=person.case, sender="person").exists()
     asked = DeletionRequest.objects.get(case=person.case)
     assert not asked.under_duress
-    page = caseworker.console().get(f"/cases/{person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
     assert "THE PERSON ASKED FOR DELETION" in page
 
 
 def test_under_the_danger_word_the_same_pages_but_nothing_is_deleted(person: PersonAtRisk, caseworker: Staff) -> None:
-    real = person.intake()
+    real = person.intake(language="en")
     real_confirm = real.get("/conversation/delete/").content.decode()
-    captor = person.intake(duress=True)
+    captor = person.intake(duress=True, language="en")
     captor_confirm = captor.get("/conversation/delete/").content.decode()
     strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
     assert strip.sub("", captor_confirm) == strip.sub("", real_confirm)
@@ -72,7 +74,7 @@ def test_under_the_danger_word_the_same_pages_but_nothing_is_deleted(person: Per
     assert _login_page(person.codename) == wrong  # the captor knows the codename too
     assert MessageKey.objects.filter(message__case=person.case).count() == keys_before  # nothing deleted
     assert DeletionRequest.objects.get(case=person.case).under_duress
-    page = caseworker.console().get(f"/cases/{person.case.public_id}/").content.decode()
+    page = caseworker.console(language="en").get(f"/cases/{person.case.public_id}/").content.decode()
     assert "DELETION ASKED AFTER A DANGER-WORD LOGIN" in page
 
 
@@ -82,11 +84,11 @@ def test_a_coordinator_shreds_the_case_the_person_asked_to_delete(
     caseworker: Staff,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    person.intake().post("/conversation/delete/")
+    person.intake(language="en").post("/conversation/delete/")
     section = f"/cases/{person.case.public_id}/?section=state"
     case_transition(case=person.case, member=caseworker.member, to_state=State.CLOSED, reason="declined")
-    assert "Shred this case now" not in caseworker.console().get(section).content.decode()  # not theirs to do
-    console = coordinator.console()
+    assert "Shred this case now" not in caseworker.console(language="en").get(section).content.decode()  # not theirs to do
+    console = coordinator.console(language="en")
     assert "Shred this case now" in console.get(section).content.decode()
     assert console.post(f"/cases/{person.case.public_id}/shred/", {}).status_code == 400  # not confirmed
     assert not Tombstone.objects.exists()
