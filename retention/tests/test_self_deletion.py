@@ -87,7 +87,9 @@ def test_a_coordinator_shreds_the_case_the_person_asked_to_delete(
     person.intake(language="en").post("/conversation/delete/")
     section = f"/cases/{person.case.public_id}/?section=state"
     case_transition(case=person.case, member=caseworker.member, to_state=State.CLOSED, reason="declined")
-    assert "Shred this case now" not in caseworker.console(language="en").get(section).content.decode()  # not theirs to do
+    assert (
+        "Shred this case now" not in caseworker.console(language="en").get(section).content.decode()
+    )  # not theirs to do
     console = coordinator.console(language="en")
     assert "Shred this case now" in console.get(section).content.decode()
     assert console.post(f"/cases/{person.case.public_id}/shred/", {}).status_code == 400  # not confirmed
