@@ -179,3 +179,19 @@ def test_the_tombstone_keeps_when_and_why_the_case_was_closed(caseworker: Staff,
     tombstone = Tombstone.objects.get(case=person.case)
     assert (tombstone.closing_reason, tombstone.basis, tombstone.policy_days) == ("duplicate", "policy", 30)
     assert tombstone.closed_at is not None and abs(tombstone.closed_at - closed_at) < timedelta(seconds=5)
+
+
+def test_a_coordinator_puts_a_case_on_hold_from_its_page_and_lifts_it(coordinator: Staff, caseworker: Staff) -> None:
+    person = _closed(caseworker, "declined")
+    console = coordinator.console(language="en")
+    section = f"/cases/{person.case.public_id}/?section=state"
+    assert "will be shredded on" in console.get(section).content.decode()
+    response = console.post(f"/cases/{person.case.public_id}/hold/", {"on_hold": "1", "reason": "legal"})
+    assert response.status_code == 302
+    page = console.get(section).content.decode()
+    assert "On hold: this case is never shredded" in page and "Legal proceedings" in page
+    assert console.post(f"/cases/{person.case.public_id}/hold/", {"on_hold": "1"}).status_code == 400  # no reason
+    assert caseworker.console().post(f"/cases/{person.case.public_id}/hold/", {"on_hold": "0"}).status_code == 403
+    assert policies.hold_state(person.case).held
+    console.post(f"/cases/{person.case.public_id}/hold/", {"on_hold": "0"})
+    assert not policies.hold_state(person.case).held

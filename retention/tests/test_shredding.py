@@ -23,7 +23,14 @@ from retention import shred
 from retention.models import ShredBasis, ShredFile, Tombstone
 from retention.tests.world import World, build_world
 from tests.personas import Staff
-from tests.plaintext_search import Needle, database_places, file_places, needles_for, search_places
+from tests.plaintext_search import (
+    Needle,
+    database_places,
+    file_places,
+    log_record_places,
+    needles_for,
+    search_places,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +110,7 @@ def test_shredding_leaves_only_the_tombstone(
     coordinator: Staff,
     caseworker: Staff,
     django_capture_on_commit_callbacks: Callable[..., Any],
+    all_logs: pytest.LogCaptureFixture,
 ) -> None:
     case = world.case
     store = blob_store()
@@ -135,6 +143,10 @@ def test_shredding_leaves_only_the_tombstone(
         needles.append(Needle(f"ciphertext {number}", "hex", value.hex().encode()))  # PostgreSQL dumps bytea as hex
     places = database_places() + file_places(store.root)
     assert search_places(places, needles) == []
+    # The words never reached a log either, at DEBUG with SQL (ciphertext does, in the SQL
+    # statements the test logs at DEBUG, so only the words are looked for there).
+    words = [needle for text in world.canaries for needle in needles_for(text, text)]
+    assert search_places(log_record_places(all_logs.records), words) == []
 
 
 def test_no_key_opens_anything_of_a_shredded_case(
