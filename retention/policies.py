@@ -182,7 +182,7 @@ def due_cases_shred(now: datetime | None = None) -> int:
     return shredded
 
 
-def _vacuum_after_shredding() -> None:
+def vacuum_after_shredding() -> None:
     """PostgreSQL keeps deleted rows as dead tuples in the table files until VACUUM."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
@@ -198,7 +198,7 @@ def retention_sweep() -> tuple[int, int]:
     shredded = due_cases_shred()
     if finished or shredded:
         logger.info("retention: %d shreddings finished, %d cases shredded", finished, shredded)
-        _vacuum_after_shredding()
+        vacuum_after_shredding()
     return finished, shredded
 
 

@@ -19,7 +19,7 @@ from casework import keys
 from casework.files import blob_store
 from casework.models import AttachmentOriginalKey, Case, CaseKeyWrap, Message
 from evacuation.checkins.tests.helpers import Clock
-from retention import shred
+from retention import policies, shred
 from retention.models import ShredBasis, ShredFile, Tombstone
 from retention.tests.world import World, build_world
 from tests.personas import Staff
@@ -108,17 +108,12 @@ def test_the_world_fills_every_model_of_a_case(world: World) -> None:
 def test_shredding_leaves_only_the_tombstone(
     world: World,
     coordinator: Staff,
-    caseworker: Staff,
     django_capture_on_commit_callbacks: Callable[..., Any],
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     case = world.case
     store = blob_store()
-    files_before = set(store.names())
-    assert files_before, "the world stores files"
-    sealed = _ciphertexts(case)
-    other = shred.case_owned_models()
-    assert len(sealed) > 20
+    assert set(store.names()), "the world stores files"
 
     with django_capture_on_commit_callbacks(execute=True):
         tombstone = shred.case_shred(case, basis=ShredBasis.COORDINATOR, actor=coordinator.member)
@@ -133,20 +128,40 @@ def test_shredding_leaves_only_the_tombstone(
     assert left.public_id == case.public_id
     entry = AuditEntry.objects.filter(action=Action.CASE_SHRED, case_public_id=case.public_id).get()
     assert entry.details["basis"] == "coordinator"
-    assert other  # the walk found the models of every app
+    # The words never reached a log, at DEBUG with SQL (ciphertext does, in the SQL statements
+    # the test logs at DEBUG, so only the words are looked for there).
+    words = [needle for text in world.canaries for needle in needles_for(text, text)]
+    assert search_places(log_record_places(all_logs.records), words) == []
 
-    # Nothing of it is left in the database's files or the file store: not the words, not
-    # even the ciphertext a key taken later could open.
+
+def _needles(world: World, sealed: list[bytes]) -> list[Needle]:
     needles = [needle for text in world.canaries for needle in needles_for(text, text)]
     for number, value in enumerate(sealed):
         needles.append(Needle(f"ciphertext {number}", "raw", value))
-        needles.append(Needle(f"ciphertext {number}", "hex", value.hex().encode()))  # PostgreSQL dumps bytea as hex
-    places = database_places() + file_places(store.root)
-    assert search_places(places, needles) == []
-    # The words never reached a log either, at DEBUG with SQL (ciphertext does, in the SQL
-    # statements the test logs at DEBUG, so only the words are looked for there).
-    words = [needle for text in world.canaries for needle in needles_for(text, text)]
-    assert search_places(log_record_places(all_logs.records), words) == []
+        needles.append(Needle(f"ciphertext {number}", "hex", value.hex().encode()))  # pg_dump writes bytea as hex
+    return needles
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_of_a_shredded_case_is_left_in_the_database_files_or_the_store(
+    world: World, coordinator: Staff
+) -> None:
+    """With every row committed (SQLite's file and write-ahead log, or a pg_dump): before
+    shredding, the case's ciphertext is found there (the search works); afterwards, neither
+    the words nor any of the ciphertext that a key taken later could open."""
+    case = world.case
+    store = blob_store()
+    sealed = _ciphertexts(case)
+    assert len(sealed) > 20
+    needles = _needles(world, sealed)
+    before = {finding.needle.label for finding in search_places(database_places() + file_places(store.root), needles)}
+    assert len(before) > 20, "the control: committed ciphertext is found in the database"
+
+    shred.case_shred(case, basis=ShredBasis.COORDINATOR, actor=coordinator.member)  # files go on commit
+    policies.vacuum_after_shredding()
+
+    assert set(store.names()) == set()
+    assert search_places(database_places() + file_places(store.root), needles) == []
 
 
 def test_no_key_opens_anything_of_a_shredded_case(
