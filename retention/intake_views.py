@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from casework import keys
 from core.vault import vault_clear
 from intake.session import person_session
 from intake.views import _allow
@@ -23,6 +24,11 @@ def forget(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     if request.method == "GET":
         return render(request, "retention/forget.html")
-    person.person_deletion(session)
+    try:
+        person.person_deletion(session)
+    except keys.UntrustedRecord:
+        # The case's records were changed outside the console: nothing is done (and nothing
+        # half-done is kept); the person may try again, and staff see the warning on the case.
+        return render(request, "intake/error.html", {"kind": "unavailable"}, status=503)
     vault_clear(request)
     return render(request, "retention/forgotten.html")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from casework.lifecycle import State, case_transition
-from casework.models import Message, MessageKey, PersonCredential
+from casework.models import Case, Message, MessageKey, PersonCredential
 from casework.services import duress_phrase
 from retention.models import DeletionRequest, Tombstone
 from tests.personas import INTAKE, FaceClient, PersonAtRisk, Staff
@@ -100,3 +100,16 @@ def test_a_coordinator_shreds_the_case_the_person_asked_to_delete(
     tombstone = Tombstone.objects.get(case=person.case)
     assert tombstone.basis == "person" and tombstone.state == Tombstone.State.SHREDDED
     assert console.get(section).status_code == 404  # nothing of it opens any more
+    all_cases = console.get("/all-cases/")
+    assert all_cases.status_code == 200
+
+
+def test_a_deletion_on_a_case_changed_outside_the_console_does_nothing(person: PersonAtRisk) -> None:
+    """A database writer changed the case row: the request is refused as a whole (nothing
+    half-done), the codename still works, and the person may try again later."""
+    client = person.intake(language="en")
+    Case.objects.filter(pk=person.case.pk).update(team=None)  # outside the console: the certificate fails
+    response = client.post("/conversation/delete/")
+    assert response.status_code == 503
+    assert PersonCredential.objects.filter(case=person.case).exists()
+    assert not DeletionRequest.objects.exists()

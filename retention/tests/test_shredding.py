@@ -19,6 +19,7 @@ from casework import keys
 from casework.files import blob_store
 from casework.models import AttachmentOriginalKey, Case, CaseKeyWrap, Message
 from evacuation.checkins.tests.helpers import Clock
+from jobs.models import Job
 from retention import policies, shred
 from retention.models import ShredBasis, ShredFile, Tombstone
 from retention.tests.world import World, build_world
@@ -114,11 +115,13 @@ def test_shredding_leaves_only_the_tombstone(
     case = world.case
     store = blob_store()
     assert set(store.names()), "the world stores files"
+    assert Job.objects.filter(payload__case=case.pk).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         tombstone = shred.case_shred(case, basis=ShredBasis.COORDINATOR, actor=coordinator.member)
 
     assert rows_of(case) == {}
+    assert not Job.objects.filter(payload__case=case.pk).exists()
     assert set(store.names()) == set(), "the case's files and their originals are gone"
     tombstone.refresh_from_db()
     assert tombstone.state == Tombstone.State.SHREDDED
