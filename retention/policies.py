@@ -205,6 +205,13 @@ def retention_sweep() -> tuple[int, int]:
     shredded = due_cases_shred()
     if finished or shredded:
         logger.info("retention: %d shreddings finished, %d cases shredded", finished, shredded)
+    # Also after a shredding a coordinator did, or a person's deletion, since the last sweeps.
+    since = timezone.now() - timedelta(seconds=2 * int(settings.SP_RETENTION_SWEEP_SECONDS))
+    recent = (
+        Tombstone.objects.filter(shredded_at__gte=since).exists()
+        or DeletionRequest.objects.filter(asked_at__gte=since, under_duress=False).exists()
+    )
+    if finished or shredded or recent:
         vacuum_after_shredding()
     return finished, shredded
 
