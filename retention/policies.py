@@ -80,6 +80,13 @@ def policies_in_force() -> dict[str, int | None]:
     return {reason: policy_in_force(reason) for reason in ClosingReason.values}
 
 
+def policies_untrusted() -> list[str]:
+    """Closing reasons whose policy row is there but does not count (changed outside the
+    console): their cases are kept, and the coordinators' page says so."""
+    stored = set(RetentionPolicy.objects.values_list("reason", flat=True))
+    return [reason for reason in ClosingReason.values if reason in stored and policy_in_force(reason) is None]
+
+
 def shortest_retention_period() -> timedelta | None:
     """The shortest time any closed case is kept under a policy in force, or None when no
     policy is: backups older than this hold cases that are shredded everywhere else."""

@@ -43,7 +43,8 @@ def policies_page(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Saved. Policies changed: %(count)s.") % {"count": changed})
         return redirect("retention:policies")
     shortest = policies.shortest_retention_period()
-    context = {"form": form, "shortest_days": shortest.days if shortest else None}
+    untrusted = [ClosingReason(reason).label for reason in policies.policies_untrusted()]
+    context = {"form": form, "shortest_days": shortest.days if shortest else None, "untrusted": untrusted}
     return render(request, "retention/policies.html", context, status=400 if form.is_bound else 200)
 
 

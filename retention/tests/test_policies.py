@@ -90,6 +90,7 @@ def test_a_database_writer_cannot_shorten_a_policy(caseworker: Staff, clock: Clo
     policies.retention_sweep()
     assert not _shredded(person)
     assert policies.policy_in_force("safe") is None  # fail closed: that reason's cases are kept
+    assert policies.policies_untrusted() == ["safe"]
     assert policies.shortest_retention_period() == timedelta(days=30)
 
 
