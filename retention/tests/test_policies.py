@@ -5,6 +5,7 @@ matrix covers the pages)."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -196,3 +197,16 @@ def test_a_coordinator_puts_a_case_on_hold_from_its_page_and_lifts_it(coordinato
     assert policies.hold_state(person.case).held
     console.post(f"/cases/{person.case.public_id}/hold/", {"on_hold": "0"})
     assert not policies.hold_state(person.case).held
+
+
+def test_the_operator_command_lists_then_shreds_what_is_due(caseworker: Staff, clock: Clock) -> None:
+    person = _closed(caseworker, "declined")
+    clock.move(days=31)
+    out = io.StringIO()
+    call_command("retention_sweep", "--list", stdout=out)
+    assert out.getvalue().startswith(f"{person.case.public_id} due since ")
+    assert not _shredded(person)
+    out = io.StringIO()
+    call_command("retention_sweep", stdout=out)
+    assert _shredded(person)
+    assert "cases shredded: 1" in out.getvalue()

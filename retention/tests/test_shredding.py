@@ -18,6 +18,7 @@ from blobstore import LocalBlobStore
 from casework import keys
 from casework.files import blob_store
 from casework.models import AttachmentOriginalKey, Case, CaseKeyWrap, Message
+from core.certificates import certified
 from evacuation.checkins.tests.helpers import Clock
 from jobs.models import Job
 from retention import policies, shred
@@ -129,6 +130,7 @@ def test_shredding_leaves_only_the_tombstone(
     left = Case.objects.get(pk=case.pk)
     assert bytes(left.details_ct) == b"" and left.status == case.status
     assert left.public_id == case.public_id
+    assert certified(left), "the tombstone's case row is certified as it now is (no false alarm)"
     entry = AuditEntry.objects.filter(action=Action.CASE_SHRED, case_public_id=case.public_id).get()
     assert entry.details["basis"] == "coordinator"
     # The words never reached a log, at DEBUG with SQL (ciphertext does, in the SQL statements
