@@ -164,13 +164,14 @@ class Due:
     closing: shred.Closing | None = None
 
 
-def shred_due(case: Case) -> Due:
+def shred_due(case: Case, in_force: dict[str, int | None] | None = None) -> Due:
+    """``in_force``: policies_in_force(), read once by a sweep over many cases."""
     if case.status != Case.Status.CLOSED or not certified(case):
         return Due(at=None)
     closing = shred.closing_on_record(case)
     if closing is None:
         return Due(at=None)
-    keep_days = policy_in_force(closing.reason)
+    keep_days = in_force.get(closing.reason) if in_force is not None else policy_in_force(closing.reason)
     if keep_days is None:
         return Due(at=None, closing=closing)
     return Due(at=closing.at + timedelta(days=keep_days), keep_days=keep_days, closing=closing)
@@ -180,9 +181,12 @@ def due_cases_shred(now: datetime | None = None) -> int:
     """Shred every closed case whose time has come and that is not on hold."""
     now = now or timezone.now()
     shredded = 0
+    in_force = policies_in_force()
+    if not any(days is not None for days in in_force.values()):
+        return 0
     candidates = Case.objects.filter(status=Case.Status.CLOSED, tombstone__isnull=True).order_by("pk")
-    for case in candidates.iterator():
-        due = shred_due(case)
+    for case in candidates.defer("details_ct").iterator():
+        due = shred_due(case, in_force)
         if due.at is None or due.at > now or hold_state(case).held:
             continue
         try:
