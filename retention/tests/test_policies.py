@@ -210,3 +210,14 @@ def test_the_operator_command_lists_then_shreds_what_is_due(caseworker: Staff, c
     call_command("retention_sweep", stdout=out)
     assert _shredded(person)
     assert "cases shredded: 1" in out.getvalue()
+
+
+def test_a_tombstone_planted_by_a_database_writer_does_not_keep_a_case(caseworker: Staff, clock: Clock) -> None:
+    """The writer makes a due case look shredded already (to keep it past its time): without
+    the audit log's entry the tombstone counts for nothing, and the case is shredded."""
+    person = _closed(caseworker, "declined")
+    Tombstone.objects.create(case=person.case, state=Tombstone.State.SHREDDED, basis="policy")
+    clock.move(days=31)
+    assert policies.retention_sweep()[1] == 1
+    assert not Message.objects.filter(case=person.case).exists()
+    assert AuditEntry.objects.filter(action=Action.CASE_SHRED, case_public_id=person.case.public_id).exists()
