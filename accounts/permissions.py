@@ -49,6 +49,9 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 | edit_rota                      | add and remove on-call shifts                              | x . . . . |
 | manage_teams                   | create teams, change members, move cases between them      | x . . . . |
 | edit_organisation_knowledge    | change canned replies, destinations, plan templates        | x . . . . |
+| set_retention                  | how long closed cases are kept, per closing reason         | x . . . . |
+| hold_case                      | put a case on hold (never shredded), lift the hold         | x . . . . |
+| shred_case                     | shred a closed case now                                    | x . . . . |
 
 Besides the table: case_list_scope (all C, team W V, own L, none A); can_hold_case_key (C W V,
 and L only while the case is verified); is_owed_team_case_key (a member of a case's team is
@@ -354,6 +357,21 @@ def can_edit_organisation_knowledge(member: Any) -> bool:
 def can_disable_staff(actor: Any, member: Any) -> bool:
     """Disables ``member``'s account: a coordinator, never their own."""
     return _active_in(actor, COORDINATOR_ROLES) and actor.pk != member.pk
+
+
+def can_set_retention(member: Any) -> bool:
+    """Sets how long closed cases are kept (retention policies): coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_hold_case(member: Any) -> bool:
+    """Puts a case on hold (never shredded) or lifts the hold: coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_shred_case(member: Any) -> bool:
+    """Shreds a closed case now, before its policy would: coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
 
 
 # What templates may ask through ``may``: the capabilities of the member alone.

@@ -121,6 +121,11 @@ class Action(models.TextChoices):
     NOTIFY_PREFERENCE_CHANGE = "notify_preference_change", _("Changed how they are notified")
     NOTIFY_WEBHOOK_REFUSED = "notify_webhook_refused", _("A webhook address was refused")
     CASE_RECERTIFY = "case_recertify", _("Certified a case row again after review")
+    RETENTION_POLICY_SET = "retention_policy_set", _("Changed how long closed cases are kept")
+    CASE_HOLD_SET = "case_hold_set", _("Put a case on hold (never shredded)")
+    CASE_HOLD_LIFT = "case_hold_lift", _("Lifted the hold on a case")
+    CASE_SHRED = "case_shred", _("Shredded a case")
+    CASE_DELETION_ASKED = "case_deletion_asked", _("The person asked to delete what they wrote")
 
 
 class AuditEntry(models.Model):

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "accounts",
     "casework",
     "intake",
+    "retention",
     "jobs",
     "notifications",
     "staff",
@@ -201,6 +202,8 @@ SESSION_COOKIE_AGE = (
 # The worker deletes session rows that can no longer be used (expired, or of a member who
 # signed out everywhere or was disabled) this often: each holds sealed keys (core/sessions.py).
 SP_SESSION_PURGE_SECONDS = env_int("SP_SESSION_PURGE_SECONDS", 15 * 60, minimum=60)
+# Retention (retention/policies.py): how often the worker shreds closed cases that are due.
+SP_RETENTION_SWEEP_SECONDS = env_int("SP_RETENTION_SWEEP_SECONDS", 60 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE

@@ -5,6 +5,7 @@ from django.urls import path
 from core import views as core_views
 from evacuation.checkins import intake_views as checkin_views
 from intake import views
+from retention import intake_views as retention_views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("login/", views.login, name="login"),
     path("conversation/", views.conversation, name="conversation"),
     path("conversation/file/", views.download, name="download"),
+    path("conversation/delete/", retention_views.forget, name="forget"),
     path("checkin/", checkin_views.checkin, name="checkin"),
     path("logout/", views.logout, name="logout"),
     path("exit/", views.quick_exit, name="exit"),

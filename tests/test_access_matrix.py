@@ -237,6 +237,15 @@ MATRIX = [
         get=everyone(NOT_ALLOWED),
         post=people(ok()),
     ),
+    Route(
+        # "Delete what I wrote here": a danger-word login gets the same pages (and nothing is
+        # deleted); each test runs in its own savepoint, so the world is whole for the next.
+        "intake",
+        "forget",
+        "conversation/delete/",
+        get=people(ok()),
+        post=people(ok()),
+    ),
     Route("intake", "logout", "logout/", get=everyone(NOT_ALLOWED), post=everyone(to("/"))),
     Route("intake", "exit", "exit/", get=everyone(to("{quick_exit}")), post=everyone(NOT_ALLOWED)),
     Route(
@@ -1158,6 +1167,45 @@ MATRIX = [
         kwargs={"public_id": "{case}"},
         data={"partner": "", "consent_how": ""},
     ),
+    # --- retention: how long closed cases are kept, holds, shredding now --------------------
+    Route(
+        # An empty form is valid (every reason kept) and saved.
+        "console",
+        "retention:policies",
+        "retention/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=to("/retention/")),
+    ),
+    Route(
+        # Without on_hold=1 the form lifts the hold (there is none): back to the case's state.
+        "console",
+        "retention:hold",
+        "cases/<str:public_id>/hold/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            coordinator=to("/cases/{case}/?section=state"),
+            caseworker=FORBIDDEN,
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+    ),
+    Route(
+        # Not confirmed: the case page comes back with the form's error; nothing is shredded.
+        "console",
+        "retention:shred",
+        "cases/<str:public_id>/shred/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            coordinator=Expect(400, sees=frozenset({CASE})),
+            caseworker=FORBIDDEN,
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -1311,7 +1359,7 @@ INTAKE_CONVERTERS_ALLOWED = {("intake", "static", "static/<str:name>")}
 # Paths both faces answer, each with its own view; the faces share only these core views.
 SHARED_VIEWS = {"set_language", "static_file"}
 VIEW_MODULES = {
-    "intake": {"intake.views", "evacuation.checkins.intake_views", "core.views"},
+    "intake": {"intake.views", "evacuation.checkins.intake_views", "retention.intake_views", "core.views"},
     "console": {
         "staff.views",
         "casework.views",
@@ -1327,6 +1375,7 @@ VIEW_MODULES = {
         "evacuation.safehouses.views",
         "evacuation.dashboard.views",
         "evacuation.handoff.views",
+        "retention.views",
         "core.views",
     },
 }

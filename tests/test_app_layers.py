@@ -45,6 +45,9 @@ LAYERS: tuple[str, ...] = (
     "casework",
     # Feature apps, each importing only the ones before it.
     "intake",
+    # Retention policies, holds and shredding (walks every app's models through Django's meta;
+    # the person's own deletion is asked from the intake's pages, so it sits above intake).
+    "retention",
     "triage",
     "vetting",
     "casenotes",

@@ -128,6 +128,8 @@ def _expired(world: World, language: str) -> HttpResponse:
     return client.post("/login/", {"codename": "a form posted after its session ended"})
 
 
+_FORGET = "/conversation/delete/"
+
 # Every intake URL pattern by name: the pages it shows, or why it shows none.
 PAGES: dict[str, list[Variant]] = {
     "landing": [Variant("logged out", 200, _get("/"))],
@@ -137,6 +139,10 @@ PAGES: dict[str, list[Variant]] = {
     "conversation": [Variant("five messages", 200, _conversation_with_five_messages)],
     "checkin": [
         Variant("confirmation", 200, lambda world, language: world.browser(language, logged_in=True).post("/checkin/"))
+    ],
+    "forget": [
+        Variant("confirmation", 200, lambda world, language: world.browser(language, logged_in=True).get(_FORGET)),
+        Variant("deleted", 200, lambda world, language: world.browser(language, logged_in=True).post(_FORGET)),
     ],
 }
 NOT_PAGES: dict[str, tuple[str, dict[str, str]]] = {

@@ -42,6 +42,8 @@ EXPECTED = {
     "safehouse": ("evacuation.safehouses", "safehouse", "main"),
     "checkins": ("evacuation.checkins", "checkins", "main"),
     "handoff": ("evacuation.handoff", "access", "main"),
+    "retention": ("retention", "state", "main"),
+    "deletion_asked": ("retention", None, WARNINGS),
 }
 
 

@@ -419,6 +419,9 @@ PAGES = [
         logged_in=True,
     ),
     Page("checked in", "checkins/checked_in.html", 200, lambda c: c.post("/checkin/"), logged_in=True),
+    # (The "deleted" page that follows ends the codename: retention/tests/test_self_deletion.py
+    # and tests/browser/test_intake_deletion_browser.py show it in each language.)
+    Page("delete what I wrote", "retention/forget.html", 200, lambda c: c.get("/conversation/delete/"), logged_in=True),
     Page("page not found", "intake/error.html", 404, lambda c: c.get("/no-such-page/")),
     Page("expired form", "core/expired.html", 403, _expired_form),
 ]
@@ -428,7 +431,7 @@ NOT_PAGES = {"download", "logout", "exit", "language", "static"}
 
 def test_every_intake_page_is_checked_for_english() -> None:
     names = {pattern.name for pattern in urls_intake.urlpatterns}
-    visited = {"landing", "start", "request", "login", "conversation", "checkin"}
+    visited = {"landing", "start", "request", "login", "conversation", "checkin", "forget"}
     assert names == visited | NOT_PAGES, "a new intake page needs a Page entry in PAGES"
 
 

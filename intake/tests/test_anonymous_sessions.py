@@ -30,6 +30,7 @@ ANONYMOUS_GETS = {
     "request": "/request/",  # sends a visitor without a phrase to /start/
     "download": "/conversation/file/",
     "checkin": "/checkin/",
+    "forget": "/conversation/delete/",  # sends a visitor without a session to the login page
     "logout": "/logout/",
     "exit": "/exit/",
     "language": "/language/",
