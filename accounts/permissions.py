@@ -362,3 +362,10 @@ MEMBER_CAPABILITIES = frozenset(
     for name, function in list(globals().items())
     if name.startswith("can_") and inspect.isfunction(function) and len(inspect.signature(function).parameters) == 1
 )
+
+
+def can_run_recovery(member: Any) -> bool:
+    """Starts a recovery ceremony, enters a recovery share, cancels one: coordinators (the
+    trustees with an account are coordinators; trustees outside the console enter their share
+    on a coordinator's device)."""
+    return _active_in(member, COORDINATOR_ROLES)

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "evacuation.funds",
     "evacuation.dashboard",
     "evacuation.handoff",
+    "recovery",
 ]
 
 MIDDLEWARE = [
