@@ -4,6 +4,7 @@ recovery private key that was rebuilt, or the new one that was split."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def _share_needles(label: str, share: str) -> list[Needle]:
     """The whole share, and each pair of neighbouring words (a share stored in pieces)."""
     words = share.split()
     needles = needles_for(label, share)
-    for first, second in zip(words, words[1:], strict=False):
+    for first, second in itertools.pairwise(words):
         needles += needles_for(f"{label} words", f"{first} {second}")
     return needles
 
