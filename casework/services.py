@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import sealbox
+from accounts import hooks as account_hooks
 from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key
 from accounts.models import RecoveryKey, Role, StaffMember, Team, TeamMembership
@@ -1200,6 +1201,9 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
             action=Action.STAFF_DISABLE,
             details={"member": member.pk, "cases": len(case_ids), "teams": teams_left},
         )
+        # What other apps keep for the account goes with it in this transaction (for example
+        # the organisation's hand-off keys are replaced when a coordinator leaves).
+        account_hooks.member_disabled.run(account_hooks.MemberDisabled(actor=actor, member=locked_member))
     member.is_active = False
     member.account_certificate = locked_member.account_certificate
     rotated = 0
