@@ -336,6 +336,13 @@ def can_open_coordinator_pages(member: Any) -> bool:
     return _active_in(member, COORDINATOR_ROLES)
 
 
+def can_run_recovery(member: Any) -> bool:
+    """Starts a recovery ceremony, enters a recovery share, cancels one: coordinators (the
+    trustees with an account are coordinators; trustees outside the console enter their share
+    on a coordinator's device)."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
 def can_edit_rota(member: Any) -> bool:
     """Adds and removes on-call shifts: coordinators."""
     return _active_in(member, COORDINATOR_ROLES)
@@ -362,10 +369,3 @@ MEMBER_CAPABILITIES = frozenset(
     for name, function in list(globals().items())
     if name.startswith("can_") and inspect.isfunction(function) and len(inspect.signature(function).parameters) == 1
 )
-
-
-def can_run_recovery(member: Any) -> bool:
-    """Starts a recovery ceremony, enters a recovery share, cancels one: coordinators (the
-    trustees with an account are coordinators; trustees outside the console enter their share
-    on a coordinator's device)."""
-    return _active_in(member, COORDINATOR_ROLES)
