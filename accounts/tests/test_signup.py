@@ -22,6 +22,7 @@ NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWOR
 def test_the_first_coordinator_signs_up_enrols_totp_and_splits_the_recovery_key_among_trustees() -> None:
     token = services.first_coordinator_link_create()
     client = FaceClient(CONSOLE)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.post(f"/signup/{token}/", NEW).status_code == 302
     member = StaffMember.objects.get(username="new.member")
     page = client.get("/enrol/totp/").content.decode()

@@ -68,10 +68,10 @@ def test_no_share_and_no_recovery_private_key_is_stored_or_logged(
 
     trustees.shares[:] = new_shares  # the case-access ceremony now uses the new set
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     starter.post(url, {"share": new_shares[0]})
-    trustees.second.console().post(url, {"share": new_shares[1]})
+    trustees.second.console(language="en").post(url, {"share": new_shares[1]})
     half_way = _places(log_file, all_logs)  # shares sealed in the database, the key in one vault
     assert starter.post(f"{url}perform/").status_code == 200
 

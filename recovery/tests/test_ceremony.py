@@ -60,12 +60,12 @@ def _enter(client: FaceClient, url: str, share: str) -> str:
 
 def test_two_trustees_on_their_own_devices_give_an_orphaned_case_to_a_new_member(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    assert newcomer.console().get(f"/cases/{person.case.public_id}/").status_code == 404
+    assert newcomer.console(language="en").get(f"/cases/{person.case.public_id}/").status_code == 404
 
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     assert "Share 1 is in" in _enter(starter, url, trustees.shares[0])
-    second_device = trustees.second.console()
+    second_device = trustees.second.console(language="en")
     assert "Share 2 is in" in _enter(second_device, url, trustees.shares[1])
     # Only the starter, in the browser that holds the ceremony key, can finish.
     refused = second_device.post(f"{url}perform/")
@@ -73,7 +73,7 @@ def test_two_trustees_on_their_own_devices_give_an_orphaned_case_to_a_new_member
     done = starter.post(f"{url}perform/")
     assert done.status_code == 200, done.content.decode()[:3000]
 
-    page = newcomer.console().get(f"/cases/{person.case.public_id}/")
+    page = newcomer.console(language="en").get(f"/cases/{person.case.public_id}/")
     assert page.status_code == 200 and FIRST_WORDS in page.content.decode()
     assert not Ceremony.objects.exists() and not CeremonyShare.objects.exists()
     ceremony_actions = [Action.RECOVERY_CEREMONY_START, Action.RECOVERY_SHARE_ENTER, Action.RECOVERY_CASE_KEY_GIVE]
@@ -89,7 +89,7 @@ def test_two_trustees_on_their_own_devices_give_an_orphaned_case_to_a_new_member
 
 def test_fewer_than_k_shares_open_nothing(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     _enter(starter, url, trustees.shares[2])
     response = starter.post(f"{url}perform/")
@@ -100,7 +100,7 @@ def test_fewer_than_k_shares_open_nothing(trustees: Trustees) -> None:
 
 def test_a_share_with_a_typo_is_named_wrong_without_its_words(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     words = trustees.shares[1].split()
     words[10], words[11] = words[11], words[10]
@@ -121,7 +121,7 @@ def test_a_share_with_a_typo_is_named_wrong_without_its_words(trustees: Trustees
 def test_a_share_of_another_organisations_set_is_refused(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
     foreign = sealbox.split_recovery_key(sealbox.KeyPair.generate().private_key, threshold=2, count=3)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     page = starter.post(url, {"share": foreign[0]})
     assert page.status_code == 400 and "belongs to another set of shares" in page.content.decode()
@@ -130,10 +130,10 @@ def test_a_share_of_another_organisations_set_is_refused(trustees: Trustees) -> 
 
 def test_the_same_share_twice_counts_once(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     _enter(starter, url, trustees.shares[0])
-    page = trustees.second.console().post(url, {"share": trustees.shares[0]})
+    page = trustees.second.console(language="en").post(url, {"share": trustees.shares[0]})
     assert page.status_code == 400 and "entered already" in page.content.decode()
     assert CeremonyShare.objects.count() == 1
 
@@ -141,7 +141,7 @@ def test_the_same_share_twice_counts_once(trustees: Trustees) -> None:
 def test_shares_at_rest_are_sealed_to_the_ceremony_key_only(trustees: Trustees) -> None:
     """Attacker: a database reader. The share rows hold ciphertext; the words are nowhere."""
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     _enter(starter, url, trustees.shares[0])
     row = CeremonyShare.objects.get()
@@ -154,27 +154,27 @@ def test_a_ceremony_key_swapped_in_the_database_stops_the_ceremony(trustees: Tru
     """Attacker: a database writer who puts their own key in the ceremony row, so the next
     trustee's share would be sealed to them. The certificate breaks; nothing is sealed."""
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     Ceremony.objects.update(public_key=sealbox.KeyPair.generate().public_key)
-    response = trustees.second.console().post(url, {"share": trustees.shares[1]})
+    response = trustees.second.console(language="en").post(url, {"share": trustees.shares[1]})
     assert response.status_code == 404
     assert not CeremonyShare.objects.exists()
 
 
 def test_cancel_deletes_the_shares_and_is_audited(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     _enter(starter, url, trustees.shares[0])
-    assert trustees.second.console().post(f"{url}cancel/").status_code == 302
+    assert trustees.second.console(language="en").post(f"{url}cancel/").status_code == 302
     assert not Ceremony.objects.exists() and not CeremonyShare.objects.exists()
     assert AuditEntry.objects.filter(action=Action.RECOVERY_CEREMONY_CANCEL, actor=trustees.second.member).exists()
 
 
 def test_an_expired_ceremony_is_deleted_and_audited(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     url = _start_case_access(starter, person.case, newcomer)
     _enter(starter, url, trustees.shares[0])
     Ceremony.objects.update(expires_at=Ceremony.objects.get().started_at)
@@ -185,9 +185,9 @@ def test_an_expired_ceremony_is_deleted_and_audited(trustees: Trustees) -> None:
 
 def test_a_caseworker_cannot_start_or_join_a_ceremony(trustees: Trustees) -> None:
     person, newcomer = _orphaned_case(trustees)
-    url = _start_case_access(trustees.first.console(), person.case, newcomer)
+    url = _start_case_access(trustees.first.console(language="en"), person.case, newcomer)
     other = make_staff("other", role=Role.CASEWORKER, invited_by=trustees.first)
-    client = other.console()
+    client = other.console(language="en")
     assert client.get("/recovery/").status_code == 403
     assert client.post(url, {"share": trustees.shares[1]}).status_code == 403
     assert not CeremonyShare.objects.exists()

@@ -70,11 +70,11 @@ def _opens_every_recovery_wrap(private_key: bytes) -> bool:
 def _reshare(trustees: Trustees) -> tuple[list[str], str]:
     """The first coordinator starts, both enter their shares on their own devices, the three
     new trustees write theirs down. Returns the new shares and the last page."""
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     start = {"purpose": "reshare", "threshold": 2, "count": 3, "trustees": [trustees.second.member.pk]}
     url = starter.post("/recovery/start/", start)["Location"]
     starter.post(url, {"share": trustees.shares[0]})
-    trustees.second.console().post(url, {"share": trustees.shares[2]})
+    trustees.second.console(language="en").post(url, {"share": trustees.shares[2]})
     shares_url = starter.post(f"{url}perform/")["Location"]
     assert shares_url == f"{url}shares/"
     page = starter.get(shares_url).content.decode()
@@ -111,7 +111,7 @@ def test_a_reshare_rotates_the_key_and_rewraps_everything_sealed_to_it(trustees:
 
 def test_the_old_shares_are_refused_after_a_reshare(trustees: Trustees) -> None:
     _reshare(trustees)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     start = {"purpose": "reshare", "threshold": 2, "count": 2, "trustees": []}
     url = starter.post("/recovery/start/", start)["Location"]
     page = starter.post(url, {"share": trustees.shares[0]})
@@ -120,7 +120,7 @@ def test_the_old_shares_are_refused_after_a_reshare(trustees: Trustees) -> None:
 
 def test_leaving_the_share_pages_changes_nothing(trustees: Trustees) -> None:
     before = bytes(RecoveryKey.objects.get().public_key)
-    starter = trustees.first.console()
+    starter = trustees.first.console(language="en")
     start = {"purpose": "reshare", "threshold": 2, "count": 3, "trustees": []}
     url = starter.post("/recovery/start/", start)["Location"]
     starter.post(url, {"share": trustees.shares[0]})
