@@ -117,7 +117,9 @@ def ceremonies_expire() -> int:
     expired = list(Ceremony.objects.filter(expires_at__lte=timezone.now()))
     for ceremony in expired:
         with transaction.atomic():
-            Ceremony.objects.filter(pk=ceremony.pk).delete()
+            deleted, _rows = Ceremony.objects.filter(pk=ceremony.pk).delete()
+            if not deleted:  # another request expired it first
+                continue
             audit_record(
                 actor=None,
                 action=Action.RECOVERY_CEREMONY_EXPIRE,
@@ -140,7 +142,9 @@ def share_enter(*, ceremony: Ceremony, actor: StaffMember, text: str) -> int:
             raise sealbox.ShareError("other_set", 1)
         index, secret = info.index, sealbox.normalise_share(text).encode()
     with transaction.atomic():
-        locked = Ceremony.objects.select_for_update().get(pk=ceremony.pk)
+        locked = Ceremony.objects.select_for_update().filter(pk=ceremony.pk).first()
+        if locked is None or not certified(locked) or locked.is_expired():
+            raise CeremonyRefused(_("This ceremony has ended. Ask the coordinator to start a new one."))
         if CeremonyShare.objects.filter(ceremony=locked, index=index).exists():
             raise sealbox.ShareError("duplicate", 1)
         sealed = sealbox.seal(bytes(locked.public_key), secret, ctx=share_ctx(locked, index, actor))
@@ -166,7 +170,9 @@ def _single_key_checked(text: str) -> bytes:
 def ceremony_cancel(*, ceremony: Ceremony, actor: StaffMember) -> None:
     _require_coordinator(actor)
     with transaction.atomic():
-        Ceremony.objects.filter(pk=ceremony.pk).delete()
+        deleted, _rows = Ceremony.objects.filter(pk=ceremony.pk).delete()
+        if not deleted:
+            return
         audit_record(
             actor=actor,
             action=Action.RECOVERY_CEREMONY_CANCEL,

@@ -12,6 +12,7 @@ import pytest
 from django.core import checks
 
 import sealbox
+from accounts import services as account_services
 from accounts.models import RecoveryKey, RecoveryShareSet
 from audit.models import Action, AuditEntry
 from casework import keys
@@ -24,7 +25,7 @@ from evacuation.safehouses import services as safehouse_services
 from evacuation.safehouses.models import SafeHouseKey
 from recovery.models import Ceremony
 from recovery.tests.conftest import Trustees
-from tests.personas import FaceClient, open_case
+from tests.personas import FaceClient, enrol, open_case
 from vetting import sensitive
 from vetting.models import SensitiveItemKey
 
@@ -147,3 +148,49 @@ def test_the_pin_names_the_old_key_until_the_operator_updates_it(trustees: Trust
     RecoveryKey.objects.update(public_key=sealbox.KeyPair.generate().public_key, previous_public_key=new)
     with pytest.raises(keys.RecoveryKeyMismatch):
         keys.recovery_public_key()
+
+
+def test_a_single_holder_key_is_split_among_trustees_by_a_reshare_ceremony(db: None) -> None:
+    """An organisation set up before threshold sharing enters its one SPRK1 key once; the key
+    is replaced by a new one split among trustees, and the old string stops counting."""
+    token = account_services.first_coordinator_link_create()
+    assert token is not None
+    first = enrol(token, "coordinator")
+    written = account_services.recovery_key_create(created_by=first.member)
+    assert written is not None
+    open_case(body="A case from before the split.")
+    old_private = sealbox.decode_recovery_key(written)
+    assert _opens_every_recovery_wrap_of_cases(old_private)
+
+    client = first.console(language="en")
+    start = {"purpose": "reshare", "threshold": 2, "count": 3, "trustees": [first.member.pk]}
+    url = client.post("/recovery/start/", start)["Location"]
+    page = client.get(url).content.decode()
+    assert "SPRK1" in page and "Shares entered: 0 of 1 needed" in page
+    assert "Share 1 is in" in client.post(url, {"share": written.lower()}).content.decode()
+    shares_url = client.post(f"{url}perform/")["Location"]
+    page = client.get(shares_url).content.decode()
+    new_shares = []
+    for _number in (1, 2, 3):
+        share, response = _write_down(client, shares_url, page)
+        new_shares.append(share)
+        page = response.content.decode()
+    assert "New recovery key saved" in page
+
+    public = bytes(RecoveryKey.objects.get().public_key)
+    new_private = sealbox.combine_recovery_shares(new_shares[::2], public_key=public)
+    assert _opens_every_recovery_wrap_of_cases(new_private)
+    assert not _opens_every_recovery_wrap_of_cases(old_private)
+    assert "accounts.W001" not in [message.id for message in checks.run_checks(include_deployment_checks=True)]
+
+
+def _opens_every_recovery_wrap_of_cases(private_key: bytes) -> bool:
+    wraps = list(CaseKeyWrap.objects.filter(for_recovery=True).select_related("case_key__case"))
+    assert wraps
+    try:
+        for wrap in wraps:
+            ctx = keys.wrap_ctx(wrap.case_key.case, wrap.case_key.version)
+            sealbox.unseal(private_key, bytes(wrap.sealed_private_key), ctx=ctx)
+    except sealbox.CryptoError:
+        return False
+    return True
