@@ -51,13 +51,12 @@ def _home(
     services.ceremonies_expire()
     key = RecoveryKey.objects.filter(slot=1).first()
     share_set = services.current_share_set()
-    holders = []
+    holders: list[tuple[int, StaffMember | None]] = []
     if share_set is not None:
-        names = dict(
-            StaffMember.objects.filter(pk__in=[h for h in share_set.holder_ids if h]).values_list("pk", "username")
-        )
+        members = StaffMember.objects.in_bulk([holder for holder in share_set.holder_ids if holder])
         holders = [
-            (number, names.get(holder) if holder else None) for number, holder in enumerate(share_set.holder_ids, 1)
+            (number, members.get(holder) if holder else None)
+            for number, holder in enumerate(share_set.holder_ids, start=1)
         ]
     context = {
         "key": key,

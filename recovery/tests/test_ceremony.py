@@ -202,3 +202,12 @@ def test_the_share_set_is_certified_and_holds_no_share(trustees: Trustees) -> No
     assert account_services.recovery_share_set() is not None
     RecoveryShareSet.objects.update(threshold=1)
     assert account_services.recovery_share_set() is None
+
+
+def test_a_disabled_trustee_is_pointed_out(trustees: Trustees) -> None:
+    services.staff_disable(
+        actor=trustees.first.member, actor_private_key=trustees.first.private_key, member=trustees.second.member
+    )
+    page = trustees.first.console(language="en").get("/recovery/").content.decode()
+    assert "Share 2: the coordinator second" in page
+    assert page.count("This account is disabled") == 1
