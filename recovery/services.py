@@ -14,8 +14,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 import sealbox
 from accounts import permissions
@@ -26,6 +25,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework import services as case_services
 from casework.models import Case
+from casework.sealed import Refused, require
 from core.certificates import certified, certify
 from recovery import rewrap
 from recovery.models import Ceremony, CeremonyShare
@@ -35,19 +35,20 @@ logger = logging.getLogger(__name__)
 CEREMONY_MINUTES = 30
 
 
-class CeremonyRefused(Exception):
-    def __init__(self, message: str | Promise) -> None:
-        super().__init__(str(message))
-        self.message = message
+class CeremonyRefused(Refused):
+    """The ceremony step is not allowed or did not work; the message says why."""
 
 
 def share_ctx(ceremony: Ceremony, index: int, entered_by: StaffMember) -> bytes:
     return sealbox.context("recovery.ceremony-share", str(ceremony.id), index, entered_by.pk)
 
 
-def _require_coordinator(actor: StaffMember) -> None:
-    if not permissions.can_run_recovery(actor):
-        raise CeremonyRefused(_("Only a coordinator can take part in a recovery ceremony."))
+def _may_take_part(actor: StaffMember) -> None:
+    require(
+        permissions.can_run_recovery(actor),
+        _("Only a coordinator can take part in a recovery ceremony."),
+        CeremonyRefused,
+    )
 
 
 def current_share_set() -> RecoveryShareSet | None:
@@ -70,7 +71,7 @@ def ceremony_start(
     plan_holders: list[int | None] | None = None,
 ) -> tuple[Ceremony, bytes]:
     """A new ceremony and its private key (for the starter's session vault, nowhere else)."""
-    _require_coordinator(actor)
+    _may_take_part(actor)
     ceremonies_expire()
     if not RecoveryKey.objects.filter(slot=1).exists():
         raise CeremonyRefused(_("The organisation has no recovery key yet."))
@@ -132,7 +133,7 @@ def ceremonies_expire() -> int:
 def share_enter(*, ceremony: Ceremony, actor: StaffMember, text: str) -> int:
     """Check one share and seal it to the ceremony's key; returns its number. Raises
     sealbox.ShareError naming only what is wrong (a typo, another set, entered already)."""
-    _require_coordinator(actor)
+    _may_take_part(actor)
     share_set = current_share_set()
     if share_set is None:
         index, secret = 1, _single_key_checked(text)
@@ -168,7 +169,7 @@ def _single_key_checked(text: str) -> bytes:
 
 
 def ceremony_cancel(*, ceremony: Ceremony, actor: StaffMember) -> None:
-    _require_coordinator(actor)
+    _may_take_part(actor)
     with transaction.atomic():
         deleted, _rows = Ceremony.objects.filter(pk=ceremony.pk).delete()
         if not deleted:
@@ -237,7 +238,7 @@ def _refuse(ceremony: Ceremony, actor: StaffMember, reason: str) -> None:
 
 def ceremony_give_case_key(*, ceremony: Ceremony, actor: StaffMember, ceremony_private_key: bytes) -> int:
     """Give the ceremony's member every version of its case's key; returns how many."""
-    _require_coordinator(actor)
+    _may_take_part(actor)
     if ceremony.purpose != Ceremony.Purpose.CASE_ACCESS or ceremony.case is None or ceremony.member is None:
         raise CeremonyRefused(_("This ceremony is not for giving a case's key."))
     private = _recovered_key(ceremony, actor, ceremony_private_key)
@@ -247,7 +248,7 @@ def ceremony_give_case_key(*, ceremony: Ceremony, actor: StaffMember, ceremony_p
                 case=ceremony.case, actor=actor, member=ceremony.member, recovery_private_key=private
             )
         except case_services.MembershipRefused as exc:
-            raise CeremonyRefused(exc.args[0] if exc.args else _("The key could not be given.")) from None
+            raise CeremonyRefused(str(exc) or _("The key could not be given.")) from None
         Ceremony.objects.filter(pk=ceremony.pk).delete()
         audit_record(
             actor=actor,
@@ -261,7 +262,7 @@ def ceremony_give_case_key(*, ceremony: Ceremony, actor: StaffMember, ceremony_p
 def ceremony_reshare_plan(*, ceremony: Ceremony, actor: StaffMember, ceremony_private_key: bytes) -> SharePlan:
     """Check the shares rebuild the organisation's key, then a new key split as the ceremony
     says, to be shown to the new trustees (staff.handout) before ceremony_reshare_finish."""
-    _require_coordinator(actor)
+    _may_take_part(actor)
     if ceremony.purpose != Ceremony.Purpose.RESHARE:
         raise CeremonyRefused(_("This ceremony is not for a new recovery key."))
     _recovered_key(ceremony, actor, ceremony_private_key)

@@ -100,7 +100,7 @@ def start(request: HttpRequest) -> HttpResponse:
         else:
             raise Http404
     except services.CeremonyRefused as refused:
-        return _home(request, case_form, plan_form, error=refused.message)
+        return _home(request, case_form, plan_form, error=str(refused))
     vault_put(request, _key_name(ceremony.id), private)
     return redirect("recovery:ceremony", ceremony_id=ceremony.id)
 
@@ -132,7 +132,7 @@ def ceremony(request: HttpRequest, ceremony_id: uuid.UUID) -> HttpResponse:
             except sealbox.ShareError as wrong:
                 error = SHARE_ERRORS.get(wrong.reason, SHARE_ERRORS["typo"])
             except services.CeremonyRefused as refused:
-                error = refused.message
+                error = str(refused)
         form = ShareEntryForm()  # a share is never shown back, right or wrong
     return _ceremony_page(request, found, form, error=error, entered=entered)
 
@@ -177,7 +177,7 @@ def perform(request: HttpRequest, ceremony_id: uuid.UUID) -> HttpResponse:
             handout_begin(request, _handout_name(found.id), plan)
             return redirect("recovery:shares", ceremony_id=found.id)
     except services.CeremonyRefused as refused:
-        return _ceremony_page(request, found, ShareEntryForm(), error=refused.message)
+        return _ceremony_page(request, found, ShareEntryForm(), error=str(refused))
     vault_put(request, _key_name(found.id), b"")
     context = {"ceremony": found, "given": given}
     return render(request, "recovery/done.html", context)
@@ -190,7 +190,7 @@ def cancel(request: HttpRequest, ceremony_id: uuid.UUID) -> HttpResponse:
     try:
         services.ceremony_cancel(ceremony=found, actor=staff_member(request))
     except services.CeremonyRefused as refused:
-        return _ceremony_page(request, found, ShareEntryForm(), error=refused.message)
+        return _ceremony_page(request, found, ShareEntryForm(), error=str(refused))
     vault_put(request, _key_name(found.id), b"")
     handout_forget(request, _handout_name(found.id))
     return redirect("recovery:home")
@@ -220,7 +220,7 @@ def _reshare_finish(request: HttpRequest, found: Ceremony, plan: SharePlan, priv
             ceremony=found, actor=staff_member(request), ceremony_private_key=private, plan=plan
         )
     except services.CeremonyRefused as refused:
-        return _ceremony_page(request, found, ShareEntryForm(), error=refused.message)
+        return _ceremony_page(request, found, ShareEntryForm(), error=str(refused))
     finally:
         handout_forget(request, _handout_name(found.id))
     vault_put(request, _key_name(found.id), b"")
