@@ -17,6 +17,7 @@ from audit.models import Action, AuditEntry
 from casework import services
 from casework.models import Case, CaseKeyWrap
 from recovery.models import Ceremony, CeremonyShare
+from recovery.services import share_ctx
 from recovery.tests.conftest import Trustees
 from recovery.views import SHARE_ERRORS
 from tests.personas import FaceClient, PersonAtRisk, Staff, make_staff, open_case
@@ -211,3 +212,22 @@ def test_a_disabled_trustee_is_pointed_out(trustees: Trustees) -> None:
     page = trustees.first.console(language="en").get("/recovery/").content.decode()
     assert "Share 2: the coordinator second" in page
     assert page.count("This account is disabled") == 1
+
+
+def test_a_share_planted_in_the_database_makes_the_ceremony_refuse_and_start_over(trustees: Trustees) -> None:
+    """Attacker: a database writer who adds a share row sealed to the ceremony's public key
+    (which they can read). The combination is refused, nothing is given, the rows are cleared."""
+    person, newcomer = _orphaned_case(trustees)
+    starter = trustees.first.console(language="en")
+    url = _start_case_access(starter, person.case, newcomer)
+    _enter(starter, url, trustees.shares[0])
+    ceremony = Ceremony.objects.get()
+    foreign = sealbox.split_recovery_key(sealbox.KeyPair.generate().private_key, threshold=2, count=3)[1]
+    ctx = share_ctx(ceremony, 2, trustees.second.member)
+    planted = sealbox.seal(bytes(ceremony.public_key), foreign.encode(), ctx=ctx)
+    CeremonyShare.objects.create(ceremony=ceremony, index=2, entered_by=trustees.second.member, sealed_share=planted)
+    response = starter.post(f"{url}perform/")
+    assert response.status_code == 400 and "do not belong to this organisation" in response.content.decode()
+    assert not CaseKeyWrap.objects.filter(member=newcomer.member).exists()
+    assert not CeremonyShare.objects.exists() and Ceremony.objects.exists()
+    assert AuditEntry.objects.get(action=Action.RECOVERY_CEREMONY_REFUSED).details["reason"] == "not_this_key"
