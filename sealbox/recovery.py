@@ -146,7 +146,9 @@ def combine_recovery_shares(texts: list[str], *, identifier: int | None = None, 
     if len(infos) < infos[0].threshold:
         raise ShareError("too_few")
     try:
-        secret = shamir_mnemonic.combine_mnemonics([normalise_share(text) for text in texts[: infos[0].threshold]])
+        secret: bytes = shamir_mnemonic.combine_mnemonics(
+            [normalise_share(text) for text in texts[: infos[0].threshold]]
+        )
     except (shamir_mnemonic.MnemonicError, ValueError):
         raise ShareError("mismatch") from None
     if len(secret) != KEY_BYTES or not hmac.compare_digest(KeyPair.from_private(secret).public_key, public_key):
