@@ -46,6 +46,7 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 |                                |   open them (evidence)                                     |           |
 | open_coordinator_pages         | staff, teams, rota, audit log, dashboard, money report,    | x . . . . |
 |                                |   canned replies, destinations, plan templates, hand-off   |           |
+| run_recovery                   | start a recovery ceremony, enter a recovery share          | x . . . . |
 | edit_rota                      | add and remove on-call shifts                              | x . . . . |
 | manage_teams                   | create teams, change members, move cases between them      | x . . . . |
 | edit_organisation_knowledge    | change canned replies, destinations, plan templates        | x . . . . |
