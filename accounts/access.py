@@ -98,3 +98,16 @@ def coordinator_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def recovery_required(view: View) -> View:
+    """The recovery pages (recovery app): whoever may take part in a recovery ceremony."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not permissions.can_run_recovery(staff_member(request)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

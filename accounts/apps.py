@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts"
 
     def ready(self) -> None:
-        from accounts import sessions  # noqa: F401  (registers which sessions the purge deletes)
+        from accounts import checks, sessions  # noqa: F401  (registers the deploy checks; which sessions the purge deletes)
         from accounts.models import Role
         from audit.details import detail_codes_register
         from audit.models import Action

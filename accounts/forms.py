@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -126,3 +126,37 @@ class PasswordConfirmForm(forms.Form):
         if not self.member.check_password(password):
             raise forms.ValidationError(_("This is not your current password."))
         return password
+
+
+class SharePlanForm(forms.Form):
+    """How to split the recovery key: any ``threshold`` of ``count`` shares rebuild it. Shares
+    go first to the coordinators ticked here (in the order of their handles), the others to
+    trustees outside the console, whose names the server does not keep."""
+
+    threshold = forms.IntegerField(label=_("Shares needed to recover"), min_value=2, max_value=16, initial=2)
+    count = forms.IntegerField(label=_("Shares in all (one per trustee)"), min_value=2, max_value=16, initial=3)
+    trustees = forms.ModelMultipleChoiceField(
+        label=_("Coordinators who hold a share"),
+        queryset=StaffMember.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast("forms.ModelMultipleChoiceField[StaffMember]", self.fields["trustees"])
+        field.queryset = StaffMember.objects.filter(is_active=True, role__in=permissions.COORDINATOR_ROLES)
+        field.queryset = field.queryset.order_by("username")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        threshold, count = data.get("threshold"), data.get("count")
+        if threshold is not None and count is not None and threshold > count:
+            raise forms.ValidationError(_("You cannot need more shares than there are."))
+        if count is not None and len(data.get("trustees") or []) > count:
+            raise forms.ValidationError(_("Tick at most as many coordinators as there are shares."))
+        return data
+
+    def holders(self) -> list[int | None]:
+        chosen = sorted(self.cleaned_data["trustees"], key=lambda member: member.username)
+        return [member.pk for member in chosen] + [None] * (self.cleaned_data["count"] - len(chosen))

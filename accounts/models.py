@@ -198,14 +198,52 @@ class RecoveryKey(models.Model):
     # Made when a coordinator confirms the key (core.certificates): every new case key is
     # wrapped to this key, so a database writer must not be able to swap in one of their own.
     certificate = models.BinaryField(max_length=32, null=True, blank=True)
+    # The key this one replaced in a recovery ceremony (recovery app), until the operator has
+    # updated SP_RECOVERY_PUBLIC_KEY: a pin naming it still lets the certified row count
+    # (casework.keys.recovery_public_key), and a deploy check says to update the pin.
+    previous_public_key = models.BinaryField(max_length=32, null=True, blank=True)
 
     CERTIFIED_AS = "recovery.key"
 
     class Meta:
         get_latest_by = "created_at"
 
-    def certificate_parts(self) -> tuple[int, bytes]:
-        return (self.slot, bytes(self.public_key))
+    def certificate_parts(self) -> tuple[int | bytes, ...]:
+        # Appended only when set, so certificates made before rotation existed still hold.
+        previous = () if self.previous_public_key is None else (bytes(self.previous_public_key),)
+        return (self.slot, bytes(self.public_key), *previous)
+
+
+class RecoveryShareSet(models.Model):
+    """How the recovery private key is split among trustees (SLIP-39, one group, any
+    ``threshold`` of ``count`` shares). Never a share: only who holds share i (a coordinator's
+    id, or nobody named for a trustee outside the console, whose name the server must not
+    keep), the set's public 15-bit identifier, and the public key the set rebuilds. Certified:
+    a database writer who changes the threshold or the trustees breaks the certificate."""
+
+    slot = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
+    public_key = models.BinaryField(max_length=32)
+    threshold = models.PositiveSmallIntegerField()
+    count = models.PositiveSmallIntegerField()
+    identifier = models.PositiveIntegerField()
+    # Comma-separated, one entry per share in order: a staff member id or "" (outside the console).
+    holders = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(StaffMember, null=True, on_delete=models.SET_NULL, related_name="+")
+    certificate = models.BinaryField(max_length=32, null=True, blank=True)
+
+    CERTIFIED_AS = "recovery.share_set"
+
+    def certificate_parts(self) -> tuple[int | bytes | str, ...]:
+        return (self.slot, bytes(self.public_key), self.threshold, self.count, self.identifier, self.holders)
+
+    @staticmethod
+    def holders_text(holders: list[int | None]) -> str:
+        return ",".join("" if holder is None else str(holder) for holder in holders)
+
+    @property
+    def holder_ids(self) -> list[int | None]:
+        return [int(part) if part else None for part in self.holders.split(",")]
 
 
 class RecoveryCode(models.Model):

@@ -46,6 +46,7 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 |                                |   open them (evidence)                                     |           |
 | open_coordinator_pages         | staff, teams, rota, audit log, dashboard, money report,    | x . . . . |
 |                                |   canned replies, destinations, plan templates, hand-off   |           |
+| run_recovery                   | start a recovery ceremony, enter a recovery share          | x . . . . |
 | edit_rota                      | add and remove on-call shifts                              | x . . . . |
 | manage_teams                   | create teams, change members, move cases between them      | x . . . . |
 | edit_organisation_knowledge    | change canned replies, destinations, plan templates        | x . . . . |
@@ -336,6 +337,13 @@ def can_open_original_files(member: Any) -> bool:
 
 def can_open_coordinator_pages(member: Any) -> bool:
     """Opens the organisation's pages (accounts.access.coordinator_required): coordinators."""
+    return _active_in(member, COORDINATOR_ROLES)
+
+
+def can_run_recovery(member: Any) -> bool:
+    """Starts a recovery ceremony, enters a recovery share, cancels one: coordinators (the
+    trustees with an account are coordinators; trustees outside the console enter their share
+    on a coordinator's device)."""
     return _active_in(member, COORDINATOR_ROLES)
 
 

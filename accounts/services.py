@@ -27,7 +27,16 @@ from accounts.keyring import (
     staff_keys_reopen_signing,
     staff_private_key_reseal,
 )
-from accounts.models import RecoveryCode, RecoveryKey, Role, SignupLink, StaffMember, Team, TeamMembership
+from accounts.models import (
+    RecoveryCode,
+    RecoveryKey,
+    RecoveryShareSet,
+    Role,
+    SignupLink,
+    StaffMember,
+    Team,
+    TeamMembership,
+)
 from accounts.teams import TeamJoined, team_joined_at_enrolment
 from audit.models import Action
 from audit.services import audit_record
@@ -246,6 +255,85 @@ def recovery_key_create(*, created_by: StaffMember) -> str | None:
     except RecoveryKeyExists:
         return None
     return encoded
+
+
+@dataclass(frozen=True, repr=False)
+class SharePlan:
+    """A recovery key about to be split: shown to the trustees, then stored (public half only).
+    ``repr=False``: the private key and the shares never reach a log line or a traceback."""
+
+    private_key: bytes
+    shares: list[str]
+    threshold: int
+    holders: list[int | None]
+
+    @property
+    def public_key(self) -> bytes:
+        return sealbox.KeyPair.from_private(self.private_key).public_key
+
+    @property
+    def identifier(self) -> int:
+        return sealbox.share_info(self.shares[0]).identifier
+
+
+def recovery_share_plan(*, threshold: int, holders: list[int | None], private_key: bytes | None = None) -> SharePlan:
+    """A new recovery key (or ``private_key``) split into one share per entry of ``holders``."""
+    private = private_key if private_key is not None else sealbox.KeyPair.generate().private_key
+    shares = sealbox.split_recovery_key(private, threshold=threshold, count=len(holders))
+    return SharePlan(private_key=private, shares=shares, threshold=threshold, holders=holders)
+
+
+def recovery_share_set_write(plan: SharePlan, *, created_by: StaffMember) -> RecoveryShareSet:
+    """Store (or replace) the certified record of who holds which share. Call in a transaction."""
+    RecoveryShareSet.objects.filter(slot=1).delete()
+    share_set = RecoveryShareSet(
+        public_key=plan.public_key,
+        threshold=plan.threshold,
+        count=len(plan.shares),
+        identifier=plan.identifier,
+        holders=RecoveryShareSet.holders_text(plan.holders),
+        created_by=created_by,
+    )
+    certify(share_set)
+    share_set.save(force_insert=True)
+    return share_set
+
+
+def recovery_shares_confirm(plan: SharePlan, *, created_by: StaffMember) -> RecoveryKey:
+    """Store the recovery public key and the share set once every trustee has written their
+    share down. Raises RecoveryKeyExists if a key was stored meanwhile."""
+    try:
+        with transaction.atomic():
+            stored = RecoveryKey(public_key=plan.public_key, created_by=created_by)
+            certify(stored)
+            stored.save()
+            recovery_share_set_write(plan, created_by=created_by)
+            audit_record(actor=created_by, action=Action.RECOVERY_KEY_CREATE)
+            audit_record(
+                actor=created_by,
+                action=Action.RECOVERY_SHARES_CREATE,
+                details={"threshold": plan.threshold, "count": len(plan.shares)},
+            )
+            return stored
+    except IntegrityError:
+        raise RecoveryKeyExists from None
+
+
+def recovery_shares_create(*, created_by: StaffMember, threshold: int = 2, holders: list[int | None]) -> list[str]:
+    """Make, split and store a recovery key in one step (set-up scripts and tests); returns the
+    shares. The console shows each to its trustee first instead (staff.views)."""
+    plan = recovery_share_plan(threshold=threshold, holders=holders)
+    recovery_shares_confirm(plan, created_by=created_by)
+    return plan.shares
+
+
+def recovery_share_set() -> RecoveryShareSet | None:
+    """The share set, if its certificate holds and it splits the stored recovery key."""
+    row = RecoveryShareSet.objects.filter(slot=1).first()
+    key = RecoveryKey.objects.filter(slot=1).first()
+    if row is None or key is None or not certified(row) or bytes(row.public_key) != bytes(key.public_key):
+        return None
+    return row
 
 
 # --- login lockout, sign out everywhere, password change (T12) ------------------------------

@@ -126,6 +126,15 @@ class Action(models.TextChoices):
     CASE_HOLD_LIFT = "case_hold_lift", _("Lifted the hold on a case")
     CASE_SHRED = "case_shred", _("Shredded a case")
     CASE_DELETION_ASKED = "case_deletion_asked", _("The person asked to delete what they wrote")
+    RECOVERY_SHARES_CREATE = "recovery_shares_create", _("Split the recovery key among trustees")
+    RECOVERY_CEREMONY_START = "recovery_ceremony_start", _("Started a recovery ceremony")
+    RECOVERY_SHARE_ENTER = "recovery_share_enter", _("Entered a recovery share")
+    RECOVERY_CEREMONY_CANCEL = "recovery_ceremony_cancel", _("Cancelled a recovery ceremony")
+    RECOVERY_CEREMONY_EXPIRE = "recovery_ceremony_expire", _("A recovery ceremony expired")
+    RECOVERY_CEREMONY_REFUSED = "recovery_ceremony_refused", _("A recovery ceremony's shares were refused")
+    RECOVERY_CASE_KEY_GIVE = "recovery_case_key_give", _("Gave a case's key with the recovery key")
+    RECOVERY_KEY_ROTATE = "recovery_key_rotate", _("Made a new recovery key and new shares")
+    HANDOFF_KEYS_ROTATE = "handoff_keys_rotate", _("Made new hand-off keys")
 
 
 class AuditEntry(models.Model):

@@ -218,7 +218,11 @@ def recovery_public_key() -> bytes:
         raise RecoveryKeyMismatch
     stored = bytes(row.public_key)
     pinned = settings.SP_RECOVERY_PUBLIC_KEY
-    if pinned and not hmac.compare_digest(pinned, stored):
+    # After a ceremony rotated the key, a pin that still names the key it replaced counts
+    # until the operator updates it (a deploy check says so); the row's certificate, which
+    # covers both keys, is then what stops a database writer.
+    previous = bytes(row.previous_public_key) if row.previous_public_key is not None else b""
+    if pinned and not hmac.compare_digest(pinned, stored) and not hmac.compare_digest(pinned, previous):
         raise RecoveryKeyMismatch
     if not certified(row):
         # Without a pin, the certificate is what stops a database writer's own key.
@@ -443,3 +447,27 @@ def current_holders(case: Case) -> list[StaffMember]:
     if case_key is None or not _certified_key(case_key, case):
         return []
     return list(StaffMember.objects.filter(pk__in=case_key.holder_ids).order_by("username"))
+
+
+def case_private_keys_by_recovery(case: Case, recovery_private_key: bytes) -> dict[int, bytes]:
+    """Every version of the case private key whose recovery wrap opens with
+    ``recovery_private_key`` (a ceremony rebuilt it) and yields that version's own key pair, by
+    CaseKey id. A version the application did not make, or a wrap that does not open to its
+    version's public key (changed or planted in the database), is left out."""
+    opened: dict[int, bytes] = {}
+    wraps = CaseKeyWrap.objects.filter(case_key__case=case, for_recovery=True).select_related("case_key")
+    for wrap in wraps:
+        wrap.case_key.case = case
+        if not certified(wrap.case_key) or not _wrap_certified(wrap):
+            logger.warning("case %s: a recovery wrap or its key version is not certified; ignored", case.pk)
+            continue
+        try:
+            private = sealbox.unseal(
+                recovery_private_key, bytes(wrap.sealed_private_key), ctx=wrap_ctx(case, wrap.case_key.version)
+            )
+        except sealbox.CryptoError:
+            logger.warning("case %s: a recovery wrap does not open with the recovery key; ignored", case.pk)
+            continue
+        if hmac.compare_digest(sealbox.KeyPair.from_private(private).public_key, bytes(wrap.case_key.public_key)):
+            opened[wrap.case_key_id] = private
+    return opened

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import sealbox
+from accounts import hooks as account_hooks
 from accounts import permissions
 from accounts.keyring import account_state_trusted, trusted_box_key
 from accounts.models import RecoveryKey, Role, StaffMember, Team, TeamMembership
@@ -1015,30 +1016,55 @@ def case_member_add(
             # A public key without a valid certificate may be a database writer's: no wrap.
             raise MembershipRefused(untrusted_key_message())
         opened = keys.case_private_keys(locked, actor, actor_private_key)  # NoAccess: not the actor's to give
-        already = set(
-            CaseKeyWrap.objects.filter(case_key__case=locked, member=member).values_list("case_key_id", flat=True)
-        )
-        for case_key in CaseKey.objects.filter(case=locked, pk__in=list(opened)).order_by("version"):
-            if case_key.pk not in already:
-                try:
-                    keys.wrap_case_key_for(member, case_key, opened[case_key.pk])
-                except keys.UntrustedKey:
-                    raise MembershipRefused(untrusted_key_message()) from None
-        PendingWrap.objects.filter(case=locked, member=member).delete()
-        details: dict[str, int] = {"member": member.pk}
-        if via_team is None:
-            reason: CaseNamedMember | CaseHeldViaTeam = CaseNamedMember(case=locked, member=member)
-            exists: QuerySet[CaseNamedMember] | QuerySet[CaseHeldViaTeam]
-            exists = CaseNamedMember.objects.filter(case=locked, member=member)
-        else:
-            reason = CaseHeldViaTeam(case=locked, member=member, team=via_team)
-            exists = CaseHeldViaTeam.objects.filter(case=locked, member=member, team=via_team)
-            details["team"] = via_team.pk
-        exists.delete()  # a reason row made outside the console is replaced by a certified one
-        certify(reason)
-        reason.save(force_insert=True)
-        case_revision_bump(locked)
-        audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details=details)
+        _case_member_give(locked, actor=actor, member=member, opened=opened, via_team=via_team)
+
+
+def _case_member_give(
+    locked: Case, *, actor: StaffMember, member: StaffMember, opened: dict[int, bytes], via_team: Team | None
+) -> None:
+    already = set(
+        CaseKeyWrap.objects.filter(case_key__case=locked, member=member).values_list("case_key_id", flat=True)
+    )
+    for case_key in CaseKey.objects.filter(case=locked, pk__in=list(opened)).order_by("version"):
+        if case_key.pk not in already:
+            try:
+                keys.wrap_case_key_for(member, case_key, opened[case_key.pk])
+            except keys.UntrustedKey:
+                raise MembershipRefused(untrusted_key_message()) from None
+    PendingWrap.objects.filter(case=locked, member=member).delete()
+    details: dict[str, int] = {"member": member.pk}
+    if via_team is None:
+        reason: CaseNamedMember | CaseHeldViaTeam = CaseNamedMember(case=locked, member=member)
+        exists: QuerySet[CaseNamedMember] | QuerySet[CaseHeldViaTeam]
+        exists = CaseNamedMember.objects.filter(case=locked, member=member)
+    else:
+        reason = CaseHeldViaTeam(case=locked, member=member, team=via_team)
+        exists = CaseHeldViaTeam.objects.filter(case=locked, member=member, team=via_team)
+        details["team"] = via_team.pk
+    exists.delete()  # a reason row made outside the console is replaced by a certified one
+    certify(reason)
+    reason.save(force_insert=True)
+    case_revision_bump(locked)
+    audit_record(actor=actor, action=Action.CASE_MEMBER_ADD, case=locked, details=details)
+
+
+def case_member_add_by_recovery(
+    *, case: Case, actor: StaffMember, member: StaffMember, recovery_private_key: bytes
+) -> int:
+    """Give ``member`` every version of the case key, opened from its recovery wraps with the
+    recovery private key a ceremony rebuilt (recovery app): for a case nobody holds any more.
+    Returns how many versions were given. The key is used here and forgotten by the caller."""
+    with transaction.atomic():
+        locked = keys.case_checked(lock_case(case))
+        if not permissions.can_hold_case_key(member, case_verified=locked.status == Case.Status.VERIFIED):
+            raise MembershipRefused(_("This person's role does not read case content."))
+        if trusted_box_key(member) is None:
+            raise MembershipRefused(untrusted_key_message())
+        opened = keys.case_private_keys_by_recovery(locked, recovery_private_key)
+        if not opened:
+            raise MembershipRefused(_("No key version of this case opens with the recovery key."))
+        _case_member_give(locked, actor=actor, member=member, opened=opened, via_team=None)
+        return len(opened)
 
 
 def case_member_remove(*, case: Case, actor: StaffMember, actor_private_key: bytes, member: StaffMember) -> CaseKey:
@@ -1184,6 +1210,9 @@ def staff_disable(*, actor: StaffMember, actor_private_key: bytes, member: Staff
             action=Action.STAFF_DISABLE,
             details={"member": member.pk, "cases": len(case_ids), "teams": teams_left},
         )
+        # What other apps keep for the account goes with it in this transaction (for example
+        # the organisation's hand-off keys are replaced when a coordinator leaves).
+        account_hooks.member_disabled.run(account_hooks.MemberDisabled(actor=actor, member=locked_member))
     member.is_active = False
     member.account_certificate = locked_member.account_certificate
     rotated = 0

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "evacuation.funds",
     "evacuation.dashboard",
     "evacuation.handoff",
+    "recovery",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("evacuation.dashboard.urls")),
     path("", include("evacuation.handoff.urls")),
     path("", include("retention.urls")),
+    path("", include("recovery.urls")),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]

@@ -22,7 +22,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import sealbox
 from accounts import services
 from accounts.access import coordinator_required, staff_keys, staff_member, staff_required
-from accounts.forms import CodeForm, EnrolForm, InviteForm, LoginForm, PasswordChangeForm, PasswordConfirmForm
+from accounts.forms import (
+    CodeForm,
+    EnrolForm,
+    InviteForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordConfirmForm,
+    SharePlanForm,
+)
 from accounts.keyring import (
     UnlockedKeys,
     session_remember_generation,
@@ -41,12 +49,13 @@ from notifications.forms import SignupChannelForm
 from notifications.models import Channel
 from notifications.outbound import WebhookRefused
 from notifications.reach import reach_of
+from staff.handout import Handout, handout_begin, handout_confirm, handout_context, handout_forget, handout_load
 
 logger = logging.getLogger(__name__)
 
 _ENROLLING = "enrolling_member"
 _RECOVERY = "show_recovery"
-_PENDING_RECOVERY = "pending_recovery_key"
+_PENDING_RECOVERY = "pending_recovery_shares"
 _NEW_CODES = "new_recovery_codes"
 _AFTER_CODES = "after_recovery_codes"
 
@@ -150,35 +159,49 @@ def _base32(raw: bytes) -> str:
 @coordinator_required
 @require_http_methods(["GET", "POST"])
 def recovery(request: HttpRequest) -> HttpResponse:
-    """Once, right after the first coordinator enrols: make the recovery key, show its private
-    half to be written down, and store the public half only when the coordinator types back
-    the key's last group. Until then the pending key lives only in the session vault, so a
-    double click or a reload shows a key that is still the one that will count."""
+    """Once, right after the first coordinator enrols: choose how many trustees hold a share of
+    the organisation recovery key and how many are needed, then show each share once, a page
+    per share, to be written on paper. The public half is stored only when every trustee has
+    typed back two words of theirs. Until then the key and its shares live only in the session
+    vault, so a reload shows the share that is still the one that will count."""
     if RecoveryKey.objects.exists():
         return redirect("casework:inbox")
-    pending = vault_get(request, _PENDING_RECOVERY) or None
+    handout = handout_load(request, _PENDING_RECOVERY)
     action = request.POST.get("action") if request.method == "POST" else None
-    if action == "create" or (action == "confirm" and pending is None):
-        pending = sealbox.KeyPair.generate().private_key
-        vault_put(request, _PENDING_RECOVERY, pending)
-        return _render_recovery(request, pending)
-    if action == "confirm" and pending is not None:
-        try:
-            stored = services.recovery_key_confirm(
-                private_key=pending, typed_group=request.POST.get("last_group", ""), created_by=staff_member(request)
-            )
-        except ValueError:
-            return _render_recovery(request, pending, wrong_group=True)
-        except services.RecoveryKeyExists:
-            return redirect("casework:inbox")
-        vault_put(request, _PENDING_RECOVERY, b"")
-        return render(request, "accounts/recovery_done.html", {"public_key": bytes(stored.public_key).hex()})
-    return render(request, "accounts/recovery.html", {"recovery_key": ""})
+    if action == "plan":
+        form = SharePlanForm(request.POST)
+        if not form.is_valid():
+            return render(request, "accounts/recovery.html", {"form": form}, status=400)
+        plan = services.recovery_share_plan(threshold=form.cleaned_data["threshold"], holders=form.holders())
+        return share_page(request, handout_begin(request, _PENDING_RECOVERY, plan))
+    if handout is None:
+        return render(request, "accounts/recovery.html", {"form": SharePlanForm()})
+    if action == "confirm":
+        if not handout_confirm(request, _PENDING_RECOVERY, handout):
+            return share_page(request, handout, wrong=True)
+        if handout.done:
+            return _recovery_store(request, handout)
+    return share_page(request, handout)
 
 
-def _render_recovery(request: HttpRequest, private_key: bytes, *, wrong_group: bool = False) -> HttpResponse:
-    context = {"recovery_key": sealbox.encode_recovery_key(private_key), "wrong_group": wrong_group}
-    return render(request, "accounts/recovery.html", context, status=400 if wrong_group else 200)
+def _recovery_store(request: HttpRequest, handout: Handout) -> HttpResponse:
+    try:
+        stored = services.recovery_shares_confirm(handout.plan, created_by=staff_member(request))
+    except services.RecoveryKeyExists:
+        return redirect("casework:inbox")
+    finally:
+        handout_forget(request, _PENDING_RECOVERY)
+    context = {"public_key": bytes(stored.public_key).hex(), "threshold": handout.plan.threshold}
+    return render(request, "accounts/recovery_done.html", context)
+
+
+def share_page(request: HttpRequest, handout: Handout, *, wrong: bool = False) -> HttpResponse:
+    """The page that shows one trustee their share (the setup above and a reshare ceremony)."""
+    context = handout_context(handout)
+    holder_id = context["holder_id"]
+    holder = StaffMember.objects.filter(pk=holder_id).first() if isinstance(holder_id, int) else None
+    context |= {"holder": holder, "wrong": wrong}
+    return render(request, "accounts/recovery_share.html", context, status=400 if wrong else 200)
 
 
 @require_http_methods(["GET", "POST"])

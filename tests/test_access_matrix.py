@@ -1206,6 +1206,57 @@ MATRIX = [
         ),
         kwargs={"public_id": "{case}"},
     ),
+    # --- recovery ceremonies: coordinators only (trustees with an account are coordinators) ---
+    Route(
+        "console",
+        "recovery:home",
+        "recovery/",
+        get=staff(FORBIDDEN, coordinator=ok()),
+        post=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+    ),
+    Route(
+        # An empty form for a case's key is shown again with its errors; no ceremony is started.
+        "console",
+        "recovery:start",
+        "recovery/start/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=Expect(400)),
+        data={"purpose": "case_access"},
+    ),
+    Route(
+        # No ceremony has this id: not found, for coordinators as for a ceremony that expired.
+        "console",
+        "recovery:ceremony",
+        "recovery/<uuid:ceremony_id>/",
+        get=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"ceremony_id": str(uuid.UUID(int=7))},
+        data={"share": "academic acid"},
+    ),
+    Route(
+        "console",
+        "recovery:perform",
+        "recovery/<uuid:ceremony_id>/perform/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"ceremony_id": str(uuid.UUID(int=7))},
+    ),
+    Route(
+        "console",
+        "recovery:cancel",
+        "recovery/<uuid:ceremony_id>/cancel/",
+        get=staff(FORBIDDEN, coordinator=NOT_ALLOWED),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"ceremony_id": str(uuid.UUID(int=7))},
+    ),
+    Route(
+        "console",
+        "recovery:shares",
+        "recovery/<uuid:ceremony_id>/shares/",
+        get=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        post=staff(FORBIDDEN, coordinator=NOT_FOUND),
+        kwargs={"ceremony_id": str(uuid.UUID(int=7))},
+    ),
     # --- vetting (T3): coordinators' pages, and the checklist, sign-offs and sharing on a case
     Route(
         # An empty form is shown again with its errors; reading the page is audited.
@@ -1376,6 +1427,7 @@ VIEW_MODULES = {
         "evacuation.dashboard.views",
         "evacuation.handoff.views",
         "retention.views",
+        "recovery.views",
         "core.views",
     },
 }

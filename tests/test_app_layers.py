@@ -58,6 +58,8 @@ LAYERS: tuple[str, ...] = (
     "evacuation.handoff",
     # Reads across every feature.
     "evacuation.dashboard",
+    # The recovery ceremony acts on every app's recovery wraps.
+    "recovery",
 )
 
 

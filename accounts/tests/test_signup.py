@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -11,16 +12,17 @@ from django.utils import timezone
 
 import sealbox
 from accounts import services
-from accounts.models import RecoveryKey, SignupLink, StaffMember, Team
+from accounts.models import RecoveryKey, RecoveryShareSet, SignupLink, StaffMember, Team
 from tests.personas import CONSOLE, PASSWORD, FaceClient, Staff, totp_now
 
 NEW = {"username": "new.member", "password": PASSWORD, "password_again": PASSWORD, "channel": "none"}
 
 
 @pytest.mark.django_db
-def test_the_first_coordinator_signs_up_enrols_totp_and_gets_the_recovery_key_once() -> None:
+def test_the_first_coordinator_signs_up_enrols_totp_and_splits_the_recovery_key_among_trustees() -> None:
     token = services.first_coordinator_link_create()
     client = FaceClient(CONSOLE)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.post(f"/signup/{token}/", NEW).status_code == 302
     member = StaffMember.objects.get(username="new.member")
     page = client.get("/enrol/totp/").content.decode()
@@ -30,13 +32,25 @@ def test_the_first_coordinator_signs_up_enrols_totp_and_gets_the_recovery_key_on
     codes_page = client.get("/account/recovery-codes/").content.decode()
     assert len(re.findall(r"<code>[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}</code>", codes_page)) == 10
     assert 'href="/enrol/recovery/"' in codes_page
-    shown = client.post("/enrol/recovery/", {"action": "create"}).content.decode()
-    encoded = re.search(r"SPRK1-[0-9A-Z-]+", shown).group(0)
-    assert not RecoveryKey.objects.exists()  # not before the coordinator proves they wrote it down
-    done = client.post("/enrol/recovery/", {"action": "confirm", "last_group": encoded[-4:].lower()})
-    assert "SP_RECOVERY_PUBLIC_KEY=" in done.content.decode()
+    assert "Make the shares" in client.get("/enrol/recovery/").content.decode()
+    page = client.post("/enrol/recovery/", {"action": "plan", "threshold": 2, "count": 3, "trustees": [member.pk]})
+    shares = []
+    for number in (1, 2, 3):
+        text = page.content.decode()
+        assert f"Recovery share {number} of 3" in text
+        assert ("for the coordinator new.member" in text) == (number == 1)  # share 1: the ticked coordinator
+        assert not RecoveryKey.objects.exists()  # not before every trustee proves they wrote it down
+        words, page = _write_down(client, text)
+        shares.append(" ".join(words))
+    done = page.content.decode()
+    assert "SP_RECOVERY_PUBLIC_KEY=" in done
     stored = RecoveryKey.objects.get()
-    assert bytes(stored.public_key) == sealbox.KeyPair.from_private(sealbox.decode_recovery_key(encoded)).public_key
+    share_set = RecoveryShareSet.objects.get()
+    assert (share_set.threshold, share_set.count, share_set.holder_ids) == (2, 3, [member.pk, None, None])
+    for pair in ((0, 1), (1, 2), (0, 2)):
+        chosen = [shares[i] for i in pair]
+        assert sealbox.combine_recovery_shares(chosen, public_key=bytes(stored.public_key))
+    assert bytes(stored.public_key).hex() in done
     assert client.get("/enrol/recovery/")["Location"] == "/inbox/"  # never shown again
     assert client.get("/inbox/").status_code == 200
     assert services.first_coordinator_link_create() is None
@@ -124,25 +138,44 @@ def _coordinator_at_recovery_step() -> FaceClient:
     return client
 
 
+def _write_down(client: FaceClient, page: str, *, wrong: bool = False) -> tuple[list[str], Any]:
+    """Read the share off its page and type back the words asked for, as a trustee would."""
+    words = re.findall(r'<li value="\d+"><code>([a-z]+)</code></li>', page)
+    asked = [int(position) for position in re.findall(r'name="word_(\d+)"', page)]
+    answer = {f"word_{position}": ("wrong" if wrong else words[position]) for position in asked}
+    return words, client.post("/enrol/recovery/", {"action": "confirm", "written": "yes", **answer})
+
+
 @pytest.mark.django_db
-def test_a_double_click_shows_the_key_that_will_count() -> None:
+def test_a_reload_shows_the_share_that_will_count() -> None:
     client = _coordinator_at_recovery_step()
-    client.post("/enrol/recovery/", {"action": "create"})
-    second = client.post("/enrol/recovery/", {"action": "create"}).content.decode()
-    encoded = re.search(r"SPRK1-[0-9A-Z-]+", second).group(0)
-    client.post("/enrol/recovery/", {"action": "confirm", "last_group": encoded[-4:]})
-    public = sealbox.KeyPair.from_private(sealbox.decode_recovery_key(encoded)).public_key
-    assert bytes(RecoveryKey.objects.get().public_key) == public
+    client.post("/enrol/recovery/", {"action": "plan", "threshold": 2, "count": 2})
+    again = client.get("/enrol/recovery/").content.decode()
+    first, page = _write_down(client, again)
+    second, page = _write_down(client, page.content.decode())
+    public = bytes(RecoveryKey.objects.get().public_key)
+    assert sealbox.combine_recovery_shares([" ".join(first), " ".join(second)], public_key=public)
 
 
 @pytest.mark.django_db
-def test_a_wrong_last_group_stores_nothing() -> None:
+def test_wrong_words_store_nothing_and_show_the_same_share_again() -> None:
     client = _coordinator_at_recovery_step()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.post("/enrol/recovery/", {"action": "create"})
-    response = client.post("/enrol/recovery/", {"action": "confirm", "last_group": "0000"})
+    page = client.post("/enrol/recovery/", {"action": "plan", "threshold": 2, "count": 3}).content.decode()
+    words, response = _write_down(client, page, wrong=True)
     assert response.status_code == 400
-    assert "not the last group" in response.content.decode()
+    text = response.content.decode()
+    assert "That does not match" in text and "Recovery share 1 of 3" in text
+    assert re.findall(r'<li value="\d+"><code>([a-z]+)</code></li>', text) == words
+    assert not RecoveryKey.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("threshold", "count"), [(1, 3), (4, 3), (2, 17)])
+def test_a_threshold_outside_sane_limits_is_refused(threshold: int, count: int) -> None:
+    client = _coordinator_at_recovery_step()
+    response = client.post("/enrol/recovery/", {"action": "plan", "threshold": threshold, "count": count})
+    assert response.status_code == 400
     assert not RecoveryKey.objects.exists()
 
 

@@ -8,9 +8,10 @@ class HandoffConfig(AppConfig):
     verbose_name = "Partner hand-off: signed, encrypted case packets between organisations"
 
     def ready(self) -> None:
+        from accounts.hooks import member_disabled
         from audit.details import detail_codes_register
         from audit.models import Action
-        from evacuation.handoff import panels
+        from evacuation.handoff import panels, services
         from evacuation.handoff.models import Field
 
         detail_codes_register("fields", Field.choices)
@@ -27,3 +28,4 @@ class HandoffConfig(AppConfig):
         ]
         detail_codes_register("reason", refusals, actions=[Action.HANDOFF_IMPORT_REFUSED])
         panels.register()  # the hand-off part of the case page's access section
+        member_disabled.register(services.org_keys_rotate_on_disable, order=10)

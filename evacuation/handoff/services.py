@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop
 import sealbox
 import sealbox.handoff as packets
 from accounts import permissions
+from accounts.hooks import MemberDisabled
 from accounts.keyring import trusted_box_key, trusted_box_keys
 from accounts.models import RecoveryKey, StaffMember
 from accounts.teams import on_call_readers, on_call_team
@@ -185,6 +186,43 @@ def org_keys_create(*, actor: StaffMember) -> OrgKeys:
         OrgKeyWrap.objects.bulk_create(wraps)
         audit_record(actor=actor, action=Action.HANDOFF_KEYS_CREATE, details={"coordinators": len(wraps) - 1})
     return row
+
+
+def org_keys_rotate_on_disable(event: MemberDisabled) -> None:
+    """A coordinator's account was disabled (accounts.hooks.member_disabled): they may have kept
+    the hand-off private keys, so the organisation gets new ones at once, wrapped for the
+    coordinators still active and for the recovery key; the old wraps are deleted. Nothing old
+    needs opening, so no one's key is asked for. Partners must be given the new public keys (the
+    hand-off page shows them); a packet they seal to the old key afterwards is refused."""
+    member = event.member
+    held = OrgKeyWrap.objects.filter(member=member).exists()
+    if not held and member.role not in permissions.COORDINATOR_ROLES:
+        return
+    row = OrgKeys.objects.select_for_update().filter(slot=1).first()
+    if row is None:
+        return
+    box = sealbox.KeyPair.generate()
+    signing = sealbox.SigningKeyPair.generate()
+    secret = box.private_key + signing.seed
+    row.box_public_key, row.verify_key = box.public_key, signing.public_key
+    org_keys_certify(row)
+    row.save(update_fields=["box_public_key", "verify_key", "certificate"])
+    OrgKeyWrap.objects.filter(keys=row).delete()
+    wraps = [
+        OrgKeyWrap(keys=row, member=holder, sealed_private=sealbox.seal(key, secret, ctx=wrap_ctx(row, str(holder.pk))))
+        for holder, key in _coordinators()
+        if holder.pk != member.pk
+    ]
+    try:
+        recovery = keys.recovery_public_key()
+    except keys.RecoveryKeyMismatch:
+        logger.error("the recovery key does not hold: the new hand-off keys are not wrapped for it")
+    else:
+        ctx = wrap_ctx(row, "recovery")
+        wraps.append(OrgKeyWrap(keys=row, for_recovery=True, sealed_private=sealbox.seal(recovery, secret, ctx=ctx)))
+    OrgKeyWrap.objects.bulk_create(wraps)
+    details = {"member": member.pk, "coordinators": sum(1 for wrap in wraps if not wrap.for_recovery)}
+    audit_record(actor=event.actor, action=Action.HANDOFF_KEYS_ROTATE, details=details)
 
 
 def _coordinators() -> list[tuple[StaffMember, bytes]]:

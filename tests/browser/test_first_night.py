@@ -113,10 +113,21 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     coordinator = new_context().new_page()
     _sign_up(coordinator, f"{faces.console}/signup/{token}/", "marat", "marat@example.org")
     expect(coordinator).to_have_url(f"{faces.console}/enrol/recovery/")
-    coordinator.locator("form:has(input[name=action][value=create]) button").click()
-    key = coordinator.locator("p.recovery code").inner_text()
-    coordinator.locator("#id_last_group").fill(key.strip().split("-")[-1])
-    coordinator.locator("form:has(input[name=action][value=confirm]) button").click()
+    screenshot(coordinator, "first-night/coordinator-recovery-plan")
+    coordinator.locator("form:has(input[name=action][value=plan]) input[type=checkbox]").first.check()
+    coordinator.locator("form:has(input[name=action][value=plan]) button").click()
+    for number in (1, 2, 3):  # a page per trustee: write the words down, type two of them back
+        expect(coordinator.locator("h1")).to_contain_text(str(number))
+        if number == 1:
+            screenshot(coordinator, "first-night/coordinator-recovery-share")
+        words = coordinator.locator("ol.share-words code").all_inner_texts()
+        assert len(words) == 33
+        coordinator.locator("#id_written").check()
+        for field in coordinator.locator("input[name^=word_]").all():
+            position = int(str(field.get_attribute("name")).removeprefix("word_"))
+            field.fill(words[position])
+        coordinator.locator("form:has(input[name=action][value=confirm]) button").click()
+    expect(coordinator.locator("main")).to_contain_text("SP_RECOVERY_PUBLIC_KEY=")
     screenshot(coordinator, "first-night/coordinator-recovery-done")
 
     # 3. The line is open now: the person on a phone writes that they are in danger.
