@@ -121,6 +121,9 @@ class Action(models.TextChoices):
     NOTIFY_PREFERENCE_CHANGE = "notify_preference_change", _("Changed how they are notified")
     NOTIFY_WEBHOOK_REFUSED = "notify_webhook_refused", _("A webhook address was refused")
     CASE_RECERTIFY = "case_recertify", _("Certified a case row again after review")
+    BACKUP_WRITTEN = "backup_written", _("Wrote an encrypted backup")
+    BACKUP_FAILED = "backup_failed", _("A scheduled backup failed")
+    BACKUP_RESTORED = "backup_restored", _("Restored a backup")
 
 
 class AuditEntry(models.Model):

@@ -55,6 +55,8 @@ LAYERS: tuple[str, ...] = (
     "evacuation.handoff",
     # Reads across every feature.
     "evacuation.dashboard",
+    # Backups and restore: the whole database through its catalogue, no feature app.
+    "backups",
 )
 
 
