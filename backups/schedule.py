@@ -91,10 +91,9 @@ def backup_scheduled(now: datetime | None = None) -> Path | None:
 
 def backup_failed(exc: Exception) -> None:
     """Log and audit the failure by its class only, and queue the coordinators' notice."""
-    label = error_label(exc)
-    logger.error("scheduled backup failed: %s", label)
+    logger.error("scheduled backup failed: %s", error_label(exc))
     with transaction.atomic():
-        audit_record(actor=None, action=Action.BACKUP_FAILED, details={"error": label})
+        audit_record(actor=None, action=Action.BACKUP_FAILED, details={"error": type(exc).__name__[:40]})
         job_enqueue(FAILED_NOTIFY_JOB, {})
 
 

@@ -105,7 +105,7 @@ def test_a_restore_over_a_file_store_with_files_is_refused(backup_file: Path, ag
     call_command("flush", interactive=False, verbosity=0)
     kept = sorted(path for path in Path(settings.SP_FILE_STORE).rglob("*") if path.is_file())
     assert kept
-    with pytest.raises(CommandError, match="the file store .* is not empty"):
+    with pytest.raises(CommandError, match=r"the file store .* is not empty"):
         call_command("restore", str(backup_file), "--identity", str(age_key.identity_file))
     assert sorted(path for path in Path(settings.SP_FILE_STORE).rglob("*") if path.is_file()) == kept
     assert not Case.objects.exists()
@@ -138,7 +138,9 @@ def test_the_age_tool_opens_a_backup_with_the_offline_identity(backup_file: Path
     """The standard age format: an operator opens it without this software (scripts/install-age)."""
     age = shutil.which("age")
     assert age is not None, "the age tool is missing: run scripts/install-age (make test does)"
-    plain = subprocess.run([age, "-d", "-i", str(age_key.identity_file), str(backup_file)], capture_output=True, check=True)
+    plain = subprocess.run(
+        [age, "-d", "-i", str(age_key.identity_file), str(backup_file)], capture_output=True, check=True
+    )
     with tarfile.open(fileobj=io.BytesIO(plain.stdout), mode="r:") as archive:
         names = archive.getnames()
         pepper = archive.extractfile("secrets/pepper")
