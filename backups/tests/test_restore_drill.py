@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, connections
 
 from audit.chain import verify_chain
 from audit.models import AuditEntry
@@ -26,7 +29,7 @@ from backups.archive import backup_write
 from backups.restore import restore
 from backups.tests.conftest import AgeKey
 from casework.models import Case
-from tests.personas import INTAKE, FaceClient, Staff
+from tests.personas import INTAKE, FaceClient, Staff, open_case
 from tests.test_canary import Canaries, attachment, run_every_input
 
 SECTIONS = ("", "?section=vetting", "?section=plan", "?section=money", "?section=checkins", "?section=notes")
@@ -107,3 +110,43 @@ def test_a_backup_restored_into_an_empty_server_reads_as_before(
     assert Case.objects.count() == cases and verify_chain().intact
     assert _staff_reads(coordinator.console(), case, canaries) == before_staff
     assert _person_reads(canaries.secrets["codename (normalised)"], canaries) == before_person
+
+
+@contextmanager
+def _fresh_database(tmp_path: Path) -> Iterator[None]:
+    """The default connection pointed at a database that has never held a table: a new SQLite
+    file, or on PostgreSQL a new database next to the test database (``<test name>_restore``)."""
+    settings_dict = connection.settings_dict
+    original = settings_dict["NAME"]
+    fresh = tmp_path / "fresh.sqlite3" if connection.vendor == "sqlite" else f"{original}_restore"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+            cursor.execute(f'CREATE DATABASE "{fresh}"')
+    connections.close_all()
+    settings_dict["NAME"] = fresh
+    try:
+        yield
+    finally:
+        connections.close_all()
+        settings_dict["NAME"] = original
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restores_into_a_database_that_never_held_a_table(
+    coordinator: Staff, age_key: AgeKey, tmp_path: Path
+) -> None:
+    person = open_case(body="Restored into a new database")
+    archive = tmp_path / "fresh.age"
+    manifest = backup_write(archive)
+    settings.SP_FILE_STORE = tmp_path / "new-var" / "files"
+    with _fresh_database(tmp_path):
+        with connection.cursor() as cursor:
+            assert connection.introspection.table_names(cursor) == []
+        restored = restore(archive, age_key.identity_file, secrets_dir=tmp_path / "new-var" / "secrets")
+        assert restored.rows == sum(manifest["tables"].values())
+        page = coordinator.console().get(f"/cases/{person.case.public_id}/")
+        assert page.status_code == 200 and "Restored into a new database" in html.unescape(page.content.decode())
