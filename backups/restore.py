@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from audit.chain import verify_chain
+from audit.models import Action
+from audit.services import audit_record
 from backups.snapshot import (
     BOOKKEEPING_TABLES,
     POSTGRES_MEMBER,
@@ -179,4 +181,7 @@ def restore(archive: Path, identity_file: Path, *, secrets_dir: Path | None = No
         shutil.rmtree(staging, ignore_errors=True)
     with instance_secrets(destination):
         rows, entries = restored_check(manifest)
+        with transaction.atomic():
+            details = {"tables": len(manifest["tables"]), "files": len(manifest["blobs"])}
+            audit_record(actor=None, action=Action.BACKUP_RESTORED, details=details)
     return Restored(manifest, destination, len(manifest["tables"]), rows, len(manifest["blobs"]), entries)

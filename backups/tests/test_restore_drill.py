@@ -108,6 +108,7 @@ def test_a_backup_restored_into_an_empty_server_reads_as_before(
     assert (restored.secrets_dir / "pepper").read_text() == settings.SP_PEPPER.hex()
     assert (restored.secrets_dir / "django_secret_key").read_text() == settings.SECRET_KEY
     assert Case.objects.count() == cases and verify_chain().intact
+    assert AuditEntry.objects.order_by("-sequence").values_list("action", flat=True)[0] == "backup_restored"
     assert _staff_reads(coordinator.console(), case, canaries) == before_staff
     assert _person_reads(canaries.secrets["codename (normalised)"], canaries) == before_person
 
