@@ -121,12 +121,9 @@ class _Stream:
                 yield from _file_member(f"onion/{index}/{relative}", path)
 
     def _blob_members(self) -> Iterator[bytes]:
-        root = Path(settings.SP_FILE_STORE)
         # Finished blobs only (no suffix); a blob deleted between the listing and its reading
         # is left out, and the manifest lists exactly what the file holds.
-        for path in sorted(root.glob("*/*")):
-            if path.suffix or not path.is_file():
-                continue
+        for path in _blob_paths(Path(settings.SP_FILE_STORE)):
             pieces = _file_member(f"files/{path.parent.name}/{path.name}", path)
             try:
                 header = next(pieces)
@@ -150,6 +147,16 @@ class _Stream:
             "secrets": ["secret_key", "pepper"],
             "onion": self.onion,
         }
+
+
+def _blob_paths(root: Path) -> Iterator[Path]:
+    """The store's finished blobs, one folder listed at a time (a folder holds 1/256 of them)."""
+    if not root.is_dir():
+        return
+    for folder in sorted(entry.path for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)):
+        for name in sorted(entry.name for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False)):
+            if "." not in name:
+                yield Path(folder) / name
 
 
 class _PullReader(io.RawIOBase):
