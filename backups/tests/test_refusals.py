@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import pyrage
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
@@ -147,3 +148,26 @@ def test_the_age_tool_opens_a_backup_with_the_offline_identity(backup_file: Path
         assert pepper is not None and pepper.read().decode() == settings.SP_PEPPER.hex()
     assert names[0].startswith("database/") and names[-1] == "manifest.json"
     assert sum(name.startswith("files/") for name in names) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_whose_contents_disagree_with_its_manifest_is_refused(
+    backup_file: Path, age_key: AgeKey, tmp_path: Path
+) -> None:
+    """age does not say who wrote a file: anyone with the (public) recipient can encrypt one. A
+    file re-encrypted with a blob left out opens, and is refused by its own manifest."""
+    identity = pyrage.x25519.Identity.from_str(age_key.identity_file.read_text().splitlines()[-1])
+    rebuilt = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(pyrage.decrypt(backup_file.read_bytes(), [identity])), mode="r:") as source,
+        tarfile.open(fileobj=rebuilt, mode="w:", format=tarfile.GNU_FORMAT) as target,
+    ):
+        for member in source.getmembers():
+            if not member.name.startswith("files/"):
+                target.addfile(member, source.extractfile(member))
+    recipient = pyrage.x25519.Recipient.from_str(age_key.recipient)
+    backup_file.write_bytes(pyrage.encrypt(rebuilt.getvalue(), [recipient]))
+    secrets_dir = _wipe(tmp_path)
+    with pytest.raises(RestoreRefused, match="the file store in the backup does not match its manifest"):
+        restore(backup_file, age_key.identity_file, secrets_dir=secrets_dir)
+    _nothing_written(secrets_dir)
