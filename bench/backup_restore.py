@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,18 +67,21 @@ class BackupResult:
 
 
 def _run_rss(command: list[str], env: dict[str, str]) -> tuple[Timed, str]:
-    """Run and time ``command``, with its own peak RSS (wait4: it and its waited-for children)."""
+    """Run and time ``command``, with its own peak RSS (wait4: it and its waited-for children).
+    Its output goes to files, so neither pipe can fill while the other is read."""
     began = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None and process.stderr is not None
-    out, err = process.stdout.read(), process.stderr.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.monotonic() - began
-    process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if process.returncode != 0:
-        sys.stderr.write(out.decode(errors="replace") + err.decode(errors="replace"))
+        sys.stderr.write(output + errors)
         raise RuntimeError(f"`{' '.join(command[1:4])}` failed with exit code {process.returncode}")
-    return Timed(seconds, usage.ru_maxrss), out.decode(errors="replace")
+    return Timed(seconds, usage.ru_maxrss), output
 
 
 def _fill_store(store: Path, host: str, user: str, divisor: int) -> tuple[int, int]:
