@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps clean
+.PHONY: run test test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps age-deps clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -18,7 +18,7 @@ run: $(STAMP)
 
 # The two runs go side by side (one per core), each with a folder of its own for what tests write;
 # each prints its output once it has finished.
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps age-deps
 	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
@@ -33,6 +33,10 @@ test-postgres: $(STAMP)
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
+
+# Debian's age for the test that opens a backup with the ordinary tool (backups/tests).
+age-deps:
+	@command -v age >/dev/null 2>&1 || scripts/install-age
 
 bench: $(STAMP)
 	$(PY) -m bench.run

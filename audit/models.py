@@ -135,6 +135,9 @@ class Action(models.TextChoices):
     RECOVERY_CASE_KEY_GIVE = "recovery_case_key_give", _("Gave a case's key with the recovery key")
     RECOVERY_KEY_ROTATE = "recovery_key_rotate", _("Made a new recovery key and new shares")
     HANDOFF_KEYS_ROTATE = "handoff_keys_rotate", _("Made new hand-off keys")
+    BACKUP_WRITTEN = "backup_written", _("Wrote an encrypted backup")
+    BACKUP_FAILED = "backup_failed", _("A scheduled backup failed")
+    BACKUP_RESTORED = "backup_restored", _("Restored a backup")
 
 
 class AuditEntry(models.Model):

@@ -376,7 +376,8 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
     # write them (docs/crypto.md, "Certified rows").
     pair = sealbox.KeyPair.generate()
     wrap_ctx = keys.wrap_ctx(case, 1)
-    case_key = CaseKey(id=pk, case=case, version=1, public_key=pair.public_key, retired=False)
+    holder_text = CaseKey.holders_text(holder.pk for holder in holders)
+    case_key = CaseKey(id=pk, case=case, version=1, public_key=pair.public_key, retired=False, holders=holder_text)
     rows.add(
         CaseKey,
         id=pk,
@@ -385,6 +386,7 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
         public_key=pair.public_key,
         created_at=created,
         retired=False,
+        holders=holder_text,
         certificate=certify(case_key),
     )
     for j, holder in enumerate(holders):
@@ -544,6 +546,8 @@ def _case_rows(plan: Plan, index: int, rng: random.Random, rows: Rows) -> None:
                     message_id=message.id,
                     blob_name=attachment.hex,
                     size=sealbox.bucket(size),
+                    original_blob_name=None,  # nothing was cleaned out of it
+                    original_size=None,
                     meta_ct=sealbox.encrypt(data_key, meta, ctx=keys.attachment_ctx("meta", attachment)),
                     file_key_ct=sealbox.encrypt(
                         data_key, sealbox.random_key(), ctx=keys.attachment_ctx("key", attachment), pad=False

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import backup_restore, casework_scale, checkins_sweep, report, stalls
 from bench import benchmarks as b
-from bench import casework_scale, checkins_sweep, report, stalls
 from bench.client import DISTURBED_CORES, LoadResult
 from bench.stage import Database, Stage
 
@@ -153,6 +153,23 @@ def _checkins_sweep(
         return None
 
 
+def _backup_restore(
+    args: argparse.Namespace, only: set[int], say: Any, notes: list[str]
+) -> backup_restore.BackupResult | None:
+    """Benchmark 9, PostgreSQL only and not in the default set (``--only 9``; it fills the world
+    of benchmark 5 once more): skipped (with a note) when there is none."""
+    if 9 not in only:
+        return None
+    if not casework_scale.postgres_available(args.pg_host, args.pg_user):
+        notes.append(f"benchmark 9 skipped: no PostgreSQL at {args.pg_host} for user {args.pg_user}")
+        return None
+    try:
+        return backup_restore.run(host=args.pg_host, user=args.pg_user, keep=args.keep, say=say)
+    except RuntimeError as failed:
+        notes.append(f"benchmark 9 failed: {failed} (its output is above)")
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL instead of SQLite")
@@ -233,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     if casework_skipped:
         info.notes.append(casework_skipped)
     sweep = _checkins_sweep(args, only, say, info.notes)
+    backup = _backup_restore(args, only, say, info.notes)
     if casework is not None:
         info.notes.append(
             f"Benchmark 5 (console pages at scale) runs in-process on PostgreSQL {casework.server} in a database of "
@@ -260,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += checkins_sweep.section(sweep)
     if stalled is not None:
         lines += stalls.section(stalled)
+    if backup is not None:
+        lines += backup_restore.section(backup)
     lines += report.notes()
     args.output.write_text("\n".join(lines))
     say(f"wrote {args.output}")

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "evacuation.dashboard",
     "evacuation.handoff",
     "recovery",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -441,3 +442,22 @@ SP_FUNDS_APPROVAL_OVER = env_amounts(
 # The limit holds per case and currency over this many days (by when entries were entered), so a
 # payment split into small ones still waits for a coordinator.
 SP_FUNDS_APPROVAL_WINDOW_DAYS = env_int("SP_FUNDS_APPROVAL_WINDOW_DAYS", 30, minimum=1)
+
+# Encrypted backups (backups/): one file per backup, encrypted to an offline age recipient
+# ("age1...", made with age-keygen on a machine away from the server, which never holds the
+# identity). Without it no backup is written: ``manage.py backup`` refuses, the scheduled job
+# does nothing and the deploy check warns in production.
+SP_BACKUP_RECIPIENT = env_str("SP_BACKUP_RECIPIENT", "").strip()
+if SP_BACKUP_RECIPIENT and not SP_BACKUP_RECIPIENT.startswith("age1"):
+    raise ImproperlyConfigured("SP_BACKUP_RECIPIENT must be an age recipient (age1...), as age-keygen prints it")
+# Hours between scheduled backups by the worker (0: none), how many are kept, and where.
+SP_BACKUP_INTERVAL_HOURS = env_int("SP_BACKUP_INTERVAL_HOURS", 24, minimum=0)
+SP_BACKUP_KEEP = env_int("SP_BACKUP_KEEP", 7, minimum=1)
+SP_BACKUP_DIR = env_path("SP_BACKUP_DIR", VAR_DIR / "backups")
+# Backups older than this many days are deleted by the worker whatever SP_BACKUP_KEEP says
+# (backups.schedule.backup_cutoff); unset: no limit by age.
+SP_BACKUP_MAX_AGE_DAYS: int | None = (
+    env_int("SP_BACKUP_MAX_AGE_DAYS", 0, minimum=1) if os.environ.get("SP_BACKUP_MAX_AGE_DAYS") else None
+)
+# Directories of onion service keys a backup carries (a restore gives them back), comma-separated.
+SP_ONION_KEY_DIRS = [Path(item).resolve() for item in env_list("SP_ONION_KEY_DIRS", [])]

@@ -57,6 +57,19 @@ def check_intake_exit_and_hosts(app_configs: Any, **kwargs: Any) -> list[Warning
     return problems
 
 
+@register(deploy=True)
+def check_backup_recipient(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    if settings.PRODUCTION and not settings.SP_BACKUP_RECIPIENT:
+        return [
+            Warning(
+                "No backup recipient is set: no backup is written, and a lost disk loses every case.",
+                hint="Make a key with age-keygen on an offline machine and set SP_BACKUP_RECIPIENT to its public key.",
+                id="core.W010",
+            )
+        ]
+    return []
+
+
 HOST_PREFIX = "__Host-"
 # (name, Secure, Path, Domain) settings of every cookie the site sets; the vault cookie
 # (core/vault.py) is set with the session cookie's attributes.

@@ -62,6 +62,8 @@ class Notice:
     link: str
 
     def subject(self) -> str:
+        if self.event == Event.BACKUP_FAILED:
+            return _("A scheduled backup failed")
         if self.event == Event.DURESS:
             return _("Duress: case %(case)s needs attention") % {"case": self.public_id}
         if self.event == Event.RED_FLAG:
@@ -73,6 +75,12 @@ class Notice:
         return _("New case %(case)s needs attention") % {"case": self.public_id}
 
     def body(self) -> str:
+        if self.event == Event.BACKUP_FAILED:
+            return _(
+                "A scheduled backup could not be written. The server's log and the audit log say when.\n"
+                "Console: %(link)s\n\n"
+                "This message deliberately says nothing more."
+            ) % {"link": self.link}
         return _(
             "A case needs attention: %(case)s (%(event)s).\n"
             "Open it in the console: %(link)s\n\n"

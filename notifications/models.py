@@ -25,6 +25,8 @@ class Event(models.TextChoices):
     OVERDUE = "overdue", _("Overdue case: no reply yet")
     RED_FLAG = "red_flag", _("Case matches a known compromised contact")
     MISSED_CHECKIN = "missed_checkin", _("Missed check-in")
+    # Not about a case: public_id is "" and nothing else is said (backups.schedule).
+    BACKUP_FAILED = "backup_failed", _("A scheduled backup failed")
 
 
 class NotificationPreference(models.Model):

@@ -117,6 +117,34 @@ def pg_dump() -> bytes:
     return result.stdout
 
 
+def backup_places(archive: Path, identity: object) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """A backup file (backups/archive.py) as written, and what it holds once decrypted with the
+    offline identity: each member, the PostgreSQL dump turned back into plain SQL text (the
+    custom format compresses table data)."""
+    import io
+    import tarfile
+    import tempfile
+
+    import pyrage
+
+    raw = archive.read_bytes()
+    members = []
+    with tarfile.open(fileobj=io.BytesIO(pyrage.decrypt(raw, [identity])), mode="r:") as tar:
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            assert handle is not None, member.name
+            data = handle.read()
+            if member.name == "database/pg_dump":
+                with tempfile.NamedTemporaryFile() as dump:
+                    dump.write(data)
+                    dump.flush()
+                    result = subprocess.run(["pg_restore", "--file=-", dump.name], capture_output=True, check=True)
+                data = result.stdout
+            members.append((f"backup member {member.name}", data))
+            members.append((f"backup member name {member.name}", member.name.encode()))
+    return [(f"backup file {archive.name}", raw)], members
+
+
 def file_places(root: Path, *, skip: Iterable[Path] = ()) -> list[tuple[str, bytes]]:
     """Every file's contents, and its path (a file name is data too)."""
     skipped = {path.resolve() for path in skip}

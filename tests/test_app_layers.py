@@ -60,6 +60,8 @@ LAYERS: tuple[str, ...] = (
     "evacuation.dashboard",
     # The recovery ceremony acts on every app's recovery wraps.
     "recovery",
+    # Backups and restore: the whole database through its catalogue, no feature app.
+    "backups",
 )
 
 

@@ -8,7 +8,9 @@ tasks (new, edited and typed into a refused conflicting edit) and a reply draft 
 canned reply's Insert button. With the rows committed, the test then
 searches every place a seized server would give up: the raw SQLite file with its -wal and
 -shm files (or a pg_dump), the file store, the log file, every log record at DEBUG level,
-the decoded session rows and anything else under SP_VAR_DIR. A canary is looked for as UTF-8,
+the decoded session rows, anything else under SP_VAR_DIR, and a backup made at the end (its
+bytes as written hold nothing, not even what the database holds in plain; decrypted with the
+offline identity it holds only what the database and file store hold). A canary is looked for as UTF-8,
 UTF-16-LE, hex (PostgreSQL dumps bytea as hex), JSON \\u escapes and base64 at all three
 alignments: plaintext wrapped in an encoding is still plaintext.
 
@@ -32,6 +34,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyrage
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
@@ -44,6 +47,7 @@ import scrub
 import sealbox
 from accounts.models import Role, StaffMember, Team
 from audit.models import AuditEntry
+from backups.archive import backup_write
 from casework.models import Case
 from evacuation.plans.models import Destination
 from intake.uploads import sniff_content_type
@@ -53,6 +57,7 @@ from tests.personas import CONSOLE, INTAKE, FaceClient, Staff, make_staff, totp_
 from tests.plaintext_search import (
     LogFile,
     Needle,
+    backup_places,
     database_places,
     file_places,
     find_needles,
@@ -636,7 +641,9 @@ def test_the_search_finds_a_secret_in_every_encoding() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs: pytest.LogCaptureFixture) -> None:
+def test_no_input_is_stored_or_logged_in_plaintext(
+    coordinator: Staff, all_logs: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     log_file = LogFile()
     scenario = run_every_input(coordinator)
     # The audit rows are part of the database searched below: the scenario must have made them.
@@ -656,6 +663,7 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
     Team.objects.create(name=controls.add("team name (latin)", latin_canary()))
     Team.objects.create(name=controls.add("team name (cyrillic)", cyrillic_canary()))
     Case.objects.create(urgency="safe_for_now", details_ct=controls.add("bytes column", latin_canary()).encode())
+    Team.objects.create(name=controls.add("control in the backup", cyrillic_canary()))
     logging.getLogger("tests.canary").debug("control %s", controls.add("debug log line", cyrillic_canary()))
     hidden = controls.add("base64 in a log line", latin_canary())
     logging.getLogger("tests.canary").info("control %s", base64.b64encode(b"z" + hidden.encode()).decode())
@@ -677,6 +685,11 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
         searched = {Path(database), Path(f"{database}-wal"), Path(f"{database}-shm"), log_file.path}
         searched |= set(Path(settings.SP_FILE_STORE).rglob("*"))
         places["var"] = file_places(Path(settings.VAR_DIR), skip=searched)
+        # A backup made now (backups/): its bytes as written, and what the offline identity opens.
+        identity = pyrage.x25519.Identity.generate()
+        backup = tmp_path / "backup.age"
+        backup_write(backup, recipient=str(identity.to_public()))
+        places["backup file"], places["backup contents"] = backup_places(backup, identity)
     finally:
         stray.unlink()
 
@@ -684,6 +697,7 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
         "team name (latin)": "database",
         "team name (cyrillic)": "database",
         "bytes column": "database",
+        "control in the backup": "backup contents",
         "debug log line": "log file",
         "base64 in a log line": "log file",
         "session value": "sessions",
@@ -696,6 +710,13 @@ def test_no_input_is_stored_or_logged_in_plaintext(coordinator: Staff, all_logs:
     assert search_places(places["log records"], needles_for("x", controls.secrets["debug log line"])), (
         "caplog missed a record"
     )
+    # Encrypted as written: not even what the database holds in plain shows in the backup file.
+    database_controls = [
+        needle
+        for label in ("team name (latin)", "bytes column")
+        for needle in needles_for(label, controls.secrets[label])
+    ]
+    assert not search_places(places["backup file"], database_controls)
 
     leaks = [str(finding) for group in places.values() for finding in search_places(group, scenario.canaries.needles())]
     assert not leaks, "plaintext found:\n" + "\n".join(leaks)

@@ -41,6 +41,7 @@ def _production(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SP_PEPPER": "".join(f"{i:02x}" for i in range(32)),
         "SP_ALLOWED_HOSTS": "intake.example.org",
         "SP_RECOVERY_PUBLIC_KEY": "cd" * 32,
+        "SP_BACKUP_RECIPIENT": "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
@@ -103,6 +104,11 @@ def test_the_test_settings_pass_every_check() -> None:
 @override_settings(SP_QUICK_EXIT_URL="http://example.org/")
 def test_the_deploy_check_wants_an_https_quick_exit() -> None:
     assert [w.id for w in checks.check_intake_exit_and_hosts(None)] == ["core.W001"]
+
+
+def test_the_deploy_check_wants_a_backup_recipient(tmp_path: Path) -> None:
+    result = _django_check(_production(tmp_path, SP_BACKUP_RECIPIENT=""), "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "core.W010" in result.stderr
 
 
 def test_the_deploy_check_wants_the_recovery_key_pinned(tmp_path: Path) -> None:
