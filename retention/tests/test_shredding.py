@@ -6,14 +6,17 @@ that a key taken later could open."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pyrage
 import pytest
 from django.apps import apps
 from django.db import models
 
 from accounts.models import RecoveryKey, StaffMember
 from audit.models import Action, AuditEntry
+from backups.archive import backup_write
 from blobstore import LocalBlobStore
 from casework import keys
 from casework.files import blob_store
@@ -27,6 +30,7 @@ from retention.tests.world import World, build_world
 from tests.personas import Staff
 from tests.plaintext_search import (
     Needle,
+    backup_places,
     database_places,
     file_places,
     log_record_places,
@@ -167,6 +171,30 @@ def test_nothing_of_a_shredded_case_is_left_in_the_database_files_or_the_store(
 
     assert set(store.names()) == set()
     assert search_places(database_places() + file_places(store.root), needles) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_made_after_shredding_holds_nothing_of_the_case(
+    world: World, coordinator: Staff, tmp_path: Path
+) -> None:
+    """Attacker: whoever later holds a backup and its offline identity (a seized operator's
+    machine). A backup made before the shredding holds the case's ciphertext (the control: the
+    search reaches the backup's members); one made after it holds neither its words nor any of
+    that ciphertext, decrypted or not."""
+    identity = pyrage.x25519.Identity.generate()
+    recipient = str(identity.to_public())
+    needles = _needles(world, _ciphertexts(world.case))
+
+    def found_in_a_new_backup(name: str) -> set[str]:
+        archive = tmp_path / name
+        backup_write(archive, recipient=recipient)
+        as_written, decrypted = backup_places(archive, identity)
+        return {finding.needle.label for finding in search_places(as_written + decrypted, needles)}
+
+    assert len(found_in_a_new_backup("before.age")) > 20, "the control: the backup holds the case's ciphertext"
+    shred.case_shred(world.case, basis=ShredBasis.COORDINATOR, actor=coordinator.member)
+    policies.vacuum_after_shredding()
+    assert found_in_a_new_backup("after.age") == set()
 
 
 def test_no_key_opens_anything_of_a_shredded_case(
