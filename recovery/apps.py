@@ -9,6 +9,7 @@ class RecoveryConfig(AppConfig):
     def ready(self) -> None:
         from audit.details import detail_codes_register
         from audit.models import Action
+        from recovery import services  # noqa: F401  (registers the worker's expiry job)
 
         purposes = [
             ("case_access", pgettext_lazy("recovery purpose", "give a case's key")),

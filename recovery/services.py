@@ -27,12 +27,15 @@ from casework import services as case_services
 from casework.models import Case
 from casework.sealed import Refused, require
 from core.certificates import certified, certify
+from jobs.models import Job
+from jobs.services import periodic_job
 from recovery import rewrap
 from recovery.models import Ceremony, CeremonyShare
 
 logger = logging.getLogger(__name__)
 
 CEREMONY_MINUTES = 30
+EXPIRE_JOB = "recovery.expire"
 
 
 class CeremonyRefused(Refused):
@@ -128,6 +131,13 @@ def ceremonies_expire() -> int:
                 details={"ceremony": str(ceremony.id)},
             )
     return len(expired)
+
+
+@periodic_job(EXPIRE_JOB, every_seconds=lambda: 5 * 60)
+def ceremonies_expire_job(job: Job) -> None:
+    """The worker deletes expired ceremonies with the shares sealed to them, whether or not
+    anyone opens a recovery page again (at most five minutes after they expire)."""
+    ceremonies_expire()
 
 
 def share_enter(*, ceremony: Ceremony, actor: StaffMember, text: str) -> int:

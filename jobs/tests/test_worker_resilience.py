@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.services import job_handler, unregister
+from jobs.services import job_handler, periodic_kinds, unregister
 from jobs.worker import Worker, claim_next
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,6 +120,11 @@ def database_away(seconds: float) -> None:
             time.sleep(0.1)
 
 
+def _periodic_jobs_run() -> bool:
+    periodic = Job.objects.filter(kind__in=list(periodic_kinds()))
+    return periodic.count() == len(periodic_kinds()) and not periodic.filter(done_at=None, failed_at=None).exists()
+
+
 def _done(job: Job) -> bool:
     job.refresh_from_db()
     return job.done_at is not None
@@ -130,8 +135,9 @@ def test_the_worker_survives_the_database_going_away_while_it_claims(
     worker_process: Callable[..., WorkerProcess],
 ) -> None:
     worker = worker_process()
-    # The worker queues its periodic jobs first thing: then it is up and polling.
-    _until(lambda: Job.objects.filter(kind="sessions.purge").exists(), seconds=60, what="the worker to start")
+    # The worker queues its periodic jobs first thing and runs them: once every one is done, it
+    # is up and polling, so the database goes away while it claims, not while it runs a sweep.
+    _until(_periodic_jobs_run, seconds=60, what="the worker to start and run its periodic jobs")
     job = Job.objects.create(kind="test.sleep", payload={"tenths": 1}, run_at=timezone.now() + timedelta(seconds=0.3))
     database_away(seconds=4)
     assert worker.alive(), worker.log()

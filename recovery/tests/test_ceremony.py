@@ -9,6 +9,7 @@ import itertools
 import re
 
 import pytest
+from django.core.management import call_command
 
 import sealbox
 from accounts import services as account_services
@@ -16,8 +17,10 @@ from accounts.models import RecoveryKey, RecoveryShareSet, Role
 from audit.models import Action, AuditEntry
 from casework import services
 from casework.models import Case, CaseKeyWrap
+from jobs.models import Job
+from jobs.services import periodic_kinds
 from recovery.models import Ceremony, CeremonyShare
-from recovery.services import share_ctx
+from recovery.services import EXPIRE_JOB, share_ctx
 from recovery.tests.conftest import Trustees
 from recovery.views import SHARE_ERRORS
 from tests.personas import FaceClient, PersonAtRisk, Staff, make_staff, open_case
@@ -181,6 +184,22 @@ def test_an_expired_ceremony_is_deleted_and_audited(trustees: Trustees) -> None:
     Ceremony.objects.update(expires_at=Ceremony.objects.get().started_at)
     assert starter.get(url).status_code == 404
     assert not CeremonyShare.objects.exists()
+    assert AuditEntry.objects.filter(action=Action.RECOVERY_CEREMONY_EXPIRE).count() == 1
+
+
+def test_the_worker_deletes_an_expired_ceremony_with_its_shares_when_nobody_comes_back(trustees: Trustees) -> None:
+    """Attacker: a database reader who comes later. Shares sealed to a ceremony whose starter
+    walked away must not wait in the database for the next visit to a recovery page."""
+    person, newcomer = _orphaned_case(trustees)
+    url = _start_case_access(trustees.first.console(language="en"), person.case, newcomer)
+    _enter(trustees.first.console(language="en"), url, trustees.shares[0])
+    assert EXPIRE_JOB in periodic_kinds()
+    call_command("worker", "--once")
+    assert CeremonyShare.objects.count() == 1  # not expired yet: left alone
+    Ceremony.objects.update(expires_at=Ceremony.objects.get().started_at)
+    Job.objects.filter(kind=EXPIRE_JOB).delete()  # the next time slot's job
+    call_command("worker", "--once")
+    assert not Ceremony.objects.exists() and not CeremonyShare.objects.exists()
     assert AuditEntry.objects.filter(action=Action.RECOVERY_CEREMONY_EXPIRE).count() == 1
 
 
