@@ -3,8 +3,9 @@
 What belongs to a case is found from Django's model meta, not from a list: every model with a
 foreign key (or one-to-one key) to Case, every model with a key to one of those, and so on,
 whatever the app. A new model that points at a case, or at anything of a case, is shredded with
-it without anyone remembering to add it (tests/test_retention_coverage.py fails when such a model
-appears that the shredding test does not fill). Jobs carry a case by id in their payload, or are
+it without anyone remembering to add it (test_the_world_fills_every_model_of_a_case in
+retention/tests/test_shredding.py fails when such a model appears that the shredding test does
+not fill). Jobs carry a case by id in their payload, or are
 pointed at by a row of the case (a check-in alert's job): both are deleted too.
 
 Two steps, each safe to repeat:
