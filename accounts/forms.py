@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.models import Role, StaffMember, Team
+from accounts.teams import coordinators_active
 
 _SECRET = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
 
@@ -145,8 +146,7 @@ class SharePlanForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast("forms.ModelMultipleChoiceField[StaffMember]", self.fields["trustees"])
-        field.queryset = StaffMember.objects.filter(is_active=True, role__in=permissions.COORDINATOR_ROLES)
-        field.queryset = field.queryset.order_by("username")
+        field.queryset = coordinators_active().order_by("username")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
+
 from accounts import permissions
 from accounts.models import OnCallShift, StaffMember, Team, TeamMembership
 from core.certificates import certified
@@ -54,8 +56,13 @@ def on_call_members(now: datetime) -> list[StaffMember]:
     return [member for member in members if permissions.can_be_on_call(member)]
 
 
+def coordinators_active() -> QuerySet[StaffMember]:
+    """Every active coordinator, as a query a form can offer as choices."""
+    return StaffMember.objects.filter(role__in=permissions.COORDINATOR_ROLES, is_active=True)
+
+
 def coordinators() -> list[StaffMember]:
-    return list(StaffMember.objects.filter(role__in=permissions.COORDINATOR_ROLES, is_active=True).order_by("pk"))
+    return list(coordinators_active().order_by("pk"))
 
 
 @dataclass(frozen=True)

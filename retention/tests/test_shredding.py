@@ -47,6 +47,9 @@ NOT_BUILT: dict[str, str] = {
     "casework.PendingWrap": "a key owed to a team member; deleted through its key to the case like the rest",
     "handoff.HandoffImport": "made only by opening a partner's packet, which makes a case of its own",
     "retention.DeletionRequest": "made by the person's deletion (test_self_deletion.py), shredded there too",
+    "recovery.Ceremony": "made only while trustees give the case's key (recovery/tests); a shredding in the middle deletes"
+    " it, and its sealed shares, through its key to the case like the rest",
+    "recovery.CeremonyShare": "a share sealed to a ceremony above, deleted with it",
 }
 
 
