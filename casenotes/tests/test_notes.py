@@ -4,6 +4,7 @@ first, changed only by their author, and never silently overwritten (edit confli
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 import sealbox
 from accounts.models import Role
@@ -52,7 +53,8 @@ def test_notes_are_listed_newest_first_with_author_and_time(
     notes = page.split("Staff notes", 1)[1].split("</ol>", 1)[0]
     assert notes.index("The newer note.") < notes.index("The older note.")
     newer = CaseNote.objects.filter(case=person.case).latest("created_at")
-    assert f"coordinator · {newer.created_at:%Y-%m-%d}" in notes  # author handle and time (UTC date is close enough)
+    # Author handle and time, shown in the console's time zone (Moscow's date differs from UTC's after 21:00 UTC).
+    assert f"coordinator · {timezone.localtime(newer.created_at):%Y-%m-%d}" in notes
     assert "caseworker ·" in notes
     # Only the author gets the link to change a note.
     assert f"/notes/{newer.pk}/edit/" not in notes
