@@ -18,6 +18,7 @@ from accounts.access import coordinator_required, staff_member, staff_required
 from casework.access import case_for_member
 from casework.case_page import NOT_DONE, PanelForm, Problem, case_url, render_case_page
 from casework.lifecycle import ClosingReason
+from casework.models import Case
 from casework.panels import STATE
 from retention import policies
 from retention.forms import HoldForm, PoliciesForm, ShredNowForm
@@ -48,8 +49,7 @@ def policies_page(request: HttpRequest) -> HttpResponse:
     return render(request, "retention/policies.html", context, status=400 if form.is_bound else 200)
 
 
-def _again(request: HttpRequest, public_id: str, name: str, form: object = None, error: str = "") -> HttpResponse:
-    case = case_for_member(staff_member(request), public_id)
+def _again(request: HttpRequest, case: Case, name: str, form: object = None, error: str = "") -> HttpResponse:
     problem = Problem(NOT_DONE, PANEL)
     returned = PanelForm(name, form, error=error)
     return render_case_page(request, case, failed_panel=PANEL, form=returned, status=400, problem=problem)
@@ -65,11 +65,11 @@ def hold(request: HttpRequest, public_id: str) -> HttpResponse:
     on_hold = request.POST.get("on_hold") == "1"
     form = HoldForm(request.POST)
     if on_hold and not form.is_valid():
-        return _again(request, public_id, "hold", form)
+        return _again(request, case, "hold", form)
     try:
         policies.hold_set(case=case, actor=member, on_hold=on_hold, reason=form.data.get("reason", ""))
     except policies.RetentionRefused:
-        return _again(request, public_id, "hold", error=_("This could not be done. Reload the page and try again."))
+        return _again(request, case, "hold", error=_("This could not be done. Reload the page and try again."))
     return redirect(case_url(case.public_id, STATE))
 
 
@@ -82,11 +82,11 @@ def shred_now(request: HttpRequest, public_id: str) -> HttpResponse:
         raise PermissionDenied
     form = ShredNowForm(request.POST)
     if not form.is_valid():
-        return _again(request, public_id, "shred", form)
+        return _again(request, case, "shred", form)
     try:
         policies.case_shred_now(case=case, actor=member)
     except policies.RetentionRefused:
         error = _("Only a closed case that is not on hold can be shredded.")
-        return _again(request, public_id, "shred", error=error)
+        return _again(request, case, "shred", error=error)
     messages.success(request, _("Case %(case)s was shredded.") % {"case": case.public_id})
     return redirect("casework:inbox")
