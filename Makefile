@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps age-deps clean
+.PHONY: run test smoke deploy-deps test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps age-deps clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -18,7 +18,7 @@ run: $(STAMP)
 
 # The two runs go side by side (one per core), each with a folder of its own for what tests write;
 # each prints its output once it has finished.
-test: $(STAMP) browser-deps age-deps
+test: $(STAMP) browser-deps age-deps deploy-deps
 	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
@@ -33,6 +33,19 @@ test-postgres: $(STAMP)
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
+
+# The production stack on loopback, as deploy/ installs it on a server (deploy/tests/test_smoke.py):
+# nginx, Tor with its network off, the faces and the worker from their systemd units, PostgreSQL,
+# and a browser scenario through the proxy. The suite's PostgreSQL run includes it.
+smoke: $(STAMP) browser-deps deploy-deps
+	scripts/ensure-postgres
+	SP_DB_ENGINE=postgresql SP_DB_HOST=$${SP_DB_HOST:-127.0.0.1} SP_DB_USER=$${SP_DB_USER:-postgres} \
+	  SP_DB_NAME=test SP_DB_TEST_NAME=$${SP_DB_TEST_NAME:-test_safepassage_smoke} \
+	  SP_VAR_DIR=$${SP_VAR_DIR:-$(CURDIR)/var/smoke} $(PY) -m pytest deploy/tests
+
+# Debian's nginx and Tor for deploy/tests (the stack is started by the tests, not as services).
+deploy-deps:
+	@command -v nginx >/dev/null 2>&1 && command -v tor >/dev/null 2>&1 || scripts/install-deploy-deps
 
 # Debian's age for the test that opens a backup with the ordinary tool (backups/tests).
 age-deps:
