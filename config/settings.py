@@ -230,6 +230,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SP_SSL_REDIRECT", SECURE and not env_bool("SP_ONION", False))
+# An onion service is reached over http://….onion, end-to-end encrypted by Tor: Django's warning
+# that plain HTTP is not redirected to HTTPS does not apply (a clearnet address, where there is
+# one, is redirected by nginx: deploy/nginx/clearnet.conf.in).
+SILENCED_SYSTEM_CHECKS = ["security.W008"] if env_bool("SP_ONION", False) else []
 SECURE_HSTS_SECONDS = env_int("SP_HSTS_SECONDS", 63072000 if SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 import shlex
 import signal
 import socket
@@ -196,13 +195,16 @@ class Stack:
         return completed.stdout
 
 
-def _write_environment(layout: Layout, settings: Mapping[str, str], faces_hosts: Mapping[str, str]) -> None:
+def _write_environment(
+    layout: Layout, settings: Mapping[str, str], faces_hosts: Mapping[str, str], pepper: bytes | None
+) -> None:
     """/etc/safepassage as deploy/install leaves it: the shipped safepassage.env with this
     machine's settings on top, addresses.env and each face's hosts."""
     layout.etc.mkdir(mode=0o750)
     secrets = layout.etc / "secrets"
     secrets.mkdir(mode=0o700)
-    for name, value in (("django_secret_key", os.urandom(32).hex()), ("pepper", os.urandom(32).hex())):
+    pepper_hex = (pepper or os.urandom(32)).hex()
+    for name, value in (("django_secret_key", os.urandom(32).hex()), ("pepper", pepper_hex)):
         (secrets / name).write_text(value + "\n")
         (secrets / name).chmod(0o400)
     shipped = read_environment_file(DEPLOY / "safepassage.env")
@@ -267,7 +269,9 @@ def _listen_socket(socket_unit: Path, layout: Layout) -> socket.socket:
     return sock
 
 
-def _start(argv: list[str], env: Mapping[str, str], log: Path, *, cwd: Path, listen: socket.socket | None = None) -> subprocess.Popen[bytes]:
+def _start(
+    argv: list[str], env: Mapping[str, str], log: Path, *, cwd: Path, listen: socket.socket | None = None
+) -> subprocess.Popen[bytes]:
     if listen is not None:
         # LISTEN_PID must be the served process's own pid: the shell execs it, keeping its pid.
         argv = ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", *argv]
@@ -282,14 +286,14 @@ def _start(argv: list[str], env: Mapping[str, str], log: Path, *, cwd: Path, lis
     else:
         preexec = None
     with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603  (our own unit's command line)
+        return subprocess.Popen(
             argv,
             cwd=cwd,
             env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=preexec,  # noqa: PLW1509  (only dup2, before exec)
+            preexec_fn=preexec,
             pass_fds=(3,) if listen is not None else (),
             start_new_session=True,
         )
@@ -340,18 +344,22 @@ def wait_for_file(path: Path, seconds: float = 60.0) -> None:
 
 
 @contextmanager
-def running_stack(root: Path, settings: Mapping[str, str], *, console_device_key: str | None = None) -> Iterator[Stack]:
+def running_stack(
+    root: Path, settings: Mapping[str, str], *, console_device_key: str | None = None, pepper: bytes | None = None
+) -> Iterator[Stack]:
     """Tor, the three services and nginx, started from deploy/'s files under ``root``.
 
     ``settings`` go into safepassage.env over the shipped defaults (the database, say).
     ``console_device_key``, an X25519 public key in Tor's base32, is put in the console's
-    authorized_clients as deploy/staff-device would (so Tor reads a client key)."""
+    authorized_clients as deploy/staff-device would (so Tor reads a client key). ``pepper`` is
+    the instance secret of a database migrated elsewhere (its rows are certified with it);
+    otherwise a new one is made, as deploy/install does."""
     root.chmod(0o755)  # nginx's workers reach the sockets through it
     layout = Layout(root, {face: free_port() for face in FACES})
     for folder in (layout.state, layout.backups, layout.run, layout.tmp, layout.logs):
         folder.mkdir(mode=0o755 if folder == layout.run else 0o700)
     hosts = {face: "127.0.0.1,localhost" for face in FACES}
-    _write_environment(layout, settings, hosts)
+    _write_environment(layout, settings, hosts, pepper)
     mapping = layout.mapping()
     env = {
         name: {
@@ -371,9 +379,16 @@ def running_stack(root: Path, settings: Mapping[str, str], *, console_device_key
         (clients / "smoke-device.auth").write_text(f"descriptor:x25519:{console_device_key}\n")
     sockets: list[socket.socket] = []
     try:
-        stack.processes["tor"] = _start(["tor", "-f", str(torrc)], {"PATH": env["safepassage-worker"]["PATH"]}, layout.logs / "tor-stdout.log", cwd=root)
+        stack.processes["tor"] = _start(
+            ["tor", "-f", str(torrc)],
+            {"PATH": env["safepassage-worker"]["PATH"]},
+            layout.logs / "tor-stdout.log",
+            cwd=root,
+        )
         stack.manage("migrate", "--noinput")  # as deploy/install does before starting the services
-        body_max = stack.manage("shell", "-c", "from django.conf import settings; print(settings.SP_REQUEST_BODY_MAX_BYTES)")
+        body_max = stack.manage(
+            "shell", "-c", "from django.conf import settings; print(settings.SP_REQUEST_BODY_MAX_BYTES)"
+        )
         conf = _render_nginx(layout, int(body_max.strip().splitlines()[-1]))
         for name in SERVICES:
             unit = DEPLOY / "systemd" / f"{name}.service"
@@ -385,10 +400,20 @@ def running_stack(root: Path, settings: Mapping[str, str], *, console_device_key
                 listen = _listen_socket(socket_unit, layout)
                 sockets.append(listen)
             stack.processes[name] = _start(argv, env[name], layout.logs / f"{name}.log", cwd=cwd, listen=listen)
-        check = subprocess.run(["nginx", "-e", "stderr", "-t", "-q", "-c", str(conf), "-p", str(layout.nginx)], capture_output=True, text=True, check=False)
+        check = subprocess.run(
+            ["nginx", "-e", "stderr", "-t", "-q", "-c", str(conf), "-p", str(layout.nginx)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check.returncode:
             raise RuntimeError(f"nginx refuses the configuration:\n{check.stderr}")
-        stack.processes["nginx"] = _start(["nginx", "-e", "stderr", "-c", str(conf), "-p", str(layout.nginx)], {"PATH": env["safepassage-worker"]["PATH"]}, layout.logs / "nginx.log", cwd=root)
+        stack.processes["nginx"] = _start(
+            ["nginx", "-e", "stderr", "-c", str(conf), "-p", str(layout.nginx)],
+            {"PATH": env["safepassage-worker"]["PATH"]},
+            layout.logs / "nginx.log",
+            cwd=root,
+        )
         for face in FACES:
             try:
                 wait_for_http(layout.url(face) + "/")

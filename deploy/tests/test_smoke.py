@@ -219,7 +219,10 @@ def test_the_production_stack_serves_a_first_night_and_a_large_upload_through_th
     # pytest's (private to this user).
     root = Path(tempfile.mkdtemp(prefix="sp-smoke-"))
     request.addfinalizer(lambda: shutil.rmtree(root, ignore_errors=True))
-    with running_stack(root, stack_settings, console_device_key=_tor_key(bytes(device_key.public_key))) as stack:
+    # The test database was migrated by this process, which certified its first rows with its
+    # own instance secret: the stack gets the same one.
+    device = _tor_key(bytes(device_key.public_key))
+    with running_stack(root, stack_settings, console_device_key=device, pepper=settings.SP_PEPPER) as stack:
         codename = _first_night(stack, new_context, smtp)
         _large_upload(stack, new_context, codename)
         _proxy_keeps_nothing(stack)
@@ -307,7 +310,9 @@ def _proxy_keeps_nothing(stack: Stack) -> None:
         assert through.getheader(name), f"{name} is missing"
     assert through.getheader("server") == "nginx"  # no version
     assert _proxied_get(intake, "/no-such-page/").status == 404
-    nginx_files = [p for p in stack.layout.nginx.rglob("*") if p.is_file() and p.suffix != ".conf" and p.name != "nginx.pid"]
+    nginx_files = [
+        p for p in stack.layout.nginx.rglob("*") if p.is_file() and p.suffix != ".conf" and p.name != "nginx.pid"
+    ]
     assert nginx_files == [], f"nginx wrote {nginx_files}"
     assert stack.log("nginx").strip() == "", stack.log("nginx")
     for name in ("nginx", "safepassage-intake", "safepassage-console", "safepassage-worker"):
@@ -320,6 +325,6 @@ def _onion_services(stack: Stack) -> None:
     tor_log = stack.log("tor")
     assert "Loaded a client authorization key file smoke-device.auth" in tor_log
     # Tor warns that it runs as root, and that an info-level log (needed to see the key loaded) is verbose.
-    harmless = ("as root", "logging more than \"notice\"")
+    harmless = ("as root", 'logging more than "notice"')
     warnings = [line for line in tor_log.splitlines() if "[warn]" in line and not any(h in line for h in harmless)]
     assert warnings == []
