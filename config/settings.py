@@ -70,6 +70,10 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("SP_ALLOWED_HOSTS must name this face's host name(s) in production")
 SP_CONSOLE_URL = env_str("SP_CONSOLE_URL", "http://127.0.0.1:8001")
 SP_INTAKE_URL = env_str("SP_INTAKE_URL", "http://127.0.0.1:8000")
+# An ordinary https address of the intake for people who cannot use Tor, when the intake is an
+# onion service too (that address sends Onion-Location). The page on getting through a block
+# (intake/connect.html) gives it; empty: there is none.
+SP_INTAKE_CLEARNET_URL = env_str("SP_INTAKE_CLEARNET_URL", "")
 SECURE = env_bool("SP_HTTPS", PRODUCTION)
 
 INSTALLED_APPS = [

@@ -18,6 +18,8 @@ urlpatterns = [
     path("checkin/", checkin_views.checkin, name="checkin"),
     path("logout/", views.logout, name="logout"),
     path("exit/", views.quick_exit, name="exit"),
+    # A plain word: the address bar and the history need not say "Tor" or "blocked".
+    path("connect/", views.connect, name="connect"),
     path("language/", core_views.set_language, name="language"),
     path("static/<str:name>", core_views.static_file, name="static"),
 ]

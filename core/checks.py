@@ -44,6 +44,9 @@ def check_intake_exit_and_hosts(app_configs: Any, **kwargs: Any) -> list[Warning
     problems = []
     if not settings.SP_QUICK_EXIT_URL.startswith("https://"):
         problems.append(Warning("The quick-exit address should be an https:// site.", id="core.W001"))
+    if settings.SP_INTAKE_CLEARNET_URL and not settings.SP_INTAKE_CLEARNET_URL.startswith("https://"):
+        # The page that gives it says the provider sees the visit but not what is written.
+        problems.append(Warning("The intake's ordinary address should be an https:// address.", id="core.W005"))
     if settings.PRODUCTION and any(host in {"*", ".*"} for host in settings.ALLOWED_HOSTS):
         problems.append(Warning("SP_ALLOWED_HOSTS must not be a wildcard.", id="core.W002"))
     if settings.PRODUCTION and not settings.SP_RECOVERY_PUBLIC_KEY:

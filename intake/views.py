@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError
@@ -67,6 +68,22 @@ def landing(request: HttpRequest) -> HttpResponse:
     if person_session(request) is not None:
         return redirect("conversation")
     return render(request, "intake/landing.html", {"closed": _closed()})
+
+
+@_allow("GET")
+def connect(request: HttpRequest) -> HttpResponse:
+    """What to do when Tor, or this site, is blocked where the person is. The same page for
+    everyone, logged in or not: it shows nothing about anyone."""
+    return render(request, "intake/connect.html", _addresses())
+
+
+def _addresses() -> dict[str, str]:
+    """The onion address to copy into Tor Browser (when the intake is an onion service), and
+    the ordinary address for people who cannot use Tor (when there is one, and it is another)."""
+    intake = settings.SP_INTAKE_URL.rstrip("/")
+    clearnet = settings.SP_INTAKE_CLEARNET_URL.rstrip("/")
+    onion = intake if (urlsplit(intake).hostname or "").endswith(".onion") else ""
+    return {"onion_address": onion, "clearnet_address": clearnet if clearnet != intake else ""}
 
 
 @_allow("GET")

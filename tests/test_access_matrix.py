@@ -248,6 +248,8 @@ MATRIX = [
     ),
     Route("intake", "logout", "logout/", get=everyone(NOT_ALLOWED), post=everyone(to("/"))),
     Route("intake", "exit", "exit/", get=everyone(to("{quick_exit}")), post=everyone(NOT_ALLOWED)),
+    # How to get through a block: the same page for everyone, showing nothing about anyone.
+    Route("intake", "connect", "connect/", get=everyone(ok()), post=everyone(NOT_ALLOWED)),
     Route(
         "intake",
         "language",

@@ -131,6 +131,7 @@ INTAKE_PAGES = {
     "request": Page("intake", 200, _request_form, ALL_SECRETS - {"codename"}),
     "request with errors": Page("intake", 400, _request_form_with_errors, ALL_SECRETS - {"codename"}),
     "login": Page("intake", 200, _get("intake", "/login/"), frozenset({"codename"})),
+    "connect": Page("intake", 200, _get("intake", "/connect/")),
     "login with errors": Page("intake", 400, _login_with_errors, frozenset({"codename"})),
     "conversation": Page("intake", 200, _get("intake", "/conversation/", "person"), frozenset({"message"})),
     "expired form": Page("intake", 403, _expired),

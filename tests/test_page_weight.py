@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from casework import services
@@ -128,6 +129,12 @@ def _expired(world: World, language: str) -> HttpResponse:
     return client.post("/login/", {"codename": "a form posted after its session ended"})
 
 
+def _connect_with_both_addresses(world: World, language: str) -> HttpResponse:
+    """The onion address (56 letters) and an ordinary address are written out on the page."""
+    with override_settings(SP_INTAKE_URL=f"http://{'a' * 56}.onion", SP_INTAKE_CLEARNET_URL="https://example.org"):
+        return world.browser(language).get("/connect/")
+
+
 _FORGET = "/conversation/delete/"
 
 # Every intake URL pattern by name: the pages it shows, or why it shows none.
@@ -139,6 +146,10 @@ PAGES: dict[str, list[Variant]] = {
     "conversation": [Variant("five messages", 200, _conversation_with_five_messages)],
     "checkin": [
         Variant("confirmation", 200, lambda world, language: world.browser(language, logged_in=True).post("/checkin/"))
+    ],
+    "connect": [
+        Variant("logged out", 200, _get("/connect/")),
+        Variant("with both addresses", 200, _connect_with_both_addresses),
     ],
     "forget": [
         Variant("confirmation", 200, lambda world, language: world.browser(language, logged_in=True).get(_FORGET)),

@@ -106,6 +106,12 @@ def test_the_deploy_check_wants_an_https_quick_exit() -> None:
     assert [w.id for w in checks.check_intake_exit_and_hosts(None)] == ["core.W001"]
 
 
+@override_settings(SP_INTAKE_CLEARNET_URL="http://desk.example.org/")
+def test_the_deploy_check_wants_an_https_ordinary_address_for_the_intake() -> None:
+    # The intake's page on blocks tells people their provider cannot see what they write there.
+    assert [w.id for w in checks.check_intake_exit_and_hosts(None)] == ["core.W005"]
+
+
 def test_the_deploy_check_wants_a_backup_recipient(tmp_path: Path) -> None:
     result = _django_check(_production(tmp_path, SP_BACKUP_RECIPIENT=""), "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0 and "core.W010" in result.stderr

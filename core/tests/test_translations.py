@@ -210,8 +210,9 @@ PROPER_NAMES = ("Tor Browser", "English", "Signal", "Telegram", "WhatsApp", "PDF
 _PROPER_NAME = re.compile("|".join(rf"\b{re.escape(name)}\b" for name in PROPER_NAMES))
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-# Content, not interface: what people wrote, codename words, names of attached files.
-_CONTENT_CLASSES = {"body", "codename", "file"}
+# Content, not interface: what people wrote, codename words, names of attached files, and the
+# addresses a person copies or types (bridges@torproject.org, @GetBridgesBot, the onion).
+_CONTENT_CLASSES = {"body", "codename", "file", "address"}
 _VISIBLE_ATTRIBUTES = ("aria-label", "placeholder", "title", "alt")
 
 
@@ -365,6 +366,11 @@ def _expired_form(client: FaceClient) -> HttpResponse:
     return client.post("/login/", {"codename": WRONG_PHRASE})
 
 
+def _connect_with_both_addresses(client: FaceClient) -> HttpResponse:
+    with override_settings(SP_INTAKE_URL=f"http://{'a' * 56}.onion", SP_INTAKE_CLEARNET_URL="https://example.org"):
+        return client.get("/connect/")
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -422,6 +428,7 @@ PAGES = [
     # (The "deleted" page that follows ends the codename: retention/tests/test_self_deletion.py
     # and tests/browser/test_intake_deletion_browser.py show it in each language.)
     Page("delete what I wrote", "retention/forget.html", 200, lambda c: c.get("/conversation/delete/"), logged_in=True),
+    Page("if the site is blocked", "intake/connect.html", 200, _connect_with_both_addresses),
     Page("page not found", "intake/error.html", 404, lambda c: c.get("/no-such-page/")),
     Page("expired form", "core/expired.html", 403, _expired_form),
 ]
@@ -431,7 +438,7 @@ NOT_PAGES = {"download", "logout", "exit", "language", "static"}
 
 def test_every_intake_page_is_checked_for_english() -> None:
     names = {pattern.name for pattern in urls_intake.urlpatterns}
-    visited = {"landing", "start", "request", "login", "conversation", "checkin", "forget"}
+    visited = {"landing", "start", "request", "login", "conversation", "checkin", "forget", "connect"}
     assert names == visited | NOT_PAGES, "a new intake page needs a Page entry in PAGES"
 
 

@@ -33,6 +33,7 @@ ANONYMOUS_GETS = {
     "forget": "/conversation/delete/",  # sends a visitor without a session to the login page
     "logout": "/logout/",
     "exit": "/exit/",
+    "connect": "/connect/",
     "language": "/language/",
     "static": "/static/intake.css",
 }
