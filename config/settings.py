@@ -378,6 +378,9 @@ LOGGING = {
     "loggers": {
         # Django's request logger would repeat paths of failed requests; keep only errors.
         "django.request": {"level": "ERROR"},
+        # pikepdf announces at INFO, in every process that loads it, that its C++ logging is
+        # bridged: a line per start in the journal that says nothing to an operator.
+        "pikepdf._core": {"level": "WARNING"},
         # The Matrix client logs room ids (staff addresses) at INFO.
         "nio": {"level": "WARNING"},
         # Requests refused as suspicious (a foreign Host header, an oversized body): one line
