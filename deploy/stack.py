@@ -155,10 +155,13 @@ class Layout:
             "/var/lib/nginx": str(self.nginx),
             "/etc/nginx/safepassage.d": str(self.nginx / "safepassage.d"),
             "/var/lib/tor": str(self.tor),
+            "/var/lib/safepassage-acme": str(self.nginx / "acme"),
             **{f"127.0.0.1:{NGINX_PORTS[face]}": f"127.0.0.1:{self.ports[face]}" for face in FACES},
         }
 
     def url(self, face: str) -> str:
+        if face == "https":
+            return f"https://localhost:{self.ports[face]}"
         """The face through nginx. "localhost", not an address: browsers take the Secure,
         __Host- cookies of production only from a secure context, which localhost is (as a
         .onion address is in Tor Browser)."""
@@ -236,6 +239,32 @@ def _render_nginx(layout: Layout, body_max_bytes: int) -> Path:
     conf = layout.nginx / "nginx.conf"
     conf.write_text(text)
     return conf
+
+
+def _render_clearnet(layout: Layout, intake_onion: str) -> None:
+    """deploy/nginx/clearnet.conf.in as `deploy/install --clearnet-domain` writes it, for the
+    name "localhost" with a certificate of its own (no certificate authority is reachable),
+    on two free loopback ports instead of 80 and 443."""
+    tls = layout.nginx / "tls"
+    tls.mkdir(mode=0o700)
+    certificate, key = tls / "fullchain.pem", tls / "privkey.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(certificate)],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    text = (DEPLOY / "nginx" / "clearnet.conf.in").read_text()
+    for placeholder, value in {
+        "@DOMAIN@": "localhost",
+        "@INTAKE_ONION@": intake_onion,
+        "@CERTIFICATE@": str(certificate),
+        "@CERTIFICATE_KEY@": str(key),
+    }.items():
+        text = text.replace(placeholder, value)
+    text = "\n".join(line for line in text.splitlines() if "listen [::]:" not in line)
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{layout.ports['http']};")
+    text = text.replace("listen 443 ssl", f"listen 127.0.0.1:{layout.ports['https']} ssl")
+    (layout.nginx / "safepassage.d" / "clearnet.conf").write_text(map_paths(text, layout.mapping()))
 
 
 def _render_tor(layout: Layout) -> Path:
@@ -345,7 +374,12 @@ def wait_for_file(path: Path, seconds: float = 60.0) -> None:
 
 @contextmanager
 def running_stack(
-    root: Path, settings: Mapping[str, str], *, console_device_key: str | None = None, pepper: bytes | None = None
+    root: Path,
+    settings: Mapping[str, str],
+    *,
+    console_device_key: str | None = None,
+    pepper: bytes | None = None,
+    clearnet: bool = False,
 ) -> Iterator[Stack]:
     """Tor, the three services and nginx, started from deploy/'s files under ``root``.
 
@@ -353,9 +387,10 @@ def running_stack(
     ``console_device_key``, an X25519 public key in Tor's base32, is put in the console's
     authorized_clients as deploy/staff-device would (so Tor reads a client key). ``pepper`` is
     the instance secret of a database migrated elsewhere (its rows are certified with it);
-    otherwise a new one is made, as deploy/install does."""
+    otherwise a new one is made, as deploy/install does. ``clearnet`` adds the intake's https
+    server (`layout.url("https")`) as `deploy/install --clearnet-domain` would."""
     root.chmod(0o755)  # nginx's workers reach the sockets through it
-    layout = Layout(root, {face: free_port() for face in FACES})
+    layout = Layout(root, {name: free_port() for name in (*FACES, "http", "https")})
     for folder in (layout.state, layout.backups, layout.run, layout.tmp, layout.logs):
         folder.mkdir(mode=0o755 if folder == layout.run else 0o700)
     hosts = {face: "127.0.0.1,localhost" for face in FACES}
@@ -390,6 +425,10 @@ def running_stack(
             "shell", "-c", "from django.conf import settings; print(settings.SP_REQUEST_BODY_MAX_BYTES)"
         )
         conf = _render_nginx(layout, int(body_max.strip().splitlines()[-1]))
+        for face in FACES:
+            wait_for_file(layout.tor / f"safepassage-{face}" / "hostname")
+        if clearnet:
+            _render_clearnet(layout, stack.onion_hostname("intake"))
         for name in SERVICES:
             unit = DEPLOY / "systemd" / f"{name}.service"
             argv = shlex.split(map_paths(unit_values(unit, "Service", "ExecStart")[0], mapping))

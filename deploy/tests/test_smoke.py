@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 from pathlib import Path
@@ -214,6 +215,8 @@ def test_the_production_stack_serves_a_first_night_and_a_large_upload_through_th
         "SP_EMAIL_USE_TLS": "false",
         # One 200 MB file: the application's limit, and nginx's (rendered from it), above it.
         "SP_ATTACHMENT_MAX_BYTES": str(256 * 1024 * 1024),
+        # The intake's https address too, as `deploy/install --clearnet-domain` sets it up.
+        "SP_BEHIND_PROXY": "true",
     }
     # nginx's workers run as its own user and must reach the sockets: a folder of /tmp, not
     # pytest's (private to this user).
@@ -222,11 +225,14 @@ def test_the_production_stack_serves_a_first_night_and_a_large_upload_through_th
     # The test database was migrated by this process, which certified its first rows with its
     # own instance secret: the stack gets the same one.
     device = _tor_key(bytes(device_key.public_key))
-    with running_stack(root, stack_settings, console_device_key=device, pepper=settings.SP_PEPPER) as stack:
+    with running_stack(
+        root, stack_settings, console_device_key=device, pepper=settings.SP_PEPPER, clearnet=True
+    ) as stack:
         codename = _first_night(stack, new_context, smtp)
         _large_upload(stack, new_context, codename)
         _proxy_keeps_nothing(stack)
         _onion_services(stack)
+        _clearnet_intake(stack)
         for name in ("safepassage-intake", "safepassage-console", "safepassage-worker", "nginx", "tor"):
             assert stack.processes[name].poll() is None, f"{name} stopped:\n{stack.log(name)[-2000:]}"
 
@@ -310,8 +316,9 @@ def _proxy_keeps_nothing(stack: Stack) -> None:
         assert through.getheader(name), f"{name} is missing"
     assert through.getheader("server") == "nginx"  # no version
     assert _proxied_get(intake, "/no-such-page/").status == 404
+    written_here = {"nginx.pid", "fullchain.pem", "privkey.pem"}  # by the stack, not by nginx
     nginx_files = [
-        p for p in stack.layout.nginx.rglob("*") if p.is_file() and p.suffix != ".conf" and p.name != "nginx.pid"
+        p for p in stack.layout.nginx.rglob("*") if p.is_file() and p.suffix != ".conf" and p.name not in written_here
     ]
     assert nginx_files == [], f"nginx wrote {nginx_files}"
     assert stack.log("nginx").strip() == "", stack.log("nginx")
@@ -328,3 +335,30 @@ def _onion_services(stack: Stack) -> None:
     harmless = ("as root", 'logging more than "notice"')
     warnings = [line for line in tor_log.splitlines() if "[warn]" in line and not any(h in line for h in harmless)]
     assert warnings == []
+
+
+def _clearnet_intake(stack: Stack) -> None:
+    """The intake's https server: the intake only, Onion-Location to the onion address, plain
+    HTTP sent to HTTPS, and no answer at all to a name that is not the intake's."""
+    port = stack.layout.ports["https"]
+    context = ssl.create_default_context(cafile=str(stack.layout.nginx / "tls" / "fullchain.pem"))
+    conn = http.client.HTTPSConnection("localhost", port, context=context, timeout=10)
+    conn.request("GET", "/", headers={"Host": f"localhost:{port}"})
+    response = conn.getresponse()
+    page = response.read().decode()
+    assert response.status == 200
+    assert response.getheader("Onion-Location") == f"http://{stack.onion_hostname('intake')}/"
+    assert response.getheader("Strict-Transport-Security")
+    assert 'href="/connect/"' in page
+    conn.request("GET", "/inbox/", headers={"Host": f"localhost:{port}"})  # a console page
+    assert conn.getresponse().status == 404
+    conn.close()
+    plain = http.client.HTTPConnection("127.0.0.1", stack.layout.ports["http"], timeout=10)
+    plain.request("GET", "/conversation/", headers={"Host": "localhost"})
+    redirect = plain.getresponse()
+    assert redirect.status == 301
+    assert redirect.getheader("Location") == "https://localhost/conversation/"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, pytest.raises(ssl.SSLError):
+        ssl.create_default_context(cafile=str(stack.layout.nginx / "tls" / "fullchain.pem")).wrap_socket(
+            raw, server_hostname="some-other-name.example"
+        )
