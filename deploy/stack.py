@@ -227,6 +227,9 @@ def _render_nginx(layout: Layout, body_max_bytes: int) -> Path:
     if os.geteuid() != 0:
         text = text.replace("user www-data;", "")
     text = text.replace("pid ", "daemon off;\npid ", 1)
+    # Request-level problems are not logged on a server (they name the client); here they are,
+    # to catch nginx buffering a body or an answer to a temporary file.
+    text = text.replace("error_log stderr emerg;", "error_log stderr warn;")
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "safepassage.d"):
         (layout.nginx / sub).mkdir(parents=True, exist_ok=True)
     # Debian's nginx was built with these temporary folders; none may be used.
@@ -390,7 +393,7 @@ def running_stack(
     otherwise a new one is made, as deploy/install does. ``clearnet`` adds the intake's https
     server (`layout.url("https")`) as `deploy/install --clearnet-domain` would."""
     root.chmod(0o755)  # nginx's workers reach the sockets through it
-    layout = Layout(root, {name: free_port() for name in (*FACES, "http", "https")})
+    layout = Layout(root, {name: free_port() for name in (*FACES, "http", "https", "recorder")})
     for folder in (layout.state, layout.backups, layout.run, layout.tmp, layout.logs):
         folder.mkdir(mode=0o755 if folder == layout.run else 0o700)
     hosts = {face: "127.0.0.1,localhost" for face in FACES}

@@ -199,12 +199,17 @@ def test_tor_accepts_the_onion_services(tmp_path: Path) -> None:
     assert "HiddenServicePort 80 127.0.0.1:8481" in text
 
 
-def _staff_device(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _staff_device(tmp_path: Path, *args: str, recipient: str = "") -> subprocess.CompletedProcess[str]:
+    (tmp_path / "safepassage.env").write_text(f"SP_BACKUP_RECIPIENT={recipient}\n" if recipient else "")
+    (tmp_path / "safepassage-intake").mkdir(exist_ok=True)
     env = {
         "PATH": os.environ["PATH"],
-        "SP_TOR_CONSOLE_DIR": str(tmp_path / "console"),
+        "SP_TOR_CONSOLE_DIR": str(tmp_path / "safepassage-console"),
         "SP_TOR_USER": subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip(),
         "SP_TOR_NO_RELOAD": "1",
+        "SP_LOCK_FILE": str(tmp_path / "lock"),
+        "SP_ENV_FILE": str(tmp_path / "safepassage.env"),
+        "SP_ONION_KEYS_BACKUP": str(tmp_path / "onion-keys.age"),
     }
     return subprocess.run([str(DEPLOY / "staff-device"), *args], capture_output=True, text=True, env=env, check=False)
 
@@ -219,13 +224,15 @@ def test_a_staff_device_key_is_a_matching_x25519_pair_in_tors_format(tmp_path: P
     assert added.returncode == 0, added.stderr
     private = re.search(r"^\s+([A-Z2-7]{52})$", added.stdout, re.MULTILINE)
     assert private, added.stdout
-    auth = (tmp_path / "console" / "authorized_clients" / "marat-laptop.auth").read_text()
+    auth = (tmp_path / "safepassage-console" / "authorized_clients" / "marat-laptop.auth").read_text()
     public = re.fullmatch(r"descriptor:x25519:([A-Z2-7]{52})\n", auth)
     assert public, auth
     assert bytes(PrivateKey(_b32(private.group(1))).public_key) == _b32(public.group(1))
-    assert oct((tmp_path / "console" / "authorized_clients").stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "safepassage-console" / "authorized_clients").stat().st_mode & 0o777) == "0o700"
     # The private half is printed, never written on the server.
-    assert private.group(1) not in "".join(p.read_text() for p in (tmp_path / "console").rglob("*") if p.is_file())
+    assert private.group(1) not in "".join(
+        p.read_text() for p in (tmp_path / "safepassage-console").rglob("*") if p.is_file()
+    )
     assert _staff_device(tmp_path, "list").stdout.split() == ["marat-laptop"]
 
 
@@ -253,3 +260,39 @@ def test_the_installer_installs_only_files_that_exist() -> None:
         assert unit.name in install, f"deploy/install does not install {unit.name}"
     checked = subprocess.run(["bash", "-n", str(DEPLOY / "install")], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_a_key_file_tor_would_skip_does_not_count_as_a_device(tmp_path: Path) -> None:
+    """Tor ignores a key file it cannot parse or read; if only such files were left it would
+    serve the console to anyone. So the last usable key cannot be removed beside them."""
+    _tool("openssl")
+    assert _staff_device(tmp_path, "add", "one").returncode == 0
+    clients = tmp_path / "safepassage-console" / "authorized_clients"
+    (clients / "broken.auth").write_text("descriptor:x25519:NOT-A-KEY\n")
+    refused = _staff_device(tmp_path, "remove", "one")
+    assert refused.returncode != 0 and "last device" in refused.stderr
+    assert (clients / "one.auth").exists()
+
+
+def test_every_change_of_devices_rewrites_the_encrypted_copy_of_the_onion_keys(tmp_path: Path) -> None:
+    """A restored copy must not bring back a device that was taken off."""
+    _tool("openssl")
+    _tool("age")
+    import io
+    import tarfile
+
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    recipient = str(identity.to_public())
+
+    def devices_in_backup() -> set[str]:
+        plain = pyrage.decrypt((tmp_path / "onion-keys.age").read_bytes(), [identity])
+        with tarfile.open(fileobj=io.BytesIO(plain)) as archive:
+            return {Path(name).stem for name in archive.getnames() if name.endswith(".auth")}
+
+    assert _staff_device(tmp_path, "add", "one", recipient=recipient).returncode == 0
+    assert _staff_device(tmp_path, "add", "two", recipient=recipient).returncode == 0
+    assert devices_in_backup() == {"one", "two"}
+    assert _staff_device(tmp_path, "remove", "one", recipient=recipient).returncode == 0
+    assert devices_in_backup() == {"two"}

@@ -24,6 +24,9 @@ from core.supervisor import Child, Supervisor
 
 # gunicorn kills a worker whose request runs longer than this: no upload takes longer.
 WORKER_TIMEOUT_SECONDS = 300
+# On a graceful stop (SIGTERM: a restart in production), requests in hand get this long to
+# finish; systemd's TimeoutStopSec in deploy/systemd/ is a little longer.
+GRACEFUL_STOP_SECONDS = 55
 
 
 # Threads per worker: a slow upload holds one thread, not a whole worker, and Argon2id (which
@@ -43,6 +46,7 @@ def gunicorn_argv(face: str, url: str, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", f"config.wsgi_{face}:application",
         "--bind", urlsplit(url).netloc, "--workers", str(workers), "--timeout", str(WORKER_TIMEOUT_SECONDS),
+        "--graceful-timeout", str(GRACEFUL_STOP_SECONDS),
         "--worker-class", WORKER_CLASS, "--threads", str(THREADS_PER_WORKER),
         "--error-logfile", "-", "--log-level", "warning",
         "--logger-class", "core.logging.ScrubbingGunicornLogger",
