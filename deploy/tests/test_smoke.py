@@ -40,8 +40,16 @@ from playwright.sync_api import Page, expect
 from casework.models import Attachment, Case
 from deploy.stack import Stack, running_stack
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
-from tests.browser.conftest import PHONE, NewContext, browser, chromium_path, faces, new_context  # noqa: F401
-from tests.personas import totp_now
+from tests.browser.conftest import (  # noqa: F401  (fixtures: browser, chromium_path, faces, new_context)
+    PHONE,
+    NewContext,
+    browser,
+    chromium_path,
+    faces,
+    make_recovery_key,
+    new_context,
+    sign_up,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.smoke, pytest.mark.django_db(transaction=True)]
 
@@ -99,40 +107,6 @@ def _proxied_get(url: str, path: str, headers: dict[str, str] | None = None) -> 
     response = conn.getresponse()
     response.read()
     return response
-
-
-def _sign_up_first_coordinator(page: Page, link: str, console: str, username: str) -> None:
-    page.goto(link)
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    if page.locator("#id_password_again").count():
-        page.locator("#id_password_again").fill(PASSWORD)
-    page.locator("input[name=channel][value=email]").check()
-    page.locator("input[name=address]").fill(f"{username}@example.org")
-    page.locator("main form button").first.click()
-    page.locator("#id_code").fill(_code(username))
-    page.locator("main form button").first.click()
-    expect(page.locator("main ol code").first).to_be_visible()
-    page.locator("main a", has_text=re.compile("Continue|Продолжить")).click()
-    expect(page).to_have_url(f"{console}/enrol/recovery/")
-    page.locator("form:has(input[name=action][value=plan]) input[type=checkbox]").first.check()
-    page.locator("form:has(input[name=action][value=plan]) button").click()
-    for _ in (1, 2, 3):
-        words = page.locator("ol.share-words code").all_inner_texts()
-        page.locator("#id_written").check()
-        for field in page.locator("input[name^=word_]").all():
-            field.fill(words[int(str(field.get_attribute("name")).removeprefix("word_"))])
-        page.locator("form:has(input[name=action][value=confirm]) button").click()
-    expect(page.locator("main")).to_contain_text("SP_RECOVERY_PUBLIC_KEY=")
-
-
-def _code(username: str) -> str:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.get(user__username=username)
-    device.last_t = -1
-    device.save(update_fields=["last_t"])
-    return totp_now(device)
 
 
 def _person_asks_for_help(page: Page, intake: str) -> str:
@@ -216,7 +190,9 @@ def _first_night(stack: Stack, new_context: NewContext, smtp: SmtpInbox) -> str:
     link = re.search(rf"{re.escape(console)}/signup/\S+/", stack.manage("setup_link"))
     assert link, "setup_link printed no one-time link"
     coordinator = new_context().new_page()
-    _sign_up_first_coordinator(coordinator, link.group(0), console, "marat")
+    sign_up(coordinator, link.group(0), "marat", PASSWORD, "marat@example.org")
+    expect(coordinator).to_have_url(f"{console}/enrol/recovery/")
+    make_recovery_key(coordinator)
     assert "The intake accepts requests." in stack.manage("intake_status")
 
     person = new_context(viewport=PHONE)

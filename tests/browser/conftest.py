@@ -14,6 +14,7 @@ the connections opened meanwhile are closed before Playwright stops (see `browse
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from django.http import HttpResponse
 from django.test.testcases import QuietWSGIRequestHandler
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.personas import CONSOLE, INTAKE, Staff
+from tests.personas import CONSOLE, INTAKE, Staff, totp_now
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No network chatter of Chromium's own (updates, sync, QUIC probes): the tests stay on loopback.
@@ -206,3 +207,51 @@ def screenshot(page: Page, name: str) -> None:
     (shots / name).parent.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=shots / f"{name}.png", full_page=True)
+
+
+def current_code(username: str) -> str:
+    """The code the member's authenticator app shows now."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return totp_now(TOTPDevice.objects.get(user__username=username))
+
+
+def sign_up(page: Page, url: str, username: str, password: str, email_address: str, *, shots: str = "") -> None:
+    """From a one-time link: handle and password, a channel for alerts, then the phone's code,
+    then past the recovery codes (shown once). ``shots``: a folder for screenshots, or none."""
+    page.goto(url)
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    if page.locator("#id_password_again").count():
+        page.locator("#id_password_again").fill(password)
+    page.locator("input[name=channel][value=email]").check()
+    page.locator("input[name=address]").fill(email_address)
+    if shots:
+        screenshot(page, f"{shots}/signup-{username}")
+    page.locator("main form button").first.click()
+    page.locator("#id_code").fill(current_code(username))
+    page.locator("main form button").first.click()
+    expect(page.locator("main ol code").first).to_be_visible()  # recovery codes, shown once
+    page.locator("main a", has_text=re.compile("Continue|Продолжить")).click()
+
+
+def make_recovery_key(page: Page, *, shots: str = "") -> None:
+    """The first coordinator's recovery key at /enrol/recovery/: the default plan (2 of 3), then
+    a page per trustee: write the words down, type two of them back."""
+    if shots:
+        screenshot(page, f"{shots}/coordinator-recovery-plan")
+    page.locator("form:has(input[name=action][value=plan]) input[type=checkbox]").first.check()
+    page.locator("form:has(input[name=action][value=plan]) button").click()
+    for number in (1, 2, 3):
+        expect(page.locator("h1")).to_contain_text(str(number))
+        if number == 1 and shots:
+            screenshot(page, f"{shots}/coordinator-recovery-share")
+        words = page.locator("ol.share-words code").all_inner_texts()
+        assert len(words) == 33
+        page.locator("#id_written").check()
+        for field in page.locator("input[name^=word_]").all():
+            field.fill(words[int(str(field.get_attribute("name")).removeprefix("word_"))])
+        page.locator("form:has(input[name=action][value=confirm]) button").click()
+    expect(page.locator("main")).to_contain_text("SP_RECOVERY_PUBLIC_KEY=")
+    if shots:
+        screenshot(page, f"{shots}/coordinator-recovery-done")

@@ -21,15 +21,13 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import StaffMember
 from accounts.services import first_coordinator_link_create
 from casework.models import Case
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
-from tests.browser.conftest import PHONE, Faces, NewContext, screenshot
-from tests.personas import totp_now
+from tests.browser.conftest import PHONE, Faces, NewContext, current_code, make_recovery_key, screenshot, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,33 +36,11 @@ FIRST_MESSAGE = "Меня ищут родственники. Я у подруг�
 REPLY = "Мы вас слышим. Оставайтесь на месте, напишем через час."
 
 
-def _current_code(username: str) -> str:
-    device = TOTPDevice.objects.get(user__username=username)
-    return totp_now(device)
-
-
-def _sign_up(page: Page, url: str, username: str, email_address: str) -> None:
-    """From a one-time link: handle and password, a channel for alerts, then the phone's code."""
-    page.goto(url)
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(PASSWORD)
-    if page.locator("#id_password_again").count():
-        page.locator("#id_password_again").fill(PASSWORD)
-    page.locator("input[name=channel][value=email]").check()
-    page.locator("input[name=address]").fill(email_address)
-    screenshot(page, f"first-night/signup-{username}")
-    page.locator("main form button").first.click()
-    page.locator("#id_code").fill(_current_code(username))
-    page.locator("main form button").first.click()
-    expect(page.locator("main ol code").first).to_be_visible()  # recovery codes, shown once
-    page.locator("main a", has_text=re.compile("Continue|Продолжить")).click()
-
-
 def _log_in(page: Page, console: str, username: str) -> None:
     page.goto(f"{console}/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(PASSWORD)
-    page.locator("#id_code").fill(_current_code(username))
+    page.locator("#id_code").fill(current_code(username))
     page.locator("form[action='/login/'] button").click()
     expect(page).to_have_url(f"{console}/inbox/")
 
@@ -111,24 +87,11 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     token = first_coordinator_link_create()
     assert token is not None
     coordinator = new_context().new_page()
-    _sign_up(coordinator, f"{faces.console}/signup/{token}/", "marat", "marat@example.org")
+    sign_up(
+        coordinator, f"{faces.console}/signup/{token}/", "marat", PASSWORD, "marat@example.org", shots="first-night"
+    )
     expect(coordinator).to_have_url(f"{faces.console}/enrol/recovery/")
-    screenshot(coordinator, "first-night/coordinator-recovery-plan")
-    coordinator.locator("form:has(input[name=action][value=plan]) input[type=checkbox]").first.check()
-    coordinator.locator("form:has(input[name=action][value=plan]) button").click()
-    for number in (1, 2, 3):  # a page per trustee: write the words down, type two of them back
-        expect(coordinator.locator("h1")).to_contain_text(str(number))
-        if number == 1:
-            screenshot(coordinator, "first-night/coordinator-recovery-share")
-        words = coordinator.locator("ol.share-words code").all_inner_texts()
-        assert len(words) == 33
-        coordinator.locator("#id_written").check()
-        for field in coordinator.locator("input[name^=word_]").all():
-            position = int(str(field.get_attribute("name")).removeprefix("word_"))
-            field.fill(words[position])
-        coordinator.locator("form:has(input[name=action][value=confirm]) button").click()
-    expect(coordinator.locator("main")).to_contain_text("SP_RECOVERY_PUBLIC_KEY=")
-    screenshot(coordinator, "first-night/coordinator-recovery-done")
+    make_recovery_key(coordinator, shots="first-night")
 
     # 3. The line is open now: the person on a phone writes that they are in danger.
     codename = _person_writes_first_request(person, faces.intake)
@@ -150,7 +113,7 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     assert invite.startswith(f"{faces.console}/signup/")
 
     caseworker = new_context().new_page()
-    _sign_up(caseworker, invite, "alina", "alina@example.org")
+    sign_up(caseworker, invite, "alina", PASSWORD, "alina@example.org", shots="first-night")
     expect(caseworker).to_have_url(f"{faces.console}/inbox/")
     screenshot(caseworker, "first-night/caseworker-inbox-before-key")
 
