@@ -201,7 +201,9 @@ def test_tor_accepts_the_onion_services(tmp_path: Path) -> None:
 
 def _staff_device(tmp_path: Path, *args: str, recipient: str = "") -> subprocess.CompletedProcess[str]:
     (tmp_path / "safepassage.env").write_text(f"SP_BACKUP_RECIPIENT={recipient}\n" if recipient else "")
-    (tmp_path / "safepassage-intake").mkdir(exist_ok=True)
+    if not (tmp_path / "safepassage-intake").exists():  # as Tor leaves it once it has started
+        (tmp_path / "safepassage-intake").mkdir()
+        (tmp_path / "safepassage-intake" / "hs_ed25519_secret_key").write_bytes(b"onion key")
     env = {
         "PATH": os.environ["PATH"],
         "SP_TOR_CONSOLE_DIR": str(tmp_path / "safepassage-console"),
@@ -296,3 +298,17 @@ def test_every_change_of_devices_rewrites_the_encrypted_copy_of_the_onion_keys(t
     assert devices_in_backup() == {"one", "two"}
     assert _staff_device(tmp_path, "remove", "one", recipient=recipient).returncode == 0
     assert devices_in_backup() == {"two"}
+
+
+def test_a_first_device_before_tor_ever_started_is_added_without_a_backup(tmp_path: Path) -> None:
+    """deploy/install makes the first key before Tor has made the onion keys: nothing to back up
+    yet, and that is no failure."""
+    _tool("openssl")
+    import pyrage
+
+    recipient = str(pyrage.x25519.Identity.generate().to_public())
+    _staff_device(tmp_path, "list")
+    (tmp_path / "safepassage-intake" / "hs_ed25519_secret_key").unlink()
+    added = _staff_device(tmp_path, "add", "first-device", recipient=recipient)
+    assert added.returncode == 0, added.stderr
+    assert not (tmp_path / "onion-keys.age").exists()
