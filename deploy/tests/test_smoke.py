@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from nacl.public import PrivateKey
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from casework.models import Attachment, Case
 from deploy.stack import Stack, running_stack
@@ -48,6 +48,7 @@ from tests.browser.conftest import (  # noqa: F401  (fixtures: browser, chromium
     faces,
     make_recovery_key,
     new_context,
+    person_asks_for_help,
     sign_up,
 )
 
@@ -107,20 +108,6 @@ def _proxied_get(url: str, path: str, headers: dict[str, str] | None = None) -> 
     response = conn.getresponse()
     response.read()
     return response
-
-
-def _person_asks_for_help(page: Page, intake: str) -> str:
-    page.goto(f"{intake}/")
-    page.locator("a[href='/start/']").click()
-    words = page.locator(".codename span").all_inner_texts()
-    page.locator("a[href='/request/']").click()
-    page.locator("input[name=urgency][value=danger_now]").check()
-    page.locator("#id_region").select_option("chechnya")
-    page.locator("#id_message").fill(FIRST_MESSAGE)
-    page.locator("form[action='/request/'] button[type=submit]").click()
-    expect(page).to_have_url(f"{intake}/conversation/")
-    page.locator("a[href='/logout/'], form[action='/logout/'] button").first.click()
-    return " ".join(words)
 
 
 def _files_holding(root: Path, needle: bytes) -> list[str]:
@@ -196,7 +183,7 @@ def _first_night(stack: Stack, new_context: NewContext, smtp: SmtpInbox) -> str:
     assert "The intake accepts requests." in stack.manage("intake_status")
 
     person = new_context(viewport=PHONE)
-    codename = _person_asks_for_help(person.new_page(), intake)
+    codename = person_asks_for_help(person.new_page(), intake, FIRST_MESSAGE)
     case = Case.objects.get()
 
     # The worker, started from its unit, tells the coordinator by e-mail, without the words.

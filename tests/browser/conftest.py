@@ -255,3 +255,24 @@ def make_recovery_key(page: Page, *, shots: str = "") -> None:
     expect(page.locator("main")).to_contain_text("SP_RECOVERY_PUBLIC_KEY=")
     if shots:
         screenshot(page, f"{shots}/coordinator-recovery-done")
+
+
+def person_asks_for_help(page: Page, intake: str, message: str, *, shots: str = "") -> str:
+    """From the landing page: a secret phrase, a first request "in danger now", then log out.
+    Gives the phrase, as the person would have written it down."""
+    page.goto(f"{intake}/")
+    page.locator("a[href='/start/']").click()
+    words = page.locator(".codename span").all_inner_texts()
+    assert words
+    page.locator("a[href='/request/']").click()
+    page.locator("input[name=urgency][value=danger_now]").check()
+    page.locator("#id_region").select_option("chechnya")
+    page.locator("#id_message").fill(message)
+    page.locator("form[action='/request/'] button[type=submit]").click()
+    expect(page).to_have_url(f"{intake}/conversation/")
+    expect(page.locator("main")).to_contain_text(message)
+    if shots:
+        screenshot(page, f"{shots}/person-sent")
+    page.locator("a[href='/logout/'], form[action='/logout/'] button").first.click()
+    expect(page).to_have_url(f"{intake}/")
+    return " ".join(words)

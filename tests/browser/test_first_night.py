@@ -21,13 +21,22 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import StaffMember
 from accounts.services import first_coordinator_link_create
 from casework.models import Case
 from notifications.tests.test_notifications import SmtpInbox, smtp  # noqa: F401  (the aiosmtpd fixture)
-from tests.browser.conftest import PHONE, Faces, NewContext, current_code, make_recovery_key, screenshot, sign_up
+from tests.browser.conftest import (
+    PHONE,
+    Faces,
+    NewContext,
+    current_code,
+    make_recovery_key,
+    person_asks_for_help,
+    screenshot,
+    sign_up,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,25 +52,6 @@ def _log_in(page: Page, console: str, username: str) -> None:
     page.locator("#id_code").fill(current_code(username))
     page.locator("form[action='/login/'] button").click()
     expect(page).to_have_url(f"{console}/inbox/")
-
-
-def _person_writes_first_request(person: BrowserContext, intake: str) -> str:
-    page = person.new_page()
-    page.goto(f"{intake}/")
-    page.locator("a[href='/start/']").click()
-    words = page.locator(".codename span").all_inner_texts()
-    assert words
-    page.locator("a[href='/request/']").click()
-    page.locator("input[name=urgency][value=danger_now]").check()
-    page.locator("#id_region").select_option("chechnya")
-    page.locator("#id_message").fill(FIRST_MESSAGE)
-    page.locator("form[action='/request/'] button[type=submit]").click()
-    expect(page).to_have_url(f"{intake}/conversation/")
-    expect(page.locator("main")).to_contain_text(FIRST_MESSAGE)
-    screenshot(page, "first-night/person-sent")
-    page.locator("a[href='/logout/'], form[action='/logout/'] button").first.click()
-    expect(page).to_have_url(f"{intake}/")
-    return " ".join(words)
 
 
 def test_the_first_night_from_setup_link_to_the_persons_reply(
@@ -94,7 +84,7 @@ def test_the_first_night_from_setup_link_to_the_persons_reply(
     make_recovery_key(coordinator, shots="first-night")
 
     # 3. The line is open now: the person on a phone writes that they are in danger.
-    codename = _person_writes_first_request(person, faces.intake)
+    codename = person_asks_for_help(person.new_page(), faces.intake, FIRST_MESSAGE, shots="first-night")
     case = Case.objects.get()
 
     # The coordinator holds the new case's key and is told about it by e-mail, through the worker.
