@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation.template import templatize
 
 from accounts.models import StaffMember, Team
+from casework.models import Case
 from casework.texts import ACKNOWLEDGEMENT
 from sealbox.codenames import CODENAME_WORDS, wordlist
 from tests import test_access_matrix as matrix
@@ -122,6 +123,9 @@ def _is_codename(run: str) -> bool:
 def _world_texts(world: World) -> list[str]:
     texts = [str(value) for values in world.secrets.values() for value in values if isinstance(value, str)]
     texts.extend(StaffMember.objects.values_list("username", flat=True))
+    # Case numbers are drawn from digits and capitals: about one in twenty has no digit and
+    # would read as a word (issue-12 CI: "MQCKZRGXXQ" failed the inbox).
+    texts.extend(Case.objects.values_list("public_id", flat=True))
     # Team names are what people typed (the first one in the language of whoever signed up first).
     texts.extend(Team.objects.values_list("name", flat=True))
     # Free text the matrix's forms send (choice values and codes are lower case).
