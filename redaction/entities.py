@@ -1,0 +1,345 @@
+"""Names in running text: persons, private places, employers; public places and units kept.
+
+Russian text goes through natasha's NER (slovnet, trained on Russian news), and every
+capitalised word is also checked against the given names, surnames and patronymics of the
+Russian dictionary and the North Caucasian list, so a name the network misses in an unusual
+case or sentence is still found. Latin-script text has no offline English NER to lean on
+(README: "English names"), so names are found from the lexicons (given names romanised, the
+surname endings of the region) and from context: a title or a kinship word before a capitalised
+word, a second capitalised word beside a known name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from redaction import names
+from redaction.morphology import entities, parses, word_is_known
+from redaction.patterns import shaped
+from redaction.spans import Span
+from redaction.tokens import Token, common_english, public_places, readings, tokenise, unit_starters, units
+
+_NOT_PERSONS = frozenset({"бог", "аллах", "господь", "всевышний", "god", "allah", "лгбт", "lgbt"})
+_PERSON_CUES = frozenset(
+    """mr mrs ms miss dr brother sister cousin uncle aunt son daughter husband wife father mother
+    friend boyfriend girlfriend partner neighbour neighbor nephew niece grandson granddaughter
+    grandfather grandmother named called officer colonel major captain lieutenant sergeant imam
+    mullah brother-in-law sister-in-law fiancé fiance classmate colleague acquaintance informant
+    брат брата брату братом брате сестра сестры сестре сестру сестрой дядя дяди дяде дядю дядей
+    тетя тётя тети тёти тете тёте тетю тётю отец отца отцу отцом мать матери матерью сын сына сыну
+    сыном дочь дочери друг друга другу другом подруга подруги знакомый знакомого знакомому
+    двоюродный двоюродного зовут звали звать имени имя парень парня парню партнер партнёр
+    сосед соседа соседу соседка племянник племянника жена жены муж мужа мужем полковник майор
+    капитан лейтенант сержант имам мулла господин госпожа""".split()
+)
+_PLACE_CUES_EN = frozenset("in at near from into to outside behind village town settlement".split())
+_ADDRESS_RU = re.compile(
+    r"(?:\b(?:ул|пр|пр-т|пер|наб|пл|мкр|б-р|просп)\.\s?|"
+    r"\b(?:улиц[аеуы]й?|проспект[аеу]?|переул(?:ок|ке|ка)|бульвар[аеу]?|шоссе|набережн(?:ая|ой|ую)|"
+    r"площад(?:ь|и)|микрорайон[аеу]?|квартал[аеу]?)\s+)"
+    r"(?:имени\s+|им\.\s?)?(?:[«\"]?[А-ЯЁ0-9][\w.\-]*[»\"]?(?:\s+[А-ЯЁ][\w\-]*)?)"
+    r"(?:,?\s*(?:д\.|дом[аеу]?)\s*№?\s*\d+[а-яА-Я]?(?:\s*[/к]\s*\d+)?)?"
+    r"(?:,?\s*(?:корп\.|корпус|стр\.)\s*\d+)?"
+    r"(?:,?\s*(?:кв\.|квартир[аеуы])\s*№?\s*\d+)?",
+)
+_HOUSE_RU = re.compile(r"\b(?:д\.|дом[аеу]?|кв\.|квартир[аеуы]|подъезд[аеу]?)\s*№?\s*\d+[а-я]?(?:\s*[/к]\s*\d+)?")
+_SETTLEMENT_RU = re.compile(
+    r"\b(?:с\.|село|селе|села|селом|сёл[ао]?|пос\.|пгт\.?|пос[её]л(?:ок|ке|ка|ком)|ст-ц[аеы]|станиц[аеуы]|"
+    r"аул[аеу]?|деревн[яеиюй]|хутор[аеу]?|х\.)\s*"
+    r"(?P<n>[А-ЯЁ][\w\-]*(?:[\s\-][А-ЯЁ][\w\-]*)?)"
+)
+_CHECHEN_SETTLEMENT = re.compile(
+    r"\b(?:[А-ЯЁ][а-яё]+-?(?:[Юю]рт\w*|[Мм]артан\w*|[Ээ]вл\w*|[Кк]ала\w*)|"
+    r"[A-Z][a-z]+-?(?:[Yy]urt|[Mm]artan|[Ee]vl|[Kk]ala))\b"
+)
+_ADDRESS_EN = re.compile(
+    r"\b(?:\d+[A-Za-z]?,?\s+)?(?:[A-Z][\w\-']+\s+){1,3}(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Lane|Boulevard|"
+    r"Blvd\.|Prospekt|Prospect|Highway|Embankment|Drive|Way|Place|Square)"
+    r"(?:,?\s*(?:house|building|bldg\.?|no\.?)?\s*\d+[a-z]?)?(?:,?\s*(?:flat|apartment|apt\.?)\s*\d+)?"
+)
+_FLAT_EN = re.compile(r"\b(?:flat|apartment|apt\.?|house|building)\s+(?:No\.?\s*)?\d+[a-z]?\b", re.IGNORECASE)
+_VILLAGE_EN = re.compile(r"\b(?:village|town|settlement|hamlet)\s+of\s+(?P<n>[A-Z][\w\-']+(?:[\s\-][A-Z][\w\-']+)?)")
+_VILLAGE_AFTER_EN = re.compile(r"\b(?P<n>[A-Z][\w\-']+(?:-[A-Z][\w\-']+)?)\s+(?:village|settlement)\b")
+_VENUE = re.compile(
+    r"\b(?:кафе|ресторан\w*|бар[аеу]?|клуб[аеу]?|магазин\w*|салон\w*|кофейн\w+|гостиниц\w+|отел[ьяею]\w*|"
+    r"хостел\w*|сауна|сауне|спортзал\w*|café|cafe|restaurant|bar|club|shop|store|salon|hotel|hostel|gym)\s+"
+    r"(?P<n>[«\"“][^»\"”]{1,40}[»\"”]|[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*)?)"
+)
+_COMPANY = re.compile(
+    r"(?:\b(?:ООО|ОАО|ЗАО|ПАО|АО|ИП|ГУП|МУП|ГБУ|ФГУП|LLC|Ltd|GmbH|Inc|JSC|OOO)\.?\s*)"
+    r"(?:[«\"“][^»\"”]{1,50}[»\"”]|[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*){0,2})"
+)
+_EMPLOYER_CUE = re.compile(
+    r"\b(?:работа(?:л|ла|ли|ет|ю|ешь)|трудил(?:ся|ась)|подрабатыва\w+|устроил(?:ся|ась)|служил|"
+    r"работу|работы|works?|worked|working|employed|job|employee|employer|intern(?:ed)?)\s+"
+    r"(?:(?:в|во|на|у|at|for|in|by|with)\s+)(?:(?:the|a|an|местн\w+|одн\w+)\s+)?"
+    r"(?P<n>(?:[а-яa-z]+\s+){0,2}?[«\"“][^»\"”]{1,50}[»\"”]|(?:[A-ZА-ЯЁ][\w\-&.']*\s*){1,4})"
+)
+_UNIT_POSSESSIVE = re.compile(
+    r"\b[A-Z][a-z]+['’]s\s+(?:police|regiment|battalion|men|forces|guards|security|people|unit|troops)\b"
+)
+
+
+def recognise(text: str, lang: str | None) -> list[Span]:
+    tokens = tokenise(text)
+    found = shaped(text) + list(kept(text, tokens))
+    found += list(_places_and_employers(text))
+    if lang != "en" and re.search("[а-яё]", text, re.IGNORECASE):
+        found += list(_natasha(text, tokens))
+    found += list(_persons_from_words(text, tokens))
+    return found
+
+
+def kept(text: str, tokens: list[Token]) -> Iterator[Span]:
+    """Public places and units: proposed so that overlapping guesses lose to them."""
+    for token in tokens:
+        if not (token.capitalised or token.text.isupper()):
+            continue
+        length = public_places().match_at(tokens, token.index)
+        if length:
+            yield Span(token.start, tokens[token.index + length - 1].end, "PUBLIC_PLACE", "lexicon")
+        length = units().match_at(tokens, token.index)
+        if length:
+            yield Span(token.start, tokens[token.index + length - 1].end, "UNIT", "lexicon")
+    yield from _unit_phrases(text, tokens)
+    for match in _UNIT_POSSESSIVE.finditer(text):
+        yield Span(match.start(), match.end(), "UNIT", "unit")
+
+
+def _unit_phrases(text: str, tokens: list[Token]) -> Iterator[Span]:
+    for token in tokens:
+        if token.lower not in unit_starters():
+            continue
+        if token.cyrillic:
+            end = _unit_name_after(text, tokens, token.index + 1)
+            if end > token.end:
+                yield Span(token.start, end, "UNIT", "unit")
+        else:
+            start = _unit_name_before(tokens, token.index)
+            if start < token.start:
+                yield Span(start, token.end, "UNIT", "unit")
+
+
+def _unit_name_after(text: str, tokens: list[Token], index: int) -> int:
+    end = tokens[index - 1].end
+    quoted = re.match(r"\s*[«\"“][^»\"”]{1,40}[»\"”]", text[end:])
+    if quoted:
+        end += quoted.end()
+        index = _next_token_after(tokens, end)
+    taken = 0
+    while index < len(tokens) and taken < 5:
+        token = tokens[index]
+        if not _joins(text, tokens[index - 1], token) or not (
+            token.lower in ("имени", "им") or token.capitalised or token.text.isupper() or token.text.isdigit()
+        ):
+            break
+        end, index, taken = token.end, index + 1, taken + 1
+    return end
+
+
+def _next_token_after(tokens: list[Token], offset: int) -> int:
+    return next((t.index for t in tokens if t.start >= offset), len(tokens))
+
+
+def _unit_name_before(tokens: list[Token], index: int) -> int:
+    start = tokens[index].start
+    for token in reversed(tokens[max(0, index - 3) : index]):
+        if not (token.capitalised or token.text.isupper()) or token.lower in common_english() - {"sever"}:
+            break
+        start = token.start
+    return start
+
+
+def _places_and_employers(text: str) -> Iterator[Span]:
+    for pattern in (_ADDRESS_RU, _HOUSE_RU, _ADDRESS_EN, _FLAT_EN):
+        for match in pattern.finditer(text):
+            yield Span(match.start(), match.end(), "PRIVATE_PLACE", "address")
+    for pattern in (_SETTLEMENT_RU, _VILLAGE_EN, _VILLAGE_AFTER_EN, _VENUE):
+        for match in pattern.finditer(text):
+            yield Span(match.start("n"), match.end("n"), "PRIVATE_PLACE", "place")
+    for match in _CHECHEN_SETTLEMENT.finditer(text):
+        yield Span(match.start(), match.end(), "PRIVATE_PLACE", "place")
+    for match in _COMPANY.finditer(text):
+        yield Span(match.start(), match.end(), "EMPLOYER", "employer")
+    for match in _EMPLOYER_CUE.finditer(text):
+        start, end = match.span("n")
+        value = text[start:end].rstrip(" ,.")
+        yield Span(start, start + len(value), "EMPLOYER", "employer")
+
+
+def _natasha(text: str, tokens: list[Token]) -> Iterator[Span]:
+    for entity in entities(text):
+        words = [t for t in tokens if entity.start <= t.start < entity.end]
+        if entity.kind == "PER":
+            words = _trim(words)
+            if words and not _trap(words, tokens) and not all(w.lower in _NOT_PERSONS for w in words):
+                yield Span(words[0].start, words[-1].end, "PERSON", "natasha", _roles(words))
+        elif entity.kind == "LOC":
+            yield Span(entity.start, entity.end, "PRIVATE_PLACE", "natasha")
+        else:
+            yield Span(entity.start, entity.end, "EMPLOYER", "natasha")
+
+
+def _trim(words: list[Token]) -> list[Token]:
+    """Drop ordinary words the network took into a name («Передайте Исламу»)."""
+    while words and _plain_word(words[0]):
+        words = words[1:]
+    while words and _plain_word(words[-1]):
+        words = words[:-1]
+    return words
+
+
+def _plain_word(token: Token) -> bool:
+    if _is_initial(token):
+        return False
+    if not token.cyrillic:
+        return token.lower in common_english() and not names.is_given_name(token.text)
+    if not word_is_known(token.lower):
+        return False
+    return not any({"Name", "Surn", "Patr"} & reading.tags for reading in parses(token.lower))
+
+
+def _persons_from_words(text: str, tokens: list[Token]) -> Iterator[Span]:
+    """Runs of capitalised words that the lexicons or the context say are a name."""
+    run: list[Token] = []
+    for token in tokens + [Token("", len(text), len(text), len(tokens), True)]:
+        if run and (not _joins(text, run[-1], token) or not _name_like(token)):
+            yield from _person_run(text, tokens, run)
+            run = []
+        if _name_like(token):
+            run.append(token)
+
+
+def _joins(text: str, left: Token, right: Token) -> bool:
+    between = text[left.end : right.start]
+    if _is_initial(left) or left.lower == "им":
+        return bool(re.fullmatch(r"\.?[ \t]*", between))
+    return not right.sentence_start and bool(re.fullmatch(r"[ \t]*", between))
+
+
+def _is_initial(token: Token) -> bool:
+    return len(token.text) == 1 and token.text.isupper()
+
+
+def _name_like(token: Token) -> bool:
+    return token.capitalised and not token.text.isdigit() and token.lower not in _NOT_PERSONS
+
+
+def _person_run(text: str, tokens: list[Token], run: list[Token]) -> Iterator[Span]:
+    """Split a run of capitalised words into the parts that are names."""
+    roles = [_role(t, tokens) for t in run]
+    start = 0
+    while start < len(run):
+        if roles[start] is None:
+            start += 1
+            continue
+        end = start
+        while end + 1 < len(run) and roles[end + 1] is not None:
+            end += 1
+        words = run[start : end + 1]
+        if _is_person(words, roles[start : end + 1], tokens):
+            yield Span(words[0].start, words[-1].end, "PERSON", "lexicon", _roles(words))
+        start = end + 1
+
+
+def _role(token: Token, tokens: list[Token]) -> str | None:
+    """What a capitalised word may be in a name; None if it is not part of one."""
+    if len(token.text) == 1 or (len(token.text) == 2 and token.text[1] == "."):
+        return "initial"
+    if _public_or_unit(token, tokens):
+        return None
+    if not token.cyrillic and token.lower in common_english():
+        # "Islam", "May", "Mark": a name only beside another part of one.
+        return "common_given" if names.is_given_name(token.text) else None
+    if names.is_given_name(token.text):
+        return "given"
+    if names.looks_like_patronymic(token.text):
+        return "patronymic"
+    if names.is_known_surname(token.text) or _unknown_word_like_surname(token):
+        return "surname"
+    if token.cyrillic and word_is_known(token.lower):
+        return None
+    return "unknown"
+
+
+def _unknown_word_like_surname(token: Token) -> bool:
+    # «Один» ends like a surname but is a word the dictionary knows.
+    return names.looks_like_surname(token.text) and not (token.cyrillic and word_is_known(token.lower))
+
+
+def _public_or_unit(token: Token, tokens: list[Token]) -> bool:
+    return bool(public_places().match_at(tokens, token.index) or units().match_at(tokens, token.index))
+
+
+def _is_person(words: list[Token], roles: list[str | None], tokens: list[Token]) -> bool:
+    kinds = set(roles)
+    if kinds <= {"initial", "common_given"}:
+        return _cued(words[0], tokens) and "common_given" in kinds
+    if kinds <= {"initial", "unknown", "common_given"}:
+        return _cued(words[0], tokens) or _mid_sentence_latin(words, roles)
+    if len(words) == 1 and _trap(words, tokens):
+        return False
+    if len(words) == 1 and words[0].sentence_start and roles[0] == "surname" and not words[0].cyrillic:
+        return _cued(words[0], tokens) or _verb_follows(words[0], tokens)
+    return True
+
+
+def _mid_sentence_latin(words: list[Token], roles: list[str | None]) -> bool:
+    # Two or more unknown capitalised Latin words in mid-sentence: a name the lexicons lack.
+    unknown = [w for w, r in zip(words, roles, strict=True) if r == "unknown"]
+    return len(unknown) >= 2 and not words[0].sentence_start and not any(w.cyrillic for w in words)
+
+
+def _cued(token: Token, tokens: list[Token]) -> bool:
+    if token.sentence_start:
+        return False
+    before = tokens[max(0, token.index - 2) : token.index]
+    return any(t.lower.rstrip(".") in _PERSON_CUES for t in before)
+
+
+def _verb_follows(token: Token, tokens: list[Token]) -> bool:
+    following = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+    return bool(following and following.lower in {"said", "told", "wrote", "called", "was", "is", "has", "had"})
+
+
+def _trap(words: list[Token], tokens: list[Token]) -> bool:
+    """A word such as «Надежда» or «Роза» opening a sentence, where it is most often the noun."""
+    if len(words) != 1 or not words[0].cyrillic or not words[0].sentence_start:
+        return False
+    readings_ = parses(words[0].lower)
+    if not readings_ or "Name" in readings_[0].tags or "NOUN" not in readings_[0].tags:
+        return False
+    if "anim" in readings_[0].tags:
+        return False
+    return not _past_verb_follows(words[0], tokens)
+
+
+def _past_verb_follows(token: Token, tokens: list[Token]) -> bool:
+    following = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+    if following is None:
+        return False
+    return any({"VERB", "past"} <= reading.tags for reading in parses(following.lower))
+
+
+def word_roles(words: list[Token]) -> tuple[tuple[str, str], ...]:
+    return _roles(words)
+
+
+def _roles(words: list[Token]) -> tuple[tuple[str, str], ...]:
+    return tuple((w.text, _word_role(w)) for w in words)
+
+
+def _word_role(token: Token) -> str:
+    if len(token.text) == 1 or (len(token.text) == 2 and token.text[1] == "."):
+        return "initial"
+    if names.looks_like_patronymic(token.text) and not names.is_given_name(token.text):
+        return "patronymic"
+    if names.is_given_name(token.text):
+        return "given"
+    if names.is_known_surname(token.text) or _unknown_word_like_surname(token):
+        return "surname"
+    return "unknown"
+
+
+__all__ = ["kept", "readings", "recognise", "word_roles"]

@@ -1,0 +1,148 @@
+"""Who each name mention is, and the pseudonym that stands for them.
+
+A mention's words are reduced to skeletons (names.py): given name and surname. A full mention
+("Ислама Дудаева", "Islam Dudayev") names an identity; a partial one ("Ислам", "Dudaev",
+"И. Дудаев") is attached to the one identity of the same document that fits it, else to the
+one identity of the whole batch that fits it, else it stands alone. The pseudonym is a keyed
+HMAC of the identity, so the same person gets the same pseudonym in every document and in
+both languages under one key, and pseudonyms made under two keys cannot be joined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from redaction import names
+
+# Sixteen consonants (one per half byte, so every letter is equally likely): a pseudonym can
+# never spell, or contain, a name.
+_ALPHABET = "BCDFGHJKLMNPRSTV"
+CODE_LENGTH = 5
+
+
+@dataclass(frozen=True)
+class Identity:
+    given: str = ""
+    surname: str = ""
+    initial: str = ""
+    # Which sexes the words allow; not part of the key (Дудаева may be either).
+    sexes: frozenset[str] = field(default=names.BOTH, compare=False)
+
+    @property
+    def full(self) -> bool:
+        return bool(self.given and self.surname)
+
+    def key(self) -> str:
+        return f"{self.given}|{self.surname}|{'' if self.full else self.initial}"
+
+
+def identity_of(parts: Iterable[tuple[str, str]]) -> Identity:
+    given = surname = initial = ""
+    unknown: list[str] = []
+    sexes = names.BOTH
+    for word, role in parts:
+        if role in ("given", "surname", "patronymic"):
+            sexes = (sexes & names.genders(word, role)) or sexes
+        if role == "given" and not given:
+            given = names.name_key(word)
+        elif role == "surname" and not surname:
+            surname = names.surname_key(word)
+        elif role == "initial" and not initial and not given:
+            initial = names.romanise(word)[:1]
+        elif role in ("unknown", "common_given"):
+            unknown.append(word)
+    return _fill_unknown(Identity(given, surname, initial, sexes), unknown)
+
+
+def _fill_unknown(identity: Identity, unknown: list[str]) -> Identity:
+    given, surname = identity.given, identity.surname
+    for word in unknown:
+        if not given and (surname or len(unknown) > 1):
+            given = names.name_key(word)
+        elif not surname:
+            surname = names.surname_key(word)
+    return Identity(given, surname, identity.initial, identity.sexes)
+
+
+def close(a: str, b: str) -> bool:
+    """The same skeleton, or one letter apart in a long one (a typo, Magomed/Magamed)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
+        return False
+    return _edit_distance_at_most_one(a, b)
+
+
+def _edit_distance_at_most_one(a: str, b: str) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] != b[j]:
+            edits += 1
+            if edits > 1:
+                return False
+            if len(a) == len(b):
+                i += 1
+            j += 1
+            continue
+        i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def fits(partial: Identity, full: Identity) -> bool:
+    if not partial.sexes & full.sexes:
+        return False
+    if partial.given and not close(partial.given, full.given):
+        return False
+    if partial.surname and not close(partial.surname, full.surname):
+        return False
+    if partial.initial and not full.given.startswith(partial.initial):
+        return False
+    return bool(partial.given or partial.surname)
+
+
+def fits_either_way(partial: Identity, full: Identity) -> bool:
+    """A lone word may be a given name or a surname: "Дудаев" alone, "Islam" alone."""
+    if not partial.sexes & full.sexes:
+        return False
+    if fits(partial, full):
+        return True
+    word = partial.given or partial.surname
+    return bool(word) and not partial.initial and (close(word, full.given) or close(word, full.surname))
+
+
+def resolve(partial: Identity, document: list[Identity], batch: list[Identity]) -> Identity:
+    if partial.full:
+        return _canonical(partial, batch)
+    for pool in (document, batch):
+        candidates = {full for full in pool if full.full and fits(partial, full)}
+        if len(candidates) == 1:
+            return _canonical(candidates.pop(), batch)
+        if not candidates:
+            candidates = {full for full in pool if full.full and fits_either_way(partial, full)}
+            if len(candidates) == 1:
+                return _canonical(candidates.pop(), batch)
+        if len(candidates) > 1:
+            return _canonical(min(candidates, key=Identity.key), batch)
+    return partial
+
+
+def _canonical(identity: Identity, batch: list[Identity]) -> Identity:
+    """One representative for full identities a letter apart (Magomed Dudaev / Magamed Dudaev)."""
+    similar = [
+        other
+        for other in batch
+        if other.full and close(other.given, identity.given) and close(other.surname, identity.surname)
+    ]
+    return min(similar or [identity], key=Identity.key)
+
+
+def pseudonym(identity: Identity, key: bytes) -> str:
+    digest = hmac.new(key, b"sp.person.v1|" + identity.key().encode(), hashlib.sha256).digest()
+    code = "".join(_ALPHABET[byte & 0x0F] for byte in digest[:CODE_LENGTH])
+    return f"[PERSON-{code}]"

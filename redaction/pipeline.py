@@ -1,0 +1,113 @@
+"""Redact a batch of documents: find, settle, spread what was learnt, resolve persons, replace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from redaction import names
+from redaction.entities import recognise, word_roles
+from redaction.people import Identity, identity_of, pseudonym, resolve
+from redaction.spans import KEPT, Span, settle
+from redaction.tokens import Token, common_english, tokenise
+
+PLACEHOLDERS = {"PRIVATE_PLACE": "[PLACE]"}
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+    lang: str | None = None
+
+
+@dataclass
+class Redacted:
+    id: str
+    text: str
+    pseudonyms: dict[str, str]
+    # What was removed, in the original's offsets, and what replaced each.
+    spans: list[Span] = field(default_factory=list)
+    replacements: list[str] = field(default_factory=list)
+
+
+def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
+    found = [settle(recognise(doc.text, doc.lang)) for doc in documents]
+    given, surnames = _name_words(documents, found)
+    found = [settle(spans + _spread(doc, spans, given, surnames)) for doc, spans in zip(documents, found, strict=True)]
+    identities = [[_identity(doc, span) for span in spans] for doc, spans in zip(documents, found, strict=True)]
+    batch = [identity for doc_ids in identities for identity in doc_ids if identity and identity.full]
+    return [
+        _render(doc, spans, ids, batch, key) for doc, spans, ids in zip(documents, found, identities, strict=True)
+    ]
+
+
+def _identity(doc: Document, span: Span) -> Identity | None:
+    if span.label != "PERSON":
+        return None
+    parts = span.parts or word_roles(tokenise(span.text(doc.text)))
+    return identity_of(parts)
+
+
+def _name_words(documents: Sequence[Document], found: list[list[Span]]) -> tuple[set[str], set[str]]:
+    """Skeletons of the given names and surnames found anywhere in the batch."""
+    given: set[str] = set()
+    surnames: set[str] = set()
+    for doc, spans in zip(documents, found, strict=True):
+        for span in spans:
+            if span.label != "PERSON":
+                continue
+            for word, role in span.parts or word_roles(tokenise(span.text(doc.text))):
+                if role == "given" and len(word) > 2:
+                    given.add(names.name_key(word))
+                elif role == "surname" and len(word) > 3:
+                    surnames.add(names.surname_key(word))
+    return given, surnames
+
+
+def _spread(doc: Document, spans: list[Span], given: set[str], surnames: set[str]) -> list[Span]:
+    """Every other capitalised word, in any case or script, that is a name found elsewhere."""
+    taken = spans
+    extra = []
+    for token in tokenise(doc.text):
+        if not token.capitalised or len(token.text) < 3 or _inside(token, taken) or _common(token):
+            continue
+        role = _spread_role(token, given, surnames)
+        if role:
+            extra.append(Span(token.start, token.end, "PERSON", "batch", ((token.text, role),)))
+    return extra
+
+
+def _spread_role(token: Token, given: set[str], surnames: set[str]) -> str:
+    if names.name_key(token.text) in given:
+        return "given"
+    if names.surname_key(token.text) in surnames:
+        return "surname"
+    return ""
+
+
+def _inside(token: Token, spans: Iterable[Span]) -> bool:
+    return any(span.start <= token.start and token.end <= span.end for span in spans)
+
+
+def _common(token: Token) -> bool:
+    return not token.cyrillic and token.lower in common_english() and not names.is_given_name(token.text)
+
+
+def _render(doc: Document, spans: list[Span], ids: list[Identity | None], batch: list[Identity], key: bytes) -> Redacted:
+    document_ids = [identity for identity in ids if identity and identity.full]
+    text = doc.text
+    mapping: dict[str, str] = {}
+    removed = []
+    for span, identity in sorted(zip(spans, ids, strict=True), key=lambda pair: -pair[0].start):
+        if span.label in KEPT:
+            continue
+        if identity is not None:
+            replacement = pseudonym(resolve(identity, document_ids, batch), key)
+            mapping[span.text(doc.text)] = replacement
+        else:
+            replacement = PLACEHOLDERS.get(span.label, f"[{span.label}]")
+        text = text[: span.start] + replacement + text[span.end :]
+        removed.append((span, replacement))
+    removed.reverse()
+    return Redacted(doc.id, text, dict(sorted(mapping.items())), [s for s, _ in removed], [r for _, r in removed])
