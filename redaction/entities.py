@@ -39,7 +39,7 @@ _ADDRESS_RU = re.compile(
     r"\b(?:улиц[аеуы]й?|проспект[аеу]?|переул(?:ок|ке|ка)|бульвар[аеу]?|шоссе|набережн(?:ая|ой|ую)|"
     r"площад(?:ь|и)|микрорайон[аеу]?|квартал[аеу]?)\s+)"
     r"(?:имени\s+|им\.\s?)?(?:[«\"]?[А-ЯЁ0-9][\w.\-]*[»\"]?(?:\s+[А-ЯЁ][\w\-]*)?)"
-    r"(?:,?\s*(?:д\.|дом[аеу]?)\s*№?\s*\d+[а-яА-Я]?(?:\s*[/к]\s*\d+)?)?"
+    r"(?:,?\s*(?:(?:д\.|дом[аеу]?)\s*№?\s*)?\d+[а-яА-Я]?(?:\s*[/к]\s*\d+)?)?"
     r"(?:,?\s*(?:корп\.|корпус|стр\.)\s*\d+)?"
     r"(?:,?\s*(?:кв\.|квартир[аеуы])\s*№?\s*\d+)?",
 )
@@ -50,8 +50,8 @@ _SETTLEMENT_RU = re.compile(
     r"(?P<n>[А-ЯЁ][\w\-]*(?:[\s\-][А-ЯЁ][\w\-]*)?)"
 )
 _CHECHEN_SETTLEMENT = re.compile(
-    r"\b(?:[А-ЯЁ][а-яё]+-?(?:[Юю]рт\w*|[Мм]артан\w*|[Ээ]вл\w*|[Кк]ала\w*)|"
-    r"[A-Z][a-z]+-?(?:[Yy]urt|[Mm]artan|[Ee]vl|[Kk]ala))\b"
+    r"\b(?:[А-ЯЁ][а-яё]+-?(?:[Юю]рт\w*|[Мм]артан\w*|[Ээ]вл\w*)|"
+    r"[A-Z][a-z]+-?(?:[Yy]urt|[Mm]artan|[Ee]vl))\b"
 )
 _ADDRESS_EN = re.compile(
     r"\b(?:\d+[A-Za-z]?,?\s+)?(?:[A-Z][\w\-']+\s+){1,3}(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Lane|Boulevard|"
@@ -62,19 +62,64 @@ _FLAT_EN = re.compile(r"\b(?:flat|apartment|apt\.?|house|building)\s+(?:No\.?\s*
 _VILLAGE_EN = re.compile(r"\b(?:village|town|settlement|hamlet)\s+of\s+(?P<n>[A-Z][\w\-']+(?:[\s\-][A-Z][\w\-']+)?)")
 _VILLAGE_AFTER_EN = re.compile(r"\b(?P<n>[A-Z][\w\-']+(?:-[A-Z][\w\-']+)?)\s+(?:village|settlement)\b")
 _VENUE = re.compile(
-    r"\b(?:кафе|ресторан\w*|бар[аеу]?|клуб[аеу]?|магазин\w*|салон\w*|кофейн\w+|гостиниц\w+|отел[ьяею]\w*|"
+    r"\b(?:мечет[ьиюей]|джума-мечет[ьиюей]|церкв[иьюей]|храм[аеу]?|mosque|church|parish|кафе|автосервис\w*|"
+    r"автомойк\w*|шиномонтаж\w*|салон\w*\s+связи|аптек\w*|парикмахерск\w*|ателье|пекарн\w*|мастерск\w*|"
+    r"киоск\w*|склад\w*|офис\w*|garage|bookshop|bakery|pharmacy|workshop|librairie|boulangerie|ресторан\w*|бар[аеу]?|клуб[аеу]?|магазин\w*|салон\w*|кофейн\w+|гостиниц\w+|отел[ьяею]\w*|"
     r"хостел\w*|сауна|сауне|спортзал\w*|café|cafe|restaurant|bar|club|shop|store|salon|hotel|hostel|gym)\s+"
-    r"(?P<n>[«\"“][^»\"”]{1,40}[»\"”]|[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*)?)"
+    r"(?P<n>(?:св\.\s*|St\.?\s+|du\s+|de\s+la\s+|des\s+)?(?:[«\"“][^»\"”]{1,40}[»\"”]|[A-ZА-ЯЁ][\w\-'’]*"
+    r"(?:\s+[A-ZА-ЯЁ][\w\-'’]*)?))"
+)
+_NUMBERED_PLACE = re.compile(
+    r"\b(?:школ[аеуыой]{1,2}|гимнази[яиюей]|лице[йяюем]|детск\w+\s+сад\w*|больниц[аеуыей]|поликлиник[аеуи]|"
+    r"колони[яиюей]|СИЗО|ИК|school|hospital|clinic|kindergarten|gymnasium|colony)\s*(?:№|No\.?|number|N)\s*\d+",
+    re.IGNORECASE,
+)
+_STREET_BEFORE = re.compile(
+    r"\b[А-ЯЁ][а-яё]+(?:ом|ой|ая|ий|ый|ое|ую|ого|ому|ем)\s+(?:проспект\w*|улиц\w+|переул\w+|бульвар\w*|шоссе|"
+    r"набережн\w+|площад[ьи]\w*)(?:,?\s*(?:д\.|дом)?\s*\d+[а-я]?)?"
+)
+_GERMAN_STREET = re.compile(
+    r"\b(?:[A-ZÄÖÜ][\wäöüß\-]*\s+(?:Straße|Strasse|Gasse|Weg|Platz|Allee|Damm|Ring|Ufer)|[A-ZÄÖÜ][\wäöüß\-]*(?:straße|strasse|gasse|weg|platz|allee|damm|ring|ufer|chaussee|laan|gatan|vägen|"
+    r"straat|gracht|rue|ulica))(?:\s+\d+[a-z]?)?(?:,?\s*(?:flat|apartment|apt\.?|Wohnung|Whg\.?)\s*\d+)?\b"
 )
 _COMPANY = re.compile(
     r"(?:\b(?:ООО|ОАО|ЗАО|ПАО|АО|ИП|ГУП|МУП|ГБУ|ФГУП|LLC|Ltd|GmbH|Inc|JSC|OOO)\.?\s*)"
     r"(?:[«\"“][^»\"”]{1,50}[»\"”]|[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*){0,2})"
 )
 _EMPLOYER_CUE = re.compile(
-    r"\b(?:работа(?:л|ла|ли|ет|ю|ешь)|трудил(?:ся|ась)|подрабатыва\w+|устроил(?:ся|ась)|служил|"
-    r"работу|работы|works?|worked|working|employed|job|employee|employer|intern(?:ed)?)\s+"
-    r"(?:(?:в|во|на|у|at|for|in|by|with)\s+)(?:(?:the|a|an|местн\w+|одн\w+)\s+)?"
-    r"(?P<n>(?:[а-яa-z]+\s+){0,2}?[«\"“][^»\"”]{1,50}[»\"”]|(?:[A-ZА-ЯЁ][\w\-&.']*\s*){1,4})"
+    r"\b(?:работа(?:л|ла|ли|ет|ю|ешь)|трудил(?:ся|ась)|подрабатыва\w+|устроил(?:ся|ась)|служил|учил(?:ся|ась)|"
+    r"учится|студент\w*|работу|работы|works?|worked|working|employed|job|employee|employer|intern(?:ed)?|"
+    r"studies|studied|studying|student|teaches|taught|volunteers?|volunteered|owner|owns|director|manager|head|"
+    r"владел\w*|владеет|директор\w*|хозя\w+|руководител\w*)"
+    r"(?:\s+(?:as\s+)?(?:an?\s+)?[a-zа-яё\-]+(?:\s+[a-zа-яё\-]+){0,3}?)?\s+"
+    r"(?:(?:в|во|на|у|at|for|in|by|with|of)\s+)(?:(?:the|a|an|местн\w+|одн\w+)\s+)?"
+    r"(?P<n>(?:[а-яa-z\-]+\s+){0,2}?[«\"“][^»\"”]{1,50}[»\"”]|[A-ZА-ЯЁ][\w\-&']*(?:[ \t]+[A-ZА-ЯЁ][\w\-&']*){0,3})"
+)
+_UNIT_NAME = re.compile(
+    r"\b(?:ГУ\s+МВД|О?МВД|ОВД|УМВД|РОВД|ГОВД|УВД|У?ФСБ|СУ\s+СК|СК|ОМОН|СОБР|ППСП?(?:-\d)?|УФСИН|ГИБДД|ЦПЭ|"
+    r"Росгвардии|Росгвардия)"
+    r"(?:\s*[«\"“][^»\"”]{1,30}[»\"”])?(?:\s+России)?"
+    r"(?:\s+по\s+(?:г\.\s*|городу\s+)?[А-ЯЁ][\w\-]*(?:\s+(?:району|округу|области|краю|[Рр]еспублике))?)?"
+)
+_DISTRICT = re.compile(
+    r"\b(?:[А-ЯЁ][а-яё\-]+(?:ский|ской|ском|ского|скому|ским|цкий|цкого|цком|цкому)\s+(?:район|округ)\w*|"
+    r"[A-Z][a-z\-]+\s+(?:[Dd]istrict|[Rr]aion))\b"
+)
+_INSTITUTION_RU = re.compile(
+    r"\b[А-ЯЁ][а-яё\-]+(?:ого|ой|ый|ий|ая|ом|ую|ому|ым|ое)\s+(?:[а-яё\-]+(?:ого|ой|ый|ий|ая|ом|ую|ому|ым|ое)\s+){0,3}"
+    r"(?:университет|больниц|институт|колледж|академи|техникум|завод|комбинат|банк|рын[оке]|школ|лице|"
+    r"гимнази|фабрик|компани|училищ|поликлиник|клиник|центр|предприяти)\w*"
+    r"(?:\s+[а-яё]+(?:а|и|ы|ов|ей|ия|ии|ого|ой))?"
+)
+_INSTITUTION_EN = re.compile(
+    r"\b(?:[A-Z][\w\-']+\s+){1,4}(?:University|Hospital|Institute|College|Academy|School|Clinic|Factory|Plant|Bank|"
+    r"Market|Company|Towers|Tower|Mall|Plaza|Hotel|Restaurant|Café|Cafe|Garage|Workshop|Store|Shop)\b"
+)
+_NICKNAME = re.compile(
+    r"(?:по\s+(?:кличке|прозвищу)|кличка|прозвище|позывной|позывным|nicknamed|nickname|known\s+as|goes\s+by|"
+    r"call\s+sign)\s*[:—–-]?\s*(?P<n>[«\"“][^»\"”]{1,30}[»\"”]|[A-ZА-ЯЁ][\w\-]+)|"
+    r"(?:зовут|звали|называют|называли|прозвали|call(?:ed|s)?\s+him|call(?:ed|s)?\s+her)\s+(?:ещё\s+|еще\s+)?"
+    r"(?P<q>[«\"“][^»\"”]{1,30}[»\"”])"
 )
 _UNIT_POSSESSIVE = re.compile(
     r"\b[A-Z][a-z]+['’]s\s+(?:police|regiment|battalion|men|forces|guards|security|people|unit|troops)\b"
@@ -105,6 +150,10 @@ def kept(text: str, tokens: list[Token]) -> Iterator[Span]:
     yield from _unit_phrases(text, tokens)
     for match in _UNIT_POSSESSIVE.finditer(text):
         yield Span(match.start(), match.end(), "UNIT", "unit")
+    for match in _UNIT_NAME.finditer(text):
+        yield Span(match.start(), match.end(), "UNIT", "unit-name")
+    for match in _DISTRICT.finditer(text):
+        yield Span(match.start(), match.end(), "PUBLIC_PLACE", "district")
 
 
 def _unit_phrases(text: str, tokens: list[Token]) -> Iterator[Span]:
@@ -155,13 +204,21 @@ def _places_and_employers(text: str) -> Iterator[Span]:
     for pattern in (_ADDRESS_RU, _HOUSE_RU, _ADDRESS_EN, _FLAT_EN):
         for match in pattern.finditer(text):
             yield Span(match.start(), match.end(), "PRIVATE_PLACE", "address")
-    for pattern in (_SETTLEMENT_RU, _VILLAGE_EN, _VILLAGE_AFTER_EN, _VENUE):
+    for pattern in (_SETTLEMENT_RU, _VILLAGE_EN, _VILLAGE_AFTER_EN, _VENUE, _NUMBERED_PLACE):
         for match in pattern.finditer(text):
-            yield Span(match.start("n"), match.end("n"), "PRIVATE_PLACE", "place")
+            yield Span(match.start(), match.end(), "PRIVATE_PLACE", "place")
+    for match in _STREET_BEFORE.finditer(text):
+        yield Span(match.start(), match.end(), "PRIVATE_PLACE", "street-shape")
+    for match in _GERMAN_STREET.finditer(text):
+        yield Span(match.start(), match.end(), "PRIVATE_PLACE", "address")
     for match in _CHECHEN_SETTLEMENT.finditer(text):
-        yield Span(match.start(), match.end(), "PRIVATE_PLACE", "place")
-    for match in _COMPANY.finditer(text):
-        yield Span(match.start(), match.end(), "EMPLOYER", "employer")
+        yield Span(match.start(), match.end(), "PRIVATE_PLACE", "settlement-shape")
+    for match in _NICKNAME.finditer(text):
+        start, end = match.span("n") if match.group("n") else match.span("q")
+        yield Span(start, end, "PERSON", "nickname", ((text[start:end].strip("«»\"“”"), "unknown"),))
+    for pattern in (_COMPANY, _INSTITUTION_RU, _INSTITUTION_EN):
+        for match in pattern.finditer(text):
+            yield Span(match.start(), match.end(), "EMPLOYER", "company")
     for match in _EMPLOYER_CUE.finditer(text):
         start, end = match.span("n")
         value = text[start:end].rstrip(" ,.")
@@ -214,12 +271,17 @@ def _persons_from_words(text: str, tokens: list[Token]) -> Iterator[Span]:
 def _joins(text: str, left: Token, right: Token) -> bool:
     between = text[left.end : right.start]
     if _is_initial(left) or left.lower == "им":
-        return bool(re.fullmatch(r"\.?[ \t]*", between))
+        return bool(re.fullmatch(r"\.?-?[ \t]*", between))
     return not right.sentence_start and bool(re.fullmatch(r"[ \t]*", between))
 
 
 def _is_initial(token: Token) -> bool:
     return len(token.text) == 1 and token.text.isupper()
+
+
+def _followed_by_period(token: Token, tokens: list[Token]) -> bool:
+    # «И. Дудаев» has an initial; «С Тимировым», «Я Руслан» have a preposition and a pronoun.
+    return token.period_after
 
 
 def _name_like(token: Token) -> bool:
@@ -237,16 +299,35 @@ def _person_run(text: str, tokens: list[Token], run: list[Token]) -> Iterator[Sp
         end = start
         while end + 1 < len(run) and roles[end + 1] is not None:
             end += 1
-        words = run[start : end + 1]
-        if _is_person(words, roles[start : end + 1], tokens):
+        words, word_roles_ = _trim_run(run[start : end + 1], roles[start : end + 1])
+        if words and _is_person(words, word_roles_, tokens):
             yield Span(words[0].start, words[-1].end, "PERSON", "lexicon", _roles(words))
         start = end + 1
 
 
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday".split()
+)
+
+
+def _trim_run(words: list[Token], roles: list[str | None]) -> tuple[list[Token], list[str | None]]:
+    """Drop a month beside a name ("6 April Beslan Gerikhanov") and a title opening a sentence."""
+    strong = {"given", "surname", "patronymic"}
+    while len(words) > 1 and words[0].lower in _CALENDAR and strong & set(roles[1:]):
+        words, roles = words[1:], roles[1:]
+    while len(words) > 1 and words[-1].lower in _CALENDAR and strong & set(roles[:-1]):
+        words, roles = words[:-1], roles[:-1]
+    if len(words) > 1 and words[0].sentence_start and roles[0] == "unknown" and roles[1] == "given":
+        if not words[0].cyrillic:
+            words, roles = words[1:], roles[1:]
+    return words, roles
+
+
 def _role(token: Token, tokens: list[Token]) -> str | None:
     """What a capitalised word may be in a name; None if it is not part of one."""
-    if len(token.text) == 1 or (len(token.text) == 2 and token.text[1] == "."):
-        return "initial"
+    if len(token.text) == 1:
+        return "initial" if _followed_by_period(token, tokens) else None
     if _public_or_unit(token, tokens):
         return None
     if not token.cyrillic and token.lower in common_english():
@@ -259,6 +340,9 @@ def _role(token: Token, tokens: list[Token]) -> str | None:
     if names.is_known_surname(token.text) or _unknown_word_like_surname(token):
         return "surname"
     if token.cyrillic and word_is_known(token.lower):
+        # Russian capitalises names only: «Лыковой» in mid-sentence is Лыкова, not bast.
+        if not token.sentence_start and names.looks_like_surname(token.text):
+            return "surname"
         return None
     return "unknown"
 
@@ -273,16 +357,21 @@ def _public_or_unit(token: Token, tokens: list[Token]) -> bool:
 
 
 def _is_person(words: list[Token], roles: list[str | None], tokens: list[Token]) -> bool:
-    kinds = set(roles)
-    if kinds <= {"initial", "common_given"}:
-        return _cued(words[0], tokens) and "common_given" in kinds
-    if kinds <= {"initial", "unknown", "common_given"}:
-        return _cued(words[0], tokens) or _mid_sentence_latin(words, roles)
+    strong = sum(role in ("given", "surname", "patronymic") for role in roles)
+    weak = roles.count("common_given")
+    unknown = [w for w, r in zip(words, roles, strict=True) if r == "unknown"]
+    if strong == 0 and weak == 0 and not unknown:
+        return False
     if len(words) == 1 and _trap(words, tokens):
         return False
     if len(words) == 1 and words[0].sentence_start and roles[0] == "surname" and not words[0].cyrillic:
         return _cued(words[0], tokens) or _verb_follows(words[0], tokens)
-    return True
+    if strong or (weak and unknown) or _cued(words[0], tokens):
+        return True
+    # A Cyrillic word the dictionary does not know, capitalised: a name (Ширвани).
+    if any(w.cyrillic and not word_is_known(w.lower) for w in unknown):
+        return True
+    return _mid_sentence_latin(words, roles)
 
 
 def _mid_sentence_latin(words: list[Token], roles: list[str | None]) -> bool:
@@ -306,6 +395,8 @@ def _verb_follows(token: Token, tokens: list[Token]) -> bool:
 def _trap(words: list[Token], tokens: list[Token]) -> bool:
     """A word such as «Надежда» or «Роза» opening a sentence, where it is most often the noun."""
     if len(words) != 1 or not words[0].cyrillic or not words[0].sentence_start:
+        return False
+    if not word_is_known(words[0].lower):
         return False
     readings_ = parses(words[0].lower)
     if not readings_ or "Name" in readings_[0].tags or "NOUN" not in readings_[0].tags:
@@ -331,13 +422,15 @@ def _roles(words: list[Token]) -> tuple[tuple[str, str], ...]:
 
 
 def _word_role(token: Token) -> str:
-    if len(token.text) == 1 or (len(token.text) == 2 and token.text[1] == "."):
+    if len(token.text) == 1:
         return "initial"
+    if not token.cyrillic and token.lower in common_english():
+        return "common_given"
     if names.looks_like_patronymic(token.text) and not names.is_given_name(token.text):
         return "patronymic"
     if names.is_given_name(token.text):
         return "given"
-    if names.is_known_surname(token.text) or _unknown_word_like_surname(token):
+    if names.is_known_surname(token.text) or names.looks_like_surname(token.text):
         return "surname"
     return "unknown"
 

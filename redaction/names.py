@@ -31,7 +31,7 @@ _FOLDS = (
     ("tsch", "h"), ("shch", "s"), ("dsch", "z"), ("sch", "s"), ("dzh", "z"), ("tch", "h"),
     ("dj", "z"), ("zh", "z"), ("kh", "h"), ("ch", "h"), ("sh", "s"), ("ts", "c"), ("tz", "c"),
     ("ou", "u"), ("ph", "f"), ("ck", "k"), ("w", "v"), ("x", "h"), ("q", "k"), ("j", "i"),
-    ("y", "i"),
+    ("y", "i"), ("z", "s"),
 )  # fmt: skip
 _VOWELS = "aeiou"
 _GLIDE = re.compile(r"(?<=[aeiou])i(?=[aeiou])")
@@ -57,9 +57,15 @@ def fold(latin: str) -> str:
 
 
 def skeleton(word: str) -> str:
-    """The spelling-independent key of one word of a name (given names: its canonical form's)."""
-    key = fold(romanise(word))
-    return _variants().get(key, key)
+    """The spelling-independent key of one word of a name (given names: its canonical form's).
+
+    A compound name is keyed part by part: Саьид-Мохьмад and Said-Magomed agree.
+    """
+    parts = [fold(romanise(part)) for part in re.split(r"[-‐‑]", word) if part]
+    whole = "".join(parts)
+    if whole in _variants():
+        return _variants()[whole]
+    return "".join(_variants().get(part, part) for part in parts)
 
 
 def surname_skeleton(word: str) -> str:
@@ -113,15 +119,25 @@ def patronymics() -> frozenset[str]:
 
 
 _RU_SURNAME = re.compile(
-    r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|цкий|ская|цкая|енко|швили|дзе|ян|янц|ук|юк|ич|"
-    r"аев|иев|уев|оев|аева|иева|уева|оева)$"
+    r"(?:(?:ов|ев|ёв|ин|ын)(?:а|у|ым|ой|ом|е|ых|ою)?|(?:ск|цк)(?:ий|ая|ой|ую|им|ом|ого|ому|ая)|енко|швили|дзе|"
+    r"ян|янц|ук|юк|ич)$"
 )
 _RU_PATRONYMIC = re.compile(r"(?:ович|евич|ич|овна|евна|ична|инична)$")
 _LATIN_SURNAME = re.compile(
     r"(?:ov|ev|yev|iev|aev|in|yn|ova|eva|yeva|ina|sky|ski|skiy|skii|skaya|enko|shvili|dze|yan|ian|uk|"
-    r"off|ow|ew|ewa|owa|jew|jewa|ine)$"
+    r"off|eff|ieff|ow|ew|ewa|owa|jew|jewa|ine)$"
 )
 _LATIN_PATRONYMIC = re.compile(r"(?:ovich|evich|ovych|ovna|evna|ichna|owitsch|ewitsch)$")
+
+
+_SURNAME_CASES = re.compile(r"(ов|ев|ин|ын)(?:а|у|ым|ой|ом|е|ых|ою)$")
+_ADJECTIVE_SURNAME_CASES = re.compile(r"(ск|цк)(?:ая|ой|ую|им|ом|ого|ому)$")
+
+
+def _surname_nominative(lowered: str) -> str:
+    """A surname the dictionary lacks, put in the masculine nominative by its ending (Лыковой: лыков)."""
+    lowered = _SURNAME_CASES.sub(r"\1", lowered)
+    return _ADJECTIVE_SURNAME_CASES.sub(r"\1ий", lowered)
 
 
 def looks_like_surname(word: str) -> bool:
@@ -155,7 +171,7 @@ def lemma(word: str, role: str = "given") -> str:
             if wanted in reading.tags:
                 return reading.lemma
     if role == "surname" and _RU_SURNAME.search(lowered):
-        return lowered
+        return _surname_nominative(lowered)
     for reading in readings:
         if "NOUN" in reading.tags and "anim" in reading.tags:
             return reading.lemma
@@ -165,8 +181,30 @@ def lemma(word: str, role: str = "given") -> str:
 def is_given_name(word: str) -> bool:
     lowered = word.lower().replace("ё", "е")
     if re.search("[а-я]", lowered):
-        return lemma(word) in cyrillic_given_names() or lowered in cyrillic_given_names()
+        # A compound the lists lack (Саьид-Мохьмад) is known by its parts' skeleton.
+        return given_lemma(word) is not None or ("-" in lowered and skeleton(lowered) in given_names())
     return skeleton(lemma(word)) in given_names()
+
+
+_CASE_ENDINGS = ("ом", "ем", "ым", "ой", "ей", "ою", "у", "а", "е", "ы", "и", "ю", "я")
+
+
+def given_lemma(word: str) -> str | None:
+    """The nominative of a Russian given name, also of one the dictionary lacks (Мовсаром: мовсар)."""
+    lowered = word.lower().replace("ё", "е")
+    known = cyrillic_given_names()
+    for candidate in (lemma(word), lowered):
+        if candidate in known:
+            return candidate
+    if _RU_SURNAME.search(lowered):
+        return None
+    for ending in _CASE_ENDINGS:
+        if lowered.endswith(ending) and len(lowered) > len(ending) + 2:
+            stem = lowered[: -len(ending)]
+            for candidate in (stem, stem + "а", stem + "я", stem + "й", stem + "ь"):
+                if candidate in known:
+                    return candidate
+    return None
 
 
 def is_known_surname(word: str) -> bool:
@@ -179,7 +217,7 @@ def surname_key(word: str) -> str:
 
 def name_key(word: str) -> str:
     """The skeleton of one word of a name after putting it in the nominative."""
-    return skeleton(lemma(word))
+    return skeleton(given_lemma(word) or lemma(word))
 
 
 BOTH = frozenset({"m", "f"})

@@ -32,7 +32,7 @@ _APPS = (
     r"username|user\s?name|nickname|nick|handle|ник\w*|логин\w*|аккаунт\w*|account|юзернейм\w*)"
 )
 _APP_HANDLE = re.compile(
-    rf"\b{_APPS}\s*(?:[:—–-]|is|как|под\s+ником)?\s*[«\"']?(?P<h>@?[A-Za-z][A-Za-z0-9_.]{{2,31}}[A-Za-z0-9_])",
+    rf"\b{_APPS}\s*(?:[:—–-]|is|как|под\s+ником)?\s*[«\"']?(?!{_APPS}\b)(?P<h>@?[A-Za-z][A-Za-z0-9_.]{{2,31}}[A-Za-z0-9_])",
     re.IGNORECASE,
 )
 _PLATE_LETTERS = "АВЕКМНОРСТУХABEKMHOPCTYX"
@@ -53,11 +53,19 @@ _DOCUMENT_CUE = re.compile(
     r"(?:паспорт\w*|серии|серия|загранпаспорт\w*|удостоверени\w*|уголовно\w*\s+дел\w*|\bдел[оау]\b|"
     r"\bдела\b|протокол\w*|постановлени\w*|ИНН|СНИЛС|ОГРН|полис\w*|сч[её]т\w*|карт[аыуе]\w*|"
     r"passport|\bID\b|identity\s+card|case|file|record|account|card|licen[cs]e|permit|visa|виз[аыу]|"
-    r"№|\bNo\.|\bN\s?o\b|#)\s*(?:номер|number|no\.?|№|N)?\s*[:.]?\s*"
+    r"reference|\bref\b|регистрационн\w+|"
+    r"номер\w*|number|№|\bNo\.|\bN\s?o\b|#)\s*(?:номер\w*|number|no\.?|№|N)?\s*[:.]?\s*"
     r"(?P<d>(?:[A-ZА-ЯЁ]{1,4}[\s\-]?)?\d[\d\s\-/.]{3,}\d(?:[\s\-/][A-ZА-ЯЁ]{1,4}\d*)?)",
     re.IGNORECASE,
 )
 _LONG_NUMBER = re.compile(r"(?<![\d\w])\d{8,}(?![\d\w])")
+# Case and file numbers: digits joined by a hyphen or slash, maybe after a short code
+# (45123/17, 7234561-160, UCI 1109-4567); a range of years (2017-2018) is not one.
+_FILE_NUMBER = re.compile(r"(?<![\w/.\-])(?:[A-ZА-ЯЁ]{1,4}[\s\-]?)?\d{3,}(?:[\-/]\d{2,})+(?![\w/\-])")
+_YEAR_RANGE = re.compile(r"(?:19|20)\d{2}[\-/](?:19|20)?\d{2}")
+_FOREIGN_PLATE = re.compile(
+    r"(?<![\w\-])(?:[A-ZÄÖÜ]{1,3}-[A-Z]{1,2}\s?\d{1,4}[EH]?|[A-Z]{2}-\d{3}-[A-Z]{2})(?![\w\-])"
+)
 _MONTHS_RU = (
     r"(?:январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[яй]|июн[ья]|июл[ья]|августа?|сентябр[ья]|октябр[ья]|"
     r"ноябр[ья]|декабр[ья])"
@@ -78,8 +86,11 @@ _DOB_CUE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_OF_BIRTH = re.compile(
-    r"(?<!\d)(?P<d>(?:19|20)\d{2})\s*(?:г\.?\s?р\.?|года\s+рождения|г\.\s*рождения|гр\.|year\s+of\s+birth)",
+    rf"(?<![\d.])(?P<d>{_DATE}|\d{{2}}(?:-?(?:го|года|г\.))?)\s*(?:г\.?\s?р\.?|рождения|г\.\s*рождения|гр\.|year\s+of\s+birth)",
     re.IGNORECASE,
+)
+_PASSPORT_PARTS = re.compile(
+    r"(?:серия|серии)\s*(?P<s>\d{2}\s?\d{2})\s*(?:,\s*)?(?:№|номер|н\.)\s*(?P<n>\d{6})", re.IGNORECASE
 )
 _AGE_BORN = re.compile(r"\((?:b\.|р\.)\s*(?P<d>(?:19|20)\d{2})\)", re.IGNORECASE)
 
@@ -130,13 +141,19 @@ def plates(text: str) -> Iterator[Span]:
         if all(ch.isupper() for ch in letters) or all(ch.islower() for ch in letters):
             yield Span(match.start(), match.end(), "PLATE", "plate")
     yield from _group(_PLATE_CUE, "p", "PLATE", "plate")(text)
+    yield from _whole(_FOREIGN_PLATE, "PLATE", "plate")(text)
 
 
 def documents(text: str) -> Iterator[Span]:
     yield from _whole(_CARD, "DOCUMENT", "card")(text)
     yield from _whole(_PASSPORT, "DOCUMENT", "passport")(text)
     yield from _whole(_IBAN, "DOCUMENT", "account")(text)
+    for match in _PASSPORT_PARTS.finditer(text):
+        yield Span(match.start("s"), match.end("n"), "DOCUMENT", "account")
     yield from _whole(_LONG_NUMBER, "DOCUMENT", "number")(text)
+    for match in _FILE_NUMBER.finditer(text):
+        if not _YEAR_RANGE.fullmatch(match.group()):
+            yield Span(match.start(), match.end(), "DOCUMENT", "number")
     for span in _group(_DOCUMENT_CUE, "d", "DOCUMENT", "document")(text):
         if _digits(span, text) >= 4:
             yield span

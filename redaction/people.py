@@ -36,7 +36,11 @@ class Identity:
         return bool(self.given and self.surname)
 
     def key(self) -> str:
-        return f"{self.given}|{self.surname}|{'' if self.full else self.initial}"
+        if self.full:
+            # Unordered: a foreign name whose words the lexicons read the other way round
+            # ("Харпер" taken for a given name) is still the same person.
+            return "|".join(sorted((self.given, self.surname)))
+        return f"{self.given}|{self.surname}|{self.initial}"
 
 
 def identity_of(parts: Iterable[tuple[str, str]]) -> Identity:
@@ -59,6 +63,10 @@ def identity_of(parts: Iterable[tuple[str, str]]) -> Identity:
 
 def _fill_unknown(identity: Identity, unknown: list[str]) -> Identity:
     given, surname = identity.given, identity.surname
+    if not given and not surname and len(unknown) == 1 and not names.looks_like_surname(unknown[0]):
+        # A lone word the lexicons lack and that does not end like a surname: most often a
+        # given name (Мохьмад-Салах, Ширвани).
+        return Identity(names.name_key(unknown[0]), "", identity.initial, identity.sexes)
     for word in unknown:
         if not given and (surname or len(unknown) > 1):
             given = names.name_key(word)
@@ -128,7 +136,8 @@ def resolve(partial: Identity, document: list[Identity], batch: list[Identity]) 
             if len(candidates) == 1:
                 return _canonical(candidates.pop(), batch)
         if len(candidates) > 1:
-            return _canonical(min(candidates, key=Identity.key), batch)
+            # The person most often named in the batch is the likelier one.
+            return _canonical(max(candidates, key=lambda full: (batch.count(full), full.key())), batch)
     return partial
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
     given, surnames = _name_words(documents, found)
     found = [settle(spans + _spread(doc, spans, given, surnames)) for doc, spans in zip(documents, found, strict=True)]
     identities = [[_identity(doc, span) for span in spans] for doc, spans in zip(documents, found, strict=True)]
+    _link_nicknames(documents, found, identities)
     batch = [identity for doc_ids in identities for identity in doc_ids if identity and identity.full]
     return [
         _render(doc, spans, ids, batch, key) for doc, spans, ids in zip(documents, found, identities, strict=True)
@@ -49,6 +51,40 @@ def _identity(doc: Document, span: Span) -> Identity | None:
     return identity_of(parts)
 
 
+_NICKNAME_REACH = 60
+
+
+def _link_nicknames(documents: Sequence[Document], found: list[list[Span]], identities: list[list[Identity | None]]) -> None:
+    """A nickname takes the identity of the name it was given to ("Сулейман Цакаев, его ещё зовут
+    «Шериф»"), here and wherever else the batch uses it alone ("Sheriff")."""
+    linked: dict[str, Identity] = {}
+    for doc, spans, ids in zip(documents, found, identities, strict=True):
+        for index, span in enumerate(spans):
+            owner = _named_before(doc.text, spans, ids, index) if span.source == "nickname" else None
+            if owner is not None:
+                ids[index] = owner
+                linked[_nickname_key(doc.text, span)] = owner
+    for doc, spans, ids in zip(documents, found, identities, strict=True):
+        for index, span in enumerate(spans):
+            if span.label == "PERSON" and len(span.parts) <= 1 and _nickname_key(doc.text, span) in linked:
+                ids[index] = linked[_nickname_key(doc.text, span)]
+
+
+def _named_before(text: str, spans: list[Span], ids: list[Identity | None], index: int) -> Identity | None:
+    start = spans[index].start
+    for earlier in range(index - 1, -1, -1):
+        span, identity = spans[earlier], ids[earlier]
+        if start - span.end > _NICKNAME_REACH or re.search(r"[.!?\n]", text[span.end : start]):
+            return None
+        if identity is not None and identity.full and span.source != "nickname":
+            return identity
+    return None
+
+
+def _nickname_key(text: str, span: Span) -> str:
+    return names.skeleton(span.text(text).strip("«»\"“”'"))
+
+
 def _name_words(documents: Sequence[Document], found: list[list[Span]]) -> tuple[set[str], set[str]]:
     """Skeletons of the given names and surnames found anywhere in the batch."""
     given: set[str] = set()
@@ -57,7 +93,11 @@ def _name_words(documents: Sequence[Document], found: list[list[Span]]) -> tuple
         for span in spans:
             if span.label != "PERSON":
                 continue
-            for word, role in span.parts or word_roles(tokenise(span.text(doc.text))):
+            parts = span.parts or word_roles(tokenise(span.text(doc.text)))
+            for word, role in parts:
+                # In "Ширвани Алиева" the word the lexicons lack is the given name.
+                if role == "unknown" and len(parts) > 1 and span.source != "nickname":
+                    role = "given"
                 if role == "given" and len(word) > 2:
                     given.add(names.name_key(word))
                 elif role == "surname" and len(word) > 3:

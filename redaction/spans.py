@@ -37,6 +37,7 @@ class Span:
 
 def settle(proposals: list[Span]) -> list[Span]:
     """Non-overlapping spans in text order: each overlap goes to the higher priority, then the longer."""
+    proposals = [s for s in proposals if not _kept_inside_a_name(s, proposals)]
     ranked = sorted(proposals, key=lambda s: (-_rank(s), -(s.end - s.start), s.start))
     chosen: list[Span] = []
     for span in ranked:
@@ -46,9 +47,29 @@ def settle(proposals: list[Span]) -> list[Span]:
 
 
 def _rank(span: Span) -> int:
+    if span.label in KEPT:
+        # A listed public place or unit outranks an address shape around the same words
+        # ("Red Square"); one strictly inside a longer name was dropped before (above).
+        return max(9, _SOURCE_RANK.get(span.source, 0))
     # A whole address (ул. Ленина, д. 5) outranks the person a street is named after.
     return _SOURCE_RANK.get(span.source) or PRIORITY.get(span.label, 0)
 
 
 # A card number is not also a phone, nor a birth date an ordinary date.
-_SOURCE_RANK = {"address": 8, "card": 9, "birth": 9}
+_SOURCE_RANK = {
+    "address": 8, "place": 8, "company": 8, "card": 9, "birth": 9, "account": 10, "unit": 9, "unit-name": 9,
+    "settlement-shape": 2, "street-shape": 2,
+}  # fmt: skip
+# A workplace or venue named after a public place ("Dagestan State Medical University",
+# "Grozny-City Towers") is removed whole: the public place inside it does not protect it.
+_CONTAINERS = frozenset({"employer", "company", "place", "address"})
+
+
+def _kept_inside_a_name(span: Span, proposals: list[Span]) -> bool:
+    if span.label not in KEPT or span.source == "unit-name":
+        return False
+    return any(
+        other.source in _CONTAINERS and other.start <= span.start and span.end <= other.end
+        and (other.end - other.start) > (span.end - span.start)
+        for other in proposals
+    )

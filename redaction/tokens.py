@@ -21,6 +21,7 @@ class Token:
     end: int
     index: int
     sentence_start: bool
+    period_after: bool = False
 
     @property
     def capitalised(self) -> bool:
@@ -40,7 +41,8 @@ def tokenise(text: str) -> list[Token]:
     for index, match in enumerate(_WORD.finditer(text)):
         before = text[max(0, match.start() - 6) : match.start()]
         first = index == 0 or bool(_SENTENCE_END.search(before)) or not text[: match.start()].strip()
-        tokens.append(Token(match.group(), match.start(), match.end(), index, first))
+        period = text[match.end() : match.end() + 1] == "."
+        tokens.append(Token(match.group(), match.start(), match.end(), index, first, period))
     return tokens
 
 
