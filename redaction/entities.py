@@ -18,7 +18,16 @@ from redaction import names
 from redaction.morphology import entities, parses, word_is_known
 from redaction.patterns import shaped
 from redaction.spans import Span
-from redaction.tokens import Token, common_english, public_places, readings, tokenise, unit_starters, units
+from redaction.tokens import (
+    Token,
+    common_english,
+    never_a_name,
+    public_places,
+    readings,
+    tokenise,
+    unit_starters,
+    units,
+)
 
 _NOT_PERSONS = frozenset({"бог", "аллах", "господь", "всевышний", "god", "allah", "лгбт", "lgbt"})
 _PERSON_CUES = frozenset(
@@ -247,9 +256,44 @@ def _trim(words: list[Token]) -> list[Token]:
     return words
 
 
-def _plain_word(token: Token) -> bool:
-    if _is_initial(token):
+_FUNCTION_WORDS = frozenset({"PREP", "CONJ", "PRCL", "NPRO", "ADVB", "PRED", "INTJ"})
+
+
+def function_word(token: Token) -> bool:
+    readings_ = parses(token.lower) if token.cyrillic else ()
+    return bool(readings_) and bool(_FUNCTION_WORDS & readings_[0].tags)
+
+
+def is_trap(token: Token, tokens: list[Token]) -> bool:
+    return _trap([token], tokens)
+
+
+def ordinary_word(token: Token) -> bool:
+    """A known Russian word whose likeliest reading is not a name («Там», «По», «Жена»)."""
+    return _ordinary_word(token)
+
+
+def _ordinary_word(token: Token) -> bool:
+    """A known word that no reading makes a name, or whose likeliest reading is a function word.
+
+    «Ислам» opening a sentence stays a candidate (one reading is the name); «Там», «По» do not.
+    """
+    if not word_is_known(token.lower):
         return False
+    readings_ = parses(token.lower)
+    if readings_ and _FUNCTION_WORDS & readings_[0].tags:
+        return True
+    return not any({"Name", "Surn", "Patr"} & reading.tags for reading in readings_)
+
+
+def _plain_word(token: Token) -> bool:
+    if len(token.text) == 1:
+        # «Я Идрис», «С Тимировым»: a pronoun or a preposition, unless an initial («И. Дудаев»).
+        return not token.period_after
+    if never_a_name(token):
+        return True
+    if token.cyrillic and any(_FUNCTION_WORDS & reading.tags for reading in parses(token.lower)[:1]):
+        return True
     if not token.cyrillic:
         return token.lower in common_english() and not names.is_given_name(token.text)
     if not word_is_known(token.lower):
@@ -285,7 +329,9 @@ def _followed_by_period(token: Token, tokens: list[Token]) -> bool:
 
 
 def _name_like(token: Token) -> bool:
-    return token.capitalised and not token.text.isdigit() and token.lower not in _NOT_PERSONS
+    return (
+        token.capitalised and not token.text.isdigit() and token.lower not in _NOT_PERSONS and not never_a_name(token)
+    )
 
 
 def _person_run(text: str, tokens: list[Token], run: list[Token]) -> Iterator[Span]:
@@ -328,7 +374,9 @@ def _role(token: Token, tokens: list[Token]) -> str | None:
     """What a capitalised word may be in a name; None if it is not part of one."""
     if len(token.text) == 1:
         return "initial" if _followed_by_period(token, tokens) else None
-    if _public_or_unit(token, tokens):
+    if _public_or_unit(token, tokens) or never_a_name(token):
+        return None
+    if token.cyrillic and token.sentence_start and _ordinary_word(token):
         return None
     if not token.cyrillic and token.lower in common_english():
         # "Islam", "May", "Mark": a name only beside another part of one.
@@ -340,10 +388,19 @@ def _role(token: Token, tokens: list[Token]) -> str | None:
     if names.is_known_surname(token.text) or _unknown_word_like_surname(token):
         return "surname"
     if token.cyrillic and word_is_known(token.lower):
-        # Russian capitalises names only: «Лыковой» in mid-sentence is Лыкова, not bast.
-        if not token.sentence_start and names.looks_like_surname(token.text):
-            return "surname"
+        return _capitalised_known_word(token)
+    return "unknown"
+
+
+def _capitalised_known_word(token: Token) -> str | None:
+    """Russian capitalises only names in mid-sentence: «Лыковой» is Лыкова there, not bast,
+    and «с Седой» is Седа; such a word is a name of some kind even when no list has it."""
+    if token.sentence_start:
         return None
+    if names.looks_like_surname(token.text):
+        return "surname"
+    if names.given_lemma(token.text, guess=True):
+        return "given"
     return "unknown"
 
 
@@ -368,8 +425,9 @@ def _is_person(words: list[Token], roles: list[str | None], tokens: list[Token])
         return _cued(words[0], tokens) or _verb_follows(words[0], tokens)
     if strong or (weak and unknown) or _cued(words[0], tokens):
         return True
-    # A Cyrillic word the dictionary does not know, capitalised: a name (Ширвани).
-    if any(w.cyrillic and not word_is_known(w.lower) for w in unknown):
+    # A Cyrillic word the dictionary does not know, capitalised (Ширвани), or any capitalised
+    # Cyrillic word in mid-sentence: a name.
+    if any(w.cyrillic and (not word_is_known(w.lower) or not w.sentence_start) for w in unknown):
         return True
     return _mid_sentence_latin(words, roles)
 
@@ -423,7 +481,7 @@ def _roles(words: list[Token]) -> tuple[tuple[str, str], ...]:
 
 def _word_role(token: Token) -> str:
     if len(token.text) == 1:
-        return "initial"
+        return "initial" if token.period_after else "unknown"
     if not token.cyrillic and token.lower in common_english():
         return "common_given"
     if names.looks_like_patronymic(token.text) and not names.is_given_name(token.text):
@@ -435,4 +493,4 @@ def _word_role(token: Token) -> str:
     return "unknown"
 
 
-__all__ = ["kept", "readings", "recognise", "word_roles"]
+__all__ = ["function_word", "is_trap", "kept", "ordinary_word", "readings", "recognise", "word_roles"]

@@ -34,6 +34,9 @@ class Figures:
     findable: list[str] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)
     split: list[str] = field(default_factory=list)
+    # Removed spans that touch no identifying span of the set (over-redaction beyond places).
+    needless: list[str] = field(default_factory=list)
+    removed_spans: int = 0
 
     def overall_recall(self) -> float:
         removed = sum(r for r, _ in self.recall.values())
@@ -78,6 +81,11 @@ def _recall(records: list[dict[str, Any]], results: list[Redacted], figures: Fig
                 counts[gold["label"]][0] += 1
             else:
                 figures.misses.append(f"{record['id']} {gold['label']} {gold['text']!r}")
+        gold_spans = [g for g in record["spans"] if g["label"] not in KEPT]
+        for span in result.spans:
+            figures.removed_spans += 1
+            if not any(span.start < g["end"] and g["start"] < span.end for g in gold_spans):
+                figures.needless.append(f"{record['id']} {span.label} {span.text(record['text'])!r}")
     figures.recall = {label: (c[0], c[1]) for label, c in sorted(counts.items())}
     figures.kept_damaged = {label: (c[0], c[1]) for label, c in sorted(damaged.items())}
 
@@ -130,8 +138,10 @@ def report(figures: Figures, details: bool = True) -> str:
     for label, pair in figures.kept_damaged.items():
         lines.append(f"Kept spans damaged ({label}): {_share(pair)}")
     lines.append(f"One pseudonym per recurring person: {_share(figures.consistency)}")
+    lines.append(f"Removed spans that touch nothing identifying: {_share((len(figures.needless), figures.removed_spans))}")
     if details:
         for title, items in (("Missed", figures.misses), ("Findable", figures.findable),
-                             ("Damaged", figures.damaged), ("Split", figures.split)):  # fmt: skip
+                             ("Damaged", figures.damaged), ("Split", figures.split),
+                             ("Needless", figures.needless)):  # fmt: skip
             lines += [f"{title}:"] + [f"  {item}" for item in items]
     return "\n".join(lines)

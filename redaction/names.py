@@ -15,7 +15,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from redaction.morphology import parses
+from redaction.morphology import parses, word_is_known
 
 LEXICON = Path(__file__).resolve().parent / "lexicon"
 
@@ -31,7 +31,7 @@ _FOLDS = (
     ("tsch", "h"), ("shch", "s"), ("dsch", "z"), ("sch", "s"), ("dzh", "z"), ("tch", "h"),
     ("dj", "z"), ("zh", "z"), ("kh", "h"), ("ch", "h"), ("sh", "s"), ("ts", "c"), ("tz", "c"),
     ("ou", "u"), ("ph", "f"), ("ck", "k"), ("w", "v"), ("x", "h"), ("q", "k"), ("j", "i"),
-    ("y", "i"), ("z", "s"),
+    ("y", "i"), ("z", "s"), ("io", "ie"),
 )  # fmt: skip
 _VOWELS = "aeiou"
 _GLIDE = re.compile(r"(?<=[aeiou])i(?=[aeiou])")
@@ -41,9 +41,16 @@ _FEMININE_SURNAME = (("skaia", "ski"), ("ckaia", "cki"), ("aia", "i"), ("ova", "
                      ("ina", "in"))  # fmt: skip
 
 
+_SOFT_SIGN_BEFORE_VOWEL = re.compile("[ьъ](?=[аеёиоуыэюя])")
+
+
 def romanise(word: str) -> str:
-    """Lowercase Latin letters only: Cyrillic letter by letter, accents dropped."""
-    lowered = "".join(_CYRILLIC.get(ch, ch) for ch in word.lower())
+    """Lowercase Latin letters only: Cyrillic letter by letter, accents dropped.
+
+    A soft sign before a vowel is the "y" of Solovyova, Ilya, Darya.
+    """
+    lowered = _SOFT_SIGN_BEFORE_VOWEL.sub("й", word.lower())
+    lowered = "".join(_CYRILLIC.get(ch, ch) for ch in lowered)
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if "a" <= ch <= "z")
 
@@ -189,14 +196,19 @@ def is_given_name(word: str) -> bool:
 _CASE_ENDINGS = ("ом", "ем", "ым", "ой", "ей", "ою", "у", "а", "е", "ы", "и", "ю", "я")
 
 
-def given_lemma(word: str) -> str | None:
-    """The nominative of a Russian given name, also of one the dictionary lacks (Мовсаром: мовсар)."""
+def given_lemma(word: str, guess: bool = False) -> str | None:
+    """The nominative of a Russian given name, also of one the dictionary lacks (Мовсаром: мовсар).
+
+    The case ending is guessed for words the dictionary lacks, and for any word when ``guess``
+    says it is capitalised in mid-sentence («с Седой» is Седа there, not "grey").
+    """
     lowered = word.lower().replace("ё", "е")
     known = cyrillic_given_names()
     for candidate in (lemma(word), lowered):
         if candidate in known:
             return candidate
-    if _RU_SURNAME.search(lowered):
+    if _RU_SURNAME.search(lowered) or (word_is_known(lowered) and not guess):
+        # Guessing a case ending only for words the dictionary lacks: «Жена» is not «Женя».
         return None
     for ending in _CASE_ENDINGS:
         if lowered.endswith(ending) and len(lowered) > len(ending) + 2:
@@ -241,3 +253,15 @@ def genders(word: str, role: str) -> frozenset[str]:
     if role == "surname" and _MASCULINE_LATIN.search(lowered):
         return frozenset({"m"})
     return BOTH
+
+
+def nominative_keys(word: str) -> set[str]:
+    """Skeletons of every nominative a capitalised word may stand for (Харперу: harper, harpera)."""
+    lowered = word.lower().replace("ё", "е")
+    keys = {skeleton(lemma(word)), surname_key(word), skeleton(lowered)}
+    if re.search("[а-я]", lowered):
+        for ending in _CASE_ENDINGS:
+            if lowered.endswith(ending) and len(lowered) > len(ending) + 2:
+                stem = lowered[: -len(ending)]
+                keys |= {skeleton(stem), skeleton(stem + "а"), skeleton(stem + "я")}
+    return keys

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from redaction import names
-from redaction.entities import recognise, word_roles
+from redaction.entities import function_word, recognise, word_roles
 from redaction.people import Identity, identity_of, pseudonym, resolve
 from redaction.spans import KEPT, Span, settle
-from redaction.tokens import Token, common_english, tokenise
+from redaction.tokens import Token, common_english, never_a_name, tokenise
 
 PLACEHOLDERS = {"PRIVATE_PLACE": "[PLACE]"}
 
@@ -96,7 +96,7 @@ def _name_words(documents: Sequence[Document], found: list[list[Span]]) -> tuple
             parts = span.parts or word_roles(tokenise(span.text(doc.text)))
             for word, role in parts:
                 # In "Ширвани Алиева" the word the lexicons lack is the given name.
-                if role == "unknown" and len(parts) > 1 and span.source != "nickname":
+                if role in ("unknown", "common_given") and len(parts) > 1 and span.source != "nickname":
                     role = "given"
                 if role == "given" and len(word) > 2:
                     given.add(names.name_key(word))
@@ -112,6 +112,10 @@ def _spread(doc: Document, spans: list[Span], given: set[str], surnames: set[str
     for token in tokenise(doc.text):
         if not token.capitalised or len(token.text) < 3 or _inside(token, taken) or _common(token):
             continue
+        # A word that is also the name of someone in the batch (Надежда, Ислам) is removed even
+        # where it may be the noun: leaving it could point at her or him; review restores it.
+        if never_a_name(token) or function_word(token):
+            continue
         role = _spread_role(token, given, surnames)
         if role:
             extra.append(Span(token.start, token.end, "PERSON", "batch", ((token.text, role),)))
@@ -119,9 +123,10 @@ def _spread(doc: Document, spans: list[Span], given: set[str], surnames: set[str
 
 
 def _spread_role(token: Token, given: set[str], surnames: set[str]) -> str:
-    if names.name_key(token.text) in given:
+    keys = names.nominative_keys(token.text) if token.cyrillic else {names.name_key(token.text)}
+    if names.name_key(token.text) in given or (token.cyrillic and keys & given):
         return "given"
-    if names.surname_key(token.text) in surnames:
+    if names.surname_key(token.text) in surnames or keys & surnames:
         return "surname"
     return ""
 

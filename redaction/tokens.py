@@ -108,3 +108,15 @@ def unit_starters() -> frozenset[str]:
 @cache
 def common_english() -> frozenset[str]:
     return frozenset(word.lower() for word in read_lexicon("common_en.txt"))
+
+
+@cache
+def not_names() -> frozenset[str]:
+    return frozenset(word.lower().replace("ё", "е") for word in read_lexicon("not_names.txt"))
+
+
+def never_a_name(token: Token) -> bool:
+    """A car, an app, an abbreviation (ЧР, ОМС): capitalised, never a person."""
+    if token.text.isupper() and 1 < len(token.text) <= 4:
+        return True
+    return bool(readings(token) & not_names())
