@@ -82,7 +82,12 @@ def clean(data: bytes, content_type: str) -> bytes:
     process with bounded memory and processor time."""
     if content_type not in CLEANABLE:
         raise CannotClean(f"no cleaner for {content_type}")
-    command = [sys.executable, "-I", "-S", str(Path(__file__).with_name("confined.py")), content_type]
+    return run_confined(data, content_type, "clean")
+
+
+def run_confined(data: bytes, content_type: str, task: str) -> bytes:
+    """What ``task`` (one of confined.py's TASKS) makes of ``data`` in the bounded child process."""
+    command = [sys.executable, "-I", "-S", str(Path(__file__).with_name("confined.py")), content_type, task]
     # -I -S: the child reads neither environment variables nor site directories; confined.py
     # puts this project's directory and the interpreter's own packages on its path.
     try:
