@@ -127,7 +127,7 @@ _INSTITUTION_EN = re.compile(
 _NICKNAME = re.compile(
     r"(?:по\s+(?:кличке|прозвищу)|кличка|прозвище|позывной|позывным|nicknamed|nickname|known\s+as|goes\s+by|"
     r"call\s+sign)\s*[:—–-]?\s*(?P<n>[«\"“][^»\"”]{1,30}[»\"”]|[A-ZА-ЯЁ][\w\-]+)|"
-    r"(?:зовут|звали|называют|называли|прозвали|call(?:ed|s)?\s+him|call(?:ed|s)?\s+her)\s+(?:ещё\s+|еще\s+)?"
+    r"(?:зовут|звали|называют|называли|прозвали|call(?:ed|s)?(?:\s+(?:him|her))?)\s+(?:ещё\s+|еще\s+)?"
     r"(?P<q>[«\"“][^»\"”]{1,30}[»\"”])"
 )
 _UNIT_POSSESSIVE = re.compile(
@@ -224,7 +224,7 @@ def _places_and_employers(text: str) -> Iterator[Span]:
         yield Span(match.start(), match.end(), "PRIVATE_PLACE", "settlement-shape")
     for match in _NICKNAME.finditer(text):
         start, end = match.span("n") if match.group("n") else match.span("q")
-        yield Span(start, end, "PERSON", "nickname", ((text[start:end].strip("«»\"“”"), "unknown"),))
+        yield Span(start, end, "PERSON", "nickname", ((text[start:end].strip('«»"“”'), "unknown"),))
     for pattern in (_COMPANY, _INSTITUTION_RU, _INSTITUTION_EN):
         for match in pattern.finditer(text):
             yield Span(match.start(), match.end(), "EMPLOYER", "company")
@@ -304,7 +304,7 @@ def _plain_word(token: Token) -> bool:
 def _persons_from_words(text: str, tokens: list[Token]) -> Iterator[Span]:
     """Runs of capitalised words that the lexicons or the context say are a name."""
     run: list[Token] = []
-    for token in tokens + [Token("", len(text), len(text), len(tokens), True)]:
+    for token in [*tokens, Token("", len(text), len(text), len(tokens), True)]:
         if run and (not _joins(text, run[-1], token) or not _name_like(token)):
             yield from _person_run(text, tokens, run)
             run = []
@@ -330,7 +330,10 @@ def _followed_by_period(token: Token, tokens: list[Token]) -> bool:
 
 def _name_like(token: Token) -> bool:
     return (
-        token.capitalised and not token.text.isdigit() and token.lower not in _NOT_PERSONS and not never_a_name(token)
+        token.capitalised
+        and not token.text.isdigit()
+        and not readings(token) & _NOT_PERSONS
+        and not never_a_name(token)
     )
 
 
@@ -349,6 +352,21 @@ def _person_run(text: str, tokens: list[Token], run: list[Token]) -> Iterator[Sp
         if words and _is_person(words, word_roles_, tokens):
             yield Span(words[0].start, words[-1].end, "PERSON", "lexicon", _roles(words))
         start = end + 1
+
+
+def calendar_word(token: Token, tokens: list[Token]) -> bool:
+    """A month or a day used as one: beside a number or after "in", "on", "since"..."""
+    if token.lower not in _CALENDAR:
+        return False
+    before = tokens[token.index - 1] if token.index > 0 else None
+    after = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
+    if (before and before.text.isdigit()) or (after and after.text.isdigit()):
+        return True
+    return bool(
+        before
+        and before.lower
+        in {"in", "on", "since", "until", "till", "by", "from", "of", "early", "late", "mid", "last", "next", "this"}
+    )
 
 
 _CALENDAR = frozenset(
@@ -493,4 +511,4 @@ def _word_role(token: Token) -> str:
     return "unknown"
 
 
-__all__ = ["function_word", "is_trap", "kept", "ordinary_word", "readings", "recognise", "word_roles"]
+__all__ = ["calendar_word", "function_word", "is_trap", "kept", "ordinary_word", "readings", "recognise", "word_roles"]

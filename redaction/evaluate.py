@@ -138,7 +138,9 @@ def report(figures: Figures, details: bool = True) -> str:
     for label, pair in figures.kept_damaged.items():
         lines.append(f"Kept spans damaged ({label}): {_share(pair)}")
     lines.append(f"One pseudonym per recurring person: {_share(figures.consistency)}")
-    lines.append(f"Removed spans that touch nothing identifying: {_share((len(figures.needless), figures.removed_spans))}")
+    lines.append(
+        f"Removed spans that touch nothing identifying: {_share((len(figures.needless), figures.removed_spans))}"
+    )
     if details:
         for title, items in (("Missed", figures.misses), ("Findable", figures.findable),
                              ("Damaged", figures.damaged), ("Split", figures.split),

@@ -55,7 +55,7 @@ _DOCUMENT_CUE = re.compile(
     r"passport|\bID\b|identity\s+card|case|file|record|account|card|licen[cs]e|permit|visa|виз[аыу]|"
     r"reference|\bref\b|регистрационн\w+|"
     r"номер\w*|number|№|\bNo\.|\bN\s?o\b|#)\s*(?:номер\w*|number|no\.?|№|N)?\s*[:.]?\s*"
-    r"(?P<d>(?:[A-ZА-ЯЁ]{1,4}[\s\-]?)?\d[\d\s\-/.]{3,}\d(?:[\s\-/][A-ZА-ЯЁ]{1,4}\d*)?)",
+    r"(?P<d>(?:(?-i:[A-ZА-ЯЁ]{1,4})[\s\-]?)?\d[\d\s\-/.]{3,}\d(?:[\s\-/](?-i:[A-ZА-ЯЁ]{1,4})\d*)?)",
     re.IGNORECASE,
 )
 _LONG_NUMBER = re.compile(r"(?<![\d\w])\d{8,}(?![\d\w])")
@@ -63,9 +63,7 @@ _LONG_NUMBER = re.compile(r"(?<![\d\w])\d{8,}(?![\d\w])")
 # (45123/17, 7234561-160, UCI 1109-4567); a range of years (2017-2018) is not one.
 _FILE_NUMBER = re.compile(r"(?<![\w/.\-])(?:[A-ZА-ЯЁ]{1,4}[\s\-]?)?\d{3,}(?:[\-/]\d{2,})+(?![\w/\-])")
 _YEAR_RANGE = re.compile(r"(?:19|20)\d{2}[\-/](?:19|20)?\d{2}")
-_FOREIGN_PLATE = re.compile(
-    r"(?<![\w\-])(?:[A-ZÄÖÜ]{1,3}-[A-Z]{1,2}\s?\d{1,4}[EH]?|[A-Z]{2}-\d{3}-[A-Z]{2})(?![\w\-])"
-)
+_FOREIGN_PLATE = re.compile(r"(?<![\w\-])(?:[A-ZÄÖÜ]{1,3}-[A-Z]{1,2}\s?\d{1,4}[EH]?|[A-Z]{2}-\d{3}-[A-Z]{2})(?![\w\-])")
 _MONTHS_RU = (
     r"(?:январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[яй]|июн[ья]|июл[ья]|августа?|сентябр[ья]|октябр[ья]|"
     r"ноябр[ья]|декабр[ья])"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from redaction import names
-from redaction.entities import function_word, recognise, word_roles
+from redaction.entities import calendar_word, function_word, recognise, word_roles
 from redaction.people import Identity, identity_of, pseudonym, resolve
 from redaction.spans import KEPT, Span, settle
 from redaction.tokens import Token, common_english, never_a_name, tokenise
@@ -39,9 +39,7 @@ def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
     identities = [[_identity(doc, span) for span in spans] for doc, spans in zip(documents, found, strict=True)]
     _link_nicknames(documents, found, identities)
     batch = [identity for doc_ids in identities for identity in doc_ids if identity and identity.full]
-    return [
-        _render(doc, spans, ids, batch, key) for doc, spans, ids in zip(documents, found, identities, strict=True)
-    ]
+    return [_render(doc, spans, ids, batch, key) for doc, spans, ids in zip(documents, found, identities, strict=True)]
 
 
 def _identity(doc: Document, span: Span) -> Identity | None:
@@ -54,7 +52,9 @@ def _identity(doc: Document, span: Span) -> Identity | None:
 _NICKNAME_REACH = 60
 
 
-def _link_nicknames(documents: Sequence[Document], found: list[list[Span]], identities: list[list[Identity | None]]) -> None:
+def _link_nicknames(
+    documents: Sequence[Document], found: list[list[Span]], identities: list[list[Identity | None]]
+) -> None:
     """A nickname takes the identity of the name it was given to ("Сулейман Цакаев, его ещё зовут
     «Шериф»"), here and wherever else the batch uses it alone ("Sheriff")."""
     linked: dict[str, Identity] = {}
@@ -109,12 +109,13 @@ def _spread(doc: Document, spans: list[Span], given: set[str], surnames: set[str
     """Every other capitalised word, in any case or script, that is a name found elsewhere."""
     taken = spans
     extra = []
-    for token in tokenise(doc.text):
+    tokens = tokenise(doc.text)
+    for token in tokens:
         if not token.capitalised or len(token.text) < 3 or _inside(token, taken) or _common(token):
             continue
         # A word that is also the name of someone in the batch (Надежда, Ислам) is removed even
         # where it may be the noun: leaving it could point at her or him; review restores it.
-        if never_a_name(token) or function_word(token):
+        if never_a_name(token) or function_word(token) or calendar_word(token, tokens):
             continue
         role = _spread_role(token, given, surnames)
         if role:
@@ -139,7 +140,9 @@ def _common(token: Token) -> bool:
     return not token.cyrillic and token.lower in common_english() and not names.is_given_name(token.text)
 
 
-def _render(doc: Document, spans: list[Span], ids: list[Identity | None], batch: list[Identity], key: bytes) -> Redacted:
+def _render(
+    doc: Document, spans: list[Span], ids: list[Identity | None], batch: list[Identity], key: bytes
+) -> Redacted:
     document_ids = [identity for identity in ids if identity and identity.full]
     text = doc.text
     mapping: dict[str, str] = {}

@@ -69,7 +69,9 @@ def _kept_inside_a_name(span: Span, proposals: list[Span]) -> bool:
     if span.label not in KEPT or span.source == "unit-name":
         return False
     return any(
-        other.source in _CONTAINERS and other.start <= span.start and span.end <= other.end
+        other.source in _CONTAINERS
+        and other.start <= span.start
+        and span.end <= other.end
         and (other.end - other.start) > (span.end - span.start)
         for other in proposals
     )

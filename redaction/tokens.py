@@ -9,7 +9,8 @@ from functools import cache
 from redaction.morphology import parses
 from redaction.names import read_lexicon
 
-_WORD = re.compile(r"[^\W\d_](?:[^\W_]|[-'’](?=[^\W\d_]))*|\d+", re.UNICODE)
+# A word may hold hyphens and apostrophes (Мескер-Юрт, O'Brien) and end in a number (ППСП-2).
+_WORD = re.compile(r"[^\W\d_](?:[^\W_]|[-'’](?=[^\W\d_])|-(?=\d))*|\d+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?:[.!?…:;]|\n)[\s\"'«»“”()\-–—]*$")
 _CYRILLIC = re.compile("[а-яёА-ЯЁӀ]")
 

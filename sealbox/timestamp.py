@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from asn1crypto import cms, core, tsp  # type: ignore[import-untyped]
+from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature

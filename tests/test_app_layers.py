@@ -29,6 +29,7 @@ LAYERS: tuple[str, ...] = (
     # Plain-Python cores: no app at all.
     "sealbox",
     "scrub",
+    "redaction",
     "blobstore",
     # The ground floor: background jobs, then request handling, serving and row certificates.
     "jobs",

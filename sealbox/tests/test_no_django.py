@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PLAIN_PACKAGES = ("sealbox", "blobstore", "scrub")
-IMPORT_CHECK = "import sealbox, blobstore, scrub, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
+PLAIN_PACKAGES = ("sealbox", "blobstore", "scrub", "redaction")
+IMPORT_CHECK = "import sealbox, blobstore, scrub, redaction.pipeline, redaction.__main__, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
 
 
 def is_django(module: str) -> bool:
