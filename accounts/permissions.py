@@ -53,6 +53,8 @@ What each role may do (C coordinator, W caseworker, V verifier, L logistics, A a
 | set_retention                  | how long closed cases are kept, per closing reason         | x . . . . |
 | hold_case                      | put a case on hold (never shredded), lift the hold         | x . . . . |
 | shred_case                     | shred a closed case now                                    | x . . . . |
+| keep_evidence                  | record the person's consent, put a message or a testimony  | x x . . . |
+|                                |   into the evidence locker                                 |           |
 
 Besides the table: case_list_scope (all C, team W V, own L, none A); can_hold_case_key (C W V,
 and L only while the case is verified); is_owed_team_case_key (a member of a case's team is
@@ -222,6 +224,11 @@ def can_remove_member(actor: Any, member: Any, holders: Sequence[Any]) -> bool:
 
 def can_work_case(member: Any) -> bool:
     """Cover reply, new codename, family warnings, clearing duress, check-ins and fate status."""
+    return _active_in(member, CASE_WORKER_ROLES)
+
+
+def can_keep_evidence(member: Any) -> bool:
+    """Records the person's consent and puts messages and testimonies into the evidence locker."""
     return _active_in(member, CASE_WORKER_ROLES)
 
 

@@ -138,6 +138,10 @@ class Action(models.TextChoices):
     BACKUP_WRITTEN = "backup_written", _("Wrote an encrypted backup")
     BACKUP_FAILED = "backup_failed", _("A scheduled backup failed")
     BACKUP_RESTORED = "backup_restored", _("Restored a backup")
+    EVIDENCE_CONSENT = "evidence_consent", _("Recorded the person's consent to use evidence")
+    EVIDENCE_CONSENT_REVOKE = "evidence_consent_revoke", _("Recorded that the person withdrew consent")
+    EVIDENCE_PROMOTE = "evidence_promote", _("Put an item into the evidence locker")
+    EVIDENCE_VIEW = "evidence_view", _("Opened an item of the evidence locker")
 
 
 class AuditEntry(models.Model):

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "audit",
     "triage",
     "casenotes",
+    "evidence",
     "evacuation.plans",
     "evacuation.checkins",
     "evacuation.safehouses",

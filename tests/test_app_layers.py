@@ -52,6 +52,8 @@ LAYERS: tuple[str, ...] = (
     "triage",
     "vetting",
     "casenotes",
+    # The evidence locker and the custody log (consent, items promoted from the conversation).
+    "evidence",
     "evacuation.plans",
     "evacuation.funds",
     "evacuation.safehouses",

@@ -19,6 +19,7 @@ from casework.lifecycle import State, case_transition
 from casework.models import Case
 from casework.sealed import holds_current_key
 from evacuation.checkins import ladder
+from evidence import services as evidence_services
 from evacuation.checkins import services as checkin_services
 from evacuation.checkins.tests.helpers import Clock, schedule
 from evacuation.funds import services as funds_services
@@ -84,6 +85,14 @@ def _notes_and_vetting(world: World, caseworker: Staff, verifiers: tuple[Staff, 
         detail="",
         due=None,
     )
+    terms = evidence_services.ConsentTerms(uses=("prosecutors",), redacted_only=True, how=canary(world, "consent"))
+    consent = evidence_services.consent_record(
+        case=world.case, actor=caseworker.member, actor_private_key=key, terms=terms
+    )
+    evidence_services.item_promote_testimony(
+        case=world.case, actor=caseworker.member, actor_private_key=key, consent=consent,
+        title=canary(world, "evidence title"), text=canary(world, "testimony"),
+    )  # fmt: skip
     case_transition(case=world.case, member=caseworker.member, to_state=State.TRIAGED)
     case_transition(case=world.case, member=caseworker.member, to_state=State.VETTING, member_private_key=key)
     vetting_services.check_tick(

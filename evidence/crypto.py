@@ -1,0 +1,20 @@
+"""Contexts that bind each sealed field of the locker to its row (sealbox.context)."""
+
+from __future__ import annotations
+
+import uuid
+
+import sealbox
+from casework.models import Case
+
+
+def consent_terms_ctx(consent_id: uuid.UUID, case: Case, recorded_by_id: int) -> bytes:
+    return sealbox.context("evidence.consent", consent_id.bytes, case.public_id, str(recorded_by_id))
+
+
+def item_ctx(field: str, item_id: uuid.UUID, case: Case, kind: str) -> bytes:
+    return sealbox.context(f"evidence.item.{field}", item_id.bytes, case.public_id, kind)
+
+
+def custody_entry_ctx(index: int, leaf_hash: bytes) -> bytes:
+    return sealbox.context("evidence.custody", index, leaf_hash)
