@@ -44,6 +44,8 @@ _PERSON_CUES = frozenset(
 )
 _PLACE_CUES_EN = frozenset("in at near from into to outside behind village town settlement".split())
 _ADDRESS_RU = re.compile(
+    # A settlement named at the head of a street address is part of the address.
+    r"(?:\b(?:г\.|город|с\.|село|пос\.|пгт\.?|ст-ца)\s*[А-ЯЁ][\w\-]*,\s*)?"
     r"(?:\b(?:ул|пр|пр-т|пер|наб|пл|мкр|б-р|просп)\.\s?|"
     r"\b(?:улиц[аеуы]й?|проспект[аеу]?|переул(?:ок|ке|ка)|бульвар[аеу]?|шоссе|набережн(?:ая|ой|ую)|"
     r"площад(?:ь|и)|микрорайон[аеу]?|квартал[аеу]?)\s+)"
@@ -92,8 +94,8 @@ _GERMAN_STREET = re.compile(
     r"straat|gracht|rue|ulica))(?:\s+\d+[a-z]?)?(?:,?\s*(?:flat|apartment|apt\.?|Wohnung|Whg\.?)\s*\d+)?\b"
 )
 _COMPANY = re.compile(
-    r"(?:\b(?:ООО|ОАО|ЗАО|ПАО|АО|ИП|ГУП|МУП|ГБУ|ФГУП|LLC|Ltd|GmbH|Inc|JSC|OOO)\.?\s*)"
-    r"(?:[«\"“][^»\"”]{1,50}[»\"”]|[A-ZА-ЯЁ][\w\-]*(?:\s+[A-ZА-ЯЁ][\w\-]*){0,2})"
+    r"(?:\b(?:ООО|ОАО|ЗАО|ПАО|АО|ИП|ГУП|МУП|ГБУ|ФГУП|LLC|Ltd|GmbH|Inc|JSC|OOO|Kanzlei|Firma|Cabinet|Société)\.?\s*)"
+    r"(?:[«\"“][^»\"”]{1,50}[»\"”]|[A-ZА-ЯЁ][\w\-]+(?:\s+(?:&\s+)?[A-ZА-ЯЁ][\w\-]+){0,3}(?:\s+[A-ZА-ЯЁ]\.(?:\s?[A-ZА-ЯЁ]\.)?)?)"
 )
 _EMPLOYER_CUE = re.compile(
     r"\b(?:работа(?:л|ла|ли|ет|ю|ешь)|трудил(?:ся|ась)|подрабатыва\w+|устроил(?:ся|ась)|служил|учил(?:ся|ась)|"
@@ -122,7 +124,8 @@ _INSTITUTION_RU = re.compile(
 )
 _INSTITUTION_EN = re.compile(
     r"\b(?:[A-Z][\w\-']+\s+){1,4}(?:University|Hospital|Institute|College|Academy|School|Clinic|Factory|Plant|Bank|"
-    r"Market|Company|Towers|Tower|Mall|Plaza|Hotel|Restaurant|Café|Cafe|Garage|Workshop|Store|Shop)\b"
+    r"Market|Company|Towers|Tower|Mall|Plaza|Hotel|Restaurant|Café|Cafe|Garage|Workshop|Store|Shop|Centre|Center|"
+    r"supermarket|market|shop|store|café|cafe|restaurant|garage|factory|bakery|pharmacy)\b"
 )
 _NICKNAME = re.compile(
     r"(?:по\s+(?:кличке|прозвищу)|кличка|прозвище|позывной|позывным|nicknamed|nickname|known\s+as|goes\s+by|"
@@ -441,7 +444,8 @@ def _is_person(words: list[Token], roles: list[str | None], tokens: list[Token])
         return False
     if len(words) == 1 and words[0].sentence_start and roles[0] == "surname" and not words[0].cyrillic:
         return _cued(words[0], tokens) or _verb_follows(words[0], tokens)
-    if strong or (weak and unknown) or _cued(words[0], tokens):
+    initials = roles.count("initial")
+    if strong or (weak and unknown) or (initials and (weak or unknown)) or _cued(words[0], tokens):
         return True
     # A Cyrillic word the dictionary does not know, capitalised (Ширвани), or any capitalised
     # Cyrillic word in mid-sentence: a name.

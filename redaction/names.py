@@ -41,7 +41,9 @@ _FEMININE_SURNAME = (("skaia", "ski"), ("ckaia", "cki"), ("aia", "i"), ("ova", "
                      ("ina", "in"))  # fmt: skip
 
 
-_SOFT_SIGN_BEFORE_VOWEL = re.compile("[ьъ](?=[аеёиоуыэюя])")
+# After a consonant (not х: Chechen хь is one letter, Хьава), a soft sign before a vowel is a "y".
+_SOFT_SIGN_BEFORE_VOWEL = re.compile("(?<=[бвгджзклмнпрстфцчшщ])[ьъ](?=[аеёиоуыэюя])")
+_LATIN_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "ı": "i"})
 
 
 def romanise(word: str) -> str:
@@ -50,7 +52,7 @@ def romanise(word: str) -> str:
     A soft sign before a vowel is the "y" of Solovyova, Ilya, Darya.
     """
     lowered = _SOFT_SIGN_BEFORE_VOWEL.sub("й", word.lower())
-    lowered = "".join(_CYRILLIC.get(ch, ch) for ch in lowered)
+    lowered = "".join(_CYRILLIC.get(ch, ch) for ch in lowered).translate(_LATIN_LETTERS)
     decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if "a" <= ch <= "z")
 
@@ -190,6 +192,8 @@ def is_given_name(word: str) -> bool:
     if re.search("[а-я]", lowered):
         # A compound the lists lack (Саьид-Мохьмад) is known by its parts' skeleton.
         return given_lemma(word) is not None or ("-" in lowered and skeleton(lowered) in given_names())
+    if "-" in lowered and all(skeleton(part) in given_names() for part in lowered.split("-") if part):
+        return True  # Jean-Marc
     return skeleton(lemma(word)) in given_names()
 
 
@@ -228,8 +232,14 @@ def surname_key(word: str) -> str:
 
 
 def name_key(word: str) -> str:
-    """The skeleton of one word of a name after putting it in the nominative."""
-    return skeleton(given_lemma(word) or lemma(word))
+    """The skeleton of one word of a name after putting it in the nominative (a word taken for
+    a name may have its case ending guessed: «Магу» is Мага, Магомед)."""
+    return skeleton(given_lemma(word, guess=True) or lemma(word))
+
+
+def initial_key(word: str) -> str:
+    """The first letter of a name's skeleton (Х. and Kh. agree with Hasan)."""
+    return fold(romanise(word))[:1]
 
 
 BOTH = frozenset({"m", "f"})
@@ -265,3 +275,12 @@ def nominative_keys(word: str) -> set[str]:
                 stem = lowered[: -len(ending)]
                 keys |= {skeleton(stem), skeleton(stem + "а"), skeleton(stem + "я")}
     return keys
+
+
+@cache
+def only_a_name(lowered: str) -> bool:
+    """A Russian word every dictionary reading of which is a name (мадина, тимур, серёжа)."""
+    readings = parses(lowered)
+    if not word_is_known(lowered) or not readings:
+        return False
+    return all({"Name", "Surn", "Patr"} & reading.tags for reading in readings)

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterator
 
 from redaction.spans import Span
 
-_SEP = r"[\s\-‐‑–—.]*"
+# Separators inside one phone number: never a line break (a list puts one number per line).
+_SEP = r"[ \t\-‐‑–—.]*"
 _RU_PHONE = re.compile(
     rf"(?<![\w+])(?:(?:\+\s?7|8|7){_SEP})?(?:\(\s*\d{{3,4}}\s*\)|\d{{3}}){_SEP}\d{{3}}{_SEP}\d{{2}}{_SEP}\d{{2}}(?![\w])"
 )
 _LOCAL_PHONE = re.compile(r"(?<![\w\-.])\d{2,3}-\d{2}-\d{2}(?![\w\-])")
-_INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])(?:\+|00)\s?\d{1,3}(?:[\s\-‐–.]?\(?\d{1,5}\)?){2,6}(?![\w])")
+_INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])(?:\+|00)[ \t]?\d{1,3}(?:[ \t\-‐–.]?\(?\d{1,5}\)?){2,6}(?![\w])")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-zА-Яа-я]{2,}")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>«»\"']+", re.IGNORECASE)
 _SITE = re.compile(
@@ -62,6 +63,9 @@ _LONG_NUMBER = re.compile(r"(?<![\d\w])\d{8,}(?![\d\w])")
 # Case and file numbers: digits joined by a hyphen or slash, maybe after a short code
 # (45123/17, 7234561-160, UCI 1109-4567); a range of years (2017-2018) is not one.
 _FILE_NUMBER = re.compile(r"(?<![\w/.\-])(?:[A-ZА-ЯЁ]{1,4}[\s\-]?)?\d{3,}(?:[\-/]\d{2,})+(?![\w/\-])")
+# Codes that mix letters and digits with hyphens (412пр-17, FRA-GRZ-2018-00417): at least
+# three digits, so unit names such as ППСП-2 stay.
+_CODE = re.compile(r"(?<![\w\-])(?=(?:[\w\-]*\d){3})[^\W_]+(?:-[^\W_]+)+(?![\w\-])")
 _YEAR_RANGE = re.compile(r"(?:19|20)\d{2}[\-/](?:19|20)?\d{2}")
 _FOREIGN_PLATE = re.compile(r"(?<![\w\-])(?:[A-ZÄÖÜ]{1,3}-[A-Z]{1,2}\s?\d{1,4}[EH]?|[A-Z]{2}-\d{3}-[A-Z]{2})(?![\w\-])")
 _MONTHS_RU = (
@@ -73,18 +77,18 @@ _MONTHS_EN = (
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
 )
 _DATE = (
-    rf"(?:\d{{1,2}}[./\-]\d{{1,2}}[./\-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|"
+    rf"(?:\d{{1,2}}[./\-]\d{{1,2}}[./\-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[./][IVX]{{1,4}}[./]\d{{4}}|"
     rf"\d{{1,2}}\s+{_MONTHS_RU}\s+\d{{4}}(?:\s*(?:года|г\.?))?|"
     rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS_EN},?\s+\d{{4}}|{_MONTHS_EN}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|"
     rf"(?:{_MONTHS_RU}|{_MONTHS_EN})\s+\d{{4}}(?:\s*(?:года|г\.?))?|\d{{4}}(?:\s*(?:года|г\.?))?)"
 )
 _DOB_CUE = re.compile(
-    rf"(?:родил(?:ся|ась|ись)|рожд[её]нн?(?:ый|ая|ого|ой)?|рождения|д\.\s?р\.|др\b|born(?:\s+(?:on|in))?|"
+    rf"(?:родил(?:ся|ась|ись)|рожд[её]нн?(?:ый|ая|ого|ой)?|рождения|рожд\.|д\.\s?р\.|др\b|born(?:\s+(?:on|in))?|"
     rf"date\s+of\s+birth|birth\s*date|birthday|DOB|d\.o\.b\.|\bb\.)\s*[:\-–—]?\s*(?:в|on|in)?\s*(?P<d>{_DATE})",
     re.IGNORECASE,
 )
 _YEAR_OF_BIRTH = re.compile(
-    rf"(?<![\d.])(?P<d>{_DATE}|\d{{2}}(?:-?(?:го|года|г\.))?)\s*(?:г\.?\s?р\.?|рождения|г\.\s*рождения|гр\.|year\s+of\s+birth)",
+    rf"(?<![\d.])(?P<d>{_DATE}|\d{{2}}(?:\s*-?(?:го|года|г\.))?)\s*(?:г\.?\s?р\.?|рождения|г\.\s*рождения|гр\.|year\s+of\s+birth)",
     re.IGNORECASE,
 )
 _PASSPORT_PARTS = re.compile(
@@ -149,6 +153,9 @@ def documents(text: str) -> Iterator[Span]:
     for match in _PASSPORT_PARTS.finditer(text):
         yield Span(match.start("s"), match.end("n"), "DOCUMENT", "account")
     yield from _whole(_LONG_NUMBER, "DOCUMENT", "number")(text)
+    for match in _CODE.finditer(text):
+        if not _YEAR_RANGE.fullmatch(match.group()) and re.search(r"[^\W\d_]", match.group()):
+            yield Span(match.start(), match.end(), "DOCUMENT", "number")
     for match in _FILE_NUMBER.finditer(text):
         if not _YEAR_RANGE.fullmatch(match.group()):
             yield Span(match.start(), match.end(), "DOCUMENT", "number")
@@ -187,3 +194,20 @@ RECOGNISERS: tuple[Callable[[str], Iterator[Span]], ...] = (
 
 def shaped(text: str) -> list[Span]:
     return [span for recogniser in RECOGNISERS for span in recogniser(text)]
+
+
+_FULL_DATE = re.compile(
+    r"(?<![\d.])(?P<d>\d{1,2}[./]\d{1,2}[./](?:19[2-9]\d|20[01]\d)|(?:19[2-9]\d|20[01]\d)-\d{2}-\d{2})(?![\d.])"
+)
+BESIDE_A_NAME = 40
+
+
+def dates_beside_names(text: str, persons: list[Span]) -> list[Span]:
+    """A full date right after a person's name on the same line is their date of birth, as in
+    lists and forms («ДУДАЕВ Ислам, 12.03.1994»); an event date rarely sits there."""
+    found = []
+    for match in _FULL_DATE.finditer(text):
+        before = [p for p in persons if p.end <= match.start() and match.start() - p.end <= BESIDE_A_NAME]
+        if before and "\n" not in text[before[-1].end : match.start()]:
+            found.append(Span(match.start(), match.end(), "DOB", "birth"))
+    return found

@@ -27,7 +27,8 @@ CODE_LENGTH = 5
 class Identity:
     given: str = ""
     surname: str = ""
-    initial: str = ""
+    initial: str = ""  # of the given name («Х.» in «Магомедов Х.И.»)
+    surname_initial: str = ""  # of the surname («W.» in "Grace W.")
     # Which sexes the words allow; not part of the key (Дудаева may be either).
     sexes: frozenset[str] = field(default=names.BOTH, compare=False)
 
@@ -40,11 +41,11 @@ class Identity:
             # Unordered: a foreign name whose words the lexicons read the other way round
             # ("Харпер" taken for a given name) is still the same person.
             return "|".join(sorted((self.given, self.surname)))
-        return f"{self.given}|{self.surname}|{self.initial}"
+        return f"{self.given}|{self.surname}|{self.initial}|{self.surname_initial}"
 
 
 def identity_of(parts: Iterable[tuple[str, str]]) -> Identity:
-    given = surname = initial = ""
+    given = surname = initial = surname_initial = ""
     unknown: list[str] = []
     sexes = names.BOTH
     for word, role in parts:
@@ -54,11 +55,14 @@ def identity_of(parts: Iterable[tuple[str, str]]) -> Identity:
             given = names.name_key(word)
         elif role == "surname" and not surname:
             surname = names.surname_key(word)
+        elif role == "initial" and (given or unknown) and not surname and not surname_initial:
+            surname_initial = names.initial_key(word)
         elif role == "initial" and not initial and not given:
-            initial = names.romanise(word)[:1]
+            initial = names.initial_key(word)
         elif role in ("unknown", "common_given"):
             unknown.append(word)
-    return _fill_unknown(Identity(given, surname, initial, sexes), unknown)
+    identity = _fill_unknown(Identity(given, surname, initial, surname_initial, sexes), unknown)
+    return identity
 
 
 def _fill_unknown(identity: Identity, unknown: list[str]) -> Identity:
@@ -66,13 +70,13 @@ def _fill_unknown(identity: Identity, unknown: list[str]) -> Identity:
     if not given and not surname and len(unknown) == 1 and not names.looks_like_surname(unknown[0]):
         # A lone word the lexicons lack and that does not end like a surname: most often a
         # given name (Мохьмад-Салах, Ширвани).
-        return Identity(names.name_key(unknown[0]), "", identity.initial, identity.sexes)
+        return Identity(names.name_key(unknown[0]), "", identity.initial, identity.surname_initial, identity.sexes)
     for word in unknown:
         if not given and (surname or len(unknown) > 1):
             given = names.name_key(word)
         elif not surname:
             surname = names.surname_key(word)
-    return Identity(given, surname, identity.initial, identity.sexes)
+    return Identity(given, surname, identity.initial, identity.surname_initial, identity.sexes)
 
 
 def close(a: str, b: str) -> bool:
@@ -110,6 +114,8 @@ def fits(partial: Identity, full: Identity) -> bool:
     if partial.surname and not close(partial.surname, full.surname):
         return False
     if partial.initial and not full.given.startswith(partial.initial):
+        return False
+    if partial.surname_initial and not full.surname.startswith(partial.surname_initial):
         return False
     return bool(partial.given or partial.surname)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from redaction import names
 from redaction.entities import calendar_word, function_word, recognise, word_roles
+from redaction.patterns import dates_beside_names
 from redaction.people import Identity, identity_of, pseudonym, resolve
 from redaction.spans import KEPT, Span, settle
 from redaction.tokens import Token, common_english, never_a_name, tokenise
@@ -36,10 +37,16 @@ def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
     found = [settle(recognise(doc.text, doc.lang)) for doc in documents]
     given, surnames = _name_words(documents, found)
     found = [settle(spans + _spread(doc, spans, given, surnames)) for doc, spans in zip(documents, found, strict=True)]
+    found = [_with_births(doc, spans) for doc, spans in zip(documents, found, strict=True)]
     identities = [[_identity(doc, span) for span in spans] for doc, spans in zip(documents, found, strict=True)]
     _link_nicknames(documents, found, identities)
     batch = [identity for doc_ids in identities for identity in doc_ids if identity and identity.full]
     return [_render(doc, spans, ids, batch, key) for doc, spans, ids in zip(documents, found, identities, strict=True)]
+
+
+def _with_births(doc: Document, spans: list[Span]) -> list[Span]:
+    persons = sorted((s for s in spans if s.label == "PERSON"), key=lambda s: s.end)
+    return settle(spans + dates_beside_names(doc.text, persons))
 
 
 def _identity(doc: Document, span: Span) -> Identity | None:
@@ -96,7 +103,8 @@ def _name_words(documents: Sequence[Document], found: list[list[Span]]) -> tuple
             parts = span.parts or word_roles(tokenise(span.text(doc.text)))
             for word, role in parts:
                 # In "Ширвани Алиева" the word the lexicons lack is the given name.
-                if role in ("unknown", "common_given") and len(parts) > 1 and span.source != "nickname":
+                # A nickname is spread like a given name (Бульдог, Бульдогу).
+                if role in ("unknown", "common_given") and (len(parts) > 1 or span.source == "nickname"):
                     role = "given"
                 if role == "given" and len(word) > 2:
                     given.add(names.name_key(word))
@@ -120,7 +128,35 @@ def _spread(doc: Document, spans: list[Span], given: set[str], surnames: set[str
         role = _spread_role(token, given, surnames)
         if role:
             extra.append(Span(token.start, token.end, "PERSON", "batch", ((token.text, role),)))
-    return extra
+    return extra + _lowercase_names(tokens, taken, given, surnames)
+
+
+_CHAT_SHARE = 0.4
+
+
+def _lowercase_names(tokens: list[Token], taken: list[Span], given: set[str], surnames: set[str]) -> list[Span]:
+    """Names typed without a capital: a word that can only be a name (мадина, серёжа) anywhere,
+    and in a chat written in lowercase also a name found elsewhere in the batch (ислам, dima)."""
+    chat = _lowercase_style(tokens)
+    found = []
+    for token in tokens:
+        if token.capitalised or len(token.text) < 3 or token.text.isdigit() or _inside(token, taken):
+            continue
+        if function_word(token) or token.lower in common_english() or never_a_name(token):
+            continue
+        if token.cyrillic and names.only_a_name(token.lower):
+            found.append(Span(token.start, token.end, "PERSON", "lowercase", ((token.text, "unknown"),)))
+        elif chat:
+            role = _spread_role(token, given, surnames)
+            if role:
+                found.append(Span(token.start, token.end, "PERSON", "lowercase", ((token.text, role),)))
+    return found
+
+
+def _lowercase_style(tokens: list[Token]) -> bool:
+    openings = [t for t in tokens if t.sentence_start and not t.text.isdigit()]
+    lowered = sum(1 for t in openings if t.text[:1].islower())
+    return bool(openings) and lowered / len(openings) >= _CHAT_SHARE
 
 
 def _spread_role(token: Token, given: set[str], surnames: set[str]) -> str:

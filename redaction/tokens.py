@@ -11,7 +11,8 @@ from redaction.names import read_lexicon
 
 # A word may hold hyphens and apostrophes (Мескер-Юрт, O'Brien) and end in a number (ППСП-2).
 _WORD = re.compile(r"[^\W\d_](?:[^\W_]|[-'’](?=[^\W\d_])|-(?=\d))*|\d+", re.UNICODE)
-_SENTENCE_END = re.compile(r"(?:[.!?…:;]|\n)[\s\"'«»“”()\-–—]*$")
+# A sentence (or a chat line: "[23:14] зелим: ...") ends at these marks.
+_SENTENCE_END = re.compile(r"(?:[.!?…:;\]]|\n)[\s\"'«»“”()\-–—]*$")
 _CYRILLIC = re.compile("[а-яёА-ЯЁӀ]")
 
 
