@@ -1,4 +1,5 @@
-"""Command line: ``python -m redaction redact IN.jsonl --out OUT.jsonl --key-file KEY``.
+"""Command line: ``python -m redaction redact IN.jsonl --out OUT.jsonl --key-file KEY``,
+``python -m redaction verify PACKAGE [--public-key HEX] [--tsa-cert PEM]``.
 
 Each input line is {"id", "text", "lang"} (lang "ru" or "en", or absent); each output line is
 {"id", "text", "pseudonyms"}: the redacted text and a map from every replaced name mention to
@@ -65,6 +66,23 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_verify(arguments: argparse.Namespace) -> int:
+    from redaction.package import PackageError, parse_public_key, verify_package
+
+    try:
+        public_key = None if arguments.public_key is None else parse_public_key(arguments.public_key)
+    except PackageError as error:
+        raise SystemExit(f"--public-key: {error}") from error
+    try:
+        package = Path(arguments.package).read_bytes()
+        tsa_cert = None if arguments.tsa_cert is None else Path(arguments.tsa_cert).read_bytes()
+    except OSError as error:
+        raise SystemExit(f"cannot read {error.filename}: {error.strerror}") from error
+    report = verify_package(package, public_key=public_key, tsa_cert_pem=tsa_cert)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m redaction", description="Redact and pseudonymise testimonies.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -76,6 +94,15 @@ def parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="measure redaction on an annotated JSONL set")
     evaluate.add_argument("annotated", metavar="SET.jsonl")
     evaluate.set_defaults(run=command_evaluate)
+    verify = commands.add_parser("verify", help="check an evidence export package (ZIP) offline")
+    verify.add_argument("package", metavar="PACKAGE")
+    verify.add_argument(
+        "--public-key", metavar="HEX", help="the organisation's published signing key (64 hex digits, spaces allowed)"
+    )
+    verify.add_argument(
+        "--tsa-cert", metavar="PEM", help="the timestamp authority's certificate, for timestamped proofs"
+    )
+    verify.set_defaults(run=command_verify)
     return top
 
 
