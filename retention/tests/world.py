@@ -19,7 +19,6 @@ from casework.lifecycle import State, case_transition
 from casework.models import Case
 from casework.sealed import holds_current_key
 from evacuation.checkins import ladder
-from evidence import services as evidence_services
 from evacuation.checkins import services as checkin_services
 from evacuation.checkins.tests.helpers import Clock, schedule
 from evacuation.funds import services as funds_services
@@ -28,6 +27,7 @@ from evacuation.handoff import services as handoff_services
 from evacuation.handoff.models import Partner
 from evacuation.plans import services as plan_services
 from evacuation.safehouses import services as house_services
+from evidence import services as evidence_services
 from jobs.services import job_enqueue
 from notifications.services import NOTIFY_JOB
 from retention import policies

@@ -11,7 +11,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLAIN_PACKAGES = ("sealbox", "blobstore", "scrub", "redaction")
-IMPORT_CHECK = "import sealbox, blobstore, scrub, redaction.pipeline, redaction.__main__, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
+IMPORT_CHECK = "import sealbox, blobstore, scrub, redaction.pipeline, redaction.package, redaction.__main__, sys; assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
 
 
 def is_django(module: str) -> bool:
