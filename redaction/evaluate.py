@@ -37,6 +37,9 @@ class Figures:
     # Removed spans that touch no identifying span of the set (over-redaction beyond places).
     needless: list[str] = field(default_factory=list)
     removed_spans: int = 0
+    # Lenient: the span's text no longer appears in its document's output (the way a reader
+    # searching the output would look for it).
+    text_gone: tuple[int, int] = (0, 0)
 
     def overall_recall(self) -> float:
         removed = sum(r for r, _ in self.recall.values())
@@ -66,8 +69,13 @@ def _removed_positions(result: Redacted) -> set[int]:
 def _recall(records: list[dict[str, Any]], results: list[Redacted], figures: Figures) -> None:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     damaged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    gone = [0, 0]
     for record, result in zip(records, results, strict=True):
         removed = _removed_positions(result)
+        for gold in record["spans"]:
+            if gold["label"] not in KEPT:
+                gone[1] += 1
+                gone[0] += gold["text"] not in result.text
         for gold in record["spans"]:
             letters = [i for i in range(gold["start"], gold["end"]) if record["text"][i].isalnum()]
             if gold["label"] in KEPT:
@@ -87,6 +95,7 @@ def _recall(records: list[dict[str, Any]], results: list[Redacted], figures: Fig
             if not any(span.start < g["end"] and g["start"] < span.end for g in gold_spans):
                 figures.needless.append(f"{record['id']} {span.label} {span.text(record['text'])!r}")
     figures.recall = {label: (c[0], c[1]) for label, c in sorted(counts.items())}
+    figures.text_gone = (gone[0], gone[1])
     figures.kept_damaged = {label: (c[0], c[1]) for label, c in sorted(damaged.items())}
 
 
@@ -134,6 +143,7 @@ def report(figures: Figures, details: bool = True) -> str:
     removed = sum(r for r, _ in figures.recall.values())
     total = sum(t for _, t in figures.recall.values())
     lines.append(f"  {'all':14} {_share((removed, total))}")
+    lines.append(f"Spans whose text is gone from the output: {_share(figures.text_gone)}")
     lines.append(f"Persons still findable: {_share(figures.persons_findable)}")
     for label, pair in figures.kept_damaged.items():
         lines.append(f"Kept spans damaged ({label}): {_share(pair)}")

@@ -20,7 +20,7 @@ from redaction import names
 # Sixteen consonants (one per half byte, so every letter is equally likely): a pseudonym can
 # never spell, or contain, a name.
 _ALPHABET = "BCDFGHJKLMNPRSTV"
-CODE_LENGTH = 5
+CODE_LENGTH = 6
 
 
 @dataclass(frozen=True)

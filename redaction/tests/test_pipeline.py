@@ -14,7 +14,7 @@ def one(text: str, lang: str | None = "ru", key: bytes = KEY) -> Redacted:
 
 
 def pseudonyms_in(text: str) -> list[str]:
-    return re.findall(r"\[PERSON-[A-Z]{5}\]", text)
+    return re.findall(r"\[PERSON-[A-Z]{6}\]", text)
 
 
 def test_it_replaces_a_name_in_every_case_with_one_pseudonym() -> None:
