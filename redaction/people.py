@@ -158,6 +158,10 @@ def _canonical(identity: Identity, batch: list[Identity]) -> Identity:
 
 
 def pseudonym(identity: Identity, key: bytes) -> str:
-    digest = hmac.new(key, b"sp.person.v1|" + identity.key().encode(), hashlib.sha256).digest()
+    return pseudonym_of_key(identity.key(), key)
+
+
+def pseudonym_of_key(identity_key: str, key: bytes) -> str:
+    digest = hmac.new(key, b"sp.person.v1|" + identity_key.encode(), hashlib.sha256).digest()
     code = "".join(_ALPHABET[byte & 0x0F] for byte in digest[:CODE_LENGTH])
     return f"[PERSON-{code}]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from redaction import names
 from redaction.entities import calendar_word, function_word, recognise, word_roles
 from redaction.patterns import dates_beside_names
-from redaction.people import Identity, identity_of, pseudonym, resolve
+from redaction.people import Identity, identity_of, pseudonym_of_key, resolve
 from redaction.spans import KEPT, Span, settle
 from redaction.tokens import Token, common_english, never_a_name, tokenise
 
@@ -33,7 +34,32 @@ class Redacted:
     replacements: list[str] = field(default_factory=list)
 
 
-def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
+@dataclass(frozen=True)
+class Proposed:
+    """One proposed removal (or, in ``Proposal.kept``, one thing recognised and kept).
+
+    ``person`` is the identity a PERSON span was resolved to (people.Identity.key): the pseudonym
+    is made from it under the export's key, so a reviewed proposal renders the same way under
+    any key, and a span staff add by hand gets one from its words (``person_of``).
+    """
+
+    start: int
+    end: int
+    label: str
+    source: str = ""
+    person: str = ""
+
+
+@dataclass
+class Proposal:
+    id: str
+    text: str
+    removals: list[Proposed]
+    kept: list[Proposed]
+
+
+def propose(documents: Sequence[Document]) -> list[Proposal]:
+    """What to remove from each document of the batch, for staff to review before it is rendered."""
     found = [settle(recognise(doc.text, doc.lang)) for doc in documents]
     given, surnames = _name_words(documents, found)
     found = [settle(spans + _spread(doc, spans, given, surnames)) for doc, spans in zip(documents, found, strict=True)]
@@ -41,7 +67,56 @@ def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
     identities = [[_identity(doc, span) for span in spans] for doc, spans in zip(documents, found, strict=True)]
     _link_nicknames(documents, found, identities)
     batch = [identity for doc_ids in identities for identity in doc_ids if identity and identity.full]
-    return [_render(doc, spans, ids, batch, key) for doc, spans, ids in zip(documents, found, identities, strict=True)]
+    return [_proposal(doc, spans, ids, batch) for doc, spans, ids in zip(documents, found, identities, strict=True)]
+
+
+def _proposal(doc: Document, spans: list[Span], ids: list[Identity | None], batch: list[Identity]) -> Proposal:
+    document_ids = [identity for identity in ids if identity and identity.full]
+    removals: list[Proposed] = []
+    kept: list[Proposed] = []
+    for span, identity in zip(spans, ids, strict=True):
+        person = resolve(identity, document_ids, batch).key() if identity is not None else ""
+        proposed = Proposed(span.start, span.end, span.label, span.source, person)
+        (kept if span.label in KEPT else removals).append(proposed)
+    return Proposal(doc.id, doc.text, removals, kept)
+
+
+def person_of(words: str) -> str:
+    """The identity key of a name staff mark by hand."""
+    return identity_of(word_roles(tokenise(words))).key()
+
+
+def render(text: str, removals: Sequence[Proposed], key: bytes) -> tuple[str, dict[str, str], list[str]]:
+    """The text with each removal replaced (a pseudonym under ``key`` for a person), the map of
+    replaced names to pseudonyms, and each removal's replacement in text order."""
+    ordered = sorted(removals, key=lambda r: r.start)
+    for left, right in itertools.pairwise(ordered):
+        if right.start < left.end:
+            raise ValueError("removals overlap")
+    mapping: dict[str, str] = {}
+    replacements = [_replacement(text, removal, key, mapping) for removal in ordered]
+    out = text
+    for removal, replacement in reversed(list(zip(ordered, replacements, strict=True))):
+        out = out[: removal.start] + replacement + out[removal.end :]
+    return out, dict(sorted(mapping.items())), replacements
+
+
+def _replacement(text: str, removal: Proposed, key: bytes, mapping: dict[str, str]) -> str:
+    if removal.label == "PERSON" and removal.person:
+        code = pseudonym_of_key(removal.person, key)
+        mapping[text[removal.start : removal.end]] = code
+        return code
+    return PLACEHOLDERS.get(removal.label, f"[{removal.label}]")
+
+
+def redact(documents: Sequence[Document], key: bytes) -> list[Redacted]:
+    """Propose and render in one go, applying every proposal (the command line)."""
+    results = []
+    for proposal in propose(documents):
+        text, mapping, replacements = render(proposal.text, proposal.removals, key)
+        spans = [Span(r.start, r.end, r.label, r.source) for r in sorted(proposal.removals, key=lambda r: r.start)]
+        results.append(Redacted(proposal.id, text, mapping, spans, replacements))
+    return results
 
 
 def _with_births(doc: Document, spans: list[Span]) -> list[Span]:
@@ -174,24 +249,3 @@ def _inside(token: Token, spans: Iterable[Span]) -> bool:
 
 def _common(token: Token) -> bool:
     return not token.cyrillic and token.lower in common_english() and not names.is_given_name(token.text)
-
-
-def _render(
-    doc: Document, spans: list[Span], ids: list[Identity | None], batch: list[Identity], key: bytes
-) -> Redacted:
-    document_ids = [identity for identity in ids if identity and identity.full]
-    text = doc.text
-    mapping: dict[str, str] = {}
-    removed = []
-    for span, identity in sorted(zip(spans, ids, strict=True), key=lambda pair: -pair[0].start):
-        if span.label in KEPT:
-            continue
-        if identity is not None:
-            replacement = pseudonym(resolve(identity, document_ids, batch), key)
-            mapping[span.text(doc.text)] = replacement
-        else:
-            replacement = PLACEHOLDERS.get(span.label, f"[{span.label}]")
-        text = text[: span.start] + replacement + text[span.end :]
-        removed.append((span, replacement))
-    removed.reverse()
-    return Redacted(doc.id, text, dict(sorted(mapping.items())), [s for s, _ in removed], [r for _, r in removed])

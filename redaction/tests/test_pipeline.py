@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from redaction.pipeline import Document, Redacted, redact
 
 KEY = bytes(range(32))
@@ -103,3 +105,25 @@ def test_the_spans_and_replacements_line_up_with_the_original() -> None:
     for span, replacement in sorted(zip(result.spans, result.replacements, strict=True), key=lambda p: -p[0].start):
         rebuilt = rebuilt[: span.start] + replacement + rebuilt[span.end :]
     assert rebuilt == result.text
+
+
+def test_a_reviewed_proposal_renders_what_staff_kept_and_added() -> None:
+    from redaction.pipeline import Proposed, person_of, propose, render
+
+    text = "Ахмед Тимиров звонил из кафе «Жаннат». Ахмед сказал, что Тимиров в безопасности."
+    proposal = propose([Document("1", text, "ru")])[0]
+    cafe = next(r for r in proposal.removals if "Жаннат" in text[r.start : r.end])
+    # Staff decide the café may stay, and mark the second surname by hand.
+    reviewed = [r for r in proposal.removals if r != cafe and "Тимиров в" not in text[r.start : r.end + 2]]
+    start = text.rindex("Тимиров")
+    reviewed.append(Proposed(start, start + len("Тимиров"), "PERSON", "staff", person_of("Ахмед Тимиров")))
+    out, mapping, _ = render(text, reviewed, KEY)
+    assert "Жаннат" in out and "Тимиров" not in out and "Ахмед" not in out
+    assert len(set(mapping.values())) == 1
+
+
+def test_overlapping_removals_are_refused() -> None:
+    from redaction.pipeline import Proposed, render
+
+    with pytest.raises(ValueError, match="overlap"):
+        render("Ахмед Тимиров", [Proposed(0, 8, "PERSON"), Proposed(6, 13, "PERSON")], KEY)
