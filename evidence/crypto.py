@@ -18,3 +18,7 @@ def item_ctx(field: str, item_id: uuid.UUID, case: Case, kind: str) -> bytes:
 
 def custody_entry_ctx(index: int, leaf_hash: bytes) -> bytes:
     return sealbox.context("evidence.custody", index, leaf_hash)
+
+
+def derivative_plan_ctx(derivative_id: uuid.UUID, item_id: uuid.UUID, case: Case) -> bytes:
+    return sealbox.context("evidence.derivative.plan", derivative_id.bytes, item_id.bytes, case.public_id)

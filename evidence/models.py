@@ -103,3 +103,24 @@ class TreeHead(models.Model):
 
     class Meta:
         ordering = ["tree_size"]
+
+
+class Derivative(models.Model):
+    """A redacted copy of an item, kept as a plan: which spans of the original go and how each
+    is replaced (redaction.pipeline.Proposed), as proposed and as staff changed it. The text
+    is rendered from the plan at export, under that export's own pseudonym key; the original is
+    never touched. Every change is kept (who, when, what was added and taken back)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    item = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="derivatives")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+    revision = models.PositiveIntegerField(default=1)
+    # Set when a member approved the plan as it stands; a later change clears it.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
+    # JSON: {"proposed": [...], "removals": [...], "changes": [{"by", "at", "added", "taken_back"}]}
+    plan_ct = models.BinaryField()
