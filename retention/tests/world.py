@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from casenotes.services import note_create, task_create
+from casework import keys as case_keys
 from casework import services as case_services
 from casework.lifecycle import State, case_transition
 from casework.models import Case
@@ -27,6 +28,7 @@ from evacuation.handoff import services as handoff_services
 from evacuation.handoff.models import Partner
 from evacuation.plans import services as plan_services
 from evacuation.safehouses import services as house_services
+from evidence import derivatives
 from evidence import services as evidence_services
 from jobs.services import job_enqueue
 from notifications.services import NOTIFY_JOB
@@ -89,10 +91,12 @@ def _notes_and_vetting(world: World, caseworker: Staff, verifiers: tuple[Staff, 
     consent = evidence_services.consent_record(
         case=world.case, actor=caseworker.member, actor_private_key=key, terms=terms
     )
-    evidence_services.item_promote_testimony(
+    item = evidence_services.item_promote_testimony(
         case=world.case, actor=caseworker.member, actor_private_key=key, consent=consent,
         title=canary(world, "evidence title"), text=canary(world, "testimony"),
     )  # fmt: skip
+    opened = case_keys.case_private_keys(world.case, caseworker.member, key)
+    derivatives.derivative_propose(item=item, actor=caseworker.member, actor_private_key=key, opened=opened)
     case_transition(case=world.case, member=caseworker.member, to_state=State.TRIAGED)
     case_transition(case=world.case, member=caseworker.member, to_state=State.VETTING, member_private_key=key)
     vetting_services.check_tick(
