@@ -22,3 +22,7 @@ def custody_entry_ctx(index: int, leaf_hash: bytes) -> bytes:
 
 def derivative_plan_ctx(derivative_id: uuid.UUID, item_id: uuid.UUID, case: Case) -> bytes:
     return sealbox.context("evidence.derivative.plan", derivative_id.bytes, item_id.bytes, case.public_id)
+
+
+def event_ctx(event_id: uuid.UUID, case: Case) -> bytes:
+    return sealbox.context("evidence.event", event_id.bytes, case.public_id)

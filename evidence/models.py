@@ -124,3 +124,18 @@ class Derivative(models.Model):
     case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
     # JSON: {"proposed": [...], "removals": [...], "changes": [{"by", "at", "added", "taken_back"}]}
     plan_ct = models.BinaryField()
+
+
+class Event(models.Model):
+    """An event in the HURIDOCS shape (evidence.esf), sealed whole to its case's key: acts,
+    victims, perpetrators, places, dates, sources, interventions and its links to the locker's
+    items and to other events. Plaintext: only which case it belongs to, who wrote it and when."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="events")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    revision = models.PositiveIntegerField(default=1)
+    case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
+    content_ct = models.BinaryField()

@@ -28,7 +28,7 @@ from evacuation.handoff import services as handoff_services
 from evacuation.handoff.models import Partner
 from evacuation.plans import services as plan_services
 from evacuation.safehouses import services as house_services
-from evidence import derivatives
+from evidence import derivatives, esf, events
 from evidence import services as evidence_services
 from jobs.services import job_enqueue
 from notifications.services import NOTIFY_JOB
@@ -97,6 +97,8 @@ def _notes_and_vetting(world: World, caseworker: Staff, verifiers: tuple[Staff, 
     )  # fmt: skip
     opened = case_keys.case_private_keys(world.case, caseworker.member, key)
     derivatives.derivative_propose(item=item, actor=caseworker.member, actor_private_key=key, opened=opened)
+    event = esf.Event(canary(world, "event"), acts=(esf.Act("detention", canary(world, "victim")),))
+    events.event_create(case=world.case, actor=caseworker.member, actor_private_key=key, content=event)
     case_transition(case=world.case, member=caseworker.member, to_state=State.TRIAGED)
     case_transition(case=world.case, member=caseworker.member, to_state=State.VETTING, member_private_key=key)
     vetting_services.check_tick(
