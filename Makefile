@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke deploy-deps test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps age-deps clean
+.PHONY: run test smoke deploy-deps test-sqlite test-postgres bench bench-stalls bench-padding lint check lock messages browser-deps age-deps font-deps clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -18,7 +18,7 @@ run: $(STAMP)
 
 # The two runs go side by side (one per core), each with a folder of its own for what tests write;
 # each prints its output once it has finished.
-test: $(STAMP) browser-deps age-deps deploy-deps
+test: $(STAMP) browser-deps age-deps deploy-deps font-deps
 	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
@@ -50,6 +50,10 @@ deploy-deps:
 # Debian's age for the test that opens a backup with the ordinary tool (backups/tests).
 age-deps:
 	@command -v age >/dev/null 2>&1 || scripts/install-age
+
+# Debian's DejaVu fonts for the PDF summary of evidence exports (evidence/tests).
+font-deps:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || scripts/install-fonts
 
 bench: $(STAMP)
 	$(PY) -m bench.run

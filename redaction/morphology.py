@@ -18,7 +18,7 @@ def _getargspec(function: Any) -> tuple[Any, ...]:
 
 
 if not hasattr(inspect, "getargspec"):
-    inspect.getargspec = _getargspec  # type: ignore[attr-defined]
+    inspect.getargspec = _getargspec  # type: ignore[attr-defined]  # removed in 3.11; put back for pymorphy2
 
 import pymorphy2  # noqa: E402
 import pymorphy2_dicts_ru  # noqa: E402

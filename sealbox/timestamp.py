@@ -54,7 +54,7 @@ class TimestampError(ValueError):
     """A timestamp response or token that is refused, malformed or does not hold."""
 
 
-class _TimeStampResp(core.Sequence):  # type: ignore[misc]
+class _TimeStampResp(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped: its base class is Any
     """RFC 3161 TimeStampResp. asn1crypto's own makes the token mandatory, so a refusal (which
     has none) would not parse and its reason would be lost."""
 
