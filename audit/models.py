@@ -142,6 +142,7 @@ class Action(models.TextChoices):
     EVIDENCE_CONSENT_REVOKE = "evidence_consent_revoke", _("Recorded that the person withdrew consent")
     EVIDENCE_PROMOTE = "evidence_promote", _("Put an item into the evidence locker")
     EVIDENCE_VIEW = "evidence_view", _("Opened an item of the evidence locker")
+    EVIDENCE_EXPORT = "evidence_export", _("Exported evidence for a recipient")
 
 
 class AuditEntry(models.Model):

@@ -459,6 +459,9 @@ SP_FUNDS_APPROVAL_WINDOW_DAYS = env_int("SP_FUNDS_APPROVAL_WINDOW_DAYS", 30, min
 # ("age1...", made with age-keygen on a machine away from the server, which never holds the
 # identity). Without it no backup is written: ``manage.py backup`` refuses, the scheduled job
 # does nothing and the deploy check warns in production.
+# The organisation's name as evidence exports carry it (their manifest and summary).
+SP_ORGANISATION_NAME = env_str("SP_ORGANISATION_NAME", "Safe Passage")
+
 SP_BACKUP_RECIPIENT = env_str("SP_BACKUP_RECIPIENT", "").strip()
 if SP_BACKUP_RECIPIENT and not SP_BACKUP_RECIPIENT.startswith("age1"):
     raise ImproperlyConfigured("SP_BACKUP_RECIPIENT must be an age recipient (age1...), as age-keygen prints it")

@@ -26,3 +26,7 @@ def derivative_plan_ctx(derivative_id: uuid.UUID, item_id: uuid.UUID, case: Case
 
 def event_ctx(event_id: uuid.UUID, case: Case) -> bytes:
     return sealbox.context("evidence.event", event_id.bytes, case.public_id)
+
+
+def export_recipient_ctx(export_id: uuid.UUID, case: Case) -> bytes:
+    return sealbox.context("evidence.export.recipient", export_id.bytes, case.public_id)

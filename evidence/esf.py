@@ -211,6 +211,14 @@ def from_json(data: Mapping[str, Any]) -> Event:
     )  # fmt: skip
 
 
+def free_texts(event: Event) -> list[str]:
+    """Every free text of an event that an export passes through the redaction."""
+    texts = [event.title, event.description, event.place]
+    texts += [text for act in event.acts for text in (act.victim, act.place)]
+    texts += [intervention.by for intervention in event.interventions]
+    return [text for text in texts if text]
+
+
 def _label(code: str, vocabulary: Vocabulary) -> dict[str, str]:
     english, russian = vocabulary[code]
     return {"code": code, "en": english, "ru": russian}

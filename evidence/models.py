@@ -139,3 +139,21 @@ class Event(models.Model):
     revision = models.PositiveIntegerField(default=1)
     case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
     content_ct = models.BinaryField()
+
+
+class Export(models.Model):
+    """A package made for a recipient. Plaintext: which case, items and consents it carried,
+    for which kind of recipient, by whom, when and the package's SHA-256 (so a package shown
+    later can be recognised, and a consent withdrawn later is flagged on it); the recipient's
+    name is sealed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="evidence_exports")
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+    recipient_kind = models.CharField(max_length=20)
+    item_ids = models.JSONField(default=list)
+    consent_ids = models.JSONField(default=list)
+    package_sha256 = models.CharField(max_length=64)
+    case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
+    recipient_ct = models.BinaryField()

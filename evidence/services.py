@@ -51,7 +51,9 @@ def consent_record(*, case: Case, actor: StaffMember, actor_private_key: bytes, 
     with transaction.atomic():
         locked = lock_case(case)
         case_key = current_key_for(locked, actor, actor_private_key)
-        consent = Consent(id=uuid.uuid4(), case=locked, recorded_by=actor, case_key=case_key)
+        consent = Consent(
+            id=uuid.uuid4(), case=locked, recorded_by=actor, recorded_at=timezone.now(), case_key=case_key
+        )
         consent.terms_ct = seal_bytes(
             case_key, terms.to_json(), ctx=crypto.consent_terms_ctx(consent.id, locked, actor.pk)
         )
@@ -128,8 +130,9 @@ def _promote(
         locked = lock_case(case)
         case_key = current_key_for(locked, actor, actor_private_key)
         item = EvidenceItem(
-            id=uuid.uuid4(), case=locked, kind=kind, message=message, consent=consent, promoted_by=actor
-        )
+            id=uuid.uuid4(), case=locked, kind=kind, message=message, consent=consent, promoted_by=actor,
+            promoted_at=timezone.now(),
+        )  # fmt: skip
         _seal_item(item, locked, case_key, original, title)
         item.save(force_insert=True)
         digest = hashlib.sha256(original).digest()

@@ -28,8 +28,9 @@ from evacuation.handoff import services as handoff_services
 from evacuation.handoff.models import Partner
 from evacuation.plans import services as plan_services
 from evacuation.safehouses import services as house_services
-from evidence import derivatives, esf, events
+from evidence import derivatives, esf, events, exports
 from evidence import services as evidence_services
+from evidence.models import EvidenceItem
 from jobs.services import job_enqueue
 from notifications.services import NOTIFY_JOB
 from retention import policies
@@ -96,7 +97,20 @@ def _notes_and_vetting(world: World, caseworker: Staff, verifiers: tuple[Staff, 
         title=canary(world, "evidence title"), text=canary(world, "testimony"),
     )  # fmt: skip
     opened = case_keys.case_private_keys(world.case, caseworker.member, key)
-    derivatives.derivative_propose(item=item, actor=caseworker.member, actor_private_key=key, opened=opened)
+    derivative = derivatives.derivative_propose(
+        item=item, actor=caseworker.member, actor_private_key=key, opened=opened
+    )
+    plan = derivatives.open_plan(derivative, opened)
+    assert plan is not None
+    derivatives.derivative_review(
+        derivative=derivative, actor=caseworker.member, actor_private_key=key, opened=opened,
+        removals=plan.removals, revision=1, approve=True,
+    )  # fmt: skip
+    item = EvidenceItem.objects.select_related("case", "consent").get(pk=item.pk)
+    request = exports.ExportRequest("prosecutors", canary(world, "recipient"), [item])
+    exports.export_build(
+        case=world.case, actor=caseworker.member, actor_private_key=key, opened=opened, request=request
+    )
     event = esf.Event(canary(world, "event"), acts=(esf.Act("detention", canary(world, "victim")),))
     events.event_create(case=world.case, actor=caseworker.member, actor_private_key=key, content=event)
     case_transition(case=world.case, member=caseworker.member, to_state=State.TRIAGED)
