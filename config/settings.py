@@ -461,6 +461,13 @@ SP_FUNDS_APPROVAL_WINDOW_DAYS = env_int("SP_FUNDS_APPROVAL_WINDOW_DAYS", 30, min
 # does nothing and the deploy check warns in production.
 # The organisation's name as evidence exports carry it (their manifest and summary).
 SP_ORGANISATION_NAME = env_str("SP_ORGANISATION_NAME", "Safe Passage")
+# An RFC 3161 timestamp authority for the custody log's tree heads (optional): its URL and the
+# PEM file of its certificate (or of the CA that issued it), which its tokens are checked against.
+SP_TSA_URL = env_str("SP_TSA_URL", "").strip()
+SP_TSA_CERT_FILE = env_str("SP_TSA_CERT_FILE", "").strip()
+if SP_TSA_URL and not SP_TSA_CERT_FILE:
+    raise ImproperlyConfigured("SP_TSA_URL needs SP_TSA_CERT_FILE: the certificate its tokens are checked against")
+SP_TSA_INTERVAL_SECONDS = env_int("SP_TSA_INTERVAL_SECONDS", 3600, minimum=60)
 
 SP_BACKUP_RECIPIENT = env_str("SP_BACKUP_RECIPIENT", "").strip()
 if SP_BACKUP_RECIPIENT and not SP_BACKUP_RECIPIENT.startswith("age1"):

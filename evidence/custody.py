@@ -85,6 +85,10 @@ def _head(row: TreeHead) -> SignedTreeHead:
     return SignedTreeHead.from_json(json.loads(row.head_json))
 
 
+def head_of(row: TreeHead) -> SignedTreeHead:
+    return _head(row)
+
+
 class CustodyBroken(Exception):
     """The stored log does not hold: a missing entry, a head that is not signed or does not
     match its leaves, or heads that are not consistent with one another."""
@@ -124,10 +128,15 @@ def _check_head(row: TreeHead, head: SignedTreeHead, hashes: Sequence[bytes]) ->
 
 
 def proof_for(entry: CustodyEntry, index: int) -> dict[str, object]:
-    """The proof bundle (sealbox.proofbundle) of one opened entry against the latest head."""
+    """The proof bundle (sealbox.proofbundle) of one opened entry: against the latest head with
+    an RFC 3161 token that covers it (evidence.timestamps), else against the latest head."""
     with transaction.atomic():
         hashes = _leaf_hashes()
-        head = _head(TreeHead.objects.get(tree_size=len(hashes)))
+        stamped = (
+            TreeHead.objects.filter(tree_size__gt=index, timestamp_token__isnull=False).order_by("-tree_size").first()
+        )
+        row = stamped or TreeHead.objects.get(tree_size=len(hashes))
     if hashes[index] != entry.leaf_hash:
         raise CustodyBroken(f"entry {index} is not the one the log holds")
-    return make_bundle(hashes, index, head, leaf_data=entry.to_bytes())
+    token = bytes(row.timestamp_token) if row.timestamp_token is not None else None
+    return make_bundle(hashes, index, _head(row), leaf_data=entry.to_bytes(), timestamp_token=token)

@@ -39,6 +39,7 @@ from evidence.models import Derivative, EvidenceItem, Export
 from evidence.models import Event as EventRow
 from evidence.selectors import custody_entries, open_consent, open_item
 from evidence.services import USES, actor_code
+from evidence.timestamps import tsa_certificate
 from redaction import package
 from redaction.pipeline import Document, propose, render
 from sealbox.signing import SigningKeyPair
@@ -85,11 +86,15 @@ def export_build(
         records = _event_records(request.events, opened, key)
         files = _event_files(records)
         pdf = _summary(request, ready, records, created_at)
+        extra = {"summary.pdf": pdf}
+        tsa = tsa_certificate() if settings.SP_TSA_URL else None
+        if tsa is not None:
+            extra["tsa.pem"] = tsa  # the authority's certificate, for `verify --tsa-cert tsa.pem`
         zipped = package.build_package(
             organisation=settings.SP_ORGANISATION_NAME,
             recipient=package.Recipient(request.recipient_kind, request.recipient_name),
             created_at=created_at, log_public_key=custody.log_public_key(), items=items,
-            signing_seed=export_signing_key().seed, events=files, extra_files={"summary.pdf": pdf},
+            signing_seed=export_signing_key().seed, events=files, extra_files=extra, tsa_cert_pem=tsa,
         )  # fmt: skip
         export = _record(locked, actor, case_key, request, ready, zipped, created_at)
         audit_record(actor=actor, action=Action.EVIDENCE_EXPORT, case=locked, details={"export": str(export.pk)})

@@ -100,6 +100,10 @@ class TreeHead(models.Model):
     root_hash = models.BinaryField(max_length=32)
     signed_at = models.DateTimeField()
     head_json = models.TextField()
+    # An RFC 3161 token over the head's statement from the configured timestamp authority
+    # (evidence.timestamps), and the time the authority put in it.
+    timestamp_token = models.BinaryField(null=True, blank=True)
+    timestamped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["tree_size"]
