@@ -32,7 +32,7 @@ from audit.models import Action
 from audit.services import audit_record
 from casework.models import Case, CaseKey
 from casework.sealed import Refused, current_key_for, lock_case, require, seal_text
-from evidence import crypto, custody, esf, summary
+from evidence import crypto, custody, esf, files, summary
 from evidence.derivatives import open_plan
 from evidence.events import open_event
 from evidence.models import Derivative, EvidenceItem, Export
@@ -64,10 +64,13 @@ class ExportRequest:
 class _Ready:
     item: EvidenceItem
     derivative: Derivative
-    text: bytes
+    text: bytes  # the derivative's bytes: a redacted text, or a cleaned or painted file
     original_sha256: bytes
     consent: package.Consent
     removed: tuple[str, ...]
+    kind: str = "text"
+    method: str = "redacted"
+    file_name: str = "text.txt"
 
 
 def export_build(
@@ -77,7 +80,9 @@ def export_build(
     require(request.recipient_kind in USES, _("Choose who the package is for."))
     require(bool(request.items), _("Choose at least one item to export."))
     key = secrets.token_bytes(EXPORT_KEY_BYTES)
-    ready = [_ready(item, case, request.recipient_kind, opened, key) for item in request.items]
+    ready = [
+        _ready(item, case, request.recipient_kind, opened, key, actor, actor_private_key) for item in request.items
+    ]
     created_at = timezone.now()
     with transaction.atomic():
         locked = lock_case(case)
@@ -101,7 +106,10 @@ def export_build(
     return zipped, export
 
 
-def _ready(item: EvidenceItem, case: Case, kind: str, opened: Mapping[int, bytes], key: bytes) -> _Ready:
+def _ready(
+    item: EvidenceItem, case: Case, kind: str, opened: Mapping[int, bytes], key: bytes, actor: StaffMember,
+    actor_private_key: bytes,
+) -> _Ready:  # fmt: skip
     require(item.case_id == case.pk, _("That item belongs to another case."))
     consent = item.consent
     require(consent.revoked_at is None, _("The person withdrew consent for an item you chose."))
@@ -113,13 +121,36 @@ def _ready(item: EvidenceItem, case: Case, kind: str, opened: Mapping[int, bytes
     if derivative is None:
         raise Refused(_("Review and approve the redaction of every item before exporting it."))
     view = open_item(item, opened)
+    if view.original_sha256 is None:
+        raise Refused(_("An item you chose cannot be opened, or its original no longer matches its hash."))
+    given = package.Consent(str(consent.pk), tuple(terms.uses or ()), consent.recorded_at, consent.revoked_at)
+    if item.kind == EvidenceItem.Kind.ATTACHMENT:
+        return _ready_file(item, derivative, view.original_sha256, given, opened, actor, actor_private_key)
     plan = open_plan(derivative, opened)
-    if view.original is None or plan is None or view.original_sha256 is None or not view.intact:
+    if view.original is None or plan is None or not view.intact:
         raise Refused(_("An item you chose cannot be opened, or its original no longer matches its hash."))
     text, _mapping, _replacements = render(view.original.decode("utf-8", errors="replace"), plan.removals, key)
     removed = tuple(sorted({removal.label for removal in plan.removals}))
-    given = package.Consent(str(consent.pk), tuple(terms.uses or ()), consent.recorded_at, consent.revoked_at)
     return _Ready(item, derivative, text.encode(), view.original_sha256, given, removed)
+
+
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
+
+
+def _ready_file(
+    item: EvidenceItem, derivative: Derivative, original_sha256: bytes, given: package.Consent,
+    opened: Mapping[int, bytes], actor: StaffMember, actor_private_key: bytes,
+) -> _Ready:  # fmt: skip
+    plan = files.open_file_plan(derivative, dict(opened))
+    if plan is None:
+        raise Refused(_("This redaction cannot be opened with your key."))
+    copy = files.cleaned_copy(item, actor, actor_private_key)
+    data, method = files.render_file(copy, plan)
+    removed: tuple[str, ...] = ("location, camera and other metadata (removed when the file arrived)",)
+    removed += (f"{len(plan.rectangles)} painted areas",) if plan.rectangles else ()
+    extension = _EXTENSIONS.get(copy.content_type, "bin")
+    kind = "pdf" if copy.content_type == "application/pdf" else "image"
+    return _Ready(item, derivative, data, original_sha256, given, removed, kind, method, f"file.{extension}")
 
 
 def _package_item(
@@ -136,9 +167,9 @@ def _package_item(
     bundles = tuple(custody.proof_for(entry, index) for index, entry in wanted)
     reviewer = ready.derivative.reviewed_by
     return package.PackageItem(
-        item_id=ready.item.id.bytes, kind="text", original_sha256=ready.original_sha256,
+        item_id=ready.item.id.bytes, kind=ready.kind, original_sha256=ready.original_sha256,
         derivative=package.Derivative(
-            "text.txt", ready.text, "redacted", ready.removed, actor_code(reviewer) if reviewer else code
+            ready.file_name, ready.text, ready.method, ready.removed, actor_code(reviewer) if reviewer else code
         ),
         consent=ready.consent, custody=bundles,
     )  # fmt: skip
@@ -174,8 +205,12 @@ def _summary(
     request: ExportRequest, ready: Sequence[_Ready], records: list[dict[str, Any]], created_at: datetime
 ) -> bytes:
     items = [
-        summary.SummaryItem(r.item.id.hex, r.item.kind, ", ".join(r.consent.scope), r.text.decode()) for r in ready
-    ]
+        summary.SummaryItem(
+            r.item.id.hex, r.item.kind, ", ".join(r.consent.scope),
+            r.text.decode() if r.kind == "text" else f"{r.file_name} ({r.method})",
+        )
+        for r in ready
+    ]  # fmt: skip
     listed = [
         summary.SummaryEvent(
             str(record["title"]),

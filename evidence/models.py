@@ -48,19 +48,26 @@ class EvidenceItem(models.Model):
     class Kind(models.TextChoices):
         MESSAGE = "message"
         TESTIMONY = "testimony"
+        # A photo or PDF the person sent: its original stays where the intake put it, byte for
+        # byte and sealed to coordinators only (casework.originals); the locker keeps its hash.
+        ATTACHMENT = "attachment"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     case = models.ForeignKey("casework.Case", on_delete=models.CASCADE, related_name="evidence_items")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     # The message it was promoted from (none for a testimony written down by staff).
     message = models.ForeignKey("casework.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attachment = models.ForeignKey(
+        "casework.Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # RESTRICT: a consent goes only with its case (which takes its items with it).
     consent = models.ForeignKey(Consent, on_delete=models.RESTRICT, related_name="items")
     promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     promoted_at = models.DateTimeField(default=timezone.now)
     case_key = models.ForeignKey("casework.CaseKey", on_delete=models.CASCADE, related_name="+")
     title_ct = models.BinaryField()
-    # The original, byte for byte, and its SHA-256 computed when it was promoted.
+    # The original, byte for byte, and its SHA-256 computed when it was promoted (for an
+    # attachment only the hash: the original stays in the file store, see Kind.ATTACHMENT).
     original_ct = models.BinaryField()
     original_sha256_ct = models.BinaryField()
 

@@ -39,8 +39,13 @@ def open_item(item: EvidenceItem, opened: Mapping[int, bytes]) -> ItemView:
     title = open_bytes(
         opened, item.case_key_id, bytes(item.title_ct), ctx=crypto.item_ctx("title", item.id, case, item.kind)
     )
-    original = open_bytes(
-        opened, item.case_key_id, bytes(item.original_ct), ctx=crypto.item_ctx("original", item.id, case, item.kind)
+    # An attachment's original stays in the file store, sealed to coordinators: not here.
+    original = (
+        None
+        if item.kind == EvidenceItem.Kind.ATTACHMENT
+        else open_bytes(
+            opened, item.case_key_id, bytes(item.original_ct), ctx=crypto.item_ctx("original", item.id, case, item.kind)
+        )
     )
     digest = open_bytes(
         opened,

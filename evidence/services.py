@@ -19,7 +19,7 @@ from accounts.models import StaffMember
 from audit.models import Action
 from audit.services import audit_record
 from casework import selectors as casework_selectors
-from casework.models import Case, CaseKey, Message
+from casework.models import Attachment, Case, CaseKey, Message
 from casework.sealed import Refused, current_key_for, lock_case, require, seal_bytes, seal_text
 from evidence import crypto
 from evidence.custody import custody_append
@@ -105,6 +105,39 @@ def item_promote_message(
     )
 
 
+def item_promote_attachment(
+    *, case: Case, actor: StaffMember, actor_private_key: bytes, attachment: Attachment, consent: Consent, title: str
+) -> EvidenceItem:
+    """A photo or PDF the person sent, into the locker: its SHA-256 is computed from the file as
+    it arrived (the original the intake kept, or the file itself when nothing was removed from
+    it) and sealed; the original itself stays where it is, sealed to coordinators only, so only
+    a coordinator may do this."""
+    require(permissions.can_open_original_files(actor), _("Only a coordinator can keep a file as evidence."))
+    message = attachment.message
+    require(
+        message.case_id == case.pk and message.sender == Message.Sender.PERSON,
+        _("Only the person's own files can be kept as evidence."),
+    )
+    views = casework_selectors.conversation_for_staff(case, actor, actor_private_key)
+    view = next((v for v in views if v.id == message.pk), None)
+    if view is None or not view.authentic or view.is_decoy:
+        raise Refused(_("This message cannot be kept as evidence: its authenticity does not hold."))
+    opened = (
+        casework_selectors.original_for_member(case, actor, actor_private_key, attachment.id)
+        if attachment.original_blob_name
+        else casework_selectors.attachment_for_staff(case, actor, actor_private_key, attachment.id)
+    )
+    if opened is None:
+        raise Refused(_("The file as it arrived cannot be opened with your key."))
+    digest = hashlib.sha256()
+    for chunk in opened[1]:
+        digest.update(chunk)
+    return _promote(
+        case, actor, actor_private_key, consent, EvidenceItem.Kind.ATTACHMENT, b"", title, message,
+        attachment=attachment, digest=digest.digest(),
+    )  # fmt: skip
+
+
 def item_promote_testimony(
     *, case: Case, actor: StaffMember, actor_private_key: bytes, consent: Consent, title: str, text: str
 ) -> EvidenceItem:
@@ -122,6 +155,9 @@ def _promote(
     original: bytes,
     title: str,
     message: Message | None,
+    *,
+    attachment: Attachment | None = None,
+    digest: bytes | None = None,
 ) -> EvidenceItem:
     require(permissions.can_keep_evidence(actor), _("Only caseworkers and coordinators keep evidence."))
     require(consent.case_id == case.pk, _("That consent was given for another case."))
@@ -130,25 +166,26 @@ def _promote(
         locked = lock_case(case)
         case_key = current_key_for(locked, actor, actor_private_key)
         item = EvidenceItem(
-            id=uuid.uuid4(), case=locked, kind=kind, message=message, consent=consent, promoted_by=actor,
-            promoted_at=timezone.now(),
+            id=uuid.uuid4(), case=locked, kind=kind, message=message, attachment=attachment, consent=consent,
+            promoted_by=actor, promoted_at=timezone.now(),
         )  # fmt: skip
-        _seal_item(item, locked, case_key, original, title)
+        digest = digest or hashlib.sha256(original).digest()
+        _seal_item(item, locked, case_key, original, title, digest)
         item.save(force_insert=True)
-        digest = hashlib.sha256(original).digest()
         custody_append(item=item, action="promoted", actor=actor_code(actor), subject=digest, case_key=case_key)
         custody_append(item=item, action="consent", actor=actor_code(actor), subject=b"", case_key=case_key)
         audit_record(actor=actor, action=Action.EVIDENCE_PROMOTE, case=locked, details={"item": str(item.pk)})
     return item
 
 
-def _seal_item(item: EvidenceItem, case: Case, case_key: CaseKey, original: bytes, title: str) -> None:
+def _seal_item(item: EvidenceItem, case: Case, case_key: CaseKey, original: bytes, title: str, digest: bytes) -> None:
     item.case_key = case_key
     item.title_ct = seal_text(case_key, title, ctx=crypto.item_ctx("title", item.id, case, item.kind))
-    item.original_ct = seal_bytes(case_key, original, ctx=crypto.item_ctx("original", item.id, case, item.kind))
-    item.original_sha256_ct = seal_bytes(
-        case_key, hashlib.sha256(original).digest(), ctx=crypto.item_ctx("sha256", item.id, case, item.kind)
-    )
+    if item.kind == EvidenceItem.Kind.ATTACHMENT:
+        item.original_ct = b""  # the original stays in the file store, sealed to coordinators
+    else:
+        item.original_ct = seal_bytes(case_key, original, ctx=crypto.item_ctx("original", item.id, case, item.kind))
+    item.original_sha256_ct = seal_bytes(case_key, digest, ctx=crypto.item_ctx("sha256", item.id, case, item.kind))
 
 
 def items_viewed(*, items: Sequence[EvidenceItem], actor: StaffMember, actor_private_key: bytes) -> None:
@@ -166,5 +203,5 @@ def items_viewed(*, items: Sequence[EvidenceItem], actor: StaffMember, actor_pri
         )
 
 
-__all__ = ["USES", "ConsentTerms", "Refused", "consent_record", "consent_revoke", "item_promote_message",
-           "item_promote_testimony", "items_viewed"]  # fmt: skip
+__all__ = ["USES", "ConsentTerms", "Refused", "consent_record", "consent_revoke", "item_promote_attachment",
+           "item_promote_message", "item_promote_testimony", "items_viewed"]  # fmt: skip
