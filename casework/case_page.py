@@ -77,11 +77,14 @@ def _everyone(member: StaffMember) -> bool:
 
 @dataclass(frozen=True)
 class Section:
-    """A tab of the case page."""
+    """A tab of the case page. ``visible`` says to whom it is offered: a section whose work
+    only some roles do (the evidence locker) is neither listed nor opened for the others, who
+    get the conversation instead."""
 
     key: str
     label: str | Promise
     order: int
+    visible: Callable[[StaffMember], bool] = _everyone
 
 
 @dataclass(frozen=True, repr=False)  # ``about`` may hold what was opened (an address)
@@ -236,6 +239,8 @@ def render_case_page(
     member = staff_member(request)
     case = case_for_member(member, case.public_id)  # Http404 for a case this member may not see
     shown = chosen(request.GET.get("section"))
+    if not _sections[shown].visible(member):
+        shown = CONVERSATION
     if failed_panel is not None:
         owner = panel(failed_panel)
         shown = owner.section or CONVERSATION
@@ -266,7 +271,7 @@ def render_case_page(
         "case": case,
         "details": details,
         "section": shown,
-        "section_links": [(item, case_url(case.public_id, item.key)) for item in sections()],
+        "section_links": [(item, case_url(case.public_id, item.key)) for item in sections() if item.visible(member)],
         "attention": attention(case, member),
         "problem": problem,
         "panels": slots,

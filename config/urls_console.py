@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("triage.urls")),
     path("", include("casenotes.urls")),
+    path("", include("evidence.urls")),
     path("", include("evacuation.plans.urls")),
     path("", include("evacuation.checkins.urls")),
     path("", include("vetting.urls")),

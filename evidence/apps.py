@@ -6,5 +6,9 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence locker"
 
     def ready(self) -> None:
-        # The worker's job that timestamps the custody log's heads.
-        from evidence import timestamps  # noqa: F401
+        from evidence import (
+            panels,
+            timestamps,  # noqa: F401  (registers the worker's timestamping job)
+        )
+
+        panels.register()  # the Evidence section of the case page

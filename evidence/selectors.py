@@ -12,10 +12,11 @@ from datetime import datetime
 from casework.models import Case
 from casework.sealed import RecordDoesNotOpen, open_bytes
 from evidence import crypto
-from evidence.custody import proof_for
-from evidence.models import Consent, CustodyEntry, EvidenceItem
+from evidence.custody import CustodyBroken, LogCheck, custody_check, log_public_key, proof_for
+from evidence.models import Consent, CustodyEntry, EvidenceItem, TreeHead
 from sealbox.custody import CustodyEntry as Entry
 from sealbox.custody import parse_entry
+from sealbox.proofbundle import verify_bundle
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ def case_items(case: Case, opened: Mapping[int, bytes]) -> list[ItemView]:
     return [open_item(item, opened) for item in items]
 
 
+def item_on_case(case: Case, item_id: uuid.UUID) -> EvidenceItem | None:
+    return EvidenceItem.objects.select_related("case", "consent").filter(case=case, pk=item_id).first()
+
+
+def kept_message_ids(case: Case) -> frozenset[uuid.UUID]:
+    """The messages of the case already in the locker (a plaintext link, like the item's case)."""
+    ids = EvidenceItem.objects.filter(case=case, message__isnull=False).values_list("message_id", flat=True)
+    return frozenset(message_id for message_id in ids if message_id is not None)
+
+
 @dataclass(frozen=True)
 class ConsentView:
     id: uuid.UUID
@@ -95,6 +106,15 @@ def open_consent(consent: Consent, opened: Mapping[int, bytes]) -> ConsentView:
     )
 
 
+def case_consents(case: Case, opened: Mapping[int, bytes]) -> list[ConsentView]:
+    consents = Consent.objects.filter(case=case).select_related("case").order_by("-recorded_at")
+    return [open_consent(consent, opened) for consent in consents]
+
+
+def consent_on_case(case: Case, consent_id: uuid.UUID) -> Consent | None:
+    return Consent.objects.select_related("case").filter(case=case, pk=consent_id).first()
+
+
 def custody_entries(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[tuple[int, Entry]]:
     """The item's custody entries, opened and checked against their leaf hashes."""
     found = []
@@ -114,3 +134,58 @@ def custody_entries(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[tup
 def custody_proofs(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[dict[str, object]]:
     """A proof bundle for each of the item's entries, against the latest signed head."""
     return [proof_for(entry, index) for index, entry in custody_entries(item, opened)]
+
+
+@dataclass(frozen=True)
+class CustodyLine:
+    """One entry of an item's custody, as the item's page shows it."""
+
+    index: int
+    action: str | None  # None: the entry does not open (changed outside the console)
+    at: datetime
+    actor: str | None
+    verified: bool  # its leaf is in the log under the latest head, signed with the log key
+
+
+def custody_trail(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[CustodyLine]:
+    """The item's custody entries, each checked on its own: its sealed bytes against its leaf
+    hash, and its proof against the latest signed head. An entry that fails is shown as not
+    verifying rather than hidden, so a tampered log is seen where it is read."""
+    public_key = log_public_key()
+    lines = []
+    for row in CustodyEntry.objects.filter(item_id=item.pk).order_by("index"):
+        try:
+            raw = open_bytes(
+                opened,
+                row.case_key_id,
+                bytes(row.entry_ct),
+                ctx=crypto.custody_entry_ctx(row.index, bytes(row.leaf_hash)),
+            )
+        except RecordDoesNotOpen:  # its leaf hash or its sealed bytes were changed (logged)
+            lines.append(CustodyLine(row.index, None, row.appended_at, None, False))
+            continue
+        if raw is None:
+            continue  # sealed to a key version this member does not hold
+        entry = parse_entry(raw)
+        try:
+            if entry.leaf_hash != bytes(row.leaf_hash) or entry.item_id != item.id.bytes:
+                raise CustodyBroken(f"entry {row.index} is not the one the log holds")
+            verify_bundle(proof_for(entry, row.index), public_key)
+            verified = True
+        except (CustodyBroken, ValueError, TreeHead.DoesNotExist, IndexError):  # CustodyError is a ValueError
+            verified = False
+        lines.append(CustodyLine(row.index, entry.action, entry.at, entry.actor, verified))
+    return lines
+
+
+@dataclass(frozen=True)
+class LogState:
+    check: LogCheck | None  # None when the log does not hold
+    problem: str  # what does not hold, for the page (in the log's own words)
+
+
+def custody_state() -> LogState:
+    try:
+        return LogState(custody_check(), "")
+    except (CustodyBroken, ValueError) as broken:  # a head that does not parse too
+        return LogState(None, str(broken))

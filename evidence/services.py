@@ -44,20 +44,23 @@ def actor_code(member: StaffMember) -> str:
     return f"staff-{member.pk}"
 
 
+def consent_row(*, case: Case, actor: StaffMember, case_key: CaseKey, terms: ConsentTerms) -> Consent:
+    """A sealed consent, saved without checks or an audit entry (consent_record does both)."""
+    consent = Consent(id=uuid.uuid4(), case=case, recorded_by=actor, recorded_at=timezone.now(), case_key=case_key)
+    consent.terms_ct = seal_bytes(case_key, terms.to_json(), ctx=crypto.consent_terms_ctx(consent.id, case, actor.pk))
+    consent.save(force_insert=True)
+    return consent
+
+
 def consent_record(*, case: Case, actor: StaffMember, actor_private_key: bytes, terms: ConsentTerms) -> Consent:
     require(permissions.can_keep_evidence(actor), _("Only caseworkers and coordinators keep evidence."))
     require(bool(terms.uses), _("Choose at least one use the person agreed to."))
     require(set(terms.uses) <= set(USES), _("That use is not one the locker knows."))
     with transaction.atomic():
         locked = lock_case(case)
-        case_key = current_key_for(locked, actor, actor_private_key)
-        consent = Consent(
-            id=uuid.uuid4(), case=locked, recorded_by=actor, recorded_at=timezone.now(), case_key=case_key
+        consent = consent_row(
+            case=locked, actor=actor, case_key=current_key_for(locked, actor, actor_private_key), terms=terms
         )
-        consent.terms_ct = seal_bytes(
-            case_key, terms.to_json(), ctx=crypto.consent_terms_ctx(consent.id, locked, actor.pk)
-        )
-        consent.save(force_insert=True)
         audit_record(actor=actor, action=Action.EVIDENCE_CONSENT, case=locked, details={"consent": str(consent.pk)})
     return consent
 
@@ -165,16 +168,39 @@ def _promote(
     with transaction.atomic():
         locked = lock_case(case)
         case_key = current_key_for(locked, actor, actor_private_key)
-        item = EvidenceItem(
-            id=uuid.uuid4(), case=locked, kind=kind, message=message, attachment=attachment, consent=consent,
-            promoted_by=actor, promoted_at=timezone.now(),
+        item = item_row(
+            case=locked, actor=actor, case_key=case_key, consent=consent, kind=kind, original=original, title=title,
+            message=message, attachment=attachment, digest=digest,
         )  # fmt: skip
-        digest = digest or hashlib.sha256(original).digest()
-        _seal_item(item, locked, case_key, original, title, digest)
-        item.save(force_insert=True)
-        custody_append(item=item, action="promoted", actor=actor_code(actor), subject=digest, case_key=case_key)
-        custody_append(item=item, action="consent", actor=actor_code(actor), subject=b"", case_key=case_key)
         audit_record(actor=actor, action=Action.EVIDENCE_PROMOTE, case=locked, details={"item": str(item.pk)})
+    return item
+
+
+def item_row(
+    *,
+    case: Case,
+    actor: StaffMember,
+    case_key: CaseKey,
+    consent: Consent,
+    kind: str,
+    original: bytes,
+    title: str,
+    message: Message | None,
+    attachment: Attachment | None = None,
+    digest: bytes | None = None,
+) -> EvidenceItem:
+    """A sealed item with its first custody entries (promoted, under which consent), saved
+    without checks or an audit entry (the promotions do both). Call inside transaction.atomic.
+    ``digest`` is the SHA-256 of an attachment's original (which is not copied here)."""
+    item = EvidenceItem(
+        id=uuid.uuid4(), case=case, kind=kind, message=message, attachment=attachment, consent=consent,
+        promoted_by=actor, promoted_at=timezone.now(),
+    )  # fmt: skip
+    digest = digest or hashlib.sha256(original).digest()
+    _seal_item(item, case, case_key, original, title, digest)
+    item.save(force_insert=True)
+    custody_append(item=item, action="promoted", actor=actor_code(actor), subject=digest, case_key=case_key)
+    custody_append(item=item, action="consent", actor=actor_code(actor), subject=b"", case_key=case_key)
     return item
 
 
@@ -203,5 +229,6 @@ def items_viewed(*, items: Sequence[EvidenceItem], actor: StaffMember, actor_pri
         )
 
 
-__all__ = ["USES", "ConsentTerms", "Refused", "consent_record", "consent_revoke", "item_promote_attachment",
-           "item_promote_message", "item_promote_testimony", "items_viewed"]  # fmt: skip
+__all__ = ["USES", "ConsentTerms", "Refused", "consent_record", "consent_revoke", "consent_row",
+           "item_promote_attachment", "item_promote_message", "item_promote_testimony", "item_row",
+           "items_viewed"]  # fmt: skip

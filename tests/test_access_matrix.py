@@ -59,6 +59,8 @@ from evacuation.funds.models import LedgerEntry
 from evacuation.handoff import services as handoff_services
 from evacuation.plans import services as plan_services
 from evacuation.plans.models import Destination, EvacuationPlan, Leg, PlanTemplate, TemplateLeg
+from evidence import services as evidence_services
+from evidence.models import Consent, EvidenceItem
 from tests.personas import (
     CONSOLE,
     INTAKE,
@@ -101,7 +103,9 @@ NOTE = "staff note on the person's case"
 TASK = "task on the person's case"
 LEG = "place on the person's evacuation plan"
 VERIFIED = "verified case's message"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED, ORIGINAL)
+EVIDENCE = "testimony kept in the person's evidence locker"
+CONSENT = "person's words of consent"
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED, ORIGINAL, EVIDENCE, CONSENT)
 
 
 def _png_with_metadata(marker: bytes) -> bytes:
@@ -780,6 +784,91 @@ MATRIX = [
         post=staff(FORBIDDEN, coordinator=to("/canned/")),
         kwargs={"reply_id": "{canned}"},
     ),
+    # --- evidence: the locker of a case (keepers of evidence only) and the custody log --------
+    Route(
+        # Holders who do not keep evidence (verifiers, logistics staff) are refused before anything.
+        "console",
+        "evidence:consent_add",
+        "cases/<str:public_id>/evidence/consents/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/?section=evidence"),
+            coordinator=to("/cases/{case}/?section=evidence"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"uses": "journalists", "how": "Consent from the matrix."},
+    ),
+    Route(
+        "console",
+        "evidence:consent_withdraw",
+        "cases/<str:public_id>/evidence/consents/<uuid:consent_id>/withdraw/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/?section=evidence"),
+            coordinator=to("/cases/{case}/?section=evidence"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}", "consent_id": "{consent}"},
+        data={"confirm": "on"},
+    ),
+    Route(
+        "console",
+        "evidence:testimony_add",
+        "cases/<str:public_id>/evidence/testimonies/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/?section=evidence"),
+            coordinator=to("/cases/{case}/?section=evidence"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"title": "Matrix testimony", "text": "A testimony from the matrix.", "consent": "{consent}"},
+    ),
+    Route(
+        "console",
+        "evidence:message_keep",
+        "cases/<str:public_id>/evidence/messages/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/?section=evidence"),
+            coordinator=to("/cases/{case}/?section=evidence"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"message": "{person_message}", "title": "Matrix message", "consent": "{consent}"},
+    ),
+    Route(
+        # Opening an item is itself a custody entry and an audit entry.
+        "console",
+        "evidence:item",
+        "cases/<str:public_id>/evidence/<uuid:item_id>/",
+        get=staff(
+            NOT_FOUND,
+            caseworker=ok(CASE, EVIDENCE),
+            coordinator=ok(CASE, EVIDENCE),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        post=staff(NOT_ALLOWED),
+        kwargs={"public_id": "{case}", "item_id": "{evidence_item}"},
+    ),
+    Route(
+        # The log's state and public key: nothing of any case, for whoever keeps evidence.
+        "console",
+        "evidence:custody",
+        "evidence/custody/",
+        get=staff(FORBIDDEN, caseworker=ok(), coordinator=ok(), outsider=ok()),
+        post=staff(NOT_ALLOWED),
+    ),
     # --- evacuation check-ins (T9): schedule, acknowledging a missed check-in, fate status ----
     Route(
         "console",
@@ -1421,6 +1510,7 @@ VIEW_MODULES = {
         "notifications.views",
         "triage.views",
         "casenotes.views",
+        "evidence.views",
         "vetting.views",
         "evacuation.plans.views",
         "evacuation.funds.views",
@@ -1551,6 +1641,9 @@ def _build_world() -> World:
     leg_words = f"A hiding place on the route {marker}"
     leg, destination, plan_template = _evacuation_plan(person, caseworker, coordinator, leg_words)
     funds_entry = _funds_entry(person, caseworker)
+    consent_words, testimony_words = f"She agreed on the call {marker}", f"What she told us {marker}"
+    testimony_title = f"Testimony title {marker}"
+    consent, evidence_item = _evidence(person, caseworker, consent_words, testimony_title, testimony_words)
     verified_words = f"Words of the verified person {marker}"
     verified = _verified_case(
         verified_words, caseworker, coordinator, staff_in["verifier_in"], staff_in["logistics_in"]
@@ -1587,6 +1680,13 @@ def _build_world() -> World:
             "destination": str(destination.pk),
             "plan_template": str(plan_template.pk),
             "funds_entry": str(funds_entry.pk),
+            "consent": str(consent.pk),
+            "evidence_item": str(evidence_item.pk),
+            "person_message": str(
+                Message.objects.filter(case=person.case, sender=Message.Sender.PERSON, is_decoy=False)
+                .earliest("created_at")
+                .pk
+            ),
         },
         secrets={
             MESSAGE: [person_words, file_name],
@@ -1600,6 +1700,8 @@ def _build_world() -> World:
             TASK: [task_words],
             LEG: [leg_words],
             VERIFIED: [verified_words],
+            EVIDENCE: [testimony_title, testimony_words],
+            CONSENT: [consent_words],
         },
         jars=jars,
         person=person,
@@ -1714,6 +1816,27 @@ def _funds_entry(person: PersonAtRisk, caseworker: Staff) -> LedgerEntry:
     data = funds_services.EntryInput("travel", Decimal("1000000"), "RUB", date(2026, 1, 2), "Train tickets")
     case_key = keys.current_case_key(person.case)
     return funds_services.entry_row(case=person.case, actor=caseworker.member, data=data, case_key=case_key)
+
+
+def _evidence(
+    person: PersonAtRisk, caseworker: Staff, consent_words: str, title: str, testimony: str
+) -> tuple[Consent, EvidenceItem]:
+    """The person's consent and a testimony kept under it (with its custody entries), written
+    without audit entries (the audit log's rows must not show the case)."""
+    case_key = keys.current_case_key(person.case)
+    terms = evidence_services.ConsentTerms(uses=("journalists",), redacted_only=True, how=consent_words)
+    consent = evidence_services.consent_row(case=person.case, actor=caseworker.member, case_key=case_key, terms=terms)
+    item = evidence_services.item_row(
+        case=person.case,
+        actor=caseworker.member,
+        case_key=case_key,
+        consent=consent,
+        kind=EvidenceItem.Kind.TESTIMONY,
+        original=testimony.encode(),
+        title=title,
+        message=None,
+    )
+    return consent, item
 
 
 def _upload_attachment(client: FaceClient, person: PersonAtRisk, file_name: str) -> uuid.UUID:
@@ -1840,6 +1963,9 @@ DUMMY_VALUES = {
     "destination": "0",
     "plan_template": "0",
     "funds_entry": str(uuid.UUID(int=0)),
+    "consent": str(uuid.UUID(int=0)),
+    "evidence_item": str(uuid.UUID(int=0)),
+    "person_message": str(uuid.UUID(int=0)),
 }
 
 

@@ -4,8 +4,10 @@ Unique strings go in through every free-text input of both faces, through the re
 the first request (message, contact, cover phrase, danger word, the first message of the
 cover conversation, attachment contents and names), the conversation, the codename login (right, wrong and with the danger word), the
 staff sign-up (password and notification address) and login password, a staff reply, the hostile-relative note, case notes and
-tasks (new, edited and typed into a refused conflicting edit) and a reply draft sent with a
-canned reply's Insert button. With the rows committed, the test then
+tasks (new, edited and typed into a refused conflicting edit), a reply draft sent with a
+canned reply's Insert button, and the evidence locker (the person's words of consent, a
+testimony and its title, a kept message's title, each typed into a refused form too where one
+can be refused). With the rows committed, the test then
 searches every place a seized server would give up: the raw SQLite file with its -wal and
 -shm files (or a pg_dump), the file store, the log file, every log record at DEBUG level,
 the decoded session rows, anything else under SP_VAR_DIR, and a backup made at the end (its
@@ -332,6 +334,7 @@ def run_every_input(coordinator: Staff) -> Scenario:
 
     teams_change_hands(coordinator, staff, case)
     notes_tasks_and_reply_drafts(canaries, console, staff, coordinator, case)
+    evidence_inputs(canaries, case, console)
     staff_writes_in_the_cover_conversation(canaries, console, case, forced_phrase)
     matrix_address(canaries, coordinator.console())  # the newcomer keeps the e-mail given at sign-up
     vetting_inputs(canaries, case, console, coordinator.console())
@@ -353,6 +356,40 @@ def run_every_input(coordinator: Staff) -> Scenario:
     pasted = {"head": canaries.pair("text pasted into the audit log's check")}
     assert coordinator.console().post("/audit/check/", pasted).status_code == 400
     return Scenario(canaries, [onlooker, person, console])
+
+
+def evidence_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None:
+    """The evidence locker: the person's words of consent (recorded, and typed into a form
+    refused for naming no use), a testimony and its title, a kept message's title, the item
+    read back on its page, and a testimony typed into a form refused after the consent was
+    withdrawn."""
+    cases = f"/cases/{case.public_id}"
+    refused_words = canaries.pair("consent words typed into a refused form")
+    refused = console.post(f"{cases}/evidence/consents/", {"how": refused_words})
+    assert refused.status_code == 400 and refused_words in html.unescape(refused.content.decode())
+    words = canaries.pair("consent words")
+    consent = {"uses": ["journalists", "international"], "redacted_only": "on", "how": words}
+    assert console.post(f"{cases}/evidence/consents/", consent).status_code == 302
+    section = html.unescape(console.get(f"{cases}/?section=evidence&messages=1").content.decode())
+    assert words in section
+    consent_id = re.search(rf'action="{cases}/evidence/consents/([^/]+)/withdraw/"', section)
+    message_id = re.search(r'name="message" value="([^"]+)"', section)
+    assert consent_id is not None and message_id is not None, section[:3000]
+    title, testimony = canaries.pair("testimony title"), canaries.pair("testimony")
+    kept = {"title": title, "text": testimony, "consent": consent_id.group(1)}
+    assert console.post(f"{cases}/evidence/testimonies/", kept).status_code == 302
+    message = {"message": message_id.group(1), "title": canaries.pair("kept message title")}
+    assert console.post(f"{cases}/evidence/messages/", {**message, "consent": consent_id.group(1)}).status_code == 302
+    section = console.get(f"{cases}/?section=evidence").content.decode()
+    item_url = re.search(rf'href="({cases}/evidence/[0-9a-f-]{{36}}/)"', section)
+    assert item_url is not None, section[:3000]
+    item = html.unescape(console.get(item_url.group(1)).content.decode())
+    assert (title in item and testimony in item) or message["title"] in item
+    withdrawn = console.post(f"{cases}/evidence/consents/{consent_id.group(1)}/withdraw/", {"confirm": "on"})
+    assert withdrawn.status_code == 302
+    late = {**kept, "text": canaries.pair("testimony typed after the consent was withdrawn")}
+    refused = console.post(f"{cases}/evidence/testimonies/", late)
+    assert refused.status_code == 400 and late["text"] in html.unescape(refused.content.decode())
 
 
 def _verify_for_planning(case: Case, coordinator: Staff) -> None:

@@ -36,6 +36,7 @@ EXPECTED = {
     "sensitive_share": ("vetting", "conversation", "after_reply"),
     "canned_replies": ("casenotes", "conversation", "reply_tools"),
     "notes": ("casenotes", "notes", "main"),
+    "evidence": ("evidence", "evidence", "main"),
     "case_state": ("triage", "state", "main"),
     "evac_plan": ("evacuation.plans", "plan", "main"),
     "funds": ("evacuation.funds", "money", "main"),
@@ -62,7 +63,18 @@ def test_every_panel_is_registered_by_its_own_app_on_a_registered_section() -> N
 
 def test_the_sections_keep_their_order() -> None:
     keys = [section.key for section in case_page.sections()]
-    assert keys == ["conversation", "vetting", "plan", "money", "safehouse", "checkins", "notes", "access", "state"]
+    assert keys == [
+        "conversation",
+        "vetting",
+        "plan",
+        "money",
+        "safehouse",
+        "checkins",
+        "notes",
+        "evidence",
+        "access",
+        "state",
+    ]
 
 
 def test_a_panel_or_section_registered_twice_under_one_name_is_refused() -> None:

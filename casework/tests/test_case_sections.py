@@ -23,6 +23,7 @@ LABELS = {
     "safehouse": "Safe house",
     "checkins": "Check-ins",
     "notes": "Notes and tasks",
+    "evidence": "Evidence",
     "access": "Access",
     "state": "State and warnings",
 }
@@ -35,6 +36,7 @@ PANELS = {
     "safehouse": {"placement"},
     "checkins": {"checkins"},
     "notes": {"notes", "tasks"},
+    "evidence": {"evidence"},
     "access": {"holders", "handoff", "codename"},
     "state": {"state", "flags"},
 }

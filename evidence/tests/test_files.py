@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from accounts.keyring import staff_private_key_unlock
@@ -63,7 +64,7 @@ def test_only_a_coordinator_keeps_a_file(caseworker: Staff, person: PersonAtRisk
     consent = services.consent_record(
         case=person.case, actor=caseworker.member, actor_private_key=key(caseworker), terms=TERMS
     )
-    with pytest.raises(Refused, match="coordinator"):
+    with translation.override("en"), pytest.raises(Refused, match="coordinator"):  # the intake's request set Russian
         services.item_promote_attachment(
             case=person.case, actor=caseworker.member, actor_private_key=key(caseworker), attachment=attachment,
             consent=consent, title="x",

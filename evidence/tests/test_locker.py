@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from accounts.models import Role
 from audit.models import Action, AuditEntry
@@ -107,7 +108,7 @@ def test_a_message_a_database_writer_inserted_is_refused(caseworker: Staff, pers
     without the pepper). It must never become evidence."""
     message = Message.objects.filter(case=person.case, sender=Message.Sender.PERSON).earliest("created_at")
     Message.objects.filter(pk=message.pk).update(server_tag=None)
-    with pytest.raises(Refused, match="authenticity"):
+    with translation.override("en"), pytest.raises(Refused, match="authenticity"):
         services.item_promote_message(
             case=person.case, actor=caseworker.member, actor_private_key=private_key(caseworker), message=message,
             consent=consent_for(caseworker, person), title="Forged",
@@ -121,7 +122,7 @@ def test_revoked_consent_blocks_promotion_and_is_logged_for_each_item(caseworker
     key = private_key(caseworker)
     assert services.consent_revoke(consent=consent, actor=caseworker.member, actor_private_key=key) == 1  # type: ignore[arg-type]
     assert services.consent_revoke(consent=consent, actor=caseworker.member, actor_private_key=key) == 0  # type: ignore[arg-type]
-    with pytest.raises(Refused, match="withdrew"):
+    with translation.override("en"), pytest.raises(Refused, match="withdrew"):
         keep_testimony(caseworker, person, consent)
     actions = [entry.action for _, entry in selectors.custody_entries(item, opened(caseworker, person))]
     assert actions == ["promoted", "consent", "consent-revoked"]
