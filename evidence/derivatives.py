@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -126,6 +126,30 @@ def derivative_review(
     require(permissions.can_keep_evidence(actor), _("Only caseworkers and coordinators keep evidence."))
     for removal in removals:
         require(removal.label in LABELS, _("That kind of detail is not one the redaction knows."))
+
+    def change(fresh: Derivative) -> tuple[bytes, bytes]:
+        plan = open_plan(fresh, opened)
+        if plan is None:
+            raise Refused(_("This redaction cannot be opened with your key."))
+        updated = _with_change(plan, list(removals), actor, timezone.now())
+        _check_within(fresh.item, opened, updated.removals)
+        return updated.to_json(), updated.digest()
+
+    return review_save(
+        derivative=derivative, actor=actor, actor_private_key=actor_private_key, revision=revision, approve=approve,
+        change=change,
+    )  # fmt: skip
+
+
+PlanChange = Callable[[Derivative], tuple[bytes, bytes]]  # the locked row: the new plan's JSON and digest
+
+
+def review_save(
+    *, derivative: Derivative, actor: StaffMember, actor_private_key: bytes, revision: int, approve: bool,
+    change: PlanChange,
+) -> Derivative:  # fmt: skip
+    """Save a changed plan (text or file) from the revision the reviewer started from; with
+    ``approve``, approve it: a custody entry "derivative" over the new plan's digest."""
     with transaction.atomic():
         locked = lock_case(derivative.item.case)
         case_key = current_key_for(locked, actor, actor_private_key)
@@ -133,22 +157,17 @@ def derivative_review(
         if fresh.revision != revision:
             last = fresh.reviewed_by or fresh.made_by
             raise EditConflict(fresh.revision, last.username, fresh.reviewed_at or fresh.made_at)
-        plan = open_plan(fresh, opened)
-        if plan is None:
-            raise Refused(_("This redaction cannot be opened with your key."))
-        updated = _with_change(plan, list(removals), actor, timezone.now())
-        _check_within(fresh.item, opened, updated.removals)
-        _seal_plan(fresh, fresh.item, case_key, updated)
+        plan_json, digest = change(fresh)
+        fresh.case_key = case_key
+        fresh.plan_ct = seal_bytes(
+            case_key, plan_json, ctx=crypto.derivative_plan_ctx(fresh.id, fresh.item.id, fresh.item.case)
+        )
         fresh.revision += 1
         fresh.reviewed_by, fresh.reviewed_at = (actor, timezone.now()) if approve else (None, None)
         fresh.save(update_fields=["plan_ct", "case_key", "revision", "reviewed_by", "reviewed_at"])
         if approve:
             custody_append(
-                item=fresh.item,
-                action="derivative",
-                actor=actor_code(actor),
-                subject=updated.digest(),
-                case_key=case_key,
+                item=fresh.item, action="derivative", actor=actor_code(actor), subject=digest, case_key=case_key
             )
     return fresh
 

@@ -26,9 +26,9 @@ from accounts import permissions
 from accounts.models import StaffMember
 from casework import selectors as casework_selectors
 from casework.models import CaseKey
-from casework.sealed import EditConflict, Refused, current_key_for, lock_case, open_bytes, require, seal_bytes
+from casework.sealed import Refused, current_key_for, lock_case, open_bytes, require, seal_bytes
 from evidence import crypto
-from evidence.custody import custody_append
+from evidence.derivatives import review_save
 from evidence.models import Derivative, EvidenceItem
 from evidence.services import actor_code
 from scrub.faces import propose_faces
@@ -134,31 +134,20 @@ def file_derivative_review(
 ) -> Derivative:
     require(permissions.can_keep_evidence(actor), _("Only caseworkers and coordinators keep evidence."))
     copy = cleaned_copy(derivative.item, actor, actor_private_key)
-    with transaction.atomic():
-        locked = lock_case(derivative.item.case)
-        case_key = current_key_for(locked, actor, actor_private_key)
-        fresh = Derivative.objects.select_for_update().select_related("item__case").get(pk=derivative.pk)
-        if fresh.revision != revision:
-            last = fresh.reviewed_by or fresh.made_by
-            raise EditConflict(fresh.revision, last.username, fresh.reviewed_at or fresh.made_at)
+
+    def change(fresh: Derivative) -> tuple[bytes, bytes]:
         plan = open_file_plan(fresh, opened)
         if plan is None:
             raise Refused(_("This redaction cannot be opened with your key."))
-        updated = _with_change(plan, [tuple(r) for r in rectangles], actor, timezone.now())  # type: ignore[misc]  # four ints each
+        boxes: list[Box] = [(r[0], r[1], r[2], r[3]) for r in rectangles]
+        updated = _with_change(plan, boxes, actor, timezone.now())
         render_file(copy, updated)  # refuses rectangles outside the image, before anything is saved
-        _seal(fresh, fresh.item, case_key, updated)
-        fresh.revision += 1
-        fresh.reviewed_by, fresh.reviewed_at = (actor, timezone.now()) if approve else (None, None)
-        fresh.save(update_fields=["plan_ct", "case_key", "revision", "reviewed_by", "reviewed_at"])
-        if approve:
-            custody_append(
-                item=fresh.item,
-                action="derivative",
-                actor=actor_code(actor),
-                subject=updated.digest(),
-                case_key=case_key,
-            )
-    return fresh
+        return updated.to_json(), updated.digest()
+
+    return review_save(
+        derivative=derivative, actor=actor, actor_private_key=actor_private_key, revision=revision, approve=approve,
+        change=change,
+    )  # fmt: skip
 
 
 def _with_change(plan: FilePlan, rectangles: list[Box], actor: StaffMember, at: datetime) -> FilePlan:

@@ -21,6 +21,7 @@ from audit.services import audit_record
 from casework import selectors as casework_selectors
 from casework.models import Attachment, Case, CaseKey, Message
 from casework.sealed import Refused, current_key_for, lock_case, require, seal_bytes, seal_text
+from casework.selectors import MessageView
 from evidence import crypto
 from evidence.custody import custody_append
 from evidence.models import Consent, EvidenceItem
@@ -99,13 +100,20 @@ def item_promote_message(
         message.case_id == case.pk and message.sender == Message.Sender.PERSON,
         _("Only the person's own messages can be kept as evidence."),
     )
+    view = _authentic_view(case, actor, actor_private_key, message)
+    return _promote(
+        case, actor, actor_private_key, consent, EvidenceItem.Kind.MESSAGE, view.body.encode(), title, message
+    )
+
+
+def _authentic_view(case: Case, actor: StaffMember, actor_private_key: bytes, message: Message) -> MessageView:
+    """The person's message as staff read it, refused unless its authenticity holds (a row a
+    database writer inserted has no valid server tag) and it is not part of the decoy."""
     views = casework_selectors.conversation_for_staff(case, actor, actor_private_key)
     view = next((v for v in views if v.id == message.pk), None)
     if view is None or not view.authentic or view.is_decoy:
         raise Refused(_("This message cannot be kept as evidence: its authenticity does not hold."))
-    return _promote(
-        case, actor, actor_private_key, consent, EvidenceItem.Kind.MESSAGE, view.body.encode(), title, message
-    )
+    return view
 
 
 def item_promote_attachment(
@@ -121,10 +129,7 @@ def item_promote_attachment(
         message.case_id == case.pk and message.sender == Message.Sender.PERSON,
         _("Only the person's own files can be kept as evidence."),
     )
-    views = casework_selectors.conversation_for_staff(case, actor, actor_private_key)
-    view = next((v for v in views if v.id == message.pk), None)
-    if view is None or not view.authentic or view.is_decoy:
-        raise Refused(_("This message cannot be kept as evidence: its authenticity does not hold."))
+    _authentic_view(case, actor, actor_private_key, message)
     opened = (
         casework_selectors.original_for_member(case, actor, actor_private_key, attachment.id)
         if attachment.original_blob_name

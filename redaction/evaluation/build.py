@@ -1,6 +1,6 @@
 """Build the redaction evaluation set from its hand-written markup and check it.
 
-    python redaction/evaluation/build.py            # writes dev.jsonl and test.jsonl
+    python redaction/evaluation/build.py            # writes dev.jsonl, test.jsonl and stress.jsonl
     python redaction/evaluation/build.py --stats    # and prints counts per label and language
     python redaction/evaluation/build.py --audit    # and lists words labelled in one document
                                                     # but left plain in another (traps to review)
@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("dev", "test")
+# stress: chats, forms and foreign spellings, written separately (person ids s01, s02, ...).
+SPLITS = ("dev", "test", "stress")
 
 REMOVE_LABELS = frozenset(
     {"PERSON", "PRIVATE_PLACE", "PHONE", "EMAIL", "HANDLE", "LINK", "PLATE", "DOCUMENT", "DOB", "EMPLOYER"}
@@ -30,8 +31,8 @@ LABELS = REMOVE_LABELS | KEEP_LABELS
 LANGS = {"ru": "ru", "en": "en", "-": None}
 
 HEADER = re.compile(r"^=== (?P<id>[a-z0-9][a-z0-9-]*) (?P<lang>ru|en|-)$")
-ROSTER = re.compile(r"^@person (?P<id>p\d{2,3}) (?P<name>.+)$")
-SPAN = re.compile(r"\[\[(?P<text>[^\[\]|]+)\|(?P<label>[A-Z_]+)(?:\|(?P<person>p\d{2,3}))?\]\]")
+ROSTER = re.compile(r"^@person (?P<id>[ps]\d{2,3}) (?P<name>.+)$")
+SPAN = re.compile(r"\[\[(?P<text>[^\[\]|]+)\|(?P<label>[A-Z_]+)(?:\|(?P<person>[ps]\d{2,3}))?\]\]")
 # A trap: a word written like a name or place that is deliberately left unlabelled ("надежда есть").
 TRAP = re.compile(r"\{\{(?P<trap>[^{}\[\]|]+)\}\}")
 MARKUP = re.compile(f"{SPAN.pattern}|{TRAP.pattern}")
