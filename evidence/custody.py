@@ -140,3 +140,10 @@ def proof_for(entry: CustodyEntry, index: int) -> dict[str, object]:
         raise CustodyBroken(f"entry {index} is not the one the log holds")
     token = bytes(row.timestamp_token) if row.timestamp_token is not None else None
     return make_bundle(hashes, index, _head(row), leaf_data=entry.to_bytes(), timestamp_token=token)
+
+
+def custody_append_by_server(*, items: Sequence[EvidenceItem], action: str, case_key: CaseKey) -> None:
+    """Entries the server writes by itself (a hold, a shredding): actor "server", sealed to the
+    case's current key (sealing needs only its public half)."""
+    for item in items:
+        custody_append(item=item, action=action, actor="server", subject=b"", case_key=case_key)

@@ -33,7 +33,7 @@ from casework.sealed import Refused, lock_case
 from core.certificates import certified, certify
 from jobs.models import Job
 from jobs.services import periodic_job
-from retention import shred
+from retention import hooks, shred
 from retention.models import DeletionRequest, HoldReason, LegalHold, RetentionPolicy, ShredBasis, Tombstone
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,7 @@ def hold_set(*, case: Case, actor: StaffMember, on_hold: bool, reason: str = "")
         row.save()
         action = Action.CASE_HOLD_SET if on_hold else Action.CASE_HOLD_LIFT
         audit_record(actor=actor, action=action, case=locked, details={"reason": row.reason})
+        hooks.hold_changed.run(hooks.HoldChanged(locked, on_hold))
 
 
 @dataclass(frozen=True)

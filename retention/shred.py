@@ -40,6 +40,7 @@ from casework.files import blob_name_fields, blob_store
 from casework.models import Case
 from casework.sealed import lock_case
 from jobs.models import Job
+from retention import hooks
 from retention.models import ShredBasis, ShredFile, Tombstone
 
 logger = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ def _shred_rows(locked: Case, *, basis: str, policy_days: int | None, actor: Sta
     tombstone = Tombstone.objects.create(
         case=locked, closed_at=closed_at, closing_reason=reason, basis=basis, policy_days=policy_days
     )
+    hooks.case_shredding.run(hooks.Shredding(locked))
     shredding = Shredding(case=locked)
     _rows_delete(locked, shredding)
     ShredFile.objects.bulk_create([ShredFile(tombstone=tombstone, blob_name=name) for name in sorted(shredding.files)])

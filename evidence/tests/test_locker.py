@@ -183,3 +183,21 @@ def test_nothing_of_the_testimony_is_stored_in_plain(caseworker: Staff, person: 
             for row in cursor.fetchall():
                 flat = b"".join(bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row)
                 assert b"Argun" not in flat and b"3 May" not in flat
+
+
+def test_holds_and_shredding_are_custody_entries_and_the_log_still_verifies(
+    coordinator: Staff, caseworker: Staff, person: PersonAtRisk
+) -> None:
+    from retention import policies
+    from retention.models import HoldReason, ShredBasis
+    from retention.shred import case_shred
+
+    item = keep_testimony(caseworker, person, consent_for(caseworker, person))
+    policies.hold_set(case=person.case, actor=coordinator.member, on_hold=True, reason=HoldReason.EVIDENCE)
+    policies.hold_set(case=person.case, actor=coordinator.member, on_hold=False)
+    actions = [entry.action for _, entry in selectors.custody_entries(item, opened(caseworker, person))]
+    assert actions == ["promoted", "consent", "hold", "hold-released"]
+    case_shred(person.case, basis=ShredBasis.COORDINATOR, actor=coordinator.member)
+    assert not EvidenceItem.objects.exists()
+    check = custody.custody_check()
+    assert check.size == 5 and CustodyEntry.objects.filter(item_id=item.pk).count() == 5
