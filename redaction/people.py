@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from redaction import names
 
@@ -130,31 +131,63 @@ def fits_either_way(partial: Identity, full: Identity) -> bool:
     return bool(word) and not partial.initial and (close(word, full.given) or close(word, full.surname))
 
 
-def resolve(partial: Identity, document: list[Identity], batch: list[Identity]) -> Identity:
+class Directory:
+    """The full identities of a batch, indexed so that resolving each mention costs a bucket's
+    worth of comparisons, not the whole batch's (a batch of thousands of documents)."""
+
+    def __init__(self, batch: Iterable[Identity]) -> None:
+        fulls = [identity for identity in batch if identity.full]
+        # One entry per identity, allowing every sex any of its mentions allows.
+        sexes: dict[Identity, frozenset[str]] = defaultdict(frozenset)
+        for identity in fulls:
+            sexes[identity] = sexes[identity] | identity.sexes
+        self.counts = Counter({replace(identity, sexes=sexes[identity]): 0 for identity in sexes})
+        self.counts.update(fulls)
+        self._given: dict[str, list[Identity]] = defaultdict(list)
+        self._surname: dict[str, list[Identity]] = defaultdict(list)
+        for identity in self.counts:
+            self._given[identity.given[:1]].append(identity)
+            self._surname[identity.surname[:1]].append(identity)
+        self._canonical: dict[Identity, Identity] = {}
+
+    def canonical(self, identity: Identity) -> Identity:
+        """One representative for full identities a letter apart (Magomed Dudaev / Magamed Dudaev)."""
+        if identity not in self._canonical:
+            similar = [
+                other
+                for other in self._surname.get(identity.surname[:1], ())
+                if close(other.given, identity.given) and close(other.surname, identity.surname)
+            ]
+            self._canonical[identity] = min(similar or [identity], key=Identity.key)
+        return self._canonical[identity]
+
+    def pool_for(self, partial: Identity) -> list[Identity]:
+        """The full identities a partial one could be (its words' first letters, either way round)."""
+        letters = {word[:1] for word in (partial.given, partial.surname) if word}
+        if partial.initial:
+            letters.add(partial.initial)
+        found: dict[Identity, None] = {}
+        for letter in letters:
+            for identity in [*self._given.get(letter, []), *self._surname.get(letter, [])]:
+                found[identity] = None
+        return list(found)
+
+
+def resolve(partial: Identity, document: list[Identity], directory: Directory) -> Identity:
     if partial.full:
-        return _canonical(partial, batch)
-    for pool in (document, batch):
+        return directory.canonical(partial)
+    for pool in (document, directory.pool_for(partial)):
         candidates = {full for full in pool if full.full and fits(partial, full)}
         if len(candidates) == 1:
-            return _canonical(candidates.pop(), batch)
+            return directory.canonical(candidates.pop())
         if not candidates:
             candidates = {full for full in pool if full.full and fits_either_way(partial, full)}
             if len(candidates) == 1:
-                return _canonical(candidates.pop(), batch)
+                return directory.canonical(candidates.pop())
         if len(candidates) > 1:
             # The person most often named in the batch is the likelier one.
-            return _canonical(max(candidates, key=lambda full: (batch.count(full), full.key())), batch)
+            return directory.canonical(max(candidates, key=lambda full: (directory.counts[full], full.key())))
     return partial
-
-
-def _canonical(identity: Identity, batch: list[Identity]) -> Identity:
-    """One representative for full identities a letter apart (Magomed Dudaev / Magamed Dudaev)."""
-    similar = [
-        other
-        for other in batch
-        if other.full and close(other.given, identity.given) and close(other.surname, identity.surname)
-    ]
-    return min(similar or [identity], key=Identity.key)
 
 
 def pseudonym(identity: Identity, key: bytes) -> str:

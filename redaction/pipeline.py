@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from redaction import names
 from redaction.entities import calendar_word, function_word, recognise, word_roles
 from redaction.patterns import dates_beside_names
-from redaction.people import Identity, identity_of, pseudonym_of_key, resolve
+from redaction.people import Directory, Identity, identity_of, pseudonym_of_key, resolve
 from redaction.spans import KEPT, Span, settle
 from redaction.tokens import Token, common_english, never_a_name, tokenise
 
@@ -66,16 +66,16 @@ def propose(documents: Sequence[Document]) -> list[Proposal]:
     found = [_with_births(doc, spans) for doc, spans in zip(documents, found, strict=True)]
     identities = [[_identity(doc, span) for span in spans] for doc, spans in zip(documents, found, strict=True)]
     _link_nicknames(documents, found, identities)
-    batch = [identity for doc_ids in identities for identity in doc_ids if identity and identity.full]
-    return [_proposal(doc, spans, ids, batch) for doc, spans, ids in zip(documents, found, identities, strict=True)]
+    directory = Directory(identity for doc_ids in identities for identity in doc_ids if identity and identity.full)
+    return [_proposal(doc, spans, ids, directory) for doc, spans, ids in zip(documents, found, identities, strict=True)]
 
 
-def _proposal(doc: Document, spans: list[Span], ids: list[Identity | None], batch: list[Identity]) -> Proposal:
+def _proposal(doc: Document, spans: list[Span], ids: list[Identity | None], directory: Directory) -> Proposal:
     document_ids = [identity for identity in ids if identity and identity.full]
     removals: list[Proposed] = []
     kept: list[Proposed] = []
     for span, identity in zip(spans, ids, strict=True):
-        person = resolve(identity, document_ids, batch).key() if identity is not None else ""
+        person = resolve(identity, document_ids, directory).key() if identity is not None else ""
         proposed = Proposed(span.start, span.end, span.label, span.source, person)
         (kept if span.label in KEPT else removals).append(proposed)
     return Proposal(doc.id, doc.text, removals, kept)
