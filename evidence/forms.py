@@ -7,14 +7,15 @@ back with the service's reason (and marked as withdrawn) rather than as an unkno
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from evidence import esf
 from evidence.selectors import ConsentView
 
 TITLE_MAX_CHARS = 200
@@ -152,3 +153,171 @@ class WithdrawForm(forms.Form):
     def __init__(self, *args: Any, consent_id: object = None, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"withdraw_{consent_id}_%s" if consent_id else "withdraw_%s")
         super().__init__(*args, **kwargs)
+
+
+# --- redacted copies, exports and events -------------------------------------------------------
+
+SPAN_MAX_CHARS = 500
+RECIPIENT_MAX_CHARS = 200
+EVENT_TEXT_MAX_CHARS = 500
+
+# What each kind of removed detail is called on the review page; the keys are redaction.spans.LABELS.
+SPAN_LABELS = {
+    "PERSON": _("Name of a person"),
+    "PRIVATE_PLACE": _("Private place (address, village)"),
+    "PHONE": _("Phone number"),
+    "EMAIL": _("E-mail address"),
+    "HANDLE": _("Messenger or social media account"),
+    "LINK": _("Link"),
+    "PLATE": _("Car number plate"),
+    "DOCUMENT": _("Document number"),
+    "DOB": _("Date of birth"),
+    "EMPLOYER": _("Employer"),
+}
+
+
+def span_label(label: str) -> str:
+    return str(SPAN_LABELS.get(label, label))
+
+
+class ReviewForm(forms.Form):
+    """A review of a redacted copy: which spans stay removed (their keys, ``start-end-label``),
+    at most one new text to remove, and the revision the reviewer started from."""
+
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={"required": _("The form is incomplete: open the page again.")},
+    )
+    keep = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    add_text = forms.CharField(
+        label=_("Also remove this text (every place it appears)"),
+        required=False,
+        max_length=SPAN_MAX_CHARS,
+        strip=False,  # found in the original as typed
+        error_messages={"max_length": _("This is too long (at most %(limit_value)d characters).")},
+    )
+    add_label = forms.ChoiceField(
+        label=_("What it is"),
+        choices=list(SPAN_LABELS.items()),
+        initial="PERSON",
+        error_messages={"invalid_choice": _("That kind of detail is not one the redaction knows.")},
+    )
+
+    def __init__(self, *args: Any, spans: Sequence[str] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "review_%s")
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["keep"]).choices = [(key, key) for key in spans]
+
+
+class ExportForm(forms.Form):
+    items = forms.MultipleChoiceField(
+        label=_("Items"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one item to export."),
+            "invalid_choice": _("That item cannot be exported: open the page again."),
+        },
+    )
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("That event is not one of this case: open the page again.")},
+    )
+    recipient_kind = forms.ChoiceField(
+        label=_("Who the package is for"),
+        choices=list(USE_LABELS.items()),
+        error_messages={
+            "required": _("Choose who the package is for."),
+            "invalid_choice": _("Choose who the package is for."),
+        },
+    )
+    recipient_name = forms.CharField(
+        label=_("Recipient's name (organisation or person)"),
+        max_length=RECIPIENT_MAX_CHARS,
+        error_messages={
+            "required": _("Write the recipient's name."),
+            "max_length": _("This is too long (at most %(limit_value)d characters)."),
+        },
+    )
+
+    def __init__(
+        self, *args: Any, items: Sequence[tuple[str, str]] = (), events: Sequence[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("auto_id", "export_%s")
+        super().__init__(*args, **kwargs)
+        cast(forms.MultipleChoiceField, self.fields["items"]).choices = list(items)
+        cast(forms.MultipleChoiceField, self.fields["events"]).choices = list(events)
+
+
+def vocabulary_choices(vocabulary: Mapping[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    """A HURIDOCS vocabulary's codes with their labels in the page's language."""
+    russian = get_language() == "ru"
+    return [(code, ru if russian else en) for code, (en, ru) in vocabulary.items()]
+
+
+class EventForm(forms.Form):
+    """One event with one act; the vocabularies' labels follow the page's language."""
+
+    title = forms.CharField(
+        label=_("What happened (a short title)"),
+        max_length=TITLE_MAX_CHARS,
+        error_messages={
+            "required": _("Give the event a short title."),
+            "max_length": _("The title is too long (at most %(limit_value)d characters)."),
+        },
+    )
+    date = forms.RegexField(
+        label=_("When (YYYY, YYYY-MM or YYYY-MM-DD)"),
+        regex=r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$",
+        required=False,
+        max_length=10,
+        error_messages={"invalid": _("Write the date as YYYY, YYYY-MM or YYYY-MM-DD.")},
+    )
+    precision = forms.ChoiceField(label=_("How sure the date is"))
+    place = forms.CharField(
+        label=_("Where"),
+        required=False,
+        max_length=EVENT_TEXT_MAX_CHARS,
+        error_messages={"max_length": _("This is too long (at most %(limit_value)d characters).")},
+    )
+    act_type = forms.ChoiceField(
+        label=_("What was done"),
+        error_messages={"invalid_choice": _("Choose what was done from the list.")},
+    )
+    victim = forms.CharField(
+        label=_("To whom (as the organisation refers to them)"),
+        max_length=EVENT_TEXT_MAX_CHARS,
+        error_messages={
+            "required": _("Write to whom it was done."),
+            "max_length": _("This is too long (at most %(limit_value)d characters)."),
+        },
+    )
+    perpetrators = forms.CharField(
+        label=_("By which units (separated by commas)"),
+        required=False,
+        max_length=EVENT_TEXT_MAX_CHARS,
+        error_messages={"max_length": _("This is too long (at most %(limit_value)d characters).")},
+    )
+    source_type = forms.ChoiceField(label=_("Source"))
+    reliability = forms.ChoiceField(label=_("How reliable the source is"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "event_%s")
+        super().__init__(*args, **kwargs)
+        for name, vocabulary in (
+            ("precision", esf.DATE_PRECISION),
+            ("act_type", esf.ACT_TYPES),
+            ("source_type", esf.SOURCE_TYPES),
+            ("reliability", esf.RELIABILITY),
+        ):
+            cast(forms.ChoiceField, self.fields[name]).choices = vocabulary_choices(vocabulary)
+
+    def event(self) -> esf.Event:
+        data = self.cleaned_data
+        when = esf.When(data["date"], data["precision"]) if data["date"] else None
+        units = tuple(unit.strip() for unit in data["perpetrators"].split(",") if unit.strip())
+        act = esf.Act(data["act_type"], data["victim"], start=when, place=data["place"], perpetrator_units=units)
+        source = esf.Source(data["source_type"], data["reliability"])
+        return esf.Event(data["title"], start=when, place=data["place"], acts=(act,), sources=(source,))

@@ -13,5 +13,17 @@ urlpatterns = [
     ),
     path("cases/<str:public_id>/evidence/testimonies/", views.testimony_add, name="testimony_add"),
     path("cases/<str:public_id>/evidence/messages/", views.message_keep, name="message_keep"),
+    path("cases/<str:public_id>/evidence/export/", views.export, name="export"),
+    path("cases/<str:public_id>/evidence/events/", views.events, name="events"),
     path("cases/<str:public_id>/evidence/<uuid:item_id>/", views.item, name="item"),
+    path(
+        "cases/<str:public_id>/evidence/<uuid:item_id>/redact/",
+        views.derivative_propose,
+        name="derivative_propose",
+    ),
+    path(
+        "cases/<str:public_id>/evidence/<uuid:item_id>/redaction/",
+        views.derivative_review,
+        name="derivative_review",
+    ),
 ]

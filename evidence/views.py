@@ -11,13 +11,19 @@ anything of it is shown.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
 from accounts.access import staff_keys, staff_member, staff_required
@@ -26,13 +32,29 @@ from casework import keys
 from casework.access import case_for_member
 from casework.case_page import NOT_DONE, NOT_SAVED, PanelForm, Problem, case_url, render_case_page
 from casework.models import Case, Message
-from casework.sealed import Refused
-from evidence import selectors, services
+from casework.sealed import Refused, open_text, save_edit
+from evidence import crypto, derivatives, esf, exports, selectors, services
 from evidence.custody import log_public_key
-from evidence.forms import ConsentForm, MessageKeepForm, TestimonyForm, WithdrawForm, consent_label, uses_text
-from evidence.models import Consent
+from evidence.derivatives import PREVIEW_KEY
+from evidence.events import event_create, open_event
+from evidence.forms import (
+    USE_LABELS,
+    ConsentForm,
+    EventForm,
+    ExportForm,
+    MessageKeepForm,
+    ReviewForm,
+    TestimonyForm,
+    WithdrawForm,
+    consent_label,
+    span_label,
+    uses_text,
+)
+from evidence.models import Consent, Derivative, Event, EvidenceItem
 from evidence.panels import EVIDENCE
 from redaction.package import key_fingerprint
+from redaction.pipeline import Proposed, person_of
+from redaction.pipeline import render as render_plan
 
 PANEL = "evidence"
 
@@ -191,6 +213,8 @@ def item(request: HttpRequest, public_id: str, item_id: uuid.UUID) -> HttpRespon
         "consent_label": consent_label(consent),
         "uses": uses_text(consent.uses) if consent.uses is not None else None,
         "trail": selectors.custody_trail(found, opened),
+        "can_redact": view.original is not None,
+        "derivative": found.derivatives.select_related("reviewed_by").order_by("-made_at").first(),
         "back": case_url(case.public_id, EVIDENCE),
     }
     return render(request, "evidence/item.html", context)
@@ -211,3 +235,334 @@ def custody(request: HttpRequest) -> HttpResponse:
         "fingerprint": key_fingerprint(log_public_key()),
     }
     return render(request, "evidence/custody.html", context)
+
+
+# --- redacted copies ---------------------------------------------------------------------------
+
+
+def _item_of(case: Case, item_id: uuid.UUID) -> EvidenceItem:
+    found = selectors.item_on_case(case, item_id)
+    if found is None:
+        raise Http404
+    return found
+
+
+def _review_url(case: Case, item: EvidenceItem) -> str:
+    return reverse("evidence:derivative_review", kwargs={"public_id": case.public_id, "item_id": item.pk})
+
+
+@staff_required
+@require_POST
+def derivative_propose(request: HttpRequest, public_id: str, item_id: uuid.UUID) -> HttpResponse:
+    member, case = _keeper_case(request, public_id)
+    found = _item_of(case, item_id)
+    if found.kind == EvidenceItem.Kind.ATTACHMENT:
+        raise Http404  # a file's copy is painted, not rewritten: not on this page
+    opened = _opened(case, member, request)
+    try:
+        derivatives.derivative_propose(
+            item=found, actor=member, actor_private_key=staff_keys(request).private_key, opened=opened
+        )
+    except keys.NoAccess:
+        raise Http404 from None
+    except Refused as refused:
+        messages.error(request, str(refused))
+        return redirect("evidence:item", public_id=case.public_id, item_id=found.pk)
+    messages.success(request, _("A redacted copy was proposed: review it below."))
+    return redirect(_review_url(case, found))
+
+
+def _span_key(span: Proposed) -> str:
+    return f"{span.start}-{span.end}-{span.label}"
+
+
+def _candidates(plan: derivatives.Plan) -> list[Proposed]:
+    """What the reviewer decides on: every span removed now, then every proposal taken back that
+    does not overlap one of them (shown so it can be put back), in text order."""
+    shown = list(plan.removals)
+    for proposal in plan.proposed:
+        if proposal not in shown and all(proposal.end <= s.start or s.end <= proposal.start for s in shown):
+            shown.append(proposal)
+    return sorted(shown, key=lambda span: span.start)
+
+
+def _with_added(text: str, removals: list[Proposed], words: str, label: str) -> list[Proposed]:
+    """The spans for every place ``words`` appears in ``text`` that no removal covers yet."""
+    added: list[Proposed] = []
+    person = person_of(words) if label == "PERSON" else ""
+    start = text.find(words)
+    while start != -1:
+        end = start + len(words)
+        if all(end <= other.start or other.end <= start for other in [*removals, *added]):
+            added.append(Proposed(start, end, label, "staff", person))
+        start = text.find(words, end)
+    return added
+
+
+@dataclass(frozen=True)
+class _Piece:
+    text: str
+    key: str = ""  # a span's key; "" for text between spans
+    label: str = ""
+    replacement: str | None = None  # None: taken back, stays in the text
+    checked: bool = False
+
+
+def _pieces(text: str, candidates: Sequence[Proposed], removals: Sequence[Proposed], checked: set[str]) -> list[_Piece]:
+    replacements = dict(
+        zip(sorted(removals, key=lambda r: r.start), render_plan(text, removals, PREVIEW_KEY)[2], strict=True)
+    )
+    pieces, at = [], 0
+    for span in candidates:
+        pieces.append(_Piece(text[at : span.start]))
+        key = _span_key(span)
+        pieces.append(
+            _Piece(text[span.start : span.end], key, span_label(span.label), replacements.get(span), key in checked)
+        )
+        at = span.end
+    pieces.append(_Piece(text[at:]))
+    return pieces
+
+
+def _history(text: str, plan: derivatives.Plan) -> list[dict[str, Any]]:
+    def spans(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
+        return [{"text": text[r["start"] : r["end"]], "label": span_label(r["label"])} for r in raw]
+
+    return [
+        {"by": change["by"], "at": datetime.fromisoformat(change["at"]), "added": spans(change["added"]),
+         "taken_back": spans(change["taken_back"])}
+        for change in plan.changes
+    ]  # fmt: skip
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def derivative_review(request: HttpRequest, public_id: str, item_id: uuid.UUID) -> HttpResponse:
+    member, case = _keeper_case(request, public_id)
+    found = _item_of(case, item_id)
+    derivative = found.derivatives.select_related("item__case", "reviewed_by", "made_by").order_by("-made_at").first()
+    if derivative is None:
+        raise Http404
+    opened = _opened(case, member, request)
+    plan = derivatives.open_plan(derivative, opened)
+    original = selectors.open_item(found, opened).original
+    if plan is None or original is None:
+        raise Http404
+    text = original.decode("utf-8", errors="replace")
+    candidates = _candidates(plan)
+    keys_shown = [_span_key(span) for span in candidates]
+    error, conflict, status = "", None, 200
+    if request.method == "POST":
+        form = ReviewForm(request.POST, spans=keys_shown)
+        if form.is_valid():
+            data = form.cleaned_data
+            kept = [span for span in candidates if _span_key(span) in set(data["keep"])]
+            words = data["add_text"]
+            added = _with_added(text, kept, words, data["add_label"]) if words.strip() else []
+            approve = request.POST.get("approve") == "1"
+            if words.strip() and not added:
+                error = _("That text is not in the original, or all of it is removed already.")
+            else:
+                try:
+                    conflict = save_edit(
+                        form,
+                        lambda revision: derivatives.derivative_review(
+                            derivative=derivative,
+                            actor=member,
+                            actor_private_key=staff_keys(request).private_key,
+                            opened=opened,
+                            removals=[*kept, *added],
+                            revision=revision,
+                            approve=approve,
+                        ),
+                    )
+                except keys.NoAccess:
+                    raise Http404 from None
+                except Refused as refused:
+                    error = str(refused)
+                if not error and conflict is None:
+                    done = _("Redacted copy approved.") if approve else _("Redacted copy saved.")
+                    messages.success(request, done)
+                    return redirect(_review_url(case, found))
+        status = 409 if conflict is not None else 400
+        checked = set(form.data.getlist("keep")) if hasattr(form.data, "getlist") else set()
+    else:
+        form = ReviewForm(initial={"revision": derivative.revision}, spans=keys_shown)
+        checked = {_span_key(span) for span in plan.removals}
+    context = {
+        "case": case,
+        "item": selectors.open_item(found, opened),
+        "derivative": derivative,
+        "pieces": _pieces(text, candidates, plan.removals, checked),
+        "preview": derivatives.preview(derivative, opened),
+        "history": _history(text, plan),
+        "form": form,
+        "error": error,
+        "conflict": conflict,
+        "item_url": reverse("evidence:item", kwargs={"public_id": case.public_id, "item_id": found.pk}),
+    }
+    return render(request, "evidence/review.html", context, status=status)
+
+
+# --- export packages ---------------------------------------------------------------------------
+
+
+def _exportable(case: Case, opened: dict[int, bytes]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The items that may be chosen (an approved copy, consent in force) and the others, each
+    with why not."""
+    rows = EvidenceItem.objects.filter(case=case).select_related("case", "consent").order_by("promoted_at")
+    approved = set(
+        Derivative.objects.filter(item__case=case, reviewed_at__isnull=False).values_list("item_id", flat=True)
+    )
+    choices, others = [], []
+    for row in rows:
+        view = selectors.open_item(row, opened)
+        title = view.title if view.title is not None else _("cannot be opened with your key")
+        if row.consent.revoked_at is not None:
+            others.append({"title": title, "why": _("the person withdrew consent")})
+        elif row.pk not in approved:
+            others.append({"title": title, "why": _("no approved redacted copy")})
+        else:
+            choices.append((str(row.pk), title))
+    return choices, others
+
+
+def _event_choices(case: Case, opened: dict[int, bytes]) -> list[tuple[str, str]]:
+    choices = []
+    for row in Event.objects.filter(case=case).select_related("case").order_by("created_at"):
+        content = open_event(row, opened)
+        choices.append((str(row.pk), content.title if content is not None else _("cannot be opened with your key")))
+    return choices
+
+
+def _earlier_exports(case: Case, opened: dict[int, bytes]) -> list[dict[str, Any]]:
+    flagged = {export.pk for export in exports.exports_with_withdrawn_consent(case)}
+    rows = []
+    for export in case.evidence_exports.select_related("made_by").order_by("-made_at"):
+        name = open_text(
+            opened, export.case_key_id, bytes(export.recipient_ct), ctx=crypto.export_recipient_ctx(export.id, case)
+        )
+        rows.append(
+            {
+                "export": export,
+                "recipient": name,
+                "kind": USE_LABELS.get(export.recipient_kind, export.recipient_kind),
+                "items": len(export.item_ids),
+                "withdrawn": export.pk in flagged,
+            }
+        )
+    return rows
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def export(request: HttpRequest, public_id: str) -> HttpResponse:
+    member, case = _keeper_case(request, public_id)
+    opened = _opened(case, member, request)
+    choices, others = _exportable(case, opened)
+    events = _event_choices(case, opened)
+    error, status = "", 200
+    if request.method == "POST":
+        form = ExportForm(request.POST, items=choices, events=events)
+        if form.is_valid():
+            data = form.cleaned_data
+            wanted = EvidenceItem.objects.filter(case=case, pk__in=data["items"]).select_related("case", "consent")
+            chosen_events = Event.objects.filter(case=case, pk__in=data["events"]).select_related("case")
+            export_request = exports.ExportRequest(
+                data["recipient_kind"], data["recipient_name"], list(wanted.order_by("promoted_at")),
+                list(chosen_events.order_by("created_at")),
+            )  # fmt: skip
+            try:
+                zipped, made = exports.export_build(
+                    case=case, actor=member, actor_private_key=staff_keys(request).private_key, opened=opened,
+                    request=export_request,
+                )  # fmt: skip
+            except keys.NoAccess:
+                raise Http404 from None
+            except Refused as refused:
+                error = str(refused)
+            else:
+                response = HttpResponse(zipped, content_type="application/zip")
+                name = f"evidence-{made.made_at:%Y%m%d-%H%M}-{made.pk.hex[:8]}.zip"
+                response["Content-Disposition"] = f'attachment; filename="{name}"'
+                response["Cache-Control"] = "no-store"
+                return response
+        status = 400
+    else:
+        form = ExportForm(items=choices, events=events)
+    context = {
+        "case": case,
+        "form": form,
+        "error": error,
+        "others": others,
+        "earlier": _earlier_exports(case, opened),
+        "back": case_url(case.public_id, EVIDENCE),
+    }
+    return render(request, "evidence/export.html", context, status=status)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def _event_rows(case: Case, opened: dict[int, bytes]) -> list[dict[str, Any]]:
+    russian = get_language() == "ru"
+
+    def label(code: str, vocabulary: Mapping[str, tuple[str, str]]) -> str:
+        en, ru = vocabulary.get(code, (code, code))
+        return ru if russian else en
+
+    rows = []
+    for row in Event.objects.filter(case=case).select_related("case", "created_by").order_by("created_at"):
+        content = open_event(row, opened)
+        acts = (
+            [
+                {
+                    "type": label(act.type, esf.ACT_TYPES),
+                    "victim": act.victim,
+                    "units": ", ".join(act.perpetrator_units),
+                }
+                for act in content.acts
+            ]
+            if content is not None
+            else []
+        )
+        when = (
+            f"{content.start.date} ({label(content.start.precision, esf.DATE_PRECISION)})"
+            if content is not None and content.start is not None
+            else ""
+        )
+        rows.append({"row": row, "event": content, "acts": acts, "when": when})
+    return rows
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def events(request: HttpRequest, public_id: str) -> HttpResponse:
+    member, case = _keeper_case(request, public_id)
+    opened = _opened(case, member, request)
+    error, status = "", 200
+    if request.method == "POST":
+        form = EventForm(request.POST)
+        if form.is_valid():
+            try:
+                event_create(
+                    case=case, actor=member, actor_private_key=staff_keys(request).private_key, content=form.event()
+                )
+            except keys.NoAccess:
+                raise Http404 from None
+            except Refused as refused:
+                error = str(refused)
+            else:
+                messages.success(request, _("Event recorded."))
+                return redirect("evidence:events", public_id=case.public_id)
+        status = 400
+    else:
+        form = EventForm(initial={"precision": "day", "source_type": "victim", "reliability": "unknown"})
+    context = {
+        "case": case,
+        "form": form,
+        "error": error,
+        "events": _event_rows(case, opened),
+        "back": case_url(case.public_id, EVIDENCE),
+    }
+    return render(request, "evidence/events.html", context, status=status)

@@ -59,6 +59,7 @@ from evacuation.funds.models import LedgerEntry
 from evacuation.handoff import services as handoff_services
 from evacuation.plans import services as plan_services
 from evacuation.plans.models import Destination, EvacuationPlan, Leg, PlanTemplate, TemplateLeg
+from evidence import derivatives
 from evidence import services as evidence_services
 from evidence.models import Consent, EvidenceItem
 from tests.personas import (
@@ -104,8 +105,9 @@ TASK = "task on the person's case"
 LEG = "place on the person's evacuation plan"
 VERIFIED = "verified case's message"
 EVIDENCE = "testimony kept in the person's evidence locker"
+TITLE = "title of the testimony kept in the locker"  # shown alone where items are chosen
 CONSENT = "person's words of consent"
-SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED, ORIGINAL, EVIDENCE, CONSENT)
+SECRETS = (MESSAGE, FILE, OTHER, DECOY, CASE, CODENAME, NOTE, TASK, LEG, VERIFIED, ORIGINAL, EVIDENCE, TITLE, CONSENT)
 
 
 def _png_with_metadata(marker: bytes) -> bytes:
@@ -853,13 +855,95 @@ MATRIX = [
         "cases/<str:public_id>/evidence/<uuid:item_id>/",
         get=staff(
             NOT_FOUND,
-            caseworker=ok(CASE, EVIDENCE),
-            coordinator=ok(CASE, EVIDENCE),
+            caseworker=ok(CASE, EVIDENCE, TITLE),
+            coordinator=ok(CASE, EVIDENCE, TITLE),
             verifier_in=FORBIDDEN,
             logistics_in=FORBIDDEN,
         ),
         post=staff(NOT_ALLOWED),
         kwargs={"public_id": "{case}", "item_id": "{evidence_item}"},
+    ),
+    Route(
+        # Proposing a redacted copy runs the redaction over the case's locker and opens the review.
+        "console",
+        "evidence:derivative_propose",
+        "cases/<str:public_id>/evidence/<uuid:item_id>/redact/",
+        get=staff(NOT_ALLOWED),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/evidence/{evidence_item}/redaction/"),
+            coordinator=to("/cases/{case}/evidence/{evidence_item}/redaction/"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}", "item_id": "{evidence_item}"},
+    ),
+    Route(
+        # The review shows the original with its marked spans (the world has a proposed copy).
+        "console",
+        "evidence:derivative_review",
+        "cases/<str:public_id>/evidence/<uuid:item_id>/redaction/",
+        get=staff(
+            NOT_FOUND,
+            caseworker=ok(CASE, EVIDENCE, TITLE),
+            coordinator=ok(CASE, EVIDENCE, TITLE),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/evidence/{evidence_item}/redaction/"),
+            coordinator=to("/cases/{case}/evidence/{evidence_item}/redaction/"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}", "item_id": "{evidence_item}"},
+        data={"revision": "1", "approve": "0", "add_label": "PERSON"},
+    ),
+    Route(
+        # Nothing is approved in the world: the item is listed (by its title) as not offered, and
+        # an export posted with no item is refused in place.
+        "console",
+        "evidence:export",
+        "cases/<str:public_id>/evidence/export/",
+        get=staff(
+            NOT_FOUND,
+            caseworker=ok(CASE, TITLE),
+            coordinator=ok(CASE, TITLE),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        post=staff(
+            NOT_FOUND,
+            caseworker=Expect(400, sees=frozenset({CASE, TITLE})),
+            coordinator=Expect(400, sees=frozenset({CASE, TITLE})),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+        data={"recipient_kind": "journalists", "recipient_name": "Matrix newspaper"},
+    ),
+    Route(
+        "console",
+        "evidence:events",
+        "cases/<str:public_id>/evidence/events/",
+        get=staff(NOT_FOUND, caseworker=ok(CASE), coordinator=ok(CASE), verifier_in=FORBIDDEN, logistics_in=FORBIDDEN),
+        post=staff(
+            NOT_FOUND,
+            caseworker=to("/cases/{case}/evidence/events/"),
+            coordinator=to("/cases/{case}/evidence/events/"),
+            verifier_in=FORBIDDEN,
+            logistics_in=FORBIDDEN,
+        ),
+        kwargs={"public_id": "{case}"},
+        data={
+            "title": "Matrix event",
+            "precision": "day",
+            "act_type": "arrest",
+            "victim": "The person of this case",
+            "source_type": "victim",
+            "reliability": "high",
+        },
     ),
     Route(
         # The log's state and public key: nothing of any case, for whoever keeps evidence.
@@ -1700,7 +1784,8 @@ def _build_world() -> World:
             TASK: [task_words],
             LEG: [leg_words],
             VERIFIED: [verified_words],
-            EVIDENCE: [testimony_title, testimony_words],
+            EVIDENCE: [testimony_words],
+            TITLE: [testimony_title],
             CONSENT: [consent_words],
         },
         jars=jars,
@@ -1821,8 +1906,8 @@ def _funds_entry(person: PersonAtRisk, caseworker: Staff) -> LedgerEntry:
 def _evidence(
     person: PersonAtRisk, caseworker: Staff, consent_words: str, title: str, testimony: str
 ) -> tuple[Consent, EvidenceItem]:
-    """The person's consent and a testimony kept under it (with its custody entries), written
-    without audit entries (the audit log's rows must not show the case)."""
+    """The person's consent, a testimony kept under it (with its custody entries) and a proposed
+    redacted copy of it, written without audit entries (the audit log's rows must not show the case)."""
     case_key = keys.current_case_key(person.case)
     terms = evidence_services.ConsentTerms(uses=("journalists",), redacted_only=True, how=consent_words)
     consent = evidence_services.consent_row(case=person.case, actor=caseworker.member, case_key=case_key, terms=terms)
@@ -1835,6 +1920,10 @@ def _evidence(
         original=testimony.encode(),
         title=title,
         message=None,
+    )
+    opened = keys.case_private_keys(person.case, caseworker.member, caseworker.private_key)
+    derivatives.derivative_propose(  # writes no audit entry: the review page has a copy to show
+        item=item, actor=caseworker.member, actor_private_key=caseworker.private_key, opened=opened
     )
     return consent, item
 

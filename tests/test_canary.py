@@ -385,11 +385,55 @@ def evidence_inputs(canaries: Canaries, case: Case, console: FaceClient) -> None
     assert item_url is not None, section[:3000]
     item = html.unescape(console.get(item_url.group(1)).content.decode())
     assert (title in item and testimony in item) or message["title"] in item
+    redacted_copy_and_export(canaries, case, console, title, testimony)
     withdrawn = console.post(f"{cases}/evidence/consents/{consent_id.group(1)}/withdraw/", {"confirm": "on"})
     assert withdrawn.status_code == 302
     late = {**kept, "text": canaries.pair("testimony typed after the consent was withdrawn")}
     refused = console.post(f"{cases}/evidence/testimonies/", late)
     assert refused.status_code == 400 and late["text"] in html.unescape(refused.content.decode())
+
+
+def redacted_copy_and_export(canaries: Canaries, case: Case, console: FaceClient, title: str, testimony: str) -> None:
+    """The testimony's redacted copy (text typed to be taken out: once not in the original, so
+    refused in place, once a part of it), an event (its title and victim, typed once into a
+    refused form too) and an export package (the recipient's name, typed once into a refused
+    form), with the package's page listing it afterwards."""
+    cases = f"/cases/{case.public_id}"
+    section = html.unescape(console.get(f"{cases}/?section=evidence").content.decode())
+    item_id = re.search(rf'href="{cases}/evidence/([0-9a-f-]{{36}})/">{re.escape(title)}</a>', section)
+    assert item_id is not None, section[:3000]
+    review = f"{cases}/evidence/{item_id.group(1)}/redaction/"
+    assert console.post(f"{cases}/evidence/{item_id.group(1)}/redact/")["Location"] == review
+    page = html.unescape(console.get(review).content.decode())
+    revision = re.search(r'name="revision" value="(\d+)"', page)
+    assert revision is not None, page[:3000]
+    missing = canaries.pair("text typed to be taken out, not in the original")
+    form = {"revision": revision.group(1), "add_text": missing, "add_label": "PERSON", "approve": "1"}
+    refused = console.post(review, form)
+    assert refused.status_code == 400 and missing in html.unescape(refused.content.decode())
+    taken_out = canaries.add("text typed to be taken out", testimony.split()[1])  # its Cyrillic canary
+    assert console.post(review, {**form, "add_text": taken_out}).status_code == 302
+
+    events = f"{cases}/evidence/events/"
+    event = {"title": canaries.pair("event title"), "date": "2017-03", "precision": "month", "act_type": "arrest",
+             "source_type": "victim", "reliability": "medium"}  # fmt: skip
+    refused = console.post(events, event)  # no victim
+    assert refused.status_code == 400 and event["title"] in html.unescape(refused.content.decode())
+    event["victim"] = canaries.pair("event victim")
+    assert console.post(events, event).status_code == 302
+
+    export = f"{cases}/evidence/export/"
+    page = console.get(export).content.decode()
+    chosen = {"items": re.findall(r'name="items" value="([^"]+)"', page),
+              "events": re.findall(r'name="events" value="([^"]+)"', page)}  # fmt: skip
+    assert len(chosen["items"]) == 1 and len(chosen["events"]) == 1, page[:3000]
+    not_agreed = {**chosen, "recipient_kind": "prosecutors", "recipient_name": canaries.pair("refused recipient")}
+    refused = console.post(export, not_agreed)
+    assert refused.status_code == 400 and not_agreed["recipient_name"] in html.unescape(refused.content.decode())
+    recipient = canaries.pair("export recipient")
+    package = console.post(export, {**chosen, "recipient_kind": "journalists", "recipient_name": recipient})
+    assert package.status_code == 200 and package["Content-Type"] == "application/zip"
+    assert recipient in html.unescape(console.get(export).content.decode())
 
 
 def _verify_for_planning(case: Case, coordinator: Staff) -> None:
