@@ -155,16 +155,19 @@ def review_save(
         case_key = current_key_for(locked, actor, actor_private_key)
         fresh = Derivative.objects.select_for_update().select_related("item__case").get(pk=derivative.pk)
         if fresh.revision != revision:
-            last = fresh.reviewed_by or fresh.made_by
-            raise EditConflict(fresh.revision, last.username, fresh.reviewed_at or fresh.made_at)
+            last = fresh.saved_by or fresh.made_by
+            raise EditConflict(fresh.revision, last.username, fresh.saved_at or fresh.made_at)
         plan_json, digest = change(fresh)
         fresh.case_key = case_key
         fresh.plan_ct = seal_bytes(
             case_key, plan_json, ctx=crypto.derivative_plan_ctx(fresh.id, fresh.item.id, fresh.item.case)
         )
         fresh.revision += 1
-        fresh.reviewed_by, fresh.reviewed_at = (actor, timezone.now()) if approve else (None, None)
-        fresh.save(update_fields=["plan_ct", "case_key", "revision", "reviewed_by", "reviewed_at"])
+        fresh.saved_by, fresh.saved_at = actor, timezone.now()
+        fresh.reviewed_by, fresh.reviewed_at = (actor, fresh.saved_at) if approve else (None, None)
+        fresh.save(
+            update_fields=["plan_ct", "case_key", "revision", "saved_by", "saved_at", "reviewed_by", "reviewed_at"]
+        )
         if approve:
             custody_append(
                 item=fresh.item, action="derivative", actor=actor_code(actor), subject=digest, case_key=case_key

@@ -124,6 +124,7 @@ def test_text_not_in_the_original_and_a_stale_revision_come_back_in_place(
     stale = client.post(review, {**base, "approve": "1"})
     shown = text(stale)
     assert stale.status_code == 409 and "Not saved: this was changed while you were editing." in shown
+    assert coordinator.member.username in shown  # who saved it in the meantime
     assert field_value(shown, "revision") == "2"
     assert Derivative.objects.get(item=item).reviewed_at is None
 
