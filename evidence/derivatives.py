@@ -95,19 +95,26 @@ def derivative_propose(
     return derivative
 
 
-def _seal_plan(derivative: Derivative, item: EvidenceItem, case_key: CaseKey, plan: Plan) -> None:
+def seal_plan_bytes(derivative: Derivative, item: EvidenceItem, case_key: CaseKey, raw: bytes) -> None:
+    """Seal a plan (text or file) to the case key, bound to the copy, its item and its case."""
     derivative.case_key = case_key
-    derivative.plan_ct = seal_bytes(
-        case_key, plan.to_json(), ctx=crypto.derivative_plan_ctx(derivative.id, item.id, item.case)
-    )
+    derivative.plan_ct = seal_bytes(case_key, raw, ctx=crypto.derivative_plan_ctx(derivative.id, item.id, item.case))
 
 
-def open_plan(derivative: Derivative, opened: Mapping[int, bytes]) -> Plan | None:
+def open_plan_bytes(derivative: Derivative, opened: Mapping[int, bytes]) -> bytes | None:
     item = derivative.item
-    raw = open_bytes(
+    return open_bytes(
         opened, derivative.case_key_id, bytes(derivative.plan_ct),
         ctx=crypto.derivative_plan_ctx(derivative.id, item.id, item.case),
     )  # fmt: skip
+
+
+def _seal_plan(derivative: Derivative, item: EvidenceItem, case_key: CaseKey, plan: Plan) -> None:
+    seal_plan_bytes(derivative, item, case_key, plan.to_json())
+
+
+def open_plan(derivative: Derivative, opened: Mapping[int, bytes]) -> Plan | None:
+    raw = open_plan_bytes(derivative, opened)
     return Plan.from_json(raw) if raw is not None else None
 
 
@@ -158,10 +165,7 @@ def review_save(
             last = fresh.saved_by or fresh.made_by
             raise EditConflict(fresh.revision, last.username, fresh.saved_at or fresh.made_at)
         plan_json, digest = change(fresh)
-        fresh.case_key = case_key
-        fresh.plan_ct = seal_bytes(
-            case_key, plan_json, ctx=crypto.derivative_plan_ctx(fresh.id, fresh.item.id, fresh.item.case)
-        )
+        seal_plan_bytes(fresh, fresh.item, case_key, plan_json)
         fresh.revision += 1
         fresh.saved_by, fresh.saved_at = actor, timezone.now()
         fresh.reviewed_by, fresh.reviewed_at = (actor, fresh.saved_at) if approve else (None, None)

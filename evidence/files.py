@@ -26,9 +26,8 @@ from accounts import permissions
 from accounts.models import StaffMember
 from casework import selectors as casework_selectors
 from casework.models import CaseKey
-from casework.sealed import Refused, current_key_for, lock_case, open_bytes, require, seal_bytes
-from evidence import crypto
-from evidence.derivatives import review_save
+from casework.sealed import Refused, current_key_for, lock_case, require
+from evidence.derivatives import open_plan_bytes, review_save, seal_plan_bytes
 from evidence.models import Derivative, EvidenceItem
 from evidence.services import actor_code
 from scrub.faces import propose_faces
@@ -97,18 +96,11 @@ def _box(rectangle: Rectangle) -> Box:
 
 
 def _seal(derivative: Derivative, item: EvidenceItem, case_key: CaseKey, plan: FilePlan) -> None:
-    derivative.case_key = case_key
-    derivative.plan_ct = seal_bytes(
-        case_key, plan.to_json(), ctx=crypto.derivative_plan_ctx(derivative.id, item.id, item.case)
-    )
+    seal_plan_bytes(derivative, item, case_key, plan.to_json())
 
 
 def open_file_plan(derivative: Derivative, opened: dict[int, bytes]) -> FilePlan | None:
-    item = derivative.item
-    raw = open_bytes(
-        opened, derivative.case_key_id, bytes(derivative.plan_ct),
-        ctx=crypto.derivative_plan_ctx(derivative.id, item.id, item.case),
-    )  # fmt: skip
+    raw = open_plan_bytes(derivative, opened)
     return FilePlan.from_json(raw) if raw is not None else None
 
 
