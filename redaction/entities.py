@@ -61,9 +61,16 @@ _SETTLEMENT_RU = re.compile(
     r"(?P<n>[А-ЯЁ][\w\-]*(?:[\s\-][А-ЯЁ][\w\-]*)?)"
 )
 _CHECHEN_SETTLEMENT = re.compile(
-    r"\b(?:[А-ЯЁ][а-яё]+-?(?:[Юю]рт\w*|[Мм]артан\w*|[Ээ]вл\w*)|"
-    r"[A-Z][a-z]+-?(?:[Yy]urt|[Mm]artan|[Ee]vl))\b"
+    r"\b(?:[А-ЯЁа-яё][а-яё]+-?(?:[Юю]рт\w*|[Мм]артан\w*|[Ээ]вл\w*)|"
+    r"[A-Za-z][a-z]+-?(?:[Yy]urt|[Mm]artan|[Ee]vl))\b"
 )
+# A French address ("12 rue des Tanneurs, appt 4B") and a street typed in lowercase in a chat.
+_ADDRESS_FR = re.compile(
+    r"\b\d+(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|impasse|allée|allee|chemin|quai|cours)\s+"
+    r"(?:(?:de la|de l'|du|des|de|d')\s*)?[A-ZÀ-Ÿ][\w\-']+(?:\s+[A-ZÀ-Ÿ][\w\-']+)*"
+    r"(?:,?\s*(?:appt|apt|app\.?|bât\.?|bat\.?|étage|porte)\s*\w+)?"
+)
+_LOWERCASE_STREET = re.compile(r"\b[a-z][a-z\-]{2,}\s+(?:st|str|street|ave|avenue|prospekt|prospect|pr)\b\.?")
 _ADDRESS_EN = re.compile(
     r"\b(?:\d+[A-Za-z]?,?\s+)?(?:[A-Z][\w\-']+\s+){1,3}(?:Street|St\.|Avenue|Ave\.|Road|Rd\.|Lane|Boulevard|"
     r"Blvd\.|Prospekt|Prospect|Highway|Embankment|Drive|Way|Place|Square)"
@@ -213,7 +220,7 @@ def _unit_name_before(tokens: list[Token], index: int) -> int:
 
 
 def _places_and_employers(text: str) -> Iterator[Span]:
-    for pattern in (_ADDRESS_RU, _HOUSE_RU, _ADDRESS_EN, _FLAT_EN):
+    for pattern in (_ADDRESS_RU, _HOUSE_RU, _ADDRESS_EN, _FLAT_EN, _ADDRESS_FR, _LOWERCASE_STREET):
         for match in pattern.finditer(text):
             yield Span(match.start(), match.end(), "PRIVATE_PLACE", "address")
     for pattern in (_SETTLEMENT_RU, _VILLAGE_EN, _VILLAGE_AFTER_EN, _VENUE, _NUMBERED_PLACE):
@@ -363,7 +370,8 @@ def calendar_word(token: Token, tokens: list[Token]) -> bool:
         return False
     before = tokens[token.index - 1] if token.index > 0 else None
     after = tokens[token.index + 1] if token.index + 1 < len(tokens) else None
-    if (before and before.text.isdigit()) or (after and after.text.isdigit()):
+    # "3 May", "May 20", but not a list's "1. May will..." (a number with a full stop).
+    if (before and before.text.isdigit() and not before.period_after) or (after and after.text.isdigit()):
         return True
     return bool(
         before

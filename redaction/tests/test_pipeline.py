@@ -127,3 +127,14 @@ def test_overlapping_removals_are_refused() -> None:
 
     with pytest.raises(ValueError, match="overlap"):
         render("Ахмед Тимиров", [Proposed(0, 8, "PERSON"), Proposed(6, 13, "PERSON")], KEY)
+
+
+def test_french_addresses_lowercase_streets_and_settlements_are_removed() -> None:
+    result = one("He stays at 12 rue des Tanneurs, appt 4B; before that on marata st, near tsotsi-yurt.", "en")
+    for secret in ("Tanneurs", "4B", "marata", "tsotsi"):
+        assert secret not in result.text
+
+
+def test_a_numbered_line_does_not_make_a_name_a_month() -> None:
+    results = redact([Document("a", "Present: May Lindqvist.\n1. May will publish nothing before May 20.", "en")], KEY)
+    assert results[0].text.count("May") == 1 and "before May 20" in results[0].text
