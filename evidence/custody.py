@@ -127,19 +127,35 @@ def _check_head(row: TreeHead, head: SignedTreeHead, hashes: Sequence[bytes]) ->
         raise CustodyBroken(f"the head of size {row.tree_size} is not the root of the entries beneath it")
 
 
+class Snapshot:
+    """The log's leaf hashes read once, to prove any number of its entries (an export, an
+    item's page) without reading the whole log again for each."""
+
+    def __init__(self) -> None:
+        with transaction.atomic():
+            self.hashes = _leaf_hashes()
+            self.latest = TreeHead.objects.get(tree_size=len(self.hashes)) if self.hashes else None
+            self.stamped = list(
+                TreeHead.objects.filter(timestamp_token__isnull=False).order_by("-tree_size")[:_STAMPED_HEADS]
+            )
+
+    def proof(self, entry: CustodyEntry, index: int) -> dict[str, object]:
+        """The proof bundle (sealbox.proofbundle) of one opened entry: against the latest head
+        with an RFC 3161 token that covers it (evidence.timestamps), else against the latest head."""
+        if index >= len(self.hashes) or self.hashes[index] != entry.leaf_hash or self.latest is None:
+            raise CustodyBroken(f"entry {index} is not the one the log holds")
+        row = next((head for head in self.stamped if head.tree_size > index), self.latest)
+        token = bytes(row.timestamp_token) if row.timestamp_token is not None else None
+        return make_bundle(self.hashes, index, _head(row), leaf_data=entry.to_bytes(), timestamp_token=token)
+
+
+# The newest timestamped heads a snapshot keeps (one per worker interval; older ones cover
+# fewer entries and are only needed for an entry no newer stamp covers).
+_STAMPED_HEADS = 50
+
+
 def proof_for(entry: CustodyEntry, index: int) -> dict[str, object]:
-    """The proof bundle (sealbox.proofbundle) of one opened entry: against the latest head with
-    an RFC 3161 token that covers it (evidence.timestamps), else against the latest head."""
-    with transaction.atomic():
-        hashes = _leaf_hashes()
-        stamped = (
-            TreeHead.objects.filter(tree_size__gt=index, timestamp_token__isnull=False).order_by("-tree_size").first()
-        )
-        row = stamped or TreeHead.objects.get(tree_size=len(hashes))
-    if hashes[index] != entry.leaf_hash:
-        raise CustodyBroken(f"entry {index} is not the one the log holds")
-    token = bytes(row.timestamp_token) if row.timestamp_token is not None else None
-    return make_bundle(hashes, index, _head(row), leaf_data=entry.to_bytes(), timestamp_token=token)
+    return Snapshot().proof(entry, index)
 
 
 def custody_append_by_server(*, items: Sequence[EvidenceItem], action: str, case_key: CaseKey) -> None:

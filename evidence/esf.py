@@ -17,7 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 Vocabulary = Mapping[str, tuple[str, str]]  # code: (English, Russian)
@@ -139,7 +139,6 @@ class Event:
     sources: tuple[Source, ...] = ()
     interventions: tuple[Intervention, ...] = ()
     related: tuple[tuple[str, str], ...] = ()  # (relation type, other event id)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _in(value: str, vocabulary: Vocabulary, what: str) -> None:
@@ -207,7 +206,7 @@ def from_json(data: Mapping[str, Any]) -> Event:
     related = tuple((str(r[0]), str(r[1])) for r in data.get("related", ()))
     return Event(
         data["title"], data.get("description", ""), when(data.get("start")), when(data.get("end")),
-        data.get("place", ""), acts, sources, interventions, related, dict(data.get("extra", {})),
+        data.get("place", ""), acts, sources, interventions, related,
     )  # fmt: skip
 
 

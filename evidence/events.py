@@ -20,12 +20,22 @@ from evidence.models import Event, EvidenceItem
 
 def _check(case: Case, content: esf.Event, exclude: uuid.UUID | None = None) -> None:
     items = {str(pk) for pk in EvidenceItem.objects.filter(case=case).values_list("pk", flat=True)}
-    others = Event.objects.all() if exclude is None else Event.objects.exclude(pk=exclude)
+    # Only the events this one names are looked up, not every event of the organisation.
+    named = [uuid.UUID(other) for _, other in content.related if _is_uuid(other)]
+    others = Event.objects.filter(pk__in=named).exclude(pk=exclude) if exclude else Event.objects.filter(pk__in=named)
     events = {str(pk) for pk in others.values_list("pk", flat=True)}
     try:
         esf.validate(content, item_ids=items, event_ids=events)
     except esf.EventInvalid as error:
         raise Refused(str(error)) from None
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _seal(event: Event, case: Case, actor: StaffMember, actor_private_key: bytes, content: esf.Event) -> None:

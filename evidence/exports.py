@@ -164,7 +164,8 @@ def _package_item(
     wanted = [(i, e) for i, e in entries if e.action == "promoted"] + [
         (i, e) for i, e in entries if e.action == "derivative" and e.subject == digest
     ]
-    bundles = tuple(custody.proof_for(entry, index) for index, entry in wanted)
+    log = custody.Snapshot()
+    bundles = tuple(log.proof(entry, index) for index, entry in wanted)
     reviewer = ready.derivative.reviewed_by
     return package.PackageItem(
         item_id=ready.item.id.bytes, kind=ready.kind, original_sha256=ready.original_sha256,

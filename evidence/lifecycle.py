@@ -16,7 +16,7 @@ def on_hold_changed(event: hooks.HoldChanged) -> None:
         custody_append_by_server(items=items, action=action, case_key=current_case_key(event.case))
 
 
-def on_case_shredding(event: hooks.Shredding) -> None:
+def on_case_shredding(event: hooks.CaseShredding) -> None:
     items = list(EvidenceItem.objects.filter(case=event.case).order_by("promoted_at"))
     if items:
         custody_append_by_server(items=items, action="shredded", case_key=current_case_key(event.case))

@@ -12,7 +12,7 @@ from datetime import datetime
 from casework.models import Case
 from casework.sealed import RecordDoesNotOpen, open_bytes
 from evidence import crypto
-from evidence.custody import CustodyBroken, LogCheck, custody_check, log_public_key, proof_for
+from evidence.custody import CustodyBroken, LogCheck, Snapshot, custody_check, log_public_key
 from evidence.models import Consent, CustodyEntry, EvidenceItem, TreeHead
 from sealbox.custody import CustodyEntry as Entry
 from sealbox.custody import parse_entry
@@ -133,7 +133,8 @@ def custody_entries(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[tup
 
 def custody_proofs(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[dict[str, object]]:
     """A proof bundle for each of the item's entries, against the latest signed head."""
-    return [proof_for(entry, index) for index, entry in custody_entries(item, opened)]
+    log = Snapshot()
+    return [log.proof(entry, index) for index, entry in custody_entries(item, opened)]
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def custody_trail(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[Custo
     verifying rather than hidden, so a tampered log is seen where it is read."""
     public_key = log_public_key()
     lines = []
+    log = Snapshot()
     for row in CustodyEntry.objects.filter(item_id=item.pk).order_by("index"):
         try:
             raw = open_bytes(
@@ -170,7 +172,7 @@ def custody_trail(item: EvidenceItem, opened: Mapping[int, bytes]) -> list[Custo
         try:
             if entry.leaf_hash != bytes(row.leaf_hash) or entry.item_id != item.id.bytes:
                 raise CustodyBroken(f"entry {row.index} is not the one the log holds")
-            verify_bundle(proof_for(entry, row.index), public_key)
+            verify_bundle(log.proof(entry, row.index), public_key)
             verified = True
         except (CustodyBroken, ValueError, TreeHead.DoesNotExist, IndexError):  # CustodyError is a ValueError
             verified = False

@@ -51,8 +51,9 @@ def latest_head_timestamp() -> TreeHead | None:
     statement = head_of(row).statement
     request = timestamp.make_request(statement)
     try:
-        token = timestamp.check_response(ask_authority(request), request, tsa_certificate())
-        at = timestamp.verify_token(token, statement, tsa_certificate())
+        trusted = tsa_certificate()
+        token = timestamp.check_response(ask_authority(request), request, trusted)
+        at = timestamp.verify_token(token, statement, trusted)
     except (OSError, timestamp.TimestampError) as error:
         logger.warning("the timestamp authority's answer was refused: %s", type(error).__name__)
         return None

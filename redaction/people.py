@@ -62,8 +62,7 @@ def identity_of(parts: Iterable[tuple[str, str]]) -> Identity:
             initial = names.initial_key(word)
         elif role in ("unknown", "common_given"):
             unknown.append(word)
-    identity = _fill_unknown(Identity(given, surname, initial, surname_initial, sexes), unknown)
-    return identity
+    return _fill_unknown(Identity(given, surname, initial, surname_initial, sexes), unknown)
 
 
 def _fill_unknown(identity: Identity, unknown: list[str]) -> Identity:

@@ -16,9 +16,9 @@ class HoldChanged:
 
 
 @dataclass(frozen=True)
-class Shredding:
+class CaseShredding:
     case: Case
 
 
 hold_changed: HookPoint[HoldChanged, None] = HookPoint("hold changed")
-case_shredding: HookPoint[Shredding, None] = HookPoint("case shredding")
+case_shredding: HookPoint[CaseShredding, None] = HookPoint("case shredding")

@@ -190,7 +190,7 @@ def _shred_rows(locked: Case, *, basis: str, policy_days: int | None, actor: Sta
     tombstone = Tombstone.objects.create(
         case=locked, closed_at=closed_at, closing_reason=reason, basis=basis, policy_days=policy_days
     )
-    hooks.case_shredding.run(hooks.Shredding(locked))
+    hooks.case_shredding.run(hooks.CaseShredding(locked))
     shredding = Shredding(case=locked)
     _rows_delete(locked, shredding)
     ShredFile.objects.bulk_create([ShredFile(tombstone=tombstone, blob_name=name) for name in sorted(shredding.files)])
