@@ -35,9 +35,9 @@ from casework.sealed import Refused, current_key_for, lock_case, require, seal_t
 from evidence import crypto, custody, esf, files, summary
 from evidence.derivatives import open_plan
 from evidence.events import open_event
-from evidence.models import Derivative, EvidenceItem, Export
+from evidence.models import Consent, Derivative, EvidenceItem, Export
 from evidence.models import Event as EventRow
-from evidence.selectors import custody_entries, open_consent, open_item
+from evidence.selectors import approval_in_log, custody_entries, open_consent, open_item
 from evidence.services import USES, actor_code
 from evidence.timestamps import tsa_certificate
 from redaction import package
@@ -87,14 +87,15 @@ def export_build(
     with transaction.atomic():
         locked = lock_case(case)
         case_key = current_key_for(locked, actor, actor_private_key)
+        _still_allowed(ready)
         items = [_package_item(entry, actor, case_key, opened) for entry in ready]
         records = _event_records(request.events, opened, key)
         files = _event_files(records)
         pdf = _summary(request, ready, records, created_at)
         extra = {"summary.pdf": pdf}
+        # The authority's certificate is not put in the package: a recipient must get it (like
+        # the export key's fingerprint) from somewhere the package cannot forge.
         tsa = tsa_certificate() if settings.SP_TSA_URL else None
-        if tsa is not None:
-            extra["tsa.pem"] = tsa  # the authority's certificate, for `verify --tsa-cert tsa.pem`
         zipped = package.build_package(
             organisation=settings.SP_ORGANISATION_NAME,
             recipient=package.Recipient(request.recipient_kind, request.recipient_name),
@@ -129,9 +130,28 @@ def _ready(
     plan = open_plan(derivative, opened)
     if view.original is None or plan is None or not view.intact:
         raise Refused(_("An item you chose cannot be opened, or its original no longer matches its hash."))
+    _require_logged_approval(item, opened, plan.digest())
     text, _mapping, _replacements = render(view.original.decode("utf-8", errors="replace"), plan.removals, key)
     removed = tuple(sorted({removal.label for removal in plan.removals}))
     return _Ready(item, derivative, text.encode(), view.original_sha256, given, removed)
+
+
+def _still_allowed(ready: Sequence[_Ready]) -> None:
+    """Under the case's lock: no consent withdrawn and no copy changed since they were checked."""
+    consents = {r.item.consent_id for r in ready}
+    if Consent.objects.filter(pk__in=consents, revoked_at__isnull=False).exists():
+        raise Refused(_("The person withdrew consent for an item you chose."))
+    for r in ready:
+        fresh = Derivative.objects.filter(pk=r.derivative.pk).values_list("revision", "reviewed_at").first()
+        if fresh != (r.derivative.revision, r.derivative.reviewed_at):
+            raise Refused(_("Review and approve the redaction of every item before exporting it."))
+
+
+def _require_logged_approval(item: EvidenceItem, opened: Mapping[int, bytes], digest: bytes) -> None:
+    if not approval_in_log(item, opened, digest):
+        raise Refused(
+            _("The approved redaction of an item you chose is not the one in the custody log: review it again.")
+        )
 
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
@@ -144,6 +164,7 @@ def _ready_file(
     plan = files.open_file_plan(derivative, dict(opened))
     if plan is None:
         raise Refused(_("This redaction cannot be opened with your key."))
+    _require_logged_approval(item, opened, plan.digest())
     copy = files.cleaned_copy(item, actor, actor_private_key)
     data, method = files.render_file(copy, plan)
     removed: tuple[str, ...] = ("location, camera and other metadata (removed when the file arrived)",)

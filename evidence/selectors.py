@@ -191,3 +191,18 @@ def custody_state() -> LogState:
         return LogState(custody_check(), "")
     except (CustodyBroken, ValueError) as broken:  # a head that does not parse too
         return LogState(None, str(broken))
+
+
+def approval_in_log(item: EvidenceItem, opened: Mapping[int, bytes], digest: bytes) -> bool:
+    """Whether the signed custody log holds a "derivative" entry for ``item`` over ``digest``:
+    the approval of a plan as it stands. A plan a database writer replaced (sealing needs only
+    the case's public key) has no such entry, and a row it adds is under no signed head."""
+    log = Snapshot()
+    for index, entry in custody_entries(item, opened):
+        if entry.action == "derivative" and entry.subject == digest:
+            try:
+                log.proof(entry, index)
+            except (CustodyBroken, ValueError):
+                continue
+            return True
+    return False

@@ -172,6 +172,9 @@ def _promote(
     require(consent.revoked_at is None, _("The person withdrew this consent: record a new one first."))
     with transaction.atomic():
         locked = lock_case(case)
+        # Again under the case's lock: a withdrawal may have been saved since the check above.
+        fresh = Consent.objects.get(pk=consent.pk)
+        require(fresh.revoked_at is None, _("The person withdrew this consent: record a new one first."))
         case_key = current_key_for(locked, actor, actor_private_key)
         item = item_row(
             case=locked, actor=actor, case_key=case_key, consent=consent, kind=kind, original=original, title=title,

@@ -144,3 +144,24 @@ def test_the_package_of_an_altered_original_is_refused(caseworker: Staff, person
     with pytest.raises(RecordDoesNotOpen):
         export(caseworker, person, [EvidenceItem.objects.select_related("case", "consent").get(pk=item.pk)], opened)
     assert not Export.objects.exists()
+
+
+def test_a_plan_a_database_writer_replaced_is_not_exported(caseworker: Staff, person: PersonAtRisk) -> None:
+    """Attacker: a database writer who seals an empty plan to the case's public key (no private
+    key needed) over an approved copy, so the export would carry the original unredacted. The
+    approval in the signed custody log names the plan as approved, so the export is refused."""
+    from casework.sealed import seal_bytes
+    from evidence import crypto
+    from evidence.derivatives import Plan
+    from evidence.models import Derivative
+
+    item, opened = approved_item(caseworker, person)
+    derivative = Derivative.objects.select_related("item__case", "case_key").get(item=item)
+    forged = seal_bytes(
+        derivative.case_key, Plan([], [], []).to_json(),
+        ctx=crypto.derivative_plan_ctx(derivative.id, item.id, item.case),
+    )  # fmt: skip
+    Derivative.objects.filter(pk=derivative.pk).update(plan_ct=forged)
+    with pytest.raises(Refused, match="custody log"):
+        export(caseworker, person, [EvidenceItem.objects.select_related("case", "consent").get(pk=item.pk)], opened)
+    assert not Export.objects.exists()

@@ -95,8 +95,7 @@ def test_proofs_and_packages_carry_the_timestamp(authority: Authority, caseworke
         proven = verify_bundle(bundle, log_public_key(), tsa_cert_pem=authority.tsa.ca_pem)
         assert proven.timestamped_at is not None
     zipped, _ = export(caseworker, person, [item], opened)
-    files = zipfile.ZipFile(io.BytesIO(zipped))
-    assert files.read("tsa.pem") == authority.tsa.ca_pem
+    assert "tsa.pem" not in zipfile.ZipFile(io.BytesIO(zipped)).namelist()  # trust comes from elsewhere
     report = verify_package(
         zipped, public_key=exports.export_signing_key().public_key, tsa_cert_pem=authority.tsa.ca_pem
     )
