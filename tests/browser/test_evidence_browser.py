@@ -1,6 +1,7 @@
 """The evidence locker as a caseworker uses it in a real browser (phone-sized, in Russian, the
 console's default): she records the person's consent, writes down a testimony, keeps one of
-the person's messages, and opens the testimony's page with its fingerprint and custody log.
+the person's messages, opens the testimony's page with its fingerprint and custody log, has a
+redacted copy proposed, and opens the events and export pages.
 Screenshots are kept under var/test/browser/ to look at."""
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ def test_a_caseworker_records_consent_keeps_a_testimony_and_a_message_and_opens_
     expect(page.locator("#custody ol li")).to_have_count(3)
     expect(page.locator("#custody")).not_to_contain_text("НЕ ПРОВЕРЯЕТСЯ")
     screenshot(page, "console-evidence-item-ru")
+
+    page.locator("form[action$='/redact/'] button").click()
+    expect(page.locator("#spans")).to_contain_text("Аргуне")
+    expect(page.locator("#preview")).to_be_visible()
+    screenshot(page, "console-evidence-review-ru")
+    page.goto(f"{faces.console}/cases/{person.case.public_id}/evidence/events/")
+    expect(page.locator("form")).not_to_have_count(0)
+    screenshot(page, "console-evidence-events-ru")
+    page.goto(f"{faces.console}/cases/{person.case.public_id}/evidence/export/")
+    expect(page.locator("main")).to_contain_text("Задержание в Аргуне")
+    screenshot(page, "console-evidence-export-ru")
 
     page.goto(f"{faces.console}/evidence/custody/")
     expect(page.locator("main")).to_contain_text("Журнал цел:")
